@@ -1,0 +1,90 @@
+/**
+ * Profile types. `ProfileInput` is what a YAML/JSON file or the CLI flags give (every key
+ * optional, units as strings such as `4KiB` or `30s`); `Profile` is the readonly result of
+ * `resolveProfile()` with every default filled in and every unit converted:
+ * sizes in bytes, times in milliseconds, rates in messages per second.
+ */
+
+/** Where the load goes. `null` in `Profile.target` means the embedded reference server. */
+export interface TargetSpec {
+  /** `smtp` only for now (`smtps` and `lmtp` are later issues). */
+  readonly scheme: 'smtp';
+  readonly host: string;
+  readonly port: number;
+}
+
+export type Executor = 'closed';
+
+/** Per-phase timeouts in milliseconds; a timed-out session is counted and closed, never a crash. */
+export interface Timeouts {
+  readonly connectMs: number;
+  readonly greetingMs: number;
+  readonly replyMs: number;
+  /** From the last body byte written to the end-of-data reply (RFC 5321 §4.5.3.2.6 suggests 10 min; we use less). */
+  readonly bodyMs: number;
+}
+
+/** Reference-server settings used when the target is the embedded server. */
+export interface ServerSettings {
+  /** Recipients per transaction before 452 (RFC 5321 §4.5.3.1.8 requires at least 100). Default 1,000,000. */
+  readonly maxRecipients: number;
+  /** SIZE limit in bytes advertised in EHLO and enforced (RFC 1870). 0 means no limit. */
+  readonly maxMessageSize: number;
+  /** Host name in the greeting and EHLO reply. */
+  readonly hostname: string;
+}
+
+/** The resolved, readonly profile. Built only by `resolveProfile()`. */
+export interface Profile {
+  readonly target: TargetSpec | null;
+  /** Worker threads generating load. */
+  readonly workers: number;
+  readonly executor: Executor;
+  /** Concurrent client sessions (connections) across all workers. */
+  readonly sessions: number;
+  /** Messages sent on one connection before QUIT and reconnect. */
+  readonly messagesPerSession: number;
+  /** Total messages across all workers, or null when the run is bounded by `durationMs` only. */
+  readonly messages: number | null;
+  /** Wall-clock bound in ms, or null when bounded by `messages` only. At least one of the two is set. */
+  readonly durationMs: number | null;
+  /** Excluded from the verdict (later issue); 0 for none. */
+  readonly warmupMs: number;
+  readonly message: {
+    /** Body size in bytes, headers included, before dot-stuffing. */
+    readonly sizeBytes: number;
+    /** Recipients per message (RCPT commands per transaction). */
+    readonly recipients: number;
+    readonly body: 'data';
+  };
+  readonly envelope: {
+    /** Reverse-path mailbox, without angle brackets. */
+    readonly from: string;
+    /** Forward-path template; `{n}` becomes the 1-based recipient number. */
+    readonly to: string;
+    /** Name given in EHLO/HELO. */
+    readonly helo: string;
+  };
+  readonly pipelining: 'auto' | 'off';
+  readonly timeouts: Timeouts;
+  readonly server: ServerSettings;
+  readonly seed: number;
+}
+
+/** What a profile file or the flags may contain. Validated by `resolveProfile()`. */
+export interface ProfileInput {
+  target?: string;
+  workers?: number;
+  executor?: string;
+  sessions?: number;
+  messagesPerSession?: number;
+  messages?: number;
+  duration?: string | number;
+  warmup?: string | number;
+  message?: { size?: string | number; recipients?: number; body?: string };
+  envelope?: { from?: string; to?: string; helo?: string };
+  pipelining?: string;
+  timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
+  server?: { maxRecipients?: number; maxMessageSize?: string | number; hostname?: string };
+  seed?: number;
+}
