@@ -1,0 +1,43 @@
+/**
+ * The single source of profile defaults (house style §1; after tinypool's `Options` →
+ * `FilledOptions`). `resolveProfile()` fills every key the profile and the flags leave out
+ * from here, and nothing else in the code base restates a default.
+ */
+
+import { availableParallelism } from 'node:os';
+import type { Profile } from './types.js';
+
+/** Upper bound on `workers` (validation) and on the default worker count. */
+export const MAX_WORKERS = 256;
+
+/**
+ * Every default, in resolved units (bytes, milliseconds). `messages` is the default only
+ * when neither `messages` nor `duration` is given; with `duration` alone it becomes null.
+ */
+export const DEFAULTS: Profile = deepFreeze({
+  target: null, // the embedded reference server
+  // One worker per core the process may use, capped so a large host still passes validation.
+  workers: Math.min(availableParallelism(), MAX_WORKERS),
+  executor: 'closed',
+  sessions: 20,
+  messagesPerSession: 100,
+  messages: 10_000,
+  durationMs: null,
+  warmupMs: 0,
+  message: { sizeBytes: 1024, recipients: 1, body: 'data' }, // 1 KiB
+  envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
+  pipelining: 'auto',
+  timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
+  // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.
+  server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
+  seed: 1,
+} satisfies Profile);
+
+/** Freezes `value` and every object reachable from it; returns the same reference. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

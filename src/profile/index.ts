@@ -1,0 +1,8 @@
+/** The profile module's public API: types, defaults, resolver, file loading, sharding. */
+
+export type { Executor, Profile, ProfileInput, ServerSettings, TargetSpec, Timeouts } from './types.js';
+export { DEFAULTS, MAX_WORKERS } from './defaults.js';
+export { parseDuration, parseSize } from './units.js';
+export { MAX_RECIPIENTS, parseTarget, resolveProfile } from './resolve.js';
+export { defaultProfilePath, loadProfileFile } from './load.js';
+export { shardProfile, splitExactly, splitMessagesAcrossSessions, type ShardPlan } from './shard.js';

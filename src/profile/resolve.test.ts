@@ -1,0 +1,222 @@
+import { describe, it, expect } from 'vitest';
+import { availableParallelism } from 'node:os';
+import { ProfileError } from '../errors.js';
+import { DEFAULTS } from './defaults.js';
+import { parseTarget, resolveProfile } from './resolve.js';
+
+/** The ProfileError thrown by resolving `input` (fails the test when nothing is thrown). */
+function errorOf(input: unknown, overrides?: Parameters<typeof resolveProfile>[1]): ProfileError {
+  try {
+    resolveProfile(input, overrides);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ProfileError);
+    return err as ProfileError;
+  }
+  throw new Error('expected a ProfileError');
+}
+
+const paths = (err: ProfileError) => err.issues.map((i) => i.path);
+const issueAt = (err: ProfileError, path: string) => err.issues.find((i) => i.path === path)?.message;
+
+describe('resolveProfile: defaults', () => {
+  it('fills every default from DEFAULTS', () => {
+    expect(resolveProfile({})).toEqual(DEFAULTS);
+    expect(resolveProfile(undefined)).toEqual(DEFAULTS);
+    expect(resolveProfile(null)).toEqual(DEFAULTS); // an empty YAML file
+  });
+
+  it('has the documented default values', () => {
+    expect(DEFAULTS).toEqual({
+      target: null,
+      workers: Math.min(availableParallelism(), 256),
+      executor: 'closed',
+      sessions: 20,
+      messagesPerSession: 100,
+      messages: 10_000,
+      durationMs: null,
+      warmupMs: 0,
+      message: { sizeBytes: 1024, recipients: 1, body: 'data' },
+      envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
+      pipelining: 'auto',
+      timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
+      server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
+      seed: 1,
+    });
+  });
+
+  it('drops the default message count when only a duration is given', () => {
+    const p = resolveProfile({ duration: '30s' });
+    expect(p.messages).toBeNull();
+    expect(p.durationMs).toBe(30_000);
+    expect(resolveProfile({ duration: '30s', messages: 5 })).toMatchObject({ messages: 5, durationMs: 30_000 });
+  });
+
+  it('treats null values as absent', () => {
+    expect(resolveProfile({ message: null, target: null, sessions: null })).toEqual(DEFAULTS);
+  });
+
+  it('converts units', () => {
+    const p = resolveProfile({
+      warmup: '2s',
+      duration: '1m',
+      message: { size: '4KiB' },
+      timeouts: { connect: '250ms', greeting: 1000, reply: '1.5s', body: '2m' },
+      server: { maxMessageSize: '10MB' },
+    });
+    expect(p.warmupMs).toBe(2000);
+    expect(p.durationMs).toBe(60_000);
+    expect(p.message.sizeBytes).toBe(4096);
+    expect(p.timeouts).toEqual({ connectMs: 250, greetingMs: 1000, replyMs: 1500, bodyMs: 120_000 });
+    expect(p.server.maxMessageSize).toBe(10_000_000);
+  });
+
+  it('returns a deeply frozen profile', () => {
+    const p = resolveProfile({ target: 'smtp://127.0.0.1:2525' });
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(Object.isFrozen(p.message)).toBe(true);
+    expect(Object.isFrozen(p.target)).toBe(true);
+    expect(Object.isFrozen(p.timeouts)).toBe(true);
+    expect(Object.isFrozen(DEFAULTS.server)).toBe(true);
+  });
+});
+
+describe('resolveProfile: overrides', () => {
+  it('lets flags win over the file, key by key, merging nested objects', () => {
+    const file = { sessions: 5, workers: 2, message: { size: '2KiB', recipients: 3 }, envelope: { to: 'u{n}@x.test' } };
+    const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
+    expect(p.sessions).toBe(50);
+    expect(p.workers).toBe(2);
+    expect(p.message).toEqual({ sizeBytes: 8192, recipients: 3, body: 'data' });
+  });
+
+  it('ignores undefined override values (flags not given)', () => {
+    const p = resolveProfile({ sessions: 5 }, { sessions: undefined, message: { size: undefined } });
+    expect(p.sessions).toBe(5);
+  });
+
+  it('validates overrides too', () => {
+    const err = errorOf({ sessions: 5 }, { sessions: 0 });
+    expect(paths(err)).toEqual(['sessions']);
+  });
+
+  it('does not modify its inputs', () => {
+    const file = { message: { size: '2KiB' } };
+    const flags = { message: { recipients: 2 } };
+    resolveProfile(file, flags);
+    expect(file).toEqual({ message: { size: '2KiB' } });
+    expect(flags).toEqual({ message: { recipients: 2 } });
+  });
+});
+
+describe('resolveProfile: errors', () => {
+  it('lists every bad field in one ProfileError', () => {
+    const err = errorOf({ sessions: 0, message: { size: '12 parsecs' }, target: 'http://mx.example:25' });
+    expect(err.code).toBe('SB_INVALID_PROFILE');
+    expect(err.issues).toHaveLength(3);
+    expect(paths(err).sort()).toEqual(['message.size', 'sessions', 'target']);
+    expect(err.message).toContain('3 problem(s)');
+    for (const path of ['sessions', 'message.size', 'target']) expect(err.message).toContain(`- ${path}: `);
+  });
+
+  it('names an unknown key by its dotted path, with a hint', () => {
+    const err = errorOf({ message: { sise: '1KiB' }, sesions: 3 });
+    expect(issueAt(err, 'message.sise')).toMatch(/^unknown key \(did you mean "size"\?\)$/);
+    expect(issueAt(err, 'sesions')).toMatch(/^unknown key \(did you mean "sessions"\?\)$/);
+    expect(issueAt(errorOf({ zzzzzz: 1 }), 'zzzzzz')).toBe('unknown key');
+  });
+
+  it('collects type, range, unit and cross-field problems together', () => {
+    const err = errorOf({
+      workers: 300,
+      executor: 'open',
+      messagesPerSession: 1.5,
+      messages: '100',
+      seed: 'x',
+      pipelining: 'on',
+      message: { recipients: 5, body: 'bdat' },
+      envelope: { to: 'same@example.test', helo: 'has space' },
+      timeouts: { reply: '30' },
+      server: 3,
+    });
+    expect(paths(err).sort()).toEqual([
+      'envelope.helo',
+      'envelope.to',
+      'executor',
+      'message.body',
+      'messages',
+      'messagesPerSession',
+      'pipelining',
+      'seed',
+      'server',
+      'timeouts.reply',
+      'workers',
+    ]);
+    expect(issueAt(err, 'workers')).toBe('must be at most 256');
+    expect(issueAt(err, 'executor')).toMatch(/only "closed" for now \(open and ramping models come later\)/);
+    expect(issueAt(err, 'envelope.to')).toMatch(/must contain "\{n\}"/);
+    expect(issueAt(err, 'timeouts.reply')).toMatch(/needs a unit/);
+    expect(issueAt(err, 'server')).toBe('expected a mapping, got 3');
+  });
+
+  it('requires {n} in envelope.to only with several recipients', () => {
+    expect(resolveProfile({ envelope: { to: 'one@example.test' } }).envelope.to).toBe('one@example.test');
+    expect(paths(errorOf({ envelope: { to: 'one@example.test' }, message: { recipients: 2 } }))).toEqual(['envelope.to']);
+  });
+
+  it('reports recipients out of range without a second envelope.to issue', () => {
+    const err = errorOf({ envelope: { to: 'one@example.test' }, message: { recipients: 100_001 } });
+    expect(paths(err)).toEqual(['message.recipients']);
+  });
+
+  it('requires warmup shorter than duration', () => {
+    expect(paths(errorOf({ warmup: '30s', duration: '30s' }))).toEqual(['warmup']);
+  });
+
+  it('rejects a profile that is not a mapping, and still checks the overrides', () => {
+    const err = errorOf(['sessions', 3], { workers: 0 });
+    expect(paths(err)).toEqual(['', 'workers']);
+    expect(err.message).toContain('(root): expected a mapping');
+  });
+
+  it('names the source in the message', () => {
+    expect(() => resolveProfile({ sessions: -1 }, undefined, 'profiles/x.yaml')).toThrow(/^invalid profiles\/x\.yaml: 1 problem/);
+  });
+});
+
+describe('target', () => {
+  it.each([
+    ['smtp://127.0.0.1:2525', { scheme: 'smtp', host: '127.0.0.1', port: 2525 }],
+    ['smtp://mx.example.test:25', { scheme: 'smtp', host: 'mx.example.test', port: 25 }],
+    ['SMTP://localhost:587/', { scheme: 'smtp', host: 'localhost', port: 587 }],
+    ['smtp://[::1]:2525', { scheme: 'smtp', host: '::1', port: 2525 }],
+    ['smtp://[2001:db8::25]:65535', { scheme: 'smtp', host: '2001:db8::25', port: 65535 }],
+  ])('parses %s', (text, spec) => {
+    expect(parseTarget(text)).toEqual(spec);
+    expect(resolveProfile({ target: text }).target).toEqual(spec);
+  });
+
+  it.each([
+    ['smtps://mx.example.test:465', /unsupported scheme "smtps" \(smtp only for now\)/],
+    ['lmtp://127.0.0.1:24', /unsupported scheme "lmtp"/],
+    ['http://127.0.0.1:25', /unsupported scheme "http"/],
+    ['smtp://127.0.0.1', /missing port/],
+    ['smtp://127.0.0.1:', /missing port/],
+    ['smtp://[::1]', /missing port/],
+    ['smtp://127.0.0.1:0', /out of range/],
+    ['smtp://127.0.0.1:65536', /out of range/],
+    ['smtp://:25', /missing host/],
+    ['smtp://[nothex]:25', /not an IPv6 address/],
+    ['smtp://user@mx.example.test:25', /without user, path or query/],
+    ['smtp://mx.example.test:25/path', /without user, path or query/],
+    ['127.0.0.1:25', /expected smtp:\/\/HOST:PORT/],
+  ])('rejects %s', (text, message) => {
+    expect(() => parseTarget(text)).toThrow(message);
+    const err = errorOf({ target: text });
+    expect(paths(err)).toEqual(['target']);
+    expect(issueAt(err, 'target')).toMatch(message);
+  });
+
+  it('rejects a target that is not a string', () => {
+    expect(issueAt(errorOf({ target: 2525 }), 'target')).toMatch(/expected a URL such as smtp:\/\//);
+  });
+});

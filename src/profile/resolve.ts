@@ -1,0 +1,302 @@
+/**
+ * The one profile resolver (house style §1): profile file input + flag overrides → a readonly
+ * `Profile`, with defaults from `DEFAULTS` and every problem collected into one `ProfileError`.
+ */
+
+import { isIPv6 } from 'node:net';
+import { z } from 'zod';
+import { ProfileError, type ProfileIssue } from '../errors.js';
+import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
+import type { Profile, ProfileInput, TargetSpec } from './types.js';
+import { parseDuration, parseSize } from './units.js';
+
+/** Most recipients one message may have (RCPT commands in one transaction). */
+export const MAX_RECIPIENTS = 100_000;
+
+/** Printable form of a value for an issue message. */
+function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function intIn(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .int({ error: (iss) => `expected an integer, got ${show(iss.input)}` })
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+}
+
+/** A string or number run through a unit parser; a parse failure becomes an issue at this path. */
+function unitField(parse: (v: string | number) => number, what: string, min: number) {
+  return z
+    .union([z.string(), z.number()], { error: (iss) => `expected ${what}, got ${show(iss.input)}` })
+    .transform((value, ctx) => {
+      try {
+        return parse(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.number().min(min, `must be at least ${min}`));
+}
+
+const size = (min: number) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min);
+const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min);
+
+/** Envelope and greeting text goes on the wire verbatim: no spaces, brackets or control characters. */
+function wireToken(min: number) {
+  return z
+    .string({ error: (iss) => `expected a string, got ${show(iss.input)}` })
+    .min(min, 'must not be empty')
+    .regex(/^[^\s<>\x00-\x1f\x7f]*$/, 'must not contain spaces, angle brackets or control characters');
+}
+
+/**
+ * Parses `smtp://HOST:PORT` (HOST may be a bracketed IPv6 literal, `smtp://[::1]:2525`).
+ * The returned host carries no brackets, ready for `net.connect`.
+ *
+ * @throws Error with an issue-ready message on another scheme, a missing or out-of-range port,
+ *   or anything besides scheme, host and port (user, path, query)
+ */
+export function parseTarget(text: string): TargetSpec {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
+  if (scheme === undefined) throw new Error(`expected smtp://HOST:PORT, got ${JSON.stringify(text)}`);
+  if (scheme !== 'smtp') throw new Error(`unsupported scheme "${scheme}" (smtp only for now)`);
+  const match = /^smtp:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
+  if (!match) throw new Error(`expected smtp://HOST:PORT without user, path or query, got ${JSON.stringify(text)}`);
+  const [, rawHost, rawPort] = match;
+  let host = rawHost;
+  if (host.startsWith('[')) {
+    host = host.slice(1, -1);
+    if (!isIPv6(host)) throw new Error(`${JSON.stringify(rawHost)} is not an IPv6 address`);
+  } else if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(host)) {
+    throw new Error(host === '' ? 'missing host' : `${JSON.stringify(host)} is not a host name or IPv4 address`);
+  }
+  if (rawPort === undefined || rawPort === '') throw new Error(`missing port (expected smtp://${rawHost}:PORT)`);
+  const port = Number(rawPort);
+  if (port < 1 || port > 65_535) throw new Error(`port ${rawPort} is out of range 1..65535`);
+  return { scheme: 'smtp', host, port };
+}
+
+const MessageSchema = z.strictObject({
+  size: size(1).optional(),
+  recipients: intIn(1, MAX_RECIPIENTS).optional(),
+  body: z.literal('data', { error: (iss) => `${show(iss.input)} is not supported: only "data" for now (bdat and auto come later)` }).optional(),
+});
+
+const EnvelopeSchema = z.strictObject({
+  from: wireToken(0).optional(), // empty is the null reverse-path, MAIL FROM:<> (RFC 5321 §4.5.5)
+  to: wireToken(1).optional(),
+  helo: wireToken(1).optional(),
+});
+
+const TimeoutsSchema = z.strictObject({
+  connect: duration(1).optional(),
+  greeting: duration(1).optional(),
+  reply: duration(1).optional(),
+  body: duration(1).optional(),
+});
+
+const ServerSchema = z.strictObject({
+  maxRecipients: intIn(1).optional(),
+  maxMessageSize: size(0).optional(),
+  hostname: wireToken(1).optional(),
+});
+
+const InputSchema = z.strictObject({
+  target: z
+    .string({ error: (iss) => `expected a URL such as smtp://127.0.0.1:2525, got ${show(iss.input)}` })
+    .transform((text, ctx) => {
+      try {
+        return parseTarget(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
+  workers: intIn(1, MAX_WORKERS).optional(),
+  executor: z
+    .literal('closed', {
+      error: (iss) => `${show(iss.input)} is not supported: only "closed" for now (open and ramping models come later)`,
+    })
+    .optional(),
+  sessions: intIn(1).optional(),
+  messagesPerSession: intIn(1).optional(),
+  messages: intIn(1).optional(),
+  duration: duration(1).optional(),
+  warmup: duration(0).optional(),
+  message: MessageSchema.optional(),
+  envelope: EnvelopeSchema.optional(),
+  pipelining: z
+    .enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` })
+    .optional(),
+  timeouts: TimeoutsSchema.optional(),
+  server: ServerSchema.optional(),
+  seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
+});
+
+/** Keys allowed at each dotted path, for "did you mean" hints on unknown keys. */
+const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': Object.keys(InputSchema.shape),
+  message: Object.keys(MessageSchema.shape),
+  envelope: Object.keys(EnvelopeSchema.shape),
+  timeouts: Object.keys(TimeoutsSchema.shape),
+  server: Object.keys(ServerSchema.shape),
+};
+
+/**
+ * Resolves a profile: deep-merges `overrides` (from CLI flags) over `input` (a parsed YAML/JSON
+ * file, or `undefined`/`null` for none), validates the result, fills defaults from `DEFAULTS`
+ * and converts units (sizes to bytes, times to milliseconds).
+ *
+ * `null` values count as absent (an emptied YAML key falls back to its default). When both
+ * `messages` and `duration` are given the run ends at whichever comes first; with neither, the
+ * run sends `DEFAULTS.messages` messages.
+ *
+ * @param input the profile file's content, not yet validated
+ * @param overrides keys from flags; they win over `input` key by key (nested objects merge)
+ * @param source names the input in the error message (for example the file path)
+ * @returns a deeply frozen `Profile`
+ * @throws ProfileError (code `SB_INVALID_PROFILE`) listing every problem with its dotted path
+ *   (`message.size`, `target`, `message.sise` for an unknown key), never only the first
+ */
+export function resolveProfile(input: unknown, overrides?: ProfileInput, source = 'profile'): Profile {
+  const issues: ProfileIssue[] = [];
+  let base: Record<string, unknown> = {};
+  if (isPlainObject(input)) base = input;
+  else if (input !== undefined && input !== null) {
+    issues.push({ path: '', message: `expected a mapping of profile keys, got ${show(input)}` });
+  }
+  const merged = merge(base, (overrides ?? {}) as Record<string, unknown>);
+
+  const parsed = InputSchema.safeParse(merged);
+  if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toProfileIssues(issue, merged)));
+  issues.push(...crossFieldIssues(merged));
+  if (issues.length > 0 || !parsed.success) throw new ProfileError(issues, source);
+
+  const v = parsed.data;
+  const d = DEFAULTS;
+  return deepFreeze<Profile>({
+    target: v.target ?? d.target,
+    workers: v.workers ?? d.workers,
+    executor: v.executor ?? d.executor,
+    sessions: v.sessions ?? d.sessions,
+    messagesPerSession: v.messagesPerSession ?? d.messagesPerSession,
+    messages: v.messages ?? (v.duration === undefined ? d.messages : null),
+    durationMs: v.duration ?? d.durationMs,
+    warmupMs: v.warmup ?? d.warmupMs,
+    message: {
+      sizeBytes: v.message?.size ?? d.message.sizeBytes,
+      recipients: v.message?.recipients ?? d.message.recipients,
+      body: v.message?.body ?? d.message.body,
+    },
+    envelope: {
+      from: v.envelope?.from ?? d.envelope.from,
+      to: v.envelope?.to ?? d.envelope.to,
+      helo: v.envelope?.helo ?? d.envelope.helo,
+    },
+    pipelining: v.pipelining ?? d.pipelining,
+    timeouts: {
+      connectMs: v.timeouts?.connect ?? d.timeouts.connectMs,
+      greetingMs: v.timeouts?.greeting ?? d.timeouts.greetingMs,
+      replyMs: v.timeouts?.reply ?? d.timeouts.replyMs,
+      bodyMs: v.timeouts?.body ?? d.timeouts.bodyMs,
+    },
+    server: {
+      maxRecipients: v.server?.maxRecipients ?? d.server.maxRecipients,
+      maxMessageSize: v.server?.maxMessageSize ?? d.server.maxMessageSize,
+      hostname: v.server?.hostname ?? d.server.hostname,
+    },
+    seed: v.seed ?? d.seed,
+  });
+}
+
+function toProfileIssues(issue: z.core.$ZodIssue, input: Record<string, unknown>): ProfileIssue[] {
+  const path = issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({
+      path: path === '' ? key : `${path}.${key}`,
+      message: `unknown key${suggest(key, KNOWN_KEYS[path] ?? [])}`,
+    }));
+  }
+  if (issue.code === 'invalid_type' && issue.expected === 'object') {
+    // zod leaves the input out of its issues; look the value up for the message.
+    const value = issue.path.reduce<unknown>((node, key) => (node as Record<PropertyKey, unknown>)[key], input);
+    return [{ path, message: `expected a mapping, got ${show(value)}` }];
+  }
+  return [{ path, message: issue.message }];
+}
+
+/**
+ * Rules that span fields. They read the merged input and check only values that are valid on
+ * their own, so a bad field is reported once (by the schema), not again here.
+ */
+function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  const message = isPlainObject(input.message) ? input.message : {};
+  const envelope = isPlainObject(input.envelope) ? input.envelope : {};
+
+  const recipients = MessageSchema.shape.recipients.safeParse(message.recipients).data ?? DEFAULTS.message.recipients;
+  const to = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
+  if (recipients > 1 && !to.includes('{n}')) {
+    issues.push({
+      path: 'envelope.to',
+      message: `must contain "{n}" when message.recipients is ${recipients} (each recipient needs its own address)`,
+    });
+  }
+
+  const warmupMs = duration(0).optional().safeParse(input.warmup).data;
+  const durationMs = duration(1).optional().safeParse(input.duration).data;
+  if (warmupMs !== undefined && durationMs !== undefined && warmupMs >= durationMs) {
+    issues.push({ path: 'warmup', message: `must be shorter than duration (${warmupMs} ms >= ${durationMs} ms)` });
+  }
+  return issues;
+}
+
+/** `over` merged onto `base`, key by key; nested mappings merge, null and undefined are skipped. */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const layer of [base, over]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value === null || value === undefined) continue;
+      const prev = Object.hasOwn(out, key) ? out[key] : undefined;
+      const next = isPlainObject(value) ? merge(isPlainObject(prev) ? prev : {}, value) : value;
+      // defineProperty, not `out[key] =`: a "__proto__" key stays a key (and is reported unknown).
+      Object.defineProperty(out, key, { value: next, enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** ` (did you mean "size"?)` when a known key is within edit distance 2, else empty. */
+function suggest(key: string, known: readonly string[]): string {
+  let best = '';
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const d = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best === '' ? '' : ` (did you mean "${best}"?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length];
+}
