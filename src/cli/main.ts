@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data);
+ * 1 the run could not start or no transaction succeeded; 2 invalid profile or usage.
+ */
+import { Command, CommanderError } from '@commander-js/extra-typings';
+import { ProfileError, SmtpBenchError } from '../errors.js';
+import { runCommand } from './run.js';
+import { serveCommand } from './serve.js';
+
+export const EXIT_OK = 0;
+export const EXIT_RUN_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+const program = new Command()
+  .name('smtpbench')
+  .description('SMTP load testing and benchmarking: pipelined sessions on a worker pool, HdrHistogram reports')
+  .exitOverride()
+  .showHelpAfterError();
+program.addCommand(runCommand());
+program.addCommand(serveCommand());
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+  } else if (err instanceof ProfileError) {
+    process.stderr.write(`smtpbench: ${err.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else if (err instanceof SmtpBenchError) {
+    process.stderr.write(`smtpbench: ${err.message}\n`);
+    process.exitCode = err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : EXIT_RUN_FAILED;
+  } else {
+    process.stderr.write(`smtpbench: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = EXIT_RUN_FAILED;
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * One histogram configuration everywhere (DESIGN §3 rule 1): integer microseconds,
+ * 1 µs .. 1 h, 3 significant digits, JS 32-bit buckets (hdr-histogram-js 3.0.1). Values are
+ * rounded and clamped before recording: the library silently accepts fractions and throws
+ * above its range.
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { Histogram } from 'hdr-histogram-js';
+
+export type { Histogram };
+
+/** Highest recordable value: one hour in microseconds. */
+export const HIGHEST_US = 3_600_000_000;
+
+/** A fresh histogram in the project's single configuration. */
+export function newHistogram(): Histogram {
+  return hdr.build({
+    bitBucketSize: 32,
+    autoResize: false,
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: HIGHEST_US,
+    numberOfSignificantValueDigits: 3,
+    useWebAssembly: false,
+  });
+}
+
+/** Records `us` microseconds, rounded to an integer and clamped to 0..1 h. */
+export function recordUs(h: Histogram, us: number): void {
+  h.recordValue(us <= 0 ? 0 : us >= HIGHEST_US ? HIGHEST_US : Math.round(us));
+}
+
+/** Compressed base64 (the HdrHistogram V2 encoding), the only form that crosses threads and machines (DESIGN §3 rule 6). */
+export function encodeHistogram(h: Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Decodes `encodeHistogram` output and adds it into `into` (merge by adding, never by averaging percentiles). */
+export function addEncoded(into: Histogram, b64: string): void {
+  const h = hdr.decodeFromCompressedBase64(b64, 32, false);
+  into.add(h);
+}
+
+/** Summary row of one histogram, in milliseconds (reports are in ms; DESIGN §8). */
+export interface PhaseStats {
+  readonly count: number;
+  readonly unit: 'ms';
+  readonly min: number;
+  readonly mean: number;
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly p999: number;
+  readonly max: number;
+}
+
+const msOf = (us: number): number => Math.round(us) / 1000;
+
+/** Percentile summary of a µs histogram, converted to ms with µs precision. */
+export function statsOf(h: Histogram): PhaseStats {
+  const count = h.totalCount;
+  if (count === 0) return { count: 0, unit: 'ms', min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  return {
+    count,
+    unit: 'ms',
+    min: msOf(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0)),
+    mean: msOf(h.mean),
+    p50: msOf(h.getValueAtPercentile(50)),
+    p90: msOf(h.getValueAtPercentile(90)),
+    p99: msOf(h.getValueAtPercentile(99)),
+    p999: msOf(h.getValueAtPercentile(99.9)),
+    max: msOf(h.maxValue),
+  };
+}
+
+/**
+ * The `.hgrm` text (HdrHistogram percentile distribution, as Java's and wrk2's) with values in
+ * milliseconds: the µs histogram scaled by 1000.
+ */
+export function hgrmOf(h: Histogram): string {
+  return h.outputPercentileDistribution(5, 1000);
+}

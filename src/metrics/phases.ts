@@ -1,0 +1,22 @@
+/**
+ * Phase names (DESIGN §3 rule 2). Each phase has its own histogram; latencies are integer µs.
+ * With pipelining a command's latency runs from the write of its batch to the parse of its own reply.
+ */
+export const PHASES = [
+  'connect', // net.connect() → 'connect' event (TCP handshake)
+  'greeting', // TCP connected → 220 parsed
+  'ehlo', // EHLO (or HELO fallback) written → its reply
+  'mail', // batch written → MAIL reply
+  'rcpt', // batch written → each RCPT reply (one value per recipient)
+  'data', // batch written → DATA reply (the 354)
+  'body', // last body octet handed to the kernel → end-of-data reply
+  'rset',
+  'quit',
+  'transaction', // first envelope octet written → end-of-data reply
+  'session', // connect() → socket closed after 221
+] as const;
+
+export type Phase = (typeof PHASES)[number];
+
+/** Phases whose replies are counted per code in `replies` (the ones that have a reply). */
+export type ReplyPhase = Exclude<Phase, 'connect' | 'transaction' | 'session'>;

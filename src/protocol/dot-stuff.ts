@@ -1,0 +1,46 @@
+/**
+ * Client-side DATA payload preparation (RFC 5321 §4.5.2 transparency, §2.3.8 line endings).
+ * Done once per distinct message, never per send: the result is shared by every session and
+ * every recipient (house style §7).
+ */
+
+const CR = 0x0d;
+const LF = 0x0a;
+const DOT = 0x2e;
+
+/**
+ * Turns message content into the exact octets to send after a 354: every line ending becomes
+ * CRLF (bare LF and bare CR included, because only CRLF is a line terminator on the wire), every
+ * line-initial `.` is doubled, a final CRLF is added when the content does not end in one, and
+ * the terminator `.<CRLF>` is appended.
+ *
+ * @param content message octets (headers, blank line, body), any line endings
+ * @returns a new Buffer ending in `<CRLF>.<CRLF>` (or just `.<CRLF>` for empty content)
+ */
+export function toDataPayload(content: Buffer): Buffer {
+  // Worst case every octet is a bare LF/CR (doubles) or a line-initial dot (doubles).
+  const out = Buffer.allocUnsafe(content.length * 2 + 5);
+  let o = 0;
+  let lineStart = true;
+  for (let i = 0; i < content.length; i++) {
+    const b = content[i];
+    if (b === CR || b === LF) {
+      out[o++] = CR;
+      out[o++] = LF;
+      if (b === CR && content[i + 1] === LF) i++;
+      lineStart = true;
+      continue;
+    }
+    if (lineStart && b === DOT) out[o++] = DOT;
+    out[o++] = b;
+    lineStart = false;
+  }
+  if (!lineStart) {
+    out[o++] = CR;
+    out[o++] = LF;
+  }
+  out[o++] = DOT;
+  out[o++] = CR;
+  out[o++] = LF;
+  return Buffer.from(out.subarray(0, o));
+}

@@ -1,0 +1,31 @@
+/** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
+import type { Summary } from './summary.js';
+
+const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+
+export function renderMarkdown(s: Summary): string {
+  const t = s.totals;
+  const lines = [
+    `# smtpbench run ${s.runId}`,
+    '',
+    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.model} model, ${s.sessions} sessions on ${s.workers} workers; ${s.durationS} s${s.interrupted ? '; **interrupted**' : ''}.`,
+    `Closed-model latencies are service times (not corrected for coordinated omission).`,
+    '',
+    row(['', 'attempted', 'accepted', 'rejected', 'per second']),
+    row(['---', '---:', '---:', '---:', '---:']),
+    row(['messages', t.messages.attempted, t.messages.accepted, t.messages.rejected, t.rates.msgsPerS]),
+    row(['recipients', t.recipients.attempted, t.recipients.accepted, t.recipients.rejected, t.rates.rcptsPerS]),
+    '',
+    `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.`,
+    '',
+    row(['phase (ms)', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max']),
+    row(['---', ...new Array(8).fill('---:')]),
+    ...Object.entries(s.phases).map(([p, v]) => row([p, v.count, v.min, v.mean, v.p50, v.p90, v.p99, v.p999, v.max])),
+    '',
+    `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
+    '',
+    `Environment: Node ${s.environment.node}, ${s.environment.cpu} (${s.environment.cores} cores), ${s.environment.os}, git ${s.environment.gitSha ?? 'unknown'}.`,
+    '',
+  ];
+  return lines.join('\n');
+}

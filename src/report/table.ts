@@ -1,0 +1,28 @@
+/** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
+import Table from 'cli-table3';
+import type { Summary } from './summary.js';
+
+// No colours (they garble logs and CI output) and no rule between rows.
+const look = {
+  style: { head: [], border: [] },
+  chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+};
+
+export function renderConsole(s: Summary): string {
+  const t = s.totals;
+  const totals = new Table({ head: ['', 'attempted', 'accepted', 'rejected', 'per second'], ...look });
+  totals.push(
+    ['messages', t.messages.attempted, t.messages.accepted, t.messages.rejected, t.rates.msgsPerS],
+    ['recipients', t.recipients.attempted, t.recipients.accepted, t.recipients.rejected, t.rates.rcptsPerS],
+  );
+  const phases = new Table({ head: ['phase (ms)', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max'], ...look });
+  for (const [p, v] of Object.entries(s.phases)) phases.push([p, v.count, v.min, v.mean, v.p50, v.p90, v.p99, v.p999, v.max]);
+  const errors = Object.entries(s.errors);
+  return [
+    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${s.model} model · ${s.sessions} sessions · ${s.workers} workers · ${s.durationS} s${s.interrupted ? ' · INTERRUPTED' : ''}`,
+    totals.toString(),
+    `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
+    phases.toString(),
+    `errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
+  ].join('\n');
+}

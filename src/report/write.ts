@@ -1,0 +1,34 @@
+/**
+ * Writes a run's results under `results/<run-id>/`: `summary.json`, one `<phase>.hgrm` per
+ * phase with data (ms), `server.<name>.hgrm` for the reference server's own histograms, and
+ * `report.md` (fits a CI step summary).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hgrmOf } from '../metrics/histogram.js';
+import type { RunOutcome } from '../load/coordinator.js';
+import { decodeServerStats } from './server-stats.js';
+import { renderMarkdown } from './markdown.js';
+import type { Summary } from './summary.js';
+
+/** Writes every report file into `dir` (created if missing). Returns the paths written. */
+export function writeResults(dir: string, summary: Summary, outcome: RunOutcome): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const put = (name: string, text: string): void => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    written.push(path);
+  };
+  put('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
+  for (const [phase, h] of outcome.merged.histograms) if (h.totalCount > 0) put(`${phase}.hgrm`, hgrmOf(h));
+  if (outcome.server) for (const [name, h] of decodeServerStats(outcome.server)) if (h.totalCount > 0) put(`server.${name}.hgrm`, hgrmOf(h));
+  put('report.md', renderMarkdown(summary));
+  return written;
+}
+
+/** A sortable, file-system-safe run id: `2026-11-30T10-15-02Z-smoke`. */
+export function newRunId(profileName: string, at = new Date()): string {
+  const stamp = at.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
+  return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
+}

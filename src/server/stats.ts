@@ -1,0 +1,41 @@
+/**
+ * The reference server's self-measurement: counters and one µs histogram per command verb, plus
+ * the DATA stream time per message (354 sent → end-of-data seen).
+ */
+import { encodeHistogram, newHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
+
+/** Server counters. `bytes` are message octets received in DATA, terminator excluded. */
+export interface ServerCounters {
+  connections: number;
+  commands: number;
+  messages: number;
+  recipients: number;
+  bytes: number;
+  /** Replies with a 4xx/5xx code. */
+  negativeReplies: number;
+}
+
+/** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
+export interface ServerStats {
+  readonly counters: ServerCounters;
+  readonly histograms: Record<string, string>;
+}
+
+/** Mutable server metrics, one per server (one thread). */
+export class ServerMetrics {
+  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, negativeReplies: 0 };
+  readonly histograms = new Map<string, Histogram>();
+
+  /** Records `us` microseconds under `name`. */
+  record(name: string, us: number): void {
+    let h = this.histograms.get(name);
+    if (h === undefined) this.histograms.set(name, (h = newHistogram()));
+    recordUs(h, us);
+  }
+
+  snapshot(): ServerStats {
+    const histograms: Record<string, string> = {};
+    for (const [name, h] of this.histograms) histograms[name] = encodeHistogram(h);
+    return { counters: { ...this.counters }, histograms };
+  }
+}

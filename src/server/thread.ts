@@ -1,0 +1,20 @@
+/**
+ * Server thread entry: the embedded reference server runs in its own worker thread, apart from
+ * the client pool, so client and server CPU can be told apart. Protocol on the parent port:
+ * → `{type:'listening', host, port}` once bound; ← `'stop'`; → `{type:'stats', stats}`, then exit.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ServerSettings } from '../profile/types.js';
+import type { ServerMessage } from '../load/ipc.js';
+import { startReferenceServer } from './server.js';
+
+const { settings, host } = workerData as { settings: ServerSettings; host: string };
+const server = await startReferenceServer(settings, host, 0);
+const port = parentPort!;
+port.postMessage({ type: 'listening', host: server.host, port: server.port } satisfies ServerMessage);
+port.on('message', async (m: unknown) => {
+  if (m !== 'stop') return;
+  const stats = await server.close();
+  port.postMessage({ type: 'stats', stats } satisfies ServerMessage);
+  port.close();
+});
