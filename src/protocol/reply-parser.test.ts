@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import { ReplyParser, enhancedCodeOf } from './reply-parser.js';
+
+interface Seen {
+  replies: { code: number; lines: string[] | null }[];
+  errors: string[];
+}
+
+/** Feeds `parts` to a fresh parser and returns what it reported. */
+function parse(parts: Buffer[], captureText = true): Seen {
+  const seen: Seen = { replies: [], errors: [] };
+  const p = new ReplyParser(
+    (code, lines) => seen.replies.push({ code, lines: lines ? lines.map((l) => l.toString('latin1')) : null }),
+    (reason) => seen.errors.push(reason),
+  );
+  p.captureText = captureText;
+  for (const part of parts) p.feed(part);
+  return seen;
+}
+
+/** Every way to cut `bytes` in two, plus one octet at a time. */
+function splits(bytes: Buffer): Buffer[][] {
+  const out: Buffer[][] = [];
+  for (let i = 0; i <= bytes.length; i++) out.push([bytes.subarray(0, i), bytes.subarray(i)]);
+  out.push([...bytes].map((b) => Buffer.from([b])));
+  return out;
+}
+
+const TRANSCRIPT = Buffer.from(
+  '220 mx.example.test ESMTP\r\n' +
+    '250-mx.example.test\r\n250-PIPELINING\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n' +
+    '250 2.1.0 ok\r\n550 5.1.1 no such user\r\n250 ok\r\n354 go\r\n' +
+    '250 2.0.0 queued\r\n221 bye\r\n',
+);
+
+const EXPECTED = [
+  { code: 220, lines: ['mx.example.test ESMTP'] },
+  { code: 250, lines: ['mx.example.test', 'PIPELINING', 'SIZE 1000000', '8BITMIME'] },
+  { code: 250, lines: ['2.1.0 ok'] },
+  { code: 550, lines: ['5.1.1 no such user'] },
+  { code: 250, lines: ['ok'] },
+  { code: 354, lines: ['go'] },
+  { code: 250, lines: ['2.0.0 queued'] },
+  { code: 221, lines: ['bye'] },
+];
+
+describe('ReplyParser', () => {
+  it('parses a transcript identically however it is split', () => {
+    for (const parts of splits(TRANSCRIPT)) {
+      const seen = parse(parts);
+      expect(seen.errors).toEqual([]);
+      expect(seen.replies).toEqual(EXPECTED);
+    }
+  });
+
+  it('reports codes without text when text capture is off', () => {
+    const seen = parse([TRANSCRIPT], false);
+    expect(seen.replies.map((r) => r.code)).toEqual(EXPECTED.map((r) => r.code));
+    expect(seen.replies.every((r) => r.lines === null)).toBe(true);
+  });
+
+  it('accepts a bare code line and a bare LF line end', () => {
+    const seen = parse([Buffer.from('250\r\n354\n')]);
+    expect(seen.replies).toEqual([
+      { code: 250, lines: [''] },
+      { code: 354, lines: [''] },
+    ]);
+  });
+
+  it('does not report a multi-line reply before its last line', () => {
+    const seen = parse([Buffer.from('250-a\r\n250-b\r\n')]);
+    expect(seen.replies).toEqual([]);
+  });
+
+  it.each([
+    ['not digits', 'abc hello\r\n'],
+    ['first digit out of range', '650 nope\r\n'],
+    ['bad separator', '250x\r\n'],
+    ['mixed codes in a multi-line reply', '250-a\r\n251 b\r\n'],
+    ['too short', '25\r\n'],
+  ])('fails on %s, every split alike', (_name, text) => {
+    for (const parts of splits(Buffer.from(text))) {
+      const seen = parse(parts);
+      expect(seen.errors.length).toBe(1);
+      expect(seen.replies).toEqual([]);
+    }
+  });
+
+  it('bounds a line that never ends', () => {
+    const seen = parse(Array.from({ length: 70 }, () => Buffer.alloc(1024, 0x41)));
+    expect(seen.errors).toHaveLength(1);
+  });
+
+  it('reads enhanced status codes', () => {
+    expect(enhancedCodeOf('5.1.1 no such user')).toBe('5.1.1');
+    expect(enhancedCodeOf(Buffer.from('2.0.0'))).toBe('2.0.0');
+    expect(enhancedCodeOf('ok')).toBeNull();
+    expect(enhancedCodeOf('3.0.0 x')).toBeNull();
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * End-to-end: the built CLI (`dist/cli/main.js`, built by `npm test`'s pretest) against the
+ * embedded reference server, real sockets and real worker threads.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
+const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+
+/**
+ * Checks a `.hgrm` file is a well-formed HdrHistogram percentile distribution and returns its
+ * total count (the TotalCount column of its last row).
+ */
+function parseHgrm(text: string): number {
+  const lines = text.split('\n');
+  expect(lines[0].trim().split(/\s+/)).toEqual(['Value', 'Percentile', 'TotalCount', '1/(1-Percentile)']);
+  const rows = lines.filter((l) => /^\s*\d/.test(l)).map((l) => l.trim().split(/\s+/).map(Number));
+  expect(rows.length).toBeGreaterThan(0);
+  for (let i = 1; i < rows.length; i++) {
+    expect(rows[i][0]).toBeGreaterThanOrEqual(rows[i - 1][0]); // values ascend
+    expect(rows[i][2]).toBeGreaterThanOrEqual(rows[i - 1][2]); // counts accumulate
+  }
+  expect(rows.at(-1)![1]).toBe(1); // ends at the 100th percentile
+  expect(text).toMatch(/#\[Mean\s+=\s+[\d.]+, StdDeviation\s+=\s+[\d.]+\]/);
+  expect(text).toMatch(/#\[Max\s+=\s+[\d.]+, Total count\s+=\s+\d+\]/);
+  return rows.at(-1)![2];
+}
+
+describe('smtpbench run against the embedded reference server', () => {
+  it('sends exactly the profile’s messages and writes parseable reports', async () => {
+    const out = tmp();
+    const r = await cli(['run', 'profiles/smoke.yaml', '--messages', '600', '--sessions', '7', '--workers', '2', '--out', out, '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('transaction');
+    const s = summaryOf(out);
+    expect(s.schema).toBe(1);
+    expect(s.totals.messages).toMatchObject({ attempted: 600, accepted: 600, rejected: 0, failed: 0 });
+    expect(s.totals.recipients).toMatchObject({ attempted: 600, accepted: 600, rejected: 0 });
+    expect(s.totals.bytes).toBeGreaterThanOrEqual(600 * 1024);
+    expect(s.replies.body).toEqual({ 250: 600 });
+    expect(s.errors).toEqual({});
+    // The server counted what the client sent.
+    expect(s.server.counters).toMatchObject({ messages: 600, recipients: 600, bytes: s.totals.bytes });
+    // 600 messages in 100-message connections, on 7 sessions: at least 7 connections.
+    expect(s.totals.connections).toBeGreaterThanOrEqual(7);
+    for (const phase of ['connect', 'greeting', 'ehlo', 'mail', 'rcpt', 'data', 'body', 'quit', 'transaction']) {
+      expect(s.phases[phase].count, phase).toBeGreaterThan(0);
+      expect(s.phases[phase].p50).toBeLessThanOrEqual(s.phases[phase].p99);
+    }
+    expect(s.phases.transaction.count).toBe(600);
+    expect(s.phases.rcpt.count).toBe(600);
+    expect(s.environment.node).toBe(process.version);
+    const hgrms = readdirSync(out).filter((f) => f.endsWith('.hgrm'));
+    expect(hgrms).toContain('transaction.hgrm');
+    expect(hgrms.some((f) => f.startsWith('server.'))).toBe(true);
+    for (const f of hgrms) {
+      const total = parseHgrm(readFileSync(join(out, f), 'utf8'));
+      const phase = f.replace(/\.hgrm$/, '');
+      if (s.phases[phase]) expect(total, f).toBe(s.phases[phase].count);
+    }
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| messages | 600 | 600 | 0 |');
+  });
+
+  it('fans one message out to 1000 recipients with a single DATA', async () => {
+    const out = tmp();
+    const r = await cli(['run', 'profiles/fanout.yaml', '--messages', '12', '--sessions', '3', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    expect(s.totals.messages.accepted).toBe(12);
+    expect(s.totals.recipients).toMatchObject({ attempted: 12_000, accepted: 12_000, rejected: 0 });
+    expect(s.phases.rcpt.count).toBe(12_000);
+    expect(s.phases.data.count).toBe(12);
+    expect(s.server.counters).toMatchObject({ messages: 12, recipients: 12_000 });
+  });
+
+  it('gives the same totals in lock-step (no PIPELINING) and on any number of workers', async () => {
+    const totals = [];
+    for (const [workers, pipelining] of [
+      ['1', 'off'],
+      ['3', 'auto'],
+    ]) {
+      const out = tmp();
+      const r = await cli(['run', '--messages', '101', '--sessions', '5', '--recipients', '3', '--workers', workers, '--pipelining', pipelining, '--out', out, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      totals.push(summaryOf(out).totals);
+    }
+    expect(totals[0].messages).toEqual(totals[1].messages);
+    expect(totals[0].recipients).toEqual({ attempted: 303, accepted: 303, rejected: 0 });
+    expect(totals[1].recipients).toEqual(totals[0].recipients);
+  });
+});
+
+describe('bad input', () => {
+  it('names the address and exits 1 when every connection is refused, still writing results', async () => {
+    // A port that was just free: bind, read the port, close.
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    const out = tmp();
+    const r = await cli(['run', '--target', `smtp://127.0.0.1:${port}`, '--messages', '20', '--sessions', '2', '--workers', '1', '--out', out, '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`127.0.0.1:${port}`);
+    expect(r.stderr).toContain('connect-refused');
+    const s = summaryOf(out);
+    expect(s.totals.messages.accepted).toBe(0);
+    expect(s.totals.messages.abandoned).toBe(20);
+    expect(s.errors['connect-refused']).toBeGreaterThan(0);
+  });
+
+  it('lists every bad profile field in one error and exits 2', async () => {
+    const dir = tmp();
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, 'sessions: -1\nmessage:\n  sise: 4KiB\n  recipients: many\ntarget: http://127.0.0.1:25\n');
+    const r = await cli(['run', file, '--out', join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    for (const path of ['sessions', 'message.sise', 'message.recipients', 'target']) expect(r.stderr).toContain(`${path}:`);
+  });
+
+  it('rejects a bad flag value the same way', async () => {
+    const r = await cli(['run', '--sessions', 'lots', '--size', '-4KiB']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('sessions:');
+    expect(r.stderr).toContain('message.size:');
+  });
+
+  it('reports a missing profile file with exit code 2', async () => {
+    const r = await cli(['run', 'no/such/profile.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('no/such/profile.yaml');
+  });
+});
