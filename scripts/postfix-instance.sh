@@ -39,9 +39,21 @@ LOG="$DIR/maillog"
 
 log() { printf 'postfix-instance: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# Without a terminal the postfix command reports errors only to its log (here the
+# maillog_file), so show the end of that log when a step fails.
+die_with_log() {
+  log "error: $*"
+  if [ -s "$LOG" ]; then
+    log "last lines of $LOG:"
+    tail -n 20 "$LOG" >&2
+  fi
+  exit 1
+}
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (Postfix's master runs as root and drops to the postfix user)"
-[[ "$PORT" =~ ^[0-9]+$ ]] && [ "$PORT" -ge 1 ] && [ "$PORT" -le 65535 ] || die "bad port: $PORT"
+if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; then
+  die "bad port: $PORT"
+fi
 [ "$PORT" -ne 25 ] || die "refusing to listen on port 25; pick another port"
 
 running() {
@@ -202,24 +214,25 @@ trap - EXIT
 # --- (c) start (or reload) and wait for the greeting --------------------------------
 # `postfix check` creates the queue subdirectories (post-install create-missing) and
 # fixes their ownership; it only looks at this instance's directories.
-postfix -c "$CONF" check >&2
+postfix -c "$CONF" check >&2 || die_with_log "postfix -c $CONF check failed"
 
 if running; then
   log "already running in $DIR; reloading configuration"
-  postfix -c "$CONF" reload >&2
+  postfix -c "$CONF" reload >&2 || die_with_log "postfix -c $CONF reload failed"
 else
-  postfix -c "$CONF" start >&2
+  postfix -c "$CONF" start >&2 || die_with_log "postfix -c $CONF start failed"
 fi
 
 greeting() {
-  # Read the first line on the port with bash's /dev/tcp; succeed if it is a 220.
+  # Read the first line on the port with bash's /dev/tcp; succeed if it is our 220
+  # banner (not some other server that already held the port).
   local line=''
   (
     exec 3<> "/dev/tcp/127.0.0.1/$PORT" || exit 1
     IFS= read -r -t 5 line <&3 || exit 1
     printf 'QUIT\r\n' >&3 || true
     exec 3>&-
-    case "$line" in 220*) exit 0 ;; *) exit 1 ;; esac
+    case "$line" in "220 "*"smtpbench sink"*) exit 0 ;; *) exit 1 ;; esac
   ) 2> /dev/null
 }
 
@@ -228,7 +241,7 @@ for _ in $(seq 1 150); do
   if greeting; then ok=1; break; fi
   sleep 0.2
 done
-[ -n "$ok" ] || die "no 220 greeting on 127.0.0.1:$PORT after 30 s; see $LOG"
+[ -n "$ok" ] || die_with_log "no smtpbench-sink 220 greeting on 127.0.0.1:$PORT after 30 s (port taken?)"
 
 log "private Postfix $(postconf -c "$CONF" -h mail_version) running in $DIR"
 echo "SMTPBENCH_POSTFIX=127.0.0.1:$PORT"
