@@ -33,7 +33,7 @@ export interface SessionConfig {
 
 type State = 'idle' | 'connecting' | 'greeting' | 'ehlo' | 'helo' | 'envelope' | 'body' | 'rset' | 'quit' | 'closing' | 'done';
 
-/** Consecutive failed connections after which a session gives up its remaining messages. */
+/** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
@@ -113,7 +113,6 @@ export class ClientSession {
       rec.counters.connections++;
       this.connectedUs = nowUs();
       rec.record('connect', this.connectedUs - this.connectStartUs);
-      this.connectFailures = 0;
       this.state = 'greeting';
       this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
     });
@@ -232,6 +231,8 @@ export class ClientSession {
   }
 
   private beginTransaction(): void {
+    // The session is established (greeted, EHLO/HELO accepted): earlier failures no longer count as a streak.
+    this.connectFailures = 0;
     if (this.stopping || this.remaining <= 0 || this.messagesOnConnection >= this.cfg.messagesPerConnection) return this.sendQuit();
     const rec = this.cfg.recorder;
     const plan = this.cfg.plan;
