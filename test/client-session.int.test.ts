@@ -8,6 +8,7 @@ import { ClientSession } from '../src/client/session.js';
 import { buildWirePlan } from '../src/client/message.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { startSweeper } from '../src/load/sweeper.js';
+import { QuotaSource } from '../src/load/closed.js';
 import { scriptedServer, type ScriptConn, type ScriptedServer } from './helpers/scripted-server.js';
 
 let server: ScriptedServer | null = null;
@@ -27,11 +28,8 @@ async function session(
   const t = opts.replyMs ?? 2000;
   let sweeper: { stop(): void } | null = null;
   await new Promise<void>((done) => {
-    const s = new ClientSession(
-      { host: '127.0.0.1', port: server!.port, plan, pipelining: 'auto', messagesPerConnection: opts.perConnection ?? 10, timeouts: { connectMs: t, greetingMs: t, replyMs: t, bodyMs: t }, recorder },
-      opts.messages ?? 1,
-      done,
-    );
+    const cfg = { host: '127.0.0.1', port: server!.port, plan, pipelining: 'auto' as const, messagesPerConnection: opts.perConnection ?? 10, timeouts: { connectMs: t, greetingMs: t, replyMs: t, bodyMs: t }, recorder };
+    const s = new ClientSession(cfg, new QuotaSource(opts.messages ?? 1, cfg, done));
     sweeper = startSweeper([s]);
     s.start();
   });

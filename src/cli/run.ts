@@ -1,13 +1,16 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { basename, extname, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
 import { SmtpBenchError } from '../errors.js';
-import { startRun, type Progress } from '../load/coordinator.js';
+import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
 import { buildSummary, type Summary } from '../report/summary.js';
 import { renderConsole } from '../report/table.js';
 import { newRunId, writeResults } from '../report/write.js';
+import { IntervalLog } from '../report/hlog.js';
+import { progressDisplay } from './progress.js';
 
 /** A flag value as a number when it is one; otherwise the raw text, so the resolver names it in its error. */
 const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
@@ -25,6 +28,11 @@ export function runCommand() {
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--pipelining <mode>', 'auto | off')
+    .option('--executor <model>', 'closed | open | ramping-rate')
+    .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
+    .option('--max-sessions <n>', 'open models: most concurrent sessions', num)
+    .option('--warmup <time>', 'excluded from every figure, e.g. 2s', num)
+    .option('--graceful-stop <time>', 'after a stop, how long transactions in flight may take', num)
     .option('--seed <n>', 'random seed, recorded in the summary', num)
     .option('--out <dir>', 'results directory (default: results/<run-id>)')
     .option('--json', 'print summary.json to stdout instead of the table')
@@ -42,42 +50,51 @@ export function runCommand() {
       if (opts.duration !== undefined) o.duration = opts.duration;
       if (opts.pipelining !== undefined) o.pipelining = opts.pipelining;
       if (opts.seed !== undefined) o.seed = opts.seed;
+      if (opts.executor !== undefined) o.executor = opts.executor;
+      if (opts.rate !== undefined) o.rate = opts.rate;
+      if (opts.maxSessions !== undefined) o.maxSessions = opts.maxSessions;
+      if (opts.warmup !== undefined) o.warmup = opts.warmup;
+      if (opts.gracefulStop !== undefined) o.gracefulStop = opts.gracefulStop;
       if (opts.recipients !== undefined || opts.size !== undefined) {
         o.message = { ...(opts.recipients !== undefined && { recipients: opts.recipients }), ...(opts.size !== undefined && { size: opts.size }) };
       }
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
-      const onProgress = opts.quiet ? undefined : (p: Progress) => process.stderr.write(`${progressLine(p)}\n`);
-      const handle = startRun(profile, onProgress);
+      mkdirSync(outDir, { recursive: true });
+      const display = opts.quiet ? null : progressDisplay();
+      const handle = startRun(profile, {
+        onProgress: display ? (p) => display.update(p) : undefined,
+        intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
+      });
+      const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
+        display?.done();
+        const summary = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        writeResults(outDir, summary, outcome);
+        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        else process.stdout.write(`${renderConsole(summary)}\nresults: ${outDir}\n`);
+        return summary;
+      };
       let interrupts = 0;
       const onSignal = (): void => {
         if (++interrupts === 1) {
-          process.stderr.write('smtpbench: stopping; transactions in flight finish, then results are written (Ctrl-C again to abort)\n');
+          process.stderr.write('\nsmtpbench: stopping; transactions in flight finish, then results are written (Ctrl-C again to abort)\n');
           handle.stop();
-        } else {
-          process.exit(130);
+          return;
         }
+        // Second signal: abort at once, but keep what the completed seconds already merged.
+        process.stderr.write('smtpbench: aborted; writing the seconds merged so far\n');
+        finish(handle.partial(), true);
+        process.exit(130);
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const outcome = await handle.outcome;
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      const summary = buildSummary(runId, profile, outcome, readEnvironment());
-      writeResults(outDir, summary, outcome);
-      if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else process.stdout.write(`${renderConsole(summary)}\nresults: ${outDir}\n`);
-      const failure = noSuccess(summary);
+      const failure = noSuccess(finish(outcome, false));
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
     });
-}
-
-/** One plain progress line (live display with a TTY library comes with the load-model issue). */
-function progressLine(p: Progress): string {
-  const s = p.elapsedMs / 1000;
-  const c = p.counters;
-  return `[${s.toFixed(0)}s] messages ${c.messagesAccepted} accepted (${(c.messagesAccepted / s).toFixed(0)}/s), ${c.messagesRejected} rejected, ${c.messagesFailed} failed · recipients ${c.recipientsAccepted} (${(c.recipientsAccepted / s).toFixed(0)}/s) · sessions ${p.activeSessions}`;
 }
 
 /** Exit code 1 rule: something was to be sent and not one transaction succeeded. Names the target. */

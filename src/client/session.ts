@@ -31,7 +31,29 @@ export interface SessionConfig {
   readonly recorder: Recorder;
 }
 
-type State = 'idle' | 'connecting' | 'greeting' | 'ehlo' | 'helo' | 'envelope' | 'body' | 'rset' | 'quit' | 'closing' | 'done';
+/** `next()` result: no message is due yet; the source will call `assign()` when one is. */
+export const WAIT = -1;
+/** `next()` result: no more messages for this session. */
+export const DONE = -2;
+
+/**
+ * Where a session gets its messages: the executor (closed quota, open-model arrival schedule).
+ * Sessions pull; an open-model source also pushes to waiting sessions with `assign()`.
+ */
+export interface MessageSource {
+  /**
+   * The next message for `session`: its intended start time in µs on the `nowUs()` clock (the
+   * closed model answers `nowUs()`, so intended and actual start coincide), `WAIT` when none is
+   * due yet (the session stays connected and idle until `assign()`), or `DONE`.
+   */
+  next(session: ClientSession): number;
+  /** True while more messages may come, so a new connection is worth opening. */
+  hasMore(session: ClientSession): boolean;
+  /** The session has ended for good; `gaveUp` when its connections kept failing. */
+  ended(session: ClientSession, gaveUp: boolean): void;
+}
+
+type State = 'idle' | 'connecting' | 'greeting' | 'ehlo' | 'helo' | 'waiting' | 'envelope' | 'body' | 'rset' | 'quit' | 'closing' | 'done';
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
@@ -39,12 +61,11 @@ const MAX_CONNECT_FAILURES = 3;
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
 
 /**
- * A session with a quota of messages. `start()` runs it; `onDone` fires once when the quota is
- * used up, or after `stop()` once the transaction in flight has finished.
+ * A session that sends the messages its source hands it. `start()` runs it; `source.ended()`
+ * fires once when the source has no more, when its connections keep failing, or after `stop()`
+ * once the transaction in flight has finished.
  */
 export class ClientSession {
-  /** Messages not yet started. */
-  remaining: number;
   /** Monotonic ms after which the sweeper times the current step out; 0 when nothing is awaited. */
   deadlineMs = 0;
 
@@ -62,6 +83,7 @@ export class ClientSession {
   private connectedUs = 0;
   private sentUs = 0;
   private txnStartUs = 0;
+  private intendedUs = 0;
   private bodySentUs = 0;
   // In-flight group cursor and the transaction's outcome so far.
   private cursor = 0;
@@ -70,31 +92,52 @@ export class ClientSession {
 
   constructor(
     private readonly cfg: SessionConfig,
-    messages: number,
-    private readonly onDone: () => void,
+    private readonly source: MessageSource,
   ) {
-    this.remaining = messages;
     this.parser = new ReplyParser(
       (code, lines) => this.onReply(code, lines),
       (reason) => this.fail('bad-reply', reason),
     );
   }
 
-  /** Starts the first connection (or finishes at once with a zero quota). */
+  /** Starts the first connection (or finishes at once when the source has nothing). */
   start(): void {
-    if (this.remaining <= 0) this.finish();
-    else this.connect();
+    if (this.source.hasMore(this)) this.connect();
+    else this.finish(false);
   }
 
   /** Graceful stop: no new transaction starts; the one in flight completes, then QUIT. */
   stop(): void {
     this.stopping = true;
-    if (this.state === 'idle') this.finish();
+    if (this.state === 'idle') this.finish(false);
+    else if (this.state === 'waiting') this.sendQuit();
+  }
+
+  /**
+   * Starts a message intended to start at `intendedUs`, if this session is waiting for one.
+   * Returns false when it is not (busy, closed meanwhile): the source offers the message elsewhere.
+   */
+  assign(intendedUs: number): boolean {
+    if (this.state !== 'waiting' || this.stopping) return false;
+    this.startTransaction(intendedUs);
+    return true;
+  }
+
+  /** True while connected and idle, waiting for `assign()`. */
+  get waiting(): boolean {
+    return this.state === 'waiting';
   }
 
   /** Called by the worker's sweeper when `deadlineMs` has passed. */
   timeout(): void {
     this.fail(`${this.state}-timeout`);
+  }
+
+  /** Hard stop after the grace time: the connection is dropped; a transaction in flight counts as failed (`aborted`). */
+  abort(): void {
+    this.stopping = true;
+    if (this.socket) this.fail('aborted');
+    else this.finish(false);
   }
 
   private connect(): void {
@@ -168,7 +211,10 @@ export class ClientSession {
       case 'body': {
         const sent = this.bodySentUs || t;
         rec.record('body', t - sent);
-        rec.record('transaction', t - this.txnStartUs);
+        // Open model: from the intended start, which corrects coordinated omission (DESIGN §3 rule 3);
+        // `service` keeps the uncorrected time. Closed model: the two are the same.
+        rec.record('transaction', t - this.intendedUs);
+        rec.record('service', t - this.txnStartUs);
         rec.reply('body', code);
         this.endTransaction(is2xx(code));
         return;
@@ -230,13 +276,25 @@ export class ClientSession {
     if (flushed) this.bodySentUs = nowUs();
   }
 
+  /** Between transactions: take the next message from the source, wait for one, or QUIT. */
   private beginTransaction(): void {
     // The session is established (greeted, EHLO/HELO accepted): earlier failures no longer count as a streak.
     this.connectFailures = 0;
-    if (this.stopping || this.remaining <= 0 || this.messagesOnConnection >= this.cfg.messagesPerConnection) return this.sendQuit();
+    if (this.stopping || this.messagesOnConnection >= this.cfg.messagesPerConnection) return this.sendQuit();
+    const intended = this.source.next(this);
+    if (intended === DONE) return this.sendQuit();
+    if (intended === WAIT) {
+      this.state = 'waiting';
+      this.deadlineMs = 0;
+      return;
+    }
+    this.startTransaction(intended);
+  }
+
+  private startTransaction(intendedUs: number): void {
     const rec = this.cfg.recorder;
     const plan = this.cfg.plan;
-    this.remaining--;
+    this.intendedUs = intendedUs;
     this.messagesOnConnection++;
     rec.counters.messagesAttempted++;
     rec.counters.recipientsAttempted += plan.recipients;
@@ -295,7 +353,8 @@ export class ClientSession {
     if (state === 'closing') {
       rec.record('session', nowUs() - this.connectStartUs);
     } else {
-      // Anything else is an unplanned end: count it by kind; a transaction in flight has failed.
+      // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
+      // idle connection, an event rather than a failure); a transaction in flight has failed.
       rec.error(this.errorKind ?? `${state}-closed`);
       if (state === 'envelope' || state === 'body') {
         rec.counters.messagesFailed++;
@@ -304,20 +363,16 @@ export class ClientSession {
       if (state === 'connecting' || state === 'greeting') this.connectFailures++;
     }
     this.state = 'idle';
-    if (this.stopping || this.remaining <= 0) return this.finish();
-    if (this.connectFailures >= MAX_CONNECT_FAILURES) {
-      rec.counters.messagesAbandoned += this.remaining;
-      this.remaining = 0;
-      return this.finish();
-    }
+    if (this.stopping || !this.source.hasMore(this)) return this.finish(false);
+    if (this.connectFailures >= MAX_CONNECT_FAILURES) return this.finish(true);
     if (this.connectFailures > 0) setTimeout(() => this.connect(), 50 * this.connectFailures);
     else this.connect();
   }
 
-  private finish(): void {
+  private finish(gaveUp: boolean): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.onDone();
+    this.source.ended(this, gaveUp);
   }
 }
 

@@ -4,18 +4,38 @@
  * closed-model in reports, because a closed loop stops sending while the server stalls
  * (coordinated omission).
  */
-import { ClientSession, type SessionConfig } from '../client/session.js';
+import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
 import { splitMessagesAcrossSessions } from '../profile/shard.js';
 import { startSweeper } from './sweeper.js';
+import type { Executor } from './executor.js';
 
-/** Handle on a running closed-model executor. */
-export interface ClosedRun {
-  /** Resolves when every session has finished. */
-  readonly done: Promise<void>;
-  /** Graceful stop: transactions in flight finish, then QUIT. */
-  stop(): void;
-  /** Sessions still running. */
-  active(): number;
+/**
+ * One session's message quota: intended start = actual start, so latency is service time.
+ * `onEnd` runs once when the session has ended.
+ */
+export class QuotaSource implements MessageSource {
+  constructor(
+    private remaining: number,
+    private readonly cfg: SessionConfig,
+    private readonly onEnd: () => void,
+  ) {}
+
+  next(): number {
+    if (this.remaining <= 0) return DONE;
+    this.remaining--;
+    return nowUs();
+  }
+
+  hasMore(): boolean {
+    return this.remaining > 0;
+  }
+
+  ended(_s: ClientSession, gaveUp: boolean): void {
+    // A session whose connections keep failing gives its unsent quota up; count it, never hide it.
+    if (gaveUp && Number.isFinite(this.remaining)) this.cfg.recorder.counters.messagesAbandoned += this.remaining;
+    this.remaining = 0;
+    this.onEnd();
+  }
 }
 
 /**
@@ -23,34 +43,39 @@ export interface ClosedRun {
  * `durationMs` or `stop()`).
  *
  * @param durationMs wall-clock bound in ms, or null
+ * @param gracefulStopMs after a stop, how long transactions in flight may take before they are aborted
  */
-export function runClosed(cfg: SessionConfig, sessions: number, messages: number | null, durationMs: number | null): ClosedRun {
+export function runClosed(cfg: SessionConfig, sessions: number, messages: number | null, durationMs: number | null, gracefulStopMs: number): Executor {
   const quotas = messages === null ? new Array<number>(sessions).fill(Infinity) : splitMessagesAcrossSessions(messages, sessions);
   let active = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));
   const list: ClientSession[] = [];
   const sweeper = startSweeper(list);
-  let timer: NodeJS.Timeout | null = null;
+  const timers: NodeJS.Timeout[] = [];
+  let stopped = false;
   const finish = (): void => {
     if (--active > 0) return;
     sweeper.stop();
-    if (timer) clearTimeout(timer);
+    for (const t of timers) clearTimeout(t);
     resolveDone();
   };
   for (const quota of quotas) {
     if (quota <= 0) continue;
     active++;
-    list.push(new ClientSession(cfg, quota, finish));
+    list.push(new ClientSession(cfg, new QuotaSource(quota, cfg, finish)));
   }
   const stop = (): void => {
+    if (stopped) return;
+    stopped = true;
     for (const s of list) s.stop();
+    timers.push(setTimeout(() => list.forEach((s) => s.abort()), gracefulStopMs));
   };
   if (active === 0) {
     sweeper.stop();
     resolveDone();
   } else {
-    if (durationMs !== null) timer = setTimeout(stop, durationMs);
+    if (durationMs !== null) timers.push(setTimeout(stop, durationMs));
     for (const s of list) s.start();
   }
   return { done, stop, active: () => active };

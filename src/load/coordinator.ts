@@ -1,17 +1,20 @@
 /**
  * The coordinator (main thread): starts the embedded reference server in its own thread when
  * the profile has no target, splits the profile exactly across a tinypool of load workers, lifts
- * the start barrier once every worker is ready, relays ticks as progress, and adds the workers'
- * histograms into one result (DESIGN §1).
+ * the start barrier once every worker is ready, merges the workers' ticks second by second
+ * (progress and the interval log), and adds the workers' histograms into one result (DESIGN §1).
  */
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import Tinypool from 'tinypool';
+import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
+import type { Phase } from '../metrics/phases.js';
 import { Merged, zeroCounters, type Counters } from '../metrics/recorder.js';
-import { shardProfile } from '../profile/shard.js';
+import { shardProfile, splitExactly } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
+import type { IntervalLog } from '../report/hlog.js';
 import type { ServerStats } from '../server/stats.js';
-import type { ControlMessage, ServerMessage, ShardSpec, WorkerMessage, WorkerResult } from './ipc.js';
+import type { ControlMessage, GeneratorHealth, ServerMessage, ShardSpec, TickMessage, WorkerMessage, WorkerResult } from './ipc.js';
 
 /** Compiled (`.js`) or source (`.ts`, via the tsx shims) sibling module. */
 function sibling(base: string): URL {
@@ -19,11 +22,20 @@ function sibling(base: string): URL {
   return new URL(fromSource ? `${base}.shim.mjs` : `${base}.js`, import.meta.url);
 }
 
-/** Live figures, about once a second. Counters are cumulative since the start barrier. */
+/** One second of the whole run: every worker's tick with the same `seq`, added up. */
 export interface Progress {
-  readonly elapsedMs: number;
+  readonly seq: number;
+  /** Seconds since the start barrier, at the end of this interval. */
+  readonly elapsedS: number;
+  /** Cumulative since the start (or the end of warm-up). */
   readonly counters: Counters;
+  /** This interval's merged histograms, by phase. */
+  readonly intervals: ReadonlyMap<Phase, Histogram>;
+  readonly intervalS: number;
   readonly activeSessions: number;
+  /** Worst worker's event-loop delay p99 in this interval, ms. */
+  readonly eventLoopDelayP99Ms: number;
+  readonly measuring: boolean;
 }
 
 /** Everything a finished (or interrupted) run produced. */
@@ -32,17 +44,31 @@ export interface RunOutcome {
   readonly server: ServerStats | null;
   readonly target: { readonly host: string; readonly port: number; readonly embedded: boolean };
   readonly startedAt: Date;
-  /** From the start barrier to the last worker's result, in seconds. */
+  /** Measured seconds (after warm-up): the longest worker's. */
   readonly durationS: number;
   readonly interrupted: boolean;
   readonly workers: number;
+  readonly health: readonly GeneratorHealth[];
 }
 
 /** A run in progress. */
 export interface RunHandle {
   readonly outcome: Promise<RunOutcome>;
-  /** Graceful stop (Ctrl-C): no new transactions; those in flight finish; results are still returned. */
+  /** Graceful stop (Ctrl-C): nothing new starts; transactions in flight finish within the grace time. */
   stop(): void;
+  /**
+   * What has been merged so far (every completed second, from the workers' ticks), for an abort
+   * (a second Ctrl-C): the process may then exit without waiting for the workers.
+   */
+  partial(): RunOutcome;
+}
+
+/** Hooks of a run. */
+export interface RunHooks {
+  /** Called once per completed second. */
+  onProgress?: (p: Progress) => void;
+  /** The interval log to append every completed second to. */
+  intervalLog?: (startMs: number) => IntervalLog;
 }
 
 /** Starts the embedded server thread and resolves with its address and a `stop()` that returns its statistics. */
@@ -72,66 +98,174 @@ export async function startServerThread(profile: Profile): Promise<{ host: strin
   };
 }
 
+/** Exact per-worker shares: sessions (closed) or the session cap (open models). */
+function shares(profile: Profile, W: number): { sessions: number; messages: number | null }[] {
+  if (profile.executor === 'closed') return shardProfile(profile, W);
+  return splitExactly(profile.maxSessions, W).map((sessions) => ({ sessions, messages: null }));
+}
+
 /**
- * Runs `profile` to completion. `onProgress` is called about once a second.
+ * Adds up the workers' ticks by `seq` and releases each second once every worker still running
+ * has reported it (a worker says `done` after its last tick, so it is not waited for later).
+ */
+class TickMerger {
+  private readonly pending = new Map<number, TickMessage[]>();
+  private readonly lastSeq: (number | null)[];
+  private readonly latest: Counters[];
+  private next = 0;
+
+  constructor(
+    private readonly workers: number,
+    private readonly t0: () => number,
+    private readonly emit: (p: Progress, ticks: readonly TickMessage[]) => void,
+  ) {
+    this.lastSeq = new Array<number | null>(workers).fill(null);
+    this.latest = Array.from({ length: workers }, zeroCounters);
+  }
+
+  tick(t: TickMessage): void {
+    let list = this.pending.get(t.seq);
+    if (!list) this.pending.set(t.seq, (list = []));
+    list.push(t);
+    this.latest[t.index] = t.counters;
+    this.flush(false);
+  }
+
+  /** Worker `index` will send no tick after `seq`. */
+  done(index: number, seq: number): void {
+    this.lastSeq[index] = seq;
+    this.flush(false);
+  }
+
+  /** Releases every complete second in order; `all` releases the rest too (end of run). */
+  flush(all: boolean): void {
+    for (;;) {
+      const list = this.pending.get(this.next);
+      if (!list) return;
+      const expected = this.lastSeq.filter((l) => l === null || l >= this.next).length;
+      if (!all && list.length < expected) return;
+      this.pending.delete(this.next);
+      this.next++;
+      this.emit(this.merge(list), list);
+    }
+  }
+
+  private merge(list: readonly TickMessage[]): Progress {
+    const intervals = new Map<Phase, Histogram>();
+    for (const t of list) {
+      for (const [phase, b64] of Object.entries(t.intervals)) {
+        let h = intervals.get(phase as Phase);
+        if (!h) intervals.set(phase as Phase, (h = newHistogram()));
+        addEncoded(h, b64!);
+      }
+    }
+    const counters = zeroCounters();
+    for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
+    const start = Math.min(...list.map((t) => t.startMs));
+    const end = Math.max(...list.map((t) => t.endMs));
+    return {
+      seq: list[0].seq,
+      elapsedS: (performance.now() - this.t0()) / 1000,
+      counters,
+      intervals,
+      intervalS: (end - start) / 1000,
+      activeSessions: list.reduce((a, t) => a + t.activeSessions, 0),
+      eventLoopDelayP99Ms: Math.max(...list.map((t) => t.eventLoopDelayP99Ms)),
+      measuring: list.every((t) => t.measuring),
+    };
+  }
+}
+
+/**
+ * Runs `profile` to completion.
  * @throws when the server thread or a worker cannot start (the CLI maps this to exit code 1)
  */
-export function startRun(profile: Profile, onProgress?: (p: Progress) => void): RunHandle {
+export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   let stopRequested = false;
   let stopWorkers: () => void = () => {};
   const stop = (): void => {
     stopRequested = true;
     stopWorkers();
   };
+  // Running totals of the measured seconds, from ticks: what an abort can still report.
+  const live = new Merged();
+  const startedAt = new Date();
+  let t0 = 0;
+  let target = { host: profile.target?.host ?? '127.0.0.1', port: profile.target?.port ?? 0, embedded: profile.target === null };
+  const partial = (): RunOutcome => ({
+    merged: live,
+    server: null,
+    target,
+    startedAt,
+    durationS: t0 === 0 ? 0 : (performance.now() - t0) / 1000,
+    interrupted: true,
+    workers: profile.workers,
+    health: [],
+  });
   const outcome = (async (): Promise<RunOutcome> => {
-    const startedAt = new Date();
     const server = profile.target === null ? await startServerThread(profile) : null;
     const host = profile.target?.host ?? server!.host;
     const port = profile.target?.port ?? server!.port;
+    target = { host, port, embedded: server !== null };
     const W = profile.workers;
     const pool = new Tinypool({ filename: sibling('./worker').href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
-    const shards = shardProfile(profile, W);
-    const latest: Progress[] = [];
-    const ports = shards.map(() => new MessageChannel());
+    const ports = Array.from({ length: W }, () => new MessageChannel());
+    let log: IntervalLog | null = null;
+    const latestCounts: (TickMessage | undefined)[] = new Array(W);
+    const merger = new TickMerger(
+      W,
+      () => t0,
+      (p, ticks) => {
+        if (p.measuring) {
+          for (const [phase, h] of p.intervals) live.histograms.get(phase)!.add(h);
+          Object.assign(live.counters, p.counters);
+          for (const t of ticks) latestCounts[t.index] = t;
+          live.replies = {};
+          live.errors = {};
+          for (const t of latestCounts) if (t) live.addCounts(t.replies, t.errors);
+        }
+        if (log) {
+          const from = Math.min(...ticks.map((t) => t.startMs));
+          const to = Math.max(...ticks.map((t) => t.endMs));
+          for (const [phase, h] of p.intervals) log.write(phase, h, from, to);
+        }
+        hooks.onProgress?.(p);
+      },
+    );
     let readyCount = 0;
     let releaseBarrier!: () => void;
     const barrier = new Promise<void>((r) => (releaseBarrier = r));
-    const counters = new Array<Counters>(W).fill(zeroCounters());
-    const active = new Array<number>(W).fill(0);
-    ports.forEach((ch, i) => {
-      ch.port1.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') {
-          if (++readyCount === W) releaseBarrier();
-        } else if (m.type === 'tick') {
-          counters[i] = m.counters;
-          active[i] = m.activeSessions;
-        }
-      });
-    });
-    const tasks = shards.map((shard, i) => {
-      const spec: ShardSpec = { index: i, profile, host, port, sessions: shard.sessions, messages: shard.messages, port2: ports[i].port2 };
+    const drained = ports.map(
+      (ch) =>
+        new Promise<void>((resolveDrained) => {
+          ch.port1.on('message', (m: WorkerMessage) => {
+            if (m.type === 'ready') {
+              if (++readyCount === W) releaseBarrier();
+            } else if (m.type === 'tick') merger.tick(m);
+            else if (m.type === 'done') {
+              merger.done(m.index, m.seq);
+              resolveDrained();
+            }
+          });
+        }),
+    );
+    const tasks = shares(profile, W).map((share, i) => {
+      const spec: ShardSpec = { index: i, workers: W, profile, host, port, sessions: share.sessions, messages: share.messages, port2: ports[i].port2 };
       return pool.run(spec, { transferList: [ports[i].port2] }) as Promise<WorkerResult>;
     });
-    let t0 = 0;
-    let ticker: NodeJS.Timeout | null = null;
     try {
       // Start barrier (DESIGN §3 rule 5): a worker that fails before `ready` rejects the race.
       await Promise.race([barrier, Promise.all(tasks).then(() => undefined)]);
       t0 = performance.now();
+      log = hooks.intervalLog?.(Date.now()) ?? null;
       const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
       send({ type: 'start' });
       stopWorkers = () => send({ type: 'stop' });
       if (stopRequested) stopWorkers();
-      if (onProgress) {
-        ticker = setInterval(() => {
-          const sum = zeroCounters();
-          for (const c of counters) for (const k of Object.keys(sum) as (keyof Counters)[]) sum[k] += c[k];
-          latest[0] = { elapsedMs: performance.now() - t0, counters: sum, activeSessions: active.reduce((a, b) => a + b, 0) };
-          onProgress(latest[0]);
-        }, 1000);
-      }
       const results = await Promise.all(tasks);
-      const durationS = (performance.now() - t0) / 1000;
+      // Every worker's last tick and `done` arrive on its port; wait for them (briefly) before the last flush.
+      await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 1000))]);
+      merger.flush(true);
       const merged = new Merged();
       for (const r of results) merged.add(r);
       return {
@@ -139,15 +273,16 @@ export function startRun(profile: Profile, onProgress?: (p: Progress) => void): 
         server: server ? await server.stop() : null,
         target: { host, port, embedded: server !== null },
         startedAt,
-        durationS,
+        durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
         interrupted: stopRequested,
         workers: W,
+        health: results.map((r) => r.health),
       };
     } finally {
-      if (ticker) clearInterval(ticker);
+      log?.close();
       for (const ch of ports) ch.port1.close();
       await pool.destroy();
     }
   })();
-  return { outcome, stop };
+  return { outcome, stop, partial };
 }

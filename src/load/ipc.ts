@@ -3,50 +3,82 @@
  * structured-clone safe: plain data, no functions, no class instances.
  */
 import type { MessagePort } from 'node:worker_threads';
-import type { Counters, MetricsSnapshot } from '../metrics/recorder.js';
+import type { Phase } from '../metrics/phases.js';
+import type { Counters, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
 import type { Profile } from '../profile/types.js';
+import type { ServerStats } from '../server/stats.js';
 
 /** The task one load worker runs: its exact share of the profile. */
 export interface ShardSpec {
   readonly index: number;
+  /** How many workers share the run (open models stripe arrivals across them). */
+  readonly workers: number;
   readonly profile: Profile;
   /** Resolved target (the embedded server's port when the profile has no target). */
   readonly host: string;
   readonly port: number;
-  /** This worker's sessions. */
+  /** This worker's sessions (closed model) or session cap (open models). */
   readonly sessions: number;
-  /** This worker's messages, or null when the run is bounded by time only. */
+  /** This worker's messages (closed model), or null when the run is bounded by time only. */
   readonly messages: number | null;
   /** Coordinator ↔ worker control and ticks. */
   readonly port2: MessagePort;
 }
 
-/** Worker → coordinator: loaded and connected nothing yet; waiting behind the start barrier. */
+/** Worker → coordinator: loaded, plan built, nothing connected yet; waiting behind the start barrier. */
 export interface ReadyMessage {
   readonly type: 'ready';
   readonly index: number;
 }
 
-/** Worker → coordinator, about once a second: counters so far (cumulative). */
+/** Worker → coordinator, once a second: cumulative counters and the last interval's histograms. */
 export interface TickMessage {
   readonly type: 'tick';
   readonly index: number;
+  /** 0-based tick number since the start barrier; ticks with the same `seq` cover the same second. */
+  readonly seq: number;
+  /** Wall-clock interval covered, epoch ms. */
+  readonly startMs: number;
+  readonly endMs: number;
   readonly counters: Counters;
+  /** Cumulative reply codes per phase and errors by kind (small; sent whole each second). */
+  readonly replies: ReplyCounts;
+  readonly errors: ErrorCounts;
+  readonly intervals: Partial<Record<Phase, string>>;
   readonly activeSessions: number;
+  /** Event-loop delay p99 over the interval, ms (generator health). */
+  readonly eventLoopDelayP99Ms: number;
+  /** True once the warm-up has ended (counters restarted then). */
+  readonly measuring: boolean;
 }
 
 /** Coordinator → worker. */
 export type ControlMessage = { readonly type: 'start' } | { readonly type: 'stop' };
 
-export type WorkerMessage = ReadyMessage | TickMessage;
+/** Worker → coordinator, after its last tick on the same port: no tick after `seq` will come. */
+export interface DoneMessage {
+  readonly type: 'done';
+  readonly index: number;
+  readonly seq: number;
+}
+
+export type WorkerMessage = ReadyMessage | TickMessage | DoneMessage;
+
+/** Generator health of one worker over the measured part of the run. */
+export interface GeneratorHealth {
+  readonly eventLoopDelayP99Ms: number;
+  readonly eventLoopDelayMaxMs: number;
+}
 
 /** What a load worker's task returns. */
 export interface WorkerResult extends MetricsSnapshot {
   readonly index: number;
+  /** Measured time (after warm-up), ms. */
   readonly elapsedMs: number;
+  readonly health: GeneratorHealth;
 }
 
 /** Server thread → coordinator. */
 export type ServerMessage =
   | { readonly type: 'listening'; readonly host: string; readonly port: number }
-  | { readonly type: 'stats'; readonly stats: import('../server/stats.js').ServerStats };
+  | { readonly type: 'stats'; readonly stats: ServerStats };

@@ -1,15 +1,42 @@
 /**
  * Load worker entry (tinypool task). One long task per thread (methodology B.2): build the wire
  * plan, report `ready`, wait behind the start barrier so thread start-up is not measured
- * (DESIGN §3 rule 5), run the executor, tick counters once a second, return encoded histograms.
+ * (DESIGN §3 rule 5), run the executor, tick once a second with counters and interval histograms,
+ * return the encoded totals.
  */
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { buildWirePlan } from '../client/message.js';
+import type { SessionConfig } from '../client/session.js';
 import { Recorder } from '../metrics/recorder.js';
+import { ArrivalClock } from './arrivals.js';
 import { runClosed } from './closed.js';
-import type { ControlMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
+import type { Executor } from './executor.js';
+import type { ControlMessage, DoneMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
+import { runOpen } from './open.js';
 
 /** Tick period in ms. */
 export const TICK_MS = 1000;
+
+/** Starts the executor the profile names, for this worker's share. */
+function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
+  const p = spec.profile;
+  if (p.executor === 'closed') return runClosed(cfg, spec.sessions, spec.messages, p.durationMs, p.gracefulStopMs);
+  const stages = p.executor === 'open' ? [{ durationMs: p.durationMs ?? Infinity, target: p.rate! }] : p.stages;
+  const startRate = p.executor === 'open' ? p.rate! : p.startRate;
+  const peak = Math.max(startRate, ...stages.map((s) => s.target));
+  const run = runOpen(cfg, {
+    clock: new ArrivalClock(spec.index, spec.workers, startRate, stages, p.messages),
+    maxSessions: spec.sessions,
+    peakRate: peak / spec.workers,
+    gracefulStopMs: p.gracefulStopMs,
+  });
+  // Ramping stages end the schedule by themselves; a duration as well is a hard bound.
+  if (p.executor === 'ramping-rate' && p.durationMs !== null) {
+    const t = setTimeout(() => run.stop(), p.durationMs);
+    void run.done.then(() => clearTimeout(t));
+  }
+  return run;
+}
 
 export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   const { profile, port2: port } = spec;
@@ -34,31 +61,67 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   port.postMessage({ type: 'ready', index: spec.index });
   await started;
 
-  const t0 = performance.now();
-  const run = runClosed(
-    {
-      host: spec.host,
-      port: spec.port,
-      plan,
-      pipelining: profile.pipelining,
-      messagesPerConnection: profile.messagesPerSession,
-      timeouts: profile.timeouts,
-      recorder,
-    },
-    spec.sessions,
-    spec.messages,
-    profile.durationMs,
-  );
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  const tickDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  tickDelay.enable();
+  let t0 = performance.now();
+  let measuring = profile.warmupMs === 0;
+  const warmupTimer = measuring
+    ? null
+    : setTimeout(() => {
+        recorder.reset();
+        loopDelay.reset();
+        t0 = performance.now();
+        measuring = true;
+      }, profile.warmupMs);
+  const run = startExecutor(spec, {
+    host: spec.host,
+    port: spec.port,
+    plan,
+    pipelining: profile.pipelining,
+    messagesPerConnection: profile.messagesPerSession,
+    timeouts: profile.timeouts,
+    recorder,
+  });
   onStop = () => run.stop();
   if (stopRequested) run.stop();
+  let seq = 0;
+  let intervalStart = Date.now();
   const tick = (): void => {
-    const msg: TickMessage = { type: 'tick', index: spec.index, counters: { ...recorder.counters }, activeSessions: run.active() };
+    const now = Date.now();
+    const msg: TickMessage = {
+      type: 'tick',
+      index: spec.index,
+      seq: seq++,
+      startMs: intervalStart,
+      endMs: now,
+      counters: { ...recorder.counters },
+      replies: recorder.replies,
+      errors: recorder.errors,
+      intervals: recorder.interval(),
+      activeSessions: run.active(),
+      eventLoopDelayP99Ms: tickDelay.percentile(99) / 1e6,
+      measuring,
+    };
+    tickDelay.reset();
+    intervalStart = now;
     port.postMessage(msg);
   };
   const ticker = setInterval(tick, TICK_MS);
   await run.done;
   clearInterval(ticker);
+  if (warmupTimer) clearTimeout(warmupTimer);
   tick();
+  // After the last tick, on the same port (so it arrives after it): no more ticks from this worker.
+  port.postMessage({ type: 'done', index: spec.index, seq: seq - 1 } satisfies DoneMessage);
   port.close();
-  return { index: spec.index, elapsedMs: performance.now() - t0, ...recorder.snapshot() };
+  loopDelay.disable();
+  tickDelay.disable();
+  return {
+    index: spec.index,
+    elapsedMs: performance.now() - t0,
+    health: { eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6, eventLoopDelayMaxMs: loopDelay.max / 1e6 },
+    ...recorder.snapshot(),
+  };
 }

@@ -12,11 +12,12 @@ export const PHASES = [
   'body', // last body octet handed to the kernel → end-of-data reply
   'rset',
   'quit',
-  'transaction', // first envelope octet written → end-of-data reply
+  'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
+  'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221
 ] as const;
 
 export type Phase = (typeof PHASES)[number];
 
 /** Phases whose replies are counted per code in `replies` (the ones that have a reply). */
-export type ReplyPhase = Exclude<Phase, 'connect' | 'transaction' | 'session'>;
+export type ReplyPhase = Exclude<Phase, 'connect' | 'transaction' | 'service' | 'session'>;

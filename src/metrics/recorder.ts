@@ -13,6 +13,10 @@ export interface Counters {
   messagesFailed: number;
   /** Messages a session never tried because it gave up (its connections kept failing). */
   messagesAbandoned: number;
+  /** Open models: messages that started more than `LATE_START_US` after their intended time. */
+  messagesLate: number;
+  /** Open models: messages never started because the backlog of due messages was full (no free session). */
+  messagesDropped: number;
   recipientsAttempted: number;
   /** Recipients with a 2xx RCPT reply in a transaction whose end-of-data reply was 2xx. */
   recipientsAccepted: number;
@@ -28,6 +32,8 @@ export const zeroCounters = (): Counters => ({
   messagesRejected: 0,
   messagesFailed: 0,
   messagesAbandoned: 0,
+  messagesLate: 0,
+  messagesDropped: 0,
   recipientsAttempted: 0,
   recipientsAccepted: 0,
   recipientsRejected: 0,
@@ -41,24 +47,64 @@ export type ReplyCounts = Record<string, Record<string, number>>;
 /** `errors[kind]` = how many; kinds are stable strings such as `connect-refused`, `reply-timeout`. */
 export type ErrorCounts = Record<string, number>;
 
+/** Histograms about the load generator itself, not the target (DESIGN §3 rule 7). */
+export const GENERATOR_HISTOGRAMS = ['scheduleLag'] as const;
+export type GeneratorHistogram = (typeof GENERATOR_HISTOGRAMS)[number];
+
 /** What one thread hands over: encoded histograms plus plain counts. */
 export interface MetricsSnapshot {
   readonly histograms: Partial<Record<Phase, string>>;
+  readonly generator: Partial<Record<GeneratorHistogram, string>>;
   readonly counters: Counters;
   readonly replies: ReplyCounts;
   readonly errors: ErrorCounts;
 }
 
-/** Records one thread's measurements. Not thread-safe by design: one per worker. */
+/**
+ * Records one thread's measurements. Not thread-safe by design: one per worker. Values go into
+ * per-phase interval histograms; `interval()` (each tick) folds them into the run totals and
+ * hands them out encoded for the interval log, so each value is recorded once.
+ */
 export class Recorder {
+  /** The current interval's histograms (recording target). */
   readonly histograms = new Map<Phase, Histogram>(PHASES.map((p) => [p, newHistogram()]));
-  readonly counters: Counters = zeroCounters();
-  readonly replies: ReplyCounts = {};
-  readonly errors: ErrorCounts = {};
+  /** Everything since the start (or the end of warm-up), up to the last `interval()`. */
+  readonly totals = new Map<Phase, Histogram>(PHASES.map((p) => [p, newHistogram()]));
+  readonly generator = new Map<GeneratorHistogram, Histogram>(GENERATOR_HISTOGRAMS.map((g) => [g, newHistogram()]));
+  counters: Counters = zeroCounters();
+  replies: ReplyCounts = {};
+  errors: ErrorCounts = {};
+
+  /** Ends an interval: returns its non-empty histograms encoded, adds them to the totals, and starts the next. */
+  interval(): Partial<Record<Phase, string>> {
+    const out: Partial<Record<Phase, string>> = {};
+    for (const [phase, h] of this.histograms) {
+      if (h.totalCount === 0) continue;
+      out[phase] = encodeHistogram(h);
+      this.totals.get(phase)!.add(h);
+      h.reset();
+    }
+    return out;
+  }
+
+  /** Forgets everything recorded so far (the end of warm-up, DESIGN §3 rule 5). */
+  reset(): void {
+    for (const h of this.histograms.values()) h.reset();
+    for (const h of this.totals.values()) h.reset();
+    for (const h of this.generator.values()) h.reset();
+    this.counters = zeroCounters();
+    this.replies = {};
+    this.errors = {};
+  }
 
   /** Records a latency of `us` microseconds for `phase`. */
   record(phase: Phase, us: number): void {
     recordUs(this.histograms.get(phase)!, us);
+  }
+
+  /** Records a generator measurement (µs), such as the lag of a start behind its intended time. */
+  recordGenerator(name: GeneratorHistogram, us: number): void {
+    recordUs(this.generator.get(name)!, us);
   }
 
   /** Counts one reply `code` seen in `phase`. */
@@ -72,27 +118,38 @@ export class Recorder {
     this.errors[kind] = (this.errors[kind] ?? 0) + 1;
   }
 
+  /** The run totals (the open interval folded in), encoded. */
   snapshot(): MetricsSnapshot {
+    this.interval();
     const histograms: Partial<Record<Phase, string>> = {};
-    for (const [phase, h] of this.histograms) if (h.totalCount > 0) histograms[phase] = encodeHistogram(h);
-    return { histograms, counters: { ...this.counters }, replies: structuredClone(this.replies), errors: { ...this.errors } };
+    for (const [phase, h] of this.totals) if (h.totalCount > 0) histograms[phase] = encodeHistogram(h);
+    const generator: Partial<Record<GeneratorHistogram, string>> = {};
+    for (const [name, h] of this.generator) if (h.totalCount > 0) generator[name] = encodeHistogram(h);
+    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), errors: { ...this.errors } };
   }
 }
 
 /** The sum of several threads' snapshots: histograms added, counts summed. */
 export class Merged {
   readonly histograms = new Map<Phase, Histogram>(PHASES.map((p) => [p, newHistogram()]));
+  readonly generator = new Map<GeneratorHistogram, Histogram>(GENERATOR_HISTOGRAMS.map((g) => [g, newHistogram()]));
   readonly counters: Counters = zeroCounters();
-  readonly replies: ReplyCounts = {};
-  readonly errors: ErrorCounts = {};
+  replies: ReplyCounts = {};
+  errors: ErrorCounts = {};
 
   add(s: MetricsSnapshot): void {
     for (const [phase, b64] of Object.entries(s.histograms)) addEncoded(this.histograms.get(phase as Phase)!, b64!);
+    for (const [name, b64] of Object.entries(s.generator)) addEncoded(this.generator.get(name as GeneratorHistogram)!, b64!);
     for (const k of Object.keys(this.counters) as (keyof Counters)[]) this.counters[k] += s.counters[k];
-    for (const [phase, byCode] of Object.entries(s.replies)) {
+    this.addCounts(s.replies, s.errors);
+  }
+
+  /** Adds reply codes per phase and errors by kind. */
+  addCounts(replies: ReplyCounts, errors: ErrorCounts): void {
+    for (const [phase, byCode] of Object.entries(replies)) {
       const into = (this.replies[phase] ??= {});
       for (const [code, n] of Object.entries(byCode)) into[code] = (into[code] ?? 0) + n;
     }
-    for (const [kind, n] of Object.entries(s.errors)) this.errors[kind] = (this.errors[kind] ?? 0) + n;
+    for (const [kind, n] of Object.entries(errors)) this.errors[kind] = (this.errors[kind] ?? 0) + n;
   }
 }

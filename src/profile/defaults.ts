@@ -24,6 +24,11 @@ export const DEFAULTS: Profile = deepFreeze({
   messages: 10_000,
   durationMs: null,
   warmupMs: 0,
+  rate: null,
+  startRate: 0,
+  stages: [],
+  maxSessions: 100,
+  gracefulStopMs: 10_000,
   message: { sizeBytes: 1024, recipients: 1, body: 'data' }, // 1 KiB
   envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
   pipelining: 'auto',

@@ -35,6 +35,11 @@ describe('resolveProfile: defaults', () => {
       messages: 10_000,
       durationMs: null,
       warmupMs: 0,
+      rate: null,
+      startRate: 0,
+      stages: [],
+      maxSessions: 100,
+      gracefulStopMs: 10_000,
       message: { sizeBytes: 1024, recipients: 1, body: 'data' },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
@@ -125,10 +130,22 @@ describe('resolveProfile: errors', () => {
     expect(issueAt(errorOf({ zzzzzz: 1 }), 'zzzzzz')).toBe('unknown key');
   });
 
+  it('checks the open models: a rate for open, stages for ramping-rate, neither elsewhere', () => {
+    expect(paths(errorOf({ executor: 'open' }))).toEqual(['rate']);
+    expect(paths(errorOf({ executor: 'ramping-rate' }))).toEqual(['stages']);
+    expect(paths(errorOf({ rate: 10 }))).toEqual(['rate']);
+    expect(paths(errorOf({ executor: 'open', rate: 0 }))).toEqual(['rate']);
+    const bad = errorOf({ executor: 'ramping-rate', stages: [{ duration: '1s', target: -1 }, { duration: 'x', target: 1 }, { target: 1 }] });
+    expect(paths(bad).sort()).toEqual(['stages.0.target', 'stages.1.duration', 'stages.2.duration']);
+    const p = resolveProfile({ executor: 'ramping-rate', startRate: 10, stages: [{ duration: '2s', target: 100 }], maxSessions: 7, gracefulStop: '1s' });
+    expect(p).toMatchObject({ executor: 'ramping-rate', startRate: 10, stages: [{ durationMs: 2000, target: 100 }], maxSessions: 7, gracefulStopMs: 1000, messages: null });
+    expect(resolveProfile({ executor: 'open', rate: 250.5, duration: '10s' })).toMatchObject({ rate: 250.5, messages: null, durationMs: 10_000 });
+  });
+
   it('collects type, range, unit and cross-field problems together', () => {
     const err = errorOf({
       workers: 300,
-      executor: 'open',
+      executor: 'poisson',
       messagesPerSession: 1.5,
       messages: '100',
       seed: 'x',
@@ -152,7 +169,7 @@ describe('resolveProfile: errors', () => {
       'workers',
     ]);
     expect(issueAt(err, 'workers')).toBe('must be at most 256');
-    expect(issueAt(err, 'executor')).toMatch(/only "closed" for now \(open and ramping models come later\)/);
+    expect(issueAt(err, 'executor')).toBe('expected "closed", "open" or "ramping-rate", got "poisson"');
     expect(issueAt(err, 'envelope.to')).toMatch(/must contain "\{n\}"/);
     expect(issueAt(err, 'timeouts.reply')).toMatch(/needs a unit/);
     expect(issueAt(err, 'server')).toBe('expected a mapping, got 3');

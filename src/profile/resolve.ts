@@ -106,6 +106,11 @@ const ServerSchema = z.strictObject({
   hostname: wireToken(1).optional(),
 });
 
+const StageSchema = z.strictObject({
+  duration: duration(1),
+  target: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000'),
+});
+
 const InputSchema = z.strictObject({
   target: z
     .string({ error: (iss) => `expected a URL such as smtp://127.0.0.1:2525, got ${show(iss.input)}` })
@@ -120,10 +125,15 @@ const InputSchema = z.strictObject({
     .optional(),
   workers: intIn(1, MAX_WORKERS).optional(),
   executor: z
-    .literal('closed', {
-      error: (iss) => `${show(iss.input)} is not supported: only "closed" for now (open and ramping models come later)`,
+    .enum(['closed', 'open', 'ramping-rate'], {
+      error: (iss) => `expected "closed", "open" or "ramping-rate", got ${show(iss.input)}`,
     })
     .optional(),
+  rate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).positive('must be more than 0').max(1e7, 'must be at most 10000000').optional(),
+  startRate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000').optional(),
+  stages: z.array(StageSchema, { error: (iss) => `expected a list of {duration, target}, got ${show(iss.input)}` }).min(1, 'needs at least one stage').optional(),
+  maxSessions: intIn(1).optional(),
+  gracefulStop: duration(0).optional(),
   sessions: intIn(1).optional(),
   messagesPerSession: intIn(1).optional(),
   messages: intIn(1).optional(),
@@ -186,9 +196,15 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     executor: v.executor ?? d.executor,
     sessions: v.sessions ?? d.sessions,
     messagesPerSession: v.messagesPerSession ?? d.messagesPerSession,
-    messages: v.messages ?? (v.duration === undefined ? d.messages : null),
+    // Ramping stages and a duration each bound a run by time; only an unbounded profile gets the default count.
+    messages: v.messages ?? (v.duration === undefined && v.executor !== 'ramping-rate' ? d.messages : null),
     durationMs: v.duration ?? d.durationMs,
     warmupMs: v.warmup ?? d.warmupMs,
+    rate: v.rate ?? d.rate,
+    startRate: v.startRate ?? d.startRate,
+    stages: v.stages?.map((st) => ({ durationMs: st.duration, target: st.target })) ?? d.stages,
+    maxSessions: v.maxSessions ?? d.maxSessions,
+    gracefulStopMs: v.gracefulStop ?? d.gracefulStopMs,
     message: {
       sizeBytes: v.message?.size ?? d.message.sizeBytes,
       recipients: v.message?.recipients ?? d.message.recipients,
@@ -248,6 +264,12 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
       message: `must contain "{n}" when message.recipients is ${recipients} (each recipient needs its own address)`,
     });
   }
+
+  const executor = typeof input.executor === 'string' ? input.executor : DEFAULTS.executor;
+  if (executor === 'open' && input.rate === undefined) issues.push({ path: 'rate', message: 'the open model needs a rate (messages per second)' });
+  if (executor === 'ramping-rate' && input.stages === undefined) issues.push({ path: 'stages', message: 'the ramping-rate model needs stages: [{duration, target}]' });
+  if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
+  if (executor !== 'ramping-rate' && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping-rate model uses stages (executor is "${executor}")` });
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

@@ -13,7 +13,18 @@ export interface TargetSpec {
   readonly port: number;
 }
 
-export type Executor = 'closed';
+/**
+ * Load model. `closed`: N sessions send back to back (peak throughput; service-time latency).
+ * `open`: messages start at a constant arrival `rate`; `ramping-rate`: the arrival rate follows
+ * `stages` (k6's ramping-arrival-rate). Open-model latency counts from the intended start.
+ */
+export type Executor = 'closed' | 'open' | 'ramping-rate';
+
+/** A ramping stage: over `durationMs` the arrival rate moves linearly to `target` messages/s. */
+export interface Stage {
+  readonly durationMs: number;
+  readonly target: number;
+}
 
 /** Per-phase timeouts in milliseconds; a timed-out session is counted and closed, never a crash. */
 export interface Timeouts {
@@ -48,8 +59,18 @@ export interface Profile {
   readonly messages: number | null;
   /** Wall-clock bound in ms, or null when bounded by `messages` only. At least one of the two is set. */
   readonly durationMs: number | null;
-  /** Excluded from the verdict (later issue); 0 for none. */
+  /** Excluded from the verdict: histograms and counters restart when it ends; 0 for none. */
   readonly warmupMs: number;
+  /** Open model: messages per second, across all workers; null for the other models. */
+  readonly rate: number | null;
+  /** Ramping-rate: the arrival rate at the start, messages/s. */
+  readonly startRate: number;
+  /** Ramping-rate: the stages, in order; empty for the other models. */
+  readonly stages: readonly Stage[];
+  /** Open models: most concurrent sessions across all workers. */
+  readonly maxSessions: number;
+  /** After a stop (duration over, Ctrl-C), how long transactions in flight may take before they are aborted, ms. */
+  readonly gracefulStopMs: number;
   readonly message: {
     /** Body size in bytes, headers included, before dot-stuffing. */
     readonly sizeBytes: number;
@@ -81,6 +102,11 @@ export interface ProfileInput {
   messages?: number;
   duration?: string | number;
   warmup?: string | number;
+  rate?: number;
+  startRate?: number;
+  stages?: { duration?: string | number; target?: number }[];
+  maxSessions?: number;
+  gracefulStop?: string | number;
   message?: { size?: string | number; recipients?: number; body?: string };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;

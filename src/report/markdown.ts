@@ -1,5 +1,6 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
 import type { Summary } from './summary.js';
+import { modelNote } from './table.js';
 
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 
@@ -8,8 +9,8 @@ export function renderMarkdown(s: Summary): string {
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
-    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.model} model, ${s.sessions} sessions on ${s.workers} workers; ${s.durationS} s${s.interrupted ? '; **interrupted**' : ''}.`,
-    `Closed-model latencies are service times (not corrected for coordinated omission).`,
+    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${s.durationS} s${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
     '',
     row(['', 'attempted', 'accepted', 'rejected', 'per second']),
     row(['---', '---:', '---:', '---:', '---:']),

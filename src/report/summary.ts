@@ -15,22 +15,36 @@ import type { Environment } from './environment.js';
 
 export const SUMMARY_SCHEMA = 1;
 
+/**
+ * A worker whose event loop was late by more than this at p99 could not keep its own clock: its
+ * latencies include its own delays, and the run is flagged `generator.saturated` (DESIGN §3 rule 7).
+ */
+export const SATURATION_EVENT_LOOP_P99_MS = 25;
+
 export interface Summary {
   readonly schema: 1;
   readonly runId: string;
   readonly startedAt: string;
   /** Seconds from the start barrier to the last worker's result. */
   readonly durationS: number;
-  /** Closed-model latencies are service times, not corrected for coordinated omission (DESIGN §3 rule 4). */
-  readonly model: 'closed';
+  /**
+   * `closed`: latencies are service times, not corrected for coordinated omission (DESIGN §3 rule 4).
+   * `open`: `transaction` runs from each message's intended start; `service` is the uncorrected time.
+   */
+  readonly model: 'closed' | 'open';
+  readonly executor: Profile['executor'];
+  /** Seconds of warm-up excluded from every figure. */
+  readonly warmupS: number;
   readonly interrupted: boolean;
+  /** A second Ctrl-C: only the seconds merged before it are reported, and no server statistics. */
+  readonly aborted: boolean;
   readonly target: { readonly url: string; readonly embedded: boolean };
   readonly workers: number;
   readonly sessions: number;
   readonly profile: Profile;
   readonly environment: Environment;
   readonly totals: {
-    readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; abandoned: number };
+    readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; abandoned: number; late: number; dropped: number };
     readonly recipients: { attempted: number; accepted: number; rejected: number };
     readonly bytes: number;
     readonly connections: number;
@@ -40,13 +54,22 @@ export interface Summary {
   readonly phases: Record<string, PhaseStats>;
   readonly replies: ReplyCounts;
   readonly errors: ErrorCounts;
+  readonly generator: {
+    /** Worst worker's event-loop delay p99 and max, ms. */
+    readonly eventLoopDelayP99Ms: number;
+    readonly eventLoopDelayMaxMs: number;
+    /** Open models: how late messages started after their intended time, p99 and max, ms. */
+    readonly scheduleLagP99Ms: number;
+    readonly scheduleLagMaxMs: number;
+    readonly saturated: boolean;
+  };
   readonly server: null | { readonly counters: ServerCounters; readonly histograms: Record<string, PhaseStats> };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
 
 /** Builds the summary of a finished run. */
-export function buildSummary(runId: string, profile: Profile, outcome: RunOutcome, env: Environment): Summary {
+export function buildSummary(runId: string, profile: Profile, outcome: RunOutcome, env: Environment, aborted = false): Summary {
   const m: Merged = outcome.merged;
   const c = m.counters;
   const d = outcome.durationS > 0 ? outcome.durationS : Number.NaN;
@@ -66,15 +89,26 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     runId,
     startedAt: outcome.startedAt.toISOString(),
     durationS: round(outcome.durationS, 3),
-    model: 'closed',
+    model: profile.executor === 'closed' ? 'closed' : 'open',
+    executor: profile.executor,
+    warmupS: profile.warmupMs / 1000,
     interrupted: outcome.interrupted,
+    aborted,
     target: { url: `smtp://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`, embedded: outcome.target.embedded },
     workers: outcome.workers,
     sessions: profile.sessions,
     profile,
     environment: env,
     totals: {
-      messages: { attempted: c.messagesAttempted, accepted: c.messagesAccepted, rejected: c.messagesRejected, failed: c.messagesFailed, abandoned: c.messagesAbandoned },
+      messages: {
+        attempted: c.messagesAttempted,
+        accepted: c.messagesAccepted,
+        rejected: c.messagesRejected,
+        failed: c.messagesFailed,
+        abandoned: c.messagesAbandoned,
+        late: c.messagesLate,
+        dropped: c.messagesDropped,
+      },
       recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected },
       bytes: c.bytes,
       connections: c.connections,
@@ -87,6 +121,19 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     phases,
     replies: m.replies,
     errors: m.errors,
+    generator: generatorHealth(outcome),
     server,
+  };
+}
+
+function generatorHealth(outcome: RunOutcome): Summary['generator'] {
+  const lag = outcome.merged.generator.get('scheduleLag')!;
+  const loopP99 = Math.max(0, ...outcome.health.map((h) => h.eventLoopDelayP99Ms));
+  return {
+    eventLoopDelayP99Ms: round(loopP99, 3),
+    eventLoopDelayMaxMs: round(Math.max(0, ...outcome.health.map((h) => h.eventLoopDelayMaxMs)), 3),
+    scheduleLagP99Ms: lag.totalCount > 0 ? lag.getValueAtPercentile(99) / 1000 : 0,
+    scheduleLagMaxMs: lag.totalCount > 0 ? lag.maxValue / 1000 : 0,
+    saturated: loopP99 > SATURATION_EVENT_LOOP_P99_MS,
   };
 }

@@ -19,10 +19,18 @@ export function renderConsole(s: Summary): string {
   for (const [p, v] of Object.entries(s.phases)) phases.push([p, v.count, v.min, v.mean, v.p50, v.p90, v.p99, v.p999, v.max]);
   const errors = Object.entries(s.errors);
   return [
-    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${s.model} model · ${s.sessions} sessions · ${s.workers} workers · ${s.durationS} s${s.interrupted ? ' · INTERRUPTED' : ''}`,
+    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
     `errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
+    `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
   ].join('\n');
+}
+
+/** How to read the latencies of this run's model. */
+export function modelNote(s: Summary): string {
+  return s.model === 'closed'
+    ? `closed model, ${s.sessions} sessions (latencies are service times, not corrected for coordinated omission)`
+    : `${s.executor} model (transaction latency from each message's intended start; service = uncorrected)`;
 }

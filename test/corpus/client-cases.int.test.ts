@@ -11,6 +11,7 @@ import { ClientSession } from '../../src/client/session.js';
 import { buildWirePlan, type WirePlan } from '../../src/client/message.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { startSweeper } from '../../src/load/sweeper.js';
+import { QuotaSource } from '../../src/load/closed.js';
 import { toDataPayload } from '../../src/protocol/dot-stuff.js';
 import { loadCorpus, matchesClientPattern, startScriptServer, type CorpusCase, type ScriptEvent } from './runner.js';
 
@@ -52,19 +53,16 @@ async function playClientCase(c: CorpusCase, plan: WirePlan) {
   const recorder = new Recorder();
   let session!: ClientSession;
   const finished = new Promise<void>((resolve) => {
-    session = new ClientSession(
-      {
-        host: srv.host,
-        port: srv.port,
-        plan,
-        pipelining: 'auto',
-        messagesPerConnection: 1,
-        timeouts: { connectMs: 2000, greetingMs: 2000, replyMs: 2000, bodyMs: 2000 },
-        recorder,
-      },
-      1,
-      resolve,
-    );
+    const cfg = {
+      host: srv.host,
+      port: srv.port,
+      plan,
+      pipelining: 'auto' as const,
+      messagesPerConnection: 1,
+      timeouts: { connectMs: 2000, greetingMs: 2000, replyMs: 2000, bodyMs: 2000 },
+      recorder,
+    };
+    session = new ClientSession(cfg, new QuotaSource(1, cfg, resolve));
   });
   // Sessions time out only through a worker's sweeper; without one a stuck step would hang.
   const sweeper = startSweeper([session]);

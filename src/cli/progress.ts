@@ -1,0 +1,50 @@
+/**
+ * Live progress, once a second: msg/s, rcpt/s, the interval's transaction p50/p99, errors, active
+ * sessions and generator lag. On a TTY (and not CI) it is one refreshing block (log-update);
+ * otherwise plain lines, so logs stay readable.
+ */
+import { logUpdateStderr } from 'log-update';
+import type { Progress } from '../load/coordinator.js';
+import type { Counters } from '../metrics/recorder.js';
+
+export interface ProgressDisplay {
+  update(p: Progress): void;
+  /** Leaves the last refreshed block on screen. */
+  done(): void;
+}
+
+const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
+
+/** Text of one progress update; `prev` are the counters one update earlier. */
+export function progressText(p: Progress, prev: Counters): string {
+  const c = p.counters;
+  const dt = p.intervalS > 0 ? p.intervalS : 1;
+  const msgs = Math.max(0, c.messagesAccepted - prev.messagesAccepted) / dt;
+  const rcpts = Math.max(0, c.recipientsAccepted - prev.recipientsAccepted) / dt;
+  const txn = p.intervals.get('transaction');
+  const lat = txn && txn.totalCount > 0 ? `txn p50 ${ms(txn.getValueAtPercentile(50))} p99 ${ms(txn.getValueAtPercentile(99))} ms` : 'txn -';
+  const errors = c.messagesRejected + c.messagesFailed + c.messagesDropped;
+  return (
+    `[${p.elapsedS.toFixed(0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s · ${lat} · ` +
+    `accepted ${c.messagesAccepted} · rejected ${c.messagesRejected} · failed ${c.messagesFailed}` +
+    `${c.messagesLate ? ` · late ${c.messagesLate}` : ''}${c.messagesDropped ? ` · dropped ${c.messagesDropped}` : ''}` +
+    ` · sessions ${p.activeSessions} · loop p99 ${p.eventLoopDelayP99Ms.toFixed(1)} ms${errors ? '' : ''}`
+  );
+}
+
+/** A display for stderr: refreshing on an interactive terminal, plain lines elsewhere (or with CI=true). */
+export function progressDisplay(): ProgressDisplay {
+  const tty = process.stderr.isTTY === true && !process.env.CI;
+  let prev: Counters | null = null;
+  return {
+    update(p) {
+      const text = progressText(p, prev ?? { ...p.counters, messagesAccepted: 0, recipientsAccepted: 0 });
+      prev = p.counters;
+      if (tty) logUpdateStderr(text);
+      else process.stderr.write(`${text}\n`);
+    },
+    done() {
+      if (tty) logUpdateStderr.done();
+    },
+  };
+}

@@ -1,0 +1,156 @@
+/**
+ * Open models (DESIGN §3 rule 3): messages start at intended times from an `ArrivalClock`
+ * (constant or ramping arrival rate), whatever the server is doing. Sessions are opened on demand
+ * up to `maxSessions`; a session that finishes a transaction waits, connected, for the next due
+ * message. When every session is busy, due messages queue: they start late and their latency
+ * still counts from the intended start, so a server stall shows in the tail instead of being
+ * hidden (coordinated omission). Late starts are counted, the lag is recorded, and messages beyond
+ * a 10-second backlog are dropped and counted; the schedule itself never moves.
+ */
+import { ClientSession, DONE, WAIT, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import type { ArrivalClock } from './arrivals.js';
+import type { Executor } from './executor.js';
+import { startSweeper } from './sweeper.js';
+
+/** A start later than this after its intended time counts as late (µs). Timer resolution is about 1 ms. */
+export const LATE_START_US = 10_000;
+
+/** Options of one worker's open-model executor. */
+export interface OpenOptions {
+  readonly clock: ArrivalClock;
+  /** This worker's session cap. */
+  readonly maxSessions: number;
+  /** Messages per second this worker schedules at most (for the backlog bound). */
+  readonly peakRate: number;
+  readonly gracefulStopMs: number;
+}
+
+/**
+ * Runs the open model until the clock's schedule is over (duration or message count) or `stop()`.
+ * Every scheduled message is either started, dropped (counted) or, at a stop, left unscheduled.
+ */
+export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
+  const rec = cfg.recorder;
+  const clock = opts.clock;
+  const maxBacklog = Math.max(100, Math.ceil(opts.peakRate * 10));
+  const due: number[] = []; // intended start times (µs) of messages due but not started; `head` is the oldest
+  let head = 0;
+  const idle: ClientSession[] = [];
+  const sessions = new Set<ClientSession>();
+  const connecting = new Set<ClientSession>();
+  const list: ClientSession[] = [];
+  const sweeper = startSweeper(list);
+  let t0 = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let scheduling = true;
+  let stopped = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+
+  const started = (intendedUs: number): void => {
+    const lag = nowUs() - intendedUs;
+    rec.recordGenerator('scheduleLag', lag);
+    if (lag > LATE_START_US) rec.counters.messagesLate++;
+  };
+
+  const source: MessageSource = {
+    next(s) {
+      connecting.delete(s);
+      if (head < due.length) {
+        const t = due[head++];
+        started(t);
+        return t;
+      }
+      if (!scheduling) return DONE;
+      idle.push(s);
+      return WAIT;
+    },
+    hasMore(s) {
+      const more = scheduling || head < due.length;
+      if (more) connecting.add(s);
+      return more;
+    },
+    ended(s) {
+      sessions.delete(s);
+      connecting.delete(s);
+      if (sessions.size === 0 && !scheduling && head >= due.length) finish();
+      else if (!stopped) dispatch();
+    },
+  };
+
+  /** Hands due messages to waiting sessions, and opens sessions for the rest while allowed. */
+  function dispatch(): void {
+    while (head < due.length && idle.length > 0) {
+      const s = idle.pop()!;
+      const t = due[head];
+      if (s.assign(t)) {
+        head++;
+        started(t);
+      }
+    }
+    if (head > 1024 && head * 2 > due.length) {
+      due.splice(0, head); // compact now and then; the queue is normally short
+      head = 0;
+    }
+    while (due.length - head > connecting.size && sessions.size < opts.maxSessions) {
+      const s = new ClientSession(cfg, source);
+      sessions.add(s);
+      list.push(s);
+      s.start();
+    }
+    const backlog = due.length - head;
+    if (backlog > maxBacklog) {
+      rec.counters.messagesDropped += backlog - maxBacklog;
+      head += backlog - maxBacklog;
+    }
+    if (!scheduling && head >= due.length) {
+      // Nothing more will come: waiting sessions QUIT.
+      for (const s of idle.splice(0)) s.stop();
+      if (sessions.size === 0) finish();
+    }
+  }
+
+  /** Moves every arrival whose time has come into `due`, dispatches, and sleeps until the next one. */
+  function pump(): void {
+    timer = null;
+    const now = nowUs();
+    let next = clock.peek();
+    while (t0 + next <= now) {
+      due.push(t0 + next);
+      clock.take();
+      next = clock.peek();
+    }
+    if (next === Infinity) scheduling = false;
+    dispatch();
+    if (scheduling) timer = setTimeout(pump, Math.max(0, (t0 + next - nowUs()) / 1000));
+  }
+
+  let finished = false;
+  function finish(): void {
+    if (finished) return;
+    finished = true;
+    if (timer) clearTimeout(timer);
+    sweeper.stop();
+    resolveDone();
+  }
+
+  t0 = nowUs();
+  pump();
+  if (!scheduling && sessions.size === 0) finish();
+
+  return {
+    done,
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      scheduling = false;
+      if (timer) clearTimeout(timer);
+      // Unstarted due messages are not sent; they were never attempted.
+      head = due.length;
+      for (const s of sessions) s.stop();
+      if (sessions.size === 0) finish();
+      setTimeout(() => sessions.forEach((s) => s.abort()), opts.gracefulStopMs).unref();
+    },
+    active: () => sessions.size,
+  };
+}
