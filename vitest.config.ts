@@ -2,11 +2,31 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    // Integration tests start real servers and worker threads; two cores only.
-    fileParallelism: true,
+    // Two cores: integration tests start real servers and worker threads.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'main',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/accuracy.int.test.ts'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        // Accuracy tests assert measured latencies and rates: they run after everything else,
+        // one file at a time, so the other tests do not steal the CPU they measure with.
+        extends: true,
+        test: {
+          name: 'accuracy',
+          include: ['test/accuracy.int.test.ts'],
+          sequence: { groupOrder: 1 },
+          maxWorkers: 1,
+        },
+      },
+    ],
   },
 });

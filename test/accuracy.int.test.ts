@@ -49,7 +49,7 @@ describe('accuracy', () => {
     const durationS = 10;
     const stallS = 1;
     server = await delayServer({ stall: { afterMs: 5000, forMs: stallS * 1000 } });
-    const r = await run(['--target', `smtp://127.0.0.1:${server.port}`, '--executor', 'open', '--rate', String(rate), '--duration', `${durationS}s`, '--max-sessions', '400', '--workers', '1']);
+    const r = await run(['--target', `smtp://127.0.0.1:${server.port}`, '--executor', 'open', '--rate', String(rate), '--duration', `${durationS}s`, '--max-sessions', '50', '--workers', '1']);
     expect(r.code, r.stderr).toBe(0);
     const s = r.summary;
     const n = rate * durationS;
@@ -72,5 +72,20 @@ describe('accuracy', () => {
     expect(s.totals.messages.accepted).toBe(5000);
     expect(Math.abs(s.totals.rates.msgsPerS - 500) / 500).toBeLessThanOrEqual(0.01);
     expect(s.totals.messages.dropped).toBe(0);
+  });
+});
+
+describe('exact split', () => {
+  it('d) gives identical message and recipient totals on 1, 2 and 4 workers', async () => {
+    const totals = [];
+    for (const workers of ['1', '2', '4']) {
+      const r = await run(['profiles/smoke.yaml', '--messages', '997', '--sessions', '13', '--recipients', '3', '--workers', workers]);
+      expect(r.code, r.stderr).toBe(0);
+      totals.push({ messages: r.summary.totals.messages, recipients: r.summary.totals.recipients, server: r.summary.server.counters.recipients });
+    }
+    expect(totals[0].messages.accepted).toBe(997);
+    expect(totals[0].recipients.accepted).toBe(2991);
+    expect(totals[1]).toEqual(totals[0]);
+    expect(totals[2]).toEqual(totals[0]);
   });
 });

@@ -3,6 +3,7 @@
  * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data);
  * 1 the run could not start or no transaction succeeded; 2 invalid profile or usage.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
 import { runCommand } from './run.js';
@@ -15,6 +16,7 @@ export const EXIT_USAGE = 2;
 const program = new Command()
   .name('smtpbench')
   .description('SMTP load testing and benchmarking: pipelined sessions on a worker pool, HdrHistogram reports')
+  .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .exitOverride()
   .showHelpAfterError();
 program.addCommand(runCommand());

@@ -8,7 +8,7 @@ import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput 
 import { readEnvironment } from '../report/environment.js';
 import { buildSummary, type Summary } from '../report/summary.js';
 import { renderConsole } from '../report/table.js';
-import { newRunId, writeResults } from '../report/write.js';
+import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { progressDisplay } from './progress.js';
 
@@ -61,6 +61,7 @@ export function runCommand() {
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
+      clearResults(outDir);
       mkdirSync(outDir, { recursive: true });
       const display = opts.quiet ? null : progressDisplay();
       const handle = startRun(profile, {
@@ -76,7 +77,10 @@ export function runCommand() {
         return summary;
       };
       let interrupts = 0;
+      let writing = false;
       const onSignal = (): void => {
+        // Once the final results are being written, let that finish: it takes milliseconds.
+        if (writing) return;
         if (++interrupts === 1) {
           process.stderr.write('\nsmtpbench: stopping; transactions in flight finish, then results are written (Ctrl-C again to abort)\n');
           handle.stop();
@@ -90,9 +94,10 @@ export function runCommand() {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const outcome = await handle.outcome;
+      writing = true;
+      const failure = noSuccess(finish(outcome, false));
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      const failure = noSuccess(finish(outcome, false));
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
     });
 }

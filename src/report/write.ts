@@ -3,7 +3,8 @@
  * phase with data (ms), `server.<name>.hgrm` for the reference server's own histograms, and
  * `report.md` (fits a CI step summary).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hgrmOf } from '../metrics/histogram.js';
 import type { RunOutcome } from '../load/coordinator.js';
@@ -27,8 +28,24 @@ export function writeResults(dir: string, summary: Summary, outcome: RunOutcome)
   return written;
 }
 
-/** A sortable, file-system-safe run id: `2026-11-30T10-15-02Z-smoke`. */
+/**
+ * A sortable, file-system-safe run id, unique even for runs started in the same millisecond:
+ * `2026-11-30T10-15-02.123Z-smoke-4f2a9c`.
+ */
 export function newRunId(profileName: string, at = new Date()): string {
-  const stamp = at.toISOString().replace(/\.\d+Z$/, 'Z').replaceAll(':', '-');
-  return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
+  const stamp = at.toISOString().replaceAll(':', '-');
+  return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Removes the report files an earlier run left in `dir` (a reused `--out`), so no stale `.hgrm` survives. */
+export function clearResults(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (name.endsWith('.hgrm') || name === 'summary.json' || name === 'report.md' || name === 'run.hlog') rmSync(`${dir}/${name}`, { force: true });
+  }
 }
