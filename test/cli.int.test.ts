@@ -148,6 +148,29 @@ describe('bad input', () => {
     expect(r.stderr).toContain('message.size:');
   });
 
+  it.each([
+    [['run', '--duration', '5'], 'duration:'],
+    [['run', '--duration', '1000h'], 'duration:'],
+    [['run', '--size', '1GiB'], 'message.size:'],
+    [['run', '--messages', '0x10'], 'messages:'],
+    [['run', '--bogus'], "unknown option '--bogus'"],
+    [['serve', '--bogus'], "unknown option '--bogus'"],
+  ])('exits 2 for %j', async (args, text) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(text);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 2 with one line when --out is not a usable directory', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'afile'), 'x');
+    const r = await cli(['run', '--messages', '1', '--out', join(dir, 'afile', 'x')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot use');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('reports a missing profile file with exit code 2', async () => {
     const r = await cli(['run', 'no/such/profile.yaml']);
     expect(r.code).toBe(2);

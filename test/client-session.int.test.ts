@@ -197,6 +197,35 @@ describe('ClientSession', () => {
     expect(rec.counters).toMatchObject({ messagesAttempted: 0, messagesAbandoned: 4 });
   });
 
+  it('gives up after three connections that close before the first transaction', async () => {
+    const rec = await session(
+      async (c) => {
+        c.write('220 mx ESMTP\r\n');
+        await c.line();
+        c.socket.end();
+      },
+      { messages: 5 },
+    );
+    expect(rec.errors['ehlo-closed']).toBe(3);
+    expect(rec.counters).toMatchObject({ connections: 3, messagesAttempted: 0, messagesAbandoned: 5 });
+  });
+
+  it('counts a 421 to MAIL followed by a close as rejected, not failed', async () => {
+    const rec = await session(
+      simple(EHLO_PIPELINING, (l, c) => {
+        if (l.startsWith('MAIL')) {
+          c.write('421 4.3.2 shutting down\r\n');
+          c.socket.end();
+          return true;
+        }
+        return false;
+      }),
+      { messages: 1 },
+    );
+    expect(rec.replies.mail).toEqual({ 421: 1 });
+    expect(rec.counters).toMatchObject({ messagesAttempted: 1, messagesRejected: 1, messagesFailed: 0 });
+  });
+
   it('parses a multi-line EHLO reply cut across TCP segments', async () => {
     const rec = await session(async (c) => {
       c.write('220 mx ESMTP\r\n');

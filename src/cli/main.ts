@@ -19,8 +19,9 @@ const program = new Command()
   .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .exitOverride()
   .showHelpAfterError();
-program.addCommand(runCommand());
-program.addCommand(serveCommand());
+// Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
+program.addCommand(runCommand().exitOverride());
+program.addCommand(serveCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

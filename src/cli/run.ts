@@ -12,8 +12,12 @@ import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { progressDisplay } from './progress.js';
 
-/** A flag value as a number when it is one; otherwise the raw text, so the resolver names it in its error. */
-const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+/**
+ * A flag value as a number when it is a plain decimal one; otherwise the raw text, so the resolver
+ * names it in its error (`0x10` and `1e1` stay text). Durations are passed as text, so a bare
+ * `--duration 5` gets the resolver's "needs a unit" instead of meaning 5 ms.
+ */
+const num = (v: string): number | string => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
 
 export function runCommand() {
   return new Command('run')
@@ -24,15 +28,15 @@ export function runCommand() {
     .option('--sessions <n>', 'concurrent SMTP sessions across all workers', num)
     .option('--messages <n>', 'total messages', num)
     .option('--messages-per-session <n>', 'messages per connection before QUIT and reconnect', num)
-    .option('--duration <time>', 'run time bound, e.g. 30s (with --messages: whichever comes first)', num)
+    .option('--duration <time>', 'run time bound, e.g. 30s (with --messages: whichever comes first)')
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--pipelining <mode>', 'auto | off')
     .option('--executor <model>', 'closed | open | ramping-rate')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
     .option('--max-sessions <n>', 'open models: most concurrent sessions', num)
-    .option('--warmup <time>', 'excluded from every figure, e.g. 2s', num)
-    .option('--graceful-stop <time>', 'after a stop, how long transactions in flight may take', num)
+    .option('--warmup <time>', 'excluded from every figure, e.g. 2s')
+    .option('--graceful-stop <time>', 'after a stop, how long transactions in flight may take, e.g. 10s')
     .option('--seed <n>', 'random seed, recorded in the summary', num)
     .option('--out <dir>', 'results directory (default: results/<run-id>)')
     .option('--json', 'print summary.json to stdout instead of the table')
@@ -61,8 +65,12 @@ export function runCommand() {
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
-      clearResults(outDir);
-      mkdirSync(outDir, { recursive: true });
+      try {
+        clearResults(outDir);
+        mkdirSync(outDir, { recursive: true });
+      } catch (err) {
+        throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
+      }
       const display = opts.quiet ? null : progressDisplay();
       const handle = startRun(profile, {
         onProgress: display ? (p) => display.update(p) : undefined,

@@ -89,6 +89,8 @@ export class ClientSession {
   private cursor = 0;
   private mailOk = false;
   private rcptOk = 0;
+  /** The transaction in flight already got a negative reply (MAIL refused, no 354): if the connection then drops, it was rejected, not failed. */
+  private txnRefused = false;
 
   constructor(
     private readonly cfg: SessionConfig,
@@ -247,6 +249,7 @@ export class ClientSession {
       rec.record('mail', t - this.sentUs);
       rec.reply('mail', code);
       this.mailOk = is2xx(code);
+      if (!this.mailOk) this.txnRefused = true;
       if (!this.lockstep) return;
       if (!this.mailOk) return this.endTransaction(false);
       return this.write(plan.rcpts[0], replyMs);
@@ -263,7 +266,10 @@ export class ClientSession {
     }
     rec.record('data', t - this.sentUs);
     rec.reply('data', code);
-    if (code !== 354) return this.endTransaction(false);
+    if (code !== 354) {
+      this.txnRefused = true;
+      return this.endTransaction(false);
+    }
     // RFC 2920 §3.1: a 354 after every RCPT failed still needs an end of data; we send the
     // message and let the end-of-data reply decide (it should be a 5xx).
     this.state = 'body';
@@ -302,6 +308,7 @@ export class ClientSession {
     this.cursor = 0;
     this.mailOk = false;
     this.rcptOk = 0;
+    this.txnRefused = false;
     const withSize = this.caps.size !== null;
     this.txnStartUs = nowUs();
     if (this.lockstep) this.write(withSize ? plan.mailWithSize : plan.mail, this.cfg.timeouts.replyMs);
@@ -357,10 +364,15 @@ export class ClientSession {
       // idle connection, an event rather than a failure); a transaction in flight has failed.
       rec.error(this.errorKind ?? `${state}-closed`);
       if (state === 'envelope' || state === 'body') {
-        rec.counters.messagesFailed++;
+        // A 421 (or any refusal) followed by the close is a rejection the server stated; silence is a failure.
+        if (this.txnRefused) rec.counters.messagesRejected++;
+        else rec.counters.messagesFailed++;
         rec.counters.recipientsRejected += this.cfg.plan.recipients;
       }
-      if (state === 'connecting' || state === 'greeting') this.connectFailures++;
+      // A connection that ends before its first transaction (refused, timed out, closed or garbled
+      // during the greeting or EHLO) adds to the streak that makes the session give up; otherwise a
+      // server that closes after its greeting would be redialled forever.
+      if (this.messagesOnConnection === 0) this.connectFailures++;
     }
     this.state = 'idle';
     if (this.stopping || !this.source.hasMore(this)) return this.finish(false);

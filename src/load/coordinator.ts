@@ -207,6 +207,11 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     const host = profile.target?.host ?? server!.host;
     const port = profile.target?.port ?? server!.port;
     target = { host, port, embedded: server !== null };
+    let serverStopped = false;
+    const stopServer = (): Promise<ServerStats> => {
+      serverStopped = true;
+      return server!.stop();
+    };
     const W = profile.workers;
     const pool = new Tinypool({ filename: sibling('./worker').href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
     const ports = Array.from({ length: W }, () => new MessageChannel());
@@ -270,7 +275,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       for (const r of results) merged.add(r);
       return {
         merged,
-        server: server ? await server.stop() : null,
+        server: server ? await stopServer() : null,
         target: { host, port, embedded: server !== null },
         startedAt,
         durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
@@ -279,6 +284,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         health: results.map((r) => r.health),
       };
     } finally {
+      // On any failure too: the embedded server thread would otherwise keep the process alive.
+      if (server && !serverStopped) await server.stop().catch(() => undefined);
       log?.close();
       for (const ch of ports) ch.port1.close();
       await pool.destroy();

@@ -70,9 +70,15 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
       if (more) connecting.add(s);
       return more;
     },
-    ended(s) {
+    ended(s, gaveUp) {
       sessions.delete(s);
       connecting.delete(s);
+      if (gaveUp) {
+        // Its connections kept failing: the messages waiting for a session are given up too (counted),
+        // or an unreachable target would be redialled for ever. Later arrivals try again.
+        rec.counters.messagesAbandoned += due.length - head;
+        head = due.length;
+      }
       if (sessions.size === 0 && !scheduling && head >= due.length) finish();
       else if (!stopped) dispatch();
     },

@@ -29,7 +29,7 @@ function intIn(min: number, max = Number.MAX_SAFE_INTEGER) {
 }
 
 /** A string or number run through a unit parser; a parse failure becomes an issue at this path. */
-function unitField(parse: (v: string | number) => number, what: string, min: number) {
+function unitField(parse: (v: string | number) => number, what: string, min: number, max: number, maxText: string) {
   return z
     .union([z.string(), z.number()], { error: (iss) => `expected ${what}, got ${show(iss.input)}` })
     .transform((value, ctx) => {
@@ -40,11 +40,17 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
         return z.NEVER;
       }
     })
-    .pipe(z.number().min(min, `must be at least ${min}`));
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${maxText}`));
 }
 
-const size = (min: number) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min);
-const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min);
+/** Largest message size: the body is built in memory once per worker, and dot-stuffing may double it. */
+export const MAX_SIZE_BYTES = 256 * 1024 * 1024;
+/** Longest duration: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
+export const MAX_DURATION_MS = 2_147_483_647;
+
+const size = (min: number, max = Number.MAX_SAFE_INTEGER, maxText = String(max)) =>
+  unitField(parseSize, 'a size such as 4KiB or a number of bytes', min, max, maxText);
+const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, '24d (2147483647 ms)');
 
 /** Envelope and greeting text goes on the wire verbatim: no spaces, brackets or control characters. */
 function wireToken(min: number) {
@@ -82,7 +88,7 @@ export function parseTarget(text: string): TargetSpec {
 }
 
 const MessageSchema = z.strictObject({
-  size: size(1).optional(),
+  size: size(1, MAX_SIZE_BYTES, '256MiB').optional(),
   recipients: intIn(1, MAX_RECIPIENTS).optional(),
   body: z.literal('data', { error: (iss) => `${show(iss.input)} is not supported: only "data" for now (bdat and auto come later)` }).optional(),
 });

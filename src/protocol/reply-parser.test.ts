@@ -91,6 +91,12 @@ describe('ReplyParser', () => {
     expect(seen.errors).toHaveLength(1);
   });
 
+  it('bounds a multi-line reply that never ends', () => {
+    const seen = parse(Array.from({ length: 40_000 }, () => Buffer.from('250-XXXXXXXXXXXXXXXXXXXXXXXXXXXX\r\n')));
+    expect(seen.errors).toEqual(['reply longer than 1048576 octets']);
+    expect(seen.replies).toEqual([]);
+  });
+
   it('reads enhanced status codes', () => {
     expect(enhancedCodeOf('5.1.1 no such user')).toBe('5.1.1');
     expect(enhancedCodeOf(Buffer.from('2.0.0'))).toBe('2.0.0');

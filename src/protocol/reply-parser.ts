@@ -15,6 +15,8 @@ const ZERO = 0x30;
 
 /** Longest reply line we buffer (RFC 5321 §4.5.3.1.5 says 512 octets; MTAs send longer texts). */
 export const MAX_REPLY_LINE_BYTES = 64 * 1024;
+/** Most octets one multi-line reply may hold: its lines are kept until the last one, so it is bounded too. */
+export const MAX_REPLY_BYTES = 1024 * 1024;
 
 /** Called once per complete reply. `lines` holds each line's text (after `NNN-`/`NNN `) only when the parser's `captureText` is on. */
 export type ReplyHandler = (code: number, lines: readonly Buffer[] | null) => void;
@@ -33,6 +35,8 @@ export class ReplyParser {
   private lines: Buffer[] = [];
   /** Code of the multi-line reply in progress, or 0. */
   private pendingCode = 0;
+  /** Octets of the multi-line reply in progress. */
+  private pendingBytes = 0;
   private failed = false;
 
   constructor(
@@ -71,6 +75,7 @@ export class ReplyParser {
     this.partial = null;
     this.lines = [];
     this.pendingCode = 0;
+    this.pendingBytes = 0;
     this.failed = false;
   }
 
@@ -94,12 +99,15 @@ export class ReplyParser {
     const sep = end - start > 3 ? buf[start + 3] : SP;
     if (sep !== SP && sep !== HYPHEN) return this.fail('reply code not followed by space or hyphen');
     if (this.pendingCode !== 0 && this.pendingCode !== code) return this.fail(`multi-line reply mixes codes ${this.pendingCode} and ${code}`);
+    this.pendingBytes += lf + 1 - start;
+    if (this.pendingBytes > MAX_REPLY_BYTES) return this.fail(`reply longer than ${MAX_REPLY_BYTES} octets`);
     if (this.captureText) this.lines.push(buf.subarray(Math.min(start + 4, end), end));
     if (sep === HYPHEN) {
       this.pendingCode = code;
       return true;
     }
     this.pendingCode = 0;
+    this.pendingBytes = 0;
     if (this.captureText) {
       const lines = this.lines;
       this.lines = [];
