@@ -44,24 +44,23 @@ export function runCommand() {
     .action(async (profileArg, opts) => {
       const path = profileArg ?? defaultProfilePath();
       const input = loadProfileFile(path);
-      const overrides: ProfileInput = {};
-      const o = overrides as Record<string, unknown>;
-      if (opts.target !== undefined) o.target = opts.target;
-      if (opts.workers !== undefined) o.workers = opts.workers;
-      if (opts.sessions !== undefined) o.sessions = opts.sessions;
-      if (opts.messages !== undefined) o.messages = opts.messages;
-      if (opts.messagesPerSession !== undefined) o.messagesPerSession = opts.messagesPerSession;
-      if (opts.duration !== undefined) o.duration = opts.duration;
-      if (opts.pipelining !== undefined) o.pipelining = opts.pipelining;
-      if (opts.seed !== undefined) o.seed = opts.seed;
-      if (opts.executor !== undefined) o.executor = opts.executor;
-      if (opts.rate !== undefined) o.rate = opts.rate;
-      if (opts.maxSessions !== undefined) o.maxSessions = opts.maxSessions;
-      if (opts.warmup !== undefined) o.warmup = opts.warmup;
-      if (opts.gracefulStop !== undefined) o.gracefulStop = opts.gracefulStop;
-      if (opts.recipients !== undefined || opts.size !== undefined) {
-        o.message = { ...(opts.recipients !== undefined && { recipients: opts.recipients }), ...(opts.size !== undefined && { size: opts.size }) };
-      }
+      // Flags left out are undefined, which the resolver treats as absent (the file's value stands).
+      const overrides = {
+        target: opts.target,
+        workers: opts.workers,
+        sessions: opts.sessions,
+        messages: opts.messages,
+        messagesPerSession: opts.messagesPerSession,
+        duration: opts.duration,
+        pipelining: opts.pipelining,
+        seed: opts.seed,
+        executor: opts.executor,
+        rate: opts.rate,
+        maxSessions: opts.maxSessions,
+        warmup: opts.warmup,
+        gracefulStop: opts.gracefulStop,
+        message: { recipients: opts.recipients, size: opts.size },
+      } as ProfileInput;
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
