@@ -114,6 +114,26 @@ describe('smtpbench run against the embedded reference server', () => {
   });
 });
 
+describe('ramping sessions', () => {
+  it('follows the stages of session counts and ends with them', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ramp.yaml');
+    writeFileSync(file, 'executor: ramping-sessions\nstages: [{duration: 1s, target: 6}, {duration: 1s, target: 6}, {duration: 500ms, target: 0}]\nmessagesPerSession: 50\n');
+    const out = join(dir, 'out');
+    const r = await cli(['run', file, '--workers', '2', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    expect(s.executor).toBe('ramping-sessions');
+    expect(s.model).toBe('closed');
+    expect(s.durationS).toBeGreaterThan(2);
+    expect(s.durationS).toBeLessThan(5);
+    expect(s.totals.messages.accepted).toBeGreaterThan(0);
+    expect(s.totals.messages.accepted).toBe(s.totals.messages.attempted);
+    // 6 sessions at the peak, each reconnecting every 50 messages: at least 6 connections.
+    expect(s.totals.connections).toBeGreaterThanOrEqual(6);
+  });
+});
+
 describe('bad input', () => {
   it('names the address and exits 1 when every connection is refused, still writing results', async () => {
     // A port that was just free: bind, read the port, close.

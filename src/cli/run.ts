@@ -32,7 +32,7 @@ export function runCommand() {
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--pipelining <mode>', 'auto | off')
-    .option('--executor <model>', 'closed | open | ramping-rate')
+    .option('--executor <model>', 'closed | open | ramping-rate | ramping-sessions')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
     .option('--max-sessions <n>', 'open models: most concurrent sessions', num)
     .option('--warmup <time>', 'excluded from every figure, e.g. 2s')

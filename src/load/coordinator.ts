@@ -101,6 +101,7 @@ export async function startServerThread(profile: Profile): Promise<{ host: strin
 /** Exact per-worker shares: sessions (closed) or the session cap (open models). */
 function shares(profile: Profile, W: number): { sessions: number; messages: number | null }[] {
   if (profile.executor === 'closed') return shardProfile(profile, W);
+  if (profile.executor === 'ramping-sessions') return splitExactly(profile.messages ?? 0, W).map((messages) => ({ sessions: 0, messages: profile.messages === null ? null : messages }));
   return splitExactly(profile.maxSessions, W).map((sessions) => ({ sessions, messages: null }));
 }
 

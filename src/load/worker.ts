@@ -13,6 +13,7 @@ import { runClosed } from './closed.js';
 import type { Executor } from './executor.js';
 import type { ControlMessage, DoneMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
 import { runOpen } from './open.js';
+import { runRampingSessions } from './ramping-sessions.js';
 
 /** Tick period in ms. */
 export const TICK_MS = 1000;
@@ -21,6 +22,11 @@ export const TICK_MS = 1000;
 function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
   const p = spec.profile;
   if (p.executor === 'closed') return runClosed(cfg, spec.sessions, spec.messages, p.durationMs, p.gracefulStopMs);
+  if (p.executor === 'ramping-sessions') {
+    // This worker's stripe of every stage's session count, and its share of the messages.
+    const stages = p.stages.map((st) => ({ durationMs: st.durationMs, target: shareOf(st.target, spec.index, spec.workers) }));
+    return withDuration(runRampingSessions(cfg, stages, spec.messages, p.gracefulStopMs), p.durationMs);
+  }
   const stages = p.executor === 'open' ? [{ durationMs: p.durationMs ?? Infinity, target: p.rate! }] : p.stages;
   const startRate = p.executor === 'open' ? p.rate! : p.startRate;
   const peak = Math.max(startRate, ...stages.map((s) => s.target));
@@ -31,11 +37,21 @@ function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
     gracefulStopMs: p.gracefulStopMs,
   });
   // Ramping stages end the schedule by themselves; a duration as well is a hard bound.
-  if (p.executor === 'ramping-rate' && p.durationMs !== null) {
-    const t = setTimeout(() => run.stop(), p.durationMs);
+  return p.executor === 'ramping-rate' ? withDuration(run, p.durationMs) : run;
+}
+
+/** Stops `run` after `durationMs` (null: never). */
+function withDuration(run: Executor, durationMs: number | null): Executor {
+  if (durationMs !== null) {
+    const t = setTimeout(() => run.stop(), durationMs);
     void run.done.then(() => clearTimeout(t));
   }
   return run;
+}
+
+/** Worker `i` of `W`'s exact share of `total` (the first `total % W` workers get one more), as `splitExactly` does. */
+function shareOf(total: number, i: number, W: number): number {
+  return Math.floor(total / W) + (i < total % W ? 1 : 0);
 }
 
 export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {

@@ -131,8 +131,8 @@ const InputSchema = z.strictObject({
     .optional(),
   workers: intIn(1, MAX_WORKERS).optional(),
   executor: z
-    .enum(['closed', 'open', 'ramping-rate'], {
-      error: (iss) => `expected "closed", "open" or "ramping-rate", got ${show(iss.input)}`,
+    .enum(['closed', 'open', 'ramping-rate', 'ramping-sessions'], {
+      error: (iss) => `expected "closed", "open", "ramping-rate" or "ramping-sessions", got ${show(iss.input)}`,
     })
     .optional(),
   rate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).positive('must be more than 0').max(1e7, 'must be at most 10000000').optional(),
@@ -203,7 +203,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     sessions: v.sessions ?? d.sessions,
     messagesPerSession: v.messagesPerSession ?? d.messagesPerSession,
     // Ramping stages and a duration each bound a run by time; only an unbounded profile gets the default count.
-    messages: v.messages ?? (v.duration === undefined && v.executor !== 'ramping-rate' ? d.messages : null),
+    messages: v.messages ?? (v.duration === undefined && v.stages === undefined ? d.messages : null),
     durationMs: v.duration ?? d.durationMs,
     warmupMs: v.warmup ?? d.warmupMs,
     rate: v.rate ?? d.rate,
@@ -273,9 +273,10 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
 
   const executor = typeof input.executor === 'string' ? input.executor : DEFAULTS.executor;
   if (executor === 'open' && input.rate === undefined) issues.push({ path: 'rate', message: 'the open model needs a rate (messages per second)' });
-  if (executor === 'ramping-rate' && input.stages === undefined) issues.push({ path: 'stages', message: 'the ramping-rate model needs stages: [{duration, target}]' });
+  const ramping = executor === 'ramping-rate' || executor === 'ramping-sessions';
+  if (ramping && input.stages === undefined) issues.push({ path: 'stages', message: `the ${executor} model needs stages: [{duration, target}]` });
   if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
-  if (executor !== 'ramping-rate' && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping-rate model uses stages (executor is "${executor}")` });
+  if (!ramping && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping models use stages (executor is "${executor}")` });
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

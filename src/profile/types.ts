@@ -15,10 +15,11 @@ export interface TargetSpec {
 
 /**
  * Load model. `closed`: N sessions send back to back (peak throughput; service-time latency).
+ * `ramping-sessions`: a closed model whose session count follows `stages` (k6's ramping-vus).
  * `open`: messages start at a constant arrival `rate`; `ramping-rate`: the arrival rate follows
  * `stages` (k6's ramping-arrival-rate). Open-model latency counts from the intended start.
  */
-export type Executor = 'closed' | 'open' | 'ramping-rate';
+export type Executor = 'closed' | 'open' | 'ramping-rate' | 'ramping-sessions';
 
 /** A ramping stage: over `durationMs` the arrival rate moves linearly to `target` messages/s. */
 export interface Stage {
@@ -65,7 +66,7 @@ export interface Profile {
   readonly rate: number | null;
   /** Ramping-rate: the arrival rate at the start, messages/s. */
   readonly startRate: number;
-  /** Ramping-rate: the stages, in order; empty for the other models. */
+  /** Ramping models: the stages, in order (targets in messages/s, or sessions); empty for the other models. */
   readonly stages: readonly Stage[];
   /** Open models: most concurrent sessions across all workers. */
   readonly maxSessions: number;

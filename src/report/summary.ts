@@ -89,7 +89,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     runId,
     startedAt: outcome.startedAt.toISOString(),
     durationS: round(outcome.durationS, 3),
-    model: profile.executor === 'closed' ? 'closed' : 'open',
+    model: profile.executor === 'open' || profile.executor === 'ramping-rate' ? 'open' : 'closed',
     executor: profile.executor,
     warmupS: profile.warmupMs / 1000,
     interrupted: outcome.interrupted,

@@ -31,6 +31,6 @@ export function renderConsole(s: Summary): string {
 /** How to read the latencies of this run's model. */
 export function modelNote(s: Summary): string {
   return s.model === 'closed'
-    ? `closed model, ${s.sessions} sessions (latencies are service times, not corrected for coordinated omission)`
+    ? `${s.executor === 'closed' ? `closed model, ${s.sessions} sessions` : `${s.executor} (closed) model`} (latencies are service times, not corrected for coordinated omission)`
     : `${s.executor} model (transaction latency from each message's intended start; service = uncorrected)`;
 }

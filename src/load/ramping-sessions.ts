@@ -1,0 +1,99 @@
+/**
+ * Ramping sessions (k6's ramping-vus, starting from 0): a closed model whose number of sessions
+ * follows piecewise-linear `stages` of session counts. Every `STEP_MS` the executor starts or
+ * gracefully stops sessions to match the target; the sessions share one message quota (or none).
+ * Latencies are service times, as in every closed model.
+ */
+import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import type { RateStage } from './arrivals.js';
+import type { Executor } from './executor.js';
+import { startSweeper } from './sweeper.js';
+
+/** How often the session count is adjusted, ms. */
+export const STEP_MS = 100;
+
+/** Target session count `ms` after the start for stages starting from 0; null after the last stage. */
+export function sessionTarget(ms: number, stages: readonly RateStage[]): number | null {
+  let t0 = 0;
+  let from = 0;
+  for (const st of stages) {
+    if (ms < t0 + st.durationMs) return Math.round(from + ((st.target - from) * (ms - t0)) / st.durationMs);
+    t0 += st.durationMs;
+    from = st.target;
+  }
+  return null;
+}
+
+/**
+ * Runs sessions following `stages` (targets are session counts) until the stages end, `messages`
+ * are used up (null: no bound), or `stop()`.
+ */
+export function runRampingSessions(cfg: SessionConfig, stages: readonly RateStage[], messages: number | null, gracefulStopMs: number): Executor {
+  let remaining = messages ?? Infinity;
+  const live: ClientSession[] = []; // running, newest last
+  const all: ClientSession[] = [];
+  const retiring = new Set<ClientSession>();
+  const sweeper = startSweeper(all);
+  let active = 0;
+  let stopped = false;
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const t0 = nowUs() / 1000;
+
+  const source: MessageSource = {
+    next(s) {
+      if (stopped || retiring.has(s) || remaining <= 0) return DONE;
+      remaining--;
+      return nowUs();
+    },
+    hasMore: (s) => !stopped && !retiring.has(s) && remaining > 0,
+    ended(s, gaveUp) {
+      active--;
+      const i = live.indexOf(s);
+      if (i !== -1) live.splice(i, 1);
+      retiring.delete(s);
+      if (gaveUp && Number.isFinite(remaining)) {
+        // Unreachable target: what is left is abandoned (counted), or new sessions would redial for ever.
+        cfg.recorder.counters.messagesAbandoned += remaining;
+        remaining = 0;
+      }
+      if (active === 0 && (stopped || remaining <= 0)) finish();
+    },
+  };
+
+  const step = (): void => {
+    const target = sessionTarget(nowUs() / 1000 - t0, stages);
+    if (target === null || remaining <= 0) return stop();
+    while (live.length < target) {
+      const s = new ClientSession(cfg, source);
+      live.push(s);
+      all.push(s);
+      active++;
+      s.start();
+    }
+    while (live.length > target) {
+      const s = live.pop()!;
+      retiring.add(s);
+      s.stop();
+    }
+  };
+  const timer = setInterval(step, STEP_MS);
+
+  function finish(): void {
+    clearInterval(timer);
+    sweeper.stop();
+    resolveDone();
+  }
+
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    clearInterval(timer);
+    for (const s of live) s.stop();
+    if (active === 0) finish();
+    else setTimeout(() => all.forEach((s) => s.abort()), gracefulStopMs).unref();
+  }
+
+  step();
+  return { done, stop, active: () => active };
+}
