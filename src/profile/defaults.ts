@@ -29,7 +29,7 @@ export const DEFAULTS: Profile = deepFreeze({
   pipelining: 'auto',
   timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
   // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.
-  server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
+  server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid', faults: [] },
   seed: 1,
 } satisfies Profile);
 

@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
+import { resolveFault } from './faults.js';
 import type { Profile, ProfileInput, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -100,10 +101,17 @@ const TimeoutsSchema = z.strictObject({
   body: duration(1).optional(),
 });
 
+/** One fault, a SPEC string or a mapping (src/profile/faults.ts); problems get paths below `server.faults.N`. */
+const FaultSchema = z.unknown().transform((value, ctx) => {
+  const fault = resolveFault(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] }));
+  return fault ?? z.NEVER;
+});
+
 const ServerSchema = z.strictObject({
   maxRecipients: intIn(1).optional(),
   maxMessageSize: size(0).optional(),
   hostname: wireToken(1).optional(),
+  faults: z.array(FaultSchema, { error: (iss) => `expected a list of faults, got ${show(iss.input)}` }).optional(),
 });
 
 const InputSchema = z.strictObject({
@@ -210,6 +218,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       maxRecipients: v.server?.maxRecipients ?? d.server.maxRecipients,
       maxMessageSize: v.server?.maxMessageSize ?? d.server.maxMessageSize,
       hostname: v.server?.hostname ?? d.server.hostname,
+      faults: v.server?.faults ?? d.server.faults,
     },
     seed: v.seed ?? d.seed,
   });

@@ -24,6 +24,52 @@ export interface Timeouts {
   readonly bodyMs: number;
 }
 
+/**
+ * Where a fault applies: the reply to one command, `connect` (the greeting), `data-end` (the
+ * final reply after DATA's `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
+ */
+export type FaultCommand =
+  | 'connect'
+  | 'helo'
+  | 'ehlo'
+  | 'auth'
+  | 'starttls'
+  | 'mail'
+  | 'rcpt'
+  | 'data'
+  | 'data-end'
+  | 'bdat'
+  | 'rset'
+  | 'noop'
+  | 'quit'
+  | 'vrfy'
+  | 'expn'
+  | 'help'
+  | '*';
+
+/** A delay in milliseconds: fixed, uniform in [minMs, maxMs], or lognormal (median and shape σ). */
+export type DelaySpec =
+  | { readonly dist: 'fixed'; readonly ms: number }
+  | { readonly dist: 'uniform'; readonly minMs: number; readonly maxMs: number }
+  | { readonly dist: 'lognormal'; readonly medianMs: number; readonly sigma: number };
+
+/**
+ * One injected fault of the reference server (README "Fault injection"). `probability` (0..1)
+ * is drawn independently per reply.
+ * - `reply`: the command is not run; `code text` is sent instead (4xx/5xx only; 421 then closes).
+ * - `delay`: the reply is held back; later replies on the connection wait behind it (order kept).
+ * - `disconnect`: the connection is dropped without a reply; with `afterBytes` (command `data`),
+ *   once that many message octets of DATA/BDAT have arrived.
+ * - `stall`: every reply produced in [atMs, atMs + forMs) after server start is held until the end.
+ * - `tarpit`: once a connection has drawn `afterErrors` 4xx/5xx replies, each later reply waits `delayMs`.
+ */
+export type Fault =
+  | { readonly kind: 'reply'; readonly command: FaultCommand; readonly probability: number; readonly code: number; readonly text: string }
+  | { readonly kind: 'delay'; readonly command: FaultCommand; readonly probability: number; readonly delay: DelaySpec }
+  | { readonly kind: 'disconnect'; readonly command: FaultCommand; readonly probability: number; readonly afterBytes: number | null }
+  | { readonly kind: 'stall'; readonly atMs: number; readonly forMs: number }
+  | { readonly kind: 'tarpit'; readonly delayMs: number; readonly afterErrors: number };
+
 /** Reference-server settings used when the target is the embedded server. */
 export interface ServerSettings {
   /** Recipients per transaction before 452 (RFC 5321 §4.5.3.1.8 requires at least 100). Default 1,000,000. */
@@ -32,6 +78,8 @@ export interface ServerSettings {
   readonly maxMessageSize: number;
   /** Host name in the greeting and EHLO reply. */
   readonly hostname: string;
+  /** Injected faults, in profile order (README "Fault injection"). Empty by default. */
+  readonly faults: readonly Fault[];
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -85,6 +133,12 @@ export interface ProfileInput {
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
   timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
-  server?: { maxRecipients?: number; maxMessageSize?: string | number; hostname?: string };
+  server?: {
+    maxRecipients?: number;
+    maxMessageSize?: string | number;
+    hostname?: string;
+    /** Each a SPEC string (`rcpt: reply 450 4.2.1 busy @ 5%`) or its mapping form; see `parseFaultSpec`. */
+    faults?: unknown[];
+  };
   seed?: number;
 }

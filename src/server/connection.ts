@@ -11,9 +11,14 @@
  *   CRLF, then one 500 is sent (resync; memory stays bounded).
  * - All replies to one input chunk go out in one corked burst, and are flushed at the end of every
  *   chunk, so a pipelining client never waits on us (RFC 2920 §3.2 rule 7).
+ * - A delayed reply (fault injection) is held, and so is every reply after it: the connection
+ *   stops reading until the held reply is written, like a server busy on that command. Replies
+ *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
  */
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { DataEndScanner } from '../protocol/data-end.js';
+import { faultIndex, type FaultIndex, type FaultPlan } from './faults.js';
 import type { ServerSettings } from '../profile/types.js';
 import type { Replies } from './replies.js';
 import type { ServerMetrics } from './stats.js';
@@ -53,10 +58,21 @@ const BDAT = verb('BDAT');
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
 
-/** Histogram names of per-command processing time, by verb number. */
-const VERB_NAMES = new Map<number, string>(
-  (['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help'] as const).map((v) => [verb(v), `cmd.${v}`]),
+/** Per verb number: the histogram of its processing time and its fault-table index. */
+interface VerbInfo {
+  readonly hist: string;
+  readonly fault: FaultIndex;
+}
+const OTHER: VerbInfo = { hist: 'cmd.other', fault: faultIndex('*') };
+const VERBS = new Map<number, VerbInfo>(
+  (['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map((v) => [
+    verb(v),
+    { hist: `cmd.${v}`, fault: faultIndex(v) },
+  ]),
 );
+const F_CONNECT = faultIndex('connect');
+const F_DATA = faultIndex('data');
+const F_DATA_END = faultIndex('data-end');
 
 /** True when `buf[at..]` starts with `upper` (ASCII letters matched case-insensitively). */
 function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
@@ -79,7 +95,22 @@ const enum Mode {
 export class Connection {
   private mode = Mode.Command;
   private readonly scanner = new DataEndScanner();
+  /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
   private readonly out: Buffer[] = [];
+  private held = false;
+  private holdFrom = 0;
+  private holdMs = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
+  /** Input that arrived (or was left over) while replies were held; the socket is paused meanwhile. */
+  private readonly stash: Buffer[] = [];
+  /** Fault-table index of the command being answered. */
+  private fc: FaultIndex = F_CONNECT;
+  /** Negative replies sent on this connection (the tarpit counts them). */
+  private errors = 0;
+  /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
+  private refused = false;
+  /** Drop the connection once the current message reaches this many octets (-1: never). */
+  private disconnectAt = -1;
   // Command-line framing across chunks.
   private partial: Buffer[] = [];
   private partialLen = 0;
@@ -97,29 +128,82 @@ export class Connection {
     private readonly settings: ServerSettings,
     private readonly replies: Replies,
     private readonly metrics: ServerMetrics,
+    private readonly faults: FaultPlan,
   ) {
     metrics.counters.connections++;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
-    socket.write(replies.greeting);
+    socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
+    this.greet();
   }
 
-  /** Frames one chunk: data octets go to the end-of-data scanner, command lines to `command`. */
+  /** Sends the greeting, or the connect fault drawn for this connection. */
+  private greet(): void {
+    this.fc = F_CONNECT;
+    if (this.faults.active) {
+      if (this.faults.disconnectNow(F_CONNECT)) {
+        this.drop();
+        return this.flush();
+      }
+      const o = this.faults.override(F_CONNECT);
+      if (o !== undefined) {
+        this.metrics.counters.faults++;
+        this.reply(o.reply);
+        // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
+        if (o.reply[0] === 0x34) this.mode = Mode.Closing;
+        else this.refused = true;
+        return this.flush();
+      }
+    }
+    this.reply(this.replies.greeting);
+    this.flush();
+  }
+
+  /**
+   * Closes the connection without answering the current command (fault injection). Replies
+   * already queued for earlier commands still go out first; then FIN, as `flush` does on Closing.
+   */
+  private drop(): void {
+    this.metrics.counters.faults++;
+    this.mode = Mode.Closing;
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.held || this.stash.length > 0) {
+      // Replies are held: keep the input for later, and stop reading (TCP back-pressure bounds memory).
+      this.stash.push(chunk);
+      this.socket.pause();
+      return;
+    }
+    this.consume(chunk);
+    this.flush();
+  }
+
+  /** The hold timer fired: let the held replies go and carry on with the stashed input. */
+  private release(): void {
+    this.holdTimer = null;
+    this.held = false;
+    while (!this.held && this.stash.length > 0 && this.mode !== Mode.Closing) this.consume(this.stash.shift()!);
+    this.flush();
+    if (!this.held && this.mode !== Mode.Closing) this.socket.resume();
+  }
+
+  /**
+   * Frames one chunk: data octets go to the end-of-data scanner, command lines to `command`.
+   * Stops early when a reply is held; the rest of the chunk is stashed for `release`.
+   */
+  private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
-    while (pos < len && this.mode !== Mode.Closing) {
+    while (pos < len && this.mode !== Mode.Closing && !this.held) {
       if (this.mode === Mode.Data) {
         const end = this.scanner.feed(chunk, pos);
-        if (end === -1) {
-          this.messageBytes += len - pos;
-          pos = len;
-        } else {
-          this.messageBytes += end - pos;
-          pos = end;
-          this.endOfData();
-        }
+        const upTo = end === -1 ? len : end;
+        this.messageBytes += upTo - pos;
+        pos = upTo;
+        if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
+        if (end !== -1) this.endOfData();
         continue;
       }
       const lf = chunk.indexOf(LF, pos);
@@ -156,7 +240,7 @@ export class Connection {
       if (bareLf) this.reply(this.replies.bareLf);
       else this.command(line);
     }
-    this.flush();
+    if (pos < len && this.held && this.mode !== Mode.Closing) this.stash.unshift(chunk.subarray(pos));
   }
 
   private keepPartial(chunk: Buffer, from: number, to: number): void {
@@ -197,8 +281,15 @@ export class Connection {
     if (line.length >= 4 && (line.length === 4 || line[4] === SP)) {
       v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
     }
+    const info = VERBS.get(v) ?? OTHER;
+    this.fc = info.fault;
     if (line.indexOf(0) !== -1) {
       this.reply(R.nul);
+      v = -1;
+    } else if (this.refused && v !== QUIT) {
+      this.reply(R.badSequence);
+      v = -1;
+    } else if (this.faults.active && this.injected()) {
       v = -1;
     }
     switch (v) {
@@ -231,6 +322,7 @@ export class Connection {
           this.messageBytes = 0;
           this.scanner.begin();
           this.dataStartNs = process.hrtime.bigint();
+          if (this.faults.active) this.disconnectAt = this.faults.disconnectAfterBytes(F_DATA);
         }
         break;
       case RSET:
@@ -264,7 +356,25 @@ export class Connection {
       default:
         this.reply(R.unknown);
     }
-    m.record(VERB_NAMES.get(v) ?? 'cmd.other', Number(process.hrtime.bigint() - t0) / 1000);
+    m.record(info.hist, Number(process.hrtime.bigint() - t0) / 1000);
+  }
+
+  /**
+   * Draws the faults of the current command (`this.fc`): a disconnect, or a reply that replaces
+   * the command's own. True when one fired and the command must not run.
+   */
+  private injected(): boolean {
+    const f = this.faults;
+    if (f.disconnectNow(this.fc)) {
+      this.drop();
+      return true;
+    }
+    const o = f.override(this.fc);
+    if (o === undefined) return false;
+    this.metrics.counters.faults++;
+    this.reply(o.reply);
+    if (o.close) this.mode = Mode.Closing;
+    return true;
   }
 
   /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
@@ -317,8 +427,13 @@ export class Connection {
     const bytes = this.messageBytes - 3; // the final ".<CRLF>" is not message content
     m.record('data-stream', Number(process.hrtime.bigint() - this.dataStartNs) / 1000);
     this.mode = Mode.Command;
+    this.disconnectAt = -1;
+    this.fc = F_DATA_END;
     const max = this.settings.maxMessageSize;
-    if (max > 0 && bytes > max) {
+    if (this.faults.active && this.injected()) {
+      m.counters.messagesRejected++;
+    } else if (max > 0 && bytes > max) {
+      m.counters.messagesRejected++;
       this.reply(this.replies.sizeTooBig);
     } else {
       m.counters.messages++;
@@ -334,25 +449,52 @@ export class Connection {
     this.recipients = 0;
   }
 
+  /**
+   * Queues a reply to the current command. With faults, draws its delay: a delayed reply is held
+   * with everything after it, and input processing stops until the hold timer releases it.
+   */
   private reply(buf: Buffer): void {
     // Negative completion replies start with '4' or '5'.
-    if (buf[0] >= 0x34) this.metrics.counters.negativeReplies++;
+    if (buf[0] >= 0x34) {
+      this.metrics.counters.negativeReplies++;
+      this.errors++;
+    }
     this.out.push(buf);
+    if (this.faults.active && !this.held) {
+      const ms = this.faults.delayMs(this.fc, performance.now(), this.errors);
+      if (ms > 0) {
+        this.metrics.counters.delayedReplies++;
+        this.held = true;
+        this.holdFrom = this.out.length - 1;
+        this.holdMs = ms;
+      }
+    }
   }
 
-  /** Writes every reply queued by this chunk in one burst. */
+  /**
+   * Writes every queued reply that is not held, in one corked burst; arms the hold timer for the
+   * rest. Closes the connection once everything is written after QUIT or a 421.
+   */
   private flush(): void {
     const out = this.out;
-    if (out.length > 0) {
+    const n = this.held ? this.holdFrom : out.length;
+    if (n > 0 && !this.socket.destroyed) {
       const s = this.socket;
-      if (out.length === 1) s.write(out[0]);
+      if (n === 1) s.write(out[0]);
       else {
         s.cork();
-        for (const b of out) s.write(b);
+        for (let i = 0; i < n; i++) s.write(out[i]);
         s.uncork();
       }
-      out.length = 0;
     }
+    if (this.held) {
+      out.splice(0, n);
+      this.holdFrom = 0;
+      // One timer per connection, and only while a reply is held (faults only).
+      this.holdTimer ??= setTimeout(() => this.release(), this.holdMs);
+      return;
+    }
+    out.length = 0;
     if (this.mode === Mode.Closing) this.socket.end();
   }
 }

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import type { ServerSettings } from '../profile/types.js';
 import { Connection } from './connection.js';
+import { FaultPlan } from './faults.js';
 import { buildReplies } from './replies.js';
 import { ServerMetrics, type ServerStats } from './stats.js';
 
@@ -24,11 +25,12 @@ export interface ReferenceServer {
 export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0): Promise<ReferenceServer> {
   const replies = buildReplies(settings);
   const metrics = new ServerMetrics();
+  const faults = new FaultPlan(settings.faults);
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, settings, replies, metrics);
+    new Connection(socket, settings, replies, metrics, faults);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -11,8 +11,14 @@ export interface ServerCounters {
   messages: number;
   recipients: number;
   bytes: number;
+  /** Messages whose end-of-data got a 4xx/5xx (size, an injected fault). */
+  messagesRejected: number;
   /** Replies with a 4xx/5xx code. */
   negativeReplies: number;
+  /** Faults that fired: replaced replies and dropped connections. */
+  faults: number;
+  /** Replies held back by a delay, stall or tarpit fault. */
+  delayedReplies: number;
 }
 
 /** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
@@ -23,7 +29,7 @@ export interface ServerStats {
 
 /** Mutable server metrics, one per server (one thread). */
 export class ServerMetrics {
-  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, negativeReplies: 0 };
+  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0 };
   readonly histograms = new Map<string, Histogram>();
 
   /** Records `us` microseconds under `name`. */
