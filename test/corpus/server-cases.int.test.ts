@@ -9,6 +9,7 @@
  * capturing sink to compare with). `messages` is checked through the server's own counter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProfileFile, resolveProfile } from '../../src/profile/index.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/server.js';
 import { isServerCase, loadCorpus, messagesMatch, runServerCase } from './runner.js';
 
@@ -31,7 +32,8 @@ describe('server cases against the reference server', () => {
   let server: ReferenceServer;
   beforeAll(async () => {
     // One server for all cases: each case is its own connection, and the file runs its tests in order.
-    server = await startReferenceServer({ maxRecipients: 100, maxMessageSize: 1_000_000, hostname: 'mx.example.test' }, '127.0.0.1', 0);
+    const path = new URL('../../profiles/serve-corpus.yaml', import.meta.url).pathname;
+    server = await startReferenceServer(resolveProfile(loadProfileFile(path), undefined, path).server, '127.0.0.1', 0);
   });
   afterAll(async () => {
     await server?.close();
