@@ -14,8 +14,8 @@ export interface HasDeadline {
 /** Sweep period in ms. */
 export const SWEEP_MS = 100;
 
-/** Starts sweeping `items` (read live, so items may be added later). */
-export function startSweeper(items: readonly HasDeadline[]): { stop(): void } {
+/** Starts sweeping `items` (read live, so items may be added or removed later). */
+export function startSweeper(items: Iterable<HasDeadline>): { stop(): void } {
   const timer = setInterval(() => {
     const now = performance.now();
     for (const it of items) if (it.deadlineMs !== 0 && now > it.deadlineMs) it.timeout();

@@ -39,7 +39,20 @@ describe('resolveProfile: defaults', () => {
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
-      server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid', faults: [] },
+      server: {
+        maxRecipients: 1_000_000,
+        maxMessageSize: 104_857_600,
+        hostname: 'smtpbench.invalid',
+        faults: [],
+        maxConnections: 10_000,
+        maxCommandLine: 4096,
+        maxErrors: 100,
+        timeouts: { idleMs: 300_000, commandMs: 300_000 },
+        refusedLocalParts: [],
+        chunking: true,
+        auth: { users: {}, required: false, mechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'] },
+        tls: { starttls: true, certFile: null, keyFile: null },
+      },
       seed: 1,
     });
   });
@@ -218,5 +231,49 @@ describe('target', () => {
 
   it('rejects a target that is not a string', () => {
     expect(issueAt(errorOf({ target: 2525 }), 'target')).toMatch(/expected a URL such as smtp:\/\//);
+  });
+});
+
+describe('resolveProfile: server settings', () => {
+  it('resolves the reference-server sections with units', () => {
+    const s = resolveProfile({
+      server: {
+        maxConnections: 5,
+        maxCommandLine: '1KiB',
+        maxErrors: 0,
+        timeouts: { idle: '30s', command: '10s' },
+        refusedLocalParts: ['unknown'],
+        chunking: false,
+        auth: { users: { alice: 'secret' }, required: true, mechanisms: ['PLAIN'] },
+        tls: { starttls: false, cert: 'c.pem', key: 'k.pem' },
+      },
+    }).server;
+    expect(s).toMatchObject({
+      maxConnections: 5,
+      maxCommandLine: 1024,
+      maxErrors: 0,
+      timeouts: { idleMs: 30_000, commandMs: 10_000 },
+      refusedLocalParts: ['unknown'],
+      chunking: false,
+      auth: { users: { alice: 'secret' }, required: true, mechanisms: ['PLAIN'] },
+      tls: { starttls: false, certFile: 'c.pem', keyFile: 'k.pem' },
+    });
+  });
+
+  it('names every bad server field', () => {
+    const err = errorOf({
+      server: {
+        maxCommandLine: 100,
+        chunking: 'yes',
+        auth: { required: true, mechanisms: ['NTLM'] },
+        tls: { cert: 'c.pem' },
+        timeouts: { idle: 'soon' },
+      },
+    });
+    expect(paths(err).sort()).toEqual(
+      ['server.auth.mechanisms.0', 'server.auth.required', 'server.chunking', 'server.maxCommandLine', 'server.timeouts.idle', 'server.tls.key'].sort(),
+    );
+    expect(issueAt(err, 'server.auth.required')).toBe('needs at least one account in server.auth.users');
+    expect(issueAt(err, 'server.maxCommandLine')).toBe('must be at least 512');
   });
 });

@@ -44,6 +44,7 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
     .pipe(z.number().min(min, `must be at least ${min}`));
 }
 
+const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
 const size = (min: number) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min);
 const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min);
 
@@ -112,6 +113,23 @@ const ServerSchema = z.strictObject({
   maxMessageSize: size(0).optional(),
   hostname: wireToken(1).optional(),
   faults: z.array(FaultSchema, { error: (iss) => `expected a list of faults, got ${show(iss.input)}` }).optional(),
+  maxConnections: intIn(0).optional(),
+  maxCommandLine: size(512).optional(), // RFC 5321 §4.5.3.1.4
+  maxErrors: intIn(0).optional(),
+  timeouts: z.strictObject({ idle: duration(1).optional(), command: duration(1).optional() }).optional(),
+  refusedLocalParts: z.array(wireToken(1), { error: (iss) => `expected a list of local parts, got ${show(iss.input)}` }).optional(),
+  chunking: bool().optional(),
+  auth: z
+    .strictObject({
+      users: z.record(wireToken(1), z.string({ error: (iss) => `expected a password string, got ${show(iss.input)}` })).optional(),
+      required: bool().optional(),
+      mechanisms: z
+        .array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'], { error: (iss) => `expected PLAIN, LOGIN or CRAM-MD5, got ${show(iss.input)}` }))
+        .min(1, 'must name at least one mechanism')
+        .optional(),
+    })
+    .optional(),
+  tls: z.strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
 });
 
 const InputSchema = z.strictObject({
@@ -219,6 +237,25 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       maxMessageSize: v.server?.maxMessageSize ?? d.server.maxMessageSize,
       hostname: v.server?.hostname ?? d.server.hostname,
       faults: v.server?.faults ?? d.server.faults,
+      maxConnections: v.server?.maxConnections ?? d.server.maxConnections,
+      maxCommandLine: v.server?.maxCommandLine ?? d.server.maxCommandLine,
+      maxErrors: v.server?.maxErrors ?? d.server.maxErrors,
+      timeouts: {
+        idleMs: v.server?.timeouts?.idle ?? d.server.timeouts.idleMs,
+        commandMs: v.server?.timeouts?.command ?? d.server.timeouts.commandMs,
+      },
+      refusedLocalParts: v.server?.refusedLocalParts ?? d.server.refusedLocalParts,
+      chunking: v.server?.chunking ?? d.server.chunking,
+      auth: {
+        users: v.server?.auth?.users ?? d.server.auth.users,
+        required: v.server?.auth?.required ?? d.server.auth.required,
+        mechanisms: v.server?.auth?.mechanisms ?? d.server.auth.mechanisms,
+      },
+      tls: {
+        starttls: v.server?.tls?.starttls ?? d.server.tls.starttls,
+        certFile: v.server?.tls?.cert ?? d.server.tls.certFile,
+        keyFile: v.server?.tls?.key ?? d.server.tls.keyFile,
+      },
     },
     seed: v.seed ?? d.seed,
   });
@@ -256,6 +293,16 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
       path: 'envelope.to',
       message: `must contain "{n}" when message.recipients is ${recipients} (each recipient needs its own address)`,
     });
+  }
+
+  const server = isPlainObject(input.server) ? input.server : {};
+  const auth = isPlainObject(server.auth) ? server.auth : {};
+  const tls = isPlainObject(server.tls) ? server.tls : {};
+  if (auth.required === true && !(isPlainObject(auth.users) && Object.keys(auth.users).length > 0)) {
+    issues.push({ path: 'server.auth.required', message: 'needs at least one account in server.auth.users' });
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    issues.push({ path: tls.cert === undefined ? 'server.tls.cert' : 'server.tls.key', message: 'cert and key go together (neither: an ephemeral self-signed certificate)' });
   }
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;

@@ -70,6 +70,9 @@ export type Fault =
   | { readonly kind: 'stall'; readonly atMs: number; readonly forMs: number }
   | { readonly kind: 'tarpit'; readonly delayMs: number; readonly afterErrors: number };
 
+/** SASL mechanisms of the reference server's AUTH (RFC 4954; RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5). */
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+
 /** Reference-server settings used when the target is the embedded server. */
 export interface ServerSettings {
   /** Recipients per transaction before 452 (RFC 5321 §4.5.3.1.8 requires at least 100). Default 1,000,000. */
@@ -80,6 +83,36 @@ export interface ServerSettings {
   readonly hostname: string;
   /** Injected faults, in profile order (README "Fault injection"). Empty by default. */
   readonly faults: readonly Fault[];
+  /** Concurrent connections; one more gets 421 and is closed. 0: no limit. */
+  readonly maxConnections: number;
+  /** Longest command line in octets, CRLF included (RFC 5321 §4.5.3.1.4: at least 512). */
+  readonly maxCommandLine: number;
+  /** Protocol errors (500, 501, 503, 504) on one connection before 421 and close. 0: no limit. */
+  readonly maxErrors: number;
+  readonly timeouts: {
+    /** No octet received for this long (any state) → 421 and close (RFC 5321 §4.5.3.2.7: 5 min). */
+    readonly idleMs: number;
+    /** One command line must arrive whole within this long of its first octet → 421 and close. */
+    readonly commandMs: number;
+  };
+  /** Recipient local parts refused with 550 (ASCII case-insensitive); empty: every mailbox is accepted. */
+  readonly refusedLocalParts: readonly string[];
+  /** Offer CHUNKING and accept BDAT (RFC 3030). */
+  readonly chunking: boolean;
+  readonly auth: {
+    /** Accounts, name → password. None: AUTH is neither offered nor accepted (502). */
+    readonly users: Readonly<Record<string, string>>;
+    /** MAIL before a successful AUTH gets 530 (RFC 4954 §6). */
+    readonly required: boolean;
+    readonly mechanisms: readonly AuthMechanism[];
+  };
+  readonly tls: {
+    /** Offer STARTTLS (RFC 3207). */
+    readonly starttls: boolean;
+    /** PEM files; both null: an ephemeral self-signed certificate made with `openssl` at start-up. */
+    readonly certFile: string | null;
+    readonly keyFile: string | null;
+  };
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -139,6 +172,14 @@ export interface ProfileInput {
     hostname?: string;
     /** Each a SPEC string (`rcpt: reply 450 4.2.1 busy @ 5%`) or its mapping form; see `parseFaultSpec`. */
     faults?: unknown[];
+    maxConnections?: number;
+    maxCommandLine?: string | number;
+    maxErrors?: number;
+    timeouts?: { idle?: string | number; command?: string | number };
+    refusedLocalParts?: string[];
+    chunking?: boolean;
+    auth?: { users?: Record<string, string>; required?: boolean; mechanisms?: string[] };
+    tls?: { starttls?: boolean; cert?: string; key?: string };
   };
   seed?: number;
 }

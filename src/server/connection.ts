@@ -1,25 +1,29 @@
 /**
- * One reference-server connection: command-line framing, verb dispatch from bytes, and the
- * DATA stream. Framing (finding lines, the end of data) is kept apart from meaning (what a
- * command does to the session) even though both live in this file: `onData` frames, `command`
- * means.
+ * One reference-server connection: command-line framing, verb dispatch from bytes, the DATA and
+ * BDAT streams, SASL exchanges and the STARTTLS upgrade. Framing (finding lines, the end of data,
+ * chunk lengths) is kept apart from meaning (what a command does to the session) even though both
+ * live in this file: `consume` frames, `command` and its helpers mean.
  *
  * Policies (documented in the README):
  * - Only CRLF ends a command line (RFC 5321 §2.3.8). A bare LF does not; the line runs on to the
  *   next CRLF and is then refused with 500 as a whole (so `EHLO x<LF>QUIT<CRLF>` never runs QUIT).
- * - A command line longer than `MAX_COMMAND_LINE` is not buffered: octets are dropped up to the next
+ * - A command line longer than `maxCommandLine` is not buffered: octets are dropped up to the next
  *   CRLF, then one 500 is sent (resync; memory stays bounded).
  * - All replies to one input chunk go out in one corked burst, and are flushed at the end of every
  *   chunk, so a pipelining client never waits on us (RFC 2920 §3.2 rule 7).
  * - A delayed reply (fault injection) is held, and so is every reply after it: the connection
  *   stops reading until the held reply is written, like a server busy on that command. Replies
  *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
+ * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
+ *   pipelines without reading replies), so memory per connection stays bounded.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
+import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, type FaultIndex, type FaultPlan } from './faults.js';
-import type { ServerSettings } from '../profile/types.js';
 import type { Replies } from './replies.js';
 import type { ServerMetrics } from './stats.js';
 
@@ -28,9 +32,23 @@ const CR = 0x0d;
 const SP = 0x20;
 const LT = 0x3c;
 const GT = 0x3e;
+const AT = 0x40;
+const COLON = 0x3a;
+const DIGIT_0 = 0x30;
 
-/** Longest accepted command line in octets, CRLF included (RFC 5321 §4.5.3.1.4 requires at least 512). */
-export const MAX_COMMAND_LINE = 4096;
+/** Everything a connection shares with the other connections of its server, built once. */
+export interface ServerContext {
+  readonly settings: ServerSettings;
+  readonly replies: Replies;
+  readonly metrics: ServerMetrics;
+  readonly faults: FaultPlan;
+  /** For STARTTLS; null when STARTTLS is not offered. */
+  readonly secureContext: tls.SecureContext | null;
+  /** AUTH is offered: at least one account is configured. */
+  readonly authOffered: boolean;
+  /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
+  readonly refusedLocalParts: readonly Buffer[];
+}
 
 /** Four ASCII letters, case-folded, as one 32-bit number: verbs are matched with one comparison. */
 const verb = (s: string): number =>
@@ -54,9 +72,13 @@ const SAML = verb('SAML');
 const ATRN = verb('ATRN');
 const AUTH = verb('AUTH');
 const BDAT = verb('BDAT');
+/** STARTTLS is the one eight-letter verb: it gets its own number outside the 32-bit verb space. */
+const STARTTLS = -2;
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
+const STARTTLS_WORD = Buffer.from('STARTTLS');
+const LAST_WORD = Buffer.from('LAST');
 
 /** Per verb number: the histogram of its processing time and its fault-table index. */
 interface VerbInfo {
@@ -64,15 +86,17 @@ interface VerbInfo {
   readonly fault: FaultIndex;
 }
 const OTHER: VerbInfo = { hist: 'cmd.other', fault: faultIndex('*') };
-const VERBS = new Map<number, VerbInfo>(
-  (['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map((v) => [
-    verb(v),
-    { hist: `cmd.${v}`, fault: faultIndex(v) },
-  ]),
-);
+const VERBS = new Map<number, VerbInfo>([
+  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map(
+    (v) => [verb(v), { hist: `cmd.${v}`, fault: faultIndex(v) }] as const,
+  ),
+  [STARTTLS, { hist: 'cmd.starttls', fault: faultIndex('starttls') }],
+]);
 const F_CONNECT = faultIndex('connect');
+const F_AUTH = faultIndex('auth');
 const F_DATA = faultIndex('data');
 const F_DATA_END = faultIndex('data-end');
+const F_BDAT = faultIndex('bdat');
 
 /** True when `buf[at..]` starts with `upper` (ASCII letters matched case-insensitively). */
 function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
@@ -85,14 +109,38 @@ function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
   return true;
 }
 
+/** True when `buf[from, to)` equals `lower` with ASCII letters compared case-insensitively. */
+function equalsCI(buf: Buffer, from: number, to: number, lower: Buffer): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const b = buf[from + i];
+    // Fold A-Z only: other octets (digits, dots, UTF-8) must match exactly.
+    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
+  }
+  return true;
+}
+
 const enum Mode {
   Command,
   Data,
+  Bdat,
+  /** The 220 to STARTTLS is queued; input up to the handshake is discarded (CVE-2011-0411). */
+  Upgrading,
   Closing,
+}
+
+/** A SASL exchange in progress (RFC 4954 §4). */
+interface Sasl {
+  readonly mech: AuthMechanism;
+  /** LOGIN: the user name once given. */
+  user: string | null;
+  /** CRAM-MD5: the challenge sent. */
+  challenge: string;
 }
 
 /** Serves one accepted socket until it closes. */
 export class Connection {
+  private socket: Socket;
   private mode = Mode.Command;
   private readonly scanner = new DataEndScanner();
   /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
@@ -107,48 +155,74 @@ export class Connection {
   private fc: FaultIndex = F_CONNECT;
   /** Negative replies sent on this connection (the tarpit counts them). */
   private errors = 0;
+  /** Protocol errors (50x but 502) on this connection, for `maxErrors`. */
+  private protocolErrors = 0;
   /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
   private refused = false;
   /** Drop the connection once the current message reaches this many octets (-1: never). */
   private disconnectAt = -1;
+  /** Sweeper deadline (`performance.now()` ms): idle or command-line timeout. */
+  deadlineMs = 0;
+  private lineStartMs = 0;
+  private timedOut = false;
   // Command-line framing across chunks.
   private partial: Buffer[] = [];
   private partialLen = 0;
   private discarding = false;
   private sawBareLf = false;
   // Session and transaction state (RFC 5321 §4.1.4).
+  private tls: boolean;
   private greeted = false;
+  private authUser: string | null = null;
+  private sasl: Sasl | null = null;
   private inTransaction = false;
   private recipients = 0;
   private messageBytes = 0;
   private dataStartNs = 0n;
+  // BDAT (RFC 3030): octets of the current chunk still to read, and the decision taken for it.
+  private bdatRemaining = 0;
+  private bdatLast = false;
+  /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
+  private bdatRefusal: Buffer | null = null;
+  private bdatActive = false;
 
+  /**
+   * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
+   * @param tlsFromStart true on the implicit-TLS port (RFC 8314): STARTTLS is then not offered
+   */
   constructor(
-    private readonly socket: Socket,
-    private readonly settings: ServerSettings,
-    private readonly replies: Replies,
-    private readonly metrics: ServerMetrics,
-    private readonly faults: FaultPlan,
+    socket: Socket,
+    private readonly ctx: ServerContext,
+    tlsFromStart = false,
   ) {
-    metrics.counters.connections++;
+    this.socket = socket;
+    this.tls = tlsFromStart;
+    ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
+    this.listen(socket);
+    socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
+    this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
+    this.greet();
+  }
+
+  private listen(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
-    this.greet();
+    socket.on('drain', () => this.updateReading());
   }
 
   /** Sends the greeting, or the connect fault drawn for this connection. */
   private greet(): void {
     this.fc = F_CONNECT;
-    if (this.faults.active) {
-      if (this.faults.disconnectNow(F_CONNECT)) {
+    const f = this.ctx.faults;
+    if (f.active) {
+      if (f.disconnectNow(F_CONNECT)) {
         this.drop();
         return this.flush();
       }
-      const o = this.faults.override(F_CONNECT);
+      const o = f.override(F_CONNECT);
       if (o !== undefined) {
-        this.metrics.counters.faults++;
+        this.ctx.metrics.counters.faults++;
         this.reply(o.reply);
         // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
         if (o.reply[0] === 0x34) this.mode = Mode.Closing;
@@ -156,7 +230,7 @@ export class Connection {
         return this.flush();
       }
     }
-    this.reply(this.replies.greeting);
+    this.reply(this.ctx.replies.greeting);
     this.flush();
   }
 
@@ -165,8 +239,25 @@ export class Connection {
    * already queued for earlier commands still go out first; then FIN, as `flush` does on Closing.
    */
   private drop(): void {
-    this.metrics.counters.faults++;
+    this.ctx.metrics.counters.faults++;
     this.mode = Mode.Closing;
+  }
+
+  /** Called by the server's sweeper once `deadlineMs` has passed: 421 and close (RFC 5321 §4.5.3.2.7). */
+  timeout(): void {
+    if (this.timedOut || this.held) {
+      // Second strike (the 421 could not even be written), or a hold we caused ourselves.
+      if (this.timedOut) this.socket.destroy();
+      else this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs;
+      return;
+    }
+    this.timedOut = true;
+    this.ctx.metrics.counters.timeouts++;
+    this.deadlineMs = performance.now() + 5_000;
+    this.out.length = 0;
+    this.reply(this.partialLen > 0 ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
+    this.mode = Mode.Closing;
+    this.flush();
   }
 
   private onData(chunk: Buffer): void {
@@ -177,6 +268,10 @@ export class Connection {
       return;
     }
     this.consume(chunk);
+    const now = performance.now();
+    const t = this.ctx.settings.timeouts;
+    // One store per chunk arms both timeouts; the sweeper compares.
+    this.deadlineMs = this.partialLen > 0 ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
     this.flush();
   }
 
@@ -184,19 +279,27 @@ export class Connection {
   private release(): void {
     this.holdTimer = null;
     this.held = false;
-    while (!this.held && this.stash.length > 0 && this.mode !== Mode.Closing) this.consume(this.stash.shift()!);
+    while (!this.held && this.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(this.stash.shift()!);
     this.flush();
-    if (!this.held && this.mode !== Mode.Closing) this.socket.resume();
+  }
+
+  /** Reads while nothing is held and the write buffer is below its high-water mark. */
+  private updateReading(): void {
+    const s = this.socket;
+    if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else s.resume();
   }
 
   /**
-   * Frames one chunk: data octets go to the end-of-data scanner, command lines to `command`.
-   * Stops early when a reply is held; the rest of the chunk is stashed for `release`.
+   * Frames one chunk: data octets go to the end-of-data scanner, BDAT chunks are counted off,
+   * command lines go to `command`. Stops early when a reply is held; the rest of the chunk is
+   * stashed for `release`. After STARTTLS the rest is dropped: plaintext pipelined behind
+   * STARTTLS must never be read as if it came through TLS (CVE-2011-0411).
    */
   private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
-    while (pos < len && this.mode !== Mode.Closing && !this.held) {
+    while (pos < len && this.mode < Mode.Upgrading && !this.held) {
       if (this.mode === Mode.Data) {
         const end = this.scanner.feed(chunk, pos);
         const upTo = end === -1 ? len : end;
@@ -204,6 +307,18 @@ export class Connection {
         pos = upTo;
         if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
         if (end !== -1) this.endOfData();
+        continue;
+      }
+      if (this.mode === Mode.Bdat) {
+        // RFC 3030 §2: the chunk is exactly this many octets, CRLF or not; the next command starts right after.
+        const take = Math.min(this.bdatRemaining, len - pos);
+        pos += take;
+        this.bdatRemaining -= take;
+        if (this.bdatRefusal === null) {
+          this.messageBytes += take;
+          if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
+        }
+        if (this.bdatRemaining === 0) this.endOfChunk();
         continue;
       }
       const lf = chunk.indexOf(LF, pos);
@@ -220,9 +335,9 @@ export class Connection {
         pos = lf + 1;
         continue;
       }
-      if (this.discarding || this.partialLen + (lf + 1 - pos) > MAX_COMMAND_LINE) {
+      if (this.discarding || this.partialLen + (lf + 1 - pos) > this.ctx.settings.maxCommandLine) {
         this.resetLine();
-        this.reply(this.replies.lineTooLong);
+        this.reply(this.ctx.replies.lineTooLong);
         pos = lf + 1;
         continue;
       }
@@ -237,15 +352,19 @@ export class Connection {
       const bareLf = this.sawBareLf;
       this.resetLine();
       pos = lf + 1;
-      if (bareLf) this.reply(this.replies.bareLf);
+      if (bareLf) this.reply(this.ctx.replies.bareLf);
       else this.command(line);
     }
-    if (pos < len && this.held && this.mode !== Mode.Closing) this.stash.unshift(chunk.subarray(pos));
+    if (pos < len) {
+      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(chunk.subarray(pos));
+      else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
+    }
   }
 
   private keepPartial(chunk: Buffer, from: number, to: number): void {
     if (this.discarding) return;
-    if (this.partialLen + (to - from) > MAX_COMMAND_LINE) {
+    if (this.partialLen === 0) this.lineStartMs = performance.now();
+    if (this.partialLen + (to - from) > this.ctx.settings.maxCommandLine) {
       // Too long already: drop what we have and skip to the next CRLF.
       this.partial = [];
       this.partialLen = 0;
@@ -274,12 +393,21 @@ export class Connection {
   /** Gives one command line (CRLF removed) its meaning. */
   private command(line: Buffer): void {
     const t0 = process.hrtime.bigint();
-    const m = this.metrics;
+    const m = this.ctx.metrics;
     m.counters.commands++;
-    const R = this.replies;
+    const R = this.ctx.replies;
+    if (this.sasl !== null) {
+      // RFC 4954 §4: inside an exchange every line is a SASL response, whatever it looks like.
+      this.fc = F_AUTH;
+      this.saslResponse(line.toString('latin1'));
+      m.record('cmd.auth', Number(process.hrtime.bigint() - t0) / 1000);
+      return;
+    }
     let v = 0;
     if (line.length >= 4 && (line.length === 4 || line[4] === SP)) {
       v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
+    } else if (startsWithCI(line, 0, STARTTLS_WORD) && (line.length === 8 || line[8] === SP)) {
+      v = STARTTLS;
     }
     const info = VERBS.get(v) ?? OTHER;
     this.fc = info.fault;
@@ -289,7 +417,8 @@ export class Connection {
     } else if (this.refused && v !== QUIT) {
       this.reply(R.badSequence);
       v = -1;
-    } else if (this.faults.active && this.injected()) {
+    } else if (this.ctx.faults.active && v !== BDAT && this.injected()) {
+      // BDAT draws its faults itself: a refused chunk must still be read (RFC 3030).
       v = -1;
     }
     switch (v) {
@@ -304,7 +433,7 @@ export class Connection {
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
         this.greeted = true;
         this.resetTransaction();
-        this.reply(v === EHLO ? R.ehlo : R.helo);
+        this.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
         break;
       case MAIL:
         this.mail(line);
@@ -313,17 +442,10 @@ export class Connection {
         this.rcpt(line);
         break;
       case DATA:
-        if (line.length > 4) this.reply(R.syntax);
-        else if (!this.inTransaction) this.reply(R.badSequence);
-        else if (this.recipients === 0) this.reply(R.noValidRecipients);
-        else {
-          this.reply(R.dataGo);
-          this.mode = Mode.Data;
-          this.messageBytes = 0;
-          this.scanner.begin();
-          this.dataStartNs = process.hrtime.bigint();
-          if (this.faults.active) this.disconnectAt = this.faults.disconnectAfterBytes(F_DATA);
-        }
+        this.data(line);
+        break;
+      case BDAT:
+        this.bdat(line);
         break;
       case RSET:
         this.resetTransaction();
@@ -342,15 +464,19 @@ export class Connection {
       case HELP:
         this.reply(R.help);
         break;
+      case AUTH:
+        this.auth(line);
+        break;
+      case STARTTLS:
+        this.startTls(line);
+        break;
       case EXPN:
       case TURN:
       case SEND:
       case SOML:
       case SAML:
       case ATRN:
-      case AUTH:
-      case BDAT:
-        // Recognised, not implemented (yet), and not advertised in EHLO (RFC 5321 §4.2.4).
+        // Recognised, not implemented, and not advertised in EHLO (RFC 5321 §4.2.4).
         this.reply(R.notImplemented);
         break;
       default:
@@ -364,14 +490,14 @@ export class Connection {
    * the command's own. True when one fired and the command must not run.
    */
   private injected(): boolean {
-    const f = this.faults;
+    const f = this.ctx.faults;
     if (f.disconnectNow(this.fc)) {
       this.drop();
       return true;
     }
     const o = f.override(this.fc);
     if (o === undefined) return false;
-    this.metrics.counters.faults++;
+    this.ctx.metrics.counters.faults++;
     this.reply(o.reply);
     if (o.close) this.mode = Mode.Closing;
     return true;
@@ -379,13 +505,15 @@ export class Connection {
 
   /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
   private mail(line: Buffer): void {
-    const R = this.replies;
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
     if (!startsWithCI(line, 5, FROM_COLON)) return this.reply(R.syntax);
     if (!this.greeted) return this.reply(R.needHelo);
     if (this.inTransaction) return this.reply(R.badSequence);
+    if (s.auth.required && this.authUser === null) return this.reply(R.authRequired);
     const close = pathEnd(line, 10);
     if (close === -1) return this.reply(R.syntax);
-    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8. Decoded as text: short, and not on the per-octet path.
+    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, AUTH=. Decoded as text: short, and not on the per-octet path.
     const params = line.toString('latin1', close + 1).trim();
     if (params.length > 0) {
       for (const p of params.split(/ +/)) {
@@ -394,11 +522,13 @@ export class Connection {
         const value = eq === -1 ? '' : p.slice(eq + 1);
         if (key === 'SIZE') {
           if (!/^\d{1,20}$/.test(value)) return this.reply(R.syntax);
-          const max = this.settings.maxMessageSize;
-          if (max > 0 && Number(value) > max) return this.reply(R.sizeDeclaredTooBig);
+          if (s.maxMessageSize > 0 && Number(value) > s.maxMessageSize) return this.reply(R.sizeDeclaredTooBig);
         } else if (key === 'BODY') {
           const body = value.toUpperCase();
-          if (body !== '7BIT' && body !== '8BITMIME') return this.reply(R.syntax);
+          // RFC 3030 §3: BINARYMIME needs CHUNKING; we take it as any other body (content is not inspected).
+          if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && s.chunking)) return this.reply(R.syntax);
+        } else if (key === 'AUTH' && this.ctx.authOffered) {
+          // RFC 4954 §5: the original submitter, or <>; accepted and not used.
         } else if (key !== 'SMTPUTF8') {
           return this.reply(R.badParameter);
         }
@@ -411,42 +541,249 @@ export class Connection {
 
   /** `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3). */
   private rcpt(line: Buffer): void {
-    const R = this.replies;
+    const R = this.ctx.replies;
     if (!startsWithCI(line, 5, TO_COLON)) return this.reply(R.syntax);
     if (!this.inTransaction) return this.reply(R.badSequence);
     const close = pathEnd(line, 8);
     // RCPT needs a mailbox: `<>` is not a forward-path.
     if (close === -1 || line[close - 1] === LT) return this.reply(R.syntax);
-    if (this.recipients >= this.settings.maxRecipients) return this.reply(R.tooManyRecipients);
+    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.reply(R.mailboxUnavailable);
+    if (this.recipients >= this.ctx.settings.maxRecipients) return this.reply(R.tooManyRecipients);
     this.recipients++;
     this.reply(R.rcptOk);
   }
 
+  /** True when the local part of the path ending at `close` is on the refused list. */
+  private refusedMailbox(line: Buffer, close: number): boolean {
+    let start = line.lastIndexOf(LT, close) + 1;
+    // A source route `<@a,@b:user@d>` (RFC 5321 §4.1.2) ends at its colon.
+    if (line[start] === AT) start = line.indexOf(COLON, start) + 1;
+    const at = line.lastIndexOf(AT, close);
+    const end = at >= start ? at : close;
+    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
+    return false;
+  }
+
+  /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
+  private data(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (line.length > 4) return this.reply(R.syntax);
+    // RFC 3030 §3: DATA may not follow BDAT in one transaction.
+    if (!this.inTransaction || this.bdatActive) return this.reply(R.badSequence);
+    if (this.recipients === 0) return this.reply(R.noValidRecipients);
+    this.reply(R.dataGo);
+    this.mode = Mode.Data;
+    this.scanner.begin();
+    this.startMessage();
+  }
+
+  private startMessage(): void {
+    this.messageBytes = 0;
+    this.dataStartNs = process.hrtime.bigint();
+    if (this.ctx.faults.active) this.disconnectAt = this.ctx.faults.disconnectAfterBytes(F_DATA);
+  }
+
   private endOfData(): void {
-    const m = this.metrics;
-    const bytes = this.messageBytes - 3; // the final ".<CRLF>" is not message content
-    m.record('data-stream', Number(process.hrtime.bigint() - this.dataStartNs) / 1000);
     this.mode = Mode.Command;
+    this.finishMessage(this.messageBytes - 3); // the final ".<CRLF>" is not message content
+  }
+
+  /** The end of a message (DATA's terminator or BDAT LAST): one final reply, then the transaction ends. */
+  private finishMessage(bytes: number): void {
+    const m = this.ctx.metrics;
+    m.record('data-stream', Number(process.hrtime.bigint() - this.dataStartNs) / 1000);
     this.disconnectAt = -1;
     this.fc = F_DATA_END;
-    const max = this.settings.maxMessageSize;
-    if (this.faults.active && this.injected()) {
+    const max = this.ctx.settings.maxMessageSize;
+    if (this.ctx.faults.active && this.injected()) {
       m.counters.messagesRejected++;
     } else if (max > 0 && bytes > max) {
       m.counters.messagesRejected++;
-      this.reply(this.replies.sizeTooBig);
+      this.reply(this.ctx.replies.sizeTooBig);
     } else {
       m.counters.messages++;
       m.counters.recipients += this.recipients;
       m.counters.bytes += bytes;
-      this.reply(this.replies.messageOk);
+      this.reply(this.ctx.replies.messageOk);
     }
     this.resetTransaction();
+  }
+
+  /**
+   * `BDAT chunk-size [SP LAST]` (RFC 3030 §2). The reply waits until the chunk has been read, and
+   * a refused chunk is read and thrown away all the same: its octets are never commands.
+   */
+  private bdat(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.chunking) return this.reply(R.notImplemented);
+    let i = 5;
+    let size = 0;
+    // At most 15 digits: exact in a double, and far beyond any message we would accept.
+    while (i < line.length && i < 20 && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
+    const digits = i - 5;
+    let last = false;
+    if (i < line.length && line[i] === SP && startsWithCI(line, i + 1, LAST_WORD) && i + 5 === line.length) last = true;
+    else if (i !== line.length) return this.reply(R.syntax);
+    // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
+    if (digits === 0 || digits > 15) return this.reply(R.syntax);
+    let refusal: Buffer | null = null;
+    if (this.ctx.faults.active) {
+      if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
+      const o = this.ctx.faults.override(F_BDAT);
+      if (o !== undefined) {
+        this.ctx.metrics.counters.faults++;
+        if (o.close) {
+          this.reply(o.reply);
+          this.mode = Mode.Closing;
+          return;
+        }
+        refusal = o.reply;
+      }
+    }
+    if (refusal === null) {
+      if (!this.inTransaction) refusal = R.badSequence;
+      else if (this.recipients === 0) refusal = R.noValidRecipients;
+    }
+    this.bdatRemaining = size;
+    this.bdatLast = last;
+    this.bdatRefusal = refusal;
+    if (refusal === null && !this.bdatActive) {
+      this.bdatActive = true;
+      this.startMessage();
+    }
+    this.mode = Mode.Bdat;
+    if (size === 0) this.endOfChunk();
+  }
+
+  /** The current BDAT chunk has been read: its one reply. */
+  private endOfChunk(): void {
+    this.mode = Mode.Command;
+    this.fc = F_BDAT;
+    const refusal = this.bdatRefusal;
+    if (refusal !== null) {
+      this.bdatRefusal = null;
+      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
+      if (this.bdatActive) this.resetTransaction();
+      return this.reply(refusal);
+    }
+    const max = this.ctx.settings.maxMessageSize;
+    if (max > 0 && this.messageBytes > max) {
+      this.ctx.metrics.counters.messagesRejected++;
+      this.resetTransaction();
+      return this.reply(this.ctx.replies.sizeTooBig);
+    }
+    if (this.bdatLast) this.finishMessage(this.messageBytes);
+    else this.reply(this.ctx.replies.chunkOk);
+  }
+
+  /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
+  private auth(line: Buffer): void {
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
+    if (!this.ctx.authOffered) return this.reply(R.notImplemented);
+    if (!this.greeted) return this.reply(R.needHelo);
+    // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
+    if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
+    if (this.inTransaction) return this.reply(R.badSequence);
+    const args = line.toString('latin1', 5).split(' ').filter((a) => a !== '');
+    if (args.length < 1 || args.length > 2) return this.reply(R.syntax);
+    const mech = s.auth.mechanisms.find((mm) => mm === args[0].toUpperCase());
+    if (mech === undefined) return this.reply(R.unknownMechanism);
+    this.sasl = { mech, user: null, challenge: '' };
+    if (args.length === 2) {
+      // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
+      if (mech === 'CRAM-MD5') {
+        this.sasl = null;
+        return this.reply(R.syntax);
+      }
+      return this.saslResponse(args[1]);
+    }
+    if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
+    if (mech === 'LOGIN') return this.reply(R.loginUser);
+    this.sasl.challenge = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.hostname}>`;
+    this.reply(Buffer.from(`334 ${Buffer.from(this.sasl.challenge).toString('base64')}\r\n`, 'latin1'));
+  }
+
+  /** One client line of a SASL exchange: `*` cancels, `=` is an empty initial response (RFC 4954 §4). */
+  private saslResponse(text: string): void {
+    const R = this.ctx.replies;
+    const sasl = this.sasl!;
+    if (text === '*') {
+      this.sasl = null;
+      return this.reply(R.authCancelled);
+    }
+    const data = text === '=' ? Buffer.alloc(0) : decodeBase64(text);
+    if (data === null) {
+      this.sasl = null;
+      return this.reply(R.badBase64);
+    }
+    if (sasl.mech === 'LOGIN' && sasl.user === null) {
+      sasl.user = data.toString('utf8');
+      return this.reply(R.loginPassword);
+    }
+    this.sasl = null;
+    const users = this.ctx.settings.auth.users;
+    let user: string | null = null;
+    if (sasl.mech === 'PLAIN') {
+      // RFC 4616 §2: [authzid] NUL authcid NUL passwd; we act for nobody else, so authzid is empty or the user.
+      const parts = data.toString('utf8').split('\0');
+      if (parts.length === 3 && (parts[0] === '' || parts[0] === parts[1]) && Object.hasOwn(users, parts[1]) && users[parts[1]] === parts[2]) user = parts[1];
+    } else if (sasl.mech === 'LOGIN') {
+      const password = data.toString('utf8');
+      if (Object.hasOwn(users, sasl.user!) && users[sasl.user!] === password) user = sasl.user;
+    } else {
+      // RFC 2195: "user SP hex(HMAC-MD5(password, challenge))".
+      const text = data.toString('utf8');
+      const sp = text.lastIndexOf(' ');
+      const name = text.slice(0, sp);
+      if (sp > 0 && Object.hasOwn(users, name)) {
+        const want = createHmac('md5', users[name]).update(sasl.challenge).digest('hex');
+        if (want === text.slice(sp + 1).toLowerCase()) user = name;
+      }
+    }
+    if (user === null) {
+      this.ctx.metrics.counters.authFailures++;
+      return this.reply(R.authFailed);
+    }
+    this.authUser = user;
+    this.reply(R.authOk);
+  }
+
+  /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
+  private startTls(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (this.ctx.secureContext === null) return this.reply(R.notImplemented);
+    if (line.length > 8) return this.reply(R.tlsNoParameters);
+    if (this.tls) return this.reply(R.tlsActive);
+    this.reply(R.tlsGo);
+    this.mode = Mode.Upgrading;
+  }
+
+  /**
+   * Wraps the socket in TLS. RFC 3207 §4.2: the session starts over, so the client must EHLO again
+   * and any AUTH or transaction is forgotten. Plaintext received after STARTTLS is dropped.
+   */
+  private upgrade(): void {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
+    this.ctx.metrics.counters.discardedPlaintext += this.stash.reduce((n, b) => n + b.length, 0);
+    this.stash.length = 0;
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
+    this.socket = secure;
+    this.listen(secure);
+    this.tls = true;
+    this.greeted = false;
+    this.authUser = null;
+    this.resetTransaction();
+    this.mode = Mode.Command;
+    this.ctx.metrics.counters.tlsUpgrades++;
   }
 
   private resetTransaction(): void {
     this.inTransaction = false;
     this.recipients = 0;
+    this.bdatActive = false;
   }
 
   /**
@@ -456,14 +793,20 @@ export class Connection {
   private reply(buf: Buffer): void {
     // Negative completion replies start with '4' or '5'.
     if (buf[0] >= 0x34) {
-      this.metrics.counters.negativeReplies++;
+      this.ctx.metrics.counters.negativeReplies++;
       this.errors++;
+      // 500, 501, 503, 504 are the client's protocol errors (502 is our gap, not its fault).
+      if (buf[0] === 0x35 && buf[1] === 0x30 && buf[2] !== 0x32 && ++this.protocolErrors === this.ctx.settings.maxErrors) {
+        this.out.push(buf, this.ctx.replies.tooManyErrors);
+        this.mode = Mode.Closing;
+        return;
+      }
     }
     this.out.push(buf);
-    if (this.faults.active && !this.held) {
-      const ms = this.faults.delayMs(this.fc, performance.now(), this.errors);
+    if (this.ctx.faults.active && !this.held) {
+      const ms = this.ctx.faults.delayMs(this.fc, performance.now(), this.errors);
       if (ms > 0) {
-        this.metrics.counters.delayedReplies++;
+        this.ctx.metrics.counters.delayedReplies++;
         this.held = true;
         this.holdFrom = this.out.length - 1;
         this.holdMs = ms;
@@ -473,13 +816,13 @@ export class Connection {
 
   /**
    * Writes every queued reply that is not held, in one corked burst; arms the hold timer for the
-   * rest. Closes the connection once everything is written after QUIT or a 421.
+   * rest. Once everything is written: closes after QUIT or a 421, upgrades after STARTTLS.
    */
   private flush(): void {
     const out = this.out;
     const n = this.held ? this.holdFrom : out.length;
-    if (n > 0 && !this.socket.destroyed) {
-      const s = this.socket;
+    const s = this.socket;
+    if (n > 0 && !s.destroyed) {
       if (n === 1) s.write(out[0]);
       else {
         s.cork();
@@ -490,13 +833,22 @@ export class Connection {
     if (this.held) {
       out.splice(0, n);
       this.holdFrom = 0;
+      s.pause();
       // One timer per connection, and only while a reply is held (faults only).
       this.holdTimer ??= setTimeout(() => this.release(), this.holdMs);
       return;
     }
     out.length = 0;
-    if (this.mode === Mode.Closing) this.socket.end();
+    if (this.mode === Mode.Closing) s.end();
+    else if (this.mode === Mode.Upgrading) this.upgrade();
+    else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }
+}
+
+/** Strict base64 (RFC 4648 §4, padded): null for anything else, where `Buffer.from` would guess. */
+function decodeBase64(text: string): Buffer | null {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  return Buffer.from(text, 'base64');
 }
 
 /**

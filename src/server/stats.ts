@@ -19,6 +19,16 @@ export interface ServerCounters {
   faults: number;
   /** Replies held back by a delay, stall or tarpit fault. */
   delayedReplies: number;
+  /** Connections turned away with 421 over `maxConnections`. */
+  refusedConnections: number;
+  /** Connections closed with 421 by the idle or command-line timeout. */
+  timeouts: number;
+  /** Successful STARTTLS handshakes begun. */
+  tlsUpgrades: number;
+  /** Plaintext octets pipelined after STARTTLS and dropped (CVE-2011-0411). */
+  discardedPlaintext: number;
+  /** AUTH exchanges that ended in 535. */
+  authFailures: number;
 }
 
 /** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
@@ -29,7 +39,8 @@ export interface ServerStats {
 
 /** Mutable server metrics, one per server (one thread). */
 export class ServerMetrics {
-  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0 };
+  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
+    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0 };
   readonly histograms = new Map<string, Histogram>();
 
   /** Records `us` microseconds under `name`. */

@@ -14,14 +14,7 @@ import { startReferenceServer, type ReferenceServer } from '../../src/server/ser
 import { isServerCase, loadCorpus, messagesMatch, runServerCase } from './runner.js';
 
 /** Server cases that cannot pass until a not-yet-implemented feature lands (a later issue). */
-const PENDING: Record<string, string> = {
-  'PIPE-03': 'recipient local part `unknown` is not refused with 550 yet (server answers 250, then 354 to DATA)',
-  'TLS-02': 'STARTTLS not implemented (answered 500 unrecognised, expected 501 for the argument)',
-  'BDAT-01': 'CHUNKING/BDAT not implemented (502, then chunk bytes parsed as commands)',
-  'BDAT-03': 'CHUNKING/BDAT not implemented (502, and the refused chunk is not consumed: its NOOP runs)',
-  'AUTH-01': 'AUTH not implemented (502)',
-  'AUTH-03': 'AUTH not implemented (502)',
-};
+const PENDING: Record<string, string> = {};
 
 /** `slow` cases need more than 20 s or a non-base profile: run them only on request. */
 const RUN_SLOW = process.env.SMTPBENCH_SLOW_CASES === '1';
