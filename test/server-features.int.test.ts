@@ -1,0 +1,254 @@
+/**
+ * Reference-server features over real sockets beyond the corpus: AUTH mechanisms, STARTTLS,
+ * BDAT split at every offset, refused local parts, and the protections (max connections,
+ * timeouts, error threshold, bounded memory for a client that never reads).
+ */
+import { createHmac } from 'node:crypto';
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { resolveProfile, type ProfileInput } from '../src/profile/index.js';
+import { startReferenceServer, type ReferenceServer } from '../src/server/server.js';
+import { rawClient, type RawClient } from './helpers/raw-client.js';
+
+const servers: ReferenceServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function serverWith(server: ProfileInput['server'] = {}): Promise<ReferenceServer> {
+  const s = await startReferenceServer(resolveProfile({ server }).server, '127.0.0.1', 0);
+  servers.push(s);
+  return s;
+}
+
+/** Connected, greeted, and past EHLO (house style §11: layered helpers). */
+async function afterEhlo(port: number): Promise<RawClient> {
+  const c = await rawClient(port);
+  await c.replyCount(1);
+  c.write('EHLO client.example\r\n');
+  await c.replyCount(2);
+  return c;
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const ALICE = { users: { alice: 'secret' } };
+
+describe('AUTH (RFC 4954)', () => {
+  it('advertises the mechanisms only when accounts exist', async () => {
+    const plain = await serverWith();
+    const c = await afterEhlo(plain.port);
+    expect(c.replies[1].text).not.toContain('AUTH');
+    c.write('AUTH PLAIN\r\n');
+    expect((await c.replyCount(3))[2].code).toBe(502);
+    const withUsers = await serverWith({ auth: ALICE });
+    const d = await afterEhlo(withUsers.port);
+    expect(d.replies[1].text).toContain('250-AUTH PLAIN LOGIN CRAM-MD5\r\n');
+  });
+
+  it('PLAIN: initial response, "=" for an empty one, bad password 535, bad base64 501', async () => {
+    const s = await serverWith({ auth: ALICE });
+    const c = await afterEhlo(s.port);
+    c.write(`AUTH PLAIN ${b64('\0alice\0wrong')}\r\nAUTH PLAIN =\r\nAUTH PLAIN !!!!\r\nAUTH PLAIN\r\n${b64('alice\0alice\0secret')}\r\n`);
+    const r = await c.replyCount(7);
+    expect(r.slice(2).map((x) => x.code)).toEqual([535, 535, 501, 334, 235]);
+  });
+
+  it('LOGIN: user and password challenges, the user given as initial response', async () => {
+    const s = await serverWith({ auth: ALICE });
+    const c = await afterEhlo(s.port);
+    c.write(`AUTH LOGIN\r\n${b64('alice')}\r\n${b64('secret')}\r\n`);
+    const r = await c.replyCount(5);
+    expect(r.slice(2).map((x) => x.text)).toEqual(['334 VXNlcm5hbWU6\r\n', '334 UGFzc3dvcmQ6\r\n', '235 2.7.0 Authentication successful\r\n']);
+    const d = await afterEhlo(s.port);
+    d.write(`AUTH LOGIN ${b64('alice')}\r\n${b64('nope')}\r\n`);
+    expect((await d.replyCount(4)).slice(2).map((x) => x.code)).toEqual([334, 535]);
+  });
+
+  it('CRAM-MD5: HMAC over the challenge', async () => {
+    const s = await serverWith({ auth: ALICE });
+    const c = await afterEhlo(s.port);
+    c.write('AUTH CRAM-MD5\r\n');
+    const challenge = Buffer.from((await c.replyCount(3))[2].text.slice(4).trim(), 'base64').toString();
+    expect(challenge).toMatch(/^<[0-9a-f]+\.\d+@smtpbench\.invalid>$/);
+    c.write(`${b64(`alice ${createHmac('md5', 'secret').update(challenge).digest('hex')}`)}\r\n`);
+    expect((await c.replyCount(4))[3].code).toBe(235);
+    const d = await afterEhlo(s.port);
+    d.write('AUTH CRAM-MD5\r\n');
+    await d.replyCount(3);
+    d.write(`${b64(`alice ${createHmac('md5', 'wrong').update('x').digest('hex')}`)}\r\n`);
+    expect((await d.replyCount(4))[3].code).toBe(535);
+  });
+
+  it('requires AUTH before MAIL when configured (530), and refuses AUTH before EHLO and inside a transaction', async () => {
+    const s = await serverWith({ auth: { ...ALICE, required: true } });
+    const c = await afterEhlo(s.port);
+    c.write(`MAIL FROM:<a@example.test>\r\nAUTH PLAIN ${b64('\0alice\0secret')}\r\nMAIL FROM:<a@example.test>\r\nAUTH PLAIN =\r\n`);
+    expect((await c.replyCount(6)).slice(2).map((x) => x.code)).toEqual([530, 235, 250, 503]);
+    const d = await rawClient(s.port);
+    await d.replyCount(1);
+    d.write('AUTH PLAIN =\r\nAUTH NTLM\r\n');
+    expect((await d.replyCount(3)).slice(1).map((x) => x.code)).toEqual([503, 503]);
+  });
+
+  it('answers an unknown mechanism with 504', async () => {
+    const s = await serverWith({ auth: ALICE });
+    const c = await afterEhlo(s.port);
+    c.write('AUTH NTLM\r\n');
+    expect((await c.replyCount(3))[2].code).toBe(504);
+  });
+});
+
+describe('STARTTLS (RFC 3207)', () => {
+  it('upgrades, forgets the session, and no longer offers STARTTLS', async () => {
+    const s = await serverWith({ auth: ALICE });
+    const c = await afterEhlo(s.port);
+    expect(c.replies[1].text).toContain('250-STARTTLS\r\n');
+    c.write(`AUTH PLAIN ${b64('\0alice\0secret')}\r\nSTARTTLS\r\n`);
+    const r = await c.replyCount(4);
+    expect(r[3].text).toBe('220 2.0.0 Ready to start TLS\r\n');
+    await c.startTls();
+    // RFC 3207 §4.2: the client must EHLO again; MAIL before that is out of sequence.
+    c.write('MAIL FROM:<a@example.test>\r\nEHLO client.example\r\nSTARTTLS\r\nAUTH PLAIN =\r\nQUIT\r\n');
+    const t = await c.replyCount(9);
+    expect(t.slice(4).map((x) => x.code)).toEqual([503, 250, 503, 535, 221]);
+    expect(t[5].text).not.toContain('STARTTLS');
+    expect(s.metrics.counters.tlsUpgrades).toBe(1);
+  });
+
+  it('drops plaintext pipelined behind STARTTLS (CVE-2011-0411)', async () => {
+    const s = await serverWith();
+    const c = await afterEhlo(s.port);
+    c.write('STARTTLS\r\nMAIL FROM:<evil@example.test>\r\n');
+    await c.replyCount(3);
+    await c.startTls();
+    c.write('EHLO client.example\r\nRCPT TO:<b@example.test>\r\nQUIT\r\n');
+    const r = await c.replyCount(6);
+    // The injected MAIL never ran: RCPT finds no transaction.
+    expect(r.slice(2).map((x) => x.code)).toEqual([220, 250, 503, 221]);
+    expect(s.metrics.counters.discardedPlaintext).toBe('MAIL FROM:<evil@example.test>\r\n'.length);
+  });
+
+  it('answers 502 when STARTTLS is off, and does not offer it', async () => {
+    const s = await serverWith({ tls: { starttls: false } });
+    const c = await afterEhlo(s.port);
+    expect(c.replies[1].text).not.toContain('STARTTLS');
+    c.write('STARTTLS\r\n');
+    expect((await c.replyCount(3))[2].code).toBe(502);
+  });
+});
+
+describe('BDAT (RFC 3030)', () => {
+  const session =
+    'EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 16\r\nSubject: chunk\r\nBDAT 10\r\n\r\nHello.\r\nBDAT 0 LAST\r\n' +
+    'BDAT 4 LAST\r\nNOOPMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 6 LAST\r\nDATA\r\nQUIT\r\n';
+  const expected = [220, 250, 250, 250, 250, 250, 250, 503, 250, 250, 250, 221];
+
+  it('gives the same replies and counts with the session split at every offset', async () => {
+    const s = await serverWith();
+    const bytes = Buffer.from(session);
+    for (let cut = 1; cut < bytes.length; cut++) {
+      const c = await rawClient(s.port);
+      await c.replyCount(1);
+      c.write(bytes.subarray(0, cut));
+      await new Promise((r) => setImmediate(r));
+      c.write(bytes.subarray(cut));
+      const r = await c.replyCount(expected.length);
+      expect(r.map((x) => x.code), `cut at ${cut}`).toEqual(expected);
+      await c.closedByServer();
+    }
+    // Two messages per session: 26 octets, and the 6-octet chunk "DATA<CRLF>" (content, not a command).
+    expect(s.metrics.counters.messages).toBe(2 * (bytes.length - 1));
+    expect(s.metrics.counters.bytes).toBe(32 * (bytes.length - 1));
+  });
+
+  it('refuses a chunk over the size limit, fails the transaction, and still reads later chunks', async () => {
+    const s = await serverWith({ maxMessageSize: 10 });
+    const c = await afterEhlo(s.port);
+    c.write(`MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 8\r\n12345678BDAT 8\r\n12345678BDAT 3 LAST\r\nNOONOOP\r\n`);
+    const r = await c.replyCount(8);
+    expect(r.slice(2).map((x) => x.code)).toEqual([250, 250, 250, 552, 503, 250]);
+    expect(s.metrics.counters).toMatchObject({ messages: 0, messagesRejected: 1 });
+  });
+
+  it('answers 501 to a BDAT without a valid size, and 554 with no recipient', async () => {
+    const s = await serverWith();
+    const c = await afterEhlo(s.port);
+    c.write('BDAT\r\nBDAT x\r\nBDAT 1 FIRST\r\nMAIL FROM:<a@example.test>\r\nBDAT 2\r\nxxNOOP\r\n');
+    const r = await c.replyCount(8);
+    expect(r.slice(2).map((x) => x.code)).toEqual([501, 501, 501, 250, 554, 250]);
+  });
+});
+
+describe('refused local parts', () => {
+  it('refuses listed local parts with 550 (ASCII case-insensitive), through source routes, and accepts others', async () => {
+    const s = await serverWith({ refusedLocalParts: ['unknown'] });
+    const c = await afterEhlo(s.port);
+    c.write(
+      'MAIL FROM:<a@example.test>\r\nRCPT TO:<unknown@example.test>\r\nRCPT TO:<UnKnown@example.test>\r\n' +
+        'RCPT TO:<@relay.example:unknown@example.test>\r\nRCPT TO:<unknownx@example.test>\r\nRCPT TO:<known@example.test>\r\n',
+    );
+    expect((await c.replyCount(8)).slice(2).map((x) => x.code)).toEqual([250, 550, 550, 550, 250, 250]);
+  });
+});
+
+describe('protection', () => {
+  it('answers 421 over maxConnections and closes', async () => {
+    const s = await serverWith({ maxConnections: 2 });
+    const a = await rawClient(s.port);
+    const b = await rawClient(s.port);
+    await a.replyCount(1);
+    await b.replyCount(1);
+    const c = await rawClient(s.port);
+    await c.closedByServer();
+    expect(c.replies.map((x) => x.code)).toEqual([421]);
+    expect(s.metrics.counters.refusedConnections).toBe(1);
+    a.end();
+    await new Promise((r) => setTimeout(r, 50));
+    const d = await rawClient(s.port);
+    expect((await d.replyCount(1))[0].code).toBe(220);
+  });
+
+  it('closes an idle connection with 421 (one sweeper per server)', async () => {
+    const s = await serverWith({ timeouts: { idle: '300ms' } });
+    const c = await rawClient(s.port);
+    await c.closedByServer(3000);
+    expect(c.replies.map((x) => x.code)).toEqual([220, 421]);
+    expect(c.replies[1].atMs - c.openedMs).toBeGreaterThanOrEqual(290);
+    expect(s.metrics.counters.timeouts).toBe(1);
+  });
+
+  it('closes a connection that trickles one command line for too long, even while octets keep coming', async () => {
+    const s = await serverWith({ timeouts: { idle: '10s', command: '400ms' } });
+    const c = await rawClient(s.port);
+    await c.replyCount(1);
+    const timer = setInterval(() => !c.closed && c.write('x'), 50);
+    await c.closedByServer(3000);
+    clearInterval(timer);
+    expect(c.replies[1].text).toBe('421 4.4.2 Command line timeout, closing connection\r\n');
+  });
+
+  it('hangs up with 421 after maxErrors protocol errors', async () => {
+    const s = await serverWith({ maxErrors: 3 });
+    const c = await rawClient(s.port);
+    c.write('BOGUS\r\nRCPT TO:<a@b>\r\nVRFY\r\nNOOP\r\n');
+    await c.closedByServer();
+    expect(c.replies.map((x) => x.code)).toEqual([220, 500, 503, 501, 421]);
+  });
+
+  it('stops reading from a client that pipelines without reading replies (bounded memory)', async () => {
+    const s = await serverWith({ maxErrors: 0 });
+    const sock = net.connect(s.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.pause(); // never read a reply
+    const chunk = Buffer.from('NOOP\r\n'.repeat(10_000));
+    let written = 0;
+    for (let i = 0; i < 400 && sock.write(chunk); i++) written += chunk.length;
+    await new Promise((r) => setTimeout(r, 500));
+    // The server answered only what fits in the socket buffers, then paused: far fewer commands than sent.
+    const answered = s.metrics.counters.commands;
+    expect(answered).toBeLessThan(written / 6);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(s.metrics.counters.commands).toBe(answered);
+    sock.destroy();
+  });
+});
