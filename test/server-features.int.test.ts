@@ -252,3 +252,89 @@ describe('protection', () => {
     sock.destroy();
   });
 });
+
+describe('VRFY, EXPN and the legacy commands', () => {
+  it('VRFY: 252 without a list; with one, 250 for listed mailboxes and 550 otherwise', async () => {
+    const open = await serverWith();
+    const c = await afterEhlo(open.port);
+    c.write('VRFY alice\r\n');
+    expect((await c.replyCount(3))[2].code).toBe(252);
+    const s = await serverWith({ vrfy: ['alice@example.test'] });
+    const d = await afterEhlo(s.port);
+    d.write('VRFY <Alice@example.test>\r\nVRFY alice\r\nVRFY bob\r\n');
+    const r = await d.replyCount(5);
+    expect(r.slice(2).map((x) => x.text)).toEqual(['250 2.1.5 <alice@example.test>\r\n', '250 2.1.5 <alice@example.test>\r\n', '550 5.1.1 Mailbox unknown\r\n']);
+  });
+
+  it('EXPN: 502 and not advertised without lists; with lists, a multi-line 250 or 550', async () => {
+    const open = await serverWith();
+    const c = await afterEhlo(open.port);
+    expect(c.replies[1].text).not.toContain('EXPN');
+    c.write('EXPN staff\r\n');
+    expect((await c.replyCount(3))[2].code).toBe(502);
+    const s = await serverWith({ expn: { staff: ['a@example.test', 'b@example.test'] } });
+    const d = await afterEhlo(s.port);
+    expect(d.replies[1].text).toContain('250-EXPN\r\n');
+    d.write('EXPN Staff\r\nEXPN nobody\r\n');
+    const r = await d.replyCount(4);
+    expect(r[2].text).toBe('250-2.1.5 <a@example.test>\r\n250 2.1.5 <b@example.test>\r\n');
+    expect(r[3].code).toBe(550);
+  });
+
+  it('SEND/SOML/SAML: 502 by default; with legacySend: mail they open a transaction and are advertised', async () => {
+    const s = await serverWith({ legacySend: 'mail' });
+    const c = await afterEhlo(s.port);
+    expect(c.replies[1].text).toContain('250-SEND\r\n250-SOML\r\n250-SAML\r\n');
+    c.write('SOML FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nhi\r\n.\r\nSEND FROM:<a@example.test>\r\nMAIL FROM:<a@example.test>\r\n');
+    expect((await c.replyCount(8)).slice(2).map((x) => x.code)).toEqual([250, 250, 354, 250, 250, 503]);
+    expect(s.metrics.counters.messages).toBe(1);
+  });
+
+  it('ATRN: 502 by default; with ODMR 530 before AUTH and 453 after; TURN is always 502', async () => {
+    const def = await serverWith();
+    const c = await afterEhlo(def.port);
+    c.write('ATRN\r\nTURN\r\n');
+    expect((await c.replyCount(4)).slice(2).map((x) => x.code)).toEqual([502, 502]);
+    const s = await serverWith({ atrn: 'odmr', auth: ALICE });
+    const d = await afterEhlo(s.port);
+    expect(d.replies[1].text).toContain('250-ATRN\r\n');
+    d.write(`ATRN\r\nAUTH PLAIN ${b64('\0alice\0secret')}\r\nATRN example.test\r\nTURN\r\n`);
+    expect((await d.replyCount(6)).slice(2).map((x) => x.code)).toEqual([530, 235, 453, 502]);
+  });
+});
+
+describe('LMTP (RFC 2033)', () => {
+  it('takes LHLO (not HELO/EHLO) and answers once per accepted recipient after the data', async () => {
+    const s = await serverWith({ lmtp: true, refusedLocalParts: ['unknown'], faults: [] });
+    const c = await rawClient(s.port);
+    expect((await c.replyCount(1))[0].text).toContain(' LMTP ');
+    c.write(
+      'EHLO x\r\nLHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<unknown@example.test>\r\n' +
+        'RCPT TO:<c@example.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n',
+    );
+    const r = await c.replyCount(11);
+    expect(r.map((x) => x.code)).toEqual([220, 500, 250, 250, 250, 550, 250, 354, 250, 250, 221]);
+    expect(s.metrics.counters).toMatchObject({ messages: 1, recipients: 2 });
+  });
+
+  it('draws data-end faults per recipient', async () => {
+    const s = await serverWith({ lmtp: true, faults: ['data-end: 452 4.2.2 Mailbox full'] });
+    const c = await rawClient(s.port);
+    c.write('LHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<c@example.test>\r\nBDAT 2 LAST\r\nhi');
+    expect((await c.replyCount(7)).slice(5).map((x) => x.code)).toEqual([452, 452]);
+    expect(s.metrics.counters).toMatchObject({ messages: 0, messagesRejected: 1 });
+  });
+});
+
+describe('implicit TLS (RFC 8314)', () => {
+  it('greets inside TLS on the second port and does not offer STARTTLS there', async () => {
+    const s = await serverWith({ tls: { port: 0 } });
+    expect(s.tlsPort).toBeGreaterThan(0);
+    const c = await rawClient(s.tlsPort!, { tls: true });
+    await c.replyCount(1);
+    c.write('EHLO x\r\nSTARTTLS\r\nQUIT\r\n');
+    const r = await c.replyCount(4);
+    expect(r.map((x) => x.code)).toEqual([220, 250, 503, 221]);
+    expect(r[1].text).not.toContain('STARTTLS');
+  });
+});

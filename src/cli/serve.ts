@@ -1,5 +1,7 @@
 /** `smtpbench serve`: the reference server as a standalone sink, configured by a profile's `server` section and flags. */
+import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
+import { SmtpBenchError } from '../errors.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
 
@@ -14,6 +16,11 @@ export function serveCommand() {
     .option('--port <n>', 'port (0: any free port)', num, 2525)
     .option('--max-recipients <n>', 'recipients per transaction before 452', num)
     .option('--max-size <size>', 'SIZE limit, e.g. 10MiB (0: none)', num)
+    .option('--tls-port <n>', 'also listen for implicit TLS (RFC 8314) on this port (0: any free port)', num)
+    .option('--tls-cert <file>', 'PEM certificate (default: an ephemeral self-signed one)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--users <file>', 'AUTH accounts, one "name:password" per line')
+    .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
     .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
       const file = opts.profile === undefined ? undefined : loadProfileFile(opts.profile);
@@ -21,12 +28,21 @@ export function serveCommand() {
       const server: Record<string, unknown> = {};
       if (opts.maxRecipients !== undefined) server.maxRecipients = opts.maxRecipients;
       if (opts.maxSize !== undefined) server.maxMessageSize = opts.maxSize;
+      const tls: Record<string, unknown> = {};
+      if (opts.tlsPort !== undefined) tls.port = opts.tlsPort;
+      if (opts.tlsCert !== undefined) tls.cert = opts.tlsCert;
+      if (opts.tlsKey !== undefined) tls.key = opts.tlsKey;
+      if (Object.keys(tls).length > 0) server.tls = tls;
+      if (opts.users !== undefined) server.auth = { users: readUsers(opts.users) };
+      if (opts.lmtp) server.lmtp = true;
       // --fault adds to the profile's faults instead of replacing the list.
       if (opts.fault.length > 0) server.faults = [...(Array.isArray(fileServer?.faults) ? fileServer.faults : []), ...opts.fault];
       const settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
       const port = typeof opts.port === 'number' ? opts.port : Number.NaN;
       const srv = await startReferenceServer(settings, opts.host, port);
-      process.stdout.write(`listening on ${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${srv.port}\n`);
+      const where = (port: number) => `${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${port}`;
+      process.stdout.write(`listening on ${where(srv.port)}\n`);
+      if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
@@ -34,4 +50,26 @@ export function serveCommand() {
       const stats = await srv.close();
       process.stdout.write(`${JSON.stringify(stats.counters)}\n`);
     });
+}
+
+/**
+ * Reads a `--users` file: one `name:password` per line; blank lines and `#` comments skipped.
+ * @throws SmtpBenchError `SB_USAGE` when the file cannot be read or a line has no colon
+ */
+function readUsers(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SmtpBenchError('SB_USAGE', `cannot read --users ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const users: Record<string, string> = {};
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon < 1) throw new SmtpBenchError('SB_USAGE', `--users ${path}, line ${i + 1}: expected name:password`);
+    users[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return users;
 }

@@ -41,7 +41,12 @@ export const DEFAULTS: Profile = deepFreeze({
     refusedLocalParts: [],
     chunking: true,
     auth: { users: {}, required: false, mechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'] },
-    tls: { starttls: true, certFile: null, keyFile: null },
+    tls: { starttls: true, certFile: null, keyFile: null, port: null },
+    vrfy: [],
+    expn: {},
+    legacySend: 'refuse',
+    atrn: 'refuse',
+    lmtp: false,
   },
   seed: 1,
 } satisfies Profile);

@@ -51,7 +51,12 @@ describe('resolveProfile: defaults', () => {
         refusedLocalParts: [],
         chunking: true,
         auth: { users: {}, required: false, mechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'] },
-        tls: { starttls: true, certFile: null, keyFile: null },
+        tls: { starttls: true, certFile: null, keyFile: null, port: null },
+        vrfy: [],
+        expn: {},
+        legacySend: 'refuse',
+        atrn: 'refuse',
+        lmtp: false,
       },
       seed: 1,
     });

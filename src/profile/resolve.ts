@@ -129,7 +129,14 @@ const ServerSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  tls: z.strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
+  tls: z
+    .strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional(), port: intIn(0, 65_535).optional() })
+    .optional(),
+  vrfy: z.array(wireToken(1), { error: (iss) => `expected a list of mailboxes, got ${show(iss.input)}` }).optional(),
+  expn: z.record(wireToken(1), z.array(wireToken(1), { error: (iss) => `expected a list of member mailboxes, got ${show(iss.input)}` })).optional(),
+  legacySend: z.enum(['refuse', 'mail'], { error: (iss) => `expected "refuse" or "mail", got ${show(iss.input)}` }).optional(),
+  atrn: z.enum(['refuse', 'odmr'], { error: (iss) => `expected "refuse" or "odmr", got ${show(iss.input)}` }).optional(),
+  lmtp: bool().optional(),
 });
 
 const InputSchema = z.strictObject({
@@ -255,7 +262,13 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
         starttls: v.server?.tls?.starttls ?? d.server.tls.starttls,
         certFile: v.server?.tls?.cert ?? d.server.tls.certFile,
         keyFile: v.server?.tls?.key ?? d.server.tls.keyFile,
+        port: v.server?.tls?.port ?? d.server.tls.port,
       },
+      vrfy: v.server?.vrfy ?? d.server.vrfy,
+      expn: v.server?.expn ?? d.server.expn,
+      legacySend: v.server?.legacySend ?? d.server.legacySend,
+      atrn: v.server?.atrn ?? d.server.atrn,
+      lmtp: v.server?.lmtp ?? d.server.lmtp,
     },
     seed: v.seed ?? d.seed,
   });

@@ -112,7 +112,19 @@ export interface ServerSettings {
     /** PEM files; both null: an ephemeral self-signed certificate made with `openssl` at start-up. */
     readonly certFile: string | null;
     readonly keyFile: string | null;
+    /** Port of a second, implicit-TLS listener (RFC 8314), same host; 0: any free port; null: none. */
+    readonly port: number | null;
   };
+  /** Mailboxes VRFY confirms (250); others get 550. Empty: VRFY answers 252 to everything (RFC 5321 §7.3). */
+  readonly vrfy: readonly string[];
+  /** Mailing lists EXPN expands (name → members); others get 550. Empty: EXPN is 502 and not advertised. */
+  readonly expn: Readonly<Record<string, readonly string[]>>;
+  /** SEND, SOML, SAML (RFC 821 §4.1.1): `refuse` (502, not advertised) or `mail` (each acts as MAIL and is advertised). */
+  readonly legacySend: 'refuse' | 'mail';
+  /** ATRN (RFC 2645): `refuse` (502, not advertised) or `odmr` (advertised; 530 before AUTH, then 453: nothing queued). */
+  readonly atrn: 'refuse' | 'odmr';
+  /** LMTP (RFC 2033): LHLO instead of HELO/EHLO, and one reply per accepted recipient after the data. */
+  readonly lmtp: boolean;
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -179,7 +191,12 @@ export interface ProfileInput {
     refusedLocalParts?: string[];
     chunking?: boolean;
     auth?: { users?: Record<string, string>; required?: boolean; mechanisms?: string[] };
-    tls?: { starttls?: boolean; cert?: string; key?: string };
+    tls?: { starttls?: boolean; cert?: string; key?: string; port?: number };
+    vrfy?: string[];
+    expn?: Record<string, string[]>;
+    legacySend?: string;
+    atrn?: string;
+    lmtp?: boolean;
   };
   seed?: number;
 }

@@ -72,6 +72,7 @@ const SAML = verb('SAML');
 const ATRN = verb('ATRN');
 const AUTH = verb('AUTH');
 const BDAT = verb('BDAT');
+const LHLO = verb('LHLO');
 /** STARTTLS is the one eight-letter verb: it gets its own number outside the 32-bit verb space. */
 const STARTTLS = -2;
 
@@ -91,6 +92,7 @@ const VERBS = new Map<number, VerbInfo>([
     (v) => [verb(v), { hist: `cmd.${v}`, fault: faultIndex(v) }] as const,
   ),
   [STARTTLS, { hist: 'cmd.starttls', fault: faultIndex('starttls') }],
+  [LHLO, { hist: 'cmd.lhlo', fault: faultIndex('ehlo') }],
 ]);
 const F_CONNECT = faultIndex('connect');
 const F_AUTH = faultIndex('auth');
@@ -426,6 +428,12 @@ export class Connection {
         break;
       case EHLO:
       case HELO:
+      case LHLO:
+        // LHLO is LMTP's EHLO (RFC 2033 §4.1); each protocol refuses the other's greeting verb.
+        if ((v === LHLO) !== this.ctx.settings.lmtp) {
+          this.reply(v === LHLO ? R.unknown : R.useLhlo);
+          break;
+        }
         if (line.length < 6 || line.subarray(5).every((b) => b === SP)) {
           this.reply(R.heloSyntax);
           break;
@@ -459,7 +467,23 @@ export class Connection {
         this.mode = Mode.Closing;
         break;
       case VRFY:
-        this.reply(line.length > 5 ? R.vrfy : R.syntax);
+        this.vrfy(line);
+        break;
+      case EXPN:
+        this.expn(line);
+        break;
+      case SEND:
+      case SOML:
+      case SAML:
+        // RFC 821 §4.1.1: the same syntax as MAIL; with the `mail` policy they open a transaction like it.
+        if (this.ctx.settings.legacySend === 'mail') this.mail(line);
+        else this.reply(R.notImplemented);
+        break;
+      case ATRN:
+        // RFC 2645 §4: ODMR needs an authenticated client; we queue nothing, so the answer is 453.
+        if (this.ctx.settings.atrn === 'refuse') this.reply(R.notImplemented);
+        else if (this.inTransaction) this.reply(R.badSequence);
+        else this.reply(this.authUser === null ? R.authRequired : R.atrnNothingQueued);
         break;
       case HELP:
         this.reply(R.help);
@@ -470,13 +494,8 @@ export class Connection {
       case STARTTLS:
         this.startTls(line);
         break;
-      case EXPN:
       case TURN:
-      case SEND:
-      case SOML:
-      case SAML:
-      case ATRN:
-        // Recognised, not implemented, and not advertised in EHLO (RFC 5321 §4.2.4).
+        // RFC 5321 Appendix F.1: TURN would hand queued mail to an unauthenticated peer. Never run.
         this.reply(R.notImplemented);
         break;
       default:
@@ -553,6 +572,29 @@ export class Connection {
     this.reply(R.rcptOk);
   }
 
+  /**
+   * `VRFY string` (RFC 5321 §3.5.1, §4.1.1.6). Without a configured list: 252 to everything, never
+   * 250 without checking (§7.3). With one: 250 for a listed mailbox (full address, or local part),
+   * 550 otherwise. Not a hot path: compared as text.
+   */
+  private vrfy(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (line.length <= 5) return this.reply(R.syntax);
+    const list = this.ctx.settings.vrfy;
+    if (list.length === 0) return this.reply(R.vrfy);
+    const arg = line.toString('utf8', 5).trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+    const hit = list.find((mb) => mb.toLowerCase() === arg || mb.toLowerCase().split('@')[0] === arg);
+    this.reply(hit === undefined ? R.vrfyUnknown : Buffer.from(`250 2.1.5 <${hit}>\r\n`, 'utf8'));
+  }
+
+  /** `EXPN list` (RFC 5321 §3.5.2): 502 without lists; 250 with one member per line, or 550. */
+  private expn(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (R.expnLists.size === 0) return this.reply(R.notImplemented);
+    if (line.length <= 5) return this.reply(R.syntax);
+    this.reply(R.expnLists.get(line.toString('utf8', 5).trim().toLowerCase()) ?? R.expnUnknown);
+  }
+
   /** True when the local part of the path ending at `close` is on the refused list. */
   private refusedMailbox(line: Buffer, close: number): boolean {
     let start = line.lastIndexOf(LT, close) + 1;
@@ -595,7 +637,9 @@ export class Connection {
     this.disconnectAt = -1;
     this.fc = F_DATA_END;
     const max = this.ctx.settings.maxMessageSize;
-    if (this.ctx.faults.active && this.injected()) {
+    if (this.ctx.settings.lmtp) {
+      this.lmtpReplies(bytes);
+    } else if (this.ctx.faults.active && this.injected()) {
       m.counters.messagesRejected++;
     } else if (max > 0 && bytes > max) {
       m.counters.messagesRejected++;
@@ -607,6 +651,34 @@ export class Connection {
       this.reply(this.ctx.replies.messageOk);
     }
     this.resetTransaction();
+  }
+
+  /**
+   * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
+   * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
+   */
+  private lmtpReplies(bytes: number): void {
+    const m = this.ctx.metrics;
+    const f = this.ctx.faults;
+    const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
+    let accepted = 0;
+    for (let i = 0; i < this.recipients; i++) {
+      const o = f.active ? f.override(F_DATA_END) : undefined;
+      if (o !== undefined) {
+        m.counters.faults++;
+        this.reply(o.reply);
+      } else if (tooBig) this.reply(this.ctx.replies.sizeTooBig);
+      else {
+        accepted++;
+        this.reply(this.ctx.replies.messageOk);
+      }
+    }
+    if (accepted === 0) m.counters.messagesRejected++;
+    else {
+      m.counters.messages++;
+      m.counters.recipients += accepted;
+      m.counters.bytes += bytes;
+    }
   }
 
   /**

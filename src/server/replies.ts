@@ -57,12 +57,22 @@ export interface Replies {
   readonly tooManyConnections: Buffer;
   readonly idleTimeout: Buffer;
   readonly commandTimeout: Buffer;
+  readonly useLhlo: Buffer;
+  readonly vrfyUnknown: Buffer;
+  readonly expnUnknown: Buffer;
+  /** EXPN replies per list name (lower-cased), multi-line, one member per line. */
+  readonly expnLists: ReadonlyMap<string, Buffer>;
+  readonly atrnNothingQueued: Buffer;
 }
 
 /** The EHLO keywords (RFC 5321 §4.1.1.1) for one configuration, in or out of TLS. */
 function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer {
   const lines = [s.hostname, 'PIPELINING', s.maxMessageSize > 0 ? `SIZE ${s.maxMessageSize}` : 'SIZE', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES'];
   if (s.chunking) lines.push('CHUNKING');
+  if (Object.keys(s.expn).length > 0) lines.push('EXPN');
+  // RFC 5321 Appendix F.6: SEND, SOML and SAML, when implemented, are advertised.
+  if (s.legacySend === 'mail') lines.push('SEND', 'SOML', 'SAML');
+  if (s.atrn === 'odmr') lines.push('ATRN');
   if (starttls && !inTls) lines.push('STARTTLS');
   if (Object.keys(s.auth.users).length > 0) lines.push(`AUTH ${s.auth.mechanisms.join(' ')}`);
   lines.push('HELP');
@@ -75,7 +85,7 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
  */
 export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
   return {
-    greeting: r(`220 ${s.hostname} ESMTP smtpbench reference server`),
+    greeting: r(`220 ${s.hostname} ${s.lmtp ? 'LMTP' : 'ESMTP'} smtpbench reference server`),
     ehlo: ehloReply(s, starttls, false),
     ehloTls: ehloReply(s, starttls, true),
     helo: r(`250 ${s.hostname}`),
@@ -128,5 +138,17 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     tooManyConnections: r('421 4.3.2 Too many connections, try again later'),
     idleTimeout: r('421 4.4.2 Idle timeout, closing connection'),
     commandTimeout: r('421 4.4.2 Command line timeout, closing connection'),
+    // RFC 2033 §4.1: an LMTP server is greeted with LHLO; HELO and EHLO are not LMTP.
+    useLhlo: r('500 5.5.1 This is an LMTP server: use LHLO'),
+    vrfyUnknown: r('550 5.1.1 Mailbox unknown'),
+    expnUnknown: r('550 5.1.1 No such mailing list'),
+    expnLists: new Map(
+      Object.entries(s.expn).map(([name, members]) => [
+        name.toLowerCase(),
+        r(members.length === 0 ? '250 2.1.5 (empty list)' : members.map((m, i) => `250${i === members.length - 1 ? ' ' : '-'}2.1.5 <${m}>`).join('\r\n')),
+      ]),
+    ),
+    // RFC 2645 §5: 453 when no mail is waiting for the authenticated client.
+    atrnNothingQueued: r('453 4.3.0 You have no mail'),
   };
 }

@@ -16,6 +16,8 @@ import { ServerMetrics, type ServerStats } from './stats.js';
 export interface ReferenceServer {
   readonly host: string;
   readonly port: number;
+  /** The implicit-TLS port (RFC 8314), or null when `tls.port` is not set. */
+  readonly tlsPort: number | null;
   readonly metrics: ServerMetrics;
   /** Stops accepting, closes every connection, and returns the final statistics. */
   close(): Promise<ServerStats>;
@@ -28,61 +30,73 @@ export interface ReferenceServer {
  *   `SB_TLS_SETUP` when the TLS credentials cannot be read or made
  */
 export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0): Promise<ReferenceServer> {
-  const secureContext = settings.tls.starttls
-    ? tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname))
-    : null;
-  const replies = buildReplies(settings, secureContext !== null);
+  const secureContext =
+    settings.tls.starttls || settings.tls.port !== null
+      ? tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname))
+      : null;
+  const replies = buildReplies(settings, settings.tls.starttls);
   const metrics = new ServerMetrics();
   const ctx: ServerContext = {
     settings,
     replies,
     metrics,
     faults: new FaultPlan(settings.faults),
-    secureContext,
+    secureContext: settings.tls.starttls ? secureContext : null,
     authOffered: Object.keys(settings.auth.users).length > 0,
     refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
   };
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
+  const accept = (socket: net.Socket, implicitTls: boolean) => {
     sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
     if (settings.maxConnections > 0 && sockets.size > settings.maxConnections) {
       // Over the limit: 421 at once (RFC 5321 §3.8), without a Connection.
       metrics.counters.refusedConnections++;
       socket.on('error', () => socket.destroy());
-      socket.on('close', () => sockets.delete(socket));
       socket.end(replies.tooManyConnections);
       return;
     }
-    const c = new Connection(socket, ctx);
+    const c = implicitTls
+      ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true)
+      : new Connection(socket, ctx);
     connections.add(c);
-    socket.on('close', () => {
-      sockets.delete(socket);
-      connections.delete(c);
-    });
-  });
+    socket.on('close', () => connections.delete(c));
+  };
+  const listeners = [net.createServer((s) => accept(s, false))];
+  if (settings.tls.port !== null) listeners.push(net.createServer((s) => accept(s, true)));
   // One coarse timer per server for every idle and command-line deadline (house style §9).
   const sweeper = startSweeper(connections);
-  await new Promise<void>((resolve, reject) => {
+  const bound: net.AddressInfo[] = [];
+  try {
+    for (const [i, l] of listeners.entries()) bound.push(await listen(l, i === 0 ? port : settings.tls.port!, host));
+  } catch (err) {
+    sweeper.stop();
+    for (const l of listeners) l.close();
+    throw err;
+  }
+  return {
+    host: bound[0].address,
+    port: bound[0].port,
+    tlsPort: bound[1]?.port ?? null,
+    metrics,
+    close: async () => {
+      sweeper.stop();
+      const closed = listeners.map((l) => new Promise((resolve) => l.close(resolve)));
+      for (const s of sockets) s.destroy();
+      await Promise.all(closed);
+      return metrics.snapshot();
+    },
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve();
+      resolve(server.address() as net.AddressInfo);
     });
-  }).catch((err) => {
-    sweeper.stop();
-    throw err;
   });
-  const addr = server.address() as net.AddressInfo;
-  return {
-    host: addr.address,
-    port: addr.port,
-    metrics,
-    close: () =>
-      new Promise<ServerStats>((resolve) => {
-        sweeper.stop();
-        server.close(() => resolve(metrics.snapshot()));
-        for (const s of sockets) s.destroy();
-      }),
-  };
 }
