@@ -2,36 +2,20 @@
  * `smtpbench serve` end to end: the built CLI (dist/, built by pretest) as a child process on
  * port 0, driven over real sockets.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawClient } from './helpers/raw-client.js';
+import { CLI, ROOT, serve as serveCli } from './helpers/serve-cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const children: ChildProcess[] = [];
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGTERM');
 });
 
-/** Starts `serve ARGS --port 0` and resolves with the port from its first line, `listening on HOST:PORT`. */
-export function serve(args: string[]): Promise<{ port: number; child: ChildProcess; firstLine: string }> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  return new Promise((ok, fail) => {
-    let out = '';
-    let err = '';
-    child.stderr!.on('data', (d) => (err += d));
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl !== -1) {
-        const firstLine = out.slice(0, nl);
-        ok({ port: Number(/:(\d+)$/.exec(firstLine)?.[1]), child, firstLine });
-      }
-    });
-    child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
-  });
+async function serve(args: string[]) {
+  const s = await serveCli(args);
+  children.push(s.child);
+  return s;
 }
 
 describe('smtpbench serve', () => {
