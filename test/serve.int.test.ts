@@ -41,4 +41,34 @@ describe('smtpbench serve', () => {
     expect(r.stderr).toContain('server.faults.0.reply');
     expect(r.stderr).toContain('server.faults.1.delay');
   });
+
+  it('prints per-second statistics and serves them as JSON and Prometheus text with --http', async () => {
+    const s = await serve(['--http', '0']);
+    const c = await rawClient(s.port);
+    await c.replyCount(1);
+    c.write('EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n');
+    await c.closedByServer();
+    await new Promise((r) => setTimeout(r, 1300));
+    const lines = s.stdout().split('\n');
+    const httpLine = lines.find((l) => l.startsWith('stats on http://'))!;
+    const base = /^stats on (http:\/\/[^/]+)\/stats/.exec(httpLine)![1];
+    expect(lines.some((l) => /^\d+s conns 0 open\/1 · msg\/s \d+ · rcpt\/s \d+ · cmd\/s \d+ · MB\/s [\d.]+ · messages 1 · /.test(l))).toBe(true);
+
+    const json = await (await fetch(`${base}/stats`)).json();
+    expect(json.counters).toMatchObject({ connections: 1, messages: 1, recipients: 1, bytes: 7 });
+    expect(json.activeConnections).toBe(0);
+    expect(json.histograms['cmd.mail'].count).toBe(1);
+    expect(json.histograms['data-stream'].count).toBe(1);
+
+    const res = await fetch(`${base}/metrics`);
+    expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
+    const text = await res.text();
+    expect(text).toContain('# TYPE smtpbench_server_messages_total counter\nsmtpbench_server_messages_total 1\n');
+    expect(text).toContain('smtpbench_server_messages_rejected_total 0\n');
+    expect(text).toMatch(/smtpbench_server_duration_seconds\{name="cmd\.rcpt",quantile="0\.99"\} [\d.e-]+\n/);
+    expect(text).toContain('smtpbench_server_duration_seconds_count{name="cmd.rcpt"} 1\n');
+    // Every sample line is "name{labels} number" or "name number" (exposition format 0.0.4).
+    for (const l of text.trim().split('\n').filter((x) => !x.startsWith('#'))) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
 });

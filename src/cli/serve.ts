@@ -4,6 +4,7 @@ import { Command } from '@commander-js/extra-typings';
 import { SmtpBenchError } from '../errors.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
+import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
 const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -21,6 +22,8 @@ export function serveCommand() {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--users <file>', 'AUTH accounts, one "name:password" per line')
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
+    .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus)', num)
+    .option('--quiet', 'no per-second statistics lines')
     .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
       const file = opts.profile === undefined ? undefined : loadProfileFile(opts.profile);
@@ -43,10 +46,26 @@ export function serveCommand() {
       const where = (port: number) => `${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${port}`;
       process.stdout.write(`listening on ${where(srv.port)}\n`);
       if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
+      const startedMs = performance.now();
+      const httpPort = typeof opts.http === 'number' ? opts.http : opts.http === undefined ? null : Number.NaN;
+      const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs);
+      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
+      let prev = { ...srv.metrics.counters };
+      let prevMs = startedMs;
+      const ticker = opts.quiet
+        ? null
+        : setInterval(() => {
+            const now = performance.now();
+            process.stdout.write(`${progressLine(srv.metrics, prev, (now - prevMs) / 1000, (now - startedMs) / 1000)}\n`);
+            prev = { ...srv.metrics.counters };
+            prevMs = now;
+          }, 1000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      if (ticker !== null) clearInterval(ticker);
+      await web?.close();
       const stats = await srv.close();
       process.stdout.write(`${JSON.stringify(stats.counters)}\n`);
     });

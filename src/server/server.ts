@@ -62,7 +62,11 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true)
       : new Connection(socket, ctx);
     connections.add(c);
-    socket.on('close', () => connections.delete(c));
+    metrics.activeConnections++;
+    socket.on('close', () => {
+      connections.delete(c);
+      metrics.activeConnections--;
+    });
   };
   const listeners = [net.createServer((s) => accept(s, false))];
   if (settings.tls.port !== null) listeners.push(net.createServer((s) => accept(s, true)));

@@ -39,6 +39,8 @@ export interface ServerStats {
 
 /** Mutable server metrics, one per server (one thread). */
 export class ServerMetrics {
+  /** Connections open now (a gauge; not in `counters`, which only grow). */
+  activeConnections = 0;
   readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
     refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0 };
   readonly histograms = new Map<string, Histogram>();
