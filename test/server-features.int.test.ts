@@ -343,3 +343,20 @@ describe('implicit TLS (RFC 8314)', () => {
     expect(r[1].text).not.toContain('STARTTLS');
   });
 });
+
+describe('delivery sink', () => {
+  it('records arrival minus X-Smtpbench-Sent as the delivery histogram, for DATA and BDAT', async () => {
+    const s = await serverWith();
+    const c = await afterEhlo(s.port);
+    const sentUs = Math.round((performance.timeOrigin + performance.now()) * 1000) - 250_000; // "sent" 250 ms ago
+    const msg = `X-Smtpbench-Sent: ${sentUs}\r\nSubject: x\r\n\r\nhi\r\n`;
+    c.write(`MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${msg}.\r\n`);
+    c.write(`MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT ${msg.length} LAST\r\n${msg}`);
+    c.write('MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: none\r\n.\r\n');
+    await c.replyCount(13);
+    const h = s.metrics.histograms.get('delivery')!;
+    expect(h.totalCount).toBe(2);
+    expect(h.minNonZeroValue).toBeGreaterThanOrEqual(250_000);
+    expect(h.maxValue).toBeLessThan(250_000 + 2_000_000);
+  });
+});

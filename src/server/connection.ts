@@ -22,6 +22,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
+import { DeliveryProbe, epochUs } from './delivery.js';
 import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, type FaultIndex, type FaultPlan } from './faults.js';
 import type { Replies } from './replies.js';
@@ -145,6 +146,7 @@ export class Connection {
   private socket: Socket;
   private mode = Mode.Command;
   private readonly scanner = new DataEndScanner();
+  private readonly probe = new DeliveryProbe();
   /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
   private readonly out: Buffer[] = [];
   private held = false;
@@ -305,6 +307,7 @@ export class Connection {
       if (this.mode === Mode.Data) {
         const end = this.scanner.feed(chunk, pos);
         const upTo = end === -1 ? len : end;
+        if (this.probe.active) this.probe.feed(chunk, pos, upTo);
         this.messageBytes += upTo - pos;
         pos = upTo;
         if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
@@ -317,6 +320,7 @@ export class Connection {
         pos += take;
         this.bdatRemaining -= take;
         if (this.bdatRefusal === null) {
+          if (this.probe.active) this.probe.feed(chunk, pos - take, pos);
           this.messageBytes += take;
           if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
         }
@@ -621,6 +625,7 @@ export class Connection {
 
   private startMessage(): void {
     this.messageBytes = 0;
+    this.probe.begin();
     this.dataStartNs = process.hrtime.bigint();
     if (this.ctx.faults.active) this.disconnectAt = this.ctx.faults.disconnectAfterBytes(F_DATA);
   }
@@ -648,9 +653,15 @@ export class Connection {
       m.counters.messages++;
       m.counters.recipients += this.recipients;
       m.counters.bytes += bytes;
+      this.recordDelivery();
       this.reply(this.ctx.replies.messageOk);
     }
     this.resetTransaction();
+  }
+
+  /** Delivery sink: arrival (now) minus the message's `X-Smtpbench-Sent` time, when it had one. */
+  private recordDelivery(): void {
+    if (this.probe.sentUs >= 0) this.ctx.metrics.record('delivery', epochUs() - this.probe.sentUs);
   }
 
   /**
@@ -675,6 +686,7 @@ export class Connection {
     }
     if (accepted === 0) m.counters.messagesRejected++;
     else {
+      this.recordDelivery();
       m.counters.messages++;
       m.counters.recipients += accepted;
       m.counters.bytes += bytes;
