@@ -8,26 +8,13 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FakeSocket } from './helpers/fake-socket.js';
 import { resolveProfile } from '../src/profile/index.js';
-import { Connection, type ServerContext } from '../src/server/connection.js';
-import { FaultPlan } from '../src/server/faults.js';
-import { buildReplies } from '../src/server/replies.js';
-import { ServerMetrics } from '../src/server/stats.js';
+import { Connection, serverContext, type ServerContext } from '../src/server/connection.js';
 
 const settings = resolveProfile({
   server: { maxCommandLine: 600, maxMessageSize: 5000, maxRecipients: 5, maxErrors: 0, tls: { starttls: false }, auth: { users: { alice: 'secret' } } },
 }).server;
 
-function context(): ServerContext {
-  return {
-    settings,
-    replies: buildReplies(settings, false),
-    metrics: new ServerMetrics(),
-    faults: new FaultPlan([]),
-    secureContext: null,
-    authOffered: true,
-    refusedLocalParts: [],
-  };
-}
+const context = (): ServerContext => serverContext(settings, null);
 
 /** Plays `chunks` into a fresh connection, checking the memory bound after every chunk. */
 function play(chunks: Buffer[]) {

@@ -52,12 +52,16 @@ export class DeliveryProbe {
     const end = Math.min(to, from + (SCAN_LIMIT - this.scanned));
     this.scanned += end - from;
     const carry = this.carry;
-    const joined = Buffer.concat([carry, chunk.subarray(from, Math.min(end, from + CARRY_MAX))]);
-    // Only names that start inside the carried octets: the rest is searched in place below.
-    if (this.find(joined, 0, joined.length, carry.length - 1, 0)) return;
+    // Only names that start inside the carried octets: the rest is searched in place below. The
+    // initial carry (one LF) cannot hold a name, so a message's first piece costs no copy.
+    if (carry !== START) {
+      const joined = Buffer.concat([carry, chunk.subarray(from, Math.min(end, from + CARRY_MAX))]);
+      if (this.find(joined, 0, joined.length, carry.length - 1, 0)) return;
+    }
     if (this.find(chunk, from, end, end, carry[carry.length - 1])) return;
+    // A view, not a copy: socket chunks are never reused, and it is dropped at the next piece.
     const tail = chunk.subarray(Math.max(from, end - CARRY_MAX), end);
-    this.carry = tail.length >= CARRY_MAX ? Buffer.from(tail) : Buffer.concat([carry, tail]).subarray(-CARRY_MAX);
+    this.carry = tail.length >= CARRY_MAX ? tail : Buffer.concat([carry, tail]).subarray(-CARRY_MAX);
     if (this.scanned >= SCAN_LIMIT) this.done = true;
   }
 

@@ -7,10 +7,8 @@ import tls from 'node:tls';
 import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
-import { Connection, type ServerContext } from './connection.js';
-import { FaultPlan } from './faults.js';
-import { buildReplies } from './replies.js';
-import { ServerMetrics, type ServerStats } from './stats.js';
+import { Connection, serverContext } from './connection.js';
+import type { ServerMetrics, ServerStats } from './stats.js';
 
 /** A started reference server. */
 export interface ReferenceServer {
@@ -34,17 +32,8 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
     settings.tls.starttls || settings.tls.port !== null
       ? tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname))
       : null;
-  const replies = buildReplies(settings, settings.tls.starttls);
-  const metrics = new ServerMetrics();
-  const ctx: ServerContext = {
-    settings,
-    replies,
-    metrics,
-    faults: new FaultPlan(settings.faults),
-    secureContext: settings.tls.starttls ? secureContext : null,
-    authOffered: Object.keys(settings.auth.users).length > 0,
-    refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
-  };
+  const ctx = serverContext(settings, settings.tls.starttls ? secureContext : null);
+  const { metrics, replies } = ctx;
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
   /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */

@@ -47,9 +47,14 @@ export class ServerMetrics {
 
   /** Records `us` microseconds under `name`. */
   record(name: string, us: number): void {
+    recordUs(this.histogram(name), us);
+  }
+
+  /** The histogram named `name`, created empty on first use; hot paths keep the reference. */
+  histogram(name: string): Histogram {
     let h = this.histograms.get(name);
     if (h === undefined) this.histograms.set(name, (h = newHistogram()));
-    recordUs(h, us);
+    return h;
   }
 
   snapshot(): ServerStats {
