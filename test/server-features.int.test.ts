@@ -360,3 +360,69 @@ describe('delivery sink', () => {
     expect(h.maxValue).toBeLessThan(250_000 + 2_000_000);
   });
 });
+
+describe('client identity: PROXY protocol and XCLIENT', () => {
+  it('waits for a PROXY v1 header before greeting and records the proxied client', async () => {
+    const s = await serverWith({ proxyProtocol: 'v1' });
+    const c = await rawClient(s.port);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.replies).toEqual([]); // no greeting before the header
+    c.write('PROXY TCP4 192.0.2.7 198.51.100.1 56316 25\r');
+    c.write('\nEHLO client.example\r\nQUIT\r\n');
+    expect((await c.replyCount(3)).map((x) => x.code)).toEqual([220, 250, 221]);
+    expect(s.sessions()[0]).toMatchObject({
+      peerAddress: '127.0.0.1',
+      proxied: { sourceAddress: '192.0.2.7', sourcePort: 56316, destinationAddress: '198.51.100.1', destinationPort: 25 },
+      helo: 'client.example',
+    });
+  });
+
+  it('accepts a binary v2 header split across writes', async () => {
+    const s = await serverWith({ proxyProtocol: 'any' });
+    const c = await rawClient(s.port);
+    const header = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a, 0x21, 0x11, 0, 12, 10, 0, 0, 9, 10, 0, 0, 1, 0x30, 0x39, 0, 25]);
+    c.write(header.subarray(0, 5));
+    await new Promise((r) => setTimeout(r, 30));
+    c.write(Buffer.concat([header.subarray(5), Buffer.from('NOOP\r\n')]));
+    expect((await c.replyCount(2)).map((x) => x.code)).toEqual([220, 250]);
+    expect(s.sessions()[0].proxied).toMatchObject({ sourceAddress: '10.0.0.9', sourcePort: 12345 });
+  });
+
+  it('closes without a reply when the PROXY header is missing', async () => {
+    const s = await serverWith({ proxyProtocol: 'v1' });
+    const c = await rawClient(s.port);
+    c.write('EHLO client.example\r\n');
+    await c.closedByServer();
+    expect(c.replies).toEqual([]);
+    expect(s.metrics.counters.badProxyHeaders).toBe(1);
+  });
+
+  it('XCLIENT: advertised when on, 220 and a fresh session, identity recorded; 503 in a transaction, 501 for unknown attributes', async () => {
+    const s = await serverWith({ xclient: true });
+    const c = await afterEhlo(s.port);
+    expect(c.replies[1].text).toContain('250-XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT\r\n');
+    c.write('XCLIENT ADDR=203.0.113.5 NAME=mail+2Eexample.org PORT=4711 LOGIN=bob\r\nMAIL FROM:<a@example.test>\r\nEHLO other.example\r\n');
+    c.write('MAIL FROM:<a@example.test>\r\nXCLIENT ADDR=1.2.3.4\r\nRSET\r\nXCLIENT COLOUR=red\r\nQUIT\r\n');
+    const r = await c.replyCount(10);
+    expect(r.slice(2).map((x) => x.code)).toEqual([220, 503, 250, 250, 503, 250, 501, 221]);
+    expect(s.sessions()[0]).toMatchObject({ xclient: { ADDR: '203.0.113.5', NAME: 'mail.example.org', PORT: '4711', LOGIN: 'bob' }, authUser: 'bob', helo: 'other.example' });
+    const off = await serverWith();
+    const d = await afterEhlo(off.port);
+    expect(d.replies[1].text).not.toContain('XCLIENT');
+    d.write('XCLIENT ADDR=1.2.3.4\r\n');
+    expect((await d.replyCount(3))[2].code).toBe(502);
+  });
+
+  it('records TLS, AUTH and delivered messages per session, newest first, in a bounded ring', async () => {
+    const s = await serverWith({ sessionLog: 2, auth: ALICE });
+    for (const name of ['one', 'two', 'three']) {
+      const c = await rawClient(s.port);
+      await c.replyCount(1);
+      c.write(`EHLO ${name}.example\r\nAUTH PLAIN ${b64('\0alice\0secret')}\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n`);
+      await c.closedByServer();
+    }
+    const list = s.sessions();
+    expect(list.map((x) => x.helo)).toEqual(['three.example', 'two.example']);
+    expect(list[0]).toMatchObject({ id: 3, authUser: 'alice', messages: 1, recipients: 1, tls: false });
+  });
+});

@@ -22,6 +22,8 @@ export function serveCommand() {
     .option('--tls-key <file>', 'PEM private key for --tls-cert')
     .option('--users <file>', 'AUTH accounts, one "name:password" per line')
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
+    .option('--xclient', "accept Postfix's XCLIENT to vary the client identity")
+    .option('--proxy-protocol <version>', 'expect a PROXY protocol header first: v1, v2 or any')
     .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus)', num)
     .option('--quiet', 'no per-second statistics lines')
     .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
@@ -38,6 +40,8 @@ export function serveCommand() {
       if (Object.keys(tls).length > 0) server.tls = tls;
       if (opts.users !== undefined) server.auth = { users: readUsers(opts.users) };
       if (opts.lmtp) server.lmtp = true;
+      if (opts.xclient) server.xclient = true;
+      if (opts.proxyProtocol !== undefined) server.proxyProtocol = opts.proxyProtocol;
       // --fault adds to the profile's faults instead of replacing the list.
       if (opts.fault.length > 0) server.faults = [...(Array.isArray(fileServer?.faults) ? fileServer.faults : []), ...opts.fault];
       const settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
@@ -48,7 +52,7 @@ export function serveCommand() {
       if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
       const startedMs = performance.now();
       const httpPort = typeof opts.http === 'number' ? opts.http : opts.http === undefined ? null : Number.NaN;
-      const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs);
+      const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions());
       if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
       let prev = { ...srv.metrics.counters };
       let prevMs = startedMs;

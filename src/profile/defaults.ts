@@ -47,6 +47,9 @@ export const DEFAULTS: Profile = deepFreeze({
     legacySend: 'refuse',
     atrn: 'refuse',
     lmtp: false,
+    xclient: false,
+    proxyProtocol: 'off',
+    sessionLog: 1000,
   },
   seed: 1,
 } satisfies Profile);

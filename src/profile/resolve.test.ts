@@ -57,6 +57,9 @@ describe('resolveProfile: defaults', () => {
         legacySend: 'refuse',
         atrn: 'refuse',
         lmtp: false,
+        xclient: false,
+        proxyProtocol: 'off',
+        sessionLog: 1000,
       },
       seed: 1,
     });

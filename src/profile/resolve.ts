@@ -137,6 +137,9 @@ const ServerSchema = z.strictObject({
   legacySend: z.enum(['refuse', 'mail'], { error: (iss) => `expected "refuse" or "mail", got ${show(iss.input)}` }).optional(),
   atrn: z.enum(['refuse', 'odmr'], { error: (iss) => `expected "refuse" or "odmr", got ${show(iss.input)}` }).optional(),
   lmtp: bool().optional(),
+  xclient: bool().optional(),
+  proxyProtocol: z.enum(['off', 'v1', 'v2', 'any'], { error: (iss) => `expected off, v1, v2 or any, got ${show(iss.input)}` }).optional(),
+  sessionLog: intIn(0, 1_000_000).optional(),
 });
 
 const InputSchema = z.strictObject({
@@ -269,6 +272,9 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       legacySend: v.server?.legacySend ?? d.server.legacySend,
       atrn: v.server?.atrn ?? d.server.atrn,
       lmtp: v.server?.lmtp ?? d.server.lmtp,
+      xclient: v.server?.xclient ?? d.server.xclient,
+      proxyProtocol: v.server?.proxyProtocol ?? d.server.proxyProtocol,
+      sessionLog: v.server?.sessionLog ?? d.server.sessionLog,
     },
     seed: v.seed ?? d.seed,
   });

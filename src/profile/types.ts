@@ -125,6 +125,12 @@ export interface ServerSettings {
   readonly atrn: 'refuse' | 'odmr';
   /** LMTP (RFC 2033): LHLO instead of HELO/EHLO, and one reply per accepted recipient after the data. */
   readonly lmtp: boolean;
+  /** Accept Postfix's XCLIENT (advertised; 220 and a fresh session), so one client can play many. */
+  readonly xclient: boolean;
+  /** PROXY protocol header expected before the greeting (HAProxy spec): off, v1 (text), v2 (binary), or any. */
+  readonly proxyProtocol: 'off' | 'v1' | 'v2' | 'any';
+  /** Session records kept (newest first, a ring): peer, PROXY/XCLIENT identity, HELO, TLS, AUTH, messages. */
+  readonly sessionLog: number;
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -197,6 +203,9 @@ export interface ProfileInput {
     legacySend?: string;
     atrn?: string;
     lmtp?: boolean;
+    xclient?: boolean;
+    proxyProtocol?: string;
+    sessionLog?: number;
   };
   seed?: number;
 }

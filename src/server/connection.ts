@@ -23,6 +23,8 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { DeliveryProbe, epochUs } from './delivery.js';
+import { parseProxyHeader } from './proxy.js';
+import { SessionLog, type SessionRecord } from './sessions.js';
 import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
 import { buildReplies, type Replies } from './replies.js';
@@ -51,6 +53,7 @@ export interface ServerContext {
   readonly authOffered: boolean;
   /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
   readonly refusedLocalParts: readonly Buffer[];
+  readonly sessions: SessionLog;
 }
 
 /**
@@ -68,6 +71,7 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
     secureContext,
     authOffered: Object.keys(settings.auth.users).length > 0,
     refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
+    sessions: new SessionLog(settings.sessionLog),
   };
 }
 
@@ -94,12 +98,16 @@ const ATRN = verb('ATRN');
 const AUTH = verb('AUTH');
 const BDAT = verb('BDAT');
 const LHLO = verb('LHLO');
-/** STARTTLS is the one eight-letter verb: it gets its own number outside the 32-bit verb space. */
+/** STARTTLS and XCLIENT are longer than four letters: they get numbers outside the 32-bit verb space. */
 const STARTTLS = -2;
+const XCLIENT = -3;
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
 const STARTTLS_WORD = Buffer.from('STARTTLS');
+const XCLIENT_WORD = Buffer.from('XCLIENT');
+/** XCLIENT attributes (Postfix XCLIENT_README). */
+const XCLIENT_ATTRS = new Set(['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT']);
 const LAST_WORD = Buffer.from('LAST');
 
 /** Per verb number: the name of its processing-time histogram, its slot in `ServerContext.histograms`, its fault-table index. */
@@ -114,6 +122,7 @@ const VERB_LIST: [number, string, FaultIndex][] = [
   ),
   [STARTTLS, 'starttls', faultIndex('starttls')],
   [LHLO, 'lhlo', faultIndex('ehlo')],
+  [XCLIENT, 'xclient', faultIndex('*')],
   [0, 'other', faultIndex('*')],
 ];
 const VERBS = new Map<number, VerbInfo>(VERB_LIST.map(([v, name, fault], slot) => [v, { hist: `cmd.${name}`, slot, fault }]));
@@ -225,6 +234,10 @@ export class Connection {
   /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
   private bdatRefusal: Buffer | null = null;
   private bdatActive = false;
+  /** Who this session is (README "Client identity"). */
+  private readonly session: SessionRecord;
+  /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
+  private proxyHeader: Buffer | null = null;
 
   /**
    * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
@@ -242,7 +255,35 @@ export class Connection {
     this.listen(socket);
     socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
+    this.session = ctx.sessions.open(socket.remoteAddress ?? '', socket.remotePort ?? 0, tlsFromStart);
+    // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
+    if (ctx.settings.proxyProtocol !== 'off') this.proxyHeader = Buffer.alloc(0);
+    else this.greet();
+    this.flush();
+  }
+
+  /**
+   * Collects the PROXY header from `chunk[pos..]`; returns the position after it, or `len` while
+   * it is incomplete. A bad header closes the connection without a word (spec §2: the receiver
+   * must not guess).
+   */
+  private proxy(chunk: Buffer, pos: number): number {
+    const buf = Buffer.concat([this.proxyHeader!, chunk.subarray(pos)]);
+    const r = parseProxyHeader(buf, this.ctx.settings.proxyProtocol as 'v1' | 'v2' | 'any');
+    if (r.kind === 'more') {
+      this.proxyHeader = buf;
+      return chunk.length;
+    }
+    if (r.kind === 'bad') {
+      this.ctx.metrics.counters.badProxyHeaders++;
+      this.mode = Mode.Closing;
+      return chunk.length;
+    }
+    this.proxyHeader = null;
+    this.session.proxied = r.addresses;
     this.greet();
+    // The header's end, as a position in `chunk` (the header may have begun in earlier chunks).
+    return chunk.length - (buf.length - r.length);
   }
 
   private listen(socket: Socket): void {
@@ -256,10 +297,7 @@ export class Connection {
     this.fc = F_CONNECT;
     const f = this.ctx.faults;
     if (f.active) {
-      if (f.disconnectNow(F_CONNECT)) {
-        this.drop();
-        return this.flush();
-      }
+      if (f.disconnectNow(F_CONNECT)) return this.drop();
       const o = f.override(F_CONNECT);
       if (o !== undefined) {
         this.ctx.metrics.counters.faults++;
@@ -267,11 +305,10 @@ export class Connection {
         // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
         if (o.reply[0] === 0x34) this.mode = Mode.Closing;
         else this.refused = true;
-        return this.flush();
+        return;
       }
     }
     this.reply(this.ctx.replies.greeting);
-    this.flush();
   }
 
   /**
@@ -341,6 +378,10 @@ export class Connection {
     const len = chunk.length;
     let clock = performance.now();
     while (pos < len && this.mode < Mode.Upgrading && !this.held) {
+      if (this.proxyHeader !== null) {
+        pos = this.proxy(chunk, pos);
+        continue;
+      }
       if (this.mode === Mode.Data) {
         const end = this.scanner.feed(chunk, pos);
         const upTo = end === -1 ? len : end;
@@ -461,6 +502,8 @@ export class Connection {
       v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
     } else if (startsWithCI(line, 0, STARTTLS_WORD) && (line.length === 8 || line[8] === SP)) {
       v = STARTTLS;
+    } else if (startsWithCI(line, 0, XCLIENT_WORD) && (line.length === 7 || line[7] === SP)) {
+      v = XCLIENT;
     }
     const info = VERBS.get(v) ?? OTHER;
     this.fc = info.fault;
@@ -491,6 +534,7 @@ export class Connection {
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
         this.greeted = true;
+        this.session.helo = line.toString('utf8', 5).trim();
         this.resetTransaction();
         this.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
         break;
@@ -544,6 +588,9 @@ export class Connection {
         break;
       case STARTTLS:
         this.startTls(line);
+        break;
+      case XCLIENT:
+        this.xclient(line);
         break;
       case TURN:
         // RFC 5321 Appendix F.1: TURN would hand queued mail to an unauthenticated peer. Never run.
@@ -700,6 +747,8 @@ export class Connection {
       m.counters.messages++;
       m.counters.recipients += this.recipients;
       m.counters.bytes += bytes;
+      this.session.messages++;
+      this.session.recipients += this.recipients;
       this.recordDelivery();
       this.reply(this.ctx.replies.messageOk);
     }
@@ -734,6 +783,8 @@ export class Connection {
     if (accepted === 0) m.counters.messagesRejected++;
     else {
       this.recordDelivery();
+      this.session.messages++;
+      this.session.recipients += accepted;
       m.counters.messages++;
       m.counters.recipients += accepted;
       m.counters.bytes += bytes;
@@ -877,7 +928,36 @@ export class Connection {
       return this.reply(R.authFailed);
     }
     this.authUser = user;
+    this.session.authUser = user;
     this.reply(R.authOk);
+  }
+
+  /**
+   * `XCLIENT attr=value …` (Postfix XCLIENT_README): overrides the client identity for the rest of
+   * the session, which starts over with a fresh 220 greeting (the client must EHLO again). Values
+   * are xtext (RFC 3461 §4: `+XX` hex escapes). Refused inside a transaction (503), with an
+   * unknown attribute (501), and when switched off (502, not advertised).
+   */
+  private xclient(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
+    if (this.inTransaction) return this.reply(R.badSequence);
+    const attrs: Record<string, string> = { ...this.session.xclient };
+    const words = line.toString('latin1', 7).split(' ').filter((w) => w !== '');
+    if (words.length === 0) return this.reply(R.syntax);
+    for (const w of words) {
+      const eq = w.indexOf('=');
+      const name = w.slice(0, eq).toUpperCase();
+      if (eq < 1 || !XCLIENT_ATTRS.has(name)) return this.reply(R.syntax);
+      attrs[name] = w.slice(eq + 1).replace(/\+([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    }
+    this.session.xclient = attrs;
+    if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
+    this.greeted = false;
+    this.authUser = attrs.LOGIN !== undefined && attrs.LOGIN !== '[UNAVAILABLE]' ? attrs.LOGIN : null;
+    this.session.authUser = this.authUser;
+    this.resetTransaction();
+    this.reply(R.greeting);
   }
 
   /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
@@ -904,6 +984,7 @@ export class Connection {
     this.socket = secure;
     this.listen(secure);
     this.tls = true;
+    this.session.tls = true;
     this.greeted = false;
     this.authUser = null;
     this.resetTransaction();

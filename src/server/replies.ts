@@ -73,6 +73,7 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
   // RFC 5321 Appendix F.6: SEND, SOML and SAML, when implemented, are advertised.
   if (s.legacySend === 'mail') lines.push('SEND', 'SOML', 'SAML');
   if (s.atrn === 'odmr') lines.push('ATRN');
+  if (s.xclient) lines.push('XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT');
   if (starttls && !inTls) lines.push('STARTTLS');
   if (Object.keys(s.auth.users).length > 0) lines.push(`AUTH ${s.auth.mechanisms.join(' ')}`);
   lines.push('HELP');

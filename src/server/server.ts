@@ -8,6 +8,7 @@ import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
 import { Connection, serverContext } from './connection.js';
+import type { SessionRecord } from './sessions.js';
 import type { ServerMetrics, ServerStats } from './stats.js';
 
 /** A started reference server. */
@@ -17,6 +18,8 @@ export interface ReferenceServer {
   /** The implicit-TLS port (RFC 8314), or null when `tls.port` is not set. */
   readonly tlsPort: number | null;
   readonly metrics: ServerMetrics;
+  /** The kept session records (`sessionLog`), newest first: peer, PROXY and XCLIENT identity, HELO, TLS, AUTH, messages. */
+  sessions(): SessionRecord[];
   /** Stops accepting, closes every connection, and returns the final statistics. */
   close(): Promise<ServerStats>;
 }
@@ -74,6 +77,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
     port: bound[0].port,
     tlsPort: bound[1]?.port ?? null,
     metrics,
+    sessions: () => ctx.sessions.list(),
     close: async () => {
       sweeper.stop();
       const closed = listeners.map((l) => new Promise((resolve) => l.close(resolve)));

@@ -1,7 +1,8 @@
 /**
  * The reference server's live statistics for `smtpbench serve`: a JSON document, the Prometheus
  * text exposition format (version 0.0.4), a one-line per-second summary, and a small `node:http`
- * server that serves the first two (`GET /stats`, `GET /metrics`).
+ * server that serves the first two (`GET /stats`, `GET /metrics`) and the session records
+ * (`GET /sessions`).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,7 @@ const HELP: Record<keyof ServerCounters, string> = {
   tlsUpgrades: 'STARTTLS upgrades begun.',
   discardedPlaintext: 'Plaintext octets pipelined after STARTTLS and dropped.',
   authFailures: 'AUTH exchanges that ended in 535.',
+  badProxyHeaders: 'Connections closed for a missing or malformed PROXY header.',
 };
 
 /** snake_case for metric names: `messagesRejected` → `messages_rejected`. */
@@ -86,18 +88,26 @@ export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: 
  * @returns the bound port and a `close()`
  * @throws the `listen` error as Node reports it
  */
-export async function startStatsHttp(metrics: ServerMetrics, host: string, port: number, startedMs: number): Promise<{ port: number; close(): Promise<void> }> {
+export async function startStatsHttp(
+  metrics: ServerMetrics,
+  host: string,
+  port: number,
+  startedMs: number,
+  sessions: () => unknown[] = () => [],
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(prometheusText(metrics));
+    } else if (path === '/sessions') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sessions()));
     } else if (path === '/stats' || path === '/') {
       const body = JSON.stringify(liveStats(metrics, (performance.now() - startedMs) / 1000));
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /stats (JSON) or /metrics (Prometheus)\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /stats (JSON), /metrics (Prometheus) or /sessions (JSON)\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -29,6 +29,8 @@ export interface ServerCounters {
   discardedPlaintext: number;
   /** AUTH exchanges that ended in 535. */
   authFailures: number;
+  /** Connections closed because their PROXY header was missing or malformed. */
+  badProxyHeaders: number;
 }
 
 /** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
@@ -42,7 +44,7 @@ export class ServerMetrics {
   /** Connections open now (a gauge; not in `counters`, which only grow). */
   activeConnections = 0;
   readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
-    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0 };
+    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0 };
   readonly histograms = new Map<string, Histogram>();
 
   /** Records `us` microseconds under `name`. */
