@@ -122,3 +122,29 @@ describe('reference server parser under fast-check', () => {
     );
   });
 });
+
+describe('DATA text checks at every split offset', () => {
+  const strict = resolveProfile({ server: { maxTextLine: 1000, tls: { starttls: false } } }).server;
+  function run(body: string, cutAt: number) {
+    const ctx = serverContext(strict, null);
+    const sock = new FakeSocket();
+    new Connection(sock.asSocket(), ctx);
+    const wire = Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`, 'latin1');
+    sock.feed(wire.subarray(0, cutAt));
+    sock.feed(wire.subarray(cutAt));
+    return { codes: sock.codes(), counters: ctx.metrics.counters };
+  }
+  const ok = `${'a'.repeat(998)}\r\nx\0y\0\r\n`; // a 1000-octet line (CRLF included) and two NULs
+  const long = `short\r\n${'b'.repeat(999)}\r\n`; // a 1001-octet line
+
+  it('accepts a 1000-octet line and counts NULs; refuses a 1001-octet line with 554', () => {
+    for (let cut = 1; cut < 1100; cut += 1) {
+      const a = run(ok, cut);
+      expect(a.codes.at(-2), `cut ${cut}`).toBe(250);
+      expect(a.counters.nulOctets).toBe(2);
+      const b = run(long, cut);
+      expect(b.codes.at(-2), `cut ${cut}`).toBe(554);
+      expect(b.counters.messages).toBe(0);
+    }
+  });
+});

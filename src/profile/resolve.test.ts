@@ -46,6 +46,7 @@ describe('resolveProfile: defaults', () => {
         faults: [],
         maxConnections: 10_000,
         maxCommandLine: 4096,
+        maxTextLine: 0,
         maxErrors: 100,
         timeouts: { idleMs: 300_000, commandMs: 300_000 },
         refusedLocalParts: [],

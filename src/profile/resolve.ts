@@ -116,6 +116,9 @@ const ServerSchema = z.strictObject({
   maxConnections: intIn(0).optional(),
   maxCommandLine: size(512).optional(), // RFC 5321 §4.5.3.1.4
   maxErrors: intIn(0).optional(),
+  maxTextLine: size(0)
+    .refine((n) => n === 0 || n >= 1000, 'must be 0 (not checked) or at least 1000 (RFC 5321 §4.5.3.1.6)')
+    .optional(),
   timeouts: z.strictObject({ idle: duration(1).optional(), command: duration(1).optional() }).optional(),
   refusedLocalParts: z.array(wireToken(1), { error: (iss) => `expected a list of local parts, got ${show(iss.input)}` }).optional(),
   chunking: bool().optional(),
@@ -250,6 +253,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       maxConnections: v.server?.maxConnections ?? d.server.maxConnections,
       maxCommandLine: v.server?.maxCommandLine ?? d.server.maxCommandLine,
       maxErrors: v.server?.maxErrors ?? d.server.maxErrors,
+      maxTextLine: v.server?.maxTextLine ?? d.server.maxTextLine,
       timeouts: {
         idleMs: v.server?.timeouts?.idle ?? d.server.timeouts.idleMs,
         commandMs: v.server?.timeouts?.command ?? d.server.timeouts.commandMs,

@@ -87,6 +87,8 @@ export interface ServerSettings {
   readonly maxConnections: number;
   /** Longest command line in octets, CRLF included (RFC 5321 §4.5.3.1.4: at least 512). */
   readonly maxCommandLine: number;
+  /** Longest DATA text line in octets, CRLF included (RFC 5321 §4.5.3.1.6: 1000); a message with a longer one gets 554. 0: not checked. */
+  readonly maxTextLine: number;
   /** Protocol errors (500, 501, 503, 504) on one connection before 421 and close. 0: no limit. */
   readonly maxErrors: number;
   readonly timeouts: {
@@ -193,6 +195,7 @@ export interface ProfileInput {
     maxConnections?: number;
     maxCommandLine?: string | number;
     maxErrors?: number;
+    maxTextLine?: string | number;
     timeouts?: { idle?: string | number; command?: string | number };
     refusedLocalParts?: string[];
     chunking?: boolean;

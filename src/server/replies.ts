@@ -63,6 +63,7 @@ export interface Replies {
   /** EXPN replies per list name (lower-cased), multi-line, one member per line. */
   readonly expnLists: ReadonlyMap<string, Buffer>;
   readonly atrnNothingQueued: Buffer;
+  readonly textLineTooLong: Buffer;
 }
 
 /** The EHLO keywords (RFC 5321 §4.1.1.1) for one configuration, in or out of TLS. */
@@ -151,5 +152,7 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     ),
     // RFC 2645 §5: 453 when no mail is waiting for the authenticated client.
     atrnNothingQueued: r('453 4.3.0 You have no mail'),
+    // RFC 5321 §4.5.3.1.6 limits text lines; RFC 3463 5.6.0: other or undefined media error.
+    textLineTooLong: r(`554 5.6.0 Message has a text line longer than ${s.maxTextLine} octets`),
   };
 }

@@ -63,7 +63,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   const listeners = [net.createServer((s) => accept(s, false))];
   if (settings.tls.port !== null) listeners.push(net.createServer((s) => accept(s, true)));
   // One coarse timer per server for every idle and command-line deadline (house style §9).
-  const sweeper = startSweeper(connections);
+  const sweeper = startSweeper(connections, (now) => (ctx.clock.nowMs = now));
   const bound: net.AddressInfo[] = [];
   try {
     for (const [i, l] of listeners.entries()) bound.push(await listen(l, i === 0 ? port : settings.tls.port!, host));

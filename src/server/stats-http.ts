@@ -40,6 +40,7 @@ const HELP: Record<keyof ServerCounters, string> = {
   discardedPlaintext: 'Plaintext octets pipelined after STARTTLS and dropped.',
   authFailures: 'AUTH exchanges that ended in 535.',
   badProxyHeaders: 'Connections closed for a missing or malformed PROXY header.',
+  nulOctets: 'NUL octets in DATA content (passed through).',
 };
 
 /** snake_case for metric names: `messagesRejected` → `messages_rejected`. */

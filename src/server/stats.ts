@@ -31,6 +31,8 @@ export interface ServerCounters {
   authFailures: number;
   /** Connections closed because their PROXY header was missing or malformed. */
   badProxyHeaders: number;
+  /** NUL octets seen in DATA content (passed through, RFC 5321 §4.5.2 leaves them to the content). */
+  nulOctets: number;
 }
 
 /** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
@@ -44,7 +46,7 @@ export class ServerMetrics {
   /** Connections open now (a gauge; not in `counters`, which only grow). */
   activeConnections = 0;
   readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
-    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0 };
+    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0, nulOctets: 0 };
   readonly histograms = new Map<string, Histogram>();
 
   /** Records `us` microseconds under `name`. */
