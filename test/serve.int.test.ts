@@ -12,8 +12,8 @@ afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGTERM');
 });
 
-async function serve(args: string[]) {
-  const s = await serveCli(args);
+async function serve(args: string[], env?: NodeJS.ProcessEnv) {
+  const s = await serveCli(args, env);
   children.push(s.child);
   return s;
 }
@@ -70,5 +70,16 @@ describe('smtpbench serve', () => {
     // Every sample line is "name{labels} number" or "name number" (exposition format 0.0.4).
     for (const l of text.trim().split('\n').filter((x) => !x.startsWith('#'))) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('still serves, without STARTTLS and with a warning, when openssl cannot make the default certificate', async () => {
+    const s = await serve([], { ...process.env, PATH: '/nonexistent' });
+    const c = await rawClient(s.port);
+    await c.replyCount(1);
+    c.write('EHLO x\r\nSTARTTLS\r\n');
+    const r = await c.replyCount(3);
+    expect(r[1].text).not.toContain('STARTTLS');
+    expect(r[2].code).toBe(502);
+    expect(s.stderr()).toContain('STARTTLS not offered: cannot make an ephemeral TLS certificate with openssl');
   });
 });

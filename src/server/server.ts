@@ -31,10 +31,17 @@ export interface ReferenceServer {
  *   `SB_TLS_SETUP` when the TLS credentials cannot be read or made
  */
 export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0): Promise<ReferenceServer> {
-  const secureContext =
-    settings.tls.starttls || settings.tls.port !== null
-      ? tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname))
-      : null;
+  let secureContext: tls.SecureContext | null = null;
+  if (settings.tls.starttls || settings.tls.port !== null) {
+    try {
+      secureContext = tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname));
+    } catch (err) {
+      // Only the default (STARTTLS with an ephemeral certificate) degrades: without openssl the
+      // server still runs, without STARTTLS, and says so. Configured files or a TLS port must work.
+      if (settings.tls.certFile !== null || settings.tls.port !== null) throw err;
+      process.emitWarning(`STARTTLS not offered: ${(err as Error).message}`, { code: 'SB_TLS_SETUP' });
+    }
+  }
   const ctx = serverContext(settings, settings.tls.starttls ? secureContext : null);
   const { metrics, replies } = ctx;
   const connections = new Set<Connection>();

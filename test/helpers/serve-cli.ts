@@ -17,8 +17,8 @@ export interface ServeProcess {
  * Starts `smtpbench serve ARGS --port 0` and resolves once it prints `listening on HOST:PORT`.
  * The caller kills `child` when done.
  */
-export function serve(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess & { stderr(): string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((ok, fail) => {
     let out = '';
     let err = '';
@@ -30,7 +30,7 @@ export function serve(args: string[]): Promise<ServeProcess> {
       if (!started && nl !== -1) {
         started = true;
         const firstLine = out.slice(0, nl);
-        ok({ port: Number(/:(\d+)$/.exec(firstLine)?.[1]), child, firstLine, stdout: () => out });
+        ok({ port: Number(/:(\d+)$/.exec(firstLine)?.[1]), child, firstLine, stdout: () => out, stderr: () => err });
       }
     });
     child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
