@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveProfile } from '../src/profile/index.js';
 import { startReferenceServer, type ReferenceServer } from '../src/server/server.js';
-import { rawClient } from './helpers/raw-client.js';
+import { greetedClient, rawClient } from './helpers/raw-client.js';
 
 const servers: ReferenceServer[] = [];
 afterEach(async () => {
@@ -25,8 +25,7 @@ const TXN = 'MAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nS
 describe('reply delays keep replies in order', () => {
   it('delays the end-of-data reply and holds every later reply behind it', async () => {
     const s = await serverWith('data-end: delay 80ms');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write(`EHLO x\r\n${TXN}${TXN}QUIT\r\n`);
     const t0 = performance.now();
     const r = await c.replyCount(11);
@@ -53,8 +52,7 @@ describe('reply delays keep replies in order', () => {
 
   it('draws uniform delays per reply (5 pipelined NOOPs at 20..40 ms each take 100..200+ ms)', async () => {
     const s = await serverWith('noop: delay uniform 20ms 40ms');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     const t0 = performance.now();
     c.write('NOOP\r\n'.repeat(5));
     const r = await c.replyCount(6);
@@ -65,8 +63,7 @@ describe('reply delays keep replies in order', () => {
 
   it('closes only after a delayed 221 has been written', async () => {
     const s = await serverWith('quit: delay 60ms');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     const t0 = performance.now();
     c.write('QUIT\r\n');
     await c.closedByServer();
@@ -77,8 +74,7 @@ describe('reply delays keep replies in order', () => {
   it('holds every reply produced inside a stall window until the window ends', async () => {
     const tStart = performance.now(); // stall times count from server start, which is later
     const s = await serverWith('stall 400ms at 600ms');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write('NOOP\r\n');
     await c.replyCount(2);
     expect(c.replies[1].atMs - tStart).toBeLessThan(600); // precondition: answered before the window
@@ -91,8 +87,7 @@ describe('reply delays keep replies in order', () => {
 
   it('tarpits a connection from its Nth error reply on', async () => {
     const s = await serverWith('tarpit 300ms after 2 errors');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     const t0 = performance.now();
     c.write('BOGUS\r\n');
     await c.replyCount(2);
@@ -109,8 +104,7 @@ describe('reply delays keep replies in order', () => {
 describe('reply overrides', () => {
   it('refuses every RCPT with the configured reply; DATA then finds no recipient', async () => {
     const s = await serverWith('rcpt: reply 450 4.2.1 Mailbox busy');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nQUIT\r\n`);
     const r = await c.replyCount(6);
     expect(r.map((x) => x.code)).toEqual([220, 250, 250, 450, 554, 221]);
@@ -120,8 +114,7 @@ describe('reply overrides', () => {
 
   it('fires at roughly the configured probability', async () => {
     const s = await serverWith('rcpt: 450 4.2.1 busy @ 25%');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     const n = 800;
     c.write(`EHLO x\r\nMAIL FROM:<a@example.test>\r\n${'RCPT TO:<b@example.test>\r\n'.repeat(n)}`);
     const r = await c.replyCount(n + 3);
@@ -134,8 +127,7 @@ describe('reply overrides', () => {
 
   it('rejects the message at end of data and does not count it', async () => {
     const s = await serverWith({ command: 'data-end', reply: '451 4.3.0 Try again' });
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write(`EHLO x\r\n${TXN}MAIL FROM:<a@example.test>\r\nQUIT\r\n`);
     const r = await c.replyCount(8);
     expect(r.map((x) => x.code)).toEqual([220, 250, 250, 250, 354, 451, 250, 221]);
@@ -169,8 +161,7 @@ describe('reply overrides', () => {
 describe('disconnects', () => {
   it('drops the connection after N octets of DATA, without a reply', async () => {
     const s = await serverWith('data: disconnect after 1KiB');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n`);
     await c.replyCount(5);
     c.write(`${'x'.repeat(78)}\r\n`.repeat(30));
@@ -181,8 +172,7 @@ describe('disconnects', () => {
 
   it('drops the connection on a command', async () => {
     const s = await serverWith('mail: disconnect');
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     c.write('EHLO x\r\nMAIL FROM:<a@example.test>\r\nNOOP\r\n');
     await c.closedByServer();
     expect(c.replies.map((x) => x.code)).toEqual([220, 250]);

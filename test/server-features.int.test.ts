@@ -8,7 +8,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveProfile, type ProfileInput } from '../src/profile/index.js';
 import { startReferenceServer, type ReferenceServer } from '../src/server/server.js';
-import { rawClient, type RawClient } from './helpers/raw-client.js';
+import { greetedClient, rawClient, type RawClient } from './helpers/raw-client.js';
 
 const servers: ReferenceServer[] = [];
 afterEach(async () => {
@@ -23,23 +23,27 @@ async function serverWith(server: ProfileInput['server'] = {}): Promise<Referenc
 
 /** Connected, greeted, and past EHLO (house style §11: layered helpers). */
 async function afterEhlo(port: number): Promise<RawClient> {
-  const c = await rawClient(port);
-  await c.replyCount(1);
+  const c = await greetedClient(port);
   c.write('EHLO client.example\r\n');
   await c.replyCount(2);
   return c;
 }
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** With `server` settings, EHLO does not advertise `keyword` and `command` gets 502 (RFC 5321 §4.2.4). */
+async function expectNotOffered(keyword: string, command: string, server: ProfileInput['server'] = {}): Promise<void> {
+  const s = await serverWith(server);
+  const c = await afterEhlo(s.port);
+  expect(c.replies[1].text).not.toContain(keyword);
+  c.write(`${command}\r\n`);
+  expect((await c.replyCount(3))[2].code).toBe(502);
+}
 const ALICE = { users: { alice: 'secret' } };
 
 describe('AUTH (RFC 4954)', () => {
   it('advertises the mechanisms only when accounts exist', async () => {
-    const plain = await serverWith();
-    const c = await afterEhlo(plain.port);
-    expect(c.replies[1].text).not.toContain('AUTH');
-    c.write('AUTH PLAIN\r\n');
-    expect((await c.replyCount(3))[2].code).toBe(502);
+    await expectNotOffered('AUTH', 'AUTH PLAIN');
     const withUsers = await serverWith({ auth: ALICE });
     const d = await afterEhlo(withUsers.port);
     expect(d.replies[1].text).toContain('250-AUTH PLAIN LOGIN CRAM-MD5\r\n');
@@ -84,8 +88,7 @@ describe('AUTH (RFC 4954)', () => {
     const c = await afterEhlo(s.port);
     c.write(`MAIL FROM:<a@example.test>\r\nAUTH PLAIN ${b64('\0alice\0secret')}\r\nMAIL FROM:<a@example.test>\r\nAUTH PLAIN =\r\n`);
     expect((await c.replyCount(6)).slice(2).map((x) => x.code)).toEqual([530, 235, 250, 503]);
-    const d = await rawClient(s.port);
-    await d.replyCount(1);
+    const d = await greetedClient(s.port);
     d.write('AUTH PLAIN =\r\nAUTH NTLM\r\n');
     expect((await d.replyCount(3)).slice(1).map((x) => x.code)).toEqual([503, 503]);
   });
@@ -129,11 +132,7 @@ describe('STARTTLS (RFC 3207)', () => {
   });
 
   it('answers 502 when STARTTLS is off, and does not offer it', async () => {
-    const s = await serverWith({ tls: { starttls: false } });
-    const c = await afterEhlo(s.port);
-    expect(c.replies[1].text).not.toContain('STARTTLS');
-    c.write('STARTTLS\r\n');
-    expect((await c.replyCount(3))[2].code).toBe(502);
+    await expectNotOffered('STARTTLS', 'STARTTLS', { tls: { starttls: false } });
   });
 });
 
@@ -147,8 +146,7 @@ describe('BDAT (RFC 3030)', () => {
     const s = await serverWith();
     const bytes = Buffer.from(session);
     for (let cut = 1; cut < bytes.length; cut++) {
-      const c = await rawClient(s.port);
-      await c.replyCount(1);
+      const c = await greetedClient(s.port);
       c.write(bytes.subarray(0, cut));
       await new Promise((r) => setImmediate(r));
       c.write(bytes.subarray(cut));
@@ -219,8 +217,7 @@ describe('protection', () => {
 
   it('closes a connection that trickles one command line for too long, even while octets keep coming', async () => {
     const s = await serverWith({ timeouts: { idle: '10s', command: '400ms' } });
-    const c = await rawClient(s.port);
-    await c.replyCount(1);
+    const c = await greetedClient(s.port);
     const timer = setInterval(() => !c.closed && c.write('x'), 50);
     await c.closedByServer(3000);
     clearInterval(timer);
@@ -272,11 +269,7 @@ describe('VRFY, EXPN and the legacy commands', () => {
   });
 
   it('EXPN: 502 and not advertised without lists; with lists, a multi-line 250 or 550', async () => {
-    const open = await serverWith();
-    const c = await afterEhlo(open.port);
-    expect(c.replies[1].text).not.toContain('EXPN');
-    c.write('EXPN staff\r\n');
-    expect((await c.replyCount(3))[2].code).toBe(502);
+    await expectNotOffered('EXPN', 'EXPN staff');
     const s = await serverWith({ expn: { staff: ['a@example.test', 'b@example.test'] } });
     const d = await afterEhlo(s.port);
     expect(d.replies[1].text).toContain('250-EXPN\r\n');
@@ -335,8 +328,7 @@ describe('implicit TLS (RFC 8314)', () => {
   it('greets inside TLS on the second port and does not offer STARTTLS there', async () => {
     const s = await serverWith({ tls: { port: 0 } });
     expect(s.tlsPort).toBeGreaterThan(0);
-    const c = await rawClient(s.tlsPort!, { tls: true });
-    await c.replyCount(1);
+    const c = await greetedClient(s.tlsPort!, { tls: true });
     c.write('EHLO x\r\nSTARTTLS\r\nQUIT\r\n');
     const r = await c.replyCount(4);
     expect(r.map((x) => x.code)).toEqual([220, 250, 503, 221]);
@@ -406,18 +398,13 @@ describe('client identity: PROXY protocol and XCLIENT', () => {
     const r = await c.replyCount(10);
     expect(r.slice(2).map((x) => x.code)).toEqual([220, 503, 250, 250, 503, 250, 501, 221]);
     expect(s.sessions()[0]).toMatchObject({ xclient: { ADDR: '203.0.113.5', NAME: 'mail.example.org', PORT: '4711', LOGIN: 'bob' }, authUser: 'bob', helo: 'other.example' });
-    const off = await serverWith();
-    const d = await afterEhlo(off.port);
-    expect(d.replies[1].text).not.toContain('XCLIENT');
-    d.write('XCLIENT ADDR=1.2.3.4\r\n');
-    expect((await d.replyCount(3))[2].code).toBe(502);
+    await expectNotOffered('XCLIENT', 'XCLIENT ADDR=1.2.3.4');
   });
 
   it('records TLS, AUTH and delivered messages per session, newest first, in a bounded ring', async () => {
     const s = await serverWith({ sessionLog: 2, auth: ALICE });
     for (const name of ['one', 'two', 'three']) {
-      const c = await rawClient(s.port);
-      await c.replyCount(1);
+      const c = await greetedClient(s.port);
       c.write(`EHLO ${name}.example\r\nAUTH PLAIN ${b64('\0alice\0secret')}\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n`);
       await c.closedByServer();
     }

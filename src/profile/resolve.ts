@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import { resolveFault } from './faults.js';
-import type { Profile, ProfileInput, TargetSpec } from './types.js';
+import type { Profile, ProfileInput, ServerSettings, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
@@ -245,43 +245,35 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replyMs: v.timeouts?.reply ?? d.timeouts.replyMs,
       bodyMs: v.timeouts?.body ?? d.timeouts.bodyMs,
     },
-    server: {
-      maxRecipients: v.server?.maxRecipients ?? d.server.maxRecipients,
-      maxMessageSize: v.server?.maxMessageSize ?? d.server.maxMessageSize,
-      hostname: v.server?.hostname ?? d.server.hostname,
-      faults: v.server?.faults ?? d.server.faults,
-      maxConnections: v.server?.maxConnections ?? d.server.maxConnections,
-      maxCommandLine: v.server?.maxCommandLine ?? d.server.maxCommandLine,
-      maxErrors: v.server?.maxErrors ?? d.server.maxErrors,
-      maxTextLine: v.server?.maxTextLine ?? d.server.maxTextLine,
-      timeouts: {
-        idleMs: v.server?.timeouts?.idle ?? d.server.timeouts.idleMs,
-        commandMs: v.server?.timeouts?.command ?? d.server.timeouts.commandMs,
-      },
-      refusedLocalParts: v.server?.refusedLocalParts ?? d.server.refusedLocalParts,
-      chunking: v.server?.chunking ?? d.server.chunking,
-      auth: {
-        users: v.server?.auth?.users ?? d.server.auth.users,
-        required: v.server?.auth?.required ?? d.server.auth.required,
-        mechanisms: v.server?.auth?.mechanisms ?? d.server.auth.mechanisms,
-      },
-      tls: {
-        starttls: v.server?.tls?.starttls ?? d.server.tls.starttls,
-        certFile: v.server?.tls?.cert ?? d.server.tls.certFile,
-        keyFile: v.server?.tls?.key ?? d.server.tls.keyFile,
-        port: v.server?.tls?.port ?? d.server.tls.port,
-      },
-      vrfy: v.server?.vrfy ?? d.server.vrfy,
-      expn: v.server?.expn ?? d.server.expn,
-      legacySend: v.server?.legacySend ?? d.server.legacySend,
-      atrn: v.server?.atrn ?? d.server.atrn,
-      lmtp: v.server?.lmtp ?? d.server.lmtp,
-      xclient: v.server?.xclient ?? d.server.xclient,
-      proxyProtocol: v.server?.proxyProtocol ?? d.server.proxyProtocol,
-      sessionLog: v.server?.sessionLog ?? d.server.sessionLog,
-    },
+    server: resolveServer(v.server, d.server),
     seed: v.seed ?? d.seed,
   });
+}
+
+type ParsedServer = z.output<typeof ServerSchema>;
+
+/**
+ * The `server` section with defaults: keys named as in `ServerSettings` are taken as parsed (units
+ * already converted by the schema); `timeouts` and `tls` rename theirs (`idle` → `idleMs`, `cert` → `certFile`).
+ */
+function resolveServer(given: ParsedServer | undefined, d: ServerSettings): ServerSettings {
+  const { timeouts, tls, auth, ...sameNamed } = given ?? {};
+  return {
+    ...orDefaults<ServerSettings>(sameNamed, d),
+    timeouts: { idleMs: timeouts?.idle ?? d.timeouts.idleMs, commandMs: timeouts?.command ?? d.timeouts.commandMs },
+    auth: orDefaults(auth, d.auth),
+    tls: { starttls: tls?.starttls ?? d.tls.starttls, certFile: tls?.cert ?? d.tls.certFile, keyFile: tls?.key ?? d.tls.keyFile, port: tls?.port ?? d.tls.port },
+  };
+}
+
+/** `defaults`, with each of its keys that `given` sets (not undefined) taken from `given`. */
+function orDefaults<T extends object>(given: { readonly [K in keyof T]?: T[K] } | undefined, defaults: T): T {
+  const out = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    const value = given?.[key];
+    if (value !== undefined) out[key] = value as T[keyof T];
+  }
+  return out;
 }
 
 function toProfileIssues(issue: z.core.$ZodIssue, input: Record<string, unknown>): ProfileIssue[] {

@@ -122,3 +122,10 @@ export function rawClient(port: number, opts: { tls?: boolean } = {}): Promise<R
     socket.once('error', reject);
   });
 }
+
+/** Connected and greeted (house style §11: started, then greeted, then after EHLO). */
+export async function greetedClient(port: number, opts: { tls?: boolean } = {}): Promise<RawClient> {
+  const c = await rawClient(port, opts);
+  await c.replyCount(1);
+  return c;
+}
