@@ -178,3 +178,29 @@ describe('disconnects', () => {
     expect(c.replies.map((x) => x.code)).toEqual([220, 250]);
   });
 });
+
+describe('delays with STARTTLS and BDAT', () => {
+  it('upgrades only after a delayed 220 to STARTTLS has been written', async () => {
+    const s = await serverWith('starttls: delay 80ms');
+    const c = await greetedClient(s.port);
+    c.write('EHLO x\r\n');
+    await c.replyCount(2);
+    const t0 = performance.now();
+    c.write('STARTTLS\r\n');
+    const r = await c.replyCount(3);
+    expect(r[2].code).toBe(220);
+    expect(r[2].atMs - t0).toBeGreaterThanOrEqual(75);
+    await c.startTls();
+    c.write('EHLO x\r\nQUIT\r\n');
+    expect((await c.replyCount(5)).slice(3).map((x) => x.code)).toEqual([250, 221]);
+  });
+
+  it('holds a BDAT reply and still reads its chunk before the next command', async () => {
+    const s = await serverWith('bdat: delay 50ms');
+    const c = await greetedClient(s.port);
+    c.write('EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 6\r\nNOOP\r\nBDAT 0 LAST\r\nNOOP\r\n');
+    const r = await c.replyCount(7);
+    expect(r.map((x) => x.code)).toEqual([220, 250, 250, 250, 250, 250, 250]);
+    expect(s.metrics.counters).toMatchObject({ messages: 1, bytes: 6 });
+  });
+});
