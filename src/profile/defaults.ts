@@ -51,6 +51,7 @@ export const DEFAULTS: Profile = deepFreeze({
     xclient: false,
     proxyProtocol: 'off',
     sessionLog: 1000,
+    capture: 0,
   },
   seed: 1,
 } satisfies Profile);

@@ -61,6 +61,7 @@ describe('resolveProfile: defaults', () => {
         xclient: false,
         proxyProtocol: 'off',
         sessionLog: 1000,
+        capture: 0,
       },
       seed: 1,
     });

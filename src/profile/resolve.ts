@@ -143,6 +143,7 @@ const ServerSchema = z.strictObject({
   xclient: bool().optional(),
   proxyProtocol: z.enum(['off', 'v1', 'v2', 'any'], { error: (iss) => `expected off, v1, v2 or any, got ${show(iss.input)}` }).optional(),
   sessionLog: intIn(0, 1_000_000).optional(),
+  capture: intIn(0, 100_000).optional(),
 });
 
 const InputSchema = z.strictObject({

@@ -133,6 +133,8 @@ export interface ServerSettings {
   readonly proxyProtocol: 'off' | 'v1' | 'v2' | 'any';
   /** Session records kept (newest first, a ring): peer, PROXY/XCLIENT identity, HELO, TLS, AUTH, messages. */
   readonly sessionLog: number;
+  /** Accepted messages kept in memory, dot-unstuffed (a content-capturing sink for tests). 0: content is never kept. */
+  readonly capture: number;
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -209,6 +211,7 @@ export interface ProfileInput {
     xclient?: boolean;
     proxyProtocol?: string;
     sessionLog?: number;
+    capture?: number;
   };
   seed?: number;
 }

@@ -24,7 +24,17 @@ import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { DeliveryProbe, epochUs } from './delivery.js';
 import { parseProxyHeader } from './proxy.js';
+import { Ring } from './ring.js';
 import { SessionLog, type SessionRecord } from './sessions.js';
+import { unstuff } from '../protocol/dot-stuff.js';
+
+/** One accepted message as a capturing sink keeps it (`capture` > 0). */
+export interface CapturedMessage {
+  /** `SessionRecord.id` of the session that sent it. */
+  readonly session: number;
+  /** The content: headers and body, dot-unstuffed (DATA) or as chunked (BDAT). */
+  readonly content: Buffer;
+}
 import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
 import { buildReplies, type Replies } from './replies.js';
@@ -54,6 +64,7 @@ export interface ServerContext {
   /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
   readonly refusedLocalParts: readonly Buffer[];
   readonly sessions: SessionLog;
+  readonly captured: Ring<CapturedMessage>;
   /** A coarse clock (`performance.now()` ms), advanced by the server's sweeper: deadlines cost no clock read. */
   readonly clock: { nowMs: number };
 }
@@ -74,6 +85,7 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
     authOffered: Object.keys(settings.auth.users).length > 0,
     refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
     sessions: new SessionLog(settings.sessionLog),
+    captured: new Ring(settings.capture),
     clock: { nowMs: performance.now() },
   };
 }
@@ -234,6 +246,9 @@ export class Connection {
   /** Octets of the current DATA text line so far, and whether one was over `maxTextLine`. */
   private textLineLength = 0;
   private textLineTooLong = false;
+  /** Views of the current message's octets, kept only for a capturing sink; null otherwise. */
+  private captureParts: Buffer[] | null = null;
+  private captureBdat = false;
   // BDAT (RFC 3030): octets of the current chunk still to read, and the decision taken for it.
   private bdatRemaining = 0;
   private bdatLast = false;
@@ -393,6 +408,7 @@ export class Connection {
         const end = this.scanner.feed(chunk, pos);
         const upTo = end === -1 ? len : end;
         if (this.probe.active) this.probe.feed(chunk, pos, upTo);
+        if (this.captureParts !== null) this.capture(chunk, pos, upTo);
         this.inspectText(chunk, pos, upTo);
         this.messageBytes += upTo - pos;
         pos = upTo;
@@ -408,6 +424,7 @@ export class Connection {
         this.bdatRemaining -= take;
         if (this.bdatRefusal === null) {
           if (this.probe.active) this.probe.feed(chunk, pos - take, pos);
+          if (this.captureParts !== null) this.capture(chunk, pos - take, pos);
           this.messageBytes += take;
           if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
         }
@@ -723,11 +740,14 @@ export class Connection {
     this.reply(R.dataGo);
     this.mode = Mode.Data;
     this.scanner.begin();
-    this.startMessage();
+    this.startMessage(false);
   }
 
-  private startMessage(): void {
+  private startMessage(bdat: boolean): void {
     this.messageBytes = 0;
+    // Views, not copies: socket chunks are never reused. Only with `capture` (a test sink).
+    this.captureParts = this.ctx.settings.capture > 0 ? [] : null;
+    this.captureBdat = bdat;
     this.textLineLength = 0;
     this.textLineTooLong = false;
     this.probe.begin();
@@ -764,6 +784,7 @@ export class Connection {
       this.session.messages++;
       this.session.recipients += this.recipients;
       this.recordDelivery();
+      this.keepContent(bytes);
       this.reply(this.ctx.replies.messageOk);
     }
     this.resetTransaction();
@@ -786,6 +807,22 @@ export class Connection {
     }
     this.textLineLength += to - start;
     if (this.textLineLength > max) this.textLineTooLong = true;
+  }
+
+  /** Capturing sink: keeps a view of message octets, and gives up on a message past the SIZE limit (it will be refused). */
+  private capture(chunk: Buffer, from: number, to: number): void {
+    const max = this.ctx.settings.maxMessageSize;
+    if (max > 0 && this.messageBytes + (to - from) > max + 3) this.captureParts = null;
+    else this.captureParts!.push(chunk.subarray(from, to));
+  }
+
+  /** Capturing sink: keeps the accepted message's content (DATA: without the terminator, unstuffed). */
+  private keepContent(bytes: number): void {
+    const parts = this.captureParts;
+    if (parts === null) return;
+    this.captureParts = null;
+    const raw = Buffer.concat(parts).subarray(0, bytes);
+    this.ctx.captured.push({ session: this.session.id, content: this.captureBdat ? Buffer.from(raw) : unstuff(raw) });
   }
 
   /** Delivery sink: arrival (now) minus the message's `X-Smtpbench-Sent` time, when it had one. */
@@ -816,6 +853,7 @@ export class Connection {
     if (accepted === 0) m.counters.messagesRejected++;
     else {
       this.recordDelivery();
+      this.keepContent(bytes);
       this.session.messages++;
       this.session.recipients += accepted;
       m.counters.messages++;
@@ -864,7 +902,7 @@ export class Connection {
     this.bdatRefusal = refusal;
     if (refusal === null && !this.bdatActive) {
       this.bdatActive = true;
-      this.startMessage();
+      this.startMessage(true);
     }
     this.mode = Mode.Bdat;
     if (size === 0) this.endOfChunk();

@@ -7,7 +7,7 @@ import tls from 'node:tls';
 import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
-import { Connection, serverContext } from './connection.js';
+import { Connection, serverContext, type CapturedMessage } from './connection.js';
 import type { SessionRecord } from './sessions.js';
 import type { ServerMetrics, ServerStats } from './stats.js';
 
@@ -20,6 +20,8 @@ export interface ReferenceServer {
   readonly metrics: ServerMetrics;
   /** The kept session records (`sessionLog`), newest first: peer, PROXY and XCLIENT identity, HELO, TLS, AUTH, messages. */
   sessions(): SessionRecord[];
+  /** With `capture` > 0: the last accepted messages' content, newest first (a test sink). */
+  messages(): CapturedMessage[];
   /** Stops accepting, closes every connection, and returns the final statistics. */
   close(): Promise<ServerStats>;
 }
@@ -85,6 +87,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
     tlsPort: bound[1]?.port ?? null,
     metrics,
     sessions: () => ctx.sessions.list(),
+    messages: () => ctx.captured.newestFirst(),
     close: async () => {
       sweeper.stop();
       const closed = listeners.map((l) => new Promise((resolve) => l.close(resolve)));

@@ -5,6 +5,7 @@
  * can check that varied client identities arrived as sent.
  */
 import type { ProxiedAddresses } from './proxy.js';
+import { Ring } from './ring.js';
 
 /** One session. Plain data (structured-clone safe); updated while the session runs. */
 export interface SessionRecord {
@@ -30,12 +31,13 @@ export function clientAddress(s: SessionRecord): string {
   return s.xclient?.ADDR ?? s.proxied?.sourceAddress ?? s.peerAddress;
 }
 
-/** A ring of the last `capacity` session records. */
+/** The last `capacity` session records. */
 export class SessionLog {
-  private readonly ring: SessionRecord[] = [];
-  private next = 0;
+  private readonly ring: Ring<SessionRecord>;
   private count = 0;
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.ring = new Ring(capacity);
+  }
 
   /** Starts a record for a new connection (kept only when capacity > 0). */
   open(peerAddress: string, peerPort: number, tls: boolean): SessionRecord {
@@ -52,17 +54,12 @@ export class SessionLog {
       messages: 0,
       recipients: 0,
     };
-    if (this.capacity > 0) {
-      this.ring[this.next] = r;
-      this.next = (this.next + 1) % this.capacity;
-    }
+    this.ring.push(r);
     return r;
   }
 
   /** Copies of the kept records, newest first. */
   list(): SessionRecord[] {
-    const out: SessionRecord[] = [];
-    for (let i = 1; i <= this.ring.length; i++) out.push(structuredClone(this.ring[(this.next - i + this.capacity) % this.capacity]));
-    return out;
+    return this.ring.newestFirst().map((r) => structuredClone(r));
   }
 }

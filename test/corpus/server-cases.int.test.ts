@@ -5,8 +5,8 @@
  * in PENDING with the reason and registered with `it.skip`, so they show up as skipped (never as
  * passed). Every other case must pass. When a feature lands, delete its ids from PENDING.
  *
- * Not checked here: `stored` (the reference server keeps no message content, so there is no
- * capturing sink to compare with). `messages` is checked through the server's own counter.
+ * `messages` is checked through the server's own counter, and `stored` against the content the
+ * server captured (profiles/serve-corpus.yaml sets `capture`) from the case's session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProfileFile, resolveProfile } from '../../src/profile/index.js';
@@ -52,6 +52,12 @@ describe('server cases against the reference server', () => {
       const r = await runServerCase(c, server.host, server.port);
       expect(r.unsupported ?? false, r.reason).toBe(false);
       expect(r.pass, `${c.id}: ${r.reason}`).toBe(true);
+      if (c.stored !== undefined) {
+        const newest = server.messages()[0];
+        expect(newest, `${c.id}: no message captured`).toBeDefined();
+        expect(server.metrics.counters.messages - before, `${c.id}: no message accepted`).toBeGreaterThan(0);
+        expect(newest.content.toString('utf8')).toBe(c.stored);
+      }
       if (c.messages !== undefined) {
         const accepted = server.metrics.counters.messages - before;
         expect(messagesMatch(c.messages, accepted), `${c.id}: server accepted ${accepted} messages, case wants ${c.messages}`).toBe(true);
