@@ -59,6 +59,7 @@ describe('smtpbench serve', () => {
     expect(json.activeConnections).toBe(0);
     expect(json.histograms['cmd.mail'].count).toBe(1);
     expect(json.histograms['data-stream'].count).toBe(1);
+    expect(json.sizes['message-bytes']).toMatchObject({ count: 1, unit: 'bytes', min: 7, max: 7 });
 
     const res = await fetch(`${base}/metrics`);
     expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
@@ -67,6 +68,7 @@ describe('smtpbench serve', () => {
     expect(text).toContain('smtpbench_server_messages_rejected_total 0\n');
     expect(text).toMatch(/smtpbench_server_duration_seconds\{name="cmd\.rcpt",quantile="0\.99"\} [\d.e-]+\n/);
     expect(text).toContain('smtpbench_server_duration_seconds_count{name="cmd.rcpt"} 1\n');
+    expect(text).toContain('smtpbench_server_size_bytes{name="message-bytes",quantile="0.5"} 7\n');
     // Every sample line is "name{labels} number" or "name number" (exposition format 0.0.4).
     for (const l of text.trim().split('\n').filter((x) => !x.startsWith('#'))) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);

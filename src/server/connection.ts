@@ -816,8 +816,9 @@ export class Connection {
     else this.captureParts!.push(chunk.subarray(from, to));
   }
 
-  /** Capturing sink: keeps the accepted message's content (DATA: without the terminator, unstuffed). */
+  /** An accepted message's size histogram, and for a capturing sink its content (DATA: without the terminator, unstuffed). */
   private keepContent(bytes: number): void {
+    this.ctx.metrics.recordBytes('message-bytes', bytes);
     const parts = this.captureParts;
     if (parts === null) return;
     this.captureParts = null;

@@ -6,7 +6,8 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { statsOf, type PhaseStats } from '../metrics/histogram.js';
+import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
+import type { Histogram } from '../metrics/histogram.js';
 import type { ServerCounters, ServerMetrics } from './stats.js';
 
 /** `GET /stats`: counters, the active-connection gauge, and each histogram's summary in ms. */
@@ -15,13 +16,16 @@ export interface LiveStats {
   readonly activeConnections: number;
   readonly counters: ServerCounters;
   readonly histograms: Record<string, PhaseStats>;
+  readonly sizes: Record<string, SizeStats>;
 }
 
 /** A snapshot of `metrics` as `LiveStats`. */
 export function liveStats(metrics: ServerMetrics, uptimeS: number): LiveStats {
   const histograms: Record<string, PhaseStats> = {};
   for (const [name, h] of metrics.histograms) if (h.totalCount > 0) histograms[name] = statsOf(h);
-  return { uptimeS, activeConnections: metrics.activeConnections, counters: { ...metrics.counters }, histograms };
+  const sizes: Record<string, SizeStats> = {};
+  for (const [name, h] of metrics.sizes) if (h.totalCount > 0) sizes[name] = sizeStatsOf(h);
+  return { uptimeS, activeConnections: metrics.activeConnections, counters: { ...metrics.counters }, histograms, sizes };
 }
 
 const HELP: Record<keyof ServerCounters, string> = {
@@ -62,11 +66,16 @@ export function prometheusText(metrics: ServerMetrics): string {
   const summary = 'smtpbench_server_duration_seconds';
   out.push(`# HELP ${summary} Server-side time per command (cmd.*), per DATA/BDAT stream (data-stream), and delivery time (delivery).`);
   out.push(`# TYPE ${summary} summary`);
-  for (const [name, h] of metrics.histograms) {
-    const label = `name="${name}"`;
-    for (const q of [0.5, 0.9, 0.99, 0.999]) out.push(`${summary}{${label},quantile="${q}"} ${h.getValueAtPercentile(q * 100) / 1e6}`);
-    out.push(`${summary}_sum{${label}} ${(h.mean * h.totalCount) / 1e6}`, `${summary}_count{${label}} ${h.totalCount}`);
-  }
+  const quantiles = (metric: string, table: Map<string, Histogram>, scale: number) => {
+    for (const [name, h] of table) {
+      const label = `name="${name}"`;
+      for (const q of [0.5, 0.9, 0.99, 0.999]) out.push(`${metric}{${label},quantile="${q}"} ${h.getValueAtPercentile(q * 100) / scale}`);
+      out.push(`${metric}_sum{${label}} ${(h.mean * h.totalCount) / scale}`, `${metric}_count{${label}} ${h.totalCount}`);
+    }
+  };
+  quantiles(summary, metrics.histograms, 1e6);
+  out.push('# HELP smtpbench_server_size_bytes Size of each accepted message (message-bytes).', '# TYPE smtpbench_server_size_bytes summary');
+  quantiles('smtpbench_server_size_bytes', metrics.sizes, 1);
   return `${out.join('\n')}\n`;
 }
 

@@ -1,6 +1,7 @@
 /**
  * The reference server's self-measurement: counters and one µs histogram per command verb, plus
- * the DATA stream time per message (354 sent → end-of-data seen).
+ * the DATA/BDAT stream time per message (354 sent → end-of-data seen), the delivery time, and the
+ * size of each accepted message in bytes.
  */
 import { encodeHistogram, newHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
 
@@ -35,10 +36,14 @@ export interface ServerCounters {
   nulOctets: number;
 }
 
-/** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
+/**
+ * Structured-clone-safe server statistics: counters, encoded µs histograms by name (`cmd.mail`,
+ * `data-stream`, `delivery`), and encoded size histograms in bytes (`message-bytes`).
+ */
 export interface ServerStats {
   readonly counters: ServerCounters;
   readonly histograms: Record<string, string>;
+  readonly sizes: Record<string, string>;
 }
 
 /** Mutable server metrics, one per server (one thread). */
@@ -48,6 +53,8 @@ export class ServerMetrics {
   readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
     refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0, nulOctets: 0 };
   readonly histograms = new Map<string, Histogram>();
+  /** Histograms of byte counts (same configuration; values are bytes, up to 3.6 GB). */
+  readonly sizes = new Map<string, Histogram>();
 
   /** Records `us` microseconds under `name`. */
   record(name: string, us: number): void {
@@ -55,15 +62,19 @@ export class ServerMetrics {
   }
 
   /** The histogram named `name`, created empty on first use; hot paths keep the reference. */
-  histogram(name: string): Histogram {
-    let h = this.histograms.get(name);
-    if (h === undefined) this.histograms.set(name, (h = newHistogram()));
+  histogram(name: string, table = this.histograms): Histogram {
+    let h = table.get(name);
+    if (h === undefined) table.set(name, (h = newHistogram()));
     return h;
   }
 
+  /** Records a size of `bytes` under `name` (`message-bytes`). */
+  recordBytes(name: string, bytes: number): void {
+    recordUs(this.histogram(name, this.sizes), bytes);
+  }
+
   snapshot(): ServerStats {
-    const histograms: Record<string, string> = {};
-    for (const [name, h] of this.histograms) histograms[name] = encodeHistogram(h);
-    return { counters: { ...this.counters }, histograms };
+    const encode = (table: Map<string, Histogram>) => Object.fromEntries([...table].map(([name, h]) => [name, encodeHistogram(h)]));
+    return { counters: { ...this.counters }, histograms: encode(this.histograms), sizes: encode(this.sizes) };
   }
 }
