@@ -32,12 +32,17 @@ export class DeliveryProbe {
    * as one LF, so the first line of the message is a line start like any other.
    */
   private carry: Buffer = START;
+  /** The carry as a lazy view `carryChunk[carryFrom, carryTo)`, made into `carry` only if another piece comes. */
+  private carryChunk: Buffer | null = null;
+  private carryFrom = 0;
+  private carryTo = 0;
   private done = false;
 
   begin(): void {
     this.sentUs = -1;
     this.scanned = 0;
     this.carry = START;
+    this.carryChunk = null;
     this.done = false;
   }
 
@@ -51,6 +56,10 @@ export class DeliveryProbe {
     if (this.done || to <= from) return;
     const end = Math.min(to, from + (SCAN_LIMIT - this.scanned));
     this.scanned += end - from;
+    if (this.carryChunk !== null) {
+      this.carry = this.carryChunk.subarray(this.carryFrom, this.carryTo);
+      this.carryChunk = null;
+    }
     const carry = this.carry;
     // Only names that start inside the carried octets: the rest is searched in place below. The
     // initial carry (one LF) cannot hold a name, so a message's first piece costs no copy.
@@ -59,9 +68,13 @@ export class DeliveryProbe {
       if (this.find(joined, 0, joined.length, carry.length - 1, 0)) return;
     }
     if (this.find(chunk, from, end, end, carry[carry.length - 1])) return;
-    // A view, not a copy: socket chunks are never reused, and it is dropped at the next piece.
-    const tail = chunk.subarray(Math.max(from, end - CARRY_MAX), end);
-    this.carry = tail.length >= CARRY_MAX ? tail : Buffer.concat([carry, tail]).subarray(-CARRY_MAX);
+    // A lazy view, not a copy: socket chunks are never reused, and most messages end in this piece.
+    const tailFrom = Math.max(from, end - CARRY_MAX);
+    if (end - tailFrom >= CARRY_MAX) {
+      this.carryChunk = chunk;
+      this.carryFrom = tailFrom;
+      this.carryTo = end;
+    } else this.carry = Buffer.concat([carry, chunk.subarray(tailFrom, end)]).subarray(-CARRY_MAX);
     if (this.scanned >= SCAN_LIMIT) this.done = true;
   }
 
