@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveProfile, type ProfileInput } from '../src/profile/index.js';
 import { startReferenceServer, type ReferenceServer } from '../src/server/server.js';
@@ -411,5 +412,34 @@ describe('client identity: PROXY protocol and XCLIENT', () => {
     const list = s.sessions();
     expect(list.map((x) => x.helo)).toEqual(['three.example', 'two.example']);
     expect(list[0]).toMatchObject({ id: 3, authUser: 'alice', messages: 1, recipients: 1, tls: false });
+  });
+});
+
+describe('PROXY protocol on the implicit-TLS port', () => {
+  it('reads the header before the TLS handshake, even with the ClientHello in the same segment', async () => {
+    const s = await serverWith({ proxyProtocol: 'v1', tls: { port: 0 } });
+    const raw = net.connect(s.tlsPort!, '127.0.0.1');
+    await new Promise((r) => raw.once('connect', r));
+    raw.cork(); // header and ClientHello leave in one write
+    raw.write('PROXY TCP4 192.0.2.44 198.51.100.1 40000 465\r\n');
+    const t = tls.connect({ socket: raw, rejectUnauthorized: false });
+    process.nextTick(() => raw.uncork());
+    await new Promise((r) => t.once('secureConnect', r));
+    let text = '';
+    t.on('data', (d) => (text += d));
+    t.write('EHLO proxied.example\r\nQUIT\r\n');
+    await new Promise((r) => t.once('close', r));
+    expect(text).toMatch(/^220 .*\r\n250-.*[\s\S]*221 /);
+    expect(s.sessions()[0]).toMatchObject({ tls: true, helo: 'proxied.example', proxied: { sourceAddress: '192.0.2.44', sourcePort: 40000 } });
+  });
+
+  it('closes a TLS-port connection whose PROXY header is bad', async () => {
+    const s = await serverWith({ proxyProtocol: 'v2', tls: { port: 0 } });
+    const raw = net.connect(s.tlsPort!, '127.0.0.1');
+    raw.on('error', () => {});
+    await new Promise((r) => raw.once('connect', r));
+    raw.write('PROXY TCP4 192.0.2.44 198.51.100.1 40000 465\r\n');
+    await new Promise((r) => raw.once('close', r));
+    expect(s.metrics.counters.badProxyHeaders).toBe(1);
   });
 });

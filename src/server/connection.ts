@@ -23,7 +23,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { DeliveryProbe, epochUs } from './delivery.js';
-import { parseProxyHeader } from './proxy.js';
+import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
 import { Ring } from './ring.js';
 import { SessionLog, type SessionRecord } from './sessions.js';
 import { unstuff } from '../protocol/dot-stuff.js';
@@ -262,11 +262,14 @@ export class Connection {
   /**
    * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
    * @param tlsFromStart true on the implicit-TLS port (RFC 8314): STARTTLS is then not offered
+   * @param before for the implicit-TLS port with the PROXY protocol: the TCP peer and the PROXY
+   *   header, both read from the raw socket before the handshake
    */
   constructor(
     socket: Socket,
     private readonly ctx: ServerContext,
     tlsFromStart = false,
+    before?: { readonly peerAddress: string; readonly peerPort: number; readonly proxied: ProxiedAddresses | null },
   ) {
     this.socket = socket;
     this.tls = tlsFromStart;
@@ -275,9 +278,10 @@ export class Connection {
     this.listen(socket);
     socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
-    this.session = ctx.sessions.open(socket.remoteAddress ?? '', socket.remotePort ?? 0, tlsFromStart);
+    this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
     // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
-    if (ctx.settings.proxyProtocol !== 'off') this.proxyHeader = Buffer.alloc(0);
+    if (before !== undefined) this.session.proxied = before.proxied;
+    if (ctx.settings.proxyProtocol !== 'off' && before === undefined) this.proxyHeader = Buffer.alloc(0);
     else this.greet();
     this.flush();
   }

@@ -3,6 +3,7 @@
  * balancer sends before any SMTP octet to say who the real client is. Framing only: this module
  * turns the first octets of a connection into an address pair; the connection decides what to do.
  */
+import type { Socket } from 'node:net';
 
 /** The client and server addresses a PROXY header names; null for `UNKNOWN` / `LOCAL` (keep the real peer). */
 export interface ProxiedAddresses {
@@ -75,4 +76,35 @@ function parseV2(buf: Buffer): ProxyParse {
   }
   // UNSPEC or UNIX sockets: no TCP identity to record.
   return family === 0x00 || family >> 4 === 3 ? { kind: 'ok', length, addresses: null } : { kind: 'bad', reason: 'PROXY v2 address block too short or unknown family' };
+}
+
+/**
+ * Reads a PROXY header from a raw socket before anything else reads it (the implicit-TLS port,
+ * where the header precedes the TLS handshake). Resolves with the addresses and the octets that
+ * followed the header in the same reads (the start of the TLS handshake, to be replayed).
+ * @throws Error (rejects) on a bad header or when the socket ends first
+ */
+export function readProxyHeader(socket: Socket, version: 'v1' | 'v2' | 'any'): Promise<{ addresses: ProxiedAddresses | null; rest: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    const done = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+    };
+    const onEnd = () => {
+      done();
+      reject(new Error('connection ended before the PROXY header'));
+    };
+    const onData = (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      const r = parseProxyHeader(buf, version);
+      if (r.kind === 'more') return;
+      done();
+      socket.pause();
+      if (r.kind === 'bad') reject(new Error(r.reason));
+      else resolve({ addresses: r.addresses, rest: buf.subarray(r.length) });
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+  });
 }

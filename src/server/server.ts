@@ -3,11 +3,13 @@
  * `Connection`s. It is the default target of `smtpbench run` and the sink of `smtpbench serve`.
  */
 import net from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
 import { Connection, serverContext, type CapturedMessage } from './connection.js';
+import { readProxyHeader } from './proxy.js';
 import type { SessionRecord } from './sessions.js';
 import type { ServerMetrics, ServerStats } from './stats.js';
 
@@ -59,9 +61,33 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       socket.end(replies.tooManyConnections);
       return;
     }
+    if (implicitTls && settings.proxyProtocol !== 'off') {
+      // The PROXY header comes before the TLS handshake: read it from the raw socket, then replay
+      // what followed it (the ClientHello, if it came in the same segment) into the TLS layer.
+      socket.on('error', () => socket.destroy());
+      readProxyHeader(socket, settings.proxyProtocol).then(
+        ({ addresses, rest }) => {
+          const raw = new PassThrough();
+          raw.write(rest);
+          socket.pipe(raw);
+          socket.resume();
+          const duplex = Duplex.from({ readable: raw, writable: socket });
+          const before = { peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0, proxied: addresses };
+          track(new Connection(new tls.TLSSocket(duplex as unknown as net.Socket, { isServer: true, secureContext: secureContext! }), ctx, true, before), socket);
+        },
+        () => {
+          metrics.counters.badProxyHeaders++;
+          socket.destroy();
+        },
+      );
+      return;
+    }
     const c = implicitTls
       ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true)
       : new Connection(socket, ctx);
+    track(c, socket);
+  };
+  const track = (c: Connection, socket: net.Socket) => {
     connections.add(c);
     metrics.activeConnections++;
     socket.on('close', () => {
