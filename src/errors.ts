@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'SB_BAD_REPLY'
   | 'SB_REPLY'
   | 'SB_NO_SUCCESS'
-  | 'SB_INTERNAL';
+  | 'SB_INTERNAL'
+  | 'SB_TLS_SETUP';
 
 /** Base class: every error smtpbench throws on purpose carries a stable `code`. */
 export class SmtpBenchError extends Error {

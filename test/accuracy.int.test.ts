@@ -4,11 +4,10 @@
  * from the setup and asserts it; the tolerances are stated beside each assertion.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { delayServer, type DelayServer } from './helpers/delay-server.js';
+import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -27,16 +26,16 @@ async function run(args: string[]): Promise<{ code: number; summary: any; stderr
   });
 }
 
-let server: DelayServer | null = null;
-afterEach(async () => {
-  await server?.close();
-  server = null;
-});
+/** A profile file whose embedded reference server injects `faults` (the server's fault SPECs). */
+function withFaults(faults: string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'smtpbench-acc-')), 'faults.json');
+  writeFileSync(file, JSON.stringify({ server: { faults } }));
+  return file;
+}
 
 describe('accuracy', () => {
   it('a) reports a 20 ms end-of-data delay as body p50 within 20..22 ms', async () => {
-    server = await delayServer({ endOfDataDelayMs: 20 });
-    const r = await run(['--target', `smtp://127.0.0.1:${server.port}`, '--messages', '400', '--sessions', '10', '--workers', '1']);
+    const r = await run([withFaults(['data-end: delay 20ms']), '--messages', '400', '--sessions', '10', '--workers', '1']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.summary.totals.messages.accepted).toBe(400);
     // Injected 20 ms; loopback and the timer add a little. Shared-CI tolerance: +2 ms (goal: 2 % + 0.5 ms).
@@ -48,8 +47,7 @@ describe('accuracy', () => {
     const rate = 200;
     const durationS = 10;
     const stallS = 1;
-    server = await delayServer({ stall: { afterMs: 5000, forMs: stallS * 1000 } });
-    const r = await run(['--target', `smtp://127.0.0.1:${server.port}`, '--executor', 'open', '--rate', String(rate), '--duration', `${durationS}s`, '--max-sessions', '50', '--workers', '1']);
+    const r = await run([withFaults([`stall ${stallS}s at 5s`]), '--executor', 'open', '--rate', String(rate), '--duration', `${durationS}s`, '--max-sessions', '50', '--workers', '1']);
     expect(r.code, r.stderr).toBe(0);
     const s = r.summary;
     const n = rate * durationS;
@@ -65,8 +63,7 @@ describe('accuracy', () => {
   });
 
   it('c) holds an open-model rate of 500 msg/s for 10 s within 1 %', async () => {
-    server = await delayServer({});
-    const r = await run(['--target', `smtp://127.0.0.1:${server.port}`, '--executor', 'open', '--rate', '500', '--duration', '10s', '--workers', '2']);
+    const r = await run(['--executor', 'open', '--rate', '500', '--duration', '10s', '--workers', '2']);
     expect(r.code, r.stderr).toBe(0);
     const s = r.summary;
     expect(s.totals.messages.accepted).toBe(5000);

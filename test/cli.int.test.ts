@@ -65,6 +65,10 @@ describe('smtpbench run against the embedded reference server', () => {
     expect(s.errors).toEqual({});
     // The server counted what the client sent.
     expect(s.server.counters).toMatchObject({ messages: 600, recipients: 600, bytes: s.totals.bytes });
+    // One size per accepted message, in bytes (not ms): 1 KiB messages, headers included.
+    expect(s.server.sizes['message-bytes']).toMatchObject({ count: 600, unit: 'bytes' });
+    expect(s.server.sizes['message-bytes'].p50).toBeGreaterThanOrEqual(1024);
+    expect(s.server.sizes['message-bytes'].max).toBeLessThan(1200);
     // 600 messages in 100-message connections, on 7 sessions: at least 7 connections.
     expect(s.totals.connections).toBeGreaterThanOrEqual(7);
     for (const phase of ['connect', 'greeting', 'ehlo', 'mail', 'rcpt', 'data', 'body', 'quit', 'transaction']) {

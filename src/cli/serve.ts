@@ -1,30 +1,98 @@
-/** `smtpbench serve`: the reference server as a standalone sink (fuller options come with the reference-server issue). */
+/** `smtpbench serve`: the reference server as a standalone sink, configured by a profile's `server` section and flags. */
+import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { DEFAULTS, resolveProfile } from '../profile/index.js';
+import { SmtpBenchError } from '../errors.js';
+import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
+import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
 const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
+const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function serveCommand() {
   return new Command('serve')
     .description('run the reference SMTP server until Ctrl-C; prints "listening on HOST:PORT" first')
+    .option('--profile <file>', "server settings from this profile's `server` section (flags win)")
     .option('--host <host>', 'address to bind (loopback by default)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', num, 2525)
     .option('--max-recipients <n>', 'recipients per transaction before 452', num)
     .option('--max-size <size>', 'SIZE limit, e.g. 10MiB (0: none)', num)
+    .option('--tls-port <n>', 'also listen for implicit TLS (RFC 8314) on this port (0: any free port)', num)
+    .option('--tls-cert <file>', 'PEM certificate (default: an ephemeral self-signed one)')
+    .option('--tls-key <file>', 'PEM private key for --tls-cert')
+    .option('--users <file>', 'AUTH accounts, one "name:password" per line')
+    .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
+    .option('--xclient', "accept Postfix's XCLIENT to vary the client identity")
+    .option('--proxy-protocol <version>', 'expect a PROXY protocol header first: v1, v2 or any')
+    .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus)', num)
+    .option('--quiet', 'no per-second statistics lines')
+    .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
+      const file = opts.profile === undefined ? undefined : loadProfileFile(opts.profile);
+      const fileServer = (file as { server?: { faults?: unknown } } | undefined)?.server;
       const server: Record<string, unknown> = {};
       if (opts.maxRecipients !== undefined) server.maxRecipients = opts.maxRecipients;
       if (opts.maxSize !== undefined) server.maxMessageSize = opts.maxSize;
-      const settings = resolveProfile({ server }, undefined, 'serve flags').server ?? DEFAULTS.server;
+      const tls: Record<string, unknown> = {};
+      if (opts.tlsPort !== undefined) tls.port = opts.tlsPort;
+      if (opts.tlsCert !== undefined) tls.cert = opts.tlsCert;
+      if (opts.tlsKey !== undefined) tls.key = opts.tlsKey;
+      if (Object.keys(tls).length > 0) server.tls = tls;
+      if (opts.users !== undefined) server.auth = { users: readUsers(opts.users) };
+      if (opts.lmtp) server.lmtp = true;
+      if (opts.xclient) server.xclient = true;
+      if (opts.proxyProtocol !== undefined) server.proxyProtocol = opts.proxyProtocol;
+      // --fault adds to the profile's faults instead of replacing the list.
+      if (opts.fault.length > 0) server.faults = [...(Array.isArray(fileServer?.faults) ? fileServer.faults : []), ...opts.fault];
+      const settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
       const port = typeof opts.port === 'number' ? opts.port : Number.NaN;
       const srv = await startReferenceServer(settings, opts.host, port);
-      process.stdout.write(`listening on ${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${srv.port}\n`);
+      const where = (port: number) => `${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${port}`;
+      process.stdout.write(`listening on ${where(srv.port)}\n`);
+      if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
+      const startedMs = performance.now();
+      const httpPort = typeof opts.http === 'number' ? opts.http : opts.http === undefined ? null : Number.NaN;
+      const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions());
+      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
+      let prev = { ...srv.metrics.counters };
+      let prevMs = startedMs;
+      const ticker = opts.quiet
+        ? null
+        : setInterval(() => {
+            const now = performance.now();
+            process.stdout.write(`${progressLine(srv.metrics, prev, (now - prevMs) / 1000, (now - startedMs) / 1000)}\n`);
+            prev = { ...srv.metrics.counters };
+            prevMs = now;
+          }, 1000);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
+      if (ticker !== null) clearInterval(ticker);
+      await web?.close();
       const stats = await srv.close();
       process.stdout.write(`${JSON.stringify(stats.counters)}\n`);
     });
+}
+
+/**
+ * Reads a `--users` file: one `name:password` per line; blank lines and `#` comments skipped.
+ * @throws SmtpBenchError `SB_USAGE` when the file cannot be read or a line has no colon
+ */
+function readUsers(path: string): Record<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new SmtpBenchError('SB_USAGE', `cannot read --users ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const users: Record<string, string> = {};
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const colon = line.indexOf(':');
+    if (colon < 1) throw new SmtpBenchError('SB_USAGE', `--users ${path}, line ${i + 1}: expected name:password`);
+    users[line.slice(0, colon)] = line.slice(colon + 1);
+  }
+  return users;
 }

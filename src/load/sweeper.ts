@@ -14,10 +14,14 @@ export interface HasDeadline {
 /** Sweep period in ms. */
 export const SWEEP_MS = 100;
 
-/** Starts sweeping `items` (read live, so items may be added later). */
-export function startSweeper(items: readonly HasDeadline[]): { stop(): void } {
+/**
+ * Starts sweeping `items` (read live, so items may be added or removed later). `onTick`, if
+ * given, sees each sweep's time first: a coarse clock for callers that arm deadlines often.
+ */
+export function startSweeper(items: Iterable<HasDeadline>, onTick?: (nowMs: number) => void): { stop(): void } {
   const timer = setInterval(() => {
     const now = performance.now();
+    onTick?.(now);
     for (const it of items) if (it.deadlineMs !== 0 && now > it.deadlineMs) it.timeout();
   }, SWEEP_MS);
   return { stop: () => clearInterval(timer) };

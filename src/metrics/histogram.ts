@@ -55,21 +55,36 @@ export interface PhaseStats {
 
 const msOf = (us: number): number => Math.round(us) / 1000;
 
-/** Percentile summary of a µs histogram, converted to ms with µs precision. */
-export function statsOf(h: Histogram): PhaseStats {
+/** Summary row of a histogram of sizes (the server's `message-bytes`), in bytes. */
+export interface SizeStats extends Omit<PhaseStats, 'unit'> {
+  readonly unit: 'bytes';
+}
+
+/** count, min, mean and percentiles of `h`, each value passed through `convert`. */
+function summarize<U extends string>(h: Histogram, unit: U, convert: (v: number) => number) {
   const count = h.totalCount;
-  if (count === 0) return { count: 0, unit: 'ms', min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  if (count === 0) return { count: 0, unit, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
   return {
     count,
-    unit: 'ms',
-    min: msOf(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0)),
-    mean: msOf(h.mean),
-    p50: msOf(h.getValueAtPercentile(50)),
-    p90: msOf(h.getValueAtPercentile(90)),
-    p99: msOf(h.getValueAtPercentile(99)),
-    p999: msOf(h.getValueAtPercentile(99.9)),
-    max: msOf(h.maxValue),
+    unit,
+    min: convert(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0)),
+    mean: convert(h.mean),
+    p50: convert(h.getValueAtPercentile(50)),
+    p90: convert(h.getValueAtPercentile(90)),
+    p99: convert(h.getValueAtPercentile(99)),
+    p999: convert(h.getValueAtPercentile(99.9)),
+    max: convert(h.maxValue),
   };
+}
+
+/** Percentile summary of a µs histogram, converted to ms with µs precision. */
+export function statsOf(h: Histogram): PhaseStats {
+  return summarize(h, 'ms', msOf);
+}
+
+/** Percentile summary of a histogram of byte counts (the recorded values are bytes, not µs). */
+export function sizeStatsOf(h: Histogram): SizeStats {
+  return summarize(h, 'bytes', Math.round);
 }
 
 /**

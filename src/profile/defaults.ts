@@ -34,7 +34,30 @@ export const DEFAULTS: Profile = deepFreeze({
   pipelining: 'auto',
   timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
   // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.
-  server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
+  server: {
+    maxRecipients: 1_000_000,
+    maxMessageSize: 104_857_600,
+    hostname: 'smtpbench.invalid',
+    faults: [],
+    maxConnections: 10_000,
+    maxCommandLine: 4096, // RFC 5321 requires 512; 4096 leaves room for long parameter lists
+    maxTextLine: 0, // not checked: a per-line scan of DATA costs throughput; set 1000 to enforce RFC 5321
+    maxErrors: 100,
+    timeouts: { idleMs: 300_000, commandMs: 300_000 }, // RFC 5321 §4.5.3.2.7: 5 minutes
+    refusedLocalParts: [],
+    chunking: true,
+    auth: { users: {}, required: false, mechanisms: ['PLAIN', 'LOGIN', 'CRAM-MD5'] },
+    tls: { starttls: true, certFile: null, keyFile: null, port: null },
+    vrfy: [],
+    expn: {},
+    legacySend: 'refuse',
+    atrn: 'refuse',
+    lmtp: false,
+    xclient: false,
+    proxyProtocol: 'off',
+    sessionLog: 1000,
+    capture: 0,
+  },
   seed: 1,
 } satisfies Profile);
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { describe, it, expect } from 'vitest';
+import { parse } from 'yaml';
 import { availableParallelism } from 'node:os';
 import { ProfileError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
@@ -26,7 +28,9 @@ describe('resolveProfile: defaults', () => {
   });
 
   it('has the documented default values', () => {
-    expect(DEFAULTS).toEqual({
+    // The server section is documented in the README's profile block: checked below against it.
+    const { server: _server, ...rest } = DEFAULTS;
+    expect(rest).toEqual({
       target: null,
       workers: Math.min(availableParallelism(), 256),
       executor: 'closed',
@@ -44,9 +48,15 @@ describe('resolveProfile: defaults', () => {
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
-      server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
       seed: 1,
     });
+  });
+
+  it("has the server defaults the README's profile block documents", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const yamlBlock = /```yaml\n(target:[\s\S]*?)```/.exec(readme)![1];
+    const documented = (parse(yamlBlock) as { server: unknown }).server;
+    expect(resolveProfile({ server: documented }).server).toEqual(DEFAULTS.server);
   });
 
   it('drops the default message count when only a duration is given', () => {
@@ -169,7 +179,7 @@ describe('resolveProfile: errors', () => {
       'workers',
     ]);
     expect(issueAt(err, 'workers')).toBe('must be at most 256');
-    expect(issueAt(err, 'executor')).toBe('expected "closed", "open" or "ramping-rate", got "poisson"');
+    expect(issueAt(err, 'executor')).toBe('expected "closed", "open", "ramping-rate" or "ramping-sessions", got "poisson"');
     expect(issueAt(err, 'envelope.to')).toMatch(/must contain "\{n\}"/);
     expect(issueAt(err, 'timeouts.reply')).toMatch(/needs a unit/);
     expect(issueAt(err, 'server')).toBe('expected a mapping, got 3');
@@ -235,5 +245,49 @@ describe('target', () => {
 
   it('rejects a target that is not a string', () => {
     expect(issueAt(errorOf({ target: 2525 }), 'target')).toMatch(/expected a URL such as smtp:\/\//);
+  });
+});
+
+describe('resolveProfile: server settings', () => {
+  it('resolves the reference-server sections with units', () => {
+    const s = resolveProfile({
+      server: {
+        maxConnections: 5,
+        maxCommandLine: '1KiB',
+        maxErrors: 0,
+        timeouts: { idle: '30s', command: '10s' },
+        refusedLocalParts: ['unknown'],
+        chunking: false,
+        auth: { users: { alice: 'secret' }, required: true, mechanisms: ['PLAIN'] },
+        tls: { starttls: false, cert: 'c.pem', key: 'k.pem' },
+      },
+    }).server;
+    expect(s).toMatchObject({
+      maxConnections: 5,
+      maxCommandLine: 1024,
+      maxErrors: 0,
+      timeouts: { idleMs: 30_000, commandMs: 10_000 },
+      refusedLocalParts: ['unknown'],
+      chunking: false,
+      auth: { users: { alice: 'secret' }, required: true, mechanisms: ['PLAIN'] },
+      tls: { starttls: false, certFile: 'c.pem', keyFile: 'k.pem' },
+    });
+  });
+
+  it('names every bad server field', () => {
+    const err = errorOf({
+      server: {
+        maxCommandLine: 100,
+        chunking: 'yes',
+        auth: { required: true, mechanisms: ['NTLM'] },
+        tls: { cert: 'c.pem' },
+        timeouts: { idle: 'soon' },
+      },
+    });
+    expect(paths(err).sort()).toEqual(
+      ['server.auth.mechanisms.0', 'server.auth.required', 'server.chunking', 'server.maxCommandLine', 'server.timeouts.idle', 'server.tls.key'].sort(),
+    );
+    expect(issueAt(err, 'server.auth.required')).toBe('needs at least one account in server.auth.users');
+    expect(issueAt(err, 'server.maxCommandLine')).toBe('must be at least 512');
   });
 });

@@ -7,7 +7,8 @@ import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
-import type { Profile, ProfileInput, TargetSpec } from './types.js';
+import { resolveFault } from './faults.js';
+import type { Profile, ProfileInput, ServerSettings, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
@@ -43,6 +44,7 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${maxText}`));
 }
 
+const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
 /** Largest message size: the body is built in memory once per worker, and dot-stuffing may double it. */
 export const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 /** Longest duration: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
@@ -106,10 +108,48 @@ const TimeoutsSchema = z.strictObject({
   body: duration(1).optional(),
 });
 
+/** One fault, a SPEC string or a mapping (src/profile/faults.ts); problems get paths below `server.faults.N`. */
+const FaultSchema = z.unknown().transform((value, ctx) => {
+  const fault = resolveFault(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] }));
+  return fault ?? z.NEVER;
+});
+
 const ServerSchema = z.strictObject({
   maxRecipients: intIn(1).optional(),
   maxMessageSize: size(0).optional(),
   hostname: wireToken(1).optional(),
+  faults: z.array(FaultSchema, { error: (iss) => `expected a list of faults, got ${show(iss.input)}` }).optional(),
+  maxConnections: intIn(0).optional(),
+  maxCommandLine: size(512).optional(), // RFC 5321 §4.5.3.1.4
+  maxErrors: intIn(0).optional(),
+  maxTextLine: size(0)
+    .refine((n) => n === 0 || n >= 1000, 'must be 0 (not checked) or at least 1000 (RFC 5321 §4.5.3.1.6)')
+    .optional(),
+  timeouts: z.strictObject({ idle: duration(1).optional(), command: duration(1).optional() }).optional(),
+  refusedLocalParts: z.array(wireToken(1), { error: (iss) => `expected a list of local parts, got ${show(iss.input)}` }).optional(),
+  chunking: bool().optional(),
+  auth: z
+    .strictObject({
+      users: z.record(wireToken(1), z.string({ error: (iss) => `expected a password string, got ${show(iss.input)}` })).optional(),
+      required: bool().optional(),
+      mechanisms: z
+        .array(z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5'], { error: (iss) => `expected PLAIN, LOGIN or CRAM-MD5, got ${show(iss.input)}` }))
+        .min(1, 'must name at least one mechanism')
+        .optional(),
+    })
+    .optional(),
+  tls: z
+    .strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional(), port: intIn(0, 65_535).optional() })
+    .optional(),
+  vrfy: z.array(wireToken(1), { error: (iss) => `expected a list of mailboxes, got ${show(iss.input)}` }).optional(),
+  expn: z.record(wireToken(1), z.array(wireToken(1), { error: (iss) => `expected a list of member mailboxes, got ${show(iss.input)}` })).optional(),
+  legacySend: z.enum(['refuse', 'mail'], { error: (iss) => `expected "refuse" or "mail", got ${show(iss.input)}` }).optional(),
+  atrn: z.enum(['refuse', 'odmr'], { error: (iss) => `expected "refuse" or "odmr", got ${show(iss.input)}` }).optional(),
+  lmtp: bool().optional(),
+  xclient: bool().optional(),
+  proxyProtocol: z.enum(['off', 'v1', 'v2', 'any'], { error: (iss) => `expected off, v1, v2 or any, got ${show(iss.input)}` }).optional(),
+  sessionLog: intIn(0, 1_000_000).optional(),
+  capture: intIn(0, 100_000).optional(),
 });
 
 const StageSchema = z.strictObject({
@@ -228,13 +268,35 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replyMs: v.timeouts?.reply ?? d.timeouts.replyMs,
       bodyMs: v.timeouts?.body ?? d.timeouts.bodyMs,
     },
-    server: {
-      maxRecipients: v.server?.maxRecipients ?? d.server.maxRecipients,
-      maxMessageSize: v.server?.maxMessageSize ?? d.server.maxMessageSize,
-      hostname: v.server?.hostname ?? d.server.hostname,
-    },
+    server: resolveServer(v.server, d.server),
     seed: v.seed ?? d.seed,
   });
+}
+
+type ParsedServer = z.output<typeof ServerSchema>;
+
+/**
+ * The `server` section with defaults: keys named as in `ServerSettings` are taken as parsed (units
+ * already converted by the schema); `timeouts` and `tls` rename theirs (`idle` → `idleMs`, `cert` → `certFile`).
+ */
+function resolveServer(given: ParsedServer | undefined, d: ServerSettings): ServerSettings {
+  const { timeouts, tls, auth, ...sameNamed } = given ?? {};
+  return {
+    ...orDefaults<ServerSettings>(sameNamed, d),
+    timeouts: { idleMs: timeouts?.idle ?? d.timeouts.idleMs, commandMs: timeouts?.command ?? d.timeouts.commandMs },
+    auth: orDefaults(auth, d.auth),
+    tls: { starttls: tls?.starttls ?? d.tls.starttls, certFile: tls?.cert ?? d.tls.certFile, keyFile: tls?.key ?? d.tls.keyFile, port: tls?.port ?? d.tls.port },
+  };
+}
+
+/** `defaults`, with each of its keys that `given` sets (not undefined) taken from `given`. */
+function orDefaults<T extends object>(given: { readonly [K in keyof T]?: T[K] } | undefined, defaults: T): T {
+  const out = { ...defaults };
+  for (const key of Object.keys(defaults) as (keyof T)[]) {
+    const value = given?.[key];
+    if (value !== undefined) out[key] = value as T[keyof T];
+  }
+  return out;
 }
 
 function toProfileIssues(issue: z.core.$ZodIssue, input: Record<string, unknown>): ProfileIssue[] {
@@ -277,6 +339,16 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   if (ramping && input.stages === undefined) issues.push({ path: 'stages', message: `the ${executor} model needs stages: [{duration, target}]` });
   if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
   if (!ramping && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping models use stages (executor is "${executor}")` });
+
+  const server = isPlainObject(input.server) ? input.server : {};
+  const auth = isPlainObject(server.auth) ? server.auth : {};
+  const tls = isPlainObject(server.tls) ? server.tls : {};
+  if (auth.required === true && !(isPlainObject(auth.users) && Object.keys(auth.users).length > 0)) {
+    issues.push({ path: 'server.auth.required', message: 'needs at least one account in server.auth.users' });
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    issues.push({ path: tls.cert === undefined ? 'server.tls.cert' : 'server.tls.key', message: 'cert and key go together (neither: an ephemeral self-signed certificate)' });
+  }
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

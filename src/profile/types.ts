@@ -36,6 +36,55 @@ export interface Timeouts {
   readonly bodyMs: number;
 }
 
+/**
+ * Where a fault applies: the reply to one command, `connect` (the greeting), `data-end` (the
+ * final reply after DATA's `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
+ */
+export type FaultCommand =
+  | 'connect'
+  | 'helo'
+  | 'ehlo'
+  | 'auth'
+  | 'starttls'
+  | 'mail'
+  | 'rcpt'
+  | 'data'
+  | 'data-end'
+  | 'bdat'
+  | 'rset'
+  | 'noop'
+  | 'quit'
+  | 'vrfy'
+  | 'expn'
+  | 'help'
+  | '*';
+
+/** A delay in milliseconds: fixed, uniform in [minMs, maxMs], or lognormal (median and shape σ). */
+export type DelaySpec =
+  | { readonly dist: 'fixed'; readonly ms: number }
+  | { readonly dist: 'uniform'; readonly minMs: number; readonly maxMs: number }
+  | { readonly dist: 'lognormal'; readonly medianMs: number; readonly sigma: number };
+
+/**
+ * One injected fault of the reference server (README "Fault injection"). `probability` (0..1)
+ * is drawn independently per reply.
+ * - `reply`: the command is not run; `code text` is sent instead (4xx/5xx only; 421 then closes).
+ * - `delay`: the reply is held back; later replies on the connection wait behind it (order kept).
+ * - `disconnect`: the connection is dropped without a reply; with `afterBytes` (command `data`),
+ *   once that many message octets of DATA/BDAT have arrived.
+ * - `stall`: every reply produced in [atMs, atMs + forMs) after server start is held until the end.
+ * - `tarpit`: once a connection has drawn `afterErrors` 4xx/5xx replies, each later reply waits `delayMs`.
+ */
+export type Fault =
+  | { readonly kind: 'reply'; readonly command: FaultCommand; readonly probability: number; readonly code: number; readonly text: string }
+  | { readonly kind: 'delay'; readonly command: FaultCommand; readonly probability: number; readonly delay: DelaySpec }
+  | { readonly kind: 'disconnect'; readonly command: FaultCommand; readonly probability: number; readonly afterBytes: number | null }
+  | { readonly kind: 'stall'; readonly atMs: number; readonly forMs: number }
+  | { readonly kind: 'tarpit'; readonly delayMs: number; readonly afterErrors: number };
+
+/** SASL mechanisms of the reference server's AUTH (RFC 4954; RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5). */
+export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+
 /** Reference-server settings used when the target is the embedded server. */
 export interface ServerSettings {
   /** Recipients per transaction before 452 (RFC 5321 §4.5.3.1.8 requires at least 100). Default 1,000,000. */
@@ -44,6 +93,60 @@ export interface ServerSettings {
   readonly maxMessageSize: number;
   /** Host name in the greeting and EHLO reply. */
   readonly hostname: string;
+  /** Injected faults, in profile order (README "Fault injection"). Empty by default. */
+  readonly faults: readonly Fault[];
+  /** Concurrent connections; one more gets 421 and is closed. 0: no limit. */
+  readonly maxConnections: number;
+  /** Longest command line in octets, CRLF included (RFC 5321 §4.5.3.1.4: at least 512). */
+  readonly maxCommandLine: number;
+  /** Longest DATA text line in octets, CRLF included (RFC 5321 §4.5.3.1.6: 1000); a message with a longer one gets 554. 0: not checked. */
+  readonly maxTextLine: number;
+  /** Protocol errors (500, 501, 503, 504) on one connection before 421 and close. 0: no limit. */
+  readonly maxErrors: number;
+  readonly timeouts: {
+    /** No octet received for this long (any state) → 421 and close (RFC 5321 §4.5.3.2.7: 5 min). */
+    readonly idleMs: number;
+    /** One command line must arrive whole within this long of its first octet → 421 and close. */
+    readonly commandMs: number;
+  };
+  /** Recipient local parts refused with 550 (ASCII case-insensitive); empty: every mailbox is accepted. */
+  readonly refusedLocalParts: readonly string[];
+  /** Offer CHUNKING and accept BDAT (RFC 3030). */
+  readonly chunking: boolean;
+  readonly auth: {
+    /** Accounts, name → password. None: AUTH is neither offered nor accepted (502). */
+    readonly users: Readonly<Record<string, string>>;
+    /** MAIL before a successful AUTH gets 530 (RFC 4954 §6). */
+    readonly required: boolean;
+    readonly mechanisms: readonly AuthMechanism[];
+  };
+  readonly tls: {
+    /** Offer STARTTLS (RFC 3207). */
+    readonly starttls: boolean;
+    /** PEM files; both null: an ephemeral self-signed certificate made with `openssl` at start-up. */
+    readonly certFile: string | null;
+    readonly keyFile: string | null;
+    /** Port of a second, implicit-TLS listener (RFC 8314), same host; 0: any free port; null: none. */
+    readonly port: number | null;
+  };
+  /** Mailboxes VRFY confirms (250); others get 550. Empty: VRFY answers 252 to everything (RFC 5321 §7.3). */
+  readonly vrfy: readonly string[];
+  /** Mailing lists EXPN expands (name → members); others get 550. Empty: EXPN is 502 and not advertised. */
+  readonly expn: Readonly<Record<string, readonly string[]>>;
+  /** SEND, SOML, SAML (RFC 821 §4.1.1): `refuse` (502, not advertised) or `mail` (each acts as MAIL and is advertised). */
+  readonly legacySend: 'refuse' | 'mail';
+  /** ATRN (RFC 2645): `refuse` (502, not advertised) or `odmr` (advertised; 530 before AUTH, then 453: nothing queued). */
+  readonly atrn: 'refuse' | 'odmr';
+  /** LMTP (RFC 2033): LHLO instead of HELO/EHLO, and one reply per accepted recipient after the data. */
+  readonly lmtp: boolean;
+  /** Accept Postfix's XCLIENT (advertised; 220 and a fresh session), so one client can play many. */
+  readonly xclient: boolean;
+  /** PROXY protocol header expected before the greeting (HAProxy spec): off, v1 (text), v2 (binary), or any. */
+  readonly proxyProtocol: 'off' | 'v1' | 'v2' | 'any';
+  /** Session records kept (newest first, a ring): peer, PROXY/XCLIENT identity, HELO, TLS, AUTH, messages. */
+  readonly sessionLog: number;
+  /** Accepted messages kept in memory, dot-unstuffed (a content-capturing sink for tests). 0: content is never kept. */
+  readonly capture: number;
 }
 
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
@@ -112,6 +215,30 @@ export interface ProfileInput {
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
   timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
-  server?: { maxRecipients?: number; maxMessageSize?: string | number; hostname?: string };
+  server?: {
+    maxRecipients?: number;
+    maxMessageSize?: string | number;
+    hostname?: string;
+    /** Each a SPEC string (`rcpt: reply 450 4.2.1 busy @ 5%`) or its mapping form; see `parseFaultSpec`. */
+    faults?: unknown[];
+    maxConnections?: number;
+    maxCommandLine?: string | number;
+    maxErrors?: number;
+    maxTextLine?: string | number;
+    timeouts?: { idle?: string | number; command?: string | number };
+    refusedLocalParts?: string[];
+    chunking?: boolean;
+    auth?: { users?: Record<string, string>; required?: boolean; mechanisms?: string[] };
+    tls?: { starttls?: boolean; cert?: string; key?: string; port?: number };
+    vrfy?: string[];
+    expn?: Record<string, string[]>;
+    legacySend?: string;
+    atrn?: string;
+    lmtp?: boolean;
+    xclient?: boolean;
+    proxyProtocol?: string;
+    sessionLog?: number;
+    capture?: number;
+  };
   seed?: number;
 }

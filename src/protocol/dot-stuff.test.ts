@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toDataPayload } from './dot-stuff.js';
+import { toDataPayload, unstuff } from './dot-stuff.js';
 import { DataEndScanner } from './data-end.js';
 
 describe('toDataPayload', () => {
@@ -19,6 +19,25 @@ describe('toDataPayload', () => {
     for (const input of inputs) {
       const payload = toDataPayload(Buffer.from(input));
       expect(new DataEndScanner().feed(payload, 0)).toBe(payload.length);
+    }
+  });
+});
+
+describe('unstuff', () => {
+  it.each([
+    ['dot-stuffed lines', '..leading\r\n...two\r\nmid.dot\r\n', '.leading\r\n..two\r\nmid.dot\r\n'],
+    ['a line of one dot (stuffed) ', '..\r\nx\r\n', '.\r\nx\r\n'],
+    ['a dot after a bare LF is not line-initial', 'a\n.b\r\n', 'a\n.b\r\n'],
+    ['no final CRLF', '..x', '.x'],
+    ['empty', '', ''],
+  ])('%s', (_name, input, expected) => {
+    expect(unstuff(Buffer.from(input, 'latin1')).toString('latin1')).toBe(expected);
+  });
+
+  it('undoes toDataPayload for CRLF content', () => {
+    for (const content of ['a\r\n.\r\n..b\r\n', '.\r\n', 'x\r\n']) {
+      const payload = toDataPayload(Buffer.from(content));
+      expect(unstuff(payload.subarray(0, payload.length - 3)).toString()).toBe(content);
     }
   });
 });

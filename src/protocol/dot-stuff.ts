@@ -44,3 +44,25 @@ export function toDataPayload(content: Buffer): Buffer {
   out[o++] = LF;
   return Buffer.from(out.subarray(0, o));
 }
+
+/**
+ * Server side of transparency (RFC 5321 §4.5.2): removes the first `.` of every line that starts
+ * with one. Lines start at the beginning and after CRLF only (a bare LF ends no line, §2.3.8,
+ * the same rule the end-of-data scanner follows). Only a content-capturing sink needs this.
+ *
+ * @param data the octets received after 354, up to and excluding the terminator's `.<CRLF>`
+ * @returns the message content, a new Buffer
+ */
+export function unstuff(data: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(data.length);
+  let o = 0;
+  let from = 0;
+  while (from < data.length) {
+    if (data[from] === DOT) from++; // a line-initial dot: drop it
+    const crlf = data.indexOf('\r\n', from);
+    const end = crlf === -1 ? data.length : crlf + 2;
+    o += data.copy(out, o, from, end);
+    from = end;
+  }
+  return Buffer.from(out.subarray(0, o));
+}

@@ -3,7 +3,7 @@
  * milliseconds, reply codes per phase, errors by kind, the environment, and the reference server's
  * own figures when it was the target.
  */
-import { statsOf, type PhaseStats } from '../metrics/histogram.js';
+import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import type { ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
@@ -63,7 +63,12 @@ export interface Summary {
     readonly scheduleLagMaxMs: number;
     readonly saturated: boolean;
   };
-  readonly server: null | { readonly counters: ServerCounters; readonly histograms: Record<string, PhaseStats> };
+  readonly server: null | {
+    readonly counters: ServerCounters;
+    readonly histograms: Record<string, PhaseStats>;
+    /** Size histograms in bytes (`message-bytes`). */
+    readonly sizes: Record<string, SizeStats>;
+  };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -82,7 +87,9 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
   if (outcome.server) {
     const histograms: Record<string, PhaseStats> = {};
     for (const [name, h] of decodeServerStats(outcome.server)) histograms[name] = statsOf(h);
-    server = { counters: outcome.server.counters, histograms };
+    const sizes: Record<string, SizeStats> = {};
+    for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) sizes[name] = sizeStatsOf(h);
+    server = { counters: outcome.server.counters, histograms, sizes };
   }
   return {
     schema: SUMMARY_SCHEMA,

@@ -1,31 +1,93 @@
 /**
- * One reference-server connection: command-line framing, verb dispatch from bytes, and the
- * DATA stream. Framing (finding lines, the end of data) is kept apart from meaning (what a
- * command does to the session) even though both live in this file: `onData` frames, `command`
- * means.
+ * One reference-server connection: command-line framing, verb dispatch from bytes, the DATA and
+ * BDAT streams, SASL exchanges and the STARTTLS upgrade. Framing (finding lines, the end of data,
+ * chunk lengths) is kept apart from meaning (what a command does to the session) even though both
+ * live in this file: `consume` frames, `command` and its helpers mean.
  *
  * Policies (documented in the README):
  * - Only CRLF ends a command line (RFC 5321 §2.3.8). A bare LF does not; the line runs on to the
  *   next CRLF and is then refused with 500 as a whole (so `EHLO x<LF>QUIT<CRLF>` never runs QUIT).
- * - A command line longer than `MAX_COMMAND_LINE` is not buffered: octets are dropped up to the next
+ * - A command line longer than `maxCommandLine` is not buffered: octets are dropped up to the next
  *   CRLF, then one 500 is sent (resync; memory stays bounded).
  * - All replies to one input chunk go out in one corked burst, and are flushed at the end of every
  *   chunk, so a pipelining client never waits on us (RFC 2920 §3.2 rule 7).
+ * - A delayed reply (fault injection) is held, and so is every reply after it: the connection
+ *   stops reading until the held reply is written, like a server busy on that command. Replies
+ *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
+ * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
+ *   pipelines without reading replies), so memory per connection stays bounded.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
-import type { ServerSettings } from '../profile/types.js';
-import type { Replies } from './replies.js';
-import type { ServerMetrics } from './stats.js';
+import { DeliveryProbe, epochUs } from './delivery.js';
+import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
+import { Ring } from './ring.js';
+import { SessionLog, type SessionRecord } from './sessions.js';
+import { unstuff } from '../protocol/dot-stuff.js';
+
+/** One accepted message as a capturing sink keeps it (`capture` > 0). */
+export interface CapturedMessage {
+  /** `SessionRecord.id` of the session that sent it. */
+  readonly session: number;
+  /** The content: headers and body, dot-unstuffed (DATA) or as chunked (BDAT). */
+  readonly content: Buffer;
+}
+import type { AuthMechanism, ServerSettings } from '../profile/types.js';
+import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
+import { buildReplies, type Replies } from './replies.js';
+import { ServerMetrics, type Recorder } from './stats.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
 const SP = 0x20;
 const LT = 0x3c;
 const GT = 0x3e;
+const AT = 0x40;
+const COLON = 0x3a;
+const DIGIT_0 = 0x30;
 
-/** Longest accepted command line in octets, CRLF included (RFC 5321 §4.5.3.1.4 requires at least 512). */
-export const MAX_COMMAND_LINE = 4096;
+/** Everything a connection shares with the other connections of its server, built once. */
+export interface ServerContext {
+  readonly settings: ServerSettings;
+  readonly replies: Replies;
+  readonly metrics: ServerMetrics;
+  readonly commandHistograms: CommandHistograms;
+  readonly faults: FaultPlan;
+  /** For STARTTLS; null when STARTTLS is not offered. */
+  readonly secureContext: tls.SecureContext | null;
+  /** AUTH is offered: at least one account is configured. */
+  readonly authOffered: boolean;
+  /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
+  readonly refusedLocalParts: readonly Buffer[];
+  readonly sessions: SessionLog;
+  readonly captured: Ring<CapturedMessage>;
+  /** A coarse clock (`performance.now()` ms), advanced by the server's sweeper: deadlines cost no clock read. */
+  readonly clock: { nowMs: number };
+}
+
+/**
+ * Builds the shared state of one server: replies encoded once, fresh metrics, the compiled
+ * faults. `secureContext` is null when STARTTLS is not offered.
+ */
+export function serverContext(settings: ServerSettings, secureContext: tls.SecureContext | null): ServerContext {
+  const metrics = new ServerMetrics();
+  return {
+    settings,
+    replies: buildReplies(settings, secureContext !== null),
+    metrics,
+    commandHistograms: new CommandHistograms(metrics),
+    faults: new FaultPlan(settings.faults),
+    secureContext,
+    authOffered: Object.keys(settings.auth.users).length > 0,
+    refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
+    sessions: new SessionLog(settings.sessionLog),
+    captured: new Ring(settings.capture),
+    clock: { nowMs: performance.now() },
+  };
+}
 
 /** Four ASCII letters, case-folded, as one 32-bit number: verbs are matched with one comparison. */
 const verb = (s: string): number =>
@@ -49,14 +111,54 @@ const SAML = verb('SAML');
 const ATRN = verb('ATRN');
 const AUTH = verb('AUTH');
 const BDAT = verb('BDAT');
+const LHLO = verb('LHLO');
+/** STARTTLS and XCLIENT are longer than four letters: they get numbers outside the 32-bit verb space. */
+const STARTTLS = -2;
+const XCLIENT = -3;
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
+const STARTTLS_WORD = Buffer.from('STARTTLS');
+const XCLIENT_WORD = Buffer.from('XCLIENT');
+/** XCLIENT attributes (Postfix XCLIENT_README). */
+const XCLIENT_ATTRS = new Set(['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT']);
+const LAST_WORD = Buffer.from('LAST');
 
-/** Histogram names of per-command processing time, by verb number. */
-const VERB_NAMES = new Map<number, string>(
-  (['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help'] as const).map((v) => [verb(v), `cmd.${v}`]),
-);
+/** Per verb number: the name of its processing-time histogram, its slot in `ServerContext.histograms`, its fault-table index. */
+interface VerbInfo {
+  readonly hist: string;
+  readonly slot: number;
+  readonly fault: FaultIndex;
+}
+const VERB_LIST: [number, string, FaultIndex][] = [
+  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map(
+    (v) => [verb(v), v, faultIndex(v)] as [number, string, FaultIndex],
+  ),
+  [STARTTLS, 'starttls', faultIndex('starttls')],
+  [LHLO, 'lhlo', faultIndex('ehlo')],
+  [XCLIENT, 'xclient', faultIndex('*')],
+  [0, 'other', faultIndex('*')],
+];
+const VERBS = new Map<number, VerbInfo>(VERB_LIST.map(([v, name, fault], slot) => [v, { hist: `cmd.${name}`, slot, fault }]));
+const OTHER = VERBS.get(0)!;
+const AUTH_INFO = VERBS.get(AUTH)!;
+
+/**
+ * The per-command recorders of one server, by `VerbInfo.slot`, created on first use: the hot
+ * path then records with one array load instead of a Map lookup by name.
+ */
+export class CommandHistograms {
+  private readonly bySlot: (Recorder | undefined)[] = [];
+  constructor(private readonly metrics: ServerMetrics) {}
+  get(info: VerbInfo): Recorder {
+    return (this.bySlot[info.slot] ??= this.metrics.recorder(info.hist));
+  }
+}
+const F_CONNECT = faultIndex('connect');
+const F_AUTH = faultIndex('auth');
+const F_DATA = faultIndex('data');
+const F_DATA_END = faultIndex('data-end');
+const F_BDAT = faultIndex('bdat');
 
 /** True when `buf[at..]` starts with `upper` (ASCII letters matched case-insensitively). */
 function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
@@ -69,57 +171,268 @@ function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
   return true;
 }
 
+/** True when `buf[from, to)` equals `lower` with ASCII letters compared case-insensitively. */
+function equalsCI(buf: Buffer, from: number, to: number, lower: Buffer): boolean {
+  if (to - from !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const b = buf[from + i];
+    // Fold A-Z only: other octets (digits, dots, UTF-8) must match exactly.
+    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
+  }
+  return true;
+}
+
 const enum Mode {
   Command,
   Data,
+  Bdat,
+  /** The 220 to STARTTLS is queued; input up to the handshake is discarded (CVE-2011-0411). */
+  Upgrading,
   Closing,
+}
+
+/** A SASL exchange in progress (RFC 4954 §4). */
+interface Sasl {
+  readonly mech: AuthMechanism;
+  /** LOGIN: the user name once given. */
+  user: string | null;
+  /** CRAM-MD5: the challenge sent. */
+  challenge: string;
 }
 
 /** Serves one accepted socket until it closes. */
 export class Connection {
+  private socket: Socket;
   private mode = Mode.Command;
   private readonly scanner = new DataEndScanner();
+  private readonly probe = new DeliveryProbe();
+  /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
   private readonly out: Buffer[] = [];
+  private held = false;
+  private holdFrom = 0;
+  private holdMs = 0;
+  private holdTimer: NodeJS.Timeout | null = null;
+  /** Input that arrived (or was left over) while replies were held; the socket is paused meanwhile. */
+  private readonly stash: Buffer[] = [];
+  /** Fault-table index of the command being answered. */
+  private fc: FaultIndex = F_CONNECT;
+  /** Negative replies sent on this connection (the tarpit counts them). */
+  private errors = 0;
+  /** Protocol errors (50x but 502) on this connection, for `maxErrors`. */
+  private protocolErrors = 0;
+  /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
+  private refused = false;
+  /** Drop the connection once the current message reaches this many octets (-1: never). */
+  private disconnectAt = -1;
+  /** Sweeper deadline (`performance.now()` ms): idle or command-line timeout. */
+  deadlineMs = 0;
+  private lineStartMs = 0;
+  private timedOut = false;
   // Command-line framing across chunks.
   private partial: Buffer[] = [];
   private partialLen = 0;
   private discarding = false;
   private sawBareLf = false;
   // Session and transaction state (RFC 5321 §4.1.4).
+  private tls: boolean;
   private greeted = false;
+  private authUser: string | null = null;
+  private sasl: Sasl | null = null;
   private inTransaction = false;
   private recipients = 0;
   private messageBytes = 0;
-  private dataStartNs = 0n;
+  private dataStartMs = 0;
+  /** Octets of the current DATA text line so far, and whether one was over `maxTextLine`. */
+  private textLineLength = 0;
+  private textLineTooLong = false;
+  /** Views of the current message's octets, kept only for a capturing sink; null otherwise. */
+  private captureParts: Buffer[] | null = null;
+  private captureBdat = false;
+  // BDAT (RFC 3030): octets of the current chunk still to read, and the decision taken for it.
+  private bdatRemaining = 0;
+  private bdatLast = false;
+  /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
+  private bdatRefusal: Buffer | null = null;
+  private bdatActive = false;
+  /** Who this session is (README "Client identity"). */
+  private readonly session: SessionRecord;
+  /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
+  private proxyHeader: Buffer | null = null;
 
+  /**
+   * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
+   * @param tlsFromStart true on the implicit-TLS port (RFC 8314): STARTTLS is then not offered
+   * @param before for the implicit-TLS port with the PROXY protocol: the TCP peer and the PROXY
+   *   header, both read from the raw socket before the handshake
+   */
   constructor(
-    private readonly socket: Socket,
-    private readonly settings: ServerSettings,
-    private readonly replies: Replies,
-    private readonly metrics: ServerMetrics,
+    socket: Socket,
+    private readonly ctx: ServerContext,
+    tlsFromStart = false,
+    before?: { readonly peerAddress: string; readonly peerPort: number; readonly proxied: ProxiedAddresses | null },
   ) {
-    metrics.counters.connections++;
+    this.socket = socket;
+    this.tls = tlsFromStart;
+    ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', () => socket.destroy());
-    socket.write(replies.greeting);
+    this.listen(socket);
+    socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
+    this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
+    this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
+    // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
+    if (before !== undefined) this.session.proxied = before.proxied;
+    if (ctx.settings.proxyProtocol !== 'off' && before === undefined) this.proxyHeader = Buffer.alloc(0);
+    else this.greet();
+    this.flush();
   }
 
-  /** Frames one chunk: data octets go to the end-of-data scanner, command lines to `command`. */
+  /**
+   * Collects the PROXY header from `chunk[pos..]`; returns the position after it, or `len` while
+   * it is incomplete. A bad header closes the connection without a word (spec §2: the receiver
+   * must not guess).
+   */
+  private proxy(chunk: Buffer, pos: number): number {
+    const buf = Buffer.concat([this.proxyHeader!, chunk.subarray(pos)]);
+    const r = parseProxyHeader(buf, this.ctx.settings.proxyProtocol as 'v1' | 'v2' | 'any');
+    if (r.kind === 'more') {
+      this.proxyHeader = buf;
+      return chunk.length;
+    }
+    if (r.kind === 'bad') {
+      this.ctx.metrics.counters.badProxyHeaders++;
+      this.mode = Mode.Closing;
+      return chunk.length;
+    }
+    this.proxyHeader = null;
+    this.session.proxied = r.addresses;
+    this.greet();
+    // The header's end, as a position in `chunk` (the header may have begun in earlier chunks).
+    return chunk.length - (buf.length - r.length);
+  }
+
+  private listen(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('drain', () => this.updateReading());
+  }
+
+  /** Sends the greeting, or the connect fault drawn for this connection. */
+  private greet(): void {
+    this.fc = F_CONNECT;
+    const f = this.ctx.faults;
+    if (f.active) {
+      if (f.disconnectNow(F_CONNECT)) return this.drop();
+      const o = f.override(F_CONNECT);
+      if (o !== undefined) {
+        this.ctx.metrics.counters.faults++;
+        this.reply(o.reply);
+        // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
+        if (o.reply[0] === 0x34) this.mode = Mode.Closing;
+        else this.refused = true;
+        return;
+      }
+    }
+    this.reply(this.ctx.replies.greeting);
+  }
+
+  /**
+   * Closes the connection without answering the current command (fault injection). Replies
+   * already queued for earlier commands still go out first; then FIN, as `flush` does on Closing.
+   */
+  private drop(): void {
+    this.ctx.metrics.counters.faults++;
+    this.mode = Mode.Closing;
+  }
+
+  /** Called by the server's sweeper once `deadlineMs` has passed: 421 and close (RFC 5321 §4.5.3.2.7). */
+  timeout(): void {
+    if (this.timedOut || this.held) {
+      // Second strike (the 421 could not even be written), or a hold we caused ourselves.
+      if (this.timedOut) this.socket.destroy();
+      else this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs;
+      return;
+    }
+    this.timedOut = true;
+    this.ctx.metrics.counters.timeouts++;
+    this.deadlineMs = performance.now() + 5_000;
+    this.out.length = 0;
+    this.reply(this.partialLen > 0 ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
+    this.mode = Mode.Closing;
+    this.flush();
+  }
+
   private onData(chunk: Buffer): void {
+    if (this.held || this.stash.length > 0) {
+      // Replies are held: keep the input for later, and stop reading (TCP back-pressure bounds memory).
+      this.stash.push(chunk);
+      this.socket.pause();
+      return;
+    }
+    this.consume(chunk);
+    const now = this.ctx.clock.nowMs;
+    const t = this.ctx.settings.timeouts;
+    // One store per chunk arms both timeouts, on the sweeper's coarse clock; the sweeper compares.
+    this.deadlineMs = this.partialLen > 0 ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
+    this.flush();
+  }
+
+  /** The hold timer fired: let the held replies go and carry on with the stashed input. */
+  private release(): void {
+    this.holdTimer = null;
+    this.held = false;
+    while (!this.held && this.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(this.stash.shift()!);
+    this.flush();
+  }
+
+  /** Reads while nothing is held and the write buffer is below its high-water mark. */
+  private updateReading(): void {
+    const s = this.socket;
+    if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else s.resume();
+  }
+
+  /**
+   * Frames one chunk: data octets go to the end-of-data scanner, BDAT chunks are counted off,
+   * command lines go to `command`. Stops early when a reply is held; the rest of the chunk is
+   * stashed for `release`. After STARTTLS the rest is dropped: plaintext pipelined behind
+   * STARTTLS must never be read as if it came through TLS (CVE-2011-0411).
+   */
+  private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
-    while (pos < len && this.mode !== Mode.Closing) {
+    // Command timing: read lazily, so chunks of message content cost no clock read.
+    let clock = 0;
+    while (pos < len && this.mode < Mode.Upgrading && !this.held) {
+      if (this.proxyHeader !== null) {
+        pos = this.proxy(chunk, pos);
+        continue;
+      }
       if (this.mode === Mode.Data) {
         const end = this.scanner.feed(chunk, pos);
-        if (end === -1) {
-          this.messageBytes += len - pos;
-          pos = len;
-        } else {
-          this.messageBytes += end - pos;
-          pos = end;
-          this.endOfData();
+        const upTo = end === -1 ? len : end;
+        if (this.probe.active) this.probe.feed(chunk, pos, upTo);
+        if (this.captureParts !== null) this.capture(chunk, pos, upTo);
+        this.inspectText(chunk, pos, upTo);
+        this.messageBytes += upTo - pos;
+        pos = upTo;
+        if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
+        if (end !== -1) this.endOfData();
+        clock = 0;
+        continue;
+      }
+      if (this.mode === Mode.Bdat) {
+        // RFC 3030 §2: the chunk is exactly this many octets, CRLF or not; the next command starts right after.
+        const take = Math.min(this.bdatRemaining, len - pos);
+        pos += take;
+        this.bdatRemaining -= take;
+        if (this.bdatRefusal === null) {
+          if (this.probe.active) this.probe.feed(chunk, pos - take, pos);
+          if (this.captureParts !== null) this.capture(chunk, pos - take, pos);
+          this.messageBytes += take;
+          if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
         }
+        if (this.bdatRemaining === 0) this.endOfChunk();
+        clock = 0;
         continue;
       }
       const lf = chunk.indexOf(LF, pos);
@@ -136,10 +449,11 @@ export class Connection {
         pos = lf + 1;
         continue;
       }
-      if (this.discarding || this.partialLen + (lf + 1 - pos) > MAX_COMMAND_LINE) {
+      if (this.discarding || this.partialLen + (lf + 1 - pos) > this.ctx.settings.maxCommandLine) {
         this.resetLine();
-        this.reply(this.replies.lineTooLong);
+        this.reply(this.ctx.replies.lineTooLong);
         pos = lf + 1;
+        clock = 0;
         continue;
       }
       let line: Buffer;
@@ -153,15 +467,29 @@ export class Connection {
       const bareLf = this.sawBareLf;
       this.resetLine();
       pos = lf + 1;
-      if (bareLf) this.reply(this.replies.bareLf);
-      else this.command(line);
+      if (bareLf) {
+        this.reply(this.ctx.replies.bareLf);
+        clock = 0;
+      } else {
+        if (clock === 0) clock = performance.now();
+        const info = this.command(line);
+        // One clock read per command: its time runs from the previous command's end (or from
+        // when its line was found), so it includes framing the next line in a pipelined group.
+        const now = performance.now();
+        this.ctx.commandHistograms.get(info).record((now - clock) * 1000);
+        clock = now;
+      }
     }
-    this.flush();
+    if (pos < len) {
+      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(chunk.subarray(pos));
+      else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
+    }
   }
 
   private keepPartial(chunk: Buffer, from: number, to: number): void {
     if (this.discarding) return;
-    if (this.partialLen + (to - from) > MAX_COMMAND_LINE) {
+    if (this.partialLen === 0) this.lineStartMs = this.ctx.clock.nowMs;
+    if (this.partialLen + (to - from) > this.ctx.settings.maxCommandLine) {
       // Too long already: drop what we have and skip to the next CRLF.
       this.partial = [];
       this.partialLen = 0;
@@ -187,18 +515,35 @@ export class Connection {
     this.sawBareLf = false;
   }
 
-  /** Gives one command line (CRLF removed) its meaning. */
-  private command(line: Buffer): void {
-    const t0 = process.hrtime.bigint();
-    const m = this.metrics;
+  /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */
+  private command(line: Buffer): VerbInfo {
+    const m = this.ctx.metrics;
     m.counters.commands++;
-    const R = this.replies;
+    const R = this.ctx.replies;
+    if (this.sasl !== null) {
+      // RFC 4954 §4: inside an exchange every line is a SASL response, whatever it looks like.
+      this.fc = F_AUTH;
+      this.saslResponse(line.toString('latin1'));
+      return AUTH_INFO;
+    }
     let v = 0;
     if (line.length >= 4 && (line.length === 4 || line[4] === SP)) {
       v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
+    } else if (startsWithCI(line, 0, STARTTLS_WORD) && (line.length === 8 || line[8] === SP)) {
+      v = STARTTLS;
+    } else if (startsWithCI(line, 0, XCLIENT_WORD) && (line.length === 7 || line[7] === SP)) {
+      v = XCLIENT;
     }
+    const info = VERBS.get(v) ?? OTHER;
+    this.fc = info.fault;
     if (line.indexOf(0) !== -1) {
       this.reply(R.nul);
+      v = -1;
+    } else if (this.refused && v !== QUIT) {
+      this.reply(R.badSequence);
+      v = -1;
+    } else if (this.ctx.faults.active && v !== BDAT && this.injected()) {
+      // BDAT draws its faults itself: a refused chunk must still be read (RFC 3030).
       v = -1;
     }
     switch (v) {
@@ -206,14 +551,21 @@ export class Connection {
         break;
       case EHLO:
       case HELO:
+      case LHLO:
+        // LHLO is LMTP's EHLO (RFC 2033 §4.1); each protocol refuses the other's greeting verb.
+        if ((v === LHLO) !== this.ctx.settings.lmtp) {
+          this.reply(v === LHLO ? R.unknown : R.useLhlo);
+          break;
+        }
         if (line.length < 6 || line.subarray(5).every((b) => b === SP)) {
           this.reply(R.heloSyntax);
           break;
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
         this.greeted = true;
+        this.session.helo = line.toString('utf8', 5).trim();
         this.resetTransaction();
-        this.reply(v === EHLO ? R.ehlo : R.helo);
+        this.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
         break;
       case MAIL:
         this.mail(line);
@@ -222,16 +574,10 @@ export class Connection {
         this.rcpt(line);
         break;
       case DATA:
-        if (line.length > 4) this.reply(R.syntax);
-        else if (!this.inTransaction) this.reply(R.badSequence);
-        else if (this.recipients === 0) this.reply(R.noValidRecipients);
-        else {
-          this.reply(R.dataGo);
-          this.mode = Mode.Data;
-          this.messageBytes = 0;
-          this.scanner.begin();
-          this.dataStartNs = process.hrtime.bigint();
-        }
+        this.data(line);
+        break;
+      case BDAT:
+        this.bdat(line);
         break;
       case RSET:
         this.resetTransaction();
@@ -245,37 +591,75 @@ export class Connection {
         this.mode = Mode.Closing;
         break;
       case VRFY:
-        this.reply(line.length > 5 ? R.vrfy : R.syntax);
+        this.vrfy(line);
+        break;
+      case EXPN:
+        this.expn(line);
+        break;
+      case SEND:
+      case SOML:
+      case SAML:
+        // RFC 821 §4.1.1: the same syntax as MAIL; with the `mail` policy they open a transaction like it.
+        if (this.ctx.settings.legacySend === 'mail') this.mail(line);
+        else this.reply(R.notImplemented);
+        break;
+      case ATRN:
+        // RFC 2645 §4: ODMR needs an authenticated client; we queue nothing, so the answer is 453.
+        if (this.ctx.settings.atrn === 'refuse') this.reply(R.notImplemented);
+        else if (this.inTransaction) this.reply(R.badSequence);
+        else this.reply(this.authUser === null ? R.authRequired : R.atrnNothingQueued);
         break;
       case HELP:
         this.reply(R.help);
         break;
-      case EXPN:
-      case TURN:
-      case SEND:
-      case SOML:
-      case SAML:
-      case ATRN:
       case AUTH:
-      case BDAT:
-        // Recognised, not implemented (yet), and not advertised in EHLO (RFC 5321 §4.2.4).
+        this.auth(line);
+        break;
+      case STARTTLS:
+        this.startTls(line);
+        break;
+      case XCLIENT:
+        this.xclient(line);
+        break;
+      case TURN:
+        // RFC 5321 Appendix F.1: TURN would hand queued mail to an unauthenticated peer. Never run.
         this.reply(R.notImplemented);
         break;
       default:
         this.reply(R.unknown);
     }
-    m.record(VERB_NAMES.get(v) ?? 'cmd.other', Number(process.hrtime.bigint() - t0) / 1000);
+    return info;
+  }
+
+  /**
+   * Draws the faults of the current command (`this.fc`): a disconnect, or a reply that replaces
+   * the command's own. True when one fired and the command must not run.
+   */
+  private injected(): boolean {
+    const f = this.ctx.faults;
+    if (f.disconnectNow(this.fc)) {
+      this.drop();
+      return true;
+    }
+    const o = f.override(this.fc);
+    if (o === undefined) return false;
+    this.ctx.metrics.counters.faults++;
+    this.reply(o.reply);
+    if (o.close) this.mode = Mode.Closing;
+    return true;
   }
 
   /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
   private mail(line: Buffer): void {
-    const R = this.replies;
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
     if (!startsWithCI(line, 5, FROM_COLON)) return this.reply(R.syntax);
     if (!this.greeted) return this.reply(R.needHelo);
     if (this.inTransaction) return this.reply(R.badSequence);
+    if (s.auth.required && this.authUser === null) return this.reply(R.authRequired);
     const close = pathEnd(line, 10);
     if (close === -1) return this.reply(R.syntax);
-    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8. Decoded as text: short, and not on the per-octet path.
+    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, AUTH=. Decoded as text: short, and not on the per-octet path.
     const params = line.toString('latin1', close + 1).trim();
     if (params.length > 0) {
       for (const p of params.split(/ +/)) {
@@ -284,11 +668,13 @@ export class Connection {
         const value = eq === -1 ? '' : p.slice(eq + 1);
         if (key === 'SIZE') {
           if (!/^\d{1,20}$/.test(value)) return this.reply(R.syntax);
-          const max = this.settings.maxMessageSize;
-          if (max > 0 && Number(value) > max) return this.reply(R.sizeDeclaredTooBig);
+          if (s.maxMessageSize > 0 && Number(value) > s.maxMessageSize) return this.reply(R.sizeDeclaredTooBig);
         } else if (key === 'BODY') {
           const body = value.toUpperCase();
-          if (body !== '7BIT' && body !== '8BITMIME') return this.reply(R.syntax);
+          // RFC 3030 §3: BINARYMIME needs CHUNKING; we take it as any other body (content is not inspected).
+          if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && s.chunking)) return this.reply(R.syntax);
+        } else if (key === 'AUTH' && this.ctx.authOffered) {
+          // RFC 4954 §5: the original submitter, or <>; accepted and not used.
         } else if (key !== 'SMTPUTF8') {
           return this.reply(R.badParameter);
         }
@@ -301,60 +687,457 @@ export class Connection {
 
   /** `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3). */
   private rcpt(line: Buffer): void {
-    const R = this.replies;
+    const R = this.ctx.replies;
     if (!startsWithCI(line, 5, TO_COLON)) return this.reply(R.syntax);
     if (!this.inTransaction) return this.reply(R.badSequence);
     const close = pathEnd(line, 8);
     // RCPT needs a mailbox: `<>` is not a forward-path.
     if (close === -1 || line[close - 1] === LT) return this.reply(R.syntax);
-    if (this.recipients >= this.settings.maxRecipients) return this.reply(R.tooManyRecipients);
+    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.reply(R.mailboxUnavailable);
+    if (this.recipients >= this.ctx.settings.maxRecipients) return this.reply(R.tooManyRecipients);
     this.recipients++;
     this.reply(R.rcptOk);
   }
 
+  /**
+   * `VRFY string` (RFC 5321 §3.5.1, §4.1.1.6). Without a configured list: 252 to everything, never
+   * 250 without checking (§7.3). With one: 250 for a listed mailbox (full address, or local part),
+   * 550 otherwise. Not a hot path: compared as text.
+   */
+  private vrfy(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (line.length <= 5) return this.reply(R.syntax);
+    const list = this.ctx.settings.vrfy;
+    if (list.length === 0) return this.reply(R.vrfy);
+    const arg = line.toString('utf8', 5).trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+    const hit = list.find((mb) => mb.toLowerCase() === arg || mb.toLowerCase().split('@')[0] === arg);
+    this.reply(hit === undefined ? R.vrfyUnknown : Buffer.from(`250 2.1.5 <${hit}>\r\n`, 'utf8'));
+  }
+
+  /** `EXPN list` (RFC 5321 §3.5.2): 502 without lists; 250 with one member per line, or 550. */
+  private expn(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (R.expnLists.size === 0) return this.reply(R.notImplemented);
+    if (line.length <= 5) return this.reply(R.syntax);
+    this.reply(R.expnLists.get(line.toString('utf8', 5).trim().toLowerCase()) ?? R.expnUnknown);
+  }
+
+  /** True when the local part of the path ending at `close` is on the refused list. */
+  private refusedMailbox(line: Buffer, close: number): boolean {
+    let start = line.lastIndexOf(LT, close) + 1;
+    // A source route `<@a,@b:user@d>` (RFC 5321 §4.1.2) ends at its colon.
+    if (line[start] === AT) start = line.indexOf(COLON, start) + 1;
+    const at = line.lastIndexOf(AT, close);
+    const end = at >= start ? at : close;
+    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
+    return false;
+  }
+
+  /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
+  private data(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (line.length > 4) return this.reply(R.syntax);
+    // RFC 3030 §3: DATA may not follow BDAT in one transaction.
+    if (!this.inTransaction || this.bdatActive) return this.reply(R.badSequence);
+    if (this.recipients === 0) return this.reply(R.noValidRecipients);
+    this.reply(R.dataGo);
+    this.mode = Mode.Data;
+    this.scanner.begin();
+    this.startMessage(false);
+  }
+
+  private startMessage(bdat: boolean): void {
+    this.messageBytes = 0;
+    // Views, not copies: socket chunks are never reused. Only with `capture` (a test sink).
+    this.captureParts = this.ctx.settings.capture > 0 ? [] : null;
+    this.captureBdat = bdat;
+    this.textLineLength = 0;
+    this.textLineTooLong = false;
+    this.probe.begin();
+    this.dataStartMs = performance.now();
+    if (this.ctx.faults.active) this.disconnectAt = this.ctx.faults.disconnectAfterBytes(F_DATA);
+  }
+
   private endOfData(): void {
-    const m = this.metrics;
-    const bytes = this.messageBytes - 3; // the final ".<CRLF>" is not message content
-    m.record('data-stream', Number(process.hrtime.bigint() - this.dataStartNs) / 1000);
     this.mode = Mode.Command;
-    const max = this.settings.maxMessageSize;
-    if (max > 0 && bytes > max) {
-      this.reply(this.replies.sizeTooBig);
+    this.finishMessage(this.messageBytes - 3); // the final ".<CRLF>" is not message content
+  }
+
+  /** The end of a message (DATA's terminator or BDAT LAST): one final reply, then the transaction ends. */
+  private finishMessage(bytes: number): void {
+    const m = this.ctx.metrics;
+    m.record('data-stream', (performance.now() - this.dataStartMs) * 1000);
+    this.disconnectAt = -1;
+    this.fc = F_DATA_END;
+    const max = this.ctx.settings.maxMessageSize;
+    if (this.ctx.settings.lmtp) {
+      this.lmtpReplies(bytes);
+    } else if (this.ctx.faults.active && this.injected()) {
+      m.counters.messagesRejected++;
+    } else if (max > 0 && bytes > max) {
+      m.counters.messagesRejected++;
+      this.reply(this.ctx.replies.sizeTooBig);
+    } else if (this.textLineTooLong) {
+      m.counters.messagesRejected++;
+      this.reply(this.ctx.replies.textLineTooLong);
     } else {
       m.counters.messages++;
       m.counters.recipients += this.recipients;
       m.counters.bytes += bytes;
-      this.reply(this.replies.messageOk);
+      this.session.messages++;
+      this.session.recipients += this.recipients;
+      this.recordDelivery();
+      this.keepContent(bytes);
+      this.reply(this.ctx.replies.messageOk);
     }
     this.resetTransaction();
+  }
+
+  /**
+   * DATA content checks that need the octets: NULs are passed through but counted (memchr, one
+   * pass per piece), and with `maxTextLine` set, lines are measured across chunks (RFC 5321
+   * §4.5.3.1.6: 1000 octets with CRLF). Off by default, as a per-line scan costs throughput.
+   */
+  private inspectText(chunk: Buffer, from: number, to: number): void {
+    for (let z = chunk.indexOf(0, from); z !== -1 && z < to; z = chunk.indexOf(0, z + 1)) this.ctx.metrics.counters.nulOctets++;
+    const max = this.ctx.settings.maxTextLine;
+    if (max === 0 || this.textLineTooLong) return;
+    let start = from;
+    for (let lf = chunk.indexOf(LF, from); lf !== -1 && lf < to; lf = chunk.indexOf(LF, lf + 1)) {
+      if (this.textLineLength + (lf + 1 - start) > max) this.textLineTooLong = true;
+      this.textLineLength = 0;
+      start = lf + 1;
+    }
+    this.textLineLength += to - start;
+    if (this.textLineLength > max) this.textLineTooLong = true;
+  }
+
+  /** Capturing sink: keeps a view of message octets, and gives up on a message past the SIZE limit (it will be refused). */
+  private capture(chunk: Buffer, from: number, to: number): void {
+    const max = this.ctx.settings.maxMessageSize;
+    if (max > 0 && this.messageBytes + (to - from) > max + 3) this.captureParts = null;
+    else this.captureParts!.push(chunk.subarray(from, to));
+  }
+
+  /** An accepted message's size histogram, and for a capturing sink its content (DATA: without the terminator, unstuffed). */
+  private keepContent(bytes: number): void {
+    this.ctx.metrics.recordBytes('message-bytes', bytes);
+    const parts = this.captureParts;
+    if (parts === null) return;
+    this.captureParts = null;
+    const raw = Buffer.concat(parts).subarray(0, bytes);
+    this.ctx.captured.push({ session: this.session.id, content: this.captureBdat ? Buffer.from(raw) : unstuff(raw) });
+  }
+
+  /** Delivery sink: arrival (now) minus the message's `X-Smtpbench-Sent` time, when it had one. */
+  private recordDelivery(): void {
+    if (this.probe.sentUs >= 0) this.ctx.metrics.record('delivery', epochUs() - this.probe.sentUs);
+  }
+
+  /**
+   * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
+   * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
+   */
+  private lmtpReplies(bytes: number): void {
+    const m = this.ctx.metrics;
+    const f = this.ctx.faults;
+    const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
+    let accepted = 0;
+    for (let i = 0; i < this.recipients; i++) {
+      const o = f.active ? f.override(F_DATA_END) : undefined;
+      if (o !== undefined) {
+        m.counters.faults++;
+        this.reply(o.reply);
+      } else if (tooBig) this.reply(this.ctx.replies.sizeTooBig);
+      else {
+        accepted++;
+        this.reply(this.ctx.replies.messageOk);
+      }
+    }
+    if (accepted === 0) m.counters.messagesRejected++;
+    else {
+      this.recordDelivery();
+      this.keepContent(bytes);
+      this.session.messages++;
+      this.session.recipients += accepted;
+      m.counters.messages++;
+      m.counters.recipients += accepted;
+      m.counters.bytes += bytes;
+    }
+  }
+
+  /**
+   * `BDAT chunk-size [SP LAST]` (RFC 3030 §2). The reply waits until the chunk has been read, and
+   * a refused chunk is read and thrown away all the same: its octets are never commands.
+   */
+  private bdat(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.chunking) return this.reply(R.notImplemented);
+    let i = 5;
+    let size = 0;
+    // At most 15 digits: exact in a double, and far beyond any message we would accept.
+    while (i < line.length && i < 20 && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
+    const digits = i - 5;
+    let last = false;
+    if (i < line.length && line[i] === SP && startsWithCI(line, i + 1, LAST_WORD) && i + 5 === line.length) last = true;
+    else if (i !== line.length) return this.reply(R.syntax);
+    // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
+    if (digits === 0 || digits > 15) return this.reply(R.syntax);
+    let refusal: Buffer | null = null;
+    if (this.ctx.faults.active) {
+      if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
+      const o = this.ctx.faults.override(F_BDAT);
+      if (o !== undefined) {
+        this.ctx.metrics.counters.faults++;
+        if (o.close) {
+          this.reply(o.reply);
+          this.mode = Mode.Closing;
+          return;
+        }
+        refusal = o.reply;
+      }
+    }
+    if (refusal === null) {
+      if (!this.inTransaction) refusal = R.badSequence;
+      else if (this.recipients === 0) refusal = R.noValidRecipients;
+    }
+    this.bdatRemaining = size;
+    this.bdatLast = last;
+    this.bdatRefusal = refusal;
+    if (refusal === null && !this.bdatActive) {
+      this.bdatActive = true;
+      this.startMessage(true);
+    }
+    this.mode = Mode.Bdat;
+    if (size === 0) this.endOfChunk();
+  }
+
+  /** The current BDAT chunk has been read: its one reply. */
+  private endOfChunk(): void {
+    this.mode = Mode.Command;
+    this.fc = F_BDAT;
+    const refusal = this.bdatRefusal;
+    if (refusal !== null) {
+      this.bdatRefusal = null;
+      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
+      if (this.bdatActive) this.resetTransaction();
+      return this.reply(refusal);
+    }
+    const max = this.ctx.settings.maxMessageSize;
+    if (max > 0 && this.messageBytes > max) {
+      this.ctx.metrics.counters.messagesRejected++;
+      this.resetTransaction();
+      return this.reply(this.ctx.replies.sizeTooBig);
+    }
+    if (this.bdatLast) this.finishMessage(this.messageBytes);
+    else this.reply(this.ctx.replies.chunkOk);
+  }
+
+  /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
+  private auth(line: Buffer): void {
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
+    if (!this.ctx.authOffered) return this.reply(R.notImplemented);
+    if (!this.greeted) return this.reply(R.needHelo);
+    // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
+    if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
+    if (this.inTransaction) return this.reply(R.badSequence);
+    const args = line.toString('latin1', 5).split(' ').filter((a) => a !== '');
+    if (args.length < 1 || args.length > 2) return this.reply(R.syntax);
+    const mech = s.auth.mechanisms.find((mm) => mm === args[0].toUpperCase());
+    if (mech === undefined) return this.reply(R.unknownMechanism);
+    this.sasl = { mech, user: null, challenge: '' };
+    if (args.length === 2) {
+      // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
+      if (mech === 'CRAM-MD5') {
+        this.sasl = null;
+        return this.reply(R.syntax);
+      }
+      return this.saslResponse(args[1]);
+    }
+    if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
+    if (mech === 'LOGIN') return this.reply(R.loginUser);
+    this.sasl.challenge = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.hostname}>`;
+    this.reply(Buffer.from(`334 ${Buffer.from(this.sasl.challenge).toString('base64')}\r\n`, 'latin1'));
+  }
+
+  /** One client line of a SASL exchange: `*` cancels, `=` is an empty initial response (RFC 4954 §4). */
+  private saslResponse(text: string): void {
+    const R = this.ctx.replies;
+    const sasl = this.sasl!;
+    if (text === '*') {
+      this.sasl = null;
+      return this.reply(R.authCancelled);
+    }
+    const data = text === '=' ? Buffer.alloc(0) : decodeBase64(text);
+    if (data === null) {
+      this.sasl = null;
+      return this.reply(R.badBase64);
+    }
+    if (sasl.mech === 'LOGIN' && sasl.user === null) {
+      sasl.user = data.toString('utf8');
+      return this.reply(R.loginPassword);
+    }
+    this.sasl = null;
+    const users = this.ctx.settings.auth.users;
+    let user: string | null = null;
+    if (sasl.mech === 'PLAIN') {
+      // RFC 4616 §2: [authzid] NUL authcid NUL passwd; we act for nobody else, so authzid is empty or the user.
+      const parts = data.toString('utf8').split('\0');
+      if (parts.length === 3 && (parts[0] === '' || parts[0] === parts[1]) && Object.hasOwn(users, parts[1]) && users[parts[1]] === parts[2]) user = parts[1];
+    } else if (sasl.mech === 'LOGIN') {
+      const password = data.toString('utf8');
+      if (Object.hasOwn(users, sasl.user!) && users[sasl.user!] === password) user = sasl.user;
+    } else {
+      // RFC 2195: "user SP hex(HMAC-MD5(password, challenge))".
+      const text = data.toString('utf8');
+      const sp = text.lastIndexOf(' ');
+      const name = text.slice(0, sp);
+      if (sp > 0 && Object.hasOwn(users, name)) {
+        const want = createHmac('md5', users[name]).update(sasl.challenge).digest('hex');
+        if (want === text.slice(sp + 1).toLowerCase()) user = name;
+      }
+    }
+    if (user === null) {
+      this.ctx.metrics.counters.authFailures++;
+      return this.reply(R.authFailed);
+    }
+    this.authUser = user;
+    this.session.authUser = user;
+    this.reply(R.authOk);
+  }
+
+  /**
+   * `XCLIENT attr=value …` (Postfix XCLIENT_README): overrides the client identity for the rest of
+   * the session, which starts over with a fresh 220 greeting (the client must EHLO again). Values
+   * are xtext (RFC 3461 §4: `+XX` hex escapes). Refused inside a transaction (503), with an
+   * unknown attribute (501), and when switched off (502, not advertised).
+   */
+  private xclient(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
+    if (this.inTransaction) return this.reply(R.badSequence);
+    const attrs: Record<string, string> = { ...this.session.xclient };
+    const words = line.toString('latin1', 7).split(' ').filter((w) => w !== '');
+    if (words.length === 0) return this.reply(R.syntax);
+    for (const w of words) {
+      const eq = w.indexOf('=');
+      const name = w.slice(0, eq).toUpperCase();
+      if (eq < 1 || !XCLIENT_ATTRS.has(name)) return this.reply(R.syntax);
+      attrs[name] = w.slice(eq + 1).replace(/\+([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+    }
+    this.session.xclient = attrs;
+    if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
+    this.greeted = false;
+    this.authUser = attrs.LOGIN !== undefined && attrs.LOGIN !== '[UNAVAILABLE]' ? attrs.LOGIN : null;
+    this.session.authUser = this.authUser;
+    this.resetTransaction();
+    this.reply(R.greeting);
+  }
+
+  /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
+  private startTls(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (this.ctx.secureContext === null) return this.reply(R.notImplemented);
+    if (line.length > 8) return this.reply(R.tlsNoParameters);
+    if (this.tls) return this.reply(R.tlsActive);
+    this.reply(R.tlsGo);
+    this.mode = Mode.Upgrading;
+  }
+
+  /**
+   * Wraps the socket in TLS. RFC 3207 §4.2: the session starts over, so the client must EHLO again
+   * and any AUTH or transaction is forgotten. Plaintext received after STARTTLS is dropped.
+   */
+  private upgrade(): void {
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
+    this.ctx.metrics.counters.discardedPlaintext += this.stash.reduce((n, b) => n + b.length, 0);
+    this.stash.length = 0;
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
+    this.socket = secure;
+    this.listen(secure);
+    this.tls = true;
+    this.session.tls = true;
+    this.greeted = false;
+    this.authUser = null;
+    this.resetTransaction();
+    this.mode = Mode.Command;
+    this.ctx.metrics.counters.tlsUpgrades++;
   }
 
   private resetTransaction(): void {
     this.inTransaction = false;
     this.recipients = 0;
+    this.bdatActive = false;
   }
 
+  /**
+   * Queues a reply to the current command. With faults, draws its delay: a delayed reply is held
+   * with everything after it, and input processing stops until the hold timer releases it.
+   */
   private reply(buf: Buffer): void {
     // Negative completion replies start with '4' or '5'.
-    if (buf[0] >= 0x34) this.metrics.counters.negativeReplies++;
+    if (buf[0] >= 0x34) {
+      this.ctx.metrics.counters.negativeReplies++;
+      this.errors++;
+      // 500, 501, 503, 504 are the client's protocol errors (502 is our gap, not its fault).
+      if (buf[0] === 0x35 && buf[1] === 0x30 && buf[2] !== 0x32 && ++this.protocolErrors === this.ctx.settings.maxErrors) {
+        this.out.push(buf, this.ctx.replies.tooManyErrors);
+        this.mode = Mode.Closing;
+        return;
+      }
+    }
     this.out.push(buf);
+    if (this.ctx.faults.active && !this.held) {
+      const ms = this.ctx.faults.delayMs(this.fc, performance.now(), this.errors);
+      if (ms > 0) {
+        this.ctx.metrics.counters.delayedReplies++;
+        this.held = true;
+        this.holdFrom = this.out.length - 1;
+        this.holdMs = ms;
+      }
+    }
   }
 
-  /** Writes every reply queued by this chunk in one burst. */
+  /**
+   * Writes every queued reply that is not held, in one corked burst; arms the hold timer for the
+   * rest. Once everything is written: closes after QUIT or a 421, upgrades after STARTTLS.
+   */
   private flush(): void {
     const out = this.out;
-    if (out.length > 0) {
-      const s = this.socket;
-      if (out.length === 1) s.write(out[0]);
+    const n = this.held ? this.holdFrom : out.length;
+    const s = this.socket;
+    if (n > 0 && !s.destroyed) {
+      if (n === 1) s.write(out[0]);
       else {
         s.cork();
-        for (const b of out) s.write(b);
+        for (let i = 0; i < n; i++) s.write(out[i]);
         s.uncork();
       }
-      out.length = 0;
     }
-    if (this.mode === Mode.Closing) this.socket.end();
+    if (this.held) {
+      out.splice(0, n);
+      this.holdFrom = 0;
+      s.pause();
+      // One timer per connection, and only while a reply is held (faults only).
+      this.holdTimer ??= setTimeout(() => this.release(), this.holdMs);
+      return;
+    }
+    // pop() for the usual single reply: shrinking `length` is a slow runtime call in V8.
+    if (out.length === 1) out.pop();
+    else out.length = 0;
+    if (this.mode === Mode.Closing) s.end();
+    else if (this.mode === Mode.Upgrading) this.upgrade();
+    else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }
+}
+
+/** Strict base64 (RFC 4648 §4, padded): null for anything else, where `Buffer.from` would guess. */
+function decodeBase64(text: string): Buffer | null {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
+  return Buffer.from(text, 'base64');
 }
 
 /**

@@ -10,7 +10,10 @@ const r = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'latin1');
 /** Every fixed reply the reference server sends, as ready-to-write Buffers. */
 export interface Replies {
   readonly greeting: Buffer;
+  /** EHLO reply in plaintext (offers STARTTLS when enabled). */
   readonly ehlo: Buffer;
+  /** EHLO reply inside TLS: no STARTTLS (RFC 3207 §4.2). */
+  readonly ehloTls: Buffer;
   readonly helo: Buffer;
   readonly mailOk: Buffer;
   readonly rcptOk: Buffer;
@@ -35,15 +38,58 @@ export interface Replies {
   readonly sizeTooBig: Buffer;
   readonly badParameter: Buffer;
   readonly shuttingDown: Buffer;
+  readonly mailboxUnavailable: Buffer;
+  readonly chunkOk: Buffer;
+  readonly authOk: Buffer;
+  readonly emptyChallenge: Buffer;
+  readonly loginUser: Buffer;
+  readonly loginPassword: Buffer;
+  readonly authCancelled: Buffer;
+  readonly badBase64: Buffer;
+  readonly authFailed: Buffer;
+  readonly unknownMechanism: Buffer;
+  readonly authRequired: Buffer;
+  readonly alreadyAuthenticated: Buffer;
+  readonly tlsGo: Buffer;
+  readonly tlsNoParameters: Buffer;
+  readonly tlsActive: Buffer;
+  readonly tooManyErrors: Buffer;
+  readonly tooManyConnections: Buffer;
+  readonly idleTimeout: Buffer;
+  readonly commandTimeout: Buffer;
+  readonly useLhlo: Buffer;
+  readonly vrfyUnknown: Buffer;
+  readonly expnUnknown: Buffer;
+  /** EXPN replies per list name (lower-cased), multi-line, one member per line. */
+  readonly expnLists: ReadonlyMap<string, Buffer>;
+  readonly atrnNothingQueued: Buffer;
+  readonly textLineTooLong: Buffer;
 }
 
-/** Builds the reply set for one server configuration. */
-export function buildReplies(s: ServerSettings): Replies {
-  const ehloLines = [s.hostname, 'PIPELINING', s.maxMessageSize > 0 ? `SIZE ${s.maxMessageSize}` : 'SIZE', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES', 'HELP'];
-  const ehlo = ehloLines.map((l, i) => `250${i === ehloLines.length - 1 ? ' ' : '-'}${l}`).join('\r\n');
+/** The EHLO keywords (RFC 5321 §4.1.1.1) for one configuration, in or out of TLS. */
+function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer {
+  const lines = [s.hostname, 'PIPELINING', s.maxMessageSize > 0 ? `SIZE ${s.maxMessageSize}` : 'SIZE', '8BITMIME', 'SMTPUTF8', 'ENHANCEDSTATUSCODES'];
+  if (s.chunking) lines.push('CHUNKING');
+  if (Object.keys(s.expn).length > 0) lines.push('EXPN');
+  // RFC 5321 Appendix F.6: SEND, SOML and SAML, when implemented, are advertised.
+  if (s.legacySend === 'mail') lines.push('SEND', 'SOML', 'SAML');
+  if (s.atrn === 'odmr') lines.push('ATRN');
+  if (s.xclient) lines.push('XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT');
+  if (starttls && !inTls) lines.push('STARTTLS');
+  if (Object.keys(s.auth.users).length > 0) lines.push(`AUTH ${s.auth.mechanisms.join(' ')}`);
+  lines.push('HELP');
+  return r(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`).join('\r\n'));
+}
+
+/**
+ * Builds the reply set for one server configuration.
+ * @param starttls whether STARTTLS is offered (TLS credentials are loaded)
+ */
+export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
   return {
-    greeting: r(`220 ${s.hostname} ESMTP smtpbench reference server`),
-    ehlo: r(ehlo),
+    greeting: r(`220 ${s.hostname} ${s.lmtp ? 'LMTP' : 'ESMTP'} smtpbench reference server`),
+    ehlo: ehloReply(s, starttls, false),
+    ehloTls: ehloReply(s, starttls, true),
     helo: r(`250 ${s.hostname}`),
     mailOk: r('250 2.1.0 Sender OK'),
     rcptOk: r('250 2.1.5 Recipient OK'),
@@ -53,7 +99,7 @@ export function buildReplies(s: ServerSettings): Replies {
     quit: r(`221 2.0.0 ${s.hostname} closing connection`),
     // RFC 5321 §3.5.3 and §7.3: 252 says "cannot verify, will accept"; never 250 without checking.
     vrfy: r('252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery'),
-    help: r('214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA RSET NOOP QUIT VRFY HELP'),
+    help: r('214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP AUTH STARTTLS'),
     // RFC 5321 §4.2.4: 502 = recognised but not implemented; 500 = not recognised.
     notImplemented: r('502 5.5.1 Command not implemented'),
     unknown: r('500 5.5.1 Command unrecognized'),
@@ -72,5 +118,41 @@ export function buildReplies(s: ServerSettings): Replies {
     sizeTooBig: r('552 5.3.4 Message size exceeds fixed maximum message size'),
     badParameter: r('555 5.5.4 MAIL FROM/RCPT TO parameter not recognized or not implemented'),
     shuttingDown: r('421 4.3.2 Service shutting down'),
+    mailboxUnavailable: r('550 5.1.1 Mailbox unavailable'),
+    chunkOk: r('250 2.0.0 Chunk accepted'),
+    // RFC 4954 §4, §6 and RFC 3463: 235 2.7.0 success, 535 5.7.8 bad credentials, 530 5.7.0 required.
+    authOk: r('235 2.7.0 Authentication successful'),
+    // RFC 4954 §4: an empty challenge is "334" SP and nothing else.
+    emptyChallenge: r('334 '),
+    loginUser: r(`334 ${Buffer.from('Username:').toString('base64')}`),
+    loginPassword: r(`334 ${Buffer.from('Password:').toString('base64')}`),
+    authCancelled: r('501 5.0.0 Authentication cancelled'),
+    badBase64: r('501 5.5.2 Cannot decode the response (base64)'),
+    authFailed: r('535 5.7.8 Authentication credentials invalid'),
+    unknownMechanism: r('504 5.5.4 Unrecognized authentication type'),
+    authRequired: r('530 5.7.0 Authentication required'),
+    alreadyAuthenticated: r('503 5.5.1 Already authenticated'),
+    tlsGo: r('220 2.0.0 Ready to start TLS'),
+    // RFC 3207 §4: STARTTLS takes no parameters.
+    tlsNoParameters: r('501 5.5.4 Syntax error (no parameters allowed)'),
+    tlsActive: r('503 5.5.1 TLS already active'),
+    tooManyErrors: r('421 4.7.0 Too many errors, closing connection'),
+    tooManyConnections: r('421 4.3.2 Too many connections, try again later'),
+    idleTimeout: r('421 4.4.2 Idle timeout, closing connection'),
+    commandTimeout: r('421 4.4.2 Command line timeout, closing connection'),
+    // RFC 2033 §4.1: an LMTP server is greeted with LHLO; HELO and EHLO are not LMTP.
+    useLhlo: r('500 5.5.1 This is an LMTP server: use LHLO'),
+    vrfyUnknown: r('550 5.1.1 Mailbox unknown'),
+    expnUnknown: r('550 5.1.1 No such mailing list'),
+    expnLists: new Map(
+      Object.entries(s.expn).map(([name, members]) => [
+        name.toLowerCase(),
+        r(members.length === 0 ? '250 2.1.5 (empty list)' : members.map((m, i) => `250${i === members.length - 1 ? ' ' : '-'}2.1.5 <${m}>`).join('\r\n')),
+      ]),
+    ),
+    // RFC 2645 §5: 453 when no mail is waiting for the authenticated client.
+    atrnNothingQueued: r('453 4.3.0 You have no mail'),
+    // RFC 5321 §4.5.3.1.6 limits text lines; RFC 3463 5.6.0: other or undefined media error.
+    textLineTooLong: r(`554 5.6.0 Message has a text line longer than ${s.maxTextLine} octets`),
   };
 }

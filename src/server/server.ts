@@ -3,49 +3,133 @@
  * `Connection`s. It is the default target of `smtpbench run` and the sink of `smtpbench serve`.
  */
 import net from 'node:net';
+import { Duplex, PassThrough } from 'node:stream';
+import tls from 'node:tls';
+import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
-import { Connection } from './connection.js';
-import { buildReplies } from './replies.js';
-import { ServerMetrics, type ServerStats } from './stats.js';
+import { loadCredentials } from './certificate.js';
+import { Connection, serverContext, type CapturedMessage } from './connection.js';
+import { readProxyHeader } from './proxy.js';
+import type { SessionRecord } from './sessions.js';
+import type { ServerMetrics, ServerStats } from './stats.js';
 
 /** A started reference server. */
 export interface ReferenceServer {
   readonly host: string;
   readonly port: number;
+  /** The implicit-TLS port (RFC 8314), or null when `tls.port` is not set. */
+  readonly tlsPort: number | null;
   readonly metrics: ServerMetrics;
+  /** The kept session records (`sessionLog`), newest first: peer, PROXY and XCLIENT identity, HELO, TLS, AUTH, messages. */
+  sessions(): SessionRecord[];
+  /** With `capture` > 0: the last accepted messages' content, newest first (a test sink). */
+  messages(): CapturedMessage[];
   /** Stops accepting, closes every connection, and returns the final statistics. */
   close(): Promise<ServerStats>;
 }
 
 /**
- * Starts a reference server on `host:port` (port 0: any free port).
- * @throws the `listen` error (EADDRINUSE, EACCES) as Node reports it
+ * Starts a reference server on `host:port` (port 0: any free port). With STARTTLS on and no
+ * certificate configured, first makes an ephemeral self-signed one (`openssl`, once per process).
+ * @throws the `listen` error (EADDRINUSE, EACCES) as Node reports it; SmtpBenchError
+ *   `SB_TLS_SETUP` when the TLS credentials cannot be read or made
  */
 export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0): Promise<ReferenceServer> {
-  const replies = buildReplies(settings);
-  const metrics = new ServerMetrics();
+  let secureContext: tls.SecureContext | null = null;
+  if (settings.tls.starttls || settings.tls.port !== null) {
+    try {
+      secureContext = tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname));
+    } catch (err) {
+      // Only the default (STARTTLS with an ephemeral certificate) degrades: without openssl the
+      // server still runs, without STARTTLS, and says so. Configured files or a TLS port must work.
+      if (settings.tls.certFile !== null || settings.tls.port !== null) throw err;
+      process.emitWarning(`STARTTLS not offered: ${(err as Error).message}`, { code: 'SB_TLS_SETUP' });
+    }
+  }
+  const ctx = serverContext(settings, settings.tls.starttls ? secureContext : null);
+  const { metrics, replies } = ctx;
+  const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
+  const accept = (socket: net.Socket, implicitTls: boolean) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    new Connection(socket, settings, replies, metrics);
-  });
-  await new Promise<void>((resolve, reject) => {
+    if (settings.maxConnections > 0 && sockets.size > settings.maxConnections) {
+      // Over the limit: 421 at once (RFC 5321 §3.8), without a Connection.
+      metrics.counters.refusedConnections++;
+      socket.on('error', () => socket.destroy());
+      socket.end(replies.tooManyConnections);
+      return;
+    }
+    if (implicitTls && settings.proxyProtocol !== 'off') {
+      // The PROXY header comes before the TLS handshake: read it from the raw socket, then replay
+      // what followed it (the ClientHello, if it came in the same segment) into the TLS layer.
+      socket.on('error', () => socket.destroy());
+      readProxyHeader(socket, settings.proxyProtocol).then(
+        ({ addresses, rest }) => {
+          const raw = new PassThrough();
+          raw.write(rest);
+          socket.pipe(raw);
+          socket.resume();
+          const duplex = Duplex.from({ readable: raw, writable: socket });
+          const before = { peerAddress: socket.remoteAddress ?? '', peerPort: socket.remotePort ?? 0, proxied: addresses };
+          track(new Connection(new tls.TLSSocket(duplex as unknown as net.Socket, { isServer: true, secureContext: secureContext! }), ctx, true, before), socket);
+        },
+        () => {
+          metrics.counters.badProxyHeaders++;
+          socket.destroy();
+        },
+      );
+      return;
+    }
+    const c = implicitTls
+      ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true)
+      : new Connection(socket, ctx);
+    track(c, socket);
+  };
+  const track = (c: Connection, socket: net.Socket) => {
+    connections.add(c);
+    metrics.activeConnections++;
+    socket.on('close', () => {
+      connections.delete(c);
+      metrics.activeConnections--;
+    });
+  };
+  const listeners = [net.createServer((s) => accept(s, false))];
+  if (settings.tls.port !== null) listeners.push(net.createServer((s) => accept(s, true)));
+  // One coarse timer per server for every idle and command-line deadline (house style §9).
+  const sweeper = startSweeper(connections, (now) => (ctx.clock.nowMs = now));
+  const bound: net.AddressInfo[] = [];
+  try {
+    for (const [i, l] of listeners.entries()) bound.push(await listen(l, i === 0 ? port : settings.tls.port!, host));
+  } catch (err) {
+    sweeper.stop();
+    for (const l of listeners) l.close();
+    throw err;
+  }
+  return {
+    host: bound[0].address,
+    port: bound[0].port,
+    tlsPort: bound[1]?.port ?? null,
+    metrics,
+    sessions: () => ctx.sessions.list(),
+    messages: () => ctx.captured.newestFirst(),
+    close: async () => {
+      sweeper.stop();
+      const closed = listeners.map((l) => new Promise((resolve) => l.close(resolve)));
+      for (const s of sockets) s.destroy();
+      await Promise.all(closed);
+      return metrics.snapshot();
+    },
+  };
+}
+
+function listen(server: net.Server, port: number, host: string): Promise<net.AddressInfo> {
+  return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
-      resolve();
+      resolve(server.address() as net.AddressInfo);
     });
   });
-  const addr = server.address() as net.AddressInfo;
-  return {
-    host: addr.address,
-    port: addr.port,
-    metrics,
-    close: () =>
-      new Promise<ServerStats>((resolve) => {
-        server.close(() => resolve(metrics.snapshot()));
-        for (const s of sockets) s.destroy();
-      }),
-  };
 }

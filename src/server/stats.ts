@@ -1,6 +1,7 @@
 /**
  * The reference server's self-measurement: counters and one µs histogram per command verb, plus
- * the DATA stream time per message (354 sent → end-of-data seen).
+ * the DATA/BDAT stream time per message (354 sent → end-of-data seen), the delivery time, and the
+ * size of each accepted message in bytes.
  */
 import { encodeHistogram, newHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
 
@@ -11,31 +12,119 @@ export interface ServerCounters {
   messages: number;
   recipients: number;
   bytes: number;
+  /** Messages whose end-of-data got a 4xx/5xx (size, an injected fault). */
+  messagesRejected: number;
   /** Replies with a 4xx/5xx code. */
   negativeReplies: number;
+  /** Faults that fired: replaced replies and dropped connections. */
+  faults: number;
+  /** Replies held back by a delay, stall or tarpit fault. */
+  delayedReplies: number;
+  /** Connections turned away with 421 over `maxConnections`. */
+  refusedConnections: number;
+  /** Connections closed with 421 by the idle or command-line timeout. */
+  timeouts: number;
+  /** Successful STARTTLS handshakes begun. */
+  tlsUpgrades: number;
+  /** Plaintext octets pipelined after STARTTLS and dropped (CVE-2011-0411). */
+  discardedPlaintext: number;
+  /** AUTH exchanges that ended in 535. */
+  authFailures: number;
+  /** Connections closed because their PROXY header was missing or malformed. */
+  badProxyHeaders: number;
+  /** NUL octets seen in DATA content (passed through, RFC 5321 §4.5.2 leaves them to the content). */
+  nulOctets: number;
 }
 
-/** Structured-clone-safe server statistics: counters plus encoded histograms by name (`cmd.mail`, `data-stream`). */
+/**
+ * Structured-clone-safe server statistics: counters, encoded µs histograms by name (`cmd.mail`,
+ * `data-stream`, `delivery`), and encoded size histograms in bytes (`message-bytes`).
+ */
 export interface ServerStats {
   readonly counters: ServerCounters;
   readonly histograms: Record<string, string>;
+  readonly sizes: Record<string, string>;
+}
+
+/** Values below this are counted exactly in a typed array (see `Recorder`). */
+const SMALL = 1024;
+
+/**
+ * A histogram with an exact fast path for small values. HdrHistogram's bucket-index computation
+ * costs more than the rest of a few-µs command, so values below `SMALL` are counted in a
+ * `Uint32Array` and added in bulk (`recordValueWithCount`) when the histogram is read. Lossless:
+ * at 3 significant digits every integer below 2048 has a bucket of its own.
+ */
+export class Recorder {
+  private readonly small = new Uint32Array(SMALL);
+  private pending = 0;
+  constructor(private readonly h: Histogram) {}
+
+  /** Records `v` (µs, or bytes for a size histogram), rounded to an integer. */
+  record(v: number): void {
+    const x = v <= 0 ? 0 : Math.round(v);
+    if (x < SMALL) {
+      this.small[x]++;
+      // Flush long before a Uint32 count could wrap.
+      if (++this.pending >= 1e9) this.histogram();
+    } else recordUs(this.h, x);
+  }
+
+  /** The histogram, with every pending small value added. */
+  histogram(): Histogram {
+    if (this.pending > 0) {
+      const small = this.small;
+      for (let i = 0; i < SMALL; i++) {
+        if (small[i] !== 0) {
+          this.h.recordValueWithCount(i, small[i]);
+          small[i] = 0;
+        }
+      }
+      this.pending = 0;
+    }
+    return this.h;
+  }
 }
 
 /** Mutable server metrics, one per server (one thread). */
 export class ServerMetrics {
-  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, negativeReplies: 0 };
-  readonly histograms = new Map<string, Histogram>();
+  /** Connections open now (a gauge; not in `counters`, which only grow). */
+  activeConnections = 0;
+  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
+    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0, nulOctets: 0 };
+  private readonly timings = new Map<string, Recorder>();
+  /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
+  private readonly byteCounts = new Map<string, Recorder>();
 
   /** Records `us` microseconds under `name`. */
   record(name: string, us: number): void {
-    let h = this.histograms.get(name);
-    if (h === undefined) this.histograms.set(name, (h = newHistogram()));
-    recordUs(h, us);
+    this.recorder(name).record(us);
+  }
+
+  /** The µs recorder named `name`, created empty on first use; hot paths keep the reference. */
+  recorder(name: string, table = this.timings): Recorder {
+    let r = table.get(name);
+    if (r === undefined) table.set(name, (r = new Recorder(newHistogram())));
+    return r;
+  }
+
+  /** Records a size of `bytes` under `name` (`message-bytes`). */
+  recordBytes(name: string, bytes: number): void {
+    this.recorder(name, this.byteCounts).record(bytes);
+  }
+
+  /** The µs histograms by name, up to date. */
+  get histograms(): Map<string, Histogram> {
+    return new Map([...this.timings].map(([name, r]) => [name, r.histogram()]));
+  }
+
+  /** The byte-count histograms by name, up to date. */
+  get sizes(): Map<string, Histogram> {
+    return new Map([...this.byteCounts].map(([name, r]) => [name, r.histogram()]));
   }
 
   snapshot(): ServerStats {
-    const histograms: Record<string, string> = {};
-    for (const [name, h] of this.histograms) histograms[name] = encodeHistogram(h);
-    return { counters: { ...this.counters }, histograms };
+    const encode = (table: Map<string, Histogram>) => Object.fromEntries([...table].map(([name, h]) => [name, encodeHistogram(h)]));
+    return { counters: { ...this.counters }, histograms: encode(this.histograms), sizes: encode(this.sizes) };
   }
 }

@@ -5,22 +5,16 @@
  * in PENDING with the reason and registered with `it.skip`, so they show up as skipped (never as
  * passed). Every other case must pass. When a feature lands, delete its ids from PENDING.
  *
- * Not checked here: `stored` (the reference server keeps no message content, so there is no
- * capturing sink to compare with). `messages` is checked through the server's own counter.
+ * `messages` is checked through the server's own counter, and `stored` against the content the
+ * server captured (profiles/serve-corpus.yaml sets `capture`) from the case's session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProfileFile, resolveProfile } from '../../src/profile/index.js';
 import { startReferenceServer, type ReferenceServer } from '../../src/server/server.js';
 import { isServerCase, loadCorpus, messagesMatch, runServerCase } from './runner.js';
 
 /** Server cases that cannot pass until a not-yet-implemented feature lands (a later issue). */
-const PENDING: Record<string, string> = {
-  'PIPE-03': 'recipient local part `unknown` is not refused with 550 yet (server answers 250, then 354 to DATA)',
-  'TLS-02': 'STARTTLS not implemented (answered 500 unrecognised, expected 501 for the argument)',
-  'BDAT-01': 'CHUNKING/BDAT not implemented (502, then chunk bytes parsed as commands)',
-  'BDAT-03': 'CHUNKING/BDAT not implemented (502, and the refused chunk is not consumed: its NOOP runs)',
-  'AUTH-01': 'AUTH not implemented (502)',
-  'AUTH-03': 'AUTH not implemented (502)',
-};
+const PENDING: Record<string, string> = {};
 
 /** `slow` cases need more than 20 s or a non-base profile: run them only on request. */
 const RUN_SLOW = process.env.SMTPBENCH_SLOW_CASES === '1';
@@ -31,7 +25,8 @@ describe('server cases against the reference server', () => {
   let server: ReferenceServer;
   beforeAll(async () => {
     // One server for all cases: each case is its own connection, and the file runs its tests in order.
-    server = await startReferenceServer({ maxRecipients: 100, maxMessageSize: 1_000_000, hostname: 'mx.example.test' }, '127.0.0.1', 0);
+    const path = new URL('../../profiles/serve-corpus.yaml', import.meta.url).pathname;
+    server = await startReferenceServer(resolveProfile(loadProfileFile(path), undefined, path).server, '127.0.0.1', 0);
   });
   afterAll(async () => {
     await server?.close();
@@ -57,6 +52,12 @@ describe('server cases against the reference server', () => {
       const r = await runServerCase(c, server.host, server.port);
       expect(r.unsupported ?? false, r.reason).toBe(false);
       expect(r.pass, `${c.id}: ${r.reason}`).toBe(true);
+      if (c.stored !== undefined) {
+        const newest = server.messages()[0];
+        expect(newest, `${c.id}: no message captured`).toBeDefined();
+        expect(server.metrics.counters.messages - before, `${c.id}: no message accepted`).toBeGreaterThan(0);
+        expect(newest.content.toString('utf8')).toBe(c.stored);
+      }
       if (c.messages !== undefined) {
         const accepted = server.metrics.counters.messages - before;
         expect(messagesMatch(c.messages, accepted), `${c.id}: server accepted ${accepted} messages, case wants ${c.messages}`).toBe(true);

@@ -1,0 +1,104 @@
+/**
+ * The delivery sink: when a message carries `X-Smtpbench-Sent: <wall-clock epoch µs>` in its
+ * header block, the server records arrival minus that time as the `delivery` histogram. The
+ * probe looks only at the first `SCAN_LIMIT` octets of a message, with `Buffer.indexOf` on views
+ * of the socket chunks; the name is matched exactly as smtpbench writes it (header names are
+ * case-insensitive in RFC 5322 §1.2.2, but only our own client sets this one).
+ */
+
+const NAME = Buffer.from('X-Smtpbench-Sent:');
+const LF = 0x0a;
+const CR = 0x0d;
+const SP = 0x20;
+const TAB = 0x09;
+const DIGIT_0 = 0x30;
+
+/** Octets of a message searched for the header. */
+export const SCAN_LIMIT = 8192;
+/** Longest header line kept across a chunk boundary: the name, folding white space and 20 digits. */
+const CARRY_MAX = NAME.length + 40;
+const START = Buffer.from('\n');
+
+/** Wall clock now in epoch microseconds, with sub-millisecond precision. */
+export const epochUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+/** Finds the send time of one message at a time. Call `begin()` per message, `feed()` per piece. */
+export class DeliveryProbe {
+  /** The header's value in epoch µs, or -1 while not (yet) found. */
+  sentUs = -1;
+  private scanned = 0;
+  /**
+   * The last few octets seen, for a header line cut by a chunk boundary (a small copy). It starts
+   * as one LF, so the first line of the message is a line start like any other.
+   */
+  private carry: Buffer = START;
+  /** The carry as a lazy view `carryChunk[carryFrom, carryTo)`, made into `carry` only if another piece comes. */
+  private carryChunk: Buffer | null = null;
+  private carryFrom = 0;
+  private carryTo = 0;
+  private done = false;
+
+  begin(): void {
+    this.sentUs = -1;
+    this.scanned = 0;
+    this.carry = START;
+    this.carryChunk = null;
+    this.done = false;
+  }
+
+  /** True while the probe still wants message octets. */
+  get active(): boolean {
+    return !this.done;
+  }
+
+  /** Looks at message octets `chunk[from, to)` as received (a header line never starts with a dot, so stuffing does not matter). */
+  feed(chunk: Buffer, from: number, to: number): void {
+    if (this.done || to <= from) return;
+    const end = Math.min(to, from + (SCAN_LIMIT - this.scanned));
+    this.scanned += end - from;
+    if (this.carryChunk !== null) {
+      this.carry = this.carryChunk.subarray(this.carryFrom, this.carryTo);
+      this.carryChunk = null;
+    }
+    const carry = this.carry;
+    // Only names that start inside the carried octets: the rest is searched in place below. The
+    // initial carry (one LF) cannot hold a name, so a message's first piece costs no copy.
+    if (carry !== START) {
+      const joined = Buffer.concat([carry, chunk.subarray(from, Math.min(end, from + CARRY_MAX))]);
+      if (this.find(joined, 0, joined.length, carry.length - 1, 0)) return;
+    }
+    if (this.find(chunk, from, end, end, carry[carry.length - 1])) return;
+    // A lazy view, not a copy: socket chunks are never reused, and most messages end in this piece.
+    const tailFrom = Math.max(from, end - CARRY_MAX);
+    if (end - tailFrom >= CARRY_MAX) {
+      this.carryChunk = chunk;
+      this.carryFrom = tailFrom;
+      this.carryTo = end;
+    } else this.carry = Buffer.concat([carry, chunk.subarray(tailFrom, end)]).subarray(-CARRY_MAX);
+    if (this.scanned >= SCAN_LIMIT) this.done = true;
+  }
+
+  /**
+   * Searches `buf[from, to)` for the header name at a line start (`prev` is the octet before
+   * `from`), starting no later than `maxStart`. True when the header line was complete in the
+   * range (its value, if well-formed, is then in `sentUs`); a value cut at `to` is left for the carry.
+   */
+  private find(buf: Buffer, from: number, to: number, maxStart: number, prev: number): boolean {
+    for (let at = buf.indexOf(NAME, from); at !== -1 && at <= maxStart && at + NAME.length <= to; at = buf.indexOf(NAME, at + 1)) {
+      if ((at > from ? buf[at - 1] : prev) !== LF) continue;
+      let i = at + NAME.length;
+      while (i < to && (buf[i] === SP || buf[i] === TAB)) i++;
+      let value = 0;
+      let digits = 0;
+      while (i < to && buf[i] >= DIGIT_0 && buf[i] <= DIGIT_0 + 9 && digits < 20) {
+        value = value * 10 + (buf[i++] - DIGIT_0);
+        digits++;
+      }
+      if (i >= to) return false;
+      this.done = true;
+      if (digits > 0 && (buf[i] === CR || buf[i] === SP || buf[i] === TAB)) this.sentUs = value;
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * The reference server's live statistics for `smtpbench serve`: a JSON document, the Prometheus
+ * text exposition format (version 0.0.4), a one-line per-second summary, and a small `node:http`
+ * server that serves the first two (`GET /stats`, `GET /metrics`) and the session records
+ * (`GET /sessions`).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
+import type { Histogram } from '../metrics/histogram.js';
+import type { ServerCounters, ServerMetrics } from './stats.js';
+
+/** `GET /stats`: counters, the active-connection gauge, and each histogram's summary in ms. */
+export interface LiveStats {
+  readonly uptimeS: number;
+  readonly activeConnections: number;
+  readonly counters: ServerCounters;
+  readonly histograms: Record<string, PhaseStats>;
+  readonly sizes: Record<string, SizeStats>;
+}
+
+/** A snapshot of `metrics` as `LiveStats`. */
+export function liveStats(metrics: ServerMetrics, uptimeS: number): LiveStats {
+  const histograms: Record<string, PhaseStats> = {};
+  for (const [name, h] of metrics.histograms) if (h.totalCount > 0) histograms[name] = statsOf(h);
+  const sizes: Record<string, SizeStats> = {};
+  for (const [name, h] of metrics.sizes) if (h.totalCount > 0) sizes[name] = sizeStatsOf(h);
+  return { uptimeS, activeConnections: metrics.activeConnections, counters: { ...metrics.counters }, histograms, sizes };
+}
+
+const HELP: Record<keyof ServerCounters, string> = {
+  connections: 'Connections accepted.',
+  commands: 'Command lines processed.',
+  messages: 'Messages accepted.',
+  recipients: 'Recipients of accepted messages.',
+  bytes: 'Message octets of accepted messages (DATA as received, terminator excluded; BDAT chunk octets).',
+  messagesRejected: 'Messages refused at end of data (size, injected faults).',
+  negativeReplies: 'Replies with a 4xx or 5xx code.',
+  faults: 'Injected faults that fired (replaced replies, dropped connections).',
+  delayedReplies: 'Replies held back by a delay, stall or tarpit fault.',
+  refusedConnections: 'Connections refused with 421 over the connection limit.',
+  timeouts: 'Connections closed with 421 by the idle or command-line timeout.',
+  tlsUpgrades: 'STARTTLS upgrades begun.',
+  discardedPlaintext: 'Plaintext octets pipelined after STARTTLS and dropped.',
+  authFailures: 'AUTH exchanges that ended in 535.',
+  badProxyHeaders: 'Connections closed for a missing or malformed PROXY header.',
+  nulOctets: 'NUL octets in DATA content (passed through).',
+};
+
+/** snake_case for metric names: `messagesRejected` → `messages_rejected`. */
+const snake = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * The Prometheus text format: every counter as `smtpbench_server_<name>_total`, the active
+ * connections gauge, and each histogram as a summary in seconds (quantiles 0.5, 0.9, 0.99, 0.999,
+ * `_sum` from the mean, `_count`), labelled `name="cmd.mail"`.
+ */
+export function prometheusText(metrics: ServerMetrics): string {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(metrics.counters) as [keyof ServerCounters, number][]) {
+    const name = `smtpbench_server_${snake(key)}_total`;
+    out.push(`# HELP ${name} ${HELP[key]}`, `# TYPE ${name} counter`, `${name} ${value}`);
+  }
+  out.push('# HELP smtpbench_server_active_connections Connections open now.', '# TYPE smtpbench_server_active_connections gauge');
+  out.push(`smtpbench_server_active_connections ${metrics.activeConnections}`);
+  const summary = 'smtpbench_server_duration_seconds';
+  out.push(`# HELP ${summary} Server-side time per command (cmd.*), per DATA/BDAT stream (data-stream), and delivery time (delivery).`);
+  out.push(`# TYPE ${summary} summary`);
+  const quantiles = (metric: string, table: Map<string, Histogram>, scale: number) => {
+    for (const [name, h] of table) {
+      const label = `name="${name}"`;
+      for (const q of [0.5, 0.9, 0.99, 0.999]) out.push(`${metric}{${label},quantile="${q}"} ${h.getValueAtPercentile(q * 100) / scale}`);
+      out.push(`${metric}_sum{${label}} ${(h.mean * h.totalCount) / scale}`, `${metric}_count{${label}} ${h.totalCount}`);
+    }
+  };
+  quantiles(summary, metrics.histograms, 1e6);
+  out.push('# HELP smtpbench_server_size_bytes Size of each accepted message (message-bytes).', '# TYPE smtpbench_server_size_bytes summary');
+  quantiles('smtpbench_server_size_bytes', metrics.sizes, 1);
+  return `${out.join('\n')}\n`;
+}
+
+/**
+ * One line of per-second progress: rates since `prev` (a counters snapshot taken `dtS` seconds
+ * earlier) and totals.
+ */
+export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: number, uptimeS: number): string {
+  const c = metrics.counters;
+  const rate = (k: keyof ServerCounters) => ((c[k] - prev[k]) / dtS).toFixed(0);
+  const mbs = ((c.bytes - prev.bytes) / dtS / 1e6).toFixed(2);
+  return (
+    `${uptimeS.toFixed(0)}s conns ${metrics.activeConnections} open/${c.connections} · msg/s ${rate('messages')} · rcpt/s ${rate('recipients')} · ` +
+    `cmd/s ${rate('commands')} · MB/s ${mbs} · messages ${c.messages} · 4xx/5xx ${c.negativeReplies} · faults ${c.faults}`
+  );
+}
+
+/**
+ * Serves `GET /stats` (JSON) and `GET /metrics` (Prometheus) on `host:port` (0: any free port).
+ * @returns the bound port and a `close()`
+ * @throws the `listen` error as Node reports it
+ */
+export async function startStatsHttp(
+  metrics: ServerMetrics,
+  host: string,
+  port: number,
+  startedMs: number,
+  sessions: () => unknown[] = () => [],
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405, { allow: 'GET' }).end();
+    } else if (path === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(prometheusText(metrics));
+    } else if (path === '/sessions') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(sessions()));
+    } else if (path === '/stats' || path === '/') {
+      const body = JSON.stringify(liveStats(metrics, (performance.now() - startedMs) / 1000));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /stats (JSON), /metrics (Prometheus) or /sessions (JSON)\n');
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

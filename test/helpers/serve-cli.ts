@@ -1,0 +1,38 @@
+/** Starts the built CLI's `serve` (dist/, built by pretest) as a child process on port 0. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(import.meta.dirname, '../..');
+export const CLI = join(ROOT, 'dist/cli/main.js');
+
+/** A running `smtpbench serve`: its port, its first stdout line, and everything it printed so far. */
+export interface ServeProcess {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly firstLine: string;
+  stdout(): string;
+}
+
+/**
+ * Starts `smtpbench serve ARGS --port 0` and resolves once it prints `listening on HOST:PORT`.
+ * The caller kills `child` when done.
+ */
+export function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<ServeProcess & { stderr(): string }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((ok, fail) => {
+    let out = '';
+    let err = '';
+    let started = false;
+    child.stderr!.on('data', (d) => (err += d));
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const nl = out.indexOf('\n');
+      if (!started && nl !== -1) {
+        started = true;
+        const firstLine = out.slice(0, nl);
+        ok({ port: Number(/:(\d+)$/.exec(firstLine)?.[1]), child, firstLine, stdout: () => out, stderr: () => err });
+      }
+    });
+    child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
