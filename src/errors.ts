@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'SB_BAD_REPLY'
   | 'SB_REPLY'
   | 'SB_NO_SUCCESS'
+  | 'SB_LISTEN'
   | 'SB_INTERNAL'
   | 'SB_TLS_SETUP';
 

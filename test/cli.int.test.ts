@@ -179,11 +179,27 @@ describe('bad input', () => {
     [['run', '--messages', '0x10'], 'messages:'],
     [['run', '--bogus'], "unknown option '--bogus'"],
     [['serve', '--bogus'], "unknown option '--bogus'"],
+    [['serve', '--port', 'abc', '--max-recipients', 'x'], 'server.maxRecipients:'],
+    [['serve', '--port', '70000'], 'port:'],
   ])('exits 2 for %j', async (args, text) => {
     const r = await cli(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(text);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('exits 1 with one line when serve cannot listen', async () => {
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    try {
+      const r = await cli(['serve', '--port', String(port), '--quiet']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
   });
 
   it('exits 2 with one line when --out is not a usable directory', async () => {

@@ -178,6 +178,27 @@ describe('BDAT (RFC 3030)', () => {
   });
 });
 
+describe('command-line framing', () => {
+  it('resyncs after an overlong line whose CRLF is split across segments, and runs the next command', async () => {
+    const s = await serverWith();
+    const c = await afterEhlo(s.port);
+    c.write(`NOOP ${'A'.repeat(5000)}\r`);
+    await new Promise((r) => setTimeout(r, 100));
+    c.write('\nNOOP\r\nQUIT\r\n');
+    const replies = await c.replyCount(5);
+    expect(replies.slice(2).map((r) => r.code)).toEqual([500, 250, 221]);
+  });
+
+  it('joins a normal line whose CR and LF arrive in different segments', async () => {
+    const s = await serverWith();
+    const c = await afterEhlo(s.port);
+    c.write('NOOP\r');
+    await new Promise((r) => setTimeout(r, 100));
+    c.write('\nQUIT\r\n');
+    expect((await c.replyCount(4)).slice(2).map((r) => r.code)).toEqual([250, 221]);
+  });
+});
+
 describe('refused local parts', () => {
   it('refuses listed local parts with 550 (ASCII case-insensitive), through source routes, and accepts others', async () => {
     const s = await serverWith({ refusedLocalParts: ['unknown'] });

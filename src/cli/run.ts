@@ -11,13 +11,8 @@ import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { progressDisplay } from './progress.js';
+import { num } from './flags.js';
 
-/**
- * A flag value as a number when it is a plain decimal one; otherwise the raw text, so the resolver
- * names it in its error (`0x10` and `1e1` stay text). Durations are passed as text, so a bare
- * `--duration 5` gets the resolver's "needs a unit" instead of meaning 5 ms.
- */
-const num = (v: string): number | string => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
 
 export function runCommand() {
   return new Command('run')

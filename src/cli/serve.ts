@@ -1,12 +1,12 @@
 /** `smtpbench serve`: the reference server as a standalone sink, configured by a profile's `server` section and flags. */
 import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
-import { SmtpBenchError } from '../errors.js';
+import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
+import { num, portIssue } from './flags.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
-const num = (v: string): number | string => (v.trim() !== '' && Number.isFinite(Number(v)) ? Number(v) : v);
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function serveCommand() {
@@ -44,14 +44,25 @@ export function serveCommand() {
       if (opts.proxyProtocol !== undefined) server.proxyProtocol = opts.proxyProtocol;
       // --fault adds to the profile's faults instead of replacing the list.
       if (opts.fault.length > 0) server.faults = [...(Array.isArray(fileServer?.faults) ? fileServer.faults : []), ...opts.fault];
-      const settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
-      const port = typeof opts.port === 'number' ? opts.port : Number.NaN;
-      const srv = await startReferenceServer(settings, opts.host, port);
+      // Every bad flag in one error: the ports here, the server settings from the resolver.
+      const issues = [portIssue('port', opts.port), portIssue('http', opts.http)].filter((i): i is ProfileIssue => i !== null);
+      let settings;
+      try {
+        settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
+      } catch (err) {
+        if (!(err instanceof ProfileError)) throw err;
+        issues.unshift(...err.issues);
+      }
+      if (issues.length > 0 || settings === undefined) throw new ProfileError(issues, opts.profile ? `profile ${opts.profile} with flags` : 'serve flags');
+      const port = opts.port as number;
+      const srv = await startReferenceServer(settings, opts.host, port).catch((err: Error) => {
+        throw new SmtpBenchError('SB_LISTEN', `cannot listen on ${opts.host}:${port}: ${err.message}`, { cause: err });
+      });
       const where = (port: number) => `${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${port}`;
       process.stdout.write(`listening on ${where(srv.port)}\n`);
       if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
       const startedMs = performance.now();
-      const httpPort = typeof opts.http === 'number' ? opts.http : opts.http === undefined ? null : Number.NaN;
+      const httpPort = opts.http === undefined ? null : (opts.http as number);
       const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions());
       if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
       let prev = { ...srv.metrics.counters };

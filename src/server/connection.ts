@@ -233,6 +233,8 @@ export class Connection {
   private partialLen = 0;
   private discarding = false;
   private sawBareLf = false;
+  /** The octets kept (or dropped, while discarding) for the current line end in CR: an LF first in the next chunk completes a CRLF. */
+  private partialEndsInCr = false;
   // Session and transaction state (RFC 5321 §4.1.4).
   private tls: boolean;
   private greeted = false;
@@ -441,7 +443,7 @@ export class Connection {
         pos = len;
         continue;
       }
-      const crBefore = lf > pos ? chunk[lf - 1] === CR : this.partialLen > 0 && this.lastPartialOctet() === CR;
+      const crBefore = lf > pos ? chunk[lf - 1] === CR : this.partialEndsInCr;
       if (!crBefore) {
         // Bare LF: not a line end (RFC 5321 §2.3.8). Keep the octets; the line is refused at its CRLF.
         this.sawBareLf = true;
@@ -487,6 +489,7 @@ export class Connection {
   }
 
   private keepPartial(chunk: Buffer, from: number, to: number): void {
+    if (to > from) this.partialEndsInCr = chunk[to - 1] === CR;
     if (this.discarding) return;
     if (this.partialLen === 0) this.lineStartMs = this.ctx.clock.nowMs;
     if (this.partialLen + (to - from) > this.ctx.settings.maxCommandLine) {
@@ -501,11 +504,6 @@ export class Connection {
     this.partialLen += to - from;
   }
 
-  private lastPartialOctet(): number {
-    const last = this.partial[this.partial.length - 1];
-    return last[last.length - 1];
-  }
-
   private resetLine(): void {
     if (this.partialLen > 0) {
       this.partial = [];
@@ -513,6 +511,7 @@ export class Connection {
     }
     this.discarding = false;
     this.sawBareLf = false;
+    this.partialEndsInCr = false;
   }
 
   /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */

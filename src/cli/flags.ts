@@ -1,0 +1,13 @@
+/**
+ * A flag value as a number when it is a plain decimal one; otherwise the raw text, so the resolver
+ * names it in its error (`0x10` and `1e1` stay text). Durations are passed as text instead, so a
+ * bare `--duration 5` gets the resolver's "needs a unit" rather than meaning 5 ms.
+ */
+export const num = (v: string): number | string => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
+
+/** A port flag's problem, or null: an integer 0..65535 (0: any free port). */
+export function portIssue(flag: string, value: number | string | undefined): { path: string; message: string } | null {
+  if (value === undefined) return null;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65_535) return null;
+  return { path: flag, message: `expected a port 0..65535, got ${JSON.stringify(value)}` };
+}
