@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProfileError, SmtpBenchError } from '../errors.js';
@@ -84,6 +84,13 @@ describe('shipped profiles', () => {
     const p = resolveProfile(loadProfileFile(defaultProfilePath()));
     expect(p).toMatchObject({ executor: 'closed', sessions: 20, messagesPerSession: 100, messages: 10_000, durationMs: null });
     expect(p.message).toEqual({ sizeBytes: 1024, recipients: 1, body: 'data' });
+  });
+
+  it('every shipped profile resolves', () => {
+    const dir = join(defaultProfilePath(), '..');
+    const files = readdirSync(dir).filter((f) => /\.(ya?ml|json)$/.test(f));
+    expect(files.length).toBeGreaterThanOrEqual(6);
+    for (const f of files) expect(() => resolveProfile(loadProfileFile(join(dir, f)), undefined, f), f).not.toThrow();
   });
 
   it('fanout.yaml resolves to 1000 recipients per message', () => {
