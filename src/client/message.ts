@@ -1,8 +1,9 @@
 /**
  * Wire bytes built once per profile (house style §7, after autocannon's requestIterator):
- * command lines, the pipelined envelope batch, and the dot-stuffed DATA payload are Buffers
- * shared by every session and every recipient of a worker. A 1000-recipient fan-out holds one
- * copy of its body.
+ * command lines, every RCPT line in one block (a transaction's recipients are `subarray` views
+ * of it), and one shared message body. Per message only a small, fixed-length header prefix is
+ * built (a unique `Message-ID` and `X-Smtpbench-Sent`), so per-message work is O(envelope),
+ * never O(body): a 100,000-recipient fan-out holds one copy of its body.
  */
 import { toDataPayload } from '../protocol/dot-stuff.js';
 
@@ -14,10 +15,27 @@ export interface MessageSpec {
   readonly to: string;
   /** Recipients per message. */
   readonly recipients: number;
-  /** Message size in octets before dot-stuffing (headers + body). */
+  /** Message size in octets before dot-stuffing (headers + body), the stamp prefix included. */
   readonly sizeBytes: number;
   /** EHLO/HELO domain. */
   readonly helo: string;
+  /** Explicit recipient mailboxes instead of the `to` template (tests, corpus cases). */
+  readonly recipientList?: readonly string[];
+  /** Explicit message content (any line endings; stuffed once here). Disables the per-message stamp. */
+  readonly content?: Buffer;
+}
+
+/**
+ * The message body shared by every message of a worker. `data` is the DATA form (dot-stuffed,
+ * CRLF lines, no terminator); `raw` is the BDAT form (CRLF lines, not stuffed). For generated
+ * content no line starts with `.`, so the two are the same Buffer and any prefix of it cut at a
+ * line end is itself a valid message (a smaller size costs nothing).
+ */
+export interface BodyTemplate {
+  readonly data: Buffer;
+  readonly raw: Buffer;
+  /** True when each message gets its own `Message-ID` / `X-Smtpbench-Sent` prefix. */
+  readonly stamped: boolean;
 }
 
 /** Precomputed client wire bytes for one profile. */
@@ -26,23 +44,25 @@ export interface WirePlan {
   readonly helo: Buffer;
   readonly rset: Buffer;
   readonly quit: Buffer;
-  /** `MAIL FROM:<…>` without parameters (lock-step or when SIZE is not offered). */
+  readonly starttls: Buffer;
+  /** `MAIL FROM:<…>` without CRLF, for appending parameters (SIZE=, BODY=). */
+  readonly mailHead: string;
+  /** `MAIL FROM:<…>` + CRLF, without parameters. */
   readonly mail: Buffer;
   /** `MAIL FROM:<…> SIZE=n` (RFC 1870 §6), used when the server offers SIZE. */
   readonly mailWithSize: Buffer;
-  readonly rcpts: readonly Buffer[];
   readonly dataCommand: Buffer;
-  /** MAIL + every RCPT + DATA in one Buffer, for one write under PIPELINING (RFC 2920 §3.1). */
-  readonly envelopeBatch: Buffer;
-  readonly envelopeBatchWithSize: Buffer;
-  /** Dot-stuffed message ending in `<CRLF>.<CRLF>`. */
-  readonly payload: Buffer;
-  /** Octets counted as message bytes: the payload without the final `.<CRLF>`. */
-  readonly payloadBytes: number;
+  /** Every `RCPT TO:<…>` line, back to back; recipient i (0-based) is `[rcptOffsets[i], rcptOffsets[i+1])`. */
+  readonly rcptBlock: Buffer;
+  readonly rcptOffsets: Uint32Array;
   readonly recipients: number;
-  /** Message size before stuffing, as declared in SIZE=. */
+  readonly body: BodyTemplate;
+  /** Message size in octets (stamp prefix included), as declared in SIZE= and counted in `bytes`. */
   readonly sizeBytes: number;
 }
+
+export const CRLF = Buffer.from('\r\n');
+export const DOT_CRLF = Buffer.from('.\r\n');
 
 const line = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'utf8');
 
@@ -51,29 +71,45 @@ export function recipientAddress(template: string, n: number): string {
   return template.replaceAll('{n}', String(n));
 }
 
+/** Length of the per-message stamp (fixed: every field is zero-padded). See `stampPrefix`. */
+export const STAMP_BYTES = stampPrefix(0, 0, 0, 0).length;
+
 /**
- * Builds message content of exactly `sizeBytes` octets (when `sizeBytes` is at least the header
- * size): RFC 5322 headers, a blank line, then 76-octet lines of printable text that never start
- * with a dot, so the payload size is predictable.
+ * The per-message header prefix: a unique `Message-ID` (run, worker, per-worker sequence) and the
+ * send timestamp `X-Smtpbench-Sent: <wall-clock epoch µs>` (16 digits, good until the year 2286).
+ * Fixed length, so SIZE= is known without building it; it never starts a line with `.`, so it
+ * needs no stuffing.
+ *
+ * @param run 32-bit run tag (seed and start time mixed), @param worker worker index,
+ * @param seq per-worker message number, @param sentUs wall-clock epoch µs
  */
-export function buildMessageContent(spec: MessageSpec): Buffer {
+export function stampPrefix(run: number, worker: number, seq: number, sentUs: number): Buffer {
+  const id = `${(run >>> 0).toString(16).padStart(8, '0')}.${(worker & 0xfff).toString(16).padStart(3, '0')}.${seq.toString(16).padStart(12, '0')}`;
+  return Buffer.from(`Message-ID: <${id}@smtpbench.invalid>\r\nX-Smtpbench-Sent: ${Math.floor(sentUs).toString().padStart(16, '0')}\r\n`, 'latin1');
+}
+
+/**
+ * Builds generated message content of `sizeBytes` octets (at least the header size): RFC 5322
+ * headers, a blank line, then 76-octet lines of printable text that never start with a dot, so
+ * stuffing leaves it unchanged and the payload size is predictable. Ends in CRLF.
+ */
+export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, sizeBytes: number): Buffer {
   const to = spec.recipients === 1 ? recipientAddress(spec.to, 1) : 'undisclosed-recipients:;';
   const headers =
     `From: <${spec.from}>\r\n` +
     `To: ${spec.recipients === 1 ? `<${to}>` : to}\r\n` +
     `Subject: smtpbench message\r\n` +
     `Date: ${new Date(0).toUTCString().replace('GMT', '+0000')}\r\n` +
-    `Message-ID: <smtpbench.${spec.sizeBytes}.${spec.recipients}@example.test>\r\n` +
     `MIME-Version: 1.0\r\n` +
     `Content-Type: text/plain; charset=us-ascii\r\n` +
     `\r\n`;
   const head = Buffer.from(headers, 'latin1');
-  const bodyLen = Math.max(0, spec.sizeBytes - head.length);
+  const bodyLen = Math.max(0, sizeBytes - head.length);
   const body = Buffer.alloc(bodyLen);
   const text = 'The quick brown fox jumps over the lazy dog, smtpbench load test line ';
   let o = 0;
   while (o < bodyLen) {
-    // A line of up to 76 text octets then CRLF; the last line may be cut short but still ends in CRLF when room allows.
+    // A line of up to 76 text octets then CRLF; a last line too short for text is 'x's (no CRLF: the payload adds one).
     const room = bodyLen - o;
     if (room <= 2) {
       body.fill(0x78, o, bodyLen); // 'x'
@@ -90,27 +126,42 @@ export function buildMessageContent(spec: MessageSpec): Buffer {
 
 /** Builds every wire Buffer a session needs. Call once per profile per thread. */
 export function buildWirePlan(spec: MessageSpec): WirePlan {
-  const content = buildMessageContent(spec);
-  const payload = toDataPayload(content);
-  const mail = line(`MAIL FROM:<${spec.from}>`);
-  const mailWithSize = line(`MAIL FROM:<${spec.from}> SIZE=${content.length}`);
-  const rcpts: Buffer[] = [];
-  for (let n = 1; n <= spec.recipients; n++) rcpts.push(line(`RCPT TO:<${recipientAddress(spec.to, n)}>`));
-  const dataCommand = line('DATA');
+  const stamped = spec.content === undefined;
+  let body: BodyTemplate;
+  let sizeBytes: number;
+  if (stamped) {
+    // Generated content is its own stuffed form; make it end in CRLF so no tail is needed.
+    let content = buildMessageContent(spec, Math.max(0, spec.sizeBytes - STAMP_BYTES));
+    if (!content.subarray(-2).equals(CRLF)) content = Buffer.concat([content, CRLF]);
+    body = { data: content, raw: content, stamped: true };
+    sizeBytes = STAMP_BYTES + content.length;
+  } else {
+    const payload = toDataPayload(spec.content!);
+    const data = payload.subarray(0, payload.length - 3); // without the terminator `.<CRLF>`
+    // The BDAT form is the same text unstuffed: CRLF-normalised (RFC 3030 §2: BDAT data is not dot-stuffed).
+    const raw = toDataPayload(spec.content!, false);
+    body = { data, raw: raw.subarray(0, raw.length - 3), stamped: false };
+    sizeBytes = body.raw.length;
+  }
+  const mailHead = `MAIL FROM:<${spec.from}>`;
+  const list = spec.recipientList ?? Array.from({ length: spec.recipients }, (_, i) => recipientAddress(spec.to, i + 1));
+  const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));
+  const rcptOffsets = new Uint32Array(list.length + 1);
+  for (let i = 0; i < rcptLines.length; i++) rcptOffsets[i + 1] = rcptOffsets[i] + rcptLines[i].length;
   return {
     ehlo: line(`EHLO ${spec.helo}`),
     helo: line(`HELO ${spec.helo}`),
     rset: line('RSET'),
     quit: line('QUIT'),
-    mail,
-    mailWithSize,
-    rcpts,
-    dataCommand,
-    envelopeBatch: Buffer.concat([mail, ...rcpts, dataCommand]),
-    envelopeBatchWithSize: Buffer.concat([mailWithSize, ...rcpts, dataCommand]),
-    payload,
-    payloadBytes: payload.length - 3,
-    recipients: spec.recipients,
-    sizeBytes: content.length,
+    starttls: line('STARTTLS'),
+    mailHead,
+    mail: line(mailHead),
+    mailWithSize: line(`${mailHead} SIZE=${sizeBytes}`),
+    dataCommand: line('DATA'),
+    rcptBlock: Buffer.concat(rcptLines),
+    rcptOffsets,
+    recipients: list.length,
+    body,
+    sizeBytes,
   };
 }
