@@ -4,11 +4,8 @@
  * and the session ends by itself.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientSession } from '../src/client/session.js';
-import { buildWirePlan } from '../src/client/message.js';
-import { Recorder } from '../src/metrics/recorder.js';
-import { startSweeper } from '../src/load/sweeper.js';
-import { QuotaSource } from '../src/load/closed.js';
+import type { Recorder } from '../src/metrics/recorder.js';
+import { runSession } from './helpers/run-session.js';
 import { scriptedServer, type ScriptConn, type ScriptedServer } from './helpers/scripted-server.js';
 
 let server: ScriptedServer | null = null;
@@ -23,18 +20,7 @@ async function session(
   opts: { messages?: number; recipients?: number; perConnection?: number; replyMs?: number } = {},
 ): Promise<Recorder> {
   server = await scriptedServer(script);
-  const recorder = new Recorder();
-  const plan = buildWirePlan({ from: 'sender@example.test', to: 'r{n}@example.test', recipients: opts.recipients ?? 1, sizeBytes: 300, helo: 'client.example' });
-  const t = opts.replyMs ?? 2000;
-  let sweeper: { stop(): void } | null = null;
-  await new Promise<void>((done) => {
-    const cfg = { host: '127.0.0.1', port: server!.port, plan, pipelining: 'auto' as const, messagesPerConnection: opts.perConnection ?? 10, timeouts: { connectMs: t, greetingMs: t, replyMs: t, bodyMs: t }, recorder };
-    const s = new ClientSession(cfg, new QuotaSource(opts.messages ?? 1, cfg, done));
-    sweeper = startSweeper([s]);
-    s.start();
-  });
-  sweeper?.stop();
-  return recorder;
+  return runSession({ port: server.port, messages: opts.messages, spec: { recipients: opts.recipients ?? 1 }, cfg: { messagesPerConnection: opts.perConnection ?? 10 }, timeoutMs: opts.replyMs });
 }
 
 /** A server speaking just enough SMTP: `ehlo` is its EHLO reply text. */

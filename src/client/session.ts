@@ -899,6 +899,8 @@ export class ClientSession {
   private fail(kind: string): void {
     if (this.errorKind === null) this.errorKind = kind;
     this.deadlineMs = 0;
+    // Replies after this one in the same chunk must not drive the state machine.
+    this.parser.halt();
     this.socket?.destroy();
   }
 
