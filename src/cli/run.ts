@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { SmtpBenchError } from '../errors.js';
+import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
@@ -19,7 +20,7 @@ export function runCommand() {
   return new Command('run')
     .description('run a load profile (default: profiles/smoke.yaml) against the embedded reference server or --target')
     .argument('[profile]', 'profile file, YAML or JSON')
-    .option('--target <url>', 'MTA to load, smtp://HOST:PORT (default: the embedded reference server)')
+    .option('--target <url>', 'MTA to load: smtp://HOST:PORT, smtps://HOST:PORT (implicit TLS), lmtp://HOST:PORT (default: the embedded reference server)')
     .option('--workers <n>', 'load worker threads (default: number of cores)', num)
     .option('--sessions <n>', 'concurrent SMTP sessions across all workers', num)
     .option('--messages <n>', 'total messages', num)
@@ -28,6 +29,16 @@ export function runCommand() {
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--pipelining <mode>', 'auto | off')
+    .option('--max-recipients-per-transaction <n>', 'RCPT commands per transaction; more recipients take more transactions', num)
+    .option('--body <mode>', 'data | bdat | auto (BDAT when the server offers CHUNKING)')
+    .option('--chunk-size <size>', 'BDAT chunk size, e.g. 64KiB', num)
+    .option('--starttls <mode>', 'off | auto | on (on: a server without STARTTLS is an error)')
+    .option('--ca <file>', 'PEM file of CA certificates to trust (e.g. a test CA)')
+    .option('--insecure', 'do not verify the server certificate (never the default)')
+    .option('--tls-resume', 'resume TLS sessions on reconnect')
+    .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
+    .option('--credentials <file>', 'AUTH accounts, one user:password per line')
+    .option('--allow-real-recipients', 'allow non-reserved recipient domains on a non-loopback target')
     .option('--executor <model>', 'closed | open | ramping-rate')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
     .option('--max-sessions <n>', 'open models: most concurrent sessions', num)
@@ -55,10 +66,27 @@ export function runCommand() {
       if (opts.maxSessions !== undefined) o.maxSessions = opts.maxSessions;
       if (opts.warmup !== undefined) o.warmup = opts.warmup;
       if (opts.gracefulStop !== undefined) o.gracefulStop = opts.gracefulStop;
-      if (opts.recipients !== undefined || opts.size !== undefined) {
-        o.message = { ...(opts.recipients !== undefined && { recipients: opts.recipients }), ...(opts.size !== undefined && { size: opts.size }) };
-      }
+      if (opts.allowRealRecipients) o.allowRealRecipients = true;
+      const message = {
+        ...(opts.recipients !== undefined && { recipients: opts.recipients }),
+        ...(opts.size !== undefined && { size: opts.size }),
+        ...(opts.maxRecipientsPerTransaction !== undefined && { maxRecipientsPerTransaction: opts.maxRecipientsPerTransaction }),
+        ...(opts.body !== undefined && { body: opts.body }),
+        ...(opts.chunkSize !== undefined && { chunkSize: opts.chunkSize }),
+      };
+      if (Object.keys(message).length > 0) o.message = message;
+      const tls = {
+        ...(opts.starttls !== undefined && { starttls: opts.starttls }),
+        ...(opts.ca !== undefined && { ca: opts.ca }),
+        ...(opts.insecure && { verify: false }),
+        ...(opts.tlsResume && { resume: true }),
+      };
+      if (Object.keys(tls).length > 0) o.tls = tls;
+      const auth = { ...(opts.auth !== undefined && { mechanism: opts.auth }), ...(opts.credentials !== undefined && { credentialsFile: opts.credentials }) };
+      if (Object.keys(auth).length > 0) o.auth = auth;
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
+      // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
+      sessionSettings(profile);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
       mkdirSync(outDir, { recursive: true });

@@ -23,6 +23,8 @@ export interface MessageSpec {
   readonly recipientList?: readonly string[];
   /** Explicit message content (any line endings; stuffed once here). Disables the per-message stamp. */
   readonly content?: Buffer;
+  /** LMTP: the greeting command is LHLO (RFC 2033 §4.1). */
+  readonly lmtp?: boolean;
 }
 
 /**
@@ -149,7 +151,7 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
   const rcptOffsets = new Uint32Array(list.length + 1);
   for (let i = 0; i < rcptLines.length; i++) rcptOffsets[i + 1] = rcptOffsets[i] + rcptLines[i].length;
   return {
-    ehlo: line(`EHLO ${spec.helo}`),
+    ehlo: line(`${spec.lmtp ? 'LHLO' : 'EHLO'} ${spec.helo}`),
     helo: line(`HELO ${spec.helo}`),
     rset: line('RSET'),
     quit: line('QUIT'),

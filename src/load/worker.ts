@@ -6,6 +6,7 @@
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { buildWirePlan } from '../client/message.js';
+import { sessionSettings } from '../client/settings.js';
 import type { SessionConfig } from '../client/session.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
@@ -47,7 +48,10 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     recipients: profile.message.recipients,
     sizeBytes: profile.message.sizeBytes,
     helo: profile.envelope.helo,
+    lmtp: profile.target?.scheme === 'lmtp',
   });
+  // The CLI has read these files once already; a failure here is a file changed under the run.
+  const settings = sessionSettings(profile);
   let stopRequested = false;
   let onStop: () => void = () => {
     stopRequested = true;
@@ -83,6 +87,9 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     messagesPerConnection: profile.messagesPerSession,
     timeouts: profile.timeouts,
     recorder,
+    ...settings,
+    // Message-IDs unique across runs (start time), seeds and workers.
+    stamp: { run: (Date.now() / 1000) ^ Math.imul(profile.seed, 0x9e3779b1), worker: spec.index },
   });
   onStop = () => run.stop();
   if (stopRequested) run.stop();

@@ -29,9 +29,13 @@ export const DEFAULTS: Profile = deepFreeze({
   stages: [],
   maxSessions: 100,
   gracefulStopMs: 10_000,
-  message: { sizeBytes: 1024, recipients: 1, body: 'data' }, // 1 KiB
+  // 1 KiB; BDAT chunks of 64 KiB.
+  message: { sizeBytes: 1024, recipients: 1, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
   envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
   pipelining: 'auto',
+  tls: { starttls: 'off', verify: true, ca: null, resume: false },
+  auth: null,
+  allowRealRecipients: false,
   timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
   // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.
   server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },

@@ -40,9 +40,12 @@ describe('resolveProfile: defaults', () => {
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
-      message: { sizeBytes: 1024, recipients: 1, body: 'data' },
+      message: { sizeBytes: 1024, recipients: 1, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
+      tls: { starttls: 'off', verify: true, ca: null, resume: false },
+      auth: null,
+      allowRealRecipients: false,
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
       server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
       seed: 1,
@@ -91,7 +94,7 @@ describe('resolveProfile: overrides', () => {
     const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
     expect(p.sessions).toBe(50);
     expect(p.workers).toBe(2);
-    expect(p.message).toEqual({ sizeBytes: 8192, recipients: 3, body: 'data' });
+    expect(p.message).toEqual({ sizeBytes: 8192, recipients: 3, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 });
   });
 
   it('ignores undefined override values (flags not given)', () => {
@@ -150,7 +153,7 @@ describe('resolveProfile: errors', () => {
       messages: '100',
       seed: 'x',
       pipelining: 'on',
-      message: { recipients: 5, body: 'bdat' },
+      message: { recipients: 5, body: 'chunked' },
       envelope: { to: 'same@example.test', helo: 'has space' },
       timeouts: { reply: '30' },
       server: 3,
@@ -207,15 +210,15 @@ describe('target', () => {
     ['SMTP://localhost:587/', { scheme: 'smtp', host: 'localhost', port: 587 }],
     ['smtp://[::1]:2525', { scheme: 'smtp', host: '::1', port: 2525 }],
     ['smtp://[2001:db8::25]:65535', { scheme: 'smtp', host: '2001:db8::25', port: 65535 }],
+    ['smtps://mx.example.test:465', { scheme: 'smtps', host: 'mx.example.test', port: 465 }],
+    ['lmtp://127.0.0.1:24', { scheme: 'lmtp', host: '127.0.0.1', port: 24 }],
   ])('parses %s', (text, spec) => {
     expect(parseTarget(text)).toEqual(spec);
     expect(resolveProfile({ target: text }).target).toEqual(spec);
   });
 
   it.each([
-    ['smtps://mx.example.test:465', /unsupported scheme "smtps" \(smtp only for now\)/],
-    ['lmtp://127.0.0.1:24', /unsupported scheme "lmtp"/],
-    ['http://127.0.0.1:25', /unsupported scheme "http"/],
+    ['http://127.0.0.1:25', /unsupported scheme "http" \(expected smtp, smtps or lmtp\)/],
     ['smtp://127.0.0.1', /missing port/],
     ['smtp://127.0.0.1:', /missing port/],
     ['smtp://[::1]', /missing port/],
@@ -235,5 +238,49 @@ describe('target', () => {
 
   it('rejects a target that is not a string', () => {
     expect(issueAt(errorOf({ target: 2525 }), 'target')).toMatch(/expected a URL such as smtp:\/\//);
+  });
+});
+
+describe('resolveProfile: client protocol keys', () => {
+  it('resolves fan-out, body, TLS and AUTH settings', () => {
+    const p = resolveProfile({
+      message: { recipients: 5000, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkSize: '1MiB' },
+      tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
+      auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
+    });
+    expect(p.message).toEqual({ sizeBytes: 1024, recipients: 5000, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576 });
+    expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
+    expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
+    expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });
+  });
+
+  it('names every bad client key', () => {
+    const err = errorOf({
+      message: { maxRecipientsPerTransaction: 0, chunkSize: '0' },
+      tls: { starttls: 'yes', verify: 'no', ca: '', resum: true },
+      auth: { mechanism: 'GSSAPI' },
+      allowRealRecipients: 'yes',
+    });
+    expect(paths(err).sort()).toEqual(['allowRealRecipients', 'auth.mechanism', 'message.chunkSize', 'message.maxRecipientsPerTransaction', 'tls.ca', 'tls.resum', 'tls.starttls', 'tls.verify']);
+    expect(issueAt(err, 'tls.starttls')).toBe('expected "off", "auto" or "on", got "yes"');
+    expect(issueAt(err, 'tls.resum')).toBe('unknown key (did you mean "resume"?)');
+    expect(issueAt(err, 'auth.mechanism')).toMatch(/expected "PLAIN", "LOGIN", "CRAM-MD5" or "auto"/);
+  });
+
+  it('refuses real recipient domains on a non-loopback target unless allowed', () => {
+    const real = { target: 'smtp://mx.example.net:25', envelope: { to: 'user{n}@gmail.com', from: 'me@corp.example' } };
+    const err = errorOf(real);
+    expect(paths(err)).toEqual(['envelope.to']);
+    expect(issueAt(err, 'envelope.to')).toMatch(/domain "gmail.com" is not reserved .* allowRealRecipients/);
+    expect(paths(errorOf({ ...real, envelope: { to: 'u{n}@example.test', from: 'me@corp.com' } }))).toEqual(['envelope.from']);
+    expect(resolveProfile({ ...real, allowRealRecipients: true }).allowRealRecipients).toBe(true);
+    // Loopback targets and reserved domains pass.
+    expect(() => resolveProfile({ ...real, target: 'smtp://127.0.0.1:2525' })).not.toThrow();
+    expect(() => resolveProfile({ ...real, target: 'smtp://[::1]:2525' })).not.toThrow();
+    expect(() => resolveProfile({ target: 'smtp://mx.example.net:25', envelope: { to: 'a{n}@sub.example.com' } })).not.toThrow();
+  });
+
+  it('keeps BDAT away from LMTP', () => {
+    expect(paths(errorOf({ target: 'lmtp://127.0.0.1:24', message: { body: 'bdat' } }))).toEqual(['message.body']);
   });
 });

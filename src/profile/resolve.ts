@@ -9,6 +9,7 @@ import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import type { Profile, ProfileInput, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
 export const MAX_RECIPIENTS = 100_000;
@@ -55,7 +56,8 @@ function wireToken(min: number) {
 }
 
 /**
- * Parses `smtp://HOST:PORT` (HOST may be a bracketed IPv6 literal, `smtp://[::1]:2525`).
+ * Parses `smtp://HOST:PORT`, `smtps://HOST:PORT` (implicit TLS) or `lmtp://HOST:PORT` (HOST may be
+ * a bracketed IPv6 literal, `smtp://[::1]:2525`).
  * The returned host carries no brackets, ready for `net.connect`.
  *
  * @throws Error with an issue-ready message on another scheme, a missing or out-of-range port,
@@ -64,8 +66,8 @@ function wireToken(min: number) {
 export function parseTarget(text: string): TargetSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) throw new Error(`expected smtp://HOST:PORT, got ${JSON.stringify(text)}`);
-  if (scheme !== 'smtp') throw new Error(`unsupported scheme "${scheme}" (smtp only for now)`);
-  const match = /^smtp:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
+  if (scheme !== 'smtp' && scheme !== 'smtps' && scheme !== 'lmtp') throw new Error(`unsupported scheme "${scheme}" (expected smtp, smtps or lmtp)`);
+  const match = /^[a-z]+:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
   if (!match) throw new Error(`expected smtp://HOST:PORT without user, path or query, got ${JSON.stringify(text)}`);
   const [, rawHost, rawPort] = match;
   let host = rawHost;
@@ -75,16 +77,35 @@ export function parseTarget(text: string): TargetSpec {
   } else if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(host)) {
     throw new Error(host === '' ? 'missing host' : `${JSON.stringify(host)} is not a host name or IPv4 address`);
   }
-  if (rawPort === undefined || rawPort === '') throw new Error(`missing port (expected smtp://${rawHost}:PORT)`);
+  if (rawPort === undefined || rawPort === '') throw new Error(`missing port (expected ${scheme}://${rawHost}:PORT)`);
   const port = Number(rawPort);
   if (port < 1 || port > 65_535) throw new Error(`port ${rawPort} is out of range 1..65535`);
-  return { scheme: 'smtp', host, port };
+  return { scheme, host, port };
 }
 
 const MessageSchema = z.strictObject({
   size: size(1).optional(),
   recipients: intIn(1, MAX_RECIPIENTS).optional(),
-  body: z.literal('data', { error: (iss) => `${show(iss.input)} is not supported: only "data" for now (bdat and auto come later)` }).optional(),
+  maxRecipientsPerTransaction: intIn(1, MAX_RECIPIENTS).optional(),
+  body: z.enum(['data', 'bdat', 'auto'], { error: (iss) => `expected "data", "bdat" or "auto", got ${show(iss.input)}` }).optional(),
+  chunkSize: size(1).optional(),
+});
+
+const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
+const path = () => z.string({ error: (iss) => `expected a file path, got ${show(iss.input)}` }).min(1, 'must not be empty');
+
+const TlsSchema = z.strictObject({
+  starttls: z.enum(['off', 'auto', 'on'], { error: (iss) => `expected "off", "auto" or "on", got ${show(iss.input)}` }).optional(),
+  verify: bool().optional(),
+  ca: path().optional(),
+  resume: bool().optional(),
+});
+
+const AuthSchema = z.strictObject({
+  mechanism: z
+    .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5" or "auto", got ${show(iss.input)}` })
+    .optional(),
+  credentialsFile: path().optional(),
 });
 
 const EnvelopeSchema = z.strictObject({
@@ -144,6 +165,9 @@ const InputSchema = z.strictObject({
   pipelining: z
     .enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` })
     .optional(),
+  tls: TlsSchema.optional(),
+  auth: AuthSchema.optional(),
+  allowRealRecipients: bool().optional(),
   timeouts: TimeoutsSchema.optional(),
   server: ServerSchema.optional(),
   seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
@@ -155,6 +179,8 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   message: Object.keys(MessageSchema.shape),
   envelope: Object.keys(EnvelopeSchema.shape),
   timeouts: Object.keys(TimeoutsSchema.shape),
+  tls: Object.keys(TlsSchema.shape),
+  auth: Object.keys(AuthSchema.shape),
   server: Object.keys(ServerSchema.shape),
 };
 
@@ -208,7 +234,9 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     message: {
       sizeBytes: v.message?.size ?? d.message.sizeBytes,
       recipients: v.message?.recipients ?? d.message.recipients,
+      maxRecipientsPerTransaction: v.message?.maxRecipientsPerTransaction ?? d.message.maxRecipientsPerTransaction,
       body: v.message?.body ?? d.message.body,
+      chunkBytes: v.message?.chunkSize ?? d.message.chunkBytes,
     },
     envelope: {
       from: v.envelope?.from ?? d.envelope.from,
@@ -216,6 +244,15 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       helo: v.envelope?.helo ?? d.envelope.helo,
     },
     pipelining: v.pipelining ?? d.pipelining,
+    tls: {
+      starttls: v.tls?.starttls ?? d.tls.starttls,
+      verify: v.tls?.verify ?? d.tls.verify,
+      ca: v.tls?.ca ?? d.tls.ca,
+      resume: v.tls?.resume ?? d.tls.resume,
+    },
+    // Any auth key turns AUTH on; `auth: {}` means the default mechanism with credentials from the environment.
+    auth: v.auth === undefined ? d.auth : { mechanism: v.auth.mechanism ?? 'auto', credentialsFile: v.auth.credentialsFile ?? null },
+    allowRealRecipients: v.allowRealRecipients ?? d.allowRealRecipients,
     timeouts: {
       connectMs: v.timeouts?.connect ?? d.timeouts.connectMs,
       greetingMs: v.timeouts?.greeting ?? d.timeouts.greetingMs,
@@ -270,6 +307,20 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   if (executor === 'ramping-rate' && input.stages === undefined) issues.push({ path: 'stages', message: 'the ramping-rate model needs stages: [{duration, target}]' });
   if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
   if (executor !== 'ramping-rate' && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping-rate model uses stages (executor is "${executor}")` });
+
+  const target = InputSchema.shape.target.safeParse(input.target).data;
+  const body = MessageSchema.shape.body.safeParse(message.body).data;
+  if (target?.scheme === 'lmtp' && body === 'bdat') issues.push({ path: 'message.body', message: 'LMTP targets take DATA only here (one reply per recipient); use "data" or "auto"' });
+  const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
+  if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
+    // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
+    for (const [key, mailbox] of [['envelope.to', to], ['envelope.from', from]] as const) {
+      const domain = domainOf(mailbox);
+      if (domain !== '' && !isReservedDomain(domain)) {
+        issues.push({ path: key, message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail` });
+      }
+    }
+  }
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

@@ -7,8 +7,8 @@
 
 /** Where the load goes. `null` in `Profile.target` means the embedded reference server. */
 export interface TargetSpec {
-  /** `smtp` only for now (`smtps` and `lmtp` are later issues). */
-  readonly scheme: 'smtp';
+  /** `smtp`; `smtps`: implicit TLS (RFC 8314); `lmtp`: LMTP over TCP (RFC 2033). */
+  readonly scheme: 'smtp' | 'smtps' | 'lmtp';
   readonly host: string;
   readonly port: number;
 }
@@ -45,6 +45,28 @@ export interface ServerSettings {
   readonly hostname: string;
 }
 
+/** TLS settings. Implicit TLS is the `smtps://` target scheme. */
+export interface TlsSettings {
+  /** `off` (default), `auto` (when offered), `on` (required: a server without STARTTLS is an error). */
+  readonly starttls: 'off' | 'auto' | 'on';
+  /** Verify the server's certificate and name; false only with an explicit `--insecure`. */
+  readonly verify: boolean;
+  /** PEM file of extra trusted CA certificates (a test CA), or null. */
+  readonly ca: string | null;
+  /** Offer the previous TLS session on reconnect (session resumption). */
+  readonly resume: boolean;
+}
+
+/**
+ * AUTH settings. Credentials never come from the profile or argv: from `credentialsFile`
+ * (`user:password` lines, one account each; sessions take them in turn), else from the
+ * environment variables SMTPBENCH_AUTH_USER and SMTPBENCH_AUTH_PASSWORD.
+ */
+export interface AuthSettings {
+  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'auto';
+  readonly credentialsFile: string | null;
+}
+
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
 export interface Profile {
   readonly target: TargetSpec | null;
@@ -74,9 +96,14 @@ export interface Profile {
   readonly message: {
     /** Body size in bytes, headers included, before dot-stuffing. */
     readonly sizeBytes: number;
-    /** Recipients per message (RCPT commands per transaction). */
+    /** Recipients per message. */
     readonly recipients: number;
-    readonly body: 'data';
+    /** Most RCPT commands in one transaction; a message with more recipients takes several transactions. null: no cap. */
+    readonly maxRecipientsPerTransaction: number | null;
+    /** `data`; `bdat`: CHUNKING (RFC 3030), required from the server; `auto`: BDAT when the server offers CHUNKING. */
+    readonly body: 'data' | 'bdat' | 'auto';
+    /** BDAT chunk size in bytes. */
+    readonly chunkBytes: number;
   };
   readonly envelope: {
     /** Reverse-path mailbox, without angle brackets. */
@@ -87,6 +114,11 @@ export interface Profile {
     readonly helo: string;
   };
   readonly pipelining: 'auto' | 'off';
+  readonly tls: TlsSettings;
+  /** AUTH (RFC 4954); null: no AUTH. */
+  readonly auth: AuthSettings | null;
+  /** The safety guard is off: recipients outside reserved domains may be sent to a non-loopback target. */
+  readonly allowRealRecipients: boolean;
   readonly timeouts: Timeouts;
   readonly server: ServerSettings;
   readonly seed: number;
@@ -107,9 +139,12 @@ export interface ProfileInput {
   stages?: { duration?: string | number; target?: number }[];
   maxSessions?: number;
   gracefulStop?: string | number;
-  message?: { size?: string | number; recipients?: number; body?: string };
+  message?: { size?: string | number; recipients?: number; maxRecipientsPerTransaction?: number; body?: string; chunkSize?: string | number };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
+  tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };
+  auth?: { mechanism?: string; credentialsFile?: string };
+  allowRealRecipients?: boolean;
   timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
   server?: { maxRecipients?: number; maxMessageSize?: string | number; hostname?: string };
   seed?: number;
