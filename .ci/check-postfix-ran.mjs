@@ -1,15 +1,18 @@
 #!/usr/bin/env node
 // Fails (exit 1) unless vitest's JSON report shows the real-MTA tests in
-// test/postfix.int.test.ts actually ran and passed. A describe.skipIf() that silently
+// test/postfix.int.test.ts and test/postfix-client.int.test.ts actually ran and passed. A describe.skipIf() that silently
 // skipped them (SMTPBENCH_POSTFIX unset), a missing file, or a file with no tests all fail.
 //
 // Usage: node .ci/check-postfix-ran.mjs [report.json]   (default .ci/vitest-report.json)
 import { readFileSync } from 'node:fs';
 
 const REPORT = process.argv[2] ?? '.ci/vitest-report.json';
-const FILE_SUFFIX = 'test/postfix.int.test.ts';
-// test/postfix.int.test.ts has two tests (fanout and smoke); fewer means one was lost.
-const MIN_TESTS = 2;
+// Each file with its number of tests (postfix.int: fanout and smoke; postfix-client.int: 452
+// continuation, recipient cap, STARTTLS, failed verification, BDAT); fewer means one was lost.
+const FILES = [
+  { suffix: 'test/postfix.int.test.ts', min: 2 },
+  { suffix: 'test/postfix-client.int.test.ts', min: 5 },
+];
 
 function fail(msg) {
   console.error(`check-postfix-ran: FAIL: ${msg}`);
@@ -24,17 +27,16 @@ try {
 }
 if (!Array.isArray(report.testResults)) fail(`${REPORT} has no testResults array`);
 
-const files = report.testResults.filter((f) =>
-  String(f.name ?? '').replaceAll('\\', '/').endsWith(FILE_SUFFIX),
-);
-if (files.length === 0) fail(`${FILE_SUFFIX} is absent from ${REPORT}`);
-
-const tests = files.flatMap((f) => f.assertionResults ?? []);
-for (const f of files) {
-  if (f.status !== 'passed' && f.message) console.error(`check-postfix-ran: ${f.name}: ${f.message}`);
-}
-if (tests.length < MIN_TESTS) {
-  fail(`${FILE_SUFFIX} reported ${tests.length} test(s), expected at least ${MIN_TESTS}`);
+const tests = [];
+for (const { suffix, min } of FILES) {
+  const files = report.testResults.filter((f) => String(f.name ?? '').replaceAll('\\', '/').endsWith(suffix));
+  if (files.length === 0) fail(`${suffix} is absent from ${REPORT}`);
+  const own = files.flatMap((f) => f.assertionResults ?? []);
+  for (const f of files) {
+    if (f.status !== 'passed' && f.message) console.error(`check-postfix-ran: ${f.name}: ${f.message}`);
+  }
+  if (own.length < min) fail(`${suffix} reported ${own.length} test(s), expected at least ${min}`);
+  tests.push(...own);
 }
 
 let bad = 0;
