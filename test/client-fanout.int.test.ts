@@ -196,3 +196,22 @@ describe('SIZE and pipelining behind the body', () => {
     expect(new Set(log.transactions.map((t) => t.body.slice(t.body.indexOf('From:'))))).toHaveProperty('size', 1);
   });
 });
+
+describe('message generation', () => {
+  it('draws size and recipients per message; SIZE=, octets and recipients match what each message carried', async () => {
+    const { sampler, Rng } = await import('../src/client/distributions.js');
+    const rng = new Rng(42);
+    const sizes = sampler({ dist: 'uniform', min: 400, max: 3000 }, rng);
+    const recipientCounts = sampler({ dist: 'uniform', min: 1, max: 5 }, rng, 1);
+    const { rec, log } = await run({ keywords: ['PIPELINING', 'SIZE 100000'] }, { messages: 8, spec: { sizes, recipientCounts } });
+    const declared = log.commands.filter((c) => c.startsWith('MAIL')).map((c) => Number(/SIZE=(\d+)/.exec(c)?.[1]));
+    expect(log.transactions).toHaveLength(8);
+    // data() drops the final CRLF of each message.
+    expect(log.transactions.map((t) => t.body.length + 2)).toEqual(declared);
+    expect(new Set(declared).size).toBeGreaterThan(4);
+    expect(declared.every((s) => s >= 400 && s <= 3002)).toBe(true);
+    const counts = log.transactions.map((t) => t.rcpts.length);
+    expect(new Set(counts).size).toBeGreaterThan(1);
+    expect(rec.counters).toMatchObject({ messagesAccepted: 8, recipientsAccepted: counts.reduce((a, b) => a + b), bytes: declared.reduce((a, b) => a + b) });
+  });
+});

@@ -6,6 +6,7 @@
  * never O(body): a 100,000-recipient fan-out holds one copy of its body.
  */
 import { toDataPayload } from '../protocol/dot-stuff.js';
+import { fixed, type Sampler } from './distributions.js';
 
 /** Inputs of the wire plan, taken from the resolved profile. */
 export interface MessageSpec {
@@ -13,10 +14,14 @@ export interface MessageSpec {
   readonly from: string;
   /** Forward-path template; `{n}` becomes the 1-based recipient number. */
   readonly to: string;
-  /** Recipients per message. */
+  /** Recipients per message (with `recipientCounts`: ignored, the sampler's max is used). */
   readonly recipients: number;
-  /** Message size in octets before dot-stuffing (headers + body), the stamp prefix included. */
+  /** Message size in octets before dot-stuffing (headers + body), the stamp prefix included (with `sizes`: ignored). */
   readonly sizeBytes: number;
+  /** Per-message size draws (seeded); the body is built once for the largest. */
+  readonly sizes?: Sampler;
+  /** Per-message recipient-count draws (seeded); RCPT lines are built once for the largest. */
+  readonly recipientCounts?: Sampler;
   /** EHLO/HELO domain. */
   readonly helo: string;
   /** Explicit recipient mailboxes instead of the `to` template (tests, corpus cases). */
@@ -38,6 +43,15 @@ export interface BodyTemplate {
   readonly raw: Buffer;
   /** True when each message gets its own `Message-ID` / `X-Smtpbench-Sent` prefix. */
   readonly stamped: boolean;
+  /** Shortest prefix of `data` a message may use (the header section); generated content only. */
+  readonly minLen: number;
+}
+
+/** One message's share of the shared body: `data[0, len)`, then CRLF when `tail`, `size` octets with the stamp. */
+export interface MessageShape {
+  readonly len: number;
+  readonly tail: boolean;
+  readonly size: number;
 }
 
 /** Precomputed client wire bytes for one profile. */
@@ -59,12 +73,29 @@ export interface WirePlan {
   readonly rcptOffsets: Uint32Array;
   readonly recipients: number;
   readonly body: BodyTemplate;
-  /** Message size in octets (stamp prefix included), as declared in SIZE= and counted in `bytes`. */
+  /** Message size in octets (stamp prefix included), as declared in SIZE= and counted in `bytes`; the largest when sizes vary. */
   readonly sizeBytes: number;
+  readonly sizes: Sampler;
+  readonly recipientCounts: Sampler;
+}
+
+/**
+ * The part of the shared body a message of about `want` octets uses: a prefix of the generated
+ * content cut at `want` (never between CR and LF, never inside the headers), plus a CRLF when
+ * the cut is mid-line. O(1): nothing is copied.
+ */
+export function messageShape(plan: WirePlan, want: number): MessageShape {
+  const b = plan.body;
+  if (!b.stamped) return { len: b.raw.length, tail: false, size: plan.sizeBytes };
+  let len = Math.min(b.data.length, Math.max(b.minLen, want - STAMP_BYTES));
+  if (len < b.data.length && b.data[len - 1] === 0x0d) len--;
+  const tail = !(b.data[len - 2] === 0x0d && b.data[len - 1] === 0x0a);
+  return { len, tail, size: STAMP_BYTES + len + (tail ? 2 : 0) };
 }
 
 export const CRLF = Buffer.from('\r\n');
 export const DOT_CRLF = Buffer.from('.\r\n');
+export const CRLF_DOT_CRLF = Buffer.from('\r\n.\r\n');
 
 const line = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'utf8');
 
@@ -96,6 +127,11 @@ export function stampPrefix(run: number, worker: number, seq: number, sentUs: nu
  * stuffing leaves it unchanged and the payload size is predictable. Ends in CRLF.
  */
 export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, sizeBytes: number): Buffer {
+  return Buffer.concat(messageParts(spec, sizeBytes));
+}
+
+/** The header section and the body of generated content (see `buildMessageContent`). */
+function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, sizeBytes: number): [Buffer, Buffer] {
   const to = spec.recipients === 1 ? recipientAddress(spec.to, 1) : 'undisclosed-recipients:;';
   const headers =
     `From: <${spec.from}>\r\n` +
@@ -123,30 +159,33 @@ export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'rec
     body[o + n + 1] = 0x0a;
     o += n + 2;
   }
-  return Buffer.concat([head, body]);
+  return [head, body];
 }
 
 /** Builds every wire Buffer a session needs. Call once per profile per thread. */
 export function buildWirePlan(spec: MessageSpec): WirePlan {
   const stamped = spec.content === undefined;
+  const sizes = spec.sizes ?? fixed(spec.sizeBytes);
+  const recipientCounts = spec.recipientCounts ?? fixed(spec.recipientList?.length ?? spec.recipients);
   let body: BodyTemplate;
   let sizeBytes: number;
   if (stamped) {
     // Generated content is its own stuffed form; make it end in CRLF so no tail is needed.
-    let content = buildMessageContent(spec, Math.max(0, spec.sizeBytes - STAMP_BYTES));
+    const [head, text] = messageParts({ ...spec, recipients: recipientCounts.max }, Math.max(0, sizes.max - STAMP_BYTES));
+    let content = Buffer.concat([head, text]);
     if (!content.subarray(-2).equals(CRLF)) content = Buffer.concat([content, CRLF]);
-    body = { data: content, raw: content, stamped: true };
+    body = { data: content, raw: content, stamped: true, minLen: head.length };
     sizeBytes = STAMP_BYTES + content.length;
   } else {
     const payload = toDataPayload(spec.content!);
     const data = payload.subarray(0, payload.length - 3); // without the terminator `.<CRLF>`
     // The BDAT form is the same text unstuffed: CRLF-normalised (RFC 3030 §2: BDAT data is not dot-stuffed).
     const raw = toDataPayload(spec.content!, false);
-    body = { data, raw: raw.subarray(0, raw.length - 3), stamped: false };
+    body = { data, raw: raw.subarray(0, raw.length - 3), stamped: false, minLen: data.length };
     sizeBytes = body.raw.length;
   }
   const mailHead = `MAIL FROM:<${spec.from}>`;
-  const list = spec.recipientList ?? Array.from({ length: spec.recipients }, (_, i) => recipientAddress(spec.to, i + 1));
+  const list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
   const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));
   const rcptOffsets = new Uint32Array(list.length + 1);
   for (let i = 0; i < rcptLines.length; i++) rcptOffsets[i + 1] = rcptOffsets[i] + rcptLines[i].length;
@@ -165,5 +204,7 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
     recipients: list.length,
     body,
     sizeBytes,
+    sizes,
+    recipientCounts,
   };
 }

@@ -35,7 +35,7 @@ import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protoc
 import type { Recorder } from '../metrics/recorder.js';
 import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
-import { DOT_CRLF, stampPrefix, STAMP_BYTES, type WirePlan } from './message.js';
+import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, messageShape, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 /** Current monotonic time in microseconds (fractional; rounded when recorded). */
 export const nowUs = (): number => performance.now() * 1000;
@@ -147,6 +147,8 @@ class Msg {
     readonly n: number,
     readonly intendedUs: number,
     readonly prefix: Buffer | null,
+    /** Which part of the shared body this message sends, and its size in octets. */
+    readonly shape: MessageShape,
   ) {}
   pending(): boolean {
     return this.dHead < this.deferred.length || this.nextFresh < this.n;
@@ -551,6 +553,9 @@ export class ClientSession {
         });
         return null;
       }
+      // Draw this message's recipient count and size (seeded, per worker); O(1), nothing is copied.
+      const n = plan.recipientCounts.draw();
+      const shape = messageShape(plan, plan.sizes.draw());
       let intended = this.assigned;
       this.assigned = -1;
       if (intended < 0) {
@@ -563,17 +568,17 @@ export class ClientSession {
       }
       const c = rec.counters;
       c.messagesAttempted++;
-      c.recipientsAttempted += plan.recipients;
+      c.recipientsAttempted += n;
       // RFC 1870 §6: a message larger than the server's declared SIZE is not sent.
-      if (this.caps.size !== null && this.caps.size > 0 && plan.sizeBytes > this.caps.size) {
+      if (this.caps.size !== null && this.caps.size > 0 && shape.size > this.caps.size) {
         rec.error('size-exceeded');
         c.messagesRejected++;
-        c.recipientsRejected += plan.recipients;
+        c.recipientsRejected += n;
         continue;
       }
       this.messagesOnConnection++;
       const prefix = plan.body.stamped ? stampPrefix(this.cfg.stamp?.run ?? 0, this.cfg.stamp?.worker ?? 0, stampSeq++, epochUs()) : null;
-      const msg = new Msg(plan.recipients, intended, prefix);
+      const msg = new Msg(n, intended, prefix, shape);
       this.cur = msg;
       return this.openTxn(msg, intended);
     }
@@ -606,7 +611,7 @@ export class ClientSession {
     t.rcptDone = 0;
     t.stage = t.rset ? 0 : 1;
     t.k = 0;
-    t.chunks = this.useBdat ? Math.max(1, Math.ceil(this.cfg.plan.sizeBytes / (this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES))) : 0;
+    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES))) : 0;
     t.bdatFailed = false;
     t.eodLeft = 0;
     t.startUs = nowUs();
@@ -634,7 +639,9 @@ export class ClientSession {
       if (!all) return this.armDeadline();
     }
     if (t.stage === 1) {
-      s.write(this.caps.size !== null ? plan.mailWithSize : plan.mail);
+      const size = t.msg!.shape.size;
+      if (this.caps.size === null) s.write(plan.mail);
+      else s.write(size === plan.sizeBytes ? plan.mailWithSize : Buffer.from(`${plan.mailHead} SIZE=${size}\r\n`, 'latin1'));
       this.fifo.push(Cmd.Mail, slot, 0, now);
       t.stage = 2;
       if (!all) return this.armDeadline();
@@ -685,15 +692,20 @@ export class ClientSession {
     const s = this.socket!;
     const plan = this.cfg.plan;
     const chunk = this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-    const prefix = t.msg!.prefix;
-    const pre = prefix === null ? 0 : prefix.length;
+    const msg = t.msg!;
     const from = t.k * chunk;
-    const to = Math.min(plan.sizeBytes, from + chunk);
+    const to = Math.min(msg.shape.size, from + chunk);
     const last = t.k === t.chunks - 1;
     s.write(Buffer.from(`BDAT ${to - from}${last ? ' LAST' : ''}\r\n`, 'latin1'));
-    // The message is [prefix][body.raw]; a chunk may span both.
-    if (from < pre) s.write(prefix!.subarray(from, Math.min(to, pre)));
-    if (to > pre) s.write(plan.body.raw.subarray(Math.max(0, from - pre), to - pre));
+    // The message is [prefix][raw body, len octets][CRLF when tail]; a chunk may span all three.
+    let base = 0;
+    for (const part of [msg.prefix, plan.body.raw.subarray(0, msg.shape.len), msg.shape.tail ? CRLF : null]) {
+      if (part === null) continue;
+      const a = Math.max(from, base);
+      const b = Math.min(to, base + part.length);
+      if (a < b) s.write(part.subarray(a - base, b - base));
+      base += part.length;
+    }
     this.fifo.push(Cmd.Bdat, slot, last ? 1 : 0, now);
   }
 
@@ -809,9 +821,10 @@ export class ClientSession {
     const now = nowUs();
     s.cork();
     if (msg.prefix !== null) s.write(msg.prefix);
-    s.write(plan.body.data);
+    // Generated content: a prefix view of the shared body (its own stuffed form). Explicit content: all of its stuffed form.
+    s.write(plan.body.stamped && msg.shape.len < plan.body.data.length ? plan.body.data.subarray(0, msg.shape.len) : plan.body.data);
     const gen = t.gen;
-    s.write(DOT_CRLF, () => {
+    s.write(msg.shape.tail ? CRLF_DOT_CRLF : DOT_CRLF, () => {
       if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
     });
     // LMTP: one end-of-data reply per accepted recipient (RFC 2033 §4.2).
@@ -837,7 +850,7 @@ export class ClientSession {
     }
     rec.record('transaction', now - t.intendedUs);
     rec.record('service', now - t.startUs);
-    if (ok) rec.counters.bytes += this.cfg.plan.sizeBytes;
+    if (ok) rec.counters.bytes += msg.shape.size;
     if (!ok && this.useBdat) this.needRset = true;
     this.closeTxn(t, ok);
   }
@@ -969,6 +982,3 @@ export function tlsErrorKind(err: NodeJS.ErrnoException): string {
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
   return 'tls-handshake';
 }
-
-/** Octets of the per-message stamp, for callers that size messages. */
-export { STAMP_BYTES };

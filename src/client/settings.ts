@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ProfileError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import type { Account, AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
+import { readEmpirical } from './distributions.js';
 
 /** Environment variables for a single AUTH account when no credentials file is given. */
 export const AUTH_USER_ENV = 'SMTPBENCH_AUTH_USER';
@@ -68,6 +69,14 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
       issues.push({ path: 'auth', message: `no credentials: set auth.credentialsFile (--credentials FILE) or ${AUTH_USER_ENV} and ${AUTH_PASSWORD_ENV}` });
     }
     auth = { mechanism: profile.auth.mechanism, accounts };
+  }
+  for (const [key, d] of [['message.size.file', profile.message.sizeDist], ['message.recipients.file', profile.message.recipientsDist]] as const) {
+    if (d?.dist !== 'empirical') continue;
+    try {
+      readEmpirical(d.file);
+    } catch (err) {
+      issues.push({ path: key, message: `${d.file}: ${(err as Error).message}` });
+    }
   }
   if (issues.length > 0) throw new ProfileError(issues, 'profile files');
   return {

@@ -7,6 +7,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { buildWirePlan } from '../client/message.js';
 import { sessionSettings } from '../client/settings.js';
+import { fixed, sampler, workerRng } from '../client/distributions.js';
 import type { SessionConfig } from '../client/session.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
@@ -42,7 +43,12 @@ function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
 export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   const { profile, port2: port } = spec;
   const recorder = new Recorder();
+  // Seeded per worker (profile.seed, recorded in summary.json); one generator for sizes and counts.
+  const rng = workerRng(profile.seed, spec.index);
+  const m = profile.message;
   const plan = buildWirePlan({
+    sizes: m.sizeDist ? sampler(m.sizeDist, rng) : fixed(m.sizeBytes),
+    recipientCounts: m.recipientsDist ? sampler(m.recipientsDist, rng, 1) : fixed(m.recipients),
     from: profile.envelope.from,
     to: profile.envelope.to,
     recipients: profile.message.recipients,

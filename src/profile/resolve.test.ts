@@ -40,7 +40,7 @@ describe('resolveProfile: defaults', () => {
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
-      message: { sizeBytes: 1024, recipients: 1, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
+      message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       tls: { starttls: 'off', verify: true, ca: null, resume: false },
@@ -94,7 +94,7 @@ describe('resolveProfile: overrides', () => {
     const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
     expect(p.sessions).toBe(50);
     expect(p.workers).toBe(2);
-    expect(p.message).toEqual({ sizeBytes: 8192, recipients: 3, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 });
+    expect(p.message).toEqual({ sizeBytes: 8192, sizeDist: null, recipients: 3, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 });
   });
 
   it('ignores undefined override values (flags not given)', () => {
@@ -248,7 +248,7 @@ describe('resolveProfile: client protocol keys', () => {
       tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
       auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
     });
-    expect(p.message).toEqual({ sizeBytes: 1024, recipients: 5000, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576 });
+    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 5000, recipientsDist: null, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576 });
     expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
     expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
     expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });
@@ -282,5 +282,30 @@ describe('resolveProfile: client protocol keys', () => {
 
   it('keeps BDAT away from LMTP', () => {
     expect(paths(errorOf({ target: 'lmtp://127.0.0.1:24', message: { body: 'bdat' } }))).toEqual(['message.body']);
+  });
+});
+
+describe('resolveProfile: per-message distributions', () => {
+  it('takes a fixed value or a {dist} mapping for size and recipients', () => {
+    const p = resolveProfile({
+      message: { size: { dist: 'lognormal', median: '8KiB', sigma: 1.2 }, recipients: { dist: 'uniform', min: 1, max: 50 } },
+    });
+    expect(p.message.sizeDist).toEqual({ dist: 'lognormal', median: 8192, sigma: 1.2, min: 1, max: Math.round(8192 * Math.exp(4.8)) });
+    expect(p.message.sizeBytes).toBe(Math.round(8192 * Math.exp(4.8)));
+    expect(p.message.recipientsDist).toEqual({ dist: 'uniform', min: 1, max: 50 });
+    expect(p.message.recipients).toBe(50);
+    expect(resolveProfile({ message: { size: { dist: 'empirical', file: 'sizes.csv' } } }).message.sizeDist).toEqual({ dist: 'empirical', file: 'sizes.csv' });
+  });
+
+  it('names bad distribution fields by dotted path', () => {
+    const err = errorOf({
+      message: { size: { dist: 'lognormal', median: '8 parsecs', sigma: 0, extra: 1 }, recipients: { dist: 'zipf' } },
+    });
+    expect(paths(err).sort()).toEqual(['message.recipients.dist', 'message.size.extra', 'message.size.median', 'message.size.sigma']);
+    expect(issueAt(err, 'message.size.sigma')).toBe('must be more than 0');
+    expect(issueAt(err, 'message.size.extra')).toBe('unknown key');
+    expect(issueAt(err, 'message.recipients.dist')).toBe('expected dist: "uniform", "lognormal" or "empirical", got "zipf"');
+    // A recipient distribution needs {n} in the template as a count above 1 does.
+    expect(paths(errorOf({ message: { recipients: { dist: 'uniform', min: 1, max: 3 } }, envelope: { to: 'one@example.test' } }))).toEqual(['envelope.to']);
   });
 });

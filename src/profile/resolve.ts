@@ -83,16 +83,49 @@ export function parseTarget(text: string): TargetSpec {
   return { scheme, host, port };
 }
 
+const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
+const path = () => z.string({ error: (iss) => `expected a file path, got ${show(iss.input)}` }).min(1, 'must not be empty');
+const sigma = () => z.number({ error: (iss) => `expected a number, got ${show(iss.input)}` }).positive('must be more than 0').max(5, 'must be at most 5');
+
+/** A distribution of sizes (`unit`: size()) or of counts (`unit`: intIn()), by its `dist` key. */
+function distSchema<T extends z.ZodType<number>>(unit: () => T) {
+  return z.discriminatedUnion(
+    'dist',
+    [
+      z.strictObject({ dist: z.literal('uniform'), min: unit(), max: unit() }),
+      z.strictObject({ dist: z.literal('lognormal'), median: unit(), sigma: sigma(), min: unit().optional(), max: unit().optional() }),
+      z.strictObject({ dist: z.literal('empirical'), file: path() }),
+    ],
+    { error: (iss) => `expected dist: "uniform", "lognormal" or "empirical", got ${show((iss.input as Record<string, unknown> | undefined)?.dist)}` },
+  );
+}
+
+/**
+ * A fixed value (`scalar`) or a distribution mapping (`{dist: …}`). Issues inside the mapping keep
+ * their dotted paths (`message.size.sigma`); unknown keys are named one by one.
+ */
+function fixedOrDist<S extends z.ZodType<number>, D extends z.ZodType>(scalar: S, dist: D) {
+  return z.unknown().transform((value, ctx): number | z.infer<D> => {
+    const r = isPlainObject(value) ? dist.safeParse(value) : scalar.safeParse(value);
+    if (r.success) return r.data as number | z.infer<D>;
+    for (const iss of r.error.issues) {
+      if (iss.code === 'unrecognized_keys') for (const key of iss.keys) ctx.addIssue({ code: 'custom', message: 'unknown key', path: [...iss.path, key] });
+      else ctx.addIssue({ code: 'custom', message: iss.message, path: iss.path });
+    }
+    return z.NEVER;
+  });
+}
+
+/** Largest lognormal draw when no `max` is given: median · e^(4σ) (a draw above it has odds of about 3 in 100,000), at most 100 MiB. */
+const LOGNORMAL_DEFAULT_MAX = (median: number, s: number): number => Math.min(104_857_600, Math.round(median * Math.exp(4 * s)));
+
 const MessageSchema = z.strictObject({
-  size: size(1).optional(),
-  recipients: intIn(1, MAX_RECIPIENTS).optional(),
+  size: fixedOrDist(size(1), distSchema(() => size(1))).optional(),
+  recipients: fixedOrDist(intIn(1, MAX_RECIPIENTS), distSchema(() => intIn(1, MAX_RECIPIENTS))).optional(),
   maxRecipientsPerTransaction: intIn(1, MAX_RECIPIENTS).optional(),
   body: z.enum(['data', 'bdat', 'auto'], { error: (iss) => `expected "data", "bdat" or "auto", got ${show(iss.input)}` }).optional(),
   chunkSize: size(1).optional(),
 });
-
-const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
-const path = () => z.string({ error: (iss) => `expected a file path, got ${show(iss.input)}` }).min(1, 'must not be empty');
 
 const TlsSchema = z.strictObject({
   starttls: z.enum(['off', 'auto', 'on'], { error: (iss) => `expected "off", "auto" or "on", got ${show(iss.input)}` }).optional(),
@@ -232,8 +265,8 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     maxSessions: v.maxSessions ?? d.maxSessions,
     gracefulStopMs: v.gracefulStop ?? d.gracefulStopMs,
     message: {
-      sizeBytes: v.message?.size ?? d.message.sizeBytes,
-      recipients: v.message?.recipients ?? d.message.recipients,
+      ...fixedOrDistValue('sizeBytes', 'sizeDist', v.message?.size, d.message.sizeBytes),
+      ...fixedOrDistValue('recipients', 'recipientsDist', v.message?.recipients, d.message.recipients),
       maxRecipientsPerTransaction: v.message?.maxRecipientsPerTransaction ?? d.message.maxRecipientsPerTransaction,
       body: v.message?.body ?? d.message.body,
       chunkBytes: v.message?.chunkSize ?? d.message.chunkBytes,
@@ -268,6 +301,30 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
   });
 }
 
+type ResolvedDist = NonNullable<Profile['message']['sizeDist']>;
+
+/**
+ * `{[valueKey]: n, [distKey]: null}` for a fixed value; for a distribution, the distribution and,
+ * as the value, its largest draw (wire buffers are sized for it; an empirical file's largest value
+ * is known only once it is read, so its value is 0 here).
+ */
+function fixedOrDistValue<V extends string, D extends string>(valueKey: V, distKey: D, input: number | Record<string, unknown> | undefined, fallback: number): Record<V, number> & Record<D, ResolvedDist | null> {
+  const out = {} as Record<string, unknown>;
+  if (input === undefined || typeof input === 'number') {
+    out[valueKey] = input ?? fallback;
+    out[distKey] = null;
+    return out as Record<V, number> & Record<D, ResolvedDist | null>;
+  }
+  const d = input as { dist: string; min?: number; max?: number; median?: number; sigma?: number; file?: string };
+  let dist: ResolvedDist;
+  if (d.dist === 'uniform') dist = { dist: 'uniform', min: Math.min(d.min!, d.max!), max: Math.max(d.min!, d.max!) };
+  else if (d.dist === 'lognormal') dist = { dist: 'lognormal', median: d.median!, sigma: d.sigma!, min: d.min ?? 1, max: d.max ?? LOGNORMAL_DEFAULT_MAX(d.median!, d.sigma!) };
+  else dist = { dist: 'empirical', file: d.file! };
+  out[valueKey] = dist.dist === 'empirical' ? 0 : dist.max;
+  out[distKey] = dist;
+  return out as Record<V, number> & Record<D, ResolvedDist | null>;
+}
+
 function toProfileIssues(issue: z.core.$ZodIssue, input: Record<string, unknown>): ProfileIssue[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
@@ -293,7 +350,9 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   const message = isPlainObject(input.message) ? input.message : {};
   const envelope = isPlainObject(input.envelope) ? input.envelope : {};
 
-  const recipients = MessageSchema.shape.recipients.safeParse(message.recipients).data ?? DEFAULTS.message.recipients;
+  const parsedRecipients = MessageSchema.shape.recipients.safeParse(message.recipients).data;
+  // A distribution may give 2 or more recipients: the template needs {n} then too.
+  const recipients = typeof parsedRecipients === 'object' ? 2 : (parsedRecipients ?? DEFAULTS.message.recipients);
   const to = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
   if (recipients > 1 && !to.includes('{n}')) {
     issues.push({

@@ -5,6 +5,16 @@
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
 
+/**
+ * A per-message distribution (sizes in bytes, or recipient counts). `lognormal` draws
+ * exp(ln(median) + sigma·N(0,1)) clamped to [min, max]; `empirical` draws the values of a CSV file
+ * (`value[,weight]` per line) by weight.
+ */
+export type Dist =
+  | { readonly dist: 'uniform'; readonly min: number; readonly max: number }
+  | { readonly dist: 'lognormal'; readonly median: number; readonly sigma: number; readonly min: number; readonly max: number }
+  | { readonly dist: 'empirical'; readonly file: string };
+
 /** Where the load goes. `null` in `Profile.target` means the embedded reference server. */
 export interface TargetSpec {
   /** `smtp`; `smtps`: implicit TLS (RFC 8314); `lmtp`: LMTP over TCP (RFC 2033). */
@@ -94,10 +104,14 @@ export interface Profile {
   /** After a stop (duration over, Ctrl-C), how long transactions in flight may take before they are aborted, ms. */
   readonly gracefulStopMs: number;
   readonly message: {
-    /** Body size in bytes, headers included, before dot-stuffing. */
+    /** Message size in bytes, headers included, before dot-stuffing; with `sizeDist`, the largest draw (0: read from the empirical file). */
     readonly sizeBytes: number;
-    /** Recipients per message. */
+    /** Sizes drawn per message (seeded), or null for the fixed `sizeBytes`. */
+    readonly sizeDist: Dist | null;
+    /** Recipients per message; with `recipientsDist`, the largest draw (0: read from the empirical file). */
     readonly recipients: number;
+    /** Recipients drawn per message (seeded), or null for the fixed `recipients`. */
+    readonly recipientsDist: Dist | null;
     /** Most RCPT commands in one transaction; a message with more recipients takes several transactions. null: no cap. */
     readonly maxRecipientsPerTransaction: number | null;
     /** `data`; `bdat`: CHUNKING (RFC 3030), required from the server; `auto`: BDAT when the server offers CHUNKING. */
@@ -139,7 +153,7 @@ export interface ProfileInput {
   stages?: { duration?: string | number; target?: number }[];
   maxSessions?: number;
   gracefulStop?: string | number;
-  message?: { size?: string | number; recipients?: number; maxRecipientsPerTransaction?: number; body?: string; chunkSize?: string | number };
+  message?: { size?: string | number | Record<string, unknown>; recipients?: number | Record<string, unknown>; maxRecipientsPerTransaction?: number; body?: string; chunkSize?: string | number };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
   tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };
