@@ -38,6 +38,7 @@ export function runCommand() {
     .option('--tls-resume', 'resume TLS sessions on reconnect')
     .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
     .option('--credentials <file>', 'AUTH accounts, one user:password per line')
+    .option('--scenario <mix>', 'units of work by weight, e.g. message=90,VRFY=5,NOOP=5')
     .option('--allow-real-recipients', 'allow non-reserved recipient domains on a non-loopback target')
     .option('--executor <model>', 'closed | open | ramping-rate')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
@@ -67,6 +68,7 @@ export function runCommand() {
       if (opts.warmup !== undefined) o.warmup = opts.warmup;
       if (opts.gracefulStop !== undefined) o.gracefulStop = opts.gracefulStop;
       if (opts.allowRealRecipients) o.allowRealRecipients = true;
+      if (opts.scenario !== undefined) o.scenario = Object.fromEntries(opts.scenario.split(',').map((kv) => kv.split('=')).map(([k, w]) => [k.trim(), num(w ?? '')]));
       const message = {
         ...(opts.recipients !== undefined && { recipients: opts.recipients }),
         ...(opts.size !== undefined && { size: opts.size }),

@@ -35,6 +35,7 @@ import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protoc
 import type { Recorder } from '../metrics/recorder.js';
 import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
+import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, messageShape, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 /** Current monotonic time in microseconds (fractional; rounded when recorded). */
@@ -91,7 +92,15 @@ export interface SessionConfig {
   readonly lmtp?: boolean;
   /** Tags for the per-message `Message-ID` (run and worker). */
   readonly stamp?: { readonly run: number; readonly worker: number };
+  /**
+   * A weighted mix of scenario steps and messages: `pick()` answers -1 for a message or the index
+   * of a step in `STEP_COMMANDS`; `lines` are the steps' command lines (`buildStepLines`).
+   */
+  readonly scenario?: { readonly pick: () => number; readonly lines: readonly Buffer[] } | null;
 }
+
+/** `takeNext()` result: a scenario step was written instead of a transaction. */
+const STEP_SENT = 'step';
 
 /** `next()` result: no message is due yet; the source will call `assign()` when one is. */
 export const WAIT = -1;
@@ -220,6 +229,10 @@ export class ClientSession {
   /** Intended start of a message assigned while this session was busy, or -1. */
   private assigned = -1;
   private yielding = false;
+  /** The scenario's draw for the next unit of work, or null when not drawn yet (or no scenario). */
+  private nextPick: number | null = null;
+  /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
+  private stepSeq = 0;
   private readonly fifo = new InFlight();
   private readonly txns = [new Txn(), new Txn()];
   /** The message whose recipients are being sent (or wait for a continuation). */
@@ -286,7 +299,7 @@ export class ClientSession {
 
   /** The step being waited for, for error kinds: `rcpt`, `body`, `greeting`… */
   private stepName(): string {
-    if (this.state === 'ready' && this.fifo.length > 0) return PHASE_OF[this.fifo.peekKind()];
+    if (this.state === 'ready' && this.fifo.length > 0) return this.phaseOf(this.fifo.peekKind(), this.fifo.headArg());
     return this.state === 'ready' ? 'envelope' : this.state;
   }
 
@@ -517,7 +530,11 @@ export class ClientSession {
   private beginTransaction(): void {
     // The session is established (greeted, EHLO/HELO accepted): earlier failures no longer count as a streak.
     this.connectFailures = 0;
-    const txn = this.takeNext();
+    const txn = this.takeNext(false);
+    if (txn === STEP_SENT) {
+      this.state = 'ready';
+      return;
+    }
     if (txn !== null) {
       this.state = 'ready';
       this.socket!.cork();
@@ -535,9 +552,11 @@ export class ClientSession {
 
   /**
    * The next transaction to write, or null: a continuation of the current message first (its
-   * deferred and not yet sent recipients), else a new message from the source.
+   * deferred and not yet sent recipients), else a new message from the source. With a scenario a
+   * unit of work may be a step instead: it is written here (`STEP_SENT`), never as `lookahead`
+   * behind a message body (RFC 2920 §3.1 puts VRFY, EXPN, TURN and NOOP last in a group).
    */
-  private takeNext(): Txn | null {
+  private takeNext(lookahead: boolean): Txn | null | typeof STEP_SENT {
     const cur = this.cur;
     if (cur !== null && cur.pending()) return this.openTxn(cur, nowUs());
     const rec = this.cfg.recorder;
@@ -553,6 +572,11 @@ export class ClientSession {
         });
         return null;
       }
+      const scenario = this.cfg.scenario;
+      if (scenario) {
+        this.nextPick ??= scenario.pick();
+        if (this.nextPick >= 0 && lookahead) return null;
+      }
       // Draw this message's recipient count and size (seeded, per worker); O(1), nothing is copied.
       const n = plan.recipientCounts.draw();
       const shape = messageShape(plan, plan.sizes.draw());
@@ -567,6 +591,15 @@ export class ClientSession {
         if (intended === DONE) return null;
       }
       const c = rec.counters;
+      if (scenario && this.nextPick !== null && this.nextPick >= 0) {
+        const step = this.nextPick;
+        this.nextPick = null;
+        this.messagesOnConnection++;
+        c.steps++;
+        this.sendStep(step, (this.stepSeq++ % plan.recipients) + 1);
+        return STEP_SENT;
+      }
+      this.nextPick = null;
       c.messagesAttempted++;
       c.recipientsAttempted += n;
       // RFC 1870 §6: a message larger than the server's declared SIZE is not sent.
@@ -582,6 +615,30 @@ export class ClientSession {
       this.cur = msg;
       return this.openTxn(msg, intended);
     }
+  }
+
+  /** Writes scenario step `step` (index in STEP_COMMANDS); VRFY/EXPN name recipient `n` (1-based) of the plan. */
+  private sendStep(step: number, n: number): void {
+    const s = this.socket!;
+    const plan = this.cfg.plan;
+    const line = this.cfg.scenario!.lines[step];
+    const now = nowUs();
+    this.sentUs = now;
+    s.cork();
+    s.write(line);
+    if (line[line.length - 1] !== 0x0a) {
+      // `RCPT TO:<addr>\r\n` → `<addr>\r\n`: the argument is a view of the RCPT block.
+      const i = Math.min(n, plan.recipients) - 1;
+      s.write(plan.rcptBlock.subarray(plan.rcptOffsets[i] + 8, plan.rcptOffsets[i + 1]));
+    }
+    s.uncork();
+    this.fifo.push(Cmd.Step, 0, step, now);
+    this.armDeadline();
+  }
+
+  /** The phase of an in-flight command (steps: their own phase). */
+  private phaseOf(kind: Cmd, arg: number): Phase {
+    return kind === Cmd.Step ? STEP_PHASE[STEP_COMMANDS[arg]] : PHASE_OF[kind];
   }
 
   /** Takes the next recipients of `msg` (deferred first, then fresh) into a free transaction slot. */
@@ -729,7 +786,7 @@ export class ClientSession {
     const arg = this.fifo.headArg();
     const sent = this.fifo.headSentUs();
     this.fifo.shift();
-    const phase = PHASE_OF[kind];
+    const phase = this.phaseOf(kind, arg);
     rec.reply(phase, code);
     // A reply of the wrong class for its command desynchronises the stream: RFC 5321 §4.2 gives
     // 3yz only to DATA (354); a 2yz to DATA means the server did not wait for the message.
@@ -763,6 +820,15 @@ export class ClientSession {
         return this.closeTxn(t, false);
       case Cmd.Eod:
         return this.onEndOfData(t, code, now);
+      case Cmd.Step: {
+        rec.record(phase, now - sent);
+        const cmd = STEP_COMMANDS[arg];
+        // RFC 821 §4.1.1: an accepted TURN (or ATRN, RFC 2645) swaps the roles; this client does not act as a server.
+        if ((cmd === 'TURN' || cmd === 'ATRN') && is2xx(code)) return this.fail(`${phase}-accepted`);
+        // An accepted SEND/SOML/SAML opened a mail transaction: reset it before the next one.
+        if ((cmd === 'SEND' || cmd === 'SOML' || cmd === 'SAML') && is2xx(code)) this.needRset = true;
+        break;
+      }
       case Cmd.Bdat:
         rec.record('bdat', now - sent);
         if (!is2xx(code)) t.bdatFailed = true;
@@ -817,7 +883,8 @@ export class ClientSession {
     const msg = t.msg!;
     t.stage = 4;
     t.bodySentUs = 0;
-    const next = this.lockstep || this.awaiting ? null : this.takeNext();
+    const pick = this.lockstep || this.awaiting ? null : this.takeNext(true);
+    const next = pick === STEP_SENT ? null : pick;
     const now = nowUs();
     s.cork();
     if (msg.prefix !== null) s.write(msg.prefix);

@@ -8,6 +8,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { buildWirePlan } from '../client/message.js';
 import { sessionSettings } from '../client/settings.js';
 import { fixed, sampler, workerRng } from '../client/distributions.js';
+import { buildStepLines, scenarioPicker } from '../client/steps.js';
 import type { SessionConfig } from '../client/session.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
@@ -94,6 +95,7 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     timeouts: profile.timeouts,
     recorder,
     ...settings,
+    scenario: profile.scenario ? { pick: scenarioPicker(profile.scenario, rng), lines: buildStepLines(profile.envelope.from, profile.envelope.to) } : null,
     // Message-IDs unique across runs (start time), seeds and workers.
     stamp: { run: (Date.now() / 1000) ^ Math.imul(profile.seed, 0x9e3779b1), worker: spec.index },
   });

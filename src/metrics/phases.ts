@@ -15,6 +15,16 @@ export const PHASES = [
   'bdat', // batch written → each BDAT chunk's reply
   'rset',
   'quit',
+  // Scenario steps (src/client/steps.ts): command written → its reply.
+  'vrfy',
+  'expn',
+  'help',
+  'noop',
+  'send',
+  'soml',
+  'saml',
+  'turn',
+  'atrn',
   'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
   'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221

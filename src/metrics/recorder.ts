@@ -31,6 +31,8 @@ export interface Counters {
   tlsHandshakes: number;
   /** TLS handshakes that resumed an earlier session. */
   tlsResumed: number;
+  /** Scenario steps sent (VRFY, NOOP, …), each a unit of work instead of a message. */
+  steps: number;
   /** Message octets sent in DATA (dot-stuffed payload, terminator excluded). */
   bytes: number;
   connections: number;
@@ -52,6 +54,7 @@ export const zeroCounters = (): Counters => ({
   transactions: 0,
   tlsHandshakes: 0,
   tlsResumed: 0,
+  steps: 0,
   bytes: 0,
   connections: 0,
 });

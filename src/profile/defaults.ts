@@ -33,6 +33,7 @@ export const DEFAULTS: Profile = deepFreeze({
   message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
   envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
   pipelining: 'auto',
+  scenario: null,
   tls: { starttls: 'off', verify: true, ca: null, resume: false },
   auth: null,
   allowRealRecipients: false,

@@ -43,6 +43,7 @@ describe('resolveProfile: defaults', () => {
       message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536 },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
+      scenario: null,
       tls: { starttls: 'off', verify: true, ca: null, resume: false },
       auth: null,
       allowRealRecipients: false,
@@ -307,5 +308,18 @@ describe('resolveProfile: per-message distributions', () => {
     expect(issueAt(err, 'message.recipients.dist')).toBe('expected dist: "uniform", "lognormal" or "empirical", got "zipf"');
     // A recipient distribution needs {n} in the template as a count above 1 does.
     expect(paths(errorOf({ message: { recipients: { dist: 'uniform', min: 1, max: 3 } }, envelope: { to: 'one@example.test' } }))).toEqual(['envelope.to']);
+  });
+});
+
+describe('resolveProfile: scenario', () => {
+  it('takes weights per unit of work', () => {
+    expect(resolveProfile({ scenario: { message: 90, VRFY: 5, NOOP: 5 } }).scenario).toEqual({ message: 90, VRFY: 5, NOOP: 5 });
+  });
+
+  it('names unknown commands, bad weights and an empty mix', () => {
+    const err = errorOf({ scenario: { message: -1, VFRY: 2, NOOP: 'x' } });
+    expect(paths(err).sort()).toEqual(['scenario.NOOP', 'scenario.VFRY', 'scenario.message']);
+    expect(issueAt(err, 'scenario.VFRY')).toBe('unknown key (did you mean "VRFY"?)');
+    expect(issueAt(errorOf({ scenario: { message: 0 } }), 'scenario')).toBe('needs at least one weight above 0');
   });
 });

@@ -127,6 +127,12 @@ const MessageSchema = z.strictObject({
   chunkSize: size(1).optional(),
 });
 
+const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
+const SCENARIO_KINDS = ['message', 'VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
+const ScenarioSchema = z
+  .strictObject(Object.fromEntries(SCENARIO_KINDS.map((k) => [k, weight()])) as Record<(typeof SCENARIO_KINDS)[number], ReturnType<typeof weight>>)
+  .refine((s) => Object.values(s).some((w) => (w ?? 0) > 0), 'needs at least one weight above 0');
+
 const TlsSchema = z.strictObject({
   starttls: z.enum(['off', 'auto', 'on'], { error: (iss) => `expected "off", "auto" or "on", got ${show(iss.input)}` }).optional(),
   verify: bool().optional(),
@@ -198,6 +204,7 @@ const InputSchema = z.strictObject({
   pipelining: z
     .enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` })
     .optional(),
+  scenario: ScenarioSchema.optional(),
   tls: TlsSchema.optional(),
   auth: AuthSchema.optional(),
   allowRealRecipients: bool().optional(),
@@ -213,6 +220,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   envelope: Object.keys(EnvelopeSchema.shape),
   timeouts: Object.keys(TimeoutsSchema.shape),
   tls: Object.keys(TlsSchema.shape),
+  scenario: [...SCENARIO_KINDS],
   auth: Object.keys(AuthSchema.shape),
   server: Object.keys(ServerSchema.shape),
 };
@@ -277,6 +285,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       helo: v.envelope?.helo ?? d.envelope.helo,
     },
     pipelining: v.pipelining ?? d.pipelining,
+    scenario: v.scenario ? (Object.fromEntries(Object.entries(v.scenario).filter(([, w]) => w !== undefined)) as Record<string, number>) : d.scenario,
     tls: {
       starttls: v.tls?.starttls ?? d.tls.starttls,
       verify: v.tls?.verify ?? d.tls.verify,

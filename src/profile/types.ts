@@ -128,6 +128,11 @@ export interface Profile {
     readonly helo: string;
   };
   readonly pipelining: 'auto' | 'off';
+  /**
+   * Units of work by weight: `message` (a transaction) and scenario steps (VRFY, EXPN, HELP, NOOP,
+   * RSET, SEND, SOML, SAML, TURN, ATRN), each in its own phase. null: messages only.
+   */
+  readonly scenario: Readonly<Record<string, number>> | null;
   readonly tls: TlsSettings;
   /** AUTH (RFC 4954); null: no AUTH. */
   readonly auth: AuthSettings | null;
@@ -156,6 +161,7 @@ export interface ProfileInput {
   message?: { size?: string | number | Record<string, unknown>; recipients?: number | Record<string, unknown>; maxRecipientsPerTransaction?: number; body?: string; chunkSize?: string | number };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
+  scenario?: Record<string, number>;
   tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };
   auth?: { mechanism?: string; credentialsFile?: string };
   allowRealRecipients?: boolean;

@@ -52,6 +52,8 @@ export interface Summary {
     readonly bytes: number;
     readonly connections: number;
     readonly tls: { handshakes: number; resumed: number };
+    /** Scenario steps (VRFY, NOOP, …) sent instead of messages; their latencies and replies are per phase. */
+    readonly steps: number;
     /** Accepted messages and recipients per second; MB = 10^6 bytes of accepted message octets. */
     readonly rates: { msgsPerS: number; rcptsPerS: number; mbPerS: number };
   };
@@ -118,6 +120,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
       bytes: c.bytes,
       connections: c.connections,
       tls: { handshakes: c.tlsHandshakes, resumed: c.tlsResumed },
+      steps: c.steps,
       rates: {
         msgsPerS: Number.isFinite(d) ? round(c.messagesAccepted / d, 1) : 0,
         rcptsPerS: Number.isFinite(d) ? round(c.recipientsAccepted / d, 1) : 0,
