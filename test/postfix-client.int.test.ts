@@ -2,7 +2,8 @@
  * The client's protocol features against the real, private Postfix (scripts/postfix-instance.sh):
  * 452 continuation on a listener with `smtpd_recipient_limit = 10` (PORT+1), STARTTLS with
  * certificate verification on the STARTTLS listener (PORT+2, CA in DIR/tls/cert.pem), and BDAT on
- * the main listener. Each run uses its own sender, and smtpbench's counts are checked against
+ * the main listener, XCLIENT (PORT+1), the PROXY protocol v1 and v2 (PORT+3) and several source
+ * addresses. Each run uses its own sender, and smtpbench's counts are checked against
  * the queue entries and deliveries Postfix itself logged.
  *
  * Skipped unless SMTPBENCH_POSTFIX and SMTPBENCH_POSTFIX_LOG are set (as for postfix.int.test.ts).
@@ -18,6 +19,7 @@ const POSTFIX_LOG = process.env.SMTPBENCH_POSTFIX_LOG ?? '';
 const [HOST, PORT] = (POSTFIX ?? '127.0.0.1:0').split(':');
 const LIMIT_TARGET = `smtp://${HOST}:${Number(PORT) + 1}`;
 const TLS_TARGET = `smtp://${HOST}:${Number(PORT) + 2}`;
+const PROXY_TARGET = `smtp://${HOST}:${Number(PORT) + 3}`;
 const CA = join(dirname(POSTFIX_LOG), 'tls', 'cert.pem');
 
 const work = mkdtempSync(join(tmpdir(), 'smtpbench-pfclient-'));
@@ -135,5 +137,42 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
     const seen = await logged(from, offset, 100);
     expect(seen.nrcpt).toEqual(new Array(20).fill(5));
     expect(seen.delivered).toBe(100);
+  }, 200_000);
+
+  /** Postfix's own view of each accepted message's client: `… smtpd[…]: QID: client=unknown[192.0.2.7]`. */
+  async function clientsOf(from: string, offset: number, want: number): Promise<string[]> {
+    const seen = await logged(from, offset, want);
+    const ids = new Set(seen.lines.map((l) => new RegExp(`qmgr\\[\\d+\\]: ([0-9A-Za-z]+): from=<${escapeRegExp(from)}>`).exec(l)?.[1]).filter(Boolean));
+    const clients: string[] = [];
+    for (const l of seen.lines) {
+      const m = /smtpd\[\d+\]: ([0-9A-Za-z]+): client=[^[]*\[([^\]]+)\]/.exec(l);
+      if (m && ids.has(m[1])) clients.push(m[2]);
+    }
+    return clients.sort();
+  }
+
+  it('XCLIENT: Postfix records the announced client address for every message', async () => {
+    const from = `xclient-${process.pid}@example.test`;
+    const offset = await logSize(POSTFIX_LOG);
+    const { code, stderr, summary } = await run('xclient', from, ['--target', LIMIT_TARGET, '--xclient', '--client-address', '192.0.2.10-192.0.2.11', '--messages', '4', '--sessions', '1', '--messages-per-session', '1']);
+    expect(code, stderr).toBe(0);
+    expect(summary.replies.xclient).toEqual({ 220: 4 });
+    expect(await clientsOf(from, offset, 4)).toEqual(['192.0.2.10', '192.0.2.10', '192.0.2.11', '192.0.2.11']);
+  }, 200_000);
+
+  it.each(['v1', 'v2'])('PROXY %s: Postfix takes the client address from the header', async (version) => {
+    const from = `proxy${version}-${process.pid}@example.test`;
+    const offset = await logSize(POSTFIX_LOG);
+    const { code, stderr } = await run(`proxy-${version}`, from, ['--target', PROXY_TARGET, '--proxy', version, '--client-address', '198.51.100.7', '--messages', '3', '--sessions', '1', '--messages-per-session', '1']);
+    expect(code, stderr).toBe(0);
+    expect(await clientsOf(from, offset, 3)).toEqual(['198.51.100.7', '198.51.100.7', '198.51.100.7']);
+  }, 200_000);
+
+  it('--source-ip: connections come from the loopback addresses in turn', async () => {
+    const from = `srcip-${process.pid}@example.test`;
+    const offset = await logSize(POSTFIX_LOG);
+    const { code, stderr } = await run('srcip', from, ['--target', `smtp://${POSTFIX}`, '--source-ip', '127.0.0.2-127.0.0.4', '--messages', '6', '--sessions', '1', '--messages-per-session', '1']);
+    expect(code, stderr).toBe(0);
+    expect(await clientsOf(from, offset, 6)).toEqual(['127.0.0.2', '127.0.0.2', '127.0.0.3', '127.0.0.3', '127.0.0.4', '127.0.0.4']);
   }, 200_000);
 });

@@ -38,6 +38,10 @@ export function runCommand() {
     .option('--tls-resume', 'resume TLS sessions on reconnect')
     .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
     .option('--credentials <file>', 'AUTH accounts, one user:password per line')
+    .option('--source-ip <addresses>', 'local addresses to connect from, e.g. 127.0.0.2-127.0.0.9 (connections take them in turn)')
+    .option('--client-address <addresses>', 'client addresses to announce with --proxy or --xclient, e.g. 192.0.2.1-192.0.2.254')
+    .option('--proxy <version>', 'PROXY protocol header before the greeting: off | v1 | v2')
+    .option('--xclient', 'announce --client-address with Postfix XCLIENT after EHLO')
     .option('--scenario <mix>', 'units of work by weight, e.g. message=90,VRFY=5,NOOP=5')
     .option('--allow-real-recipients', 'allow non-reserved recipient domains on a non-loopback target')
     .option('--executor <model>', 'closed | open | ramping-rate')
@@ -68,6 +72,13 @@ export function runCommand() {
       if (opts.warmup !== undefined) o.warmup = opts.warmup;
       if (opts.gracefulStop !== undefined) o.gracefulStop = opts.gracefulStop;
       if (opts.allowRealRecipients) o.allowRealRecipients = true;
+      const identity = {
+        ...(opts.sourceIp !== undefined && { sourceIp: opts.sourceIp }),
+        ...(opts.clientAddress !== undefined && { clientAddress: opts.clientAddress }),
+        ...(opts.proxy !== undefined && { proxy: opts.proxy }),
+        ...(opts.xclient && { xclient: true }),
+      };
+      if (Object.keys(identity).length > 0) o.identity = identity;
       if (opts.scenario !== undefined) o.scenario = Object.fromEntries(opts.scenario.split(',').map((kv) => kv.split('=')).map(([k, w]) => [k.trim(), num(w ?? '')]));
       const message = {
         ...(opts.recipients !== undefined && { recipients: opts.recipients }),

@@ -58,6 +58,8 @@ export interface MessageShape {
 export interface WirePlan {
   readonly ehlo: Buffer;
   readonly helo: Buffer;
+  /** The EHLO/HELO name; with `{n}`, each connection fills in its number. */
+  readonly heloName: string;
   readonly rset: Buffer;
   readonly quit: Buffer;
   readonly starttls: Buffer;
@@ -192,6 +194,7 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
   return {
     ehlo: line(`${spec.lmtp ? 'LHLO' : 'EHLO'} ${spec.helo}`),
     helo: line(`HELO ${spec.helo}`),
+    heloName: spec.helo,
     rset: line('RSET'),
     quit: line('QUIT'),
     starttls: line('STARTTLS'),

@@ -36,6 +36,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
+import { proxyHeader } from './identity.js';
 import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, messageShape, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 /** Current monotonic time in microseconds (fractional; rounded when recorded). */
@@ -97,6 +98,20 @@ export interface SessionConfig {
    * of a step in `STEP_COMMANDS`; `lines` are the steps' command lines (`buildStepLines`).
    */
   readonly scenario?: { readonly pick: () => number; readonly lines: readonly Buffer[] } | null;
+  readonly identity?: IdentityConfig | null;
+}
+
+/**
+ * Who the client says it is, per connection (connections take the list entries in turn): the local
+ * address to connect from, and the client address announced with the PROXY protocol (before the
+ * greeting, or the TLS handshake of implicit TLS) or Postfix's XCLIENT (after EHLO; the server
+ * greets again and EHLO is repeated).
+ */
+export interface IdentityConfig {
+  readonly sourceIps: readonly string[];
+  readonly clientAddresses: readonly string[];
+  readonly proxy: 'off' | 'v1' | 'v2';
+  readonly xclient: boolean;
 }
 
 /** `takeNext()` result: a scenario step was written instead of a transaction. */
@@ -124,7 +139,7 @@ export interface MessageSource {
   ended(session: ClientSession, gaveUp: boolean): void;
 }
 
-type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'ehlo' | 'helo' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
+type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
@@ -139,6 +154,8 @@ const is3xx = (code: number): boolean => code >= 300 && code < 400;
 const PHASE_OF: readonly Phase[] = ['rset', 'mail', 'rcpt', 'data', 'body', 'bdat'];
 
 let sessionIds = 0;
+/** Per-worker connection number: picks source and client addresses in turn, and fills `{n}` in the HELO name. */
+let connectionSeq = 0;
 /** Per-worker message number for `Message-ID` (module state: one module instance per worker thread). */
 let stampSeq = 0;
 
@@ -233,6 +250,12 @@ export class ClientSession {
   private nextPick: number | null = null;
   /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
   private stepSeq = 0;
+  private xclientDone = false;
+  /** This connection's client address (PROXY/XCLIENT) and EHLO/HELO lines. */
+  private clientAddress: string | null = null;
+  private ehloLine: Buffer;
+  private heloLine: Buffer;
+  private heloName: string;
   private readonly fifo = new InFlight();
   private readonly txns = [new Txn(), new Txn()];
   /** The message whose recipients are being sent (or wait for a continuation). */
@@ -252,6 +275,9 @@ export class ClientSession {
       (code, lines) => this.onReply(code, lines),
       () => this.protocolError(),
     );
+    this.ehloLine = cfg.plan.ehlo;
+    this.heloLine = cfg.plan.helo;
+    this.heloName = cfg.plan.heloName;
   }
 
   /** Starts the first connection (or finishes at once when the source has nothing). */
@@ -314,18 +340,34 @@ export class ClientSession {
     this.caps = NO_CAPABILITIES;
     this.secure = false;
     this.authed = false;
+    this.xclientDone = false;
     this.needRset = false;
     this.messagesOnConnection = 0;
     this.fifo.clear();
     this.parser.reset();
     this.connectStartUs = nowUs();
     this.deadlineMs = this.connectStartUs / 1000 + this.cfg.timeouts.connectMs;
-    const socket = net.connect({ host: this.cfg.host, port: this.cfg.port, noDelay: true });
+    const k = connectionSeq++;
+    const id = this.cfg.identity;
+    const localAddress = id && id.sourceIps.length > 0 ? id.sourceIps[k % id.sourceIps.length] : undefined;
+    this.clientAddress = id && id.clientAddresses.length > 0 ? id.clientAddresses[k % id.clientAddresses.length] : null;
+    if (this.cfg.plan.heloName.includes('{n}')) {
+      // One HELO name per connection: `client{n}.example.test`.
+      this.heloName = this.cfg.plan.heloName.replaceAll('{n}', String(k + 1));
+      this.ehloLine = Buffer.from(`${this.cfg.lmtp ? 'LHLO' : 'EHLO'} ${this.heloName}\r\n`);
+      this.heloLine = Buffer.from(`HELO ${this.heloName}\r\n`);
+    }
+    const socket = net.connect({ host: this.cfg.host, port: this.cfg.port, noDelay: true, localAddress });
     this.socket = socket;
     socket.on('connect', () => {
       rec.counters.connections++;
       this.connectedUs = nowUs();
       rec.record('connect', this.connectedUs - this.connectStartUs);
+      if (id && id.proxy !== 'off') {
+        // PROXY protocol: the first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
+        const src = this.clientAddress ?? socket.localAddress!;
+        socket.write(proxyHeader(id.proxy, src, socket.remoteAddress!, socket.localPort!, socket.remotePort!));
+      }
       if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
       this.state = 'greeting';
       this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
@@ -394,7 +436,7 @@ export class ClientSession {
   private sendEhlo(): void {
     this.parser.captureText = true;
     this.state = 'ehlo';
-    this.write(this.cfg.plan.ehlo, this.cfg.timeouts.replyMs);
+    this.write(this.ehloLine, this.cfg.timeouts.replyMs);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -422,7 +464,7 @@ export class ClientSession {
         if ((code === 500 || code === 502) && !this.cfg.lmtp) {
           this.parser.captureText = false;
           this.state = 'helo';
-          return this.write(this.cfg.plan.helo, this.cfg.timeouts.replyMs);
+          return this.write(this.heloLine, this.cfg.timeouts.replyMs);
         }
         return this.quitAfterRefusal('ehlo-refused');
       case 'helo':
@@ -430,6 +472,13 @@ export class ClientSession {
         rec.reply('helo', code);
         if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused');
         return this.afterHello();
+      case 'xclient':
+        rec.reply('xclient', code);
+        // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
+        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused');
+        this.xclientDone = true;
+        this.caps = NO_CAPABILITIES;
+        return this.sendEhlo();
       case 'starttls':
         rec.reply('starttls', code);
         if (code === 220) return this.upgrade(this.sentUs);
@@ -456,6 +505,13 @@ export class ClientSession {
 
   /** After a 250 to EHLO/HELO: STARTTLS, AUTH, then transactions. */
   private afterHello(): void {
+    const id = this.cfg.identity;
+    if (id?.xclient && !this.xclientDone && this.clientAddress !== null) {
+      if (!this.caps.keywords.has('XCLIENT')) return this.quitAfterRefusal('xclient-unavailable');
+      const addr = net.isIP(this.clientAddress) === 6 ? `IPV6:${this.clientAddress}` : this.clientAddress;
+      this.state = 'xclient';
+      return this.write(Buffer.from(`XCLIENT ADDR=${addr} HELO=${this.heloName}\r\n`, 'latin1'), this.cfg.timeouts.replyMs);
+    }
     const t = this.cfg.tls;
     if (t && !this.secure && t.starttls !== 'off') {
       if (this.caps.startTls) {

@@ -9,6 +9,7 @@ import { ProfileError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import type { Account, AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
 import { readEmpirical } from './distributions.js';
+import { expandAddresses } from '../profile/addresses.js';
 
 /** Environment variables for a single AUTH account when no credentials file is given. */
 export const AUTH_USER_ENV = 'SMTPBENCH_AUTH_USER';
@@ -40,7 +41,7 @@ export function parseAccounts(text: string): Account[] {
  * @throws ProfileError naming `tls.ca` or `auth.credentialsFile` when the file cannot be read or
  *   parsed, or `auth` when neither a file nor the environment gives credentials
  */
-export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = process.env): Pick<SessionConfig, 'tls' | 'auth' | 'lmtp' | 'body' | 'chunkBytes' | 'maxRecipientsPerTransaction'> {
+export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = process.env): Pick<SessionConfig, 'tls' | 'auth' | 'lmtp' | 'body' | 'chunkBytes' | 'maxRecipientsPerTransaction' | 'identity'> {
   const issues: { path: string; message: string }[] = [];
   const scheme = profile.target?.scheme ?? 'smtp';
   let ca: Buffer | null = null;
@@ -86,5 +87,18 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
     body: profile.message.body,
     chunkBytes: profile.message.chunkBytes,
     maxRecipientsPerTransaction: profile.message.maxRecipientsPerTransaction ?? undefined,
+    identity: identityOf(profile),
+  };
+}
+
+/** The identity settings with address ranges expanded; null when nothing is set. */
+function identityOf(profile: Profile): SessionConfig['identity'] {
+  const id = profile.identity;
+  if (id.sourceIp === null && id.clientAddress === null && id.proxy === 'off' && !id.xclient) return null;
+  return {
+    sourceIps: id.sourceIp === null ? [] : expandAddresses(id.sourceIp),
+    clientAddresses: id.clientAddress === null ? [] : expandAddresses(id.clientAddress),
+    proxy: id.proxy,
+    xclient: id.xclient,
   };
 }

@@ -36,6 +36,7 @@ export const DEFAULTS: Profile = deepFreeze({
   scenario: null,
   tls: { starttls: 'off', verify: true, ca: null, resume: false },
   auth: null,
+  identity: { sourceIp: null, clientAddress: null, proxy: 'off', xclient: false },
   allowRealRecipients: false,
   timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
   // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.

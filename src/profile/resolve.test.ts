@@ -46,6 +46,7 @@ describe('resolveProfile: defaults', () => {
       scenario: null,
       tls: { starttls: 'off', verify: true, ca: null, resume: false },
       auth: null,
+      identity: { sourceIp: null, clientAddress: null, proxy: 'off', xclient: false },
       allowRealRecipients: false,
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
       server: { maxRecipients: 1_000_000, maxMessageSize: 104_857_600, hostname: 'smtpbench.invalid' },
@@ -321,5 +322,16 @@ describe('resolveProfile: scenario', () => {
     expect(paths(err).sort()).toEqual(['scenario.NOOP', 'scenario.VFRY', 'scenario.message']);
     expect(issueAt(err, 'scenario.VFRY')).toBe('unknown key (did you mean "VRFY"?)');
     expect(issueAt(errorOf({ scenario: { message: 0 } }), 'scenario')).toBe('needs at least one weight above 0');
+  });
+});
+
+describe('resolveProfile: identity', () => {
+  it('keeps address ranges as text and checks them', () => {
+    const p = resolveProfile({ identity: { sourceIp: '127.0.0.2-127.0.0.9', clientAddress: '192.0.2.1-192.0.2.254', proxy: 'v2', xclient: true } });
+    expect(p.identity).toEqual({ sourceIp: '127.0.0.2-127.0.0.9', clientAddress: '192.0.2.1-192.0.2.254', proxy: 'v2', xclient: true });
+    const err = errorOf({ identity: { sourceIp: '127.0.0.9-127.0.0.2', proxy: 'v3', xclient: true } });
+    expect(paths(err).sort()).toEqual(['identity.clientAddress', 'identity.proxy', 'identity.sourceIp']);
+    expect(issueAt(err, 'identity.sourceIp')).toMatch(/ends before it starts/);
+    expect(issueAt(err, 'identity.clientAddress')).toMatch(/needs the client addresses/);
   });
 });

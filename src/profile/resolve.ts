@@ -10,6 +10,7 @@ import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import type { Profile, ProfileInput, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
+import { expandAddresses } from './addresses.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
 export const MAX_RECIPIENTS = 100_000;
@@ -140,6 +141,23 @@ const TlsSchema = z.strictObject({
   resume: bool().optional(),
 });
 
+/** Addresses or IPv4 ranges (`127.0.0.2-127.0.0.9`, comma lists); kept as text, checked by expanding. */
+const addresses = () =>
+  z.string({ error: (iss) => `expected addresses such as 127.0.0.2-127.0.0.9, got ${show(iss.input)}` }).superRefine((text, ctx) => {
+    try {
+      expandAddresses(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+const IdentitySchema = z.strictObject({
+  sourceIp: addresses().optional(),
+  clientAddress: addresses().optional(),
+  proxy: z.enum(['off', 'v1', 'v2'], { error: (iss) => `expected "off", "v1" or "v2", got ${show(iss.input)}` }).optional(),
+  xclient: bool().optional(),
+});
+
 const AuthSchema = z.strictObject({
   mechanism: z
     .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5" or "auto", got ${show(iss.input)}` })
@@ -207,6 +225,7 @@ const InputSchema = z.strictObject({
   scenario: ScenarioSchema.optional(),
   tls: TlsSchema.optional(),
   auth: AuthSchema.optional(),
+  identity: IdentitySchema.optional(),
   allowRealRecipients: bool().optional(),
   timeouts: TimeoutsSchema.optional(),
   server: ServerSchema.optional(),
@@ -222,6 +241,7 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   tls: Object.keys(TlsSchema.shape),
   scenario: [...SCENARIO_KINDS],
   auth: Object.keys(AuthSchema.shape),
+  identity: Object.keys(IdentitySchema.shape),
   server: Object.keys(ServerSchema.shape),
 };
 
@@ -294,6 +314,12 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     },
     // Any auth key turns AUTH on; `auth: {}` means the default mechanism with credentials from the environment.
     auth: v.auth === undefined ? d.auth : { mechanism: v.auth.mechanism ?? 'auto', credentialsFile: v.auth.credentialsFile ?? null },
+    identity: {
+      sourceIp: v.identity?.sourceIp ?? d.identity.sourceIp,
+      clientAddress: v.identity?.clientAddress ?? d.identity.clientAddress,
+      proxy: v.identity?.proxy ?? d.identity.proxy,
+      xclient: v.identity?.xclient ?? d.identity.xclient,
+    },
     allowRealRecipients: v.allowRealRecipients ?? d.allowRealRecipients,
     timeouts: {
       connectMs: v.timeouts?.connect ?? d.timeouts.connectMs,
@@ -389,6 +415,9 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
       }
     }
   }
+
+  const identity = isPlainObject(input.identity) ? input.identity : {};
+  if (identity.xclient === true && identity.clientAddress === undefined) issues.push({ path: 'identity.clientAddress', message: 'identity.xclient needs the client addresses to announce' });
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

@@ -55,6 +55,18 @@ export interface ServerSettings {
   readonly hostname: string;
 }
 
+/** Client identity per connection (connections take the addresses in turn). */
+export interface IdentitySettings {
+  /** Local addresses to connect from: `127.0.0.2-127.0.0.9`, an address, or a comma list; null: the system's choice. */
+  readonly sourceIp: string | null;
+  /** Client addresses to announce with PROXY or XCLIENT (same syntax); null: the real one (PROXY) or none. */
+  readonly clientAddress: string | null;
+  /** PROXY protocol header before the greeting: `off`, `v1` (text), `v2` (binary). */
+  readonly proxy: 'off' | 'v1' | 'v2';
+  /** Postfix XCLIENT ADDR= (and HELO=) after EHLO; needs `clientAddress`. */
+  readonly xclient: boolean;
+}
+
 /** TLS settings. Implicit TLS is the `smtps://` target scheme. */
 export interface TlsSettings {
   /** `off` (default), `auto` (when offered), `on` (required: a server without STARTTLS is an error). */
@@ -134,6 +146,7 @@ export interface Profile {
    */
   readonly scenario: Readonly<Record<string, number>> | null;
   readonly tls: TlsSettings;
+  readonly identity: IdentitySettings;
   /** AUTH (RFC 4954); null: no AUTH. */
   readonly auth: AuthSettings | null;
   /** The safety guard is off: recipients outside reserved domains may be sent to a non-loopback target. */
@@ -164,6 +177,7 @@ export interface ProfileInput {
   scenario?: Record<string, number>;
   tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };
   auth?: { mechanism?: string; credentialsFile?: string };
+  identity?: { sourceIp?: string; clientAddress?: string; proxy?: string; xclient?: boolean };
   allowRealRecipients?: boolean;
   timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
   server?: { maxRecipients?: number; maxMessageSize?: string | number; hostname?: string };

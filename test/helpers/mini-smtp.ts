@@ -18,6 +18,8 @@ export interface MiniOptions {
   readonly users?: Readonly<Record<string, string>>;
   /** LMTP: LHLO, and one end-of-data reply per accepted recipient (RCPT of `bad…@` answers 550 at end of data). */
   readonly lmtp?: boolean;
+  /** Expect a PROXY protocol header (v1 or v2) before the greeting; its source address goes to `log.proxied`. */
+  readonly proxy?: boolean;
   /** Sees every command line first; return true when it has answered. */
   readonly hook?: (line: string, c: ScriptConn) => boolean | Promise<boolean>;
 }
@@ -30,14 +32,32 @@ export interface MiniLog {
   connections: number;
   tlsHandshakes: number;
   authed: string[];
+  /** Each connection's peer address as the server's socket saw it. */
+  peers: string[];
+  /** Source address of each PROXY header, with its version: `v1 192.0.2.1`. */
+  proxied: string[];
 }
 
-export const newLog = (): MiniLog => ({ transactions: [], commands: [], connections: 0, tlsHandshakes: 0, authed: [] });
+export const newLog = (): MiniLog => ({ transactions: [], commands: [], connections: 0, tlsHandshakes: 0, authed: [], peers: [], proxied: [] });
 
 export function mini(opts: MiniOptions = {}, log: MiniLog = newLog()) {
   const keywords = opts.keywords ?? ['PIPELINING', '8BITMIME'];
   return async (c: ScriptConn): Promise<void> => {
     log.connections++;
+    log.peers.push(c.socket.remoteAddress ?? '');
+    if (opts.proxy) {
+      const sig = await c.bytes(5);
+      if (sig === 'PROXY') {
+        const l = (await c.line()) ?? '';
+        log.proxied.push(`v1 ${l.split(' ')[2]}`);
+      } else {
+        const rest = Buffer.from(sig + (await c.bytes(7)), 'latin1');
+        if (!rest.equals(Buffer.from('\r\n\r\n\x00\r\nQUIT\n', 'latin1'))) return;
+        const head = Buffer.from(await c.bytes(4), 'latin1');
+        const addr = Buffer.from(await c.bytes(head.readUInt16BE(2)), 'latin1');
+        log.proxied.push(`v2 ${[...addr.subarray(0, 4)].join('.')}`);
+      }
+    }
     c.write('220 mx.example.test ESMTP\r\n');
     let rcpts: string[] = [];
     let mail = false;
@@ -58,6 +78,10 @@ export function mini(opts: MiniOptions = {}, log: MiniLog = newLog()) {
         }
         case 'HELO':
           c.write('250 mx.example.test\r\n');
+          break;
+        case 'XCLIENT':
+          // Postfix XCLIENT_README: a new session, greeted again.
+          c.write('220 mx.example.test ESMTP\r\n');
           break;
         case 'STARTTLS':
           c.write('220 2.0.0 go ahead\r\n');
