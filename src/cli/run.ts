@@ -32,6 +32,8 @@ export function runCommand() {
     .option('--max-recipients-per-transaction <n>', 'RCPT commands per transaction; more recipients take more transactions', num)
     .option('--body <mode>', 'data | bdat | auto (BDAT when the server offers CHUNKING)')
     .option('--chunk-size <size>', 'BDAT chunk size, e.g. 64KiB', num)
+    .option('--text <kind>', 'generated text: ascii | utf8 (8-bit, BODY=8BITMIME)')
+    .option('--replay <dir>', 'replay the .eml files of a directory instead of generated messages')
     .option('--starttls <mode>', 'off | auto | on (on: a server without STARTTLS is an error)')
     .option('--ca <file>', 'PEM file of CA certificates to trust (e.g. a test CA)')
     .option('--insecure', 'do not verify the server certificate (never the default)')
@@ -86,6 +88,8 @@ export function runCommand() {
         ...(opts.maxRecipientsPerTransaction !== undefined && { maxRecipientsPerTransaction: opts.maxRecipientsPerTransaction }),
         ...(opts.body !== undefined && { body: opts.body }),
         ...(opts.chunkSize !== undefined && { chunkSize: opts.chunkSize }),
+        ...(opts.text !== undefined && { text: opts.text }),
+        ...(opts.replay !== undefined && { replay: opts.replay }),
       };
       if (Object.keys(message).length > 0) o.message = message;
       const tls = {

@@ -5,6 +5,8 @@
  * built (a unique `Message-ID` and `X-Smtpbench-Sent`), so per-message work is O(envelope),
  * never O(body): a 100,000-recipient fan-out holds one copy of its body.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { toDataPayload } from '../protocol/dot-stuff.js';
 import { fixed, type Sampler } from './distributions.js';
 
@@ -30,6 +32,12 @@ export interface MessageSpec {
   readonly content?: Buffer;
   /** LMTP: the greeting command is LHLO (RFC 2033 §4.1). */
   readonly lmtp?: boolean;
+  /** Generated text: `ascii` (default) or `utf8` (8-bit body, `Content-Transfer-Encoding: 8bit`, sent with BODY=8BITMIME). */
+  readonly text?: 'ascii' | 'utf8';
+  /** Replayed messages (.eml contents), stuffed once here; each message takes one (`pickBody`). Overrides generated content. */
+  readonly replay?: readonly Buffer[];
+  /** Which replayed message a message takes (index draws); default: in turn. */
+  readonly pickBody?: Sampler;
 }
 
 /**
@@ -41,17 +49,30 @@ export interface MessageSpec {
 export interface BodyTemplate {
   readonly data: Buffer;
   readonly raw: Buffer;
-  /** True when each message gets its own `Message-ID` / `X-Smtpbench-Sent` prefix. */
-  readonly stamped: boolean;
+  /**
+   * The per-message prefix: `full` (generated content: `Message-ID` and `X-Smtpbench-Sent`), `sent`
+   * (replayed messages keep their own Message-ID: `X-Smtpbench-Sent` only), `none` (explicit content).
+   */
+  readonly stamp: 'full' | 'sent' | 'none';
+  /** Generated content: any prefix cut at a line end is a message (sizes vary for free). */
+  readonly sliceable: boolean;
   /** Shortest prefix of `data` a message may use (the header section); generated content only. */
   readonly minLen: number;
+  /** Octets above 127: needs 8BITMIME (RFC 6152), sent with BODY=8BITMIME. */
+  readonly eightBit: boolean;
 }
 
-/** One message's share of the shared body: `data[0, len)`, then CRLF when `tail`, `size` octets with the stamp. */
+/**
+ * One message: its body template, the part of it sent (`len` octets, then CRLF when `tail`),
+ * `size` octets as declared in SIZE= (stamp and tail included, not stuffed) and `dataBytes` as
+ * sent after DATA (stuffed; terminator excluded).
+ */
 export interface MessageShape {
+  readonly body: BodyTemplate;
   readonly len: number;
   readonly tail: boolean;
   readonly size: number;
+  readonly dataBytes: number;
 }
 
 /** Precomputed client wire bytes for one profile. */
@@ -79,6 +100,11 @@ export interface WirePlan {
   readonly sizeBytes: number;
   readonly sizes: Sampler;
   readonly recipientCounts: Sampler;
+  /** Every body template (one generated, or one per replayed message); `body` is the first. */
+  readonly bodies: readonly BodyTemplate[];
+  readonly pickBody: Sampler;
+  /** The sender or a recipient is not ASCII: MAIL carries SMTPUTF8 (RFC 6531 §3.4). */
+  readonly smtpUtf8: boolean;
 }
 
 /**
@@ -87,12 +113,21 @@ export interface WirePlan {
  * the cut is mid-line. O(1): nothing is copied.
  */
 export function messageShape(plan: WirePlan, want: number): MessageShape {
-  const b = plan.body;
-  if (!b.stamped) return { len: b.raw.length, tail: false, size: plan.sizeBytes };
-  let len = Math.min(b.data.length, Math.max(b.minLen, want - STAMP_BYTES));
+  const b = plan.bodies.length === 1 ? plan.body : plan.bodies[plan.pickBody.draw()];
+  const pre = b.stamp === 'full' ? STAMP_BYTES : b.stamp === 'sent' ? SENT_BYTES : 0;
+  if (!b.sliceable) return { body: b, len: b.raw.length, tail: false, size: pre + b.raw.length, dataBytes: pre + b.data.length };
+  let len = Math.min(b.data.length, Math.max(b.minLen, want - pre));
   if (len < b.data.length && b.data[len - 1] === 0x0d) len--;
+  // Never split a UTF-8 sequence: back up while the first octet left out continues one.
+  while (len > b.minLen && len < b.data.length && (b.data[len] & 0xc0) === 0x80) len--;
   const tail = !(b.data[len - 2] === 0x0d && b.data[len - 1] === 0x0a);
-  return { len, tail, size: STAMP_BYTES + len + (tail ? 2 : 0) };
+  const size = pre + len + (tail ? 2 : 0);
+  return { body: b, len, tail, size, dataBytes: size };
+}
+
+/** ` SIZE=n BODY=8BITMIME SMTPUTF8` as far as the server offers and the message needs (RFC 1870, 6152, 6531). */
+export function mailParameters(plan: WirePlan, shape: MessageShape, caps: { size: number | null; eightBitMime: boolean; smtpUtf8: boolean }): string {
+  return (caps.size !== null ? ` SIZE=${shape.size}` : '') + (shape.body.eightBit && caps.eightBitMime ? ' BODY=8BITMIME' : '') + (plan.smtpUtf8 ? ' SMTPUTF8' : '');
 }
 
 export const CRLF = Buffer.from('\r\n');
@@ -108,6 +143,37 @@ export function recipientAddress(template: string, n: number): string {
 
 /** Length of the per-message stamp (fixed: every field is zero-padded). See `stampPrefix`. */
 export const STAMP_BYTES = stampPrefix(0, 0, 0, 0).length;
+
+/** `X-Smtpbench-Sent: <16-digit epoch µs>` alone, for replayed messages (they keep their Message-ID). */
+export function sentPrefix(sentUs: number): Buffer {
+  return Buffer.from(`X-Smtpbench-Sent: ${Math.floor(sentUs).toString().padStart(16, '0')}\r\n`, 'latin1');
+}
+export const SENT_BYTES = sentPrefix(0).length;
+
+/**
+ * The .eml files of `dir` (sorted by name), each read once.
+ *
+ * @throws Error when the directory cannot be read or holds no .eml file
+ */
+export function loadReplay(dir: string): Buffer[] {
+  const names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.eml')).sort();
+  if (names.length === 0) throw new Error(`no .eml files in ${dir}`);
+  return names.map((n) => readFileSync(join(dir, n)));
+}
+
+/** DATA and BDAT forms of explicit content: CRLF-normalised once; stuffed once for DATA (RFC 5321 §4.5.2). */
+function explicitTemplate(content: Buffer, stamp: 'sent' | 'none'): BodyTemplate {
+  const payload = toDataPayload(content);
+  const raw = toDataPayload(content, false);
+  return {
+    data: payload.subarray(0, payload.length - 3), // without the terminator `.<CRLF>`
+    raw: raw.subarray(0, raw.length - 3),
+    stamp,
+    sliceable: false,
+    minLen: 0,
+    eightBit: content.some((b) => b > 127),
+  };
+}
 
 /**
  * The per-message header prefix: a unique `Message-ID` (run, worker, per-worker sequence) and the
@@ -128,12 +194,29 @@ export function stampPrefix(run: number, worker: number, seq: number, sentUs: nu
  * headers, a blank line, then 76-octet lines of printable text that never start with a dot, so
  * stuffing leaves it unchanged and the payload size is predictable. Ends in CRLF.
  */
-export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, sizeBytes: number): Buffer {
+export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text'>, sizeBytes: number): Buffer {
   return Buffer.concat(messageParts(spec, sizeBytes));
 }
 
+/** One 76-octet body line of each text kind; the UTF-8 one has whole characters only. */
+const TEXT_LINES = {
+  ascii: Buffer.from('The quick brown fox jumps over the lazy dog, smtpbench load test line The qu'),
+  utf8: utf8Line('Grüße aus smtpbench: Ünïcödé, ελληνικά, 漢字 ', 76),
+};
+
+/** `text` repeated to exactly `n` octets, whole UTF-8 characters only, ASCII-padded. */
+function utf8Line(text: string, n: number): Buffer {
+  let out = '';
+  for (const ch of text.repeat(4)) {
+    if (Buffer.byteLength(out + ch) > n) break;
+    out += ch;
+  }
+  return Buffer.from(out.padEnd(out.length + n - Buffer.byteLength(out), '-'));
+}
+
 /** The header section and the body of generated content (see `buildMessageContent`). */
-function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, sizeBytes: number): [Buffer, Buffer] {
+function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text'>, sizeBytes: number): [Buffer, Buffer] {
+  const utf8 = spec.text === 'utf8';
   const to = spec.recipients === 1 ? recipientAddress(spec.to, 1) : 'undisclosed-recipients:;';
   const headers =
     `From: <${spec.from}>\r\n` +
@@ -141,12 +224,12 @@ function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, siz
     `Subject: smtpbench message\r\n` +
     `Date: ${new Date(0).toUTCString().replace('GMT', '+0000')}\r\n` +
     `MIME-Version: 1.0\r\n` +
-    `Content-Type: text/plain; charset=us-ascii\r\n` +
+    (utf8 ? `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n` : `Content-Type: text/plain; charset=us-ascii\r\n`) +
     `\r\n`;
-  const head = Buffer.from(headers, 'latin1');
+  const head = Buffer.from(headers, 'utf8');
+  const textLine = TEXT_LINES[utf8 ? 'utf8' : 'ascii'];
   const bodyLen = Math.max(0, sizeBytes - head.length);
   const body = Buffer.alloc(bodyLen);
-  const text = 'The quick brown fox jumps over the lazy dog, smtpbench load test line ';
   let o = 0;
   while (o < bodyLen) {
     // A line of up to 76 text octets then CRLF; a last line too short for text is 'x's (no CRLF: the payload adds one).
@@ -156,7 +239,9 @@ function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, siz
       break;
     }
     const n = Math.min(76, room - 2);
-    for (let k = 0; k < n; k++) body[o + k] = text.charCodeAt(k % text.length);
+    // A full line is the text line; a shorter last one is 'x's (a cut could split a UTF-8 character).
+    if (n === 76) textLine.copy(body, o);
+    else body.fill(0x78, o, o + n);
     body[o + n] = 0x0d;
     body[o + n + 1] = 0x0a;
     o += n + 2;
@@ -166,26 +251,27 @@ function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients'>, siz
 
 /** Builds every wire Buffer a session needs. Call once per profile per thread. */
 export function buildWirePlan(spec: MessageSpec): WirePlan {
-  const stamped = spec.content === undefined;
   const sizes = spec.sizes ?? fixed(spec.sizeBytes);
   const recipientCounts = spec.recipientCounts ?? fixed(spec.recipientList?.length ?? spec.recipients);
-  let body: BodyTemplate;
+  let bodies: BodyTemplate[];
   let sizeBytes: number;
-  if (stamped) {
-    // Generated content is its own stuffed form; make it end in CRLF so no tail is needed.
+  if (spec.replay) {
+    // RFC 5321 §4.5.2 / RFC 3030 §2: stuffed once for DATA, CRLF-normalised once for BDAT, never per message.
+    bodies = spec.replay.map((c) => explicitTemplate(c, 'sent'));
+    sizeBytes = SENT_BYTES + Math.max(...bodies.map((b) => b.raw.length));
+  } else if (spec.content) {
+    bodies = [explicitTemplate(spec.content, 'none')];
+    sizeBytes = bodies[0].raw.length;
+  } else {
+    // Generated content is its own stuffed form (no line starts with a dot); it ends in CRLF.
     const [head, text] = messageParts({ ...spec, recipients: recipientCounts.max }, Math.max(0, sizes.max - STAMP_BYTES));
     let content = Buffer.concat([head, text]);
     if (!content.subarray(-2).equals(CRLF)) content = Buffer.concat([content, CRLF]);
-    body = { data: content, raw: content, stamped: true, minLen: head.length };
+    bodies = [{ data: content, raw: content, stamp: 'full', sliceable: true, minLen: head.length, eightBit: spec.text === 'utf8' }];
     sizeBytes = STAMP_BYTES + content.length;
-  } else {
-    const payload = toDataPayload(spec.content!);
-    const data = payload.subarray(0, payload.length - 3); // without the terminator `.<CRLF>`
-    // The BDAT form is the same text unstuffed: CRLF-normalised (RFC 3030 §2: BDAT data is not dot-stuffed).
-    const raw = toDataPayload(spec.content!, false);
-    body = { data, raw: raw.subarray(0, raw.length - 3), stamped: false, minLen: data.length };
-    sizeBytes = body.raw.length;
   }
+  let turn = 0;
+  const pickBody = spec.pickBody ?? { max: bodies.length - 1, draw: () => turn++ % bodies.length };
   const mailHead = `MAIL FROM:<${spec.from}>`;
   const list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
   const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));
@@ -205,9 +291,13 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
     rcptBlock: Buffer.concat(rcptLines),
     rcptOffsets,
     recipients: list.length,
-    body,
+    body: bodies[0],
+    bodies,
+    pickBody,
     sizeBytes,
     sizes,
     recipientCounts,
+    // RFC 6531 §3.4: a non-ASCII mailbox needs SMTPUTF8.
+    smtpUtf8: /[^\x00-\x7f]/.test(spec.from) || list.some((r) => /[^\x00-\x7f]/.test(r)),
   };
 }

@@ -37,7 +37,7 @@ import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from './identity.js';
-import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, messageShape, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 /** Current monotonic time in microseconds (fractional; rounded when recorded). */
 export const nowUs = (): number => performance.now() * 1000;
@@ -658,15 +658,25 @@ export class ClientSession {
       this.nextPick = null;
       c.messagesAttempted++;
       c.recipientsAttempted += n;
-      // RFC 1870 §6: a message larger than the server's declared SIZE is not sent.
-      if (this.caps.size !== null && this.caps.size > 0 && shape.size > this.caps.size) {
-        rec.error('size-exceeded');
+      // Messages the server cannot take are not sent: larger than its SIZE (RFC 1870 §6), 8-bit
+      // without 8BITMIME (RFC 6152 §3), non-ASCII addresses without SMTPUTF8 (RFC 6531 §3.4).
+      const unsendable =
+        this.caps.size !== null && this.caps.size > 0 && shape.size > this.caps.size
+          ? 'size-exceeded'
+          : shape.body.eightBit && !this.caps.eightBitMime
+            ? '8bitmime-unavailable'
+            : plan.smtpUtf8 && !this.caps.smtpUtf8
+              ? 'smtputf8-unavailable'
+              : null;
+      if (unsendable !== null) {
+        rec.error(unsendable);
         c.messagesRejected++;
         c.recipientsRejected += n;
         continue;
       }
       this.messagesOnConnection++;
-      const prefix = plan.body.stamped ? stampPrefix(this.cfg.stamp?.run ?? 0, this.cfg.stamp?.worker ?? 0, stampSeq++, epochUs()) : null;
+      const stamp = shape.body.stamp;
+      const prefix = stamp === 'full' ? stampPrefix(this.cfg.stamp?.run ?? 0, this.cfg.stamp?.worker ?? 0, stampSeq++, epochUs()) : stamp === 'sent' ? sentPrefix(epochUs()) : null;
       const msg = new Msg(n, intended, prefix, shape);
       this.cur = msg;
       return this.openTxn(msg, intended);
@@ -752,9 +762,11 @@ export class ClientSession {
       if (!all) return this.armDeadline();
     }
     if (t.stage === 1) {
-      const size = t.msg!.shape.size;
-      if (this.caps.size === null) s.write(plan.mail);
-      else s.write(size === plan.sizeBytes ? plan.mailWithSize : Buffer.from(`${plan.mailHead} SIZE=${size}\r\n`, 'latin1'));
+      const params = mailParameters(plan, t.msg!.shape, this.caps);
+      // The usual cases are prebuilt; anything else is one short line per message.
+      if (params === '') s.write(plan.mail);
+      else if (params === ` SIZE=${plan.sizeBytes}`) s.write(plan.mailWithSize);
+      else s.write(Buffer.from(`${plan.mailHead}${params}\r\n`, 'utf8'));
       this.fifo.push(Cmd.Mail, slot, 0, now);
       t.stage = 2;
       if (!all) return this.armDeadline();
@@ -812,7 +824,8 @@ export class ClientSession {
     s.write(Buffer.from(`BDAT ${to - from}${last ? ' LAST' : ''}\r\n`, 'latin1'));
     // The message is [prefix][raw body, len octets][CRLF when tail]; a chunk may span all three.
     let base = 0;
-    for (const part of [msg.prefix, plan.body.raw.subarray(0, msg.shape.len), msg.shape.tail ? CRLF : null]) {
+    const body = msg.shape.body;
+    for (const part of [msg.prefix, body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null]) {
       if (part === null) continue;
       const a = Math.max(from, base);
       const b = Math.min(to, base + part.length);
@@ -945,7 +958,8 @@ export class ClientSession {
     s.cork();
     if (msg.prefix !== null) s.write(msg.prefix);
     // Generated content: a prefix view of the shared body (its own stuffed form). Explicit content: all of its stuffed form.
-    s.write(plan.body.stamped && msg.shape.len < plan.body.data.length ? plan.body.data.subarray(0, msg.shape.len) : plan.body.data);
+    const body = msg.shape.body;
+    s.write(body.sliceable && msg.shape.len < body.data.length ? body.data.subarray(0, msg.shape.len) : body.data);
     const gen = t.gen;
     s.write(msg.shape.tail ? CRLF_DOT_CRLF : DOT_CRLF, () => {
       if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
@@ -973,7 +987,8 @@ export class ClientSession {
     }
     rec.record('transaction', now - t.intendedUs);
     rec.record('service', now - t.startUs);
-    if (ok) rec.counters.bytes += msg.shape.size;
+    // Octets as sent: the stuffed DATA form, or the BDAT chunks.
+    if (ok) rec.counters.bytes += this.useBdat ? msg.shape.size : msg.shape.dataBytes;
     if (!ok && this.useBdat) this.needRset = true;
     this.closeTxn(t, ok);
   }

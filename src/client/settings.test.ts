@@ -29,13 +29,14 @@ describe('sessionSettings', () => {
   });
 
   it('names the key of every file it cannot use', () => {
-    const profile = resolveProfile({ tls: { starttls: 'on', ca: join(dir, 'missing.pem') }, auth: { credentialsFile: join(dir, 'missing.txt') } });
+    const profile = resolveProfile({ tls: { starttls: 'on', ca: join(dir, 'missing.pem') }, auth: { credentialsFile: join(dir, 'missing.txt') }, message: { replay: dir } });
     try {
       sessionSettings(profile, {});
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ProfileError);
-      expect((err as ProfileError).issues.map((i) => i.path)).toEqual(['tls.ca', 'auth.credentialsFile']);
+      expect((err as ProfileError).issues.map((i) => i.path)).toEqual(['tls.ca', 'auth.credentialsFile', 'message.replay']);
+      expect((err as ProfileError).issues[2].message).toMatch(/no \.eml files/);
     }
     expect(() => sessionSettings(resolveProfile({ auth: {} }), {})).toThrow(/no credentials/);
   });

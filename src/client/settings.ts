@@ -9,6 +9,7 @@ import { ProfileError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import type { Account, AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
 import { readEmpirical } from './distributions.js';
+import { loadReplay } from './message.js';
 import { expandAddresses } from '../profile/addresses.js';
 
 /** Environment variables for a single AUTH account when no credentials file is given. */
@@ -70,6 +71,13 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
       issues.push({ path: 'auth', message: `no credentials: set auth.credentialsFile (--credentials FILE) or ${AUTH_USER_ENV} and ${AUTH_PASSWORD_ENV}` });
     }
     auth = { mechanism: profile.auth.mechanism, accounts };
+  }
+  if (profile.message.replay !== null) {
+    try {
+      loadReplay(profile.message.replay);
+    } catch (err) {
+      issues.push({ path: 'message.replay', message: (err as Error).message });
+    }
   }
   for (const [key, d] of [['message.size.file', profile.message.sizeDist], ['message.recipients.file', profile.message.recipientsDist]] as const) {
     if (d?.dist !== 'empirical') continue;

@@ -5,7 +5,7 @@
  * return the encoded totals.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { buildWirePlan } from '../client/message.js';
+import { buildWirePlan, loadReplay } from '../client/message.js';
 import { sessionSettings } from '../client/settings.js';
 import { fixed, sampler, workerRng } from '../client/distributions.js';
 import { buildStepLines, scenarioPicker } from '../client/steps.js';
@@ -16,6 +16,12 @@ import { runClosed } from './closed.js';
 import type { Executor } from './executor.js';
 import type { ControlMessage, DoneMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
 import { runOpen } from './open.js';
+
+/** Replayed messages, and a seeded pick of one per message. */
+function replayOf(dir: string, rng: ReturnType<typeof workerRng>) {
+  const replay = loadReplay(dir);
+  return { replay, pickBody: sampler({ dist: 'uniform', min: 0, max: replay.length - 1 }, rng) };
+}
 
 /** Tick period in ms. */
 export const TICK_MS = 1000;
@@ -56,6 +62,8 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     sizeBytes: profile.message.sizeBytes,
     helo: profile.envelope.helo,
     lmtp: profile.target?.scheme === 'lmtp',
+    text: m.text,
+    ...(m.replay !== null && replayOf(m.replay, rng)),
   });
   // The CLI has read these files once already; a failure here is a file changed under the run.
   const settings = sessionSettings(profile);

@@ -126,6 +126,8 @@ const MessageSchema = z.strictObject({
   maxRecipientsPerTransaction: intIn(1, MAX_RECIPIENTS).optional(),
   body: z.enum(['data', 'bdat', 'auto'], { error: (iss) => `expected "data", "bdat" or "auto", got ${show(iss.input)}` }).optional(),
   chunkSize: size(1).optional(),
+  text: z.enum(['ascii', 'utf8'], { error: (iss) => `expected "ascii" or "utf8", got ${show(iss.input)}` }).optional(),
+  replay: z.string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` }).min(1, 'must not be empty').optional(),
 });
 
 const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
@@ -298,6 +300,8 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       maxRecipientsPerTransaction: v.message?.maxRecipientsPerTransaction ?? d.message.maxRecipientsPerTransaction,
       body: v.message?.body ?? d.message.body,
       chunkBytes: v.message?.chunkSize ?? d.message.chunkBytes,
+      text: v.message?.text ?? d.message.text,
+      replay: v.message?.replay ?? d.message.replay,
     },
     envelope: {
       from: v.envelope?.from ?? d.envelope.from,
@@ -416,6 +420,11 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
     }
   }
 
+  if (message.replay !== undefined) {
+    // A replayed message has the size and text its file has.
+    if (isPlainObject(message.size)) issues.push({ path: 'message.size', message: 'a size distribution does not apply to message.replay (each file has its own size)' });
+    if (message.text !== undefined) issues.push({ path: 'message.text', message: 'does not apply to message.replay (the files are sent as they are)' });
+  }
   const identity = isPlainObject(input.identity) ? input.identity : {};
   if (identity.xclient === true && identity.clientAddress === undefined) issues.push({ path: 'identity.clientAddress', message: 'identity.xclient needs the client addresses to announce' });
 

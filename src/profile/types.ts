@@ -130,6 +130,10 @@ export interface Profile {
     readonly body: 'data' | 'bdat' | 'auto';
     /** BDAT chunk size in bytes. */
     readonly chunkBytes: number;
+    /** Generated text: `ascii`, or `utf8` (8-bit body, sent with BODY=8BITMIME; needs the server's 8BITMIME). */
+    readonly text: 'ascii' | 'utf8';
+    /** A directory of .eml files to replay instead of generated content (each read and stuffed once), or null. */
+    readonly replay: string | null;
   };
   readonly envelope: {
     /** Reverse-path mailbox, without angle brackets. */
@@ -171,7 +175,15 @@ export interface ProfileInput {
   stages?: { duration?: string | number; target?: number }[];
   maxSessions?: number;
   gracefulStop?: string | number;
-  message?: { size?: string | number | Record<string, unknown>; recipients?: number | Record<string, unknown>; maxRecipientsPerTransaction?: number; body?: string; chunkSize?: string | number };
+  message?: {
+    size?: string | number | Record<string, unknown>;
+    recipients?: number | Record<string, unknown>;
+    maxRecipientsPerTransaction?: number;
+    body?: string;
+    chunkSize?: string | number;
+    text?: string;
+    replay?: string;
+  };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
   scenario?: Record<string, number>;
