@@ -215,3 +215,50 @@ describe('message generation', () => {
     expect(rec.counters).toMatchObject({ messagesAccepted: 8, recipientsAccepted: counts.reduce((a, b) => a + b), bytes: declared.reduce((a, b) => a + b) });
   });
 });
+
+describe('slow and silent servers', () => {
+  it('a server silent after MAIL: rcpt-timeout, the message fails, the next connection goes on', async () => {
+    // (A server that skips just one reply desynchronises the stream instead: the 354 then pairs
+    // with a RCPT and counts as bad-reply, see 'reply sequence'.)
+    let connection = 0;
+    let dead = false;
+    const { rec } = await run(
+      {
+        hook: (l) => {
+          if (l.startsWith('EHLO')) {
+            connection++;
+            dead = false;
+          }
+          // The first connection answers MAIL, then nothing more, ever.
+          if (connection === 1 && l.startsWith('RCPT')) dead = true;
+          return dead;
+        },
+      },
+      { messages: 2, spec: { recipients: 3 }, timeoutMs: 300 },
+    );
+    expect(rec.errors).toEqual({ 'rcpt-timeout': 1 });
+    expect(rec.replies.mail).toEqual({ 250: 2 });
+    expect(rec.counters).toMatchObject({ messagesFailed: 1, messagesAccepted: 1, recipientsFailed: 3, recipientsAccepted: 3, connections: 2 });
+  });
+
+  it('a slow server: every reply 40 ms late is measured per command, nothing times out', async () => {
+    const { rec } = await run(
+      {
+        hook: async (l, c) => {
+          if (!l.startsWith('RCPT')) return false;
+          await new Promise((r) => setTimeout(r, 40));
+          c.write('250 ok\r\n');
+          return true;
+        },
+      },
+      { messages: 2, spec: { recipients: 3 } },
+    );
+    rec.interval();
+    const rcpt = rec.totals.get('rcpt')!;
+    expect(rcpt.totalCount).toBe(6);
+    // Pipelined: the k-th RCPT reply comes about 40·k ms after the batch was written.
+    expect(rcpt.minNonZeroValue).toBeGreaterThanOrEqual(40_000);
+    expect(rcpt.maxValue).toBeGreaterThanOrEqual(120_000);
+    expect(rec.errors).toEqual({});
+  });
+});
