@@ -73,8 +73,8 @@ describe('TLS', () => {
 describe('AUTH', () => {
   const users = { alice: 'wonder:land' };
   const accounts = [{ user: 'alice', pass: 'wonder:land' }];
-  it.each(['PLAIN', 'LOGIN', 'CRAM-MD5'] as const)('%s authenticates, is timed, then sends', async (mechanism) => {
-    const { rec, log } = await run({ keywords: ['PIPELINING', 'AUTH PLAIN LOGIN CRAM-MD5'], users }, { cfg: { auth: { mechanism, accounts } } });
+  it.each(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'] as const)('%s authenticates, is timed, then sends', async (mechanism) => {
+    const { rec, log } = await run({ keywords: ['PIPELINING', 'AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2'], users }, { cfg: { auth: { mechanism, accounts } } });
     expect(log.authed).toEqual(['alice']);
     expect(rec.replies.auth).toEqual({ 235: 1 });
     expect(count(rec, 'auth')).toBe(1);
@@ -87,6 +87,12 @@ describe('AUTH', () => {
     expect(rec.errors).toEqual({ 'auth-failed': 3 });
     expect(rec.replies.auth).toEqual({ 535: 3 });
     expect(log.commands.filter((c) => c.startsWith('MAIL'))).toEqual([]);
+  });
+
+  it('XOAUTH2 with a bad token: the 334 error details are answered, then 535 is auth-failed', async () => {
+    const { rec } = await run({ keywords: ['PIPELINING', 'AUTH XOAUTH2'], users }, { cfg: { auth: { mechanism: 'XOAUTH2', accounts: [{ user: 'alice', pass: 'expired' }] } } });
+    expect(rec.errors).toEqual({ 'auth-failed': 3 });
+    expect(rec.replies.auth).toEqual({ 535: 3 });
   });
 
   it('after STARTTLS: AUTH goes over TLS', async () => {

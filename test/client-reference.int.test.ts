@@ -36,6 +36,15 @@ describe('client features against the embedded reference server', () => {
     expect(summary.server.counters).toBeDefined();
   });
 
+  it('100,000 recipients per message, continued after 452 at 20,000, every recipient settled once', async () => {
+    const { code, stderr, summary } = await run('messages: 2\nsessions: 1\nmessage: {recipients: 100000}\nserver: {maxRecipients: 20000}\n', ['--workers', '1']);
+    expect(code, stderr).toBe(0);
+    expect(summary.totals.messages).toMatchObject({ attempted: 2, accepted: 2 });
+    expect(summary.totals.recipients).toEqual({ attempted: 200_000, accepted: 200_000, rejected: 0, failed: 0, deferred: 80_000 });
+    expect(summary.totals.transactions).toBe(10);
+    expect(summary.replies.rcpt).toEqual({ 250: 200_000, 452: 80_000 });
+  });
+
   it('a recipient cap below the server limit: no 452 at all', async () => {
     // One session, so one worker (a worker with no session is the load issue's to handle).
     const { code, summary } = await run('messages: 4\nsessions: 1\nmessage: {recipients: 250, maxRecipientsPerTransaction: 100}\nserver: {maxRecipients: 1000}\n', ['--workers', '1']);

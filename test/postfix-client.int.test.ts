@@ -30,7 +30,7 @@ interface Summary {
     messages: { attempted: number; accepted: number; rejected: number; failed: number };
     recipients: { attempted: number; accepted: number; rejected: number; failed: number; deferred: number };
     transactions: number;
-    tls: { handshakes: number };
+    tls: { handshakes: number; resumed: number };
   };
   phases: Record<string, { count: number }>;
   replies: Record<string, Record<string, number>>;
@@ -112,6 +112,14 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
     expect(seen.delivered).toBe(60);
     // smtpd_tls_loglevel = 1 logs each TLS session Postfix set up.
     expect(seen.lines.filter((l) => /TLS connection established from .*127\.0\.0\.1/.test(l)).length).toBeGreaterThanOrEqual(3);
+  }, 200_000);
+
+  it('TLS session resumption: reconnects resume the session Postfix issued', async () => {
+    const from = `tlsresume-${process.pid}@example.test`;
+    const { code, stderr, summary } = await run('resume', from, ['--target', TLS_TARGET, '--starttls', 'on', '--ca', CA, '--tls-resume', '--messages', '12', '--sessions', '1', '--messages-per-session', '2']);
+    expect(code, stderr).toBe(0);
+    expect(summary.totals.messages.accepted).toBe(12);
+    expect(summary.totals.tls).toEqual({ handshakes: 6, resumed: 5 });
   }, 200_000);
 
   it('STARTTLS without the CA fails verification: tls-verify, nothing sent in plaintext, exit 1', async () => {

@@ -38,7 +38,7 @@ export function runCommand() {
     .option('--ca <file>', 'PEM file of CA certificates to trust (e.g. a test CA)')
     .option('--insecure', 'do not verify the server certificate (never the default)')
     .option('--tls-resume', 'resume TLS sessions on reconnect')
-    .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
+    .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | XOAUTH2 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
     .option('--credentials <file>', 'AUTH accounts, one user:password per line')
     .option('--source-ip <addresses>', 'local addresses to connect from, e.g. 127.0.0.2-127.0.0.9 (connections take them in turn)')
     .option('--client-address <addresses>', 'client addresses to announce with --proxy or --xclient, e.g. 192.0.2.1-192.0.2.254')

@@ -65,10 +65,10 @@ export interface Account {
   readonly pass: string;
 }
 
-/** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`. */
+/** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
 export interface AuthConfig {
   /** `auto`: the first of CRAM-MD5, PLAIN, LOGIN that the server offers. */
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'auto';
+  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
   readonly accounts: readonly Account[];
 }
 
@@ -543,8 +543,9 @@ export class ClientSession {
     this.state = 'auth';
     this.parser.captureText = true;
     this.authStartUs = nowUs();
-    // PLAIN with an initial response saves a round trip (RFC 4954 §4, RFC 4616).
-    const first = mech === 'PLAIN' ? `AUTH PLAIN ${b64(`\0${acct.user}\0${acct.pass}`)}` : `AUTH ${mech}`;
+    // PLAIN and XOAUTH2 with an initial response save a round trip (RFC 4954 §4, RFC 4616; Google's XOAUTH2).
+    const first =
+      mech === 'PLAIN' ? `AUTH PLAIN ${b64(`\0${acct.user}\0${acct.pass}`)}` : mech === 'XOAUTH2' ? `AUTH XOAUTH2 ${b64(`user=${acct.user}\x01auth=Bearer ${acct.pass}\x01\x01`)}` : `AUTH ${mech}`;
     this.write(Buffer.from(`${first}\r\n`), this.cfg.timeouts.replyMs);
   }
 
@@ -561,7 +562,7 @@ export class ClientSession {
     if (code !== 334) {
       rec.reply('auth', code);
       this.parser.captureText = false;
-      return code === 235 || is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed');
+      return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed');
     }
     // 334: the server wants the next step; a mechanism has at most two.
     const step = this.authStep++;
@@ -572,6 +573,8 @@ export class ClientSession {
       const challenge = Buffer.from((lines?.[0] ?? Buffer.alloc(0)).toString('latin1'), 'base64');
       answer = b64(`${acct.user} ${createHmac('md5', acct.pass).update(challenge).digest('hex')}`);
     } else if (this.authMech === 'PLAIN' && step === 0) answer = b64(`\0${acct.user}\0${acct.pass}`);
+    // XOAUTH2: a 334 carries the error details; an empty line lets the server send its final 535.
+    else if (this.authMech === 'XOAUTH2' && step === 0) answer = '';
     if (answer === null) {
       rec.reply('auth', code);
       return this.protocolError();

@@ -266,7 +266,7 @@ describe('resolveProfile: client protocol keys', () => {
     expect(paths(err).sort()).toEqual(['allowRealRecipients', 'auth.mechanism', 'message.chunkSize', 'message.maxRecipientsPerTransaction', 'tls.ca', 'tls.resum', 'tls.starttls', 'tls.verify']);
     expect(issueAt(err, 'tls.starttls')).toBe('expected "off", "auto" or "on", got "yes"');
     expect(issueAt(err, 'tls.resum')).toBe('unknown key (did you mean "resume"?)');
-    expect(issueAt(err, 'auth.mechanism')).toMatch(/expected "PLAIN", "LOGIN", "CRAM-MD5" or "auto"/);
+    expect(issueAt(err, 'auth.mechanism')).toMatch(/expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto"/);
   });
 
   it('refuses real recipient domains on a non-loopback target unless allowed', () => {

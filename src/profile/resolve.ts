@@ -162,7 +162,7 @@ const IdentitySchema = z.strictObject({
 
 const AuthSchema = z.strictObject({
   mechanism: z
-    .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5" or "auto", got ${show(iss.input)}` })
+    .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto", got ${show(iss.input)}` })
     .optional(),
   credentialsFile: path().optional(),
 });

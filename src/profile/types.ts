@@ -85,7 +85,7 @@ export interface TlsSettings {
  * environment variables SMTPBENCH_AUTH_USER and SMTPBENCH_AUTH_PASSWORD.
  */
 export interface AuthSettings {
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'auto';
+  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
   readonly credentialsFile: string | null;
 }
 

@@ -175,6 +175,15 @@ async function auth(l: string, c: ScriptConn, users: Readonly<Record<string, str
     user = dec(await c.line());
     c.write(`334 ${Buffer.from('Password:').toString('base64')}\r\n`);
     ok = users[user] === dec(await c.line());
+  } else if (mech === 'XOAUTH2') {
+    const m = /^user=([^\x01]*)\x01auth=Bearer ([^\x01]*)\x01\x01$/.exec(dec(initial ?? ''));
+    user = m?.[1] ?? '';
+    ok = m !== null && users[user] === m[2];
+    if (!ok) {
+      // The XOAUTH2 error dance: a 334 with JSON details, the client answers an empty line, then 535.
+      c.write(`334 ${Buffer.from('{"status":"401"}').toString('base64')}\r\n`);
+      await c.line();
+    }
   } else if (mech === 'CRAM-MD5') {
     const challenge = `<${Date.now()}.1@mx.example.test>`;
     c.write(`334 ${Buffer.from(challenge).toString('base64')}\r\n`);
