@@ -201,3 +201,20 @@ describe('ClientSession', () => {
     expect(rec.counters.messagesAccepted).toBe(1);
   });
 });
+
+describe('ClientSession: sessions that never get going', () => {
+  it('a server that closes every connection at EHLO: counted, and the session gives up after three', async () => {
+    const rec = await session(
+      async (c) => {
+        c.write('220 mx ESMTP\r\n');
+        await c.line();
+        c.socket.destroy();
+      },
+      { messages: 5 },
+    );
+    expect(rec.errors).toMatchObject({});
+    expect(Object.values(rec.errors).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Object.keys(rec.errors).every((k) => /^(ehlo-closed|socket-reset)$/.test(k))).toBe(true);
+    expect(rec.counters).toMatchObject({ connections: 3, messagesAttempted: 0, messagesAbandoned: 5 });
+  });
+});

@@ -143,6 +143,8 @@ type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'ehlo' | 'helo' | 'xcl
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
+/** States before a session could start its first transaction. */
+const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
 const DEFAULT_CHUNK_BYTES = 65_536;
@@ -1070,7 +1072,9 @@ export class ClientSession {
       // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
       // idle connection, an event rather than a failure); what is in flight has failed.
       rec.error(this.errorKind ?? `${this.stepName()}-closed`);
-      if (state === 'connecting' || state === 'greeting' || state === 'tls') this.connectFailures++;
+      // A connection lost before its first transaction could start counts toward giving up, so a
+      // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
+      if (PRE_TRANSACTION.has(state)) this.connectFailures++;
     }
     this.abandonInFlight();
     this.state = 'idle';
