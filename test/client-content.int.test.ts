@@ -81,3 +81,24 @@ describe('message content', () => {
     expect(refused.log.commands.filter((c) => c.startsWith('MAIL'))).toEqual([]);
   });
 });
+
+describe('attachments', () => {
+  it.each(['data', 'bdat'] as const)('generated multipart messages carry the whole attachment at every drawn size (%s)', async (body) => {
+    const { Rng, sampler } = await import('../src/client/distributions.js');
+    const sizes = sampler({ dist: 'uniform', min: 1000, max: 9000 }, new Rng(9));
+    const { rec, log } = await run({ keywords: ['PIPELINING', 'SIZE 100000', 'CHUNKING'] }, { messages: 5, spec: { sizes, attachmentBytes: 3000 }, cfg: { body, chunkBytes: 1000 } });
+    const declared = log.commands.filter((c) => c.startsWith('MAIL')).map((c) => Number(/SIZE=(\d+)/.exec(c)![1]));
+    expect(log.transactions).toHaveLength(5);
+    log.transactions.forEach((t, i) => {
+      const text = body === 'data' ? `${t.body}\r\n` : t.body;
+      expect(Buffer.byteLength(text, 'latin1')).toBe(declared[i]);
+      expect(text).toMatch(/Content-Type: multipart\/mixed; boundary="([^"]+)"\r\n\r\n--\1\r\nContent-Type: text\/plain/);
+      expect(text.endsWith('--smtpbench-boundary-7d1f0c3a--\r\n')).toBe(true);
+      const b64 = /Content-Disposition: attachment; filename="smtpbench.bin"\r\n\r\n([A-Za-z0-9+/=\r\n]+)\r\n--smtpbench/.exec(text)![1];
+      expect(b64.split('\r\n').every((l) => l.length <= 76)).toBe(true);
+      expect(Buffer.from(b64.replaceAll('\r\n', ''), 'base64')).toHaveLength(3000);
+    });
+    expect(new Set(declared).size).toBeGreaterThan(2);
+    expect(rec.counters.messagesAccepted).toBe(5);
+  });
+});

@@ -33,6 +33,7 @@ export function runCommand() {
     .option('--body <mode>', 'data | bdat | auto (BDAT when the server offers CHUNKING)')
     .option('--chunk-size <size>', 'BDAT chunk size, e.g. 64KiB', num)
     .option('--text <kind>', 'generated text: ascii | utf8 (8-bit, BODY=8BITMIME)')
+    .option('--attachment <size>', 'generated messages carry a base64 attachment of this size, e.g. 100KiB', num)
     .option('--replay <dir>', 'replay the .eml files of a directory instead of generated messages')
     .option('--starttls <mode>', 'off | auto | on (on: a server without STARTTLS is an error)')
     .option('--ca <file>', 'PEM file of CA certificates to trust (e.g. a test CA)')
@@ -90,6 +91,7 @@ export function runCommand() {
         ...(opts.chunkSize !== undefined && { chunkSize: opts.chunkSize }),
         ...(opts.text !== undefined && { text: opts.text }),
         ...(opts.replay !== undefined && { replay: opts.replay }),
+        ...(opts.attachment !== undefined && { attachment: opts.attachment }),
       };
       if (Object.keys(message).length > 0) o.message = message;
       const tls = {

@@ -38,6 +38,8 @@ export interface MessageSpec {
   readonly replay?: readonly Buffer[];
   /** Which replayed message a message takes (index draws); default: in turn. */
   readonly pickBody?: Sampler;
+  /** Generated content: a base64 attachment of this many octets (decoded) in a multipart/mixed message. */
+  readonly attachmentBytes?: number;
 }
 
 /**
@@ -60,6 +62,8 @@ export interface BodyTemplate {
   readonly minLen: number;
   /** Octets above 127: needs 8BITMIME (RFC 6152), sent with BODY=8BITMIME. */
   readonly eightBit: boolean;
+  /** Sent after every message's share of `data`: the attachment part and closing MIME boundary, or null. */
+  readonly suffix: Buffer | null;
 }
 
 /**
@@ -116,12 +120,13 @@ export function messageShape(plan: WirePlan, want: number): MessageShape {
   const b = plan.bodies.length === 1 ? plan.body : plan.bodies[plan.pickBody.draw()];
   const pre = b.stamp === 'full' ? STAMP_BYTES : b.stamp === 'sent' ? SENT_BYTES : 0;
   if (!b.sliceable) return { body: b, len: b.raw.length, tail: false, size: pre + b.raw.length, dataBytes: pre + b.data.length };
-  let len = Math.min(b.data.length, Math.max(b.minLen, want - pre));
+  const post = b.suffix?.length ?? 0;
+  let len = Math.min(b.data.length, Math.max(b.minLen, want - pre - post));
   if (len < b.data.length && b.data[len - 1] === 0x0d) len--;
   // Never split a UTF-8 sequence: back up while the first octet left out continues one.
   while (len > b.minLen && len < b.data.length && (b.data[len] & 0xc0) === 0x80) len--;
   const tail = !(b.data[len - 2] === 0x0d && b.data[len - 1] === 0x0a);
-  const size = pre + len + (tail ? 2 : 0);
+  const size = pre + len + (tail ? 2 : 0) + post;
   return { body: b, len, tail, size, dataBytes: size };
 }
 
@@ -172,7 +177,28 @@ function explicitTemplate(content: Buffer, stamp: 'sent' | 'none'): BodyTemplate
     sliceable: false,
     minLen: 0,
     eightBit: content.some((b) => b > 127),
+    suffix: null,
   };
+}
+
+/** MIME boundary of generated multipart messages (RFC 2046 §5.1.1; never starts a line with a dot). */
+const BOUNDARY = 'smtpbench-boundary-7d1f0c3a';
+
+/**
+ * The attachment part of a generated multipart message and its closing boundary: `bytes` octets
+ * of a fixed pseudo-random pattern, base64 in 76-character lines (RFC 2045 §6.8). Base64 and the
+ * boundary never start a line with `.`, so the DATA and BDAT forms are the same.
+ */
+function attachmentPart(bytes: number): Buffer {
+  const raw = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) raw[i] = (Math.imul(i + 1, 2654435761) >>> 24) & 255;
+  const b64 = raw.toString('base64').replace(/.{76}/g, '$&\r\n');
+  const lines = b64.endsWith('\r\n') || b64 === '' ? b64 : `${b64}\r\n`;
+  return Buffer.from(
+    `--${BOUNDARY}\r\nContent-Type: application/octet-stream; name="smtpbench.bin"\r\nContent-Transfer-Encoding: base64\r\n` +
+      `Content-Disposition: attachment; filename="smtpbench.bin"\r\n\r\n${lines}--${BOUNDARY}--\r\n`,
+    'latin1',
+  );
 }
 
 /**
@@ -215,8 +241,9 @@ function utf8Line(text: string, n: number): Buffer {
 }
 
 /** The header section and the body of generated content (see `buildMessageContent`). */
-function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text'>, sizeBytes: number): [Buffer, Buffer] {
+function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text' | 'attachmentBytes'>, sizeBytes: number): [Buffer, Buffer] {
   const utf8 = spec.text === 'utf8';
+  const textType = utf8 ? `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n` : `Content-Type: text/plain; charset=us-ascii\r\n`;
   const to = spec.recipients === 1 ? recipientAddress(spec.to, 1) : 'undisclosed-recipients:;';
   const headers =
     `From: <${spec.from}>\r\n` +
@@ -224,7 +251,8 @@ function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'te
     `Subject: smtpbench message\r\n` +
     `Date: ${new Date(0).toUTCString().replace('GMT', '+0000')}\r\n` +
     `MIME-Version: 1.0\r\n` +
-    (utf8 ? `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n` : `Content-Type: text/plain; charset=us-ascii\r\n`) +
+    // With an attachment: multipart/mixed, the text part first (its length varies), the attachment part after it.
+    (spec.attachmentBytes ? `Content-Type: multipart/mixed; boundary="${BOUNDARY}"\r\n\r\n--${BOUNDARY}\r\n${textType}` : textType) +
     `\r\n`;
   const head = Buffer.from(headers, 'utf8');
   const textLine = TEXT_LINES[utf8 ? 'utf8' : 'ascii'];
@@ -264,11 +292,12 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
     sizeBytes = bodies[0].raw.length;
   } else {
     // Generated content is its own stuffed form (no line starts with a dot); it ends in CRLF.
-    const [head, text] = messageParts({ ...spec, recipients: recipientCounts.max }, Math.max(0, sizes.max - STAMP_BYTES));
+    const suffix = spec.attachmentBytes ? attachmentPart(spec.attachmentBytes) : null;
+    const [head, text] = messageParts({ ...spec, recipients: recipientCounts.max }, Math.max(0, sizes.max - STAMP_BYTES - (suffix?.length ?? 0)));
     let content = Buffer.concat([head, text]);
     if (!content.subarray(-2).equals(CRLF)) content = Buffer.concat([content, CRLF]);
-    bodies = [{ data: content, raw: content, stamp: 'full', sliceable: true, minLen: head.length, eightBit: spec.text === 'utf8' }];
-    sizeBytes = STAMP_BYTES + content.length;
+    bodies = [{ data: content, raw: content, stamp: 'full', sliceable: true, minLen: head.length, eightBit: spec.text === 'utf8', suffix }];
+    sizeBytes = STAMP_BYTES + content.length + (suffix?.length ?? 0);
   }
   let turn = 0;
   const pickBody = spec.pickBody ?? { max: bodies.length - 1, draw: () => turn++ % bodies.length };

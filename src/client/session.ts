@@ -830,7 +830,7 @@ export class ClientSession {
     // The message is [prefix][raw body, len octets][CRLF when tail]; a chunk may span all three.
     let base = 0;
     const body = msg.shape.body;
-    for (const part of [msg.prefix, body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null]) {
+    for (const part of [msg.prefix, body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null, body.suffix]) {
       if (part === null) continue;
       const a = Math.max(from, base);
       const b = Math.min(to, base + part.length);
@@ -966,7 +966,11 @@ export class ClientSession {
     const body = msg.shape.body;
     s.write(body.sliceable && msg.shape.len < body.data.length ? body.data.subarray(0, msg.shape.len) : body.data);
     const gen = t.gen;
-    s.write(msg.shape.tail ? CRLF_DOT_CRLF : DOT_CRLF, () => {
+    if (body.suffix !== null) {
+      if (msg.shape.tail) s.write(CRLF);
+      s.write(body.suffix);
+    }
+    s.write(msg.shape.tail && body.suffix === null ? CRLF_DOT_CRLF : DOT_CRLF, () => {
       if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
     });
     // LMTP: one end-of-data reply per accepted recipient (RFC 2033 §4.2).

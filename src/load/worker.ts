@@ -63,6 +63,7 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     helo: profile.envelope.helo,
     lmtp: profile.target?.scheme === 'lmtp',
     text: m.text,
+    ...(m.attachmentBytes !== null && { attachmentBytes: m.attachmentBytes }),
     ...(m.replay !== null && replayOf(m.replay, rng)),
   });
   // The CLI has read these files once already; a failure here is a file changed under the run.

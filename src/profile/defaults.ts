@@ -30,7 +30,7 @@ export const DEFAULTS: Profile = deepFreeze({
   maxSessions: 100,
   gracefulStopMs: 10_000,
   // 1 KiB; BDAT chunks of 64 KiB.
-  message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null },
+  message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null },
   envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
   pipelining: 'auto',
   scenario: null,

@@ -40,7 +40,7 @@ describe('resolveProfile: defaults', () => {
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
-      message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null },
+      message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       scenario: null,
@@ -96,7 +96,7 @@ describe('resolveProfile: overrides', () => {
     const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
     expect(p.sessions).toBe(50);
     expect(p.workers).toBe(2);
-    expect(p.message).toEqual({ sizeBytes: 8192, sizeDist: null, recipients: 3, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null });
+    expect(p.message).toEqual({ sizeBytes: 8192, sizeDist: null, recipients: 3, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null });
   });
 
   it('ignores undefined override values (flags not given)', () => {
@@ -250,7 +250,7 @@ describe('resolveProfile: client protocol keys', () => {
       tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
       auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
     });
-    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 5000, recipientsDist: null, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576, text: 'ascii', replay: null });
+    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 5000, recipientsDist: null, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576, text: 'ascii', replay: null, attachmentBytes: null });
     expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
     expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
     expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });
@@ -340,8 +340,9 @@ describe('resolveProfile: content', () => {
   it('takes generated text and a replay directory, and keeps size distributions away from replay', () => {
     expect(resolveProfile({ message: { text: 'utf8' } }).message.text).toBe('utf8');
     expect(resolveProfile({ message: { replay: 'mails/' } }).message.replay).toBe('mails/');
-    const err = errorOf({ message: { replay: 'mails/', text: 'utf8', size: { dist: 'uniform', min: 1, max: 2 } } });
-    expect(paths(err).sort()).toEqual(['message.size', 'message.text']);
+    const err = errorOf({ message: { replay: 'mails/', text: 'utf8', attachment: '1KiB', size: { dist: 'uniform', min: 1, max: 2 } } });
+    expect(paths(err).sort()).toEqual(['message.attachment', 'message.size', 'message.text']);
+    expect(resolveProfile({ message: { attachment: '100KiB' } }).message.attachmentBytes).toBe(102_400);
     expect(issueAt(errorOf({ message: { text: 'latin1' } }), 'message.text')).toBe('expected "ascii" or "utf8", got "latin1"');
   });
 });

@@ -128,6 +128,7 @@ const MessageSchema = z.strictObject({
   chunkSize: size(1).optional(),
   text: z.enum(['ascii', 'utf8'], { error: (iss) => `expected "ascii" or "utf8", got ${show(iss.input)}` }).optional(),
   replay: z.string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` }).min(1, 'must not be empty').optional(),
+  attachment: size(1).optional(),
 });
 
 const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
@@ -302,6 +303,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       chunkBytes: v.message?.chunkSize ?? d.message.chunkBytes,
       text: v.message?.text ?? d.message.text,
       replay: v.message?.replay ?? d.message.replay,
+      attachmentBytes: v.message?.attachment ?? d.message.attachmentBytes,
     },
     envelope: {
       from: v.envelope?.from ?? d.envelope.from,
@@ -424,6 +426,7 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
     // A replayed message has the size and text its file has.
     if (isPlainObject(message.size)) issues.push({ path: 'message.size', message: 'a size distribution does not apply to message.replay (each file has its own size)' });
     if (message.text !== undefined) issues.push({ path: 'message.text', message: 'does not apply to message.replay (the files are sent as they are)' });
+    if (message.attachment !== undefined) issues.push({ path: 'message.attachment', message: 'does not apply to message.replay (the files are sent as they are)' });
   }
   const identity = isPlainObject(input.identity) ? input.identity : {};
   if (identity.xclient === true && identity.clientAddress === undefined) issues.push({ path: 'identity.clientAddress', message: 'identity.xclient needs the client addresses to announce' });

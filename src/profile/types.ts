@@ -134,6 +134,8 @@ export interface Profile {
     readonly text: 'ascii' | 'utf8';
     /** A directory of .eml files to replay instead of generated content (each read and stuffed once), or null. */
     readonly replay: string | null;
+    /** Generated messages: a base64 attachment of this many bytes (multipart/mixed), or null. */
+    readonly attachmentBytes: number | null;
   };
   readonly envelope: {
     /** Reverse-path mailbox, without angle brackets. */
@@ -183,6 +185,7 @@ export interface ProfileInput {
     chunkSize?: string | number;
     text?: string;
     replay?: string;
+    attachment?: string | number;
   };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
