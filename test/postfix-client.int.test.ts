@@ -89,6 +89,23 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
     expect(seen.delivered).toBe(100);
   }, 200_000);
 
+  it('a 1,500-recipient group overshoots Postfix (1000 excess → 421): that message fails, the limit learnt at the first 452 carries the next ones', async () => {
+    const from = `overshoot-${process.pid}@example.test`;
+    const offset = await logSize(POSTFIX_LOG);
+    const { code, stderr, summary } = await run('overshoot', from, ['--target', LIMIT_TARGET, '--messages', '3', '--sessions', '1', '--recipients', '1500']);
+    expect(code, stderr).toBe(0);
+    // Postfix answers 452 to RCPT 11..1010 (smtpd_recipient_overshoot_limit 1000), then counts each
+    // excess RCPT as an error and after 20 (smtpd_hard_error_limit) says 421 and closes.
+    expect(summary.replies.rcpt).toEqual({ 250: 3010, 452: 1020, 421: 1 });
+    expect(summary.errors).toEqual({ 'rcpt-421': 1 });
+    expect(summary.totals.messages).toMatchObject({ attempted: 3, accepted: 2, failed: 1 });
+    expect(summary.totals.recipients).toEqual({ attempted: 4500, accepted: 3000, rejected: 0, failed: 1500, deferred: 0 });
+    expect(summary.totals.transactions).toBe(300);
+    const seen = await logged(from, offset, 3000);
+    expect(seen.nrcpt).toEqual(new Array(300).fill(10));
+    expect(seen.delivered).toBe(3000);
+  }, 200_000);
+
   it('with maxRecipientsPerTransaction = 10 the same fan-out never sees a 452', async () => {
     const from = `fanoutcap-${process.pid}@example.test`;
     const offset = await logSize(POSTFIX_LOG);

@@ -932,7 +932,13 @@ export class ClientSession {
     if (is2xx(code)) t.rcptOk++;
     else if (code === 452) {
       // RFC 5321 §4.5.3.1.10: too many recipients; send the rest in another transaction.
-      if (t.first452 < 0) t.first452 = k;
+      if (t.first452 < 0) {
+        t.first452 = k;
+        // The server's limit: what it took before its first 452 (RFC 5321 §4.5.3.1.8 promises at
+        // least 100; trust what we saw). Learnt at once, so it holds even when the server then
+        // drops the connection (Postfix: 421 after too many excess recipients).
+        if (t.rcptOk > 0) this.learnedCap = Math.min(this.learnedCap || Infinity, k);
+      }
       msg.deferred.push(r);
     } else msg.rejected++;
     if (t.rcptDone < t.count) return;
@@ -945,8 +951,6 @@ export class ClientSession {
       return;
     }
     this.cfg.recorder.counters.recipientsDeferred += deferred;
-    // The server's limit: what it took before its first 452 (RFC 5321 §4.5.3.1.8 promises at least 100; trust what we saw).
-    if (t.first452 > 0) this.learnedCap = t.first452;
   }
 
   /** After the 354: the message, then (pipelining) the next group right behind it (RFC 2920 §3.1). */
