@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 // Fails (exit 1) unless vitest's JSON report shows that the tests needing real components
-// actually ran and passed: the real-MTA tests in test/postfix.int.test.ts, and the check of
-// run.hlog by the reference Java HdrHistogram tools in test/hlog.int.test.ts. A skipIf() that
-// silently skipped them (SMTPBENCH_POSTFIX unset, no Java jar), a missing file, or a file with
-// no tests all fail.
+// actually ran and passed: the real-MTA tests in test/postfix.int.test.ts and
+// test/postfix-client.int.test.ts, and the check of run.hlog by the reference Java HdrHistogram
+// tools in test/hlog.int.test.ts. A skipIf() that silently skipped them (SMTPBENCH_POSTFIX unset,
+// no Java jar), a missing file, or a file with no tests all fail.
 //
 // Usage: node .ci/check-postfix-ran.mjs [report.json]   (default .ci/vitest-report.json)
 import { readFileSync } from 'node:fs';
 
 const REPORT = process.argv[2] ?? '.ci/vitest-report.json';
-// Each file and how many tests it has at least; fewer means one was lost.
-const REQUIRED = [
+// Each file with its number of tests (postfix.int: fanout and smoke; postfix-client.int: 452
+// continuation, overshoot 421, recipient cap, STARTTLS, resumption, failed verification, BDAT, XCLIENT, PROXY v1 and v2, source
+// addresses); fewer means one was lost.
+const FILES = [
   { suffix: 'test/postfix.int.test.ts', min: 2 },
+  { suffix: 'test/postfix-client.int.test.ts', min: 11 },
+  // run.hlog read back by hdr-histogram-js and by Java's HistogramLogProcessor.
   { suffix: 'test/hlog.int.test.ts', min: 2 },
 ];
 
@@ -28,37 +32,32 @@ try {
 }
 if (!Array.isArray(report.testResults)) fail(`${REPORT} has no testResults array`);
 
-let total = 0;
-for (const { suffix: FILE_SUFFIX, min: MIN_TESTS } of REQUIRED) {
-  const files = report.testResults.filter((f) =>
-    String(f.name ?? '').replaceAll('\\', '/').endsWith(FILE_SUFFIX),
-  );
-  if (files.length === 0) fail(`${FILE_SUFFIX} is absent from ${REPORT}`);
-
-  const tests = files.flatMap((f) => f.assertionResults ?? []);
+const tests = [];
+for (const { suffix, min } of FILES) {
+  const files = report.testResults.filter((f) => String(f.name ?? '').replaceAll('\\', '/').endsWith(suffix));
+  if (files.length === 0) fail(`${suffix} is absent from ${REPORT}`);
+  const own = files.flatMap((f) => f.assertionResults ?? []);
   for (const f of files) {
     if (f.status !== 'passed' && f.message) console.error(`check-postfix-ran: ${f.name}: ${f.message}`);
   }
-  if (tests.length < MIN_TESTS) {
-    fail(`${FILE_SUFFIX} reported ${tests.length} test(s), expected at least ${MIN_TESTS}`);
-  }
-
-  let bad = 0;
-  for (const t of tests) {
-    const line = `${t.status.padEnd(7)} ${t.fullName}`;
-    if (t.status === 'passed') {
-      console.log(`check-postfix-ran: ${line}`);
-    } else {
-      bad++;
-      console.error(`check-postfix-ran: ${line}`);
-    }
-  }
-  if (bad > 0) {
-    fail(
-      `${bad} of ${tests.length} test(s) in ${FILE_SUFFIX} did not pass (skipped/pending/todo/failed); ` +
-        'is SMTPBENCH_POSTFIX set and the private Postfix running, and is libhdrhistogram-java installed?',
-    );
-  }
-  total += tests.length;
+  if (own.length < min) fail(`${suffix} reported ${own.length} test(s), expected at least ${min}`);
+  tests.push(...own);
 }
-console.log(`check-postfix-ran: OK: ${total} test(s) needing Postfix or Java HdrHistogram passed`);
+
+let bad = 0;
+for (const t of tests) {
+  const line = `${t.status.padEnd(7)} ${t.fullName}`;
+  if (t.status === 'passed') {
+    console.log(`check-postfix-ran: ${line}`);
+  } else {
+    bad++;
+    console.error(`check-postfix-ran: ${line}`);
+  }
+}
+if (bad > 0) {
+  fail(
+    `${bad} of ${tests.length} test(s) needing Postfix or Java did not pass (skipped/pending/todo/failed); ` +
+      'is SMTPBENCH_POSTFIX set and the private Postfix running?',
+  );
+}
+console.log(`check-postfix-ran: OK: ${tests.length} test(s) needing Postfix or Java HdrHistogram passed`);

@@ -113,8 +113,17 @@ describe('smtpbench run against the embedded reference server', () => {
       totals.push(summaryOf(out).totals);
     }
     expect(totals[0].messages).toEqual(totals[1].messages);
-    expect(totals[0].recipients).toEqual({ attempted: 303, accepted: 303, rejected: 0 });
+    expect(totals[0].recipients).toEqual({ attempted: 303, accepted: 303, rejected: 0, failed: 0, deferred: 0 });
     expect(totals[1].recipients).toEqual(totals[0].recipients);
+  });
+});
+
+describe('more workers than sessions', () => {
+  it('leaves the extra workers idle and still sends every message', async () => {
+    const out = tmp();
+    const r = await cli(['run', '--sessions', '1', '--workers', '3', '--messages', '10', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(summaryOf(out).totals.messages.accepted).toBe(10);
   });
 });
 

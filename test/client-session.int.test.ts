@@ -4,11 +4,8 @@
  * and the session ends by itself.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ClientSession } from '../src/client/session.js';
-import { buildWirePlan } from '../src/client/message.js';
-import { Recorder } from '../src/metrics/recorder.js';
-import { startSweeper } from '../src/load/sweeper.js';
-import { QuotaSource } from '../src/load/closed.js';
+import type { Recorder } from '../src/metrics/recorder.js';
+import { runSession } from './helpers/run-session.js';
 import { scriptedServer, type ScriptConn, type ScriptedServer } from './helpers/scripted-server.js';
 
 let server: ScriptedServer | null = null;
@@ -23,18 +20,7 @@ async function session(
   opts: { messages?: number; recipients?: number; perConnection?: number; replyMs?: number } = {},
 ): Promise<Recorder> {
   server = await scriptedServer(script);
-  const recorder = new Recorder();
-  const plan = buildWirePlan({ from: 'sender@example.test', to: 'r{n}@example.test', recipients: opts.recipients ?? 1, sizeBytes: 300, helo: 'client.example' });
-  const t = opts.replyMs ?? 2000;
-  let sweeper: { stop(): void } | null = null;
-  await new Promise<void>((done) => {
-    const cfg = { host: '127.0.0.1', port: server!.port, plan, pipelining: 'auto' as const, messagesPerConnection: opts.perConnection ?? 10, timeouts: { connectMs: t, greetingMs: t, replyMs: t, bodyMs: t }, recorder };
-    const s = new ClientSession(cfg, new QuotaSource(opts.messages ?? 1, cfg, done));
-    sweeper = startSweeper([s]);
-    s.start();
-  });
-  sweeper?.stop();
-  return recorder;
+  return runSession({ port: server.port, messages: opts.messages, spec: { recipients: opts.recipients ?? 1 }, cfg: { messagesPerConnection: opts.perConnection ?? 10 }, timeoutMs: opts.replyMs });
 }
 
 /** A server speaking just enough SMTP: `ehlo` is its EHLO reply text. */
@@ -150,7 +136,8 @@ describe('ClientSession', () => {
       { messages: 2 },
     );
     expect(rec.replies.mail).toEqual({ 250: 1, 451: 1 });
-    expect(rec.replies.rset).toEqual({ 250: 1 });
+    // MAIL failed, so no transaction is open on the server: no RSET is needed (RFC 5321 §4.1.1.5).
+    expect(rec.replies.rset).toBeUndefined();
     expect(rec.counters).toMatchObject({ messagesAttempted: 2, messagesAccepted: 1, messagesRejected: 1 });
   });
 
@@ -188,7 +175,8 @@ describe('ClientSession', () => {
     expect(rec.counters).toMatchObject({ messagesAttempted: 3, messagesFailed: 1, messagesAccepted: 2 });
     // The RST may overtake the 354 on loopback, so the failure is seen in the envelope or the body step.
     expect(Object.values(rec.errors)).toEqual([1]);
-    expect(Object.keys(rec.errors)[0]).toMatch(/^(socket-reset|envelope-closed|body-closed)$/);
+    expect(Object.keys(rec.errors)[0]).toMatch(/^(socket-reset|(mail|rcpt|data|body)-closed)$/);
+    expect(rec.counters).toMatchObject({ recipientsFailed: 1, recipientsAccepted: 2 });
   });
 
   it('times out a silent server, counts it, and gives up after three failed connections', async () => {
@@ -210,7 +198,7 @@ describe('ClientSession', () => {
     expect(rec.counters).toMatchObject({ connections: 3, messagesAttempted: 0, messagesAbandoned: 5 });
   });
 
-  it('counts a 421 to MAIL followed by a close as rejected, not failed', async () => {
+  it('counts a 421 to MAIL as a failed message (the server gave up the session, not the message)', async () => {
     const rec = await session(
       simple(EHLO_PIPELINING, (l, c) => {
         if (l.startsWith('MAIL')) {
@@ -223,7 +211,8 @@ describe('ClientSession', () => {
       { messages: 1 },
     );
     expect(rec.replies.mail).toEqual({ 421: 1 });
-    expect(rec.counters).toMatchObject({ messagesAttempted: 1, messagesRejected: 1, messagesFailed: 0 });
+    expect(rec.errors['mail-421']).toBe(1);
+    expect(rec.counters).toMatchObject({ messagesAttempted: 1, messagesRejected: 0, messagesFailed: 1 });
   });
 
   it('parses a multi-line EHLO reply cut across TCP segments', async () => {
@@ -240,5 +229,22 @@ describe('ClientSession', () => {
     expect(rec.replies.ehlo).toEqual({ 250: 1 });
     expect(rec.errors).toEqual({});
     expect(rec.counters.messagesAccepted).toBe(1);
+  });
+});
+
+describe('ClientSession: sessions that never get going', () => {
+  it('a server that closes every connection at EHLO: counted, and the session gives up after three', async () => {
+    const rec = await session(
+      async (c) => {
+        c.write('220 mx ESMTP\r\n');
+        await c.line();
+        c.socket.destroy();
+      },
+      { messages: 5 },
+    );
+    expect(rec.errors).toMatchObject({});
+    expect(Object.values(rec.errors).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Object.keys(rec.errors).every((k) => /^(ehlo-closed|socket-reset)$/.test(k))).toBe(true);
+    expect(rec.counters).toMatchObject({ connections: 3, messagesAttempted: 0, messagesAbandoned: 5 });
   });
 });

@@ -8,19 +8,16 @@
  * The CLI's own counts (summary.json) are checked against what Postfix itself logged, so a
  * client that miscounts replies, or a server that never really queued the mail, both fail.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CLI, escapeRegExp, logSize, readLogSince, runCli } from './helpers/postfix-log.js';
 
 const POSTFIX = process.env.SMTPBENCH_POSTFIX;
 const POSTFIX_LOG = process.env.SMTPBENCH_POSTFIX_LOG;
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
 
 /** Reverse-path used by profiles/fanout.yaml and profiles/smoke.yaml. */
 const SENDER = 'bench@example.test';
@@ -38,34 +35,6 @@ const LOG_WAIT_MS = 60_000;
 //   Nov 30 09:48:29 smtpbench-postfix postfix-smtpbench/discard[3853]: 793ED20C180: to=<rcpt@example.test>, relay=none, delay=0.02, delays=0.01/0.01/0/0, dsn=2.0.0, status=sent (example.test)
 //   Nov 30 09:48:29 smtpbench-postfix postfix-smtpbench/qmgr[3824]: 793ED20C180: removed
 // ---------------------------------------------------------------------------------------
-
-/** Current size of the maillog in bytes: everything after this offset was written later. */
-async function logSize(path: string): Promise<number> {
-  return (await stat(path)).size;
-}
-
-/**
- * The complete lines appended to the log since `offset`. A trailing line that postlogd has
- * not finished writing is left out (it is read again on the next poll).
- */
-async function readLogSince(path: string, offset: number): Promise<string[]> {
-  const fh = await open(path, 'r');
-  try {
-    const { size } = await fh.stat();
-    if (size <= offset) return [];
-    const buf = Buffer.alloc(size - offset);
-    const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
-    const text = buf.subarray(0, bytesRead).toString('utf8');
-    const end = text.lastIndexOf('\n');
-    return end < 0 ? [] : text.slice(0, end).split('\n');
-  } finally {
-    await fh.close();
-  }
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * Queue IDs of messages that qmgr picked up from `sender` with exactly `nrcpt` recipients.
@@ -130,33 +99,6 @@ async function waitForLoggedDelivery(
 // ---------------------------------------------------------------------------------------
 // CLI helpers
 // ---------------------------------------------------------------------------------------
-
-interface CliResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node dist/cli/main.js ...args` from the repository root; never rejects on exit status. */
-function runCli(args: readonly string[], timeoutMs: number): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [CLI, ...args],
-      { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
-        resolve({
-          code: e ? (typeof e.code === 'number' ? e.code : null) : 0,
-          signal: e?.signal ?? null,
-          stdout: String(stdout),
-          stderr: String(stderr),
-        });
-      },
-    );
-  });
-}
 
 interface Summary {
   totals: {

@@ -11,3 +11,19 @@ export function portIssue(flag: string, value: number | string | undefined): { p
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 65_535) return null;
   return { path: flag, message: `expected a port 0..65535, got ${JSON.stringify(value)}` };
 }
+
+/**
+ * `value` without undefined entries, and without the mappings that leaves empty: flags that were
+ * not given must not add even an empty section (an empty `auth:` would ask for AUTH).
+ */
+export function definedOnly<T>(value: T): T {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const kept = definedOnly(v);
+    if (kept === undefined) continue;
+    if (kept !== null && typeof kept === 'object' && !Array.isArray(kept) && Object.keys(kept).length === 0) continue;
+    out[k] = kept;
+  }
+  return out as T;
+}

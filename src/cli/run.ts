@@ -3,6 +3,7 @@ import { Command } from '@commander-js/extra-typings';
 import { mkdirSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { SmtpBenchError } from '../errors.js';
+import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
@@ -11,14 +12,14 @@ import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { progressDisplay } from './progress.js';
-import { num } from './flags.js';
+import { definedOnly, num } from './flags.js';
 
 
 export function runCommand() {
   return new Command('run')
     .description('run a load profile (default: profiles/smoke.yaml) against the embedded reference server or --target')
     .argument('[profile]', 'profile file, YAML or JSON')
-    .option('--target <url>', 'MTA to load, smtp://HOST:PORT (default: the embedded reference server)')
+    .option('--target <url>', 'MTA to load: smtp://HOST:PORT, smtps://HOST:PORT (implicit TLS), lmtp://HOST:PORT (default: the embedded reference server)')
     .option('--workers <n>', 'load worker threads (default: number of cores)', num)
     .option('--sessions <n>', 'concurrent SMTP sessions across all workers', num)
     .option('--messages <n>', 'total messages', num)
@@ -27,6 +28,24 @@ export function runCommand() {
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--pipelining <mode>', 'auto | off')
+    .option('--max-recipients-per-transaction <n>', 'RCPT commands per transaction; more recipients take more transactions', num)
+    .option('--body <mode>', 'data | bdat | auto (BDAT when the server offers CHUNKING)')
+    .option('--chunk-size <size>', 'BDAT chunk size, e.g. 64KiB', num)
+    .option('--text <kind>', 'generated text: ascii | utf8 (8-bit, BODY=8BITMIME)')
+    .option('--attachment <size>', 'generated messages carry a base64 attachment of this size, e.g. 100KiB', num)
+    .option('--replay <dir>', 'replay the .eml files of a directory instead of generated messages')
+    .option('--starttls <mode>', 'off | auto | on (on: a server without STARTTLS is an error)')
+    .option('--ca <file>', 'PEM file of CA certificates to trust (e.g. a test CA)')
+    .option('--insecure', 'do not verify the server certificate (never the default)')
+    .option('--tls-resume', 'resume TLS sessions on reconnect')
+    .option('--auth <mechanism>', 'AUTH with PLAIN | LOGIN | CRAM-MD5 | XOAUTH2 | auto (credentials: --credentials or SMTPBENCH_AUTH_USER/SMTPBENCH_AUTH_PASSWORD)')
+    .option('--credentials <file>', 'AUTH accounts, one user:password per line')
+    .option('--source-ip <addresses>', 'local addresses to connect from, e.g. 127.0.0.2-127.0.0.9 (connections take them in turn)')
+    .option('--client-address <addresses>', 'client addresses to announce with --proxy or --xclient, e.g. 192.0.2.1-192.0.2.254')
+    .option('--proxy <version>', 'PROXY protocol header before the greeting: off | v1 | v2')
+    .option('--xclient', 'announce --client-address with Postfix XCLIENT after EHLO')
+    .option('--scenario <mix>', 'units of work by weight, e.g. message=90,VRFY=5,NOOP=5')
+    .option('--allow-real-recipients', 'allow non-reserved recipient domains on a non-loopback target')
     .option('--executor <model>', 'closed | open | ramping-rate | ramping-sessions')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)
     .option('--max-sessions <n>', 'open models: most concurrent sessions', num)
@@ -39,8 +58,8 @@ export function runCommand() {
     .action(async (profileArg, opts) => {
       const path = profileArg ?? defaultProfilePath();
       const input = loadProfileFile(path);
-      // Flags left out are undefined, which the resolver treats as absent (the file's value stands).
-      const overrides = {
+      // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
+      const overrides = definedOnly({
         target: opts.target,
         workers: opts.workers,
         sessions: opts.sessions,
@@ -54,9 +73,25 @@ export function runCommand() {
         maxSessions: opts.maxSessions,
         warmup: opts.warmup,
         gracefulStop: opts.gracefulStop,
-        message: { recipients: opts.recipients, size: opts.size },
-      } as ProfileInput;
+        allowRealRecipients: opts.allowRealRecipients || undefined,
+        identity: { sourceIp: opts.sourceIp, clientAddress: opts.clientAddress, proxy: opts.proxy, xclient: opts.xclient || undefined },
+        scenario: opts.scenario === undefined ? undefined : Object.fromEntries(opts.scenario.split(',').map((kv) => kv.split('=')).map(([k, w]) => [k.trim(), num(w ?? '')])),
+        message: {
+          recipients: opts.recipients,
+          size: opts.size,
+          maxRecipientsPerTransaction: opts.maxRecipientsPerTransaction,
+          body: opts.body,
+          chunkSize: opts.chunkSize,
+          text: opts.text,
+          replay: opts.replay,
+          attachment: opts.attachment,
+        },
+        tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
+        auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
+      } as ProfileInput);
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
+      // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
+      sessionSettings(profile);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
       try {

@@ -1,10 +1,14 @@
 /**
  * Wire bytes built once per profile (house style §7, after autocannon's requestIterator):
- * command lines, the pipelined envelope batch, and the dot-stuffed DATA payload are Buffers
- * shared by every session and every recipient of a worker. A 1000-recipient fan-out holds one
- * copy of its body.
+ * command lines, every RCPT line in one block (a transaction's recipients are `subarray` views
+ * of it), and one shared message body. Per message only a small, fixed-length header prefix is
+ * built (a unique `Message-ID` and `X-Smtpbench-Sent`), so per-message work is O(envelope),
+ * never O(body): a 100,000-recipient fan-out holds one copy of its body.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { toDataPayload } from '../protocol/dot-stuff.js';
+import { fixed, type Sampler } from './distributions.js';
 
 /** Inputs of the wire plan, taken from the resolved profile. */
 export interface MessageSpec {
@@ -12,37 +16,128 @@ export interface MessageSpec {
   readonly from: string;
   /** Forward-path template; `{n}` becomes the 1-based recipient number. */
   readonly to: string;
-  /** Recipients per message. */
+  /** Recipients per message (with `recipientCounts`: ignored, the sampler's max is used). */
   readonly recipients: number;
-  /** Message size in octets before dot-stuffing (headers + body). */
+  /** Message size in octets before dot-stuffing (headers + body), the stamp prefix included (with `sizes`: ignored). */
   readonly sizeBytes: number;
+  /** Per-message size draws (seeded); the body is built once for the largest. */
+  readonly sizes?: Sampler;
+  /** Per-message recipient-count draws (seeded); RCPT lines are built once for the largest. */
+  readonly recipientCounts?: Sampler;
   /** EHLO/HELO domain. */
   readonly helo: string;
+  /** Explicit recipient mailboxes instead of the `to` template (tests, corpus cases). */
+  readonly recipientList?: readonly string[];
+  /** Explicit message content (any line endings; stuffed once here). Disables the per-message stamp. */
+  readonly content?: Buffer;
+  /** LMTP: the greeting command is LHLO (RFC 2033 §4.1). */
+  readonly lmtp?: boolean;
+  /** Generated text: `ascii` (default) or `utf8` (8-bit body, `Content-Transfer-Encoding: 8bit`, sent with BODY=8BITMIME). */
+  readonly text?: 'ascii' | 'utf8';
+  /** Replayed messages (.eml contents), stuffed once here; each message takes one (`pickBody`). Overrides generated content. */
+  readonly replay?: readonly Buffer[];
+  /** Which replayed message a message takes (index draws); default: in turn. */
+  readonly pickBody?: Sampler;
+  /** Generated content: a base64 attachment of this many octets (decoded) in a multipart/mixed message. */
+  readonly attachmentBytes?: number;
+}
+
+/**
+ * The message body shared by every message of a worker. `data` is the DATA form (dot-stuffed,
+ * CRLF lines, no terminator); `raw` is the BDAT form (CRLF lines, not stuffed). For generated
+ * content no line starts with `.`, so the two are the same Buffer and any prefix of it cut at a
+ * line end is itself a valid message (a smaller size costs nothing).
+ */
+export interface BodyTemplate {
+  readonly data: Buffer;
+  readonly raw: Buffer;
+  /**
+   * The per-message prefix: `full` (generated content: `Message-ID` and `X-Smtpbench-Sent`), `sent`
+   * (replayed messages keep their own Message-ID: `X-Smtpbench-Sent` only), `none` (explicit content).
+   */
+  readonly stamp: 'full' | 'sent' | 'none';
+  /** Generated content: any prefix cut at a line end is a message (sizes vary for free). */
+  readonly sliceable: boolean;
+  /** Shortest prefix of `data` a message may use (the header section); generated content only. */
+  readonly minLen: number;
+  /** Octets above 127: needs 8BITMIME (RFC 6152), sent with BODY=8BITMIME. */
+  readonly eightBit: boolean;
+  /** Sent after every message's share of `data`: the attachment part and closing MIME boundary, or null. */
+  readonly suffix: Buffer | null;
+}
+
+/**
+ * One message: its body template, the part of it sent (`len` octets, then CRLF when `tail`),
+ * `size` octets as declared in SIZE= (stamp and tail included, not stuffed) and `dataBytes` as
+ * sent after DATA (stuffed; terminator excluded).
+ */
+export interface MessageShape {
+  readonly body: BodyTemplate;
+  readonly len: number;
+  readonly tail: boolean;
+  readonly size: number;
+  readonly dataBytes: number;
 }
 
 /** Precomputed client wire bytes for one profile. */
 export interface WirePlan {
   readonly ehlo: Buffer;
   readonly helo: Buffer;
+  /** The EHLO/HELO name; with `{n}`, each connection fills in its number. */
+  readonly heloName: string;
   readonly rset: Buffer;
   readonly quit: Buffer;
-  /** `MAIL FROM:<…>` without parameters (lock-step or when SIZE is not offered). */
+  readonly starttls: Buffer;
+  /** `MAIL FROM:<…>` without CRLF, for appending parameters (SIZE=, BODY=). */
+  readonly mailHead: string;
+  /** `MAIL FROM:<…>` + CRLF, without parameters. */
   readonly mail: Buffer;
   /** `MAIL FROM:<…> SIZE=n` (RFC 1870 §6), used when the server offers SIZE. */
   readonly mailWithSize: Buffer;
-  readonly rcpts: readonly Buffer[];
   readonly dataCommand: Buffer;
-  /** MAIL + every RCPT + DATA in one Buffer, for one write under PIPELINING (RFC 2920 §3.1). */
-  readonly envelopeBatch: Buffer;
-  readonly envelopeBatchWithSize: Buffer;
-  /** Dot-stuffed message ending in `<CRLF>.<CRLF>`. */
-  readonly payload: Buffer;
-  /** Octets counted as message bytes: the payload without the final `.<CRLF>`. */
-  readonly payloadBytes: number;
+  /** Every `RCPT TO:<…>` line, back to back; recipient i (0-based) is `[rcptOffsets[i], rcptOffsets[i+1])`. */
+  readonly rcptBlock: Buffer;
+  readonly rcptOffsets: Uint32Array;
   readonly recipients: number;
-  /** Message size before stuffing, as declared in SIZE=. */
+  readonly body: BodyTemplate;
+  /** Message size in octets (stamp prefix included), as declared in SIZE= and counted in `bytes`; the largest when sizes vary. */
   readonly sizeBytes: number;
+  readonly sizes: Sampler;
+  readonly recipientCounts: Sampler;
+  /** Every body template (one generated, or one per replayed message); `body` is the first. */
+  readonly bodies: readonly BodyTemplate[];
+  readonly pickBody: Sampler;
+  /** The sender or a recipient is not ASCII: MAIL carries SMTPUTF8 (RFC 6531 §3.4). */
+  readonly smtpUtf8: boolean;
 }
+
+/**
+ * The part of the shared body a message of about `want` octets uses: a prefix of the generated
+ * content cut at `want` (never between CR and LF, never inside the headers), plus a CRLF when
+ * the cut is mid-line. O(1): nothing is copied.
+ */
+export function messageShape(plan: WirePlan, want: number): MessageShape {
+  const b = plan.bodies.length === 1 ? plan.body : plan.bodies[plan.pickBody.draw()];
+  const pre = b.stamp === 'full' ? STAMP_BYTES : b.stamp === 'sent' ? SENT_BYTES : 0;
+  if (!b.sliceable) return { body: b, len: b.raw.length, tail: false, size: pre + b.raw.length, dataBytes: pre + b.data.length };
+  const post = b.suffix?.length ?? 0;
+  let len = Math.min(b.data.length, Math.max(b.minLen, want - pre - post));
+  if (len < b.data.length && b.data[len - 1] === 0x0d) len--;
+  // Never split a UTF-8 sequence: back up while the first octet left out continues one.
+  while (len > b.minLen && len < b.data.length && (b.data[len] & 0xc0) === 0x80) len--;
+  const tail = !(b.data[len - 2] === 0x0d && b.data[len - 1] === 0x0a);
+  const size = pre + len + (tail ? 2 : 0) + post;
+  return { body: b, len, tail, size, dataBytes: size };
+}
+
+/** ` SIZE=n BODY=8BITMIME SMTPUTF8` as far as the server offers and the message needs (RFC 1870, 6152, 6531). */
+export function mailParameters(plan: WirePlan, shape: MessageShape, caps: { size: number | null; eightBitMime: boolean; smtpUtf8: boolean }): string {
+  return (caps.size !== null ? ` SIZE=${shape.size}` : '') + (shape.body.eightBit && caps.eightBitMime ? ' BODY=8BITMIME' : '') + (plan.smtpUtf8 ? ' SMTPUTF8' : '');
+}
+
+export const CRLF = Buffer.from('\r\n');
+export const DOT_CRLF = Buffer.from('.\r\n');
+export const CRLF_DOT_CRLF = Buffer.from('\r\n.\r\n');
 
 const line = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'utf8');
 
@@ -51,66 +146,187 @@ export function recipientAddress(template: string, n: number): string {
   return template.replaceAll('{n}', String(n));
 }
 
+/** Length of the per-message stamp (fixed: every field is zero-padded). See `stampPrefix`. */
+export const STAMP_BYTES = stampPrefix(0, 0, 0, 0).length;
+
+/** `X-Smtpbench-Sent: <16-digit epoch µs>` alone, for replayed messages (they keep their Message-ID). */
+export function sentPrefix(sentUs: number): Buffer {
+  return Buffer.from(`X-Smtpbench-Sent: ${Math.floor(sentUs).toString().padStart(16, '0')}\r\n`, 'latin1');
+}
+export const SENT_BYTES = sentPrefix(0).length;
+
 /**
- * Builds message content of exactly `sizeBytes` octets (when `sizeBytes` is at least the header
- * size): RFC 5322 headers, a blank line, then 76-octet lines of printable text that never start
- * with a dot, so the payload size is predictable.
+ * The .eml files of `dir` (sorted by name), each read once.
+ *
+ * @throws Error when the directory cannot be read or holds no .eml file
  */
-export function buildMessageContent(spec: MessageSpec): Buffer {
+export function loadReplay(dir: string): Buffer[] {
+  const names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.eml')).sort();
+  if (names.length === 0) throw new Error(`no .eml files in ${dir}`);
+  return names.map((n) => readFileSync(join(dir, n)));
+}
+
+/** DATA and BDAT forms of explicit content: CRLF-normalised once; stuffed once for DATA (RFC 5321 §4.5.2). */
+function explicitTemplate(content: Buffer, stamp: 'sent' | 'none'): BodyTemplate {
+  const payload = toDataPayload(content);
+  const raw = toDataPayload(content, false);
+  return {
+    data: payload.subarray(0, payload.length - 3), // without the terminator `.<CRLF>`
+    raw: raw.subarray(0, raw.length - 3),
+    stamp,
+    sliceable: false,
+    minLen: 0,
+    eightBit: content.some((b) => b > 127),
+    suffix: null,
+  };
+}
+
+/** MIME boundary of generated multipart messages (RFC 2046 §5.1.1; never starts a line with a dot). */
+const BOUNDARY = 'smtpbench-boundary-7d1f0c3a';
+
+/**
+ * The attachment part of a generated multipart message and its closing boundary: `bytes` octets
+ * of a fixed pseudo-random pattern, base64 in 76-character lines (RFC 2045 §6.8). Base64 and the
+ * boundary never start a line with `.`, so the DATA and BDAT forms are the same.
+ */
+function attachmentPart(bytes: number): Buffer {
+  const raw = Buffer.alloc(bytes);
+  for (let i = 0; i < bytes; i++) raw[i] = (Math.imul(i + 1, 2654435761) >>> 24) & 255;
+  const b64 = raw.toString('base64').replace(/.{76}/g, '$&\r\n');
+  const lines = b64.endsWith('\r\n') || b64 === '' ? b64 : `${b64}\r\n`;
+  return Buffer.from(
+    `--${BOUNDARY}\r\nContent-Type: application/octet-stream; name="smtpbench.bin"\r\nContent-Transfer-Encoding: base64\r\n` +
+      `Content-Disposition: attachment; filename="smtpbench.bin"\r\n\r\n${lines}--${BOUNDARY}--\r\n`,
+    'latin1',
+  );
+}
+
+/**
+ * The per-message header prefix: a unique `Message-ID` (run, worker, per-worker sequence) and the
+ * send timestamp `X-Smtpbench-Sent: <wall-clock epoch µs>` (16 digits, good until the year 2286).
+ * Fixed length, so SIZE= is known without building it; it never starts a line with `.`, so it
+ * needs no stuffing.
+ *
+ * @param run 32-bit run tag (seed and start time mixed), @param worker worker index,
+ * @param seq per-worker message number, @param sentUs wall-clock epoch µs
+ */
+export function stampPrefix(run: number, worker: number, seq: number, sentUs: number): Buffer {
+  const id = `${(run >>> 0).toString(16).padStart(8, '0')}.${(worker & 0xfff).toString(16).padStart(3, '0')}.${seq.toString(16).padStart(12, '0')}`;
+  return Buffer.from(`Message-ID: <${id}@smtpbench.invalid>\r\nX-Smtpbench-Sent: ${Math.floor(sentUs).toString().padStart(16, '0')}\r\n`, 'latin1');
+}
+
+/**
+ * Builds generated message content of `sizeBytes` octets (at least the header size): RFC 5322
+ * headers, a blank line, then 76-octet lines of printable text that never start with a dot, so
+ * stuffing leaves it unchanged and the payload size is predictable. Ends in CRLF.
+ */
+export function buildMessageContent(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text'>, sizeBytes: number): Buffer {
+  return Buffer.concat(messageParts(spec, sizeBytes));
+}
+
+/** One 76-octet body line of each text kind; the UTF-8 one has whole characters only. */
+const TEXT_LINES = {
+  ascii: Buffer.from('The quick brown fox jumps over the lazy dog, smtpbench load test line The qu'),
+  utf8: utf8Line('Grüße aus smtpbench: Ünïcödé, ελληνικά, 漢字 ', 76),
+};
+
+/** `text` repeated to exactly `n` octets, whole UTF-8 characters only, ASCII-padded. */
+function utf8Line(text: string, n: number): Buffer {
+  let out = '';
+  for (const ch of text.repeat(4)) {
+    if (Buffer.byteLength(out + ch) > n) break;
+    out += ch;
+  }
+  return Buffer.from(out.padEnd(out.length + n - Buffer.byteLength(out), '-'));
+}
+
+/** The header section and the body of generated content (see `buildMessageContent`). */
+function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'text' | 'attachmentBytes'>, sizeBytes: number): [Buffer, Buffer] {
+  const utf8 = spec.text === 'utf8';
+  const textType = utf8 ? `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n` : `Content-Type: text/plain; charset=us-ascii\r\n`;
   const to = spec.recipients === 1 ? recipientAddress(spec.to, 1) : 'undisclosed-recipients:;';
   const headers =
     `From: <${spec.from}>\r\n` +
     `To: ${spec.recipients === 1 ? `<${to}>` : to}\r\n` +
     `Subject: smtpbench message\r\n` +
     `Date: ${new Date(0).toUTCString().replace('GMT', '+0000')}\r\n` +
-    `Message-ID: <smtpbench.${spec.sizeBytes}.${spec.recipients}@example.test>\r\n` +
     `MIME-Version: 1.0\r\n` +
-    `Content-Type: text/plain; charset=us-ascii\r\n` +
+    // With an attachment: multipart/mixed, the text part first (its length varies), the attachment part after it.
+    (spec.attachmentBytes ? `Content-Type: multipart/mixed; boundary="${BOUNDARY}"\r\n\r\n--${BOUNDARY}\r\n${textType}` : textType) +
     `\r\n`;
-  const head = Buffer.from(headers, 'latin1');
-  const bodyLen = Math.max(0, spec.sizeBytes - head.length);
+  const head = Buffer.from(headers, 'utf8');
+  const textLine = TEXT_LINES[utf8 ? 'utf8' : 'ascii'];
+  const bodyLen = Math.max(0, sizeBytes - head.length);
   const body = Buffer.alloc(bodyLen);
-  const text = 'The quick brown fox jumps over the lazy dog, smtpbench load test line ';
   let o = 0;
   while (o < bodyLen) {
-    // A line of up to 76 text octets then CRLF; the last line may be cut short but still ends in CRLF when room allows.
+    // A line of up to 76 text octets then CRLF; a last line too short for text is 'x's (no CRLF: the payload adds one).
     const room = bodyLen - o;
     if (room <= 2) {
       body.fill(0x78, o, bodyLen); // 'x'
       break;
     }
     const n = Math.min(76, room - 2);
-    for (let k = 0; k < n; k++) body[o + k] = text.charCodeAt(k % text.length);
+    // A full line is the text line; a shorter last one is 'x's (a cut could split a UTF-8 character).
+    if (n === 76) textLine.copy(body, o);
+    else body.fill(0x78, o, o + n);
     body[o + n] = 0x0d;
     body[o + n + 1] = 0x0a;
     o += n + 2;
   }
-  return Buffer.concat([head, body]);
+  return [head, body];
 }
 
 /** Builds every wire Buffer a session needs. Call once per profile per thread. */
 export function buildWirePlan(spec: MessageSpec): WirePlan {
-  const content = buildMessageContent(spec);
-  const payload = toDataPayload(content);
-  const mail = line(`MAIL FROM:<${spec.from}>`);
-  const mailWithSize = line(`MAIL FROM:<${spec.from}> SIZE=${content.length}`);
-  const rcpts: Buffer[] = [];
-  for (let n = 1; n <= spec.recipients; n++) rcpts.push(line(`RCPT TO:<${recipientAddress(spec.to, n)}>`));
-  const dataCommand = line('DATA');
+  const sizes = spec.sizes ?? fixed(spec.sizeBytes);
+  const recipientCounts = spec.recipientCounts ?? fixed(spec.recipientList?.length ?? spec.recipients);
+  let bodies: BodyTemplate[];
+  let sizeBytes: number;
+  if (spec.replay) {
+    // RFC 5321 §4.5.2 / RFC 3030 §2: stuffed once for DATA, CRLF-normalised once for BDAT, never per message.
+    bodies = spec.replay.map((c) => explicitTemplate(c, 'sent'));
+    sizeBytes = SENT_BYTES + Math.max(...bodies.map((b) => b.raw.length));
+  } else if (spec.content) {
+    bodies = [explicitTemplate(spec.content, 'none')];
+    sizeBytes = bodies[0].raw.length;
+  } else {
+    // Generated content is its own stuffed form (no line starts with a dot); it ends in CRLF.
+    const suffix = spec.attachmentBytes ? attachmentPart(spec.attachmentBytes) : null;
+    const [head, text] = messageParts({ ...spec, recipients: recipientCounts.max }, Math.max(0, sizes.max - STAMP_BYTES - (suffix?.length ?? 0)));
+    let content = Buffer.concat([head, text]);
+    if (!content.subarray(-2).equals(CRLF)) content = Buffer.concat([content, CRLF]);
+    bodies = [{ data: content, raw: content, stamp: 'full', sliceable: true, minLen: head.length, eightBit: spec.text === 'utf8', suffix }];
+    sizeBytes = STAMP_BYTES + content.length + (suffix?.length ?? 0);
+  }
+  let turn = 0;
+  const pickBody = spec.pickBody ?? { max: bodies.length - 1, draw: () => turn++ % bodies.length };
+  const mailHead = `MAIL FROM:<${spec.from}>`;
+  const list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
+  const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));
+  const rcptOffsets = new Uint32Array(list.length + 1);
+  for (let i = 0; i < rcptLines.length; i++) rcptOffsets[i + 1] = rcptOffsets[i] + rcptLines[i].length;
   return {
-    ehlo: line(`EHLO ${spec.helo}`),
+    ehlo: line(`${spec.lmtp ? 'LHLO' : 'EHLO'} ${spec.helo}`),
     helo: line(`HELO ${spec.helo}`),
+    heloName: spec.helo,
     rset: line('RSET'),
     quit: line('QUIT'),
-    mail,
-    mailWithSize,
-    rcpts,
-    dataCommand,
-    envelopeBatch: Buffer.concat([mail, ...rcpts, dataCommand]),
-    envelopeBatchWithSize: Buffer.concat([mailWithSize, ...rcpts, dataCommand]),
-    payload,
-    payloadBytes: payload.length - 3,
-    recipients: spec.recipients,
-    sizeBytes: content.length,
+    starttls: line('STARTTLS'),
+    mailHead,
+    mail: line(mailHead),
+    mailWithSize: line(`${mailHead} SIZE=${sizeBytes}`),
+    dataCommand: line('DATA'),
+    rcptBlock: Buffer.concat(rcptLines),
+    rcptOffsets,
+    recipients: list.length,
+    body: bodies[0],
+    bodies,
+    pickBody,
+    sizeBytes,
+    sizes,
+    recipientCounts,
+    // RFC 6531 §3.4: a non-ASCII mailbox needs SMTPUTF8.
+    smtpUtf8: /[^\x00-\x7f]/.test(spec.from) || list.some((r) => /[^\x00-\x7f]/.test(r)),
   };
 }

@@ -1,24 +1,76 @@
 /**
  * One client session: a connection's SMTP state machine, run again on a new connection every
- * `messagesPerConnection` messages until its message quota is used up or it is told to stop.
+ * `messagesPerConnection` messages until its source has no more messages or it is told to stop.
  *
- * Pipelining (RFC 2920 §3.1): when the server offers PIPELINING, MAIL, every RCPT and DATA go out
- * in one write and every reply of the group is checked in order. The in-flight group is a cursor
- * over a fixed layout (0 = MAIL, 1..n = RCPT, n+1 = DATA), so pairing a reply with its command
- * costs one increment (house style §6). Without PIPELINING the same cursor walks in lock-step.
+ * Handshake: greeting → EHLO (HELO after 500/502) → STARTTLS and EHLO again (RFC 3207 §4.2) →
+ * AUTH (RFC 4954) → transactions. Implicit TLS (RFC 8314) wraps the socket before the greeting.
  *
- * Replies of every kind are data (DESIGN §3 rule 8): a 4xx/5xx is counted per phase and code, a
- * timeout or reset per kind, and the session goes on with its next message on a new connection.
+ * Transactions run through an in-flight FIFO (`InFlight`, house style §6): with PIPELINING
+ * (RFC 2920 §3.1) a group `[RSET] MAIL RCPT… DATA` (or `… BDAT…`, RFC 3030 §4.2) is written at
+ * once, and the next group is written right behind the message body (RFC 2920 §3.1 lets message
+ * content start a group), so the server always has work queued. Every reply is paired with the
+ * head entry and checked; a reply of the wrong class for its command (a 354 to RCPT, a 250 to
+ * DATA) is a protocol error (`bad-reply`), never taken as success. Without PIPELINING the same
+ * FIFO holds one command at a time.
+ *
+ * Fan-out: a message's recipients are spread over transactions of at most
+ * `maxRecipientsPerTransaction`; recipients that get `452` go into the next transaction of the
+ * same session (RFC 5321 §4.5.3.1.10), as long as the transaction that deferred them accepted at
+ * least one recipient (so every transaction settles at least one recipient and the loop is
+ * bounded by the recipient count). After a 452 the session also lowers its cap to the number of
+ * recipients the server took before it, so a 100,000-recipient message to a 1000-limit server
+ * costs 100 transactions, not a quadratic stream of retried RCPTs.
+ *
+ * Accounting per recipient, settled once: accepted (2xx RCPT and 2xx end of data; in LMTP its own
+ * end-of-data reply), rejected (a final negative reply to its RCPT, MAIL or end of data, or a 452
+ * that could not be retried), failed (no final reply: timeout, reset, 421). A message is accepted
+ * when at least one recipient was, else failed when any recipient failed, else rejected.
  */
+import { createHmac } from 'node:crypto';
 import net from 'node:net';
+import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import type { Recorder } from '../metrics/recorder.js';
-import type { WirePlan } from './message.js';
+import type { Phase } from '../metrics/phases.js';
+import { Cmd, InFlight } from './inflight.js';
+import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
+import { proxyHeader } from './identity.js';
+import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 /** Current monotonic time in microseconds (fractional; rounded when recorded). */
 export const nowUs = (): number => performance.now() * 1000;
+
+/** Wall-clock time as epoch microseconds (for `X-Smtpbench-Sent`). */
+const epochUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+/** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
+export interface TlsClientConfig {
+  /** Implicit TLS from the first octet (`smtps://`). */
+  readonly implicit: boolean;
+  /** `auto`: STARTTLS when offered; `on`: required (a server without it is an error); `off`: never. */
+  readonly starttls: 'off' | 'auto' | 'on';
+  /** Verify the server certificate and name (default). A failure is a `tls-verify` error, never a plaintext fallback. */
+  readonly verify: boolean;
+  /** Extra trusted CA certificates (PEM), e.g. a test CA; null: the system store. */
+  readonly ca: Buffer | null;
+  /** Offer the last TLS session again on the next connection (session resumption). */
+  readonly resume: boolean;
+}
+
+/** One account for AUTH. */
+export interface Account {
+  readonly user: string;
+  readonly pass: string;
+}
+
+/** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
+export interface AuthConfig {
+  /** `auto`: the first of CRAM-MD5, PLAIN, LOGIN that the server offers. */
+  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly accounts: readonly Account[];
+}
 
 /** Where and how a session connects. Times in ms. */
 export interface SessionConfig {
@@ -29,7 +81,41 @@ export interface SessionConfig {
   readonly messagesPerConnection: number;
   readonly timeouts: { readonly connectMs: number; readonly greetingMs: number; readonly replyMs: number; readonly bodyMs: number };
   readonly recorder: Recorder;
+  /** Most RCPT commands in one transaction; more recipients go in further transactions. Default: no cap. */
+  readonly maxRecipientsPerTransaction?: number;
+  /** `data` (default), `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered). */
+  readonly body?: 'data' | 'bdat' | 'auto';
+  /** BDAT chunk size in octets (default 65536). */
+  readonly chunkBytes?: number;
+  readonly tls?: TlsClientConfig | null;
+  readonly auth?: AuthConfig | null;
+  /** LMTP (RFC 2033): LHLO instead of EHLO (the plan's `ehlo` holds it) and one end-of-data reply per accepted recipient. */
+  readonly lmtp?: boolean;
+  /** Tags for the per-message `Message-ID` (run and worker). */
+  readonly stamp?: { readonly run: number; readonly worker: number };
+  /**
+   * A weighted mix of scenario steps and messages: `pick()` answers -1 for a message or the index
+   * of a step in `STEP_COMMANDS`; `lines` are the steps' command lines (`buildStepLines`).
+   */
+  readonly scenario?: { readonly pick: () => number; readonly lines: readonly Buffer[] } | null;
+  readonly identity?: IdentityConfig | null;
 }
+
+/**
+ * Who the client says it is, per connection (connections take the list entries in turn): the local
+ * address to connect from, and the client address announced with the PROXY protocol (before the
+ * greeting, or the TLS handshake of implicit TLS) or Postfix's XCLIENT (after EHLO; the server
+ * greets again and EHLO is repeated).
+ */
+export interface IdentityConfig {
+  readonly sourceIps: readonly string[];
+  readonly clientAddresses: readonly string[];
+  readonly proxy: 'off' | 'v1' | 'v2';
+  readonly xclient: boolean;
+}
+
+/** `takeNext()` result: a scenario step was written instead of a transaction. */
+const STEP_SENT = 'step';
 
 /** `next()` result: no message is due yet; the source will call `assign()` when one is. */
 export const WAIT = -1;
@@ -53,12 +139,81 @@ export interface MessageSource {
   ended(session: ClientSession, gaveUp: boolean): void;
 }
 
-type State = 'idle' | 'connecting' | 'greeting' | 'ehlo' | 'helo' | 'waiting' | 'envelope' | 'body' | 'rset' | 'quit' | 'closing' | 'done';
+type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
+/** States before a session could start its first transaction. */
+const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
+/** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
+const MAX_SKIPS_PER_TURN = 64;
+const DEFAULT_CHUNK_BYTES = 65_536;
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
+const is3xx = (code: number): boolean => code >= 300 && code < 400;
+
+/** Phase (histogram and reply counts) of each in-flight command kind. */
+const PHASE_OF: readonly Phase[] = ['rset', 'mail', 'rcpt', 'data', 'body', 'bdat'];
+
+let sessionIds = 0;
+/** Per-worker connection number: picks source and client addresses in turn, and fills `{n}` in the HELO name. */
+let connectionSeq = 0;
+/** Per-worker message number for `Message-ID` (module state: one module instance per worker thread). */
+let stampSeq = 0;
+
+/** One message: its recipients, which of them are still to be sent, and how they ended. */
+class Msg {
+  /** Next recipient (0-based) never sent yet. */
+  nextFresh = 0;
+  /** Recipients that got 452 and wait for the next transaction; `dHead` is the first not yet resent. */
+  deferred: number[] = [];
+  dHead = 0;
+  accepted = 0;
+  rejected = 0;
+  txnsOpen = 0;
+  constructor(
+    readonly n: number,
+    readonly intendedUs: number,
+    readonly prefix: Buffer | null,
+    /** Which part of the shared body this message sends, and its size in octets. */
+    readonly shape: MessageShape,
+  ) {}
+  pending(): boolean {
+    return this.dHead < this.deferred.length || this.nextFresh < this.n;
+  }
+}
+
+/** One transaction; a session reuses two of these (the one finishing and the one pipelined behind it). */
+class Txn {
+  msg: Msg | null = null;
+  /** Bumped on every reuse, so a late write callback cannot stamp a newer transaction. */
+  gen = 0;
+  rset = false;
+  /** Recipients: `dCount` from `msg.deferred[dStart…]`, then fresh ones from `fStart`. */
+  dStart = 0;
+  dCount = 0;
+  fStart = 0;
+  count = 0;
+  /** `msg.deferred.length` when this transaction started: its own 452s are appended after. */
+  deferMark = 0;
+  first452 = -1;
+  mailOk = false;
+  rcptOk = 0;
+  rcptDone = 0;
+  /** Lock-step cursor: 0 RSET, 1 MAIL, 2 RCPT `k`, 3 DATA/BDAT chunk `k`, 4 group written. */
+  stage = 0;
+  k = 0;
+  chunks = 0;
+  bdatFailed = false;
+  eodLeft = 0;
+  startUs = 0;
+  intendedUs = 0;
+  bodySentUs = 0;
+
+  rcptAt(k: number): number {
+    return k < this.dCount ? this.msg!.deferred[this.dStart + k] : this.fStart + (k - this.dCount);
+  }
+}
 
 /**
  * A session that sends the messages its source hands it. `start()` runs it; `source.ended()`
@@ -69,28 +224,50 @@ export class ClientSession {
   /** Monotonic ms after which the sweeper times the current step out; 0 when nothing is awaited. */
   deadlineMs = 0;
 
+  private readonly id = sessionIds++;
   private state: State = 'idle';
   private socket: net.Socket | null = null;
   private readonly parser: ReplyParser;
   private caps: Capabilities = NO_CAPABILITIES;
   private lockstep = false;
+  private useBdat = false;
+  private secure = false;
+  private authed = false;
+  private authStep = 0;
+  private authMech = '';
+  private tlsSession: Buffer | undefined;
   private stopping = false;
   private connectFailures = 0;
   private errorKind: string | null = null;
   private messagesOnConnection = 0;
+  /** Learned from a 452: how many recipients the server takes per transaction (0: unknown). */
+  private learnedCap = 0;
+  private needRset = false;
+  /** A `next()` answered WAIT: the source will `assign()` this session. */
+  private awaiting = false;
+  /** Intended start of a message assigned while this session was busy, or -1. */
+  private assigned = -1;
+  private yielding = false;
+  /** The scenario's draw for the next unit of work, or null when not drawn yet (or no scenario). */
+  private nextPick: number | null = null;
+  /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
+  private stepSeq = 0;
+  private xclientDone = false;
+  /** This connection's client address (PROXY/XCLIENT) and EHLO/HELO lines. */
+  private clientAddress: string | null = null;
+  private ehloLine: Buffer;
+  private heloLine: Buffer;
+  private heloName: string;
+  private readonly fifo = new InFlight();
+  private readonly txns = [new Txn(), new Txn()];
+  /** The message whose recipients are being sent (or wait for a continuation). */
+  private cur: Msg | null = null;
   // Times in µs.
   private connectStartUs = 0;
   private connectedUs = 0;
   private sentUs = 0;
-  private txnStartUs = 0;
-  private intendedUs = 0;
-  private bodySentUs = 0;
-  // In-flight group cursor and the transaction's outcome so far.
-  private cursor = 0;
-  private mailOk = false;
-  private rcptOk = 0;
-  /** The transaction in flight already got a negative reply (MAIL refused, no 354): if the connection then drops, it was rejected, not failed. */
-  private txnRefused = false;
+  private tlsStartUs = 0;
+  private authStartUs = 0;
 
   constructor(
     private readonly cfg: SessionConfig,
@@ -98,8 +275,11 @@ export class ClientSession {
   ) {
     this.parser = new ReplyParser(
       (code, lines) => this.onReply(code, lines),
-      (reason) => this.fail('bad-reply', reason),
+      () => this.protocolError(),
     );
+    this.ehloLine = cfg.plan.ehlo;
+    this.heloLine = cfg.plan.helo;
+    this.heloName = cfg.plan.heloName;
   }
 
   /** Starts the first connection (or finishes at once when the source has nothing). */
@@ -108,7 +288,7 @@ export class ClientSession {
     else this.finish(false);
   }
 
-  /** Graceful stop: no new transaction starts; the one in flight completes, then QUIT. */
+  /** Graceful stop: no new transaction starts; those in flight complete, then QUIT. */
   stop(): void {
     this.stopping = true;
     if (this.state === 'idle') this.finish(false);
@@ -116,12 +296,15 @@ export class ClientSession {
   }
 
   /**
-   * Starts a message intended to start at `intendedUs`, if this session is waiting for one.
-   * Returns false when it is not (busy, closed meanwhile): the source offers the message elsewhere.
+   * Hands this session a message intended to start at `intendedUs`, if it asked for one (its
+   * `next()` answered WAIT). A session still finishing a transaction keeps it and starts it when
+   * its replies are in. Returns false when it did not ask (the source offers the message elsewhere).
    */
   assign(intendedUs: number): boolean {
-    if (this.state !== 'waiting' || this.stopping) return false;
-    this.startTransaction(intendedUs);
+    if (!this.awaiting || this.stopping || this.state === 'done') return false;
+    this.awaiting = false;
+    this.assigned = intendedUs;
+    if (this.state === 'waiting') this.beginTransaction();
     return true;
   }
 
@@ -132,7 +315,7 @@ export class ClientSession {
 
   /** Called by the worker's sweeper when `deadlineMs` has passed. */
   timeout(): void {
-    this.fail(`${this.state}-timeout`);
+    this.fail(`${this.stepName()}-timeout`);
   }
 
   /** Hard stop after the grace time: the connection is dropped; a transaction in flight counts as failed (`aborted`). */
@@ -142,22 +325,52 @@ export class ClientSession {
     else this.finish(false);
   }
 
+  /** The step being waited for, for error kinds: `rcpt`, `body`, `greeting`… */
+  private stepName(): string {
+    if (this.state === 'ready' && this.fifo.length > 0) return this.phaseOf(this.fifo.peekKind(), this.fifo.headArg());
+    return this.state === 'ready' ? 'envelope' : this.state;
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Connection, TLS
+
   private connect(): void {
     if (this.state === 'done') return;
     const rec = this.cfg.recorder;
     this.state = 'connecting';
     this.errorKind = null;
     this.caps = NO_CAPABILITIES;
+    this.secure = false;
+    this.authed = false;
+    this.xclientDone = false;
+    this.needRset = false;
     this.messagesOnConnection = 0;
+    this.fifo.clear();
     this.parser.reset();
     this.connectStartUs = nowUs();
     this.deadlineMs = this.connectStartUs / 1000 + this.cfg.timeouts.connectMs;
-    const socket = net.connect({ host: this.cfg.host, port: this.cfg.port, noDelay: true });
+    const k = connectionSeq++;
+    const id = this.cfg.identity;
+    const localAddress = id && id.sourceIps.length > 0 ? id.sourceIps[k % id.sourceIps.length] : undefined;
+    this.clientAddress = id && id.clientAddresses.length > 0 ? id.clientAddresses[k % id.clientAddresses.length] : null;
+    if (this.cfg.plan.heloName.includes('{n}')) {
+      // One HELO name per connection: `client{n}.example.test`.
+      this.heloName = this.cfg.plan.heloName.replaceAll('{n}', String(k + 1));
+      this.ehloLine = Buffer.from(`${this.cfg.lmtp ? 'LHLO' : 'EHLO'} ${this.heloName}\r\n`);
+      this.heloLine = Buffer.from(`HELO ${this.heloName}\r\n`);
+    }
+    const socket = net.connect({ host: this.cfg.host, port: this.cfg.port, noDelay: true, localAddress });
     this.socket = socket;
     socket.on('connect', () => {
       rec.counters.connections++;
       this.connectedUs = nowUs();
       rec.record('connect', this.connectedUs - this.connectStartUs);
+      if (id && id.proxy !== 'off') {
+        // PROXY protocol: the first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
+        const src = this.clientAddress ?? socket.localAddress!;
+        socket.write(proxyHeader(id.proxy, src, socket.remoteAddress!, socket.localPort!, socket.remotePort!));
+      }
+      if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
       this.state = 'greeting';
       this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
     });
@@ -168,168 +381,664 @@ export class ClientSession {
     socket.on('close', () => this.onClose(socket));
   }
 
+  /**
+   * Wraps the connection in TLS (after the STARTTLS 220, or at once for implicit TLS). The `tls`
+   * phase runs from `startUs` (STARTTLS written, or TCP connected) to the finished handshake.
+   */
+  private upgrade(startUs: number): void {
+    const t = this.cfg.tls!;
+    const raw = this.socket!;
+    raw.removeAllListeners('data');
+    this.state = 'tls';
+    this.tlsStartUs = startUs;
+    this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.connectMs;
+    const host = this.cfg.host;
+    const socket = tls.connect({
+      socket: raw,
+      host,
+      // SNI carries host names only (RFC 6066 §3); an IP target is still checked against the certificate's IP SANs.
+      servername: net.isIP(host) ? undefined : host,
+      ca: t.ca ?? undefined,
+      rejectUnauthorized: t.verify,
+      session: t.resume ? this.tlsSession : undefined,
+    });
+    this.socket = socket;
+    if (t.resume) socket.on('session', (s: Buffer) => (this.tlsSession = s));
+    socket.on('secureConnect', () => {
+      const rec = this.cfg.recorder;
+      const now = nowUs();
+      rec.record('tls', now - this.tlsStartUs);
+      rec.counters.tlsHandshakes++;
+      if (socket.isSessionReused()) rec.counters.tlsResumed++;
+      this.secure = true;
+      this.parser.reset();
+      if (t.implicit) {
+        this.connectedUs = now;
+        this.state = 'greeting';
+        this.deadlineMs = now / 1000 + this.cfg.timeouts.greetingMs;
+        return;
+      }
+      // RFC 3207 §4.2: forget everything learnt before TLS and say EHLO again.
+      this.caps = NO_CAPABILITIES;
+      this.sendEhlo();
+    });
+    socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.errorKind === null) this.errorKind = tlsErrorKind(err);
+    });
+    socket.on('close', () => this.onClose(socket));
+  }
+
   private write(buf: Buffer, awaitMs: number): void {
     this.sentUs = nowUs();
     this.deadlineMs = this.sentUs / 1000 + awaitMs;
     this.socket!.write(buf);
   }
 
+  private sendEhlo(): void {
+    this.parser.captureText = true;
+    this.state = 'ehlo';
+    this.write(this.ehloLine, this.cfg.timeouts.replyMs);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Replies before transactions
+
   private onReply(code: number, lines: readonly Buffer[] | null): void {
     const rec = this.cfg.recorder;
     const t = nowUs();
-    const replyMs = this.cfg.timeouts.replyMs;
     switch (this.state) {
       case 'greeting':
         rec.record('greeting', t - this.connectedUs);
         rec.reply('greeting', code);
-        if (code !== 220) return this.quitAfterRefusal('greeting-refused');
-        this.parser.captureText = true;
-        this.state = 'ehlo';
-        return this.write(this.cfg.plan.ehlo, replyMs);
+        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused');
+        return this.sendEhlo();
       case 'ehlo':
         rec.record('ehlo', t - this.sentUs);
         rec.reply('ehlo', code);
         if (code === 250) {
           this.parser.captureText = false;
           this.caps = parseCapabilities(lines ?? []);
-          this.lockstep = this.cfg.pipelining === 'off' || !this.caps.pipelining;
-          return this.beginTransaction();
+          return this.afterHello();
         }
-        // RFC 5321 §3.2: a server that does not know EHLO answers 500 or 502; try HELO.
-        if (code === 500 || code === 502) {
+        if (is3xx(code)) return this.protocolError();
+        // RFC 5321 §3.2: a server that does not know EHLO answers 500 or 502; try HELO (not in LMTP: LHLO only).
+        if ((code === 500 || code === 502) && !this.cfg.lmtp) {
           this.parser.captureText = false;
           this.state = 'helo';
-          return this.write(this.cfg.plan.helo, replyMs);
+          return this.write(this.heloLine, this.cfg.timeouts.replyMs);
         }
         return this.quitAfterRefusal('ehlo-refused');
       case 'helo':
         rec.record('ehlo', t - this.sentUs);
         rec.reply('helo', code);
-        if (code !== 250) return this.quitAfterRefusal('helo-refused');
-        this.lockstep = true;
-        return this.beginTransaction();
-      case 'envelope':
-        return this.onEnvelopeReply(code, t);
-      case 'body': {
-        const sent = this.bodySentUs || t;
-        rec.record('body', t - sent);
-        // Open model: from the intended start, which corrects coordinated omission (DESIGN §3 rule 3);
-        // `service` keeps the uncorrected time. Closed model: the two are the same.
-        rec.record('transaction', t - this.intendedUs);
-        rec.record('service', t - this.txnStartUs);
-        rec.reply('body', code);
-        this.endTransaction(is2xx(code));
-        return;
-      }
-      case 'rset':
-        rec.record('rset', t - this.sentUs);
-        rec.reply('rset', code);
-        return this.beginTransaction();
+        if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused');
+        return this.afterHello();
+      case 'xclient':
+        rec.reply('xclient', code);
+        // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
+        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused');
+        this.xclientDone = true;
+        this.caps = NO_CAPABILITIES;
+        return this.sendEhlo();
+      case 'starttls':
+        rec.reply('starttls', code);
+        if (code === 220) return this.upgrade(this.sentUs);
+        return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('starttls-refused');
+      case 'auth':
+        return this.onAuthReply(code, lines, t);
+      case 'ready':
+        return this.onTransactionReply(code, t);
       case 'quit':
         rec.record('quit', t - this.sentUs);
         rec.reply('quit', code);
         this.state = 'closing';
-        this.deadlineMs = t / 1000 + replyMs;
+        this.deadlineMs = t / 1000 + this.cfg.timeouts.replyMs;
         this.socket!.end();
         return;
       default:
-        // A reply nobody asked for (before connect completes, or after QUIT): a broken server.
+        // A reply nobody asked for (while idle, or after QUIT). A 421 before closing an idle
+        // connection is the server's right (RFC 5321 §3.8); anything else is a broken server.
+        rec.reply('unsolicited', code);
+        if (code === 421) return this.fail(`${this.state}-421`);
         rec.error('unexpected-reply');
     }
   }
 
-  /** One reply of the MAIL / RCPT… / DATA group; `cursor` says which command it answers. */
-  private onEnvelopeReply(code: number, t: number): void {
-    const rec = this.cfg.recorder;
-    const plan = this.cfg.plan;
-    const n = plan.recipients;
-    const i = this.cursor++;
-    const replyMs = this.cfg.timeouts.replyMs;
-    if (i === 0) {
-      rec.record('mail', t - this.sentUs);
-      rec.reply('mail', code);
-      this.mailOk = is2xx(code);
-      if (!this.mailOk) this.txnRefused = true;
-      if (!this.lockstep) return;
-      if (!this.mailOk) return this.endTransaction(false);
-      return this.write(plan.rcpts[0], replyMs);
+  /** After a 250 to EHLO/HELO: STARTTLS, AUTH, then transactions. */
+  private afterHello(): void {
+    const id = this.cfg.identity;
+    if (id?.xclient && !this.xclientDone && this.clientAddress !== null) {
+      if (!this.caps.keywords.has('XCLIENT')) return this.quitAfterRefusal('xclient-unavailable');
+      const addr = net.isIP(this.clientAddress) === 6 ? `IPV6:${this.clientAddress}` : this.clientAddress;
+      this.state = 'xclient';
+      return this.write(Buffer.from(`XCLIENT ADDR=${addr} HELO=${this.heloName}\r\n`, 'latin1'), this.cfg.timeouts.replyMs);
     }
-    if (i <= n) {
-      rec.record('rcpt', t - this.sentUs);
-      rec.reply('rcpt', code);
-      if (is2xx(code)) this.rcptOk++;
-      if (!this.lockstep) return;
-      if (i < n) return this.write(plan.rcpts[i], replyMs);
-      // RFC 5321 §3.3: no DATA without at least one accepted recipient.
-      if (this.rcptOk === 0) return this.endTransaction(false);
-      return this.write(plan.dataCommand, replyMs);
+    const t = this.cfg.tls;
+    if (t && !this.secure && t.starttls !== 'off') {
+      if (this.caps.startTls) {
+        this.state = 'starttls';
+        return this.write(this.cfg.plan.starttls, this.cfg.timeouts.replyMs);
+      }
+      // `on` never falls back to plaintext.
+      if (t.starttls === 'on') return this.quitAfterRefusal('starttls-unavailable');
     }
-    rec.record('data', t - this.sentUs);
-    rec.reply('data', code);
-    if (code !== 354) {
-      this.txnRefused = true;
-      return this.endTransaction(false);
-    }
-    // RFC 2920 §3.1: a 354 after every RCPT failed still needs an end of data; we send the
-    // message and let the end-of-data reply decide (it should be a 5xx).
-    this.state = 'body';
-    this.bodySentUs = 0;
-    this.deadlineMs = t / 1000 + this.cfg.timeouts.bodyMs;
-    const flushed = this.socket!.write(plan.payload, () => {
-      if (this.bodySentUs === 0) this.bodySentUs = nowUs();
-    });
-    // true: the whole payload is already with the kernel; false: the callback above stamps the time.
-    if (flushed) this.bodySentUs = nowUs();
+    if (this.cfg.auth && !this.authed) return this.startAuth();
+    const body = this.cfg.body ?? 'data';
+    if (body === 'bdat' && !this.caps.chunking) return this.quitAfterRefusal('chunking-unavailable');
+    this.useBdat = body === 'bdat' || (body === 'auto' && this.caps.chunking && !this.cfg.lmtp);
+    this.lockstep = this.cfg.pipelining === 'off' || !this.caps.pipelining;
+    this.beginTransaction();
   }
 
-  /** Between transactions: take the next message from the source, wait for one, or QUIT. */
+  // ---------------------------------------------------------------------------------------
+  // AUTH (RFC 4954)
+
+  private startAuth(): void {
+    const a = this.cfg.auth!;
+    const offered = this.caps.auth;
+    const mech = a.mechanism === 'auto' ? ['CRAM-MD5', 'PLAIN', 'LOGIN'].find((m) => offered.includes(m)) : a.mechanism;
+    if (mech === undefined || !offered.includes(mech) || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
+    const acct = a.accounts[this.id % a.accounts.length];
+    this.authMech = mech;
+    this.authStep = 0;
+    this.state = 'auth';
+    this.parser.captureText = true;
+    this.authStartUs = nowUs();
+    // PLAIN and XOAUTH2 with an initial response save a round trip (RFC 4954 §4, RFC 4616; Google's XOAUTH2).
+    const first =
+      mech === 'PLAIN' ? `AUTH PLAIN ${b64(`\0${acct.user}\0${acct.pass}`)}` : mech === 'XOAUTH2' ? `AUTH XOAUTH2 ${b64(`user=${acct.user}\x01auth=Bearer ${acct.pass}\x01\x01`)}` : `AUTH ${mech}`;
+    this.write(Buffer.from(`${first}\r\n`), this.cfg.timeouts.replyMs);
+  }
+
+  private onAuthReply(code: number, lines: readonly Buffer[] | null, t: number): void {
+    const rec = this.cfg.recorder;
+    const acct = this.cfg.auth!.accounts[this.id % this.cfg.auth!.accounts.length];
+    if (code === 235) {
+      rec.record('auth', t - this.authStartUs);
+      rec.reply('auth', code);
+      this.parser.captureText = false;
+      this.authed = true;
+      return this.afterHello();
+    }
+    if (code !== 334) {
+      rec.reply('auth', code);
+      this.parser.captureText = false;
+      return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed');
+    }
+    // 334: the server wants the next step; a mechanism has at most two.
+    const step = this.authStep++;
+    let answer: string | null = null;
+    if (this.authMech === 'LOGIN' && step < 2) answer = b64(step === 0 ? acct.user : acct.pass);
+    else if (this.authMech === 'CRAM-MD5' && step === 0) {
+      // RFC 2195: the challenge is base64; answer `user SP hex(HMAC-MD5(password, challenge))`.
+      const challenge = Buffer.from((lines?.[0] ?? Buffer.alloc(0)).toString('latin1'), 'base64');
+      answer = b64(`${acct.user} ${createHmac('md5', acct.pass).update(challenge).digest('hex')}`);
+    } else if (this.authMech === 'PLAIN' && step === 0) answer = b64(`\0${acct.user}\0${acct.pass}`);
+    // XOAUTH2: a 334 carries the error details; an empty line lets the server send its final 535.
+    else if (this.authMech === 'XOAUTH2' && step === 0) answer = '';
+    if (answer === null) {
+      rec.reply('auth', code);
+      return this.protocolError();
+    }
+    this.write(Buffer.from(`${answer}\r\n`), this.cfg.timeouts.replyMs);
+  }
+
+  // ---------------------------------------------------------------------------------------
+  // Transactions
+
+  /** With nothing in flight: start the next transaction, wait for a message, or QUIT. */
   private beginTransaction(): void {
     // The session is established (greeted, EHLO/HELO accepted): earlier failures no longer count as a streak.
     this.connectFailures = 0;
-    if (this.stopping || this.messagesOnConnection >= this.cfg.messagesPerConnection) return this.sendQuit();
-    const intended = this.source.next(this);
-    if (intended === DONE) return this.sendQuit();
-    if (intended === WAIT) {
+    const txn = this.takeNext(false);
+    if (txn === STEP_SENT) {
+      this.state = 'ready';
+      return;
+    }
+    if (txn !== null) {
+      this.state = 'ready';
+      this.socket!.cork();
+      this.emit(txn);
+      this.socket!.uncork();
+      return;
+    }
+    if (this.awaiting || this.yielding) {
       this.state = 'waiting';
       this.deadlineMs = 0;
       return;
     }
-    this.startTransaction(intended);
+    this.sendQuit();
   }
 
-  private startTransaction(intendedUs: number): void {
+  /**
+   * The next transaction to write, or null: a continuation of the current message first (its
+   * deferred and not yet sent recipients), else a new message from the source. With a scenario a
+   * unit of work may be a step instead: it is written here (`STEP_SENT`), never as `lookahead`
+   * behind a message body (RFC 2920 §3.1 puts VRFY, EXPN, TURN and NOOP last in a group).
+   */
+  private takeNext(lookahead: boolean): Txn | null | typeof STEP_SENT {
+    const cur = this.cur;
+    if (cur !== null && cur.pending()) return this.openTxn(cur, nowUs());
     const rec = this.cfg.recorder;
     const plan = this.cfg.plan;
-    this.intendedUs = intendedUs;
-    this.messagesOnConnection++;
-    rec.counters.messagesAttempted++;
-    rec.counters.recipientsAttempted += plan.recipients;
-    this.state = 'envelope';
-    this.cursor = 0;
-    this.mailOk = false;
-    this.rcptOk = 0;
-    this.txnRefused = false;
-    const withSize = this.caps.size !== null;
-    this.txnStartUs = nowUs();
-    if (this.lockstep) this.write(withSize ? plan.mailWithSize : plan.mail, this.cfg.timeouts.replyMs);
-    else this.write(withSize ? plan.envelopeBatchWithSize : plan.envelopeBatch, this.cfg.timeouts.replyMs);
+    for (let skips = 0; ; skips++) {
+      if (this.stopping || this.awaiting || this.messagesOnConnection >= this.cfg.messagesPerConnection) return null;
+      if (skips === MAX_SKIPS_PER_TURN) {
+        // Every message so far was too large: let timers (duration, stop) run before trying more.
+        this.yielding = true;
+        setImmediate(() => {
+          this.yielding = false;
+          if (this.state === 'waiting') this.beginTransaction();
+        });
+        return null;
+      }
+      const scenario = this.cfg.scenario;
+      if (scenario) {
+        this.nextPick ??= scenario.pick();
+        if (this.nextPick >= 0 && lookahead) return null;
+      }
+      // Draw this message's recipient count and size (seeded, per worker); O(1), nothing is copied.
+      const n = plan.recipientCounts.draw();
+      const shape = messageShape(plan, plan.sizes.draw());
+      let intended = this.assigned;
+      this.assigned = -1;
+      if (intended < 0) {
+        intended = this.source.next(this);
+        if (intended === WAIT) {
+          this.awaiting = true;
+          return null;
+        }
+        if (intended === DONE) return null;
+      }
+      const c = rec.counters;
+      if (scenario && this.nextPick !== null && this.nextPick >= 0) {
+        const step = this.nextPick;
+        this.nextPick = null;
+        this.messagesOnConnection++;
+        c.steps++;
+        this.sendStep(step, (this.stepSeq++ % plan.recipients) + 1);
+        return STEP_SENT;
+      }
+      this.nextPick = null;
+      c.messagesAttempted++;
+      c.recipientsAttempted += n;
+      // Messages the server cannot take are not sent: larger than its SIZE (RFC 1870 §6), 8-bit
+      // without 8BITMIME (RFC 6152 §3), non-ASCII addresses without SMTPUTF8 (RFC 6531 §3.4).
+      const unsendable =
+        this.caps.size !== null && this.caps.size > 0 && shape.size > this.caps.size
+          ? 'size-exceeded'
+          : shape.body.eightBit && !this.caps.eightBitMime
+            ? '8bitmime-unavailable'
+            : plan.smtpUtf8 && !this.caps.smtpUtf8
+              ? 'smtputf8-unavailable'
+              : null;
+      if (unsendable !== null) {
+        rec.error(unsendable);
+        c.messagesRejected++;
+        c.recipientsRejected += n;
+        continue;
+      }
+      this.messagesOnConnection++;
+      const stamp = shape.body.stamp;
+      const prefix = stamp === 'full' ? stampPrefix(this.cfg.stamp?.run ?? 0, this.cfg.stamp?.worker ?? 0, stampSeq++, epochUs()) : stamp === 'sent' ? sentPrefix(epochUs()) : null;
+      const msg = new Msg(n, intended, prefix, shape);
+      this.cur = msg;
+      return this.openTxn(msg, intended);
+    }
   }
 
-  private endTransaction(accepted: boolean): void {
-    const c = this.cfg.recorder.counters;
-    const n = this.cfg.plan.recipients;
-    if (accepted) {
-      c.messagesAccepted++;
-      c.recipientsAccepted += this.rcptOk;
-      c.recipientsRejected += n - this.rcptOk;
-      c.bytes += this.cfg.plan.payloadBytes;
-      return this.beginTransaction();
+  /** Writes scenario step `step` (index in STEP_COMMANDS); VRFY/EXPN name recipient `n` (1-based) of the plan. */
+  private sendStep(step: number, n: number): void {
+    const s = this.socket!;
+    const plan = this.cfg.plan;
+    const line = this.cfg.scenario!.lines[step];
+    const now = nowUs();
+    this.sentUs = now;
+    s.cork();
+    s.write(line);
+    if (line[line.length - 1] !== 0x0a) {
+      // `RCPT TO:<addr>\r\n` → `<addr>\r\n`: the argument is a view of the RCPT block.
+      const i = Math.min(n, plan.recipients) - 1;
+      s.write(plan.rcptBlock.subarray(plan.rcptOffsets[i] + 8, plan.rcptOffsets[i + 1]));
     }
-    c.messagesRejected++;
-    c.recipientsRejected += n;
-    // The server may still hold an open transaction (MAIL accepted): reset it (RFC 5321 §4.1.1.5).
-    this.state = 'rset';
-    this.write(this.cfg.plan.rset, this.cfg.timeouts.replyMs);
+    s.uncork();
+    this.fifo.push(Cmd.Step, 0, step, now);
+    this.armDeadline();
+  }
+
+  /** The phase of an in-flight command (steps: their own phase). */
+  private phaseOf(kind: Cmd, arg: number): Phase {
+    return kind === Cmd.Step ? STEP_PHASE[STEP_COMMANDS[arg]] : PHASE_OF[kind];
+  }
+
+  /** Takes the next recipients of `msg` (deferred first, then fresh) into a free transaction slot. */
+  private openTxn(msg: Msg, intendedUs: number): Txn {
+    const t = this.txns[0].msg === null ? this.txns[0] : this.txns[1];
+    const configured = this.cfg.maxRecipientsPerTransaction ?? Infinity;
+    const cap = this.learnedCap > 0 ? Math.min(configured, this.learnedCap) : configured;
+    if (msg.dHead === msg.deferred.length && msg.dHead > 0) {
+      msg.deferred = [];
+      msg.dHead = 0;
+    }
+    t.gen++;
+    t.msg = msg;
+    t.rset = this.needRset;
+    this.needRset = false;
+    t.dStart = msg.dHead;
+    t.dCount = Math.min(msg.deferred.length - msg.dHead, cap);
+    msg.dHead += t.dCount;
+    t.fStart = msg.nextFresh;
+    const fresh = Math.min(cap - t.dCount, msg.n - msg.nextFresh);
+    msg.nextFresh += fresh;
+    t.count = t.dCount + fresh;
+    t.deferMark = msg.deferred.length;
+    t.first452 = -1;
+    t.mailOk = false;
+    t.rcptOk = 0;
+    t.rcptDone = 0;
+    t.stage = t.rset ? 0 : 1;
+    t.k = 0;
+    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES))) : 0;
+    t.bdatFailed = false;
+    t.eodLeft = 0;
+    t.startUs = nowUs();
+    t.intendedUs = intendedUs;
+    t.bodySentUs = 0;
+    msg.txnsOpen++;
+    return t;
+  }
+
+  /**
+   * Writes `t`'s commands: the whole group when pipelining, else the next single command.
+   * The caller corks and uncorks around it. Pushes one FIFO entry per command.
+   */
+  private emit(t: Txn): void {
+    const s = this.socket!;
+    const plan = this.cfg.plan;
+    const slot = t === this.txns[0] ? 0 : 1;
+    const now = nowUs();
+    this.sentUs = now;
+    const all = !this.lockstep;
+    if (t.stage === 0) {
+      s.write(plan.rset);
+      this.fifo.push(Cmd.Rset, slot, 0, now);
+      t.stage = 1;
+      if (!all) return this.armDeadline();
+    }
+    if (t.stage === 1) {
+      const params = mailParameters(plan, t.msg!.shape, this.caps);
+      // The usual cases are prebuilt; anything else is one short line per message.
+      if (params === '') s.write(plan.mail);
+      else if (params === ` SIZE=${plan.sizeBytes}`) s.write(plan.mailWithSize);
+      else s.write(Buffer.from(`${plan.mailHead}${params}\r\n`, 'utf8'));
+      this.fifo.push(Cmd.Mail, slot, 0, now);
+      t.stage = 2;
+      if (!all) return this.armDeadline();
+    }
+    if (t.stage === 2) {
+      const end = all ? t.count : Math.min(t.count, t.k + 1);
+      // Contiguous recipients go out as one view of the shared RCPT block.
+      let runStart = -1;
+      let runEnd = -1;
+      for (; t.k < end; t.k++) {
+        const r = t.rcptAt(t.k);
+        this.fifo.push(Cmd.Rcpt, slot, r, now);
+        if (r === runEnd) runEnd++;
+        else {
+          if (runStart >= 0) s.write(plan.rcptBlock.subarray(plan.rcptOffsets[runStart], plan.rcptOffsets[runEnd]));
+          runStart = r;
+          runEnd = r + 1;
+        }
+      }
+      if (runStart >= 0) s.write(plan.rcptBlock.subarray(plan.rcptOffsets[runStart], plan.rcptOffsets[runEnd]));
+      if (t.k < t.count) return this.armDeadline();
+      t.stage = 3;
+      t.k = 0;
+      if (!all) return this.armDeadline();
+    }
+    if (t.stage === 3) {
+      if (!this.useBdat) {
+        s.write(plan.dataCommand);
+        this.fifo.push(Cmd.Data, slot, 0, now);
+        t.stage = 4;
+        return this.armDeadline();
+      }
+      const end = all ? t.chunks : t.k + 1;
+      for (; t.k < end; t.k++) this.writeChunk(t, slot, now);
+      if (t.k >= t.chunks) {
+        t.stage = 4;
+        const gen = t.gen;
+        s.write(Buffer.alloc(0), () => {
+          if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
+        });
+      }
+    }
+    this.armDeadline();
+  }
+
+  /** BDAT chunk `t.k` (RFC 3030 §2): `BDAT n [LAST]` then n octets of the message, not stuffed. */
+  private writeChunk(t: Txn, slot: number, now: number): void {
+    const s = this.socket!;
+    const plan = this.cfg.plan;
+    const chunk = this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const msg = t.msg!;
+    const from = t.k * chunk;
+    const to = Math.min(msg.shape.size, from + chunk);
+    const last = t.k === t.chunks - 1;
+    s.write(Buffer.from(`BDAT ${to - from}${last ? ' LAST' : ''}\r\n`, 'latin1'));
+    // The message is [prefix][raw body, len octets][CRLF when tail]; a chunk may span all three.
+    let base = 0;
+    const body = msg.shape.body;
+    for (const part of [msg.prefix, body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null, body.suffix]) {
+      if (part === null) continue;
+      const a = Math.max(from, base);
+      const b = Math.min(to, base + part.length);
+      if (a < b) s.write(part.subarray(a - base, b - base));
+      base += part.length;
+    }
+    this.fifo.push(Cmd.Bdat, slot, last ? 1 : 0, now);
+  }
+
+  /** Deadline for the head of the FIFO: the body timeout while an end of data is awaited, else the reply timeout. */
+  private armDeadline(): void {
+    if (this.fifo.length === 0) return;
+    const k = this.fifo.peekKind();
+    const ms = k === Cmd.Eod || (k === Cmd.Bdat && this.fifo.headArg() === 1) ? this.cfg.timeouts.bodyMs : this.cfg.timeouts.replyMs;
+    this.deadlineMs = nowUs() / 1000 + ms;
+  }
+
+  /** One reply to a transaction command: the FIFO head says which. */
+  private onTransactionReply(code: number, now: number): void {
+    const rec = this.cfg.recorder;
+    if (this.fifo.length === 0) {
+      rec.reply('unsolicited', code);
+      return this.fail(code === 421 ? 'ready-421' : 'unexpected-reply');
+    }
+    const kind = this.fifo.peekKind();
+    const t = this.txns[this.fifo.headSlot()];
+    const arg = this.fifo.headArg();
+    const sent = this.fifo.headSentUs();
+    this.fifo.shift();
+    const phase = this.phaseOf(kind, arg);
+    rec.reply(phase, code);
+    // A reply of the wrong class for its command desynchronises the stream: RFC 5321 §4.2 gives
+    // 3yz only to DATA (354); a 2yz to DATA means the server did not wait for the message.
+    if (kind === Cmd.Data ? is2xx(code) : is3xx(code)) return this.protocolError();
+    if (code === 421) {
+      // RFC 5321 §3.8: the server is closing the channel; what is in flight will not be answered.
+      return this.fail(`${phase}-421`);
+    }
+    switch (kind) {
+      case Cmd.Rset:
+        rec.record('rset', now - sent);
+        break;
+      case Cmd.Mail:
+        rec.record('mail', now - sent);
+        t.mailOk = is2xx(code);
+        if (this.lockstep && !t.mailOk) return this.closeTxn(t, false);
+        break;
+      case Cmd.Rcpt:
+        rec.record('rcpt', now - sent);
+        this.onRcpt(t, arg, code);
+        if (this.lockstep && t.rcptDone === t.count && t.rcptOk === 0) {
+          this.needRset = t.mailOk;
+          return this.closeTxn(t, false);
+        }
+        break;
+      case Cmd.Data:
+        rec.record('data', now - sent);
+        if (code === 354) return this.sendBody(t);
+        // RFC 5321 §3.3: the transaction is over without a message; the server may still hold MAIL.
+        this.needRset = t.mailOk;
+        return this.closeTxn(t, false);
+      case Cmd.Eod:
+        return this.onEndOfData(t, code, now);
+      case Cmd.Step: {
+        rec.record(phase, now - sent);
+        const cmd = STEP_COMMANDS[arg];
+        // RFC 821 §4.1.1: an accepted TURN (or ATRN, RFC 2645) swaps the roles; this client does not act as a server.
+        if ((cmd === 'TURN' || cmd === 'ATRN') && is2xx(code)) return this.fail(`${phase}-accepted`);
+        // An accepted SEND/SOML/SAML opened a mail transaction: reset it before the next one.
+        if ((cmd === 'SEND' || cmd === 'SOML' || cmd === 'SAML') && is2xx(code)) this.needRset = true;
+        break;
+      }
+      case Cmd.Bdat:
+        rec.record('bdat', now - sent);
+        if (!is2xx(code)) t.bdatFailed = true;
+        if (arg === 1) return this.onEndOfData(t, t.bdatFailed && is2xx(code) ? 554 : code, now);
+        if (this.lockstep && t.bdatFailed) {
+          // RFC 3030 §2: after a failed chunk send no more; the transaction is failed.
+          this.needRset = true;
+          return this.closeTxn(t, false);
+        }
+        break;
+    }
+    // Lock-step: the next command of the transaction. Pipelined: the group is already written.
+    if (this.lockstep && t.msg !== null && t.stage < 4) {
+      this.socket!.cork();
+      this.emit(t);
+      this.socket!.uncork();
+      return;
+    }
+    if (this.fifo.length > 0) this.armDeadline();
+    else this.afterTransactions();
+  }
+
+  /** Settles one RCPT reply for recipient `r` of `t`. */
+  private onRcpt(t: Txn, r: number, code: number): void {
+    const msg = t.msg!;
+    const k = t.rcptDone++;
+    if (is2xx(code)) t.rcptOk++;
+    else if (code === 452) {
+      // RFC 5321 §4.5.3.1.10: too many recipients; send the rest in another transaction.
+      if (t.first452 < 0) {
+        t.first452 = k;
+        // The server's limit: what it took before its first 452 (RFC 5321 §4.5.3.1.8 promises at
+        // least 100; trust what we saw). Learnt at once, so it holds even when the server then
+        // drops the connection (Postfix: 421 after too many excess recipients).
+        if (t.rcptOk > 0) this.learnedCap = Math.min(this.learnedCap || Infinity, k);
+      }
+      msg.deferred.push(r);
+    } else msg.rejected++;
+    if (t.rcptDone < t.count) return;
+    const deferred = msg.deferred.length - t.deferMark;
+    if (deferred === 0) return;
+    if (t.rcptOk === 0) {
+      // No progress: retrying could loop; the 452s are final for this run.
+      msg.rejected += deferred;
+      msg.deferred.length = t.deferMark;
+      return;
+    }
+    this.cfg.recorder.counters.recipientsDeferred += deferred;
+  }
+
+  /** After the 354: the message, then (pipelining) the next group right behind it (RFC 2920 §3.1). */
+  private sendBody(t: Txn): void {
+    const s = this.socket!;
+    const plan = this.cfg.plan;
+    const slot = t === this.txns[0] ? 0 : 1;
+    const msg = t.msg!;
+    t.stage = 4;
+    t.bodySentUs = 0;
+    const pick = this.lockstep || this.awaiting ? null : this.takeNext(true);
+    const next = pick === STEP_SENT ? null : pick;
+    const now = nowUs();
+    s.cork();
+    if (msg.prefix !== null) s.write(msg.prefix);
+    // Generated content: a prefix view of the shared body (its own stuffed form). Explicit content: all of its stuffed form.
+    const body = msg.shape.body;
+    s.write(body.sliceable && msg.shape.len < body.data.length ? body.data.subarray(0, msg.shape.len) : body.data);
+    const gen = t.gen;
+    if (body.suffix !== null) {
+      if (msg.shape.tail) s.write(CRLF);
+      s.write(body.suffix);
+    }
+    s.write(msg.shape.tail && body.suffix === null ? CRLF_DOT_CRLF : DOT_CRLF, () => {
+      if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
+    });
+    // LMTP: one end-of-data reply per accepted recipient (RFC 2033 §4.2).
+    t.eodLeft = this.cfg.lmtp ? t.rcptOk : 1;
+    for (let i = 0; i < t.eodLeft; i++) this.fifo.push(Cmd.Eod, slot, i, now);
+    if (next !== null) this.emit(next);
+    s.uncork();
+    if (s.writableLength === 0 && t.bodySentUs === 0) t.bodySentUs = nowUs();
+    this.armDeadline();
+  }
+
+  /** An end-of-data reply (the DATA terminator's, the last BDAT's, or one of LMTP's per recipient). */
+  private onEndOfData(t: Txn, code: number, now: number): void {
+    const rec = this.cfg.recorder;
+    const msg = t.msg!;
+    rec.record('body', now - (t.bodySentUs || now));
+    const ok = is2xx(code);
+    if (this.cfg.lmtp && !this.useBdat) {
+      if (ok) msg.accepted++;
+      else msg.rejected++;
+      t.rcptOk--;
+      if (--t.eodLeft > 0) return this.armDeadline();
+    }
+    rec.record('transaction', now - t.intendedUs);
+    rec.record('service', now - t.startUs);
+    // Octets as sent: the stuffed DATA form, or the BDAT chunks.
+    if (ok) rec.counters.bytes += this.useBdat ? msg.shape.size : msg.shape.dataBytes;
+    if (!ok && this.useBdat) this.needRset = true;
+    this.closeTxn(t, ok);
+  }
+
+  /** Ends transaction `t`: settles its accepted recipients by the end-of-data outcome, and its message when nothing of it is left. */
+  private closeTxn(t: Txn, eodOk: boolean): void {
+    const msg = t.msg!;
+    const c = this.cfg.recorder.counters;
+    c.transactions++;
+    if (eodOk) msg.accepted += t.rcptOk;
+    else msg.rejected += t.rcptOk;
+    // Recipients never sent (lock-step: MAIL or every RCPT failed first) end with the transaction.
+    msg.rejected += t.count - t.rcptDone;
+    t.rcptOk = 0;
+    t.stage = 4;
+    t.msg = null;
+    t.gen++;
+    msg.txnsOpen--;
+    if (msg.txnsOpen === 0 && !msg.pending()) this.settle(msg, 0);
+    if (this.fifo.length === 0) this.afterTransactions();
+  }
+
+  /** Counts a finished message and its recipients; `failed` recipients had no final reply. */
+  private settle(msg: Msg, failed: number): void {
+    const c = this.cfg.recorder.counters;
+    c.recipientsAccepted += msg.accepted;
+    c.recipientsRejected += msg.rejected;
+    c.recipientsFailed += failed;
+    if (msg.accepted > 0) c.messagesAccepted++;
+    else if (failed > 0) c.messagesFailed++;
+    else c.messagesRejected++;
+    if (this.cur === msg) this.cur = null;
+  }
+
+  /** Nothing in flight: go on (the state may already have moved on, e.g. to QUIT). */
+  private afterTransactions(): void {
+    if (this.state === 'ready' && this.fifo.length === 0) this.beginTransaction();
   }
 
   private sendQuit(): void {
@@ -337,17 +1046,25 @@ export class ClientSession {
     this.write(this.cfg.plan.quit, this.cfg.timeouts.replyMs);
   }
 
-  /** The server refused the session (greeting or EHLO/HELO): count it, QUIT politely, and do not retry at once. */
+  /** The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely, and do not retry at once. */
   private quitAfterRefusal(kind: string): void {
+    this.parser.captureText = false;
     this.cfg.recorder.error(kind);
     this.connectFailures++;
     this.sendQuit();
   }
 
+  /** A malformed or out-of-sequence reply: the stream cannot be trusted any more. */
+  private protocolError(): void {
+    this.fail('bad-reply');
+  }
+
   /** Ends the connection after a protocol failure or timeout; `onClose` does the accounting. */
-  private fail(kind: string, _detail?: string): void {
+  private fail(kind: string): void {
     if (this.errorKind === null) this.errorKind = kind;
     this.deadlineMs = 0;
+    // Replies after this one in the same chunk must not drive the state machine.
+    this.parser.halt();
     this.socket?.destroy();
   }
 
@@ -361,36 +1078,60 @@ export class ClientSession {
       rec.record('session', nowUs() - this.connectStartUs);
     } else {
       // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
-      // idle connection, an event rather than a failure); a transaction in flight has failed.
-      rec.error(this.errorKind ?? `${state}-closed`);
-      if (state === 'envelope' || state === 'body') {
-        // A 421 (or any refusal) followed by the close is a rejection the server stated; silence is a failure.
-        if (this.txnRefused) rec.counters.messagesRejected++;
-        else rec.counters.messagesFailed++;
-        rec.counters.recipientsRejected += this.cfg.plan.recipients;
-      }
-      // A connection that ends before its first transaction (refused, timed out, closed or garbled
-      // during the greeting or EHLO) adds to the streak that makes the session give up; otherwise a
-      // server that closes after its greeting would be redialled forever.
-      if (this.messagesOnConnection === 0) this.connectFailures++;
+      // idle connection, an event rather than a failure); what is in flight has failed.
+      rec.error(this.errorKind ?? `${this.stepName()}-closed`);
+      // A connection lost before its first transaction could start counts toward giving up, so a
+      // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
+      if (PRE_TRANSACTION.has(state)) this.connectFailures++;
     }
+    this.abandonInFlight();
     this.state = 'idle';
-    if (this.stopping || !this.source.hasMore(this)) return this.finish(false);
+    if (this.stopping || (this.assigned < 0 && !this.source.hasMore(this))) return this.finish(false);
     if (this.connectFailures >= MAX_CONNECT_FAILURES) return this.finish(true);
     if (this.connectFailures > 0) setTimeout(() => this.connect(), 50 * this.connectFailures);
     else this.connect();
   }
 
+  /** The connection is gone: every recipient without a final reply has failed. */
+  private abandonInFlight(): void {
+    this.fifo.clear();
+    for (const t of this.txns) {
+      const msg = t.msg;
+      if (msg === null) continue;
+      t.msg = null;
+      t.gen++;
+      msg.txnsOpen = 0;
+      if (msg === this.cur) continue;
+      this.settle(msg, msg.n - msg.accepted - msg.rejected);
+    }
+    const cur = this.cur;
+    if (cur !== null) this.settle(cur, cur.n - cur.accepted - cur.rejected);
+  }
+
   private finish(gaveUp: boolean): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    if (this.assigned >= 0 && gaveUp) this.cfg.recorder.counters.messagesAbandoned++;
+    this.assigned = -1;
     this.source.ended(this, gaveUp);
   }
 }
+
+const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
 export function socketErrorKind(state: string, err: NodeJS.ErrnoException): string {
   if (state === 'connecting') return err.code === 'ECONNREFUSED' ? 'connect-refused' : 'connect-failed';
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
   return 'socket-error';
+}
+
+/** Certificate problems (OpenSSL verify codes and Node's name check) versus anything else in the handshake. */
+const VERIFY_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|HOSTNAME/;
+
+/** A stable error kind for a TLS failure: `tls-verify` (certificate not trusted or wrong name) or `tls-handshake`. */
+export function tlsErrorKind(err: NodeJS.ErrnoException): string {
+  if (err.code && VERIFY_CODES.test(err.code)) return 'tls-verify';
+  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
+  return 'tls-handshake';
 }

@@ -54,7 +54,8 @@ export class QuotaSource implements MessageSource {
  * @param gracefulStopMs after a stop, how long transactions in flight may take before they are aborted
  */
 export function runClosed(cfg: SessionConfig, sessions: number, messages: number | null, durationMs: number | null, gracefulStopMs: number): Executor {
-  const quotas = messages === null ? new Array<number>(sessions).fill(Infinity) : splitMessagesAcrossSessions(messages, sessions);
+  // A worker may get no sessions (more workers than sessions): it then has nothing to do.
+  const quotas = sessions === 0 ? [] : messages === null ? new Array<number>(sessions).fill(Infinity) : splitMessagesAcrossSessions(messages, sessions);
   let active = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -5,7 +5,10 @@
  * return the encoded totals.
  */
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { buildWirePlan } from '../client/message.js';
+import { buildWirePlan, loadReplay } from '../client/message.js';
+import { sessionSettings } from '../client/settings.js';
+import { fixed, sampler, workerRng } from '../client/distributions.js';
+import { buildStepLines, scenarioPicker } from '../client/steps.js';
 import type { SessionConfig } from '../client/session.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
@@ -14,6 +17,12 @@ import type { Executor } from './executor.js';
 import type { ControlMessage, DoneMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
 import { runOpen } from './open.js';
 import { runRampingSessions } from './ramping-sessions.js';
+
+/** Replayed messages, and a seeded pick of one per message. */
+function replayOf(dir: string, rng: ReturnType<typeof workerRng>) {
+  const replay = loadReplay(dir);
+  return { replay, pickBody: sampler({ dist: 'uniform', min: 0, max: replay.length - 1 }, rng) };
+}
 
 /** Tick period in ms. */
 export const TICK_MS = 1000;
@@ -57,13 +66,24 @@ function shareOf(total: number, i: number, W: number): number {
 export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   const { profile, port2: port } = spec;
   const recorder = new Recorder();
+  // Seeded per worker (profile.seed, recorded in summary.json); one generator for sizes and counts.
+  const rng = workerRng(profile.seed, spec.index);
+  const m = profile.message;
   const plan = buildWirePlan({
+    sizes: m.sizeDist ? sampler(m.sizeDist, rng) : fixed(m.sizeBytes),
+    recipientCounts: m.recipientsDist ? sampler(m.recipientsDist, rng, 1) : fixed(m.recipients),
     from: profile.envelope.from,
     to: profile.envelope.to,
     recipients: profile.message.recipients,
     sizeBytes: profile.message.sizeBytes,
     helo: profile.envelope.helo,
+    lmtp: profile.target?.scheme === 'lmtp',
+    text: m.text,
+    ...(m.attachmentBytes !== null && { attachmentBytes: m.attachmentBytes }),
+    ...(m.replay !== null && replayOf(m.replay, rng)),
   });
+  // The CLI has read these files once already; a failure here is a file changed under the run.
+  const settings = sessionSettings(profile);
   let stopRequested = false;
   let onStop: () => void = () => {
     stopRequested = true;
@@ -99,6 +119,10 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     messagesPerConnection: profile.messagesPerSession,
     timeouts: profile.timeouts,
     recorder,
+    ...settings,
+    scenario: profile.scenario ? { pick: scenarioPicker(profile.scenario, rng), lines: buildStepLines(profile.envelope.from, profile.envelope.to) } : null,
+    // Message-IDs unique across runs (start time), seeds and workers.
+    stamp: { run: (Date.now() / 1000) ^ Math.imul(profile.seed, 0x9e3779b1), worker: spec.index },
   });
   onStop = () => run.stop();
   if (stopRequested) run.stop();

@@ -4,14 +4,27 @@
  */
 export const PHASES = [
   'connect', // net.connect() → 'connect' event (TCP handshake)
-  'greeting', // TCP connected → 220 parsed
-  'ehlo', // EHLO (or HELO fallback) written → its reply
+  'tls', // STARTTLS written (implicit TLS: TCP connected) → TLS handshake complete
+  'greeting', // TCP connected (implicit TLS: handshake complete) → 220 parsed
+  'ehlo', // EHLO (or HELO fallback, LHLO) written → its reply
+  'auth', // AUTH written → 235, every 334 round trip included
   'mail', // batch written → MAIL reply
   'rcpt', // batch written → each RCPT reply (one value per recipient)
   'data', // batch written → DATA reply (the 354)
-  'body', // last body octet handed to the kernel → end-of-data reply
+  'body', // last body octet handed to the kernel → end-of-data reply (LMTP: each recipient's)
+  'bdat', // batch written → each BDAT chunk's reply
   'rset',
   'quit',
+  // Scenario steps (src/client/steps.ts): command written → its reply.
+  'vrfy',
+  'expn',
+  'help',
+  'noop',
+  'send',
+  'soml',
+  'saml',
+  'turn',
+  'atrn',
   'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
   'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221
@@ -20,4 +33,4 @@ export const PHASES = [
 export type Phase = (typeof PHASES)[number];
 
 /** Phases whose replies are counted per code in `replies` (the ones that have a reply). */
-export type ReplyPhase = Exclude<Phase, 'connect' | 'transaction' | 'service' | 'session'>;
+export type ReplyPhase = Exclude<Phase, 'connect' | 'tls' | 'transaction' | 'service' | 'session'>;

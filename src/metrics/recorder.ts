@@ -18,9 +18,21 @@ export interface Counters {
   /** Open models: messages never started because the backlog of due messages was full (no free session). */
   messagesDropped: number;
   recipientsAttempted: number;
-  /** Recipients with a 2xx RCPT reply in a transaction whose end-of-data reply was 2xx. */
+  /** Recipients with a 2xx RCPT reply in a transaction whose end-of-data reply was 2xx (LMTP: their own end-of-data reply). */
   recipientsAccepted: number;
+  /** Recipients with a final negative reply (RCPT, MAIL, end of data, or a 452 that could not be retried), or in a message not sent (SIZE exceeded). */
   recipientsRejected: number;
+  /** Recipients with no final reply (timeout, reset, 421). accepted + rejected + failed = attempted, once messages have settled. */
+  recipientsFailed: number;
+  /** Times a recipient got 452 and was moved to a further transaction (RFC 5321 §4.5.3.1.10); not a final outcome. */
+  recipientsDeferred: number;
+  /** SMTP transactions (MAIL … end of data, or ended early); a message takes several when its recipients are split. */
+  transactions: number;
+  tlsHandshakes: number;
+  /** TLS handshakes that resumed an earlier session. */
+  tlsResumed: number;
+  /** Scenario steps sent (VRFY, NOOP, …), each a unit of work instead of a message. */
+  steps: number;
   /** Message octets sent in DATA (dot-stuffed payload, terminator excluded). */
   bytes: number;
   connections: number;
@@ -37,6 +49,12 @@ export const zeroCounters = (): Counters => ({
   recipientsAttempted: 0,
   recipientsAccepted: 0,
   recipientsRejected: 0,
+  recipientsFailed: 0,
+  recipientsDeferred: 0,
+  transactions: 0,
+  tlsHandshakes: 0,
+  tlsResumed: 0,
+  steps: 0,
   bytes: 0,
   connections: 0,
 });

@@ -29,9 +29,15 @@ export const DEFAULTS: Profile = deepFreeze({
   stages: [],
   maxSessions: 100,
   gracefulStopMs: 10_000,
-  message: { sizeBytes: 1024, recipients: 1, body: 'data' }, // 1 KiB
+  // 1 KiB; BDAT chunks of 64 KiB.
+  message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null },
   envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
   pipelining: 'auto',
+  scenario: null,
+  tls: { starttls: 'off', verify: true, ca: null, resume: false },
+  auth: null,
+  identity: { sourceIp: null, clientAddress: null, proxy: 'off', xclient: false },
+  allowRealRecipients: false,
   timeouts: { connectMs: 5_000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
   // 100 MiB SIZE limit; 1,000,000 recipients keeps 452 out of the way unless a profile asks for it.
   server: {

@@ -44,9 +44,14 @@ describe('resolveProfile: defaults', () => {
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
-      message: { sizeBytes: 1024, recipients: 1, body: 'data' },
+      message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
+      scenario: null,
+      tls: { starttls: 'off', verify: true, ca: null, resume: false },
+      auth: null,
+      identity: { sourceIp: null, clientAddress: null, proxy: 'off', xclient: false },
+      allowRealRecipients: false,
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
       seed: 1,
     });
@@ -101,7 +106,7 @@ describe('resolveProfile: overrides', () => {
     const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
     expect(p.sessions).toBe(50);
     expect(p.workers).toBe(2);
-    expect(p.message).toEqual({ sizeBytes: 8192, recipients: 3, body: 'data' });
+    expect(p.message).toEqual({ sizeBytes: 8192, sizeDist: null, recipients: 3, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null });
   });
 
   it('ignores undefined override values (flags not given)', () => {
@@ -160,7 +165,7 @@ describe('resolveProfile: errors', () => {
       messages: '100',
       seed: 'x',
       pipelining: 'on',
-      message: { recipients: 5, body: 'bdat' },
+      message: { recipients: 5, body: 'chunked' },
       envelope: { to: 'same@example.test', helo: 'has space' },
       timeouts: { reply: '30' },
       server: 3,
@@ -217,15 +222,15 @@ describe('target', () => {
     ['SMTP://localhost:587/', { scheme: 'smtp', host: 'localhost', port: 587 }],
     ['smtp://[::1]:2525', { scheme: 'smtp', host: '::1', port: 2525 }],
     ['smtp://[2001:db8::25]:65535', { scheme: 'smtp', host: '2001:db8::25', port: 65535 }],
+    ['smtps://mx.example.test:465', { scheme: 'smtps', host: 'mx.example.test', port: 465 }],
+    ['lmtp://127.0.0.1:24', { scheme: 'lmtp', host: '127.0.0.1', port: 24 }],
   ])('parses %s', (text, spec) => {
     expect(parseTarget(text)).toEqual(spec);
     expect(resolveProfile({ target: text }).target).toEqual(spec);
   });
 
   it.each([
-    ['smtps://mx.example.test:465', /unsupported scheme "smtps" \(smtp only for now\)/],
-    ['lmtp://127.0.0.1:24', /unsupported scheme "lmtp"/],
-    ['http://127.0.0.1:25', /unsupported scheme "http"/],
+    ['http://127.0.0.1:25', /unsupported scheme "http" \(expected smtp, smtps or lmtp\)/],
     ['smtp://127.0.0.1', /missing port/],
     ['smtp://127.0.0.1:', /missing port/],
     ['smtp://[::1]', /missing port/],
@@ -289,5 +294,109 @@ describe('resolveProfile: server settings', () => {
     );
     expect(issueAt(err, 'server.auth.required')).toBe('needs at least one account in server.auth.users');
     expect(issueAt(err, 'server.maxCommandLine')).toBe('must be at least 512');
+  });
+});
+
+describe('resolveProfile: client protocol keys', () => {
+  it('resolves fan-out, body, TLS and AUTH settings', () => {
+    const p = resolveProfile({
+      message: { recipients: 5000, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkSize: '1MiB' },
+      tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
+      auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
+    });
+    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 5000, recipientsDist: null, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576, text: 'ascii', replay: null, attachmentBytes: null });
+    expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
+    expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
+    expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });
+  });
+
+  it('names every bad client key', () => {
+    const err = errorOf({
+      message: { maxRecipientsPerTransaction: 0, chunkSize: '0' },
+      tls: { starttls: 'yes', verify: 'no', ca: '', resum: true },
+      auth: { mechanism: 'GSSAPI' },
+      allowRealRecipients: 'yes',
+    });
+    expect(paths(err).sort()).toEqual(['allowRealRecipients', 'auth.mechanism', 'message.chunkSize', 'message.maxRecipientsPerTransaction', 'tls.ca', 'tls.resum', 'tls.starttls', 'tls.verify']);
+    expect(issueAt(err, 'tls.starttls')).toBe('expected "off", "auto" or "on", got "yes"');
+    expect(issueAt(err, 'tls.resum')).toBe('unknown key (did you mean "resume"?)');
+    expect(issueAt(err, 'auth.mechanism')).toMatch(/expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto"/);
+  });
+
+  it('refuses real recipient domains on a non-loopback target unless allowed', () => {
+    const real = { target: 'smtp://mx.example.net:25', envelope: { to: 'user{n}@gmail.com', from: 'me@corp.example' } };
+    const err = errorOf(real);
+    expect(paths(err)).toEqual(['envelope.to']);
+    expect(issueAt(err, 'envelope.to')).toMatch(/domain "gmail.com" is not reserved .* allowRealRecipients/);
+    expect(paths(errorOf({ ...real, envelope: { to: 'u{n}@example.test', from: 'me@corp.com' } }))).toEqual(['envelope.from']);
+    expect(resolveProfile({ ...real, allowRealRecipients: true }).allowRealRecipients).toBe(true);
+    // Loopback targets and reserved domains pass.
+    expect(() => resolveProfile({ ...real, target: 'smtp://127.0.0.1:2525' })).not.toThrow();
+    expect(() => resolveProfile({ ...real, target: 'smtp://[::1]:2525' })).not.toThrow();
+    expect(() => resolveProfile({ target: 'smtp://mx.example.net:25', envelope: { to: 'a{n}@sub.example.com' } })).not.toThrow();
+  });
+
+  it('keeps BDAT away from LMTP', () => {
+    expect(paths(errorOf({ target: 'lmtp://127.0.0.1:24', message: { body: 'bdat' } }))).toEqual(['message.body']);
+  });
+});
+
+describe('resolveProfile: per-message distributions', () => {
+  it('takes a fixed value or a {dist} mapping for size and recipients', () => {
+    const p = resolveProfile({
+      message: { size: { dist: 'lognormal', median: '8KiB', sigma: 1.2 }, recipients: { dist: 'uniform', min: 1, max: 50 } },
+    });
+    expect(p.message.sizeDist).toEqual({ dist: 'lognormal', median: 8192, sigma: 1.2, min: 1, max: Math.round(8192 * Math.exp(4.8)) });
+    expect(p.message.sizeBytes).toBe(Math.round(8192 * Math.exp(4.8)));
+    expect(p.message.recipientsDist).toEqual({ dist: 'uniform', min: 1, max: 50 });
+    expect(p.message.recipients).toBe(50);
+    expect(resolveProfile({ message: { size: { dist: 'empirical', file: 'sizes.csv' } } }).message.sizeDist).toEqual({ dist: 'empirical', file: 'sizes.csv' });
+  });
+
+  it('names bad distribution fields by dotted path', () => {
+    const err = errorOf({
+      message: { size: { dist: 'lognormal', median: '8 parsecs', sigma: 0, extra: 1 }, recipients: { dist: 'zipf' } },
+    });
+    expect(paths(err).sort()).toEqual(['message.recipients.dist', 'message.size.extra', 'message.size.median', 'message.size.sigma']);
+    expect(issueAt(err, 'message.size.sigma')).toBe('must be more than 0');
+    expect(issueAt(err, 'message.size.extra')).toBe('unknown key');
+    expect(issueAt(err, 'message.recipients.dist')).toBe('expected dist: "uniform", "lognormal" or "empirical", got "zipf"');
+    // A recipient distribution needs {n} in the template as a count above 1 does.
+    expect(paths(errorOf({ message: { recipients: { dist: 'uniform', min: 1, max: 3 } }, envelope: { to: 'one@example.test' } }))).toEqual(['envelope.to']);
+  });
+});
+
+describe('resolveProfile: scenario', () => {
+  it('takes weights per unit of work', () => {
+    expect(resolveProfile({ scenario: { message: 90, VRFY: 5, NOOP: 5 } }).scenario).toEqual({ message: 90, VRFY: 5, NOOP: 5 });
+  });
+
+  it('names unknown commands, bad weights and an empty mix', () => {
+    const err = errorOf({ scenario: { message: -1, VFRY: 2, NOOP: 'x' } });
+    expect(paths(err).sort()).toEqual(['scenario.NOOP', 'scenario.VFRY', 'scenario.message']);
+    expect(issueAt(err, 'scenario.VFRY')).toBe('unknown key (did you mean "VRFY"?)');
+    expect(issueAt(errorOf({ scenario: { message: 0 } }), 'scenario')).toBe('needs at least one weight above 0');
+  });
+});
+
+describe('resolveProfile: identity', () => {
+  it('keeps address ranges as text and checks them', () => {
+    const p = resolveProfile({ identity: { sourceIp: '127.0.0.2-127.0.0.9', clientAddress: '192.0.2.1-192.0.2.254', proxy: 'v2', xclient: true } });
+    expect(p.identity).toEqual({ sourceIp: '127.0.0.2-127.0.0.9', clientAddress: '192.0.2.1-192.0.2.254', proxy: 'v2', xclient: true });
+    const err = errorOf({ identity: { sourceIp: '127.0.0.9-127.0.0.2', proxy: 'v3', xclient: true } });
+    expect(paths(err).sort()).toEqual(['identity.clientAddress', 'identity.proxy', 'identity.sourceIp']);
+    expect(issueAt(err, 'identity.sourceIp')).toMatch(/ends before it starts/);
+    expect(issueAt(err, 'identity.clientAddress')).toMatch(/needs the client addresses/);
+  });
+});
+
+describe('resolveProfile: content', () => {
+  it('takes generated text and a replay directory, and keeps size distributions away from replay', () => {
+    expect(resolveProfile({ message: { text: 'utf8' } }).message.text).toBe('utf8');
+    expect(resolveProfile({ message: { replay: 'mails/' } }).message.replay).toBe('mails/');
+    const err = errorOf({ message: { replay: 'mails/', text: 'utf8', attachment: '1KiB', size: { dist: 'uniform', min: 1, max: 2 } } });
+    expect(paths(err).sort()).toEqual(['message.attachment', 'message.size', 'message.text']);
+    expect(resolveProfile({ message: { attachment: '100KiB' } }).message.attachmentBytes).toBe(102_400);
+    expect(issueAt(errorOf({ message: { text: 'latin1' } }), 'message.text')).toBe('expected "ascii" or "utf8", got "latin1"');
   });
 });

@@ -10,6 +10,8 @@ import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import { resolveFault } from './faults.js';
 import type { Profile, ProfileInput, ServerSettings, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
+import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
+import { expandAddresses } from './addresses.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
 export const MAX_RECIPIENTS = 100_000;
@@ -44,7 +46,6 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${maxText}`));
 }
 
-const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
 /** Largest message size: the body is built in memory once per worker, and dot-stuffing may double it. */
 export const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 /** Longest duration: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
@@ -63,7 +64,8 @@ function wireToken(min: number) {
 }
 
 /**
- * Parses `smtp://HOST:PORT` (HOST may be a bracketed IPv6 literal, `smtp://[::1]:2525`).
+ * Parses `smtp://HOST:PORT`, `smtps://HOST:PORT` (implicit TLS) or `lmtp://HOST:PORT` (HOST may be
+ * a bracketed IPv6 literal, `smtp://[::1]:2525`).
  * The returned host carries no brackets, ready for `net.connect`.
  *
  * @throws Error with an issue-ready message on another scheme, a missing or out-of-range port,
@@ -72,8 +74,8 @@ function wireToken(min: number) {
 export function parseTarget(text: string): TargetSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
   if (scheme === undefined) throw new Error(`expected smtp://HOST:PORT, got ${JSON.stringify(text)}`);
-  if (scheme !== 'smtp') throw new Error(`unsupported scheme "${scheme}" (smtp only for now)`);
-  const match = /^smtp:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
+  if (scheme !== 'smtp' && scheme !== 'smtps' && scheme !== 'lmtp') throw new Error(`unsupported scheme "${scheme}" (expected smtp, smtps or lmtp)`);
+  const match = /^[a-z]+:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
   if (!match) throw new Error(`expected smtp://HOST:PORT without user, path or query, got ${JSON.stringify(text)}`);
   const [, rawHost, rawPort] = match;
   let host = rawHost;
@@ -83,16 +85,94 @@ export function parseTarget(text: string): TargetSpec {
   } else if (!/^[a-z0-9_-]+(\.[a-z0-9_-]+)*\.?$/i.test(host)) {
     throw new Error(host === '' ? 'missing host' : `${JSON.stringify(host)} is not a host name or IPv4 address`);
   }
-  if (rawPort === undefined || rawPort === '') throw new Error(`missing port (expected smtp://${rawHost}:PORT)`);
+  if (rawPort === undefined || rawPort === '') throw new Error(`missing port (expected ${scheme}://${rawHost}:PORT)`);
   const port = Number(rawPort);
   if (port < 1 || port > 65_535) throw new Error(`port ${rawPort} is out of range 1..65535`);
-  return { scheme: 'smtp', host, port };
+  return { scheme, host, port };
 }
 
+const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
+const path = () => z.string({ error: (iss) => `expected a file path, got ${show(iss.input)}` }).min(1, 'must not be empty');
+const sigma = () => z.number({ error: (iss) => `expected a number, got ${show(iss.input)}` }).positive('must be more than 0').max(5, 'must be at most 5');
+
+/** A distribution of sizes (`unit`: size()) or of counts (`unit`: intIn()), by its `dist` key. */
+function distSchema<T extends z.ZodType<number>>(unit: () => T) {
+  return z.discriminatedUnion(
+    'dist',
+    [
+      z.strictObject({ dist: z.literal('uniform'), min: unit(), max: unit() }),
+      z.strictObject({ dist: z.literal('lognormal'), median: unit(), sigma: sigma(), min: unit().optional(), max: unit().optional() }),
+      z.strictObject({ dist: z.literal('empirical'), file: path() }),
+    ],
+    { error: (iss) => `expected dist: "uniform", "lognormal" or "empirical", got ${show((iss.input as Record<string, unknown> | undefined)?.dist)}` },
+  );
+}
+
+/**
+ * A fixed value (`scalar`) or a distribution mapping (`{dist: …}`). Issues inside the mapping keep
+ * their dotted paths (`message.size.sigma`); unknown keys are named one by one.
+ */
+function fixedOrDist<S extends z.ZodType<number>, D extends z.ZodType>(scalar: S, dist: D) {
+  return z.unknown().transform((value, ctx): number | z.infer<D> => {
+    const r = isPlainObject(value) ? dist.safeParse(value) : scalar.safeParse(value);
+    if (r.success) return r.data as number | z.infer<D>;
+    for (const iss of r.error.issues) {
+      if (iss.code === 'unrecognized_keys') for (const key of iss.keys) ctx.addIssue({ code: 'custom', message: 'unknown key', path: [...iss.path, key] });
+      else ctx.addIssue({ code: 'custom', message: iss.message, path: iss.path });
+    }
+    return z.NEVER;
+  });
+}
+
+/** Largest lognormal draw when no `max` is given: median · e^(4σ) (a draw above it has odds of about 3 in 100,000), at most 100 MiB. */
+const LOGNORMAL_DEFAULT_MAX = (median: number, s: number): number => Math.min(104_857_600, Math.round(median * Math.exp(4 * s)));
+
 const MessageSchema = z.strictObject({
-  size: size(1, MAX_SIZE_BYTES, '256MiB').optional(),
-  recipients: intIn(1, MAX_RECIPIENTS).optional(),
-  body: z.literal('data', { error: (iss) => `${show(iss.input)} is not supported: only "data" for now (bdat and auto come later)` }).optional(),
+  size: fixedOrDist(size(1, MAX_SIZE_BYTES, '256MiB'), distSchema(() => size(1, MAX_SIZE_BYTES, '256MiB'))).optional(),
+  recipients: fixedOrDist(intIn(1, MAX_RECIPIENTS), distSchema(() => intIn(1, MAX_RECIPIENTS))).optional(),
+  maxRecipientsPerTransaction: intIn(1, MAX_RECIPIENTS).optional(),
+  body: z.enum(['data', 'bdat', 'auto'], { error: (iss) => `expected "data", "bdat" or "auto", got ${show(iss.input)}` }).optional(),
+  chunkSize: size(1).optional(),
+  text: z.enum(['ascii', 'utf8'], { error: (iss) => `expected "ascii" or "utf8", got ${show(iss.input)}` }).optional(),
+  replay: z.string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` }).min(1, 'must not be empty').optional(),
+  attachment: size(1).optional(),
+});
+
+const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
+const SCENARIO_KINDS = ['message', 'VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
+const ScenarioSchema = z
+  .strictObject(Object.fromEntries(SCENARIO_KINDS.map((k) => [k, weight()])) as Record<(typeof SCENARIO_KINDS)[number], ReturnType<typeof weight>>)
+  .refine((s) => Object.values(s).some((w) => (w ?? 0) > 0), 'needs at least one weight above 0');
+
+const TlsSchema = z.strictObject({
+  starttls: z.enum(['off', 'auto', 'on'], { error: (iss) => `expected "off", "auto" or "on", got ${show(iss.input)}` }).optional(),
+  verify: bool().optional(),
+  ca: path().optional(),
+  resume: bool().optional(),
+});
+
+/** Addresses or IPv4 ranges (`127.0.0.2-127.0.0.9`, comma lists); kept as text, checked by expanding. */
+const addresses = () =>
+  z.string({ error: (iss) => `expected addresses such as 127.0.0.2-127.0.0.9, got ${show(iss.input)}` }).superRefine((text, ctx) => {
+    try {
+      expandAddresses(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+const IdentitySchema = z.strictObject({
+  sourceIp: addresses().optional(),
+  clientAddress: addresses().optional(),
+  proxy: z.enum(['off', 'v1', 'v2'], { error: (iss) => `expected "off", "v1" or "v2", got ${show(iss.input)}` }).optional(),
+  xclient: bool().optional(),
+});
+
+const AuthSchema = z.strictObject({
+  mechanism: z
+    .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto", got ${show(iss.input)}` })
+    .optional(),
+  credentialsFile: path().optional(),
 });
 
 const EnvelopeSchema = z.strictObject({
@@ -190,6 +270,11 @@ const InputSchema = z.strictObject({
   pipelining: z
     .enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` })
     .optional(),
+  scenario: ScenarioSchema.optional(),
+  tls: TlsSchema.optional(),
+  auth: AuthSchema.optional(),
+  identity: IdentitySchema.optional(),
+  allowRealRecipients: bool().optional(),
   timeouts: TimeoutsSchema.optional(),
   server: ServerSchema.optional(),
   seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
@@ -201,6 +286,10 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   message: Object.keys(MessageSchema.shape),
   envelope: Object.keys(EnvelopeSchema.shape),
   timeouts: Object.keys(TimeoutsSchema.shape),
+  tls: Object.keys(TlsSchema.shape),
+  scenario: [...SCENARIO_KINDS],
+  auth: Object.keys(AuthSchema.shape),
+  identity: Object.keys(IdentitySchema.shape),
   server: Object.keys(ServerSchema.shape),
 };
 
@@ -252,9 +341,14 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     maxSessions: v.maxSessions ?? d.maxSessions,
     gracefulStopMs: v.gracefulStop ?? d.gracefulStopMs,
     message: {
-      sizeBytes: v.message?.size ?? d.message.sizeBytes,
-      recipients: v.message?.recipients ?? d.message.recipients,
+      ...fixedOrDistValue('sizeBytes', 'sizeDist', v.message?.size, d.message.sizeBytes),
+      ...fixedOrDistValue('recipients', 'recipientsDist', v.message?.recipients, d.message.recipients),
+      maxRecipientsPerTransaction: v.message?.maxRecipientsPerTransaction ?? d.message.maxRecipientsPerTransaction,
       body: v.message?.body ?? d.message.body,
+      chunkBytes: v.message?.chunkSize ?? d.message.chunkBytes,
+      text: v.message?.text ?? d.message.text,
+      replay: v.message?.replay ?? d.message.replay,
+      attachmentBytes: v.message?.attachment ?? d.message.attachmentBytes,
     },
     envelope: {
       from: v.envelope?.from ?? d.envelope.from,
@@ -262,6 +356,22 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       helo: v.envelope?.helo ?? d.envelope.helo,
     },
     pipelining: v.pipelining ?? d.pipelining,
+    scenario: v.scenario ? (Object.fromEntries(Object.entries(v.scenario).filter(([, w]) => w !== undefined)) as Record<string, number>) : d.scenario,
+    tls: {
+      starttls: v.tls?.starttls ?? d.tls.starttls,
+      verify: v.tls?.verify ?? d.tls.verify,
+      ca: v.tls?.ca ?? d.tls.ca,
+      resume: v.tls?.resume ?? d.tls.resume,
+    },
+    // Any auth key turns AUTH on; `auth: {}` means the default mechanism with credentials from the environment.
+    auth: v.auth === undefined ? d.auth : { mechanism: v.auth.mechanism ?? 'auto', credentialsFile: v.auth.credentialsFile ?? null },
+    identity: {
+      sourceIp: v.identity?.sourceIp ?? d.identity.sourceIp,
+      clientAddress: v.identity?.clientAddress ?? d.identity.clientAddress,
+      proxy: v.identity?.proxy ?? d.identity.proxy,
+      xclient: v.identity?.xclient ?? d.identity.xclient,
+    },
+    allowRealRecipients: v.allowRealRecipients ?? d.allowRealRecipients,
     timeouts: {
       connectMs: v.timeouts?.connect ?? d.timeouts.connectMs,
       greetingMs: v.timeouts?.greeting ?? d.timeouts.greetingMs,
@@ -299,6 +409,30 @@ function orDefaults<T extends object>(given: { readonly [K in keyof T]?: T[K] } 
   return out;
 }
 
+type ResolvedDist = NonNullable<Profile['message']['sizeDist']>;
+
+/**
+ * `{[valueKey]: n, [distKey]: null}` for a fixed value; for a distribution, the distribution and,
+ * as the value, its largest draw (wire buffers are sized for it; an empirical file's largest value
+ * is known only once it is read, so its value is 0 here).
+ */
+function fixedOrDistValue<V extends string, D extends string>(valueKey: V, distKey: D, input: number | Record<string, unknown> | undefined, fallback: number): Record<V, number> & Record<D, ResolvedDist | null> {
+  const out = {} as Record<string, unknown>;
+  if (input === undefined || typeof input === 'number') {
+    out[valueKey] = input ?? fallback;
+    out[distKey] = null;
+    return out as Record<V, number> & Record<D, ResolvedDist | null>;
+  }
+  const d = input as { dist: string; min?: number; max?: number; median?: number; sigma?: number; file?: string };
+  let dist: ResolvedDist;
+  if (d.dist === 'uniform') dist = { dist: 'uniform', min: Math.min(d.min!, d.max!), max: Math.max(d.min!, d.max!) };
+  else if (d.dist === 'lognormal') dist = { dist: 'lognormal', median: d.median!, sigma: d.sigma!, min: d.min ?? 1, max: d.max ?? LOGNORMAL_DEFAULT_MAX(d.median!, d.sigma!) };
+  else dist = { dist: 'empirical', file: d.file! };
+  out[valueKey] = dist.dist === 'empirical' ? 0 : dist.max;
+  out[distKey] = dist;
+  return out as Record<V, number> & Record<D, ResolvedDist | null>;
+}
+
 function toProfileIssues(issue: z.core.$ZodIssue, input: Record<string, unknown>): ProfileIssue[] {
   const path = issue.path.map(String).join('.');
   if (issue.code === 'unrecognized_keys') {
@@ -324,7 +458,9 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   const message = isPlainObject(input.message) ? input.message : {};
   const envelope = isPlainObject(input.envelope) ? input.envelope : {};
 
-  const recipients = MessageSchema.shape.recipients.safeParse(message.recipients).data ?? DEFAULTS.message.recipients;
+  const parsedRecipients = MessageSchema.shape.recipients.safeParse(message.recipients).data;
+  // A distribution may give 2 or more recipients: the template needs {n} then too.
+  const recipients = typeof parsedRecipients === 'object' ? 2 : (parsedRecipients ?? DEFAULTS.message.recipients);
   const to = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
   if (recipients > 1 && !to.includes('{n}')) {
     issues.push({
@@ -349,6 +485,29 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     issues.push({ path: tls.cert === undefined ? 'server.tls.cert' : 'server.tls.key', message: 'cert and key go together (neither: an ephemeral self-signed certificate)' });
   }
+
+  const target = InputSchema.shape.target.safeParse(input.target).data;
+  const body = MessageSchema.shape.body.safeParse(message.body).data;
+  if (target?.scheme === 'lmtp' && body === 'bdat') issues.push({ path: 'message.body', message: 'LMTP targets take DATA only here (one reply per recipient); use "data" or "auto"' });
+  const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
+  if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
+    // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
+    for (const [key, mailbox] of [['envelope.to', to], ['envelope.from', from]] as const) {
+      const domain = domainOf(mailbox);
+      if (domain !== '' && !isReservedDomain(domain)) {
+        issues.push({ path: key, message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail` });
+      }
+    }
+  }
+
+  if (message.replay !== undefined) {
+    // A replayed message has the size and text its file has.
+    if (isPlainObject(message.size)) issues.push({ path: 'message.size', message: 'a size distribution does not apply to message.replay (each file has its own size)' });
+    if (message.text !== undefined) issues.push({ path: 'message.text', message: 'does not apply to message.replay (the files are sent as they are)' });
+    if (message.attachment !== undefined) issues.push({ path: 'message.attachment', message: 'does not apply to message.replay (the files are sent as they are)' });
+  }
+  const identity = isPlainObject(input.identity) ? input.identity : {};
+  if (identity.xclient === true && identity.clientAddress === undefined) issues.push({ path: 'identity.clientAddress', message: 'identity.xclient needs the client addresses to announce' });
 
   const warmupMs = duration(0).optional().safeParse(input.warmup).data;
   const durationMs = duration(1).optional().safeParse(input.duration).data;

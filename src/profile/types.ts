@@ -5,10 +5,20 @@
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
 
+/**
+ * A per-message distribution (sizes in bytes, or recipient counts). `lognormal` draws
+ * exp(ln(median) + sigma·N(0,1)) clamped to [min, max]; `empirical` draws the values of a CSV file
+ * (`value[,weight]` per line) by weight.
+ */
+export type Dist =
+  | { readonly dist: 'uniform'; readonly min: number; readonly max: number }
+  | { readonly dist: 'lognormal'; readonly median: number; readonly sigma: number; readonly min: number; readonly max: number }
+  | { readonly dist: 'empirical'; readonly file: string };
+
 /** Where the load goes. `null` in `Profile.target` means the embedded reference server. */
 export interface TargetSpec {
-  /** `smtp` only for now (`smtps` and `lmtp` are later issues). */
-  readonly scheme: 'smtp';
+  /** `smtp`; `smtps`: implicit TLS (RFC 8314); `lmtp`: LMTP over TCP (RFC 2033). */
+  readonly scheme: 'smtp' | 'smtps' | 'lmtp';
   readonly host: string;
   readonly port: number;
 }
@@ -149,6 +159,40 @@ export interface ServerSettings {
   readonly capture: number;
 }
 
+/** Client identity per connection (connections take the addresses in turn). */
+export interface IdentitySettings {
+  /** Local addresses to connect from: `127.0.0.2-127.0.0.9`, an address, or a comma list; null: the system's choice. */
+  readonly sourceIp: string | null;
+  /** Client addresses to announce with PROXY or XCLIENT (same syntax); null: the real one (PROXY) or none. */
+  readonly clientAddress: string | null;
+  /** PROXY protocol header before the greeting: `off`, `v1` (text), `v2` (binary). */
+  readonly proxy: 'off' | 'v1' | 'v2';
+  /** Postfix XCLIENT ADDR= (and HELO=) after EHLO; needs `clientAddress`. */
+  readonly xclient: boolean;
+}
+
+/** TLS settings. Implicit TLS is the `smtps://` target scheme. */
+export interface TlsSettings {
+  /** `off` (default), `auto` (when offered), `on` (required: a server without STARTTLS is an error). */
+  readonly starttls: 'off' | 'auto' | 'on';
+  /** Verify the server's certificate and name; false only with an explicit `--insecure`. */
+  readonly verify: boolean;
+  /** PEM file of extra trusted CA certificates (a test CA), or null. */
+  readonly ca: string | null;
+  /** Offer the previous TLS session on reconnect (session resumption). */
+  readonly resume: boolean;
+}
+
+/**
+ * AUTH settings. Credentials never come from the profile or argv: from `credentialsFile`
+ * (`user:password` lines, one account each; sessions take them in turn), else from the
+ * environment variables SMTPBENCH_AUTH_USER and SMTPBENCH_AUTH_PASSWORD.
+ */
+export interface AuthSettings {
+  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly credentialsFile: string | null;
+}
+
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
 export interface Profile {
   readonly target: TargetSpec | null;
@@ -176,11 +220,26 @@ export interface Profile {
   /** After a stop (duration over, Ctrl-C), how long transactions in flight may take before they are aborted, ms. */
   readonly gracefulStopMs: number;
   readonly message: {
-    /** Body size in bytes, headers included, before dot-stuffing. */
+    /** Message size in bytes, headers included, before dot-stuffing; with `sizeDist`, the largest draw (0: read from the empirical file). */
     readonly sizeBytes: number;
-    /** Recipients per message (RCPT commands per transaction). */
+    /** Sizes drawn per message (seeded), or null for the fixed `sizeBytes`. */
+    readonly sizeDist: Dist | null;
+    /** Recipients per message; with `recipientsDist`, the largest draw (0: read from the empirical file). */
     readonly recipients: number;
-    readonly body: 'data';
+    /** Recipients drawn per message (seeded), or null for the fixed `recipients`. */
+    readonly recipientsDist: Dist | null;
+    /** Most RCPT commands in one transaction; a message with more recipients takes several transactions. null: no cap. */
+    readonly maxRecipientsPerTransaction: number | null;
+    /** `data`; `bdat`: CHUNKING (RFC 3030), required from the server; `auto`: BDAT when the server offers CHUNKING. */
+    readonly body: 'data' | 'bdat' | 'auto';
+    /** BDAT chunk size in bytes. */
+    readonly chunkBytes: number;
+    /** Generated text: `ascii`, or `utf8` (8-bit body, sent with BODY=8BITMIME; needs the server's 8BITMIME). */
+    readonly text: 'ascii' | 'utf8';
+    /** A directory of .eml files to replay instead of generated content (each read and stuffed once), or null. */
+    readonly replay: string | null;
+    /** Generated messages: a base64 attachment of this many bytes (multipart/mixed), or null. */
+    readonly attachmentBytes: number | null;
   };
   readonly envelope: {
     /** Reverse-path mailbox, without angle brackets. */
@@ -191,6 +250,17 @@ export interface Profile {
     readonly helo: string;
   };
   readonly pipelining: 'auto' | 'off';
+  /**
+   * Units of work by weight: `message` (a transaction) and scenario steps (VRFY, EXPN, HELP, NOOP,
+   * RSET, SEND, SOML, SAML, TURN, ATRN), each in its own phase. null: messages only.
+   */
+  readonly scenario: Readonly<Record<string, number>> | null;
+  readonly tls: TlsSettings;
+  readonly identity: IdentitySettings;
+  /** AUTH (RFC 4954); null: no AUTH. */
+  readonly auth: AuthSettings | null;
+  /** The safety guard is off: recipients outside reserved domains may be sent to a non-loopback target. */
+  readonly allowRealRecipients: boolean;
   readonly timeouts: Timeouts;
   readonly server: ServerSettings;
   readonly seed: number;
@@ -211,9 +281,23 @@ export interface ProfileInput {
   stages?: { duration?: string | number; target?: number }[];
   maxSessions?: number;
   gracefulStop?: string | number;
-  message?: { size?: string | number; recipients?: number; body?: string };
+  message?: {
+    size?: string | number | Record<string, unknown>;
+    recipients?: number | Record<string, unknown>;
+    maxRecipientsPerTransaction?: number;
+    body?: string;
+    chunkSize?: string | number;
+    text?: string;
+    replay?: string;
+    attachment?: string | number;
+  };
   envelope?: { from?: string; to?: string; helo?: string };
   pipelining?: string;
+  scenario?: Record<string, number>;
+  tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };
+  auth?: { mechanism?: string; credentialsFile?: string };
+  identity?: { sourceIp?: string; clientAddress?: string; proxy?: string; xclient?: boolean };
+  allowRealRecipients?: boolean;
   timeouts?: { connect?: string | number; greeting?: string | number; reply?: string | number; body?: string | number };
   server?: {
     maxRecipients?: number;

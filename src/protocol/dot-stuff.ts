@@ -15,9 +15,11 @@ const DOT = 0x2e;
  * the terminator `.<CRLF>` is appended.
  *
  * @param content message octets (headers, blank line, body), any line endings
+ * @param stuff false: line endings only, no dot doubling (the BDAT form, RFC 3030 §2, before its
+ *   terminator is cut off)
  * @returns a new Buffer ending in `<CRLF>.<CRLF>` (or just `.<CRLF>` for empty content)
  */
-export function toDataPayload(content: Buffer): Buffer {
+export function toDataPayload(content: Buffer, stuff = true): Buffer {
   // Worst case every octet is a bare LF/CR (doubles) or a line-initial dot (doubles).
   const out = Buffer.allocUnsafe(content.length * 2 + 5);
   let o = 0;
@@ -31,7 +33,7 @@ export function toDataPayload(content: Buffer): Buffer {
       lineStart = true;
       continue;
     }
-    if (lineStart && b === DOT) out[o++] = DOT;
+    if (stuff && lineStart && b === DOT) out[o++] = DOT;
     out[o++] = b;
     lineStart = false;
   }

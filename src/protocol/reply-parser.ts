@@ -70,6 +70,12 @@ export class ReplyParser {
     }
   }
 
+  /** Delivers no more replies until `reset()`: the rest of the current chunk is dropped (the connection is being closed). */
+  halt(): void {
+    this.failed = true;
+    this.partial = null;
+  }
+
   /** Forgets any partial input (after STARTTLS or a reconnect). */
   reset(): void {
     this.partial = null;

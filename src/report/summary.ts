@@ -45,9 +45,15 @@ export interface Summary {
   readonly environment: Environment;
   readonly totals: {
     readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; abandoned: number; late: number; dropped: number };
-    readonly recipients: { attempted: number; accepted: number; rejected: number };
+    /** Each recipient settles once: attempted = accepted + rejected + failed; `deferred` counts 452 continuations (not an outcome). */
+    readonly recipients: { attempted: number; accepted: number; rejected: number; failed: number; deferred: number };
+    /** SMTP transactions; more than messages when recipients were split (cap or 452 continuation). */
+    readonly transactions: number;
     readonly bytes: number;
     readonly connections: number;
+    readonly tls: { handshakes: number; resumed: number };
+    /** Scenario steps (VRFY, NOOP, …) sent instead of messages; their latencies and replies are per phase. */
+    readonly steps: number;
     /** Accepted messages and recipients per second; MB = 10^6 bytes of accepted message octets. */
     readonly rates: { msgsPerS: number; rcptsPerS: number; mbPerS: number };
   };
@@ -101,7 +107,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     warmupS: profile.warmupMs / 1000,
     interrupted: outcome.interrupted,
     aborted,
-    target: { url: `smtp://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`, embedded: outcome.target.embedded },
+    target: { url: `${profile.target?.scheme ?? 'smtp'}://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`, embedded: outcome.target.embedded },
     workers: outcome.workers,
     sessions: profile.sessions,
     profile,
@@ -116,9 +122,12 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
         late: c.messagesLate,
         dropped: c.messagesDropped,
       },
-      recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected },
+      recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred },
+      transactions: c.transactions,
       bytes: c.bytes,
       connections: c.connections,
+      tls: { handshakes: c.tlsHandshakes, resumed: c.tlsResumed },
+      steps: c.steps,
       rates: {
         msgsPerS: Number.isFinite(d) ? round(c.messagesAccepted / d, 1) : 0,
         rcptsPerS: Number.isFinite(d) ? round(c.recipientsAccepted / d, 1) : 0,

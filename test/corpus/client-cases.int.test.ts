@@ -24,27 +24,9 @@ const byId = (id: string): CorpusCase => {
 
 const FROM = 'sender@example.test';
 
-/**
- * A wire plan for the named recipients. `buildWirePlan` numbers recipients from a template
- * (`{n}` → 1..n), which cannot produce `a@…`/`b@…`, so the RCPT lines and the batches that
- * contain them are rebuilt here. With `message`, the DATA payload (and SIZE=) come from it.
- */
+/** A wire plan for the named recipients; with `message`, the DATA payload (and SIZE=) come from it. */
 function planFor(rcpts: string[], message?: Buffer): WirePlan {
-  const base = buildWirePlan({ from: FROM, to: rcpts[0], recipients: rcpts.length, sizeBytes: 200, helo: 'client.example' });
-  const rcptLines = rcpts.map((r) => Buffer.from(`RCPT TO:<${r}>\r\n`));
-  const payload = message ? toDataPayload(message) : base.payload;
-  const sizeBytes = message ? message.length : base.sizeBytes;
-  const mailWithSize = Buffer.from(`MAIL FROM:<${FROM}> SIZE=${sizeBytes}\r\n`);
-  return {
-    ...base,
-    rcpts: rcptLines,
-    mailWithSize,
-    envelopeBatch: Buffer.concat([base.mail, ...rcptLines, base.dataCommand]),
-    envelopeBatchWithSize: Buffer.concat([mailWithSize, ...rcptLines, base.dataCommand]),
-    payload,
-    payloadBytes: payload.length - 3,
-    sizeBytes,
-  };
+  return buildWirePlan({ from: FROM, to: rcpts[0], recipients: rcpts.length, recipientList: rcpts, sizeBytes: 200, helo: 'client.example', ...(message && { content: message }) });
 }
 
 /** Runs one ClientSession (one message) against the case's mock server; returns what both sides saw. */

@@ -1,0 +1,101 @@
+/**
+ * Seeded random draws for message generation: message sizes and recipients per message from a
+ * fixed value, a uniform range, a lognormal (median, sigma) or an empirical distribution read from
+ * a CSV file. One generator per worker, seeded from the profile seed and the worker index, so a
+ * run's sequence of draws is reproducible; the seed is recorded in summary.json (`profile.seed`).
+ */
+import { readFileSync } from 'node:fs';
+import type { Dist } from '../profile/types.js';
+import { parseSize } from '../profile/units.js';
+
+/** mulberry32: a small, fast, seedable 32-bit generator; `next()` is uniform in [0, 1). */
+export class Rng {
+  private s: number;
+  constructor(seed: number) {
+    this.s = seed >>> 0;
+  }
+  next(): number {
+    this.s = (this.s + 0x6d2b79f5) >>> 0;
+    let t = this.s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    const u = 1 - this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+}
+
+/** A worker's generator: the profile seed mixed with the worker index. */
+export const workerRng = (seed: number, worker: number): Rng => new Rng(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(worker + 1, 0x85ebca6b));
+
+/** Draws integers; `max` is the largest value it can return (wire buffers are sized for it). */
+export interface Sampler {
+  readonly max: number;
+  draw(): number;
+}
+
+export const fixed = (value: number): Sampler => ({ max: value, draw: () => value });
+
+/**
+ * Reads an empirical distribution: one `value[,weight]` per line (value in bytes with an optional
+ * unit such as `4KiB`, or a plain count), `#` comments and a header line without digits skipped.
+ *
+ * @throws Error naming the first bad line
+ */
+export function readEmpirical(file: string): { values: number[]; weights: number[] } {
+  const values: number[] = [];
+  const weights: number[] = [];
+  const lines = readFileSync(file, 'utf8').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l === '' || l.startsWith('#') || !/\d/.test(l)) continue;
+    const [v, w = '1'] = l.split(',').map((x) => x.trim());
+    const weight = Number(w);
+    let value: number;
+    try {
+      value = parseSize(v);
+    } catch (err) {
+      throw new Error(`line ${i + 1}: ${(err as Error).message}`);
+    }
+    if (!(weight > 0)) throw new Error(`line ${i + 1}: weight ${JSON.stringify(w)} is not a positive number`);
+    values.push(value);
+    weights.push(weight);
+  }
+  if (values.length === 0) throw new Error('no values in the file');
+  return { values, weights };
+}
+
+/** A sampler for `d`, clamped to `[floor, …]`; empirical files are read here. */
+export function sampler(d: Dist, rng: Rng, floor = 0): Sampler {
+  if (d.dist === 'uniform') {
+    const lo = Math.max(floor, d.min);
+    return { max: Math.max(lo, d.max), draw: () => lo + Math.floor(rng.next() * (d.max - lo + 1)) };
+  }
+  if (d.dist === 'lognormal') {
+    const mu = Math.log(d.median);
+    const lo = Math.max(floor, d.min);
+    return { max: d.max, draw: () => Math.min(d.max, Math.max(lo, Math.round(Math.exp(mu + d.sigma * rng.normal())))) };
+  }
+  const { values, weights } = readEmpirical(d.file);
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const w of weights) cumulative.push((total += w));
+  return {
+    max: Math.max(floor, ...values),
+    draw: () => {
+      // Binary search for the first cumulative weight above the draw.
+      const x = rng.next() * total;
+      let lo = 0;
+      let hi = cumulative.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cumulative[mid] > x) hi = mid;
+        else lo = mid + 1;
+      }
+      return Math.max(floor, values[lo]);
+    },
+  };
+}

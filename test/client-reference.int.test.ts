@@ -1,0 +1,105 @@
+/**
+ * The client's features through the whole stack (CLI, coordinator, worker threads, summary.json,
+ * .hgrm) against the embedded reference server, as far as it supports them: fan-out with 452
+ * continuation (server.maxRecipients) and a recipient cap, SIZE refusals (server.maxMessageSize),
+ * size and recipient distributions, scenario steps (VRFY, HELP, NOOP, RSET; the rest get 502),
+ * source addresses. STARTTLS, AUTH and BDAT are not in the reference server yet: see
+ * client-extensions.int.test.ts (scripted servers) and postfix-client.int.test.ts.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers/postfix-log.js';
+
+const work = mkdtempSync(join(tmpdir(), 'smtpbench-ref-'));
+let n = 0;
+
+/** Runs the CLI on a profile (YAML text) against the embedded server; returns exit code, summary and the output directory. */
+async function run(profile: string, args: string[] = []) {
+  const file = join(work, `p${++n}.yaml`);
+  writeFileSync(file, profile);
+  const out = join(work, `out${n}`);
+  const r = await runCli(['run', file, '--out', out, '--quiet', '--workers', '2', ...args], 120_000);
+  return { code: r.code, stderr: r.stderr, out, summary: JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) };
+}
+
+describe('client features against the embedded reference server', () => {
+  it('452 continuation at 2,500 recipients per message with a 1,000-recipient server, per-recipient totals', async () => {
+    const { code, stderr, summary } = await run('messages: 6\nsessions: 2\nmessage: {recipients: 2500}\nserver: {maxRecipients: 1000}\n');
+    expect(code, stderr).toBe(0);
+    expect(summary.totals.messages).toMatchObject({ attempted: 6, accepted: 6, rejected: 0, failed: 0 });
+    expect(summary.totals.recipients).toEqual({ attempted: 15_000, accepted: 15_000, rejected: 0, failed: 0, deferred: 2 * 1500 });
+    // Each session's first message: 2500 RCPT, 1500 × 452, then 1000 + 500; later ones 1000 + 1000 + 500.
+    expect(summary.totals.transactions).toBe(18);
+    expect(summary.replies.rcpt).toEqual({ 250: 15_000, 452: 3000 });
+    expect(summary.server.counters).toBeDefined();
+  });
+
+  it('100,000 recipients per message, continued after 452 at 20,000, every recipient settled once', async () => {
+    const { code, stderr, summary } = await run('messages: 2\nsessions: 1\nmessage: {recipients: 100000}\nserver: {maxRecipients: 20000}\n', ['--workers', '1']);
+    expect(code, stderr).toBe(0);
+    expect(summary.totals.messages).toMatchObject({ attempted: 2, accepted: 2 });
+    expect(summary.totals.recipients).toEqual({ attempted: 200_000, accepted: 200_000, rejected: 0, failed: 0, deferred: 80_000 });
+    expect(summary.totals.transactions).toBe(10);
+    expect(summary.replies.rcpt).toEqual({ 250: 200_000, 452: 80_000 });
+  });
+
+  it('a recipient cap below the server limit: no 452 at all', async () => {
+    // One session, so one worker (a worker with no session is the load issue's to handle).
+    const { code, summary } = await run('messages: 4\nsessions: 1\nmessage: {recipients: 250, maxRecipientsPerTransaction: 100}\nserver: {maxRecipients: 1000}\n', ['--workers', '1']);
+    expect(code).toBe(0);
+    expect(summary.totals.transactions).toBe(12);
+    expect(summary.replies.rcpt).toEqual({ 250: 1000 });
+  });
+
+  it('messages above the SIZE the server declares are not sent; the others are', async () => {
+    const { code, summary } = await run('messages: 200\nsessions: 2\nmessage: {size: {dist: uniform, min: 1KiB, max: 8KiB}}\nserver: {maxMessageSize: 4KiB}\nseed: 3\n');
+    expect(code).toBe(0);
+    const m = summary.totals.messages;
+    expect(m.accepted + m.rejected).toBe(200);
+    expect(m.rejected).toBeGreaterThan(40);
+    expect(m.accepted).toBeGreaterThan(40);
+    expect(summary.errors).toEqual({ 'size-exceeded': m.rejected });
+    expect(summary.replies.body).toEqual({ 250: m.accepted });
+    expect(summary.profile.seed).toBe(3);
+  });
+
+  it('recipient distribution: totals add up over varying fan-out', async () => {
+    const { code, summary } = await run('messages: 100\nsessions: 4\nmessage: {recipients: {dist: lognormal, median: 20, sigma: 1, max: 500}}\n');
+    expect(code).toBe(0);
+    const r = summary.totals.recipients;
+    expect(r.accepted).toBe(r.attempted);
+    expect(r.attempted).toBeGreaterThan(100 * 5);
+    expect(summary.replies.rcpt['250']).toBe(r.attempted);
+  });
+
+  it('scenario steps: each its own phase in summary.json and its own .hgrm', async () => {
+    const { code, stderr, summary, out } = await run('messages: 400\nsessions: 4\nscenario: {message: 40, VRFY: 20, HELP: 10, NOOP: 10, RSET: 10, EXPN: 5, TURN: 5}\n');
+    expect(code, stderr).toBe(0);
+    const t = summary.totals;
+    expect(t.steps + t.messages.attempted).toBe(400);
+    expect(t.messages.accepted).toBe(t.messages.attempted);
+    expect(summary.replies.vrfy).toEqual({ 252: summary.phases.vrfy.count });
+    expect(summary.replies.expn).toEqual({ 502: summary.phases.expn.count });
+    expect(summary.replies.turn).toEqual({ 502: summary.phases.turn.count });
+    const steps = ['vrfy', 'help', 'noop', 'rset', 'expn', 'turn'].reduce((a, p) => a + summary.phases[p].count, 0);
+    expect(steps).toBe(t.steps);
+    for (const p of ['vrfy', 'help', 'noop', 'expn', 'turn']) expect(existsSync(join(out, `${p}.hgrm`)), p).toBe(true);
+  });
+
+  it('--source-ip spreads connections over loopback addresses', async () => {
+    const { code, summary } = await run('messages: 20\nsessions: 2\nmessagesPerSession: 2\n', ['--source-ip', '127.0.0.2-127.0.0.5']);
+    expect(code).toBe(0);
+    expect(summary.totals.messages.accepted).toBe(20);
+    expect(summary.profile.identity.sourceIp).toBe('127.0.0.2-127.0.0.5');
+  });
+
+  it('refuses real recipient domains on a remote target before any connection (exit 2)', async () => {
+    const file = join(work, 'real.yaml');
+    writeFileSync(file, 'target: smtp://192.0.2.1:25\nenvelope: {to: "user{n}@gmail.com"}\n');
+    const r = await runCli(['run', file, '--quiet', '--out', join(work, 'real')], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/envelope\.to: domain "gmail\.com" is not reserved/);
+  });
+});
