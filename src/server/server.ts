@@ -124,10 +124,17 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   };
 }
 
+/**
+ * Accept-queue length asked of the kernel (capped by `net.core.somaxconn`, 4096 on current Linux).
+ * Node's default of 511 overflows when thousands of sessions dial at once: the kernel then drops
+ * the client's final ACK, the client believes it is connected, and waits for a greeting that never comes.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 function listen(server: net.Server, port: number, host: string): Promise<net.AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve(server.address() as net.AddressInfo);
     });
