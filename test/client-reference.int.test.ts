@@ -3,14 +3,15 @@
  * .hgrm) against the embedded reference server, as far as it supports them: fan-out with 452
  * continuation (server.maxRecipients) and a recipient cap, SIZE refusals (server.maxMessageSize),
  * size and recipient distributions, scenario steps (VRFY, HELP, NOOP, RSET; the rest get 502),
- * source addresses. STARTTLS, AUTH and BDAT are not in the reference server yet: see
- * client-extensions.int.test.ts (scripted servers) and postfix-client.int.test.ts.
+ * source addresses, and STARTTLS + AUTH + BDAT together (both sides are this project's). Scripted
+ * misbehaving servers: client-extensions.int.test.ts; real Postfix: postfix-client.int.test.ts.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers/postfix-log.js';
+import { serve } from './helpers/serve-cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'smtpbench-ref-'));
 let n = 0;
@@ -93,6 +94,49 @@ describe('client features against the embedded reference server', () => {
     expect(code).toBe(0);
     expect(summary.totals.messages.accepted).toBe(20);
     expect(summary.profile.identity.sourceIp).toBe('127.0.0.2-127.0.0.5');
+  });
+
+  it('STARTTLS, AUTH and BDAT against the reference server: every phase measured, both sides agree', async () => {
+    const creds = join(work, 'accounts.txt');
+    writeFileSync(creds, 'alice:secret\n');
+    for (const mechanism of ['PLAIN', 'LOGIN', 'CRAM-MD5']) {
+      const { code, stderr, summary } = await run(
+        [
+          'messages: 40',
+          'sessions: 4',
+          'messagesPerSession: 10',
+          'message: {recipients: 3, body: bdat, chunkSize: 300, size: 1KiB}',
+          // The embedded server's certificate is ephemeral and self-signed: verification is off on purpose here.
+          'tls: {starttls: "on", verify: false}',
+          `auth: {mechanism: ${mechanism}, credentialsFile: ${JSON.stringify(creds)}}`,
+          'server: {auth: {users: {alice: secret}, required: true}, tls: {starttls: true}, chunking: true}',
+        ].join('\n') + '\n',
+      );
+      expect(code, stderr).toBe(0);
+      expect(summary.totals.messages, mechanism).toMatchObject({ attempted: 40, accepted: 40, rejected: 0, failed: 0 });
+      expect(summary.totals.recipients.accepted).toBe(120);
+      // One STARTTLS and one AUTH per connection, 10 messages per connection.
+      expect(summary.phases.tls.count).toBe(4);
+      expect(summary.phases.auth.count).toBe(4);
+      expect(summary.phases.bdat.count).toBeGreaterThanOrEqual(40 * 4); // ≥ 4 chunks of ≤300 octets per 1 KiB message
+      expect(summary.replies.auth).toEqual({ 235: 4 });
+      expect(summary.server.counters).toMatchObject({ messages: 40, recipients: 120 });
+    }
+  });
+
+  it('LMTP against smtpbench serve --lmtp: one end-of-data reply per recipient', async () => {
+    const srv = await serve(['--lmtp', '--quiet']);
+    try {
+      const { code, stderr, summary } = await run('messages: 30\nsessions: 3\nmessage: {recipients: 4}\n', ['--target', `lmtp://127.0.0.1:${srv.port}`]);
+      expect(code, stderr).toBe(0);
+      expect(summary.totals.messages).toMatchObject({ attempted: 30, accepted: 30 });
+      expect(summary.totals.recipients.accepted).toBe(120);
+      // LMTP (RFC 2033 §4.2): after the data, one reply per accepted recipient, each counted and timed.
+      expect(summary.replies.body).toEqual({ 250: 120 });
+      expect(summary.phases.body.count).toBe(120);
+    } finally {
+      srv.child.kill('SIGINT');
+    }
   });
 
   it('refuses real recipient domains on a remote target before any connection (exit 2)', async () => {
