@@ -127,6 +127,22 @@ describe('more workers than sessions', () => {
   });
 });
 
+describe('stopping', () => {
+  it('ends a ramping-rate run at its duration without waiting out the graceful stop', async () => {
+    const dir = tmp();
+    const file = join(dir, 'ramp.yaml');
+    writeFileSync(file, 'executor: ramping-rate\nstartRate: 1500\nstages: [{duration: 20s, target: 4000}]\nduration: 2s\ngracefulStop: 30s\nmaxSessions: 50\n');
+    const out = join(dir, 'out');
+    const r = await cli(['run', file, '--workers', '2', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    // A session that finished its last transaction after the stop must QUIT, not wait for work that never comes.
+    expect(s.durationS).toBeLessThan(5);
+    expect(s.errors.aborted).toBeUndefined();
+    expect(s.totals.messages.accepted).toBe(s.totals.messages.attempted);
+  });
+});
+
 describe('ramping sessions', () => {
   it('follows the stages of session counts and ends with them', async () => {
     const dir = tmp();

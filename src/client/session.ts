@@ -603,7 +603,9 @@ export class ClientSession {
       this.socket!.uncork();
       return;
     }
-    if (this.awaiting || this.yielding) {
+    // After stop() nothing new will be handed over: QUIT instead of waiting for a message that
+    // never comes (the session would otherwise sit until the graceful-stop timer aborts it).
+    if ((this.awaiting || this.yielding) && !this.stopping) {
       this.state = 'waiting';
       this.deadlineMs = 0;
       return;

@@ -210,7 +210,8 @@ export class Connection {
   private readonly out: Buffer[] = [];
   private held = false;
   private holdFrom = 0;
-  private holdMs = 0;
+  /** `performance.now()` ms before which the held reply must not go out. */
+  private holdUntil = 0;
   private holdTimer: NodeJS.Timeout | null = null;
   /** Input that arrived (or was left over) while replies were held; the socket is paused meanwhile. */
   private readonly stash: Buffer[] = [];
@@ -278,7 +279,11 @@ export class Connection {
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
     this.listen(socket);
-    socket.on('close', () => this.holdTimer !== null && clearTimeout(this.holdTimer));
+    socket.on('close', () => {
+      if (this.holdTimer === null) return;
+      clearTimeout(this.holdTimer);
+      clearImmediate(this.holdTimer as unknown as NodeJS.Immediate);
+    });
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
     this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
     // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
@@ -381,6 +386,19 @@ export class Connection {
   /** The hold timer fired: let the held replies go and carry on with the stashed input. */
   private release(): void {
     this.holdTimer = null;
+    // libuv times a setTimeout from the loop's cached time, which lags when the loop is busy, so the
+    // timer can fire early by that lag: an injected delay must never be shorter than asked.
+    // The last millisecond or two is waited out in setImmediate turns (timers are 1 ms coarse and
+    // fire late); this only runs while a fault holds a reply.
+    const left = this.holdUntil - performance.now();
+    if (left > 2) {
+      this.holdTimer = setTimeout(() => this.release(), left - 1);
+      return;
+    }
+    if (left > 0) {
+      this.holdTimer = setImmediate(() => this.release()) as unknown as NodeJS.Timeout;
+      return;
+    }
     this.held = false;
     while (!this.held && this.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(this.stash.shift()!);
     this.flush();
@@ -1095,7 +1113,7 @@ export class Connection {
         this.ctx.metrics.counters.delayedReplies++;
         this.held = true;
         this.holdFrom = this.out.length - 1;
-        this.holdMs = ms;
+        this.holdUntil = performance.now() + ms;
       }
     }
   }
@@ -1121,7 +1139,8 @@ export class Connection {
       this.holdFrom = 0;
       s.pause();
       // One timer per connection, and only while a reply is held (faults only).
-      this.holdTimer ??= setTimeout(() => this.release(), this.holdMs);
+      // Wake a little early; release() waits out the rest precisely.
+      this.holdTimer ??= setTimeout(() => this.release(), Math.max(0, this.holdUntil - performance.now() - 1));
       return;
     }
     // pop() for the usual single reply: shrinking `length` is a slow runtime call in V8.
