@@ -143,6 +143,46 @@ describe('stopping', () => {
   });
 });
 
+describe('open model bounds', () => {
+  it('ends at duration + gracefulStop against a slow server, counting what never started as dropped', async () => {
+    const dir = tmp();
+    const file = join(dir, 'slow.yaml');
+    // Every reply takes 1 s: one session can start only a few of the 30 scheduled messages.
+    writeFileSync(file, 'executor: open\nrate: 10\nduration: 3s\ngracefulStop: 1s\nmaxSessions: 1\nserver: {faults: ["*: delay 1s"]}\n');
+    const out = join(dir, 'out');
+    const r = await cli(['run', file, '--workers', '1', '--out', out, '--quiet']);
+    const s = summaryOf(out);
+    expect([0, 1]).toContain(r.code);
+    expect(s.durationS).toBeLessThan(6);
+    expect(s.totals.messages.dropped).toBeGreaterThan(20);
+    expect(s.totals.messages.attempted + s.totals.messages.dropped).toBeLessThanOrEqual(30);
+  });
+
+  it('keeps the counts consistent across the end of warm-up', async () => {
+    const out = tmp();
+    const r = await cli(['run', '--duration', '3s', '--warmup', '1s', '--messages', '100000000', '--sessions', '20', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const m = summaryOf(out).totals.messages;
+    expect(m.accepted).toBeGreaterThan(0);
+    expect(m.accepted + m.rejected + m.failed).toBe(m.attempted);
+  });
+});
+
+describe('profile files are checked before the run', () => {
+  it('names a CA file without a certificate and an empirical file out of range, exit 2', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'ca.pem'), 'not a certificate\n');
+    writeFileSync(join(dir, 'sizes.csv'), '1KiB,5\n100GiB,1\n');
+    const file = join(dir, 'p.yaml');
+    writeFileSync(file, `tls: {starttls: "on", ca: ${JSON.stringify(join(dir, 'ca.pem'))}}\nmessage: {size: {dist: empirical, file: ${JSON.stringify(join(dir, 'sizes.csv'))}}}\n`);
+    const r = await cli(['run', file, '--messages', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tls.ca:');
+    expect(r.stderr).toContain('message.size.file:');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('ramping sessions', () => {
   it('follows the stages of session counts and ends with them', async () => {
     const dir = tmp();

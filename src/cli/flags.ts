@@ -1,9 +1,9 @@
 /**
- * A flag value as a number when it is a plain decimal one; otherwise the raw text, so the resolver
- * names it in its error (`0x10` and `1e1` stay text). Durations are passed as text instead, so a
- * bare `--duration 5` gets the resolver's "needs a unit" rather than meaning 5 ms.
+ * A flag value as a number when it is a decimal one (`500`, `2.5`, `1e-6`); otherwise the raw
+ * text, so the resolver names it in its error (`0x10` stays text). Durations are passed as text
+ * instead, so a bare `--duration 5` gets the resolver's "needs a unit" rather than meaning 5 ms.
  */
-export const num = (v: string): number | string => (/^-?\d+(\.\d+)?$/.test(v.trim()) ? Number(v) : v);
+export const num = (v: string): number | string => (/^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v.trim()) ? Number(v) : v);
 
 /** A port flag's problem, or null: an integer 0..65535 (0: any free port). */
 export function portIssue(flag: string, value: number | string | undefined): { path: string; message: string } | null {

@@ -63,7 +63,13 @@ export function serveCommand() {
       if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
       const startedMs = performance.now();
       const httpPort = opts.http === undefined ? null : (opts.http as number);
-      const web = httpPort === null ? null : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions());
+      const web =
+        httpPort === null
+          ? null
+          : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions()).catch(async (err: Error) => {
+              await srv.close();
+              throw new SmtpBenchError('SB_LISTEN', `cannot serve statistics on ${opts.host}:${httpPort}: ${err.message}`, { cause: err });
+            });
       if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
       let prev = { ...srv.metrics.counters };
       let prevMs = startedMs;

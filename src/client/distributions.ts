@@ -43,9 +43,10 @@ export const fixed = (value: number): Sampler => ({ max: value, draw: () => valu
  * Reads an empirical distribution: one `value[,weight]` per line (value in bytes with an optional
  * unit such as `4KiB`, or a plain count), `#` comments and a header line without digits skipped.
  *
+ * @param limits the allowed range of values (sizes: 1 .. 256 MiB; recipients: 1 .. 100,000)
  * @throws Error naming the first bad line
  */
-export function readEmpirical(file: string): { values: number[]; weights: number[] } {
+export function readEmpirical(file: string, limits: { min: number; max: number } = { min: 0, max: Number.MAX_SAFE_INTEGER }): { values: number[]; weights: number[] } {
   const values: number[] = [];
   const weights: number[] = [];
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
@@ -61,6 +62,7 @@ export function readEmpirical(file: string): { values: number[]; weights: number
       throw new Error(`line ${i + 1}: ${(err as Error).message}`);
     }
     if (!(weight > 0)) throw new Error(`line ${i + 1}: weight ${JSON.stringify(w)} is not a positive number`);
+    if (value < limits.min || value > limits.max) throw new Error(`line ${i + 1}: ${v} is outside ${limits.min}..${limits.max}`);
     values.push(value);
     weights.push(weight);
   }

@@ -177,6 +177,8 @@ class Msg {
     readonly prefix: Buffer | null,
     /** Which part of the shared body this message sends, and its size in octets. */
     readonly shape: MessageShape,
+    /** The recorder's epoch when the message started (see `settle`). */
+    readonly epoch: number,
   ) {}
   pending(): boolean {
     return this.dHead < this.deferred.length || this.nextFresh < this.n;
@@ -684,7 +686,7 @@ export class ClientSession {
       this.messagesOnConnection++;
       const stamp = shape.body.stamp;
       const prefix = stamp === 'full' ? stampPrefix(this.cfg.stamp?.run ?? 0, this.cfg.stamp?.worker ?? 0, stampSeq++, epochUs()) : stamp === 'sent' ? sentPrefix(epochUs()) : null;
-      const msg = new Msg(n, intended, prefix, shape);
+      const msg = new Msg(n, intended, prefix, shape, rec.epoch);
       this.cur = msg;
       return this.openTxn(msg, intended);
     }
@@ -963,7 +965,9 @@ export class ClientSession {
     const msg = t.msg!;
     t.stage = 4;
     t.bodySentUs = 0;
-    const pick = this.lockstep || this.awaiting ? null : this.takeNext(true);
+    // No look-ahead behind an LMTP body: its end of data has one reply per recipient, and a server
+    // answering fewer would otherwise have the next envelope's replies taken for them.
+    const pick = this.lockstep || this.awaiting || this.cfg.lmtp ? null : this.takeNext(true);
     const next = pick === STEP_SENT ? null : pick;
     const now = nowUs();
     s.cork();
@@ -1028,6 +1032,9 @@ export class ClientSession {
 
   /** Counts a finished message and its recipients; `failed` recipients had no final reply. */
   private settle(msg: Msg, failed: number): void {
+    if (this.cur === msg) this.cur = null;
+    // Started during warm-up: its attempt was counted before the reset, so its outcome is not counted after it.
+    if (msg.epoch !== this.cfg.recorder.epoch) return;
     const c = this.cfg.recorder.counters;
     c.recipientsAccepted += msg.accepted;
     c.recipientsRejected += msg.rejected;
@@ -1035,7 +1042,6 @@ export class ClientSession {
     if (msg.accepted > 0) c.messagesAccepted++;
     else if (failed > 0) c.messagesFailed++;
     else c.messagesRejected++;
-    if (this.cur === msg) this.cur = null;
   }
 
   /** Nothing in flight: go on (the state may already have moved on, e.g. to QUIT). */

@@ -11,6 +11,7 @@ import type { Account, AuthConfig, SessionConfig, TlsClientConfig } from './sess
 import { readEmpirical } from './distributions.js';
 import { loadReplay } from './message.js';
 import { expandAddresses } from '../profile/addresses.js';
+import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from '../profile/resolve.js';
 
 /** Environment variables for a single AUTH account when no credentials file is given. */
 export const AUTH_USER_ENV = 'SMTPBENCH_AUTH_USER';
@@ -49,6 +50,10 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
   if (profile.tls.ca !== null) {
     try {
       ca = readFileSync(profile.tls.ca);
+      // A file that holds no PEM certificate would make every handshake fail: say so now.
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+        issues.push({ path: 'tls.ca', message: `${profile.tls.ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)` });
+      }
     } catch (err) {
       issues.push({ path: 'tls.ca', message: `cannot read ${profile.tls.ca}: ${(err as Error).message}` });
     }
@@ -79,10 +84,14 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
       issues.push({ path: 'message.replay', message: (err as Error).message });
     }
   }
-  for (const [key, d] of [['message.size.file', profile.message.sizeDist], ['message.recipients.file', profile.message.recipientsDist]] as const) {
+  const empirical = [
+    ['message.size.file', profile.message.sizeDist, { min: 1, max: MAX_SIZE_BYTES }],
+    ['message.recipients.file', profile.message.recipientsDist, { min: 1, max: MAX_RECIPIENTS }],
+  ] as const;
+  for (const [key, d, limits] of empirical) {
     if (d?.dist !== 'empirical') continue;
     try {
-      readEmpirical(d.file);
+      readEmpirical(d.file, limits);
     } catch (err) {
       issues.push({ path: key, message: `${d.file}: ${(err as Error).message}` });
     }

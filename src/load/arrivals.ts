@@ -69,6 +69,11 @@ export class ArrivalClock {
     return arrivalOffsetUs(n, this.startRate, this.stages);
   }
 
+  /** Why `peek()` answers Infinity: the message count is reached, or the schedule's time is over. */
+  endReason(): 'count' | 'time' {
+    return this.messages !== null && this.k * this.workers + this.worker >= this.messages ? 'count' : 'time';
+  }
+
   /** Consumes the arrival `peek()` returned. */
   take(): void {
     this.k++;

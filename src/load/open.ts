@@ -12,6 +12,9 @@ import type { ArrivalClock } from './arrivals.js';
 import type { Executor } from './executor.js';
 import { startSweeper } from './sweeper.js';
 
+/** Most due messages kept waiting for a session; beyond it the oldest are dropped (counted). */
+export const MAX_BACKLOG = 100_000;
+
 /** A start later than this after its intended time counts as late (µs). Timer resolution is about 1 ms. */
 export const LATE_START_US = 10_000;
 
@@ -23,6 +26,8 @@ export interface OpenOptions {
   /** Messages per second this worker schedules at most (for the backlog bound). */
   readonly peakRate: number;
   readonly gracefulStopMs: number;
+  /** When the schedule's time is over, µs after the start (the duration, or the stages' total). */
+  readonly scheduleEndUs: number;
 }
 
 /**
@@ -32,7 +37,8 @@ export interface OpenOptions {
 export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   const rec = cfg.recorder;
   const clock = opts.clock;
-  const maxBacklog = Math.max(100, Math.ceil(opts.peakRate * 10));
+  // Ten seconds of arrivals, within fixed bounds so memory stays bounded whatever the rate.
+  const maxBacklog = Math.min(MAX_BACKLOG, Math.max(100, Math.ceil(opts.peakRate * 10)));
   const due: number[] = []; // intended start times (µs) of messages due but not started; `head` is the oldest
   let head = 0;
   const idle: ClientSession[] = [];
@@ -126,6 +132,14 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
       clock.take();
       next = clock.peek();
     }
+    if (next === Infinity && clock.endReason() === 'time') {
+      // The last arrival is in; when the schedule's time is over (duration, last stage) the run stops
+      // like a Ctrl-C, so it ends within gracefulStop. (When the message count ran out instead, the
+      // queued messages are still sent.)
+      dispatch();
+      timer = setTimeout(stop, Math.max(0, (t0 + opts.scheduleEndUs - nowUs()) / 1000));
+      return;
+    }
     if (next === Infinity) scheduling = false;
     dispatch();
     if (scheduling) timer = setTimeout(pump, Math.max(0, (t0 + next - nowUs()) / 1000));
@@ -140,23 +154,23 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
     resolveDone();
   }
 
+  /** Nothing new starts; transactions in flight finish within gracefulStop, then are aborted. */
+  function stop(): void {
+    if (stopped) return;
+    stopped = true;
+    scheduling = false;
+    if (timer) clearTimeout(timer);
+    // Due messages that never got a session are dropped, and counted as such.
+    rec.counters.messagesDropped += due.length - head;
+    head = due.length;
+    for (const s of sessions) s.stop();
+    if (sessions.size === 0) finish();
+    setTimeout(() => sessions.forEach((s) => s.abort()), opts.gracefulStopMs).unref();
+  }
+
   t0 = nowUs();
   pump();
   if (!scheduling && sessions.size === 0) finish();
 
-  return {
-    done,
-    stop() {
-      if (stopped) return;
-      stopped = true;
-      scheduling = false;
-      if (timer) clearTimeout(timer);
-      // Unstarted due messages are not sent; they were never attempted.
-      head = due.length;
-      for (const s of sessions) s.stop();
-      if (sessions.size === 0) finish();
-      setTimeout(() => sessions.forEach((s) => s.abort()), opts.gracefulStopMs).unref();
-    },
-    active: () => sessions.size,
-  };
+  return { done, stop, active: () => sessions.size };
 }

@@ -44,6 +44,7 @@ function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
     maxSessions: spec.sessions,
     peakRate: peak / spec.workers,
     gracefulStopMs: p.gracefulStopMs,
+    scheduleEndUs: stages.reduce((sum, st) => sum + st.durationMs, 0) * 1000,
   });
   // Ramping stages end the schedule by themselves; a duration as well is a hard bound.
   return p.executor === 'ramping-rate' ? withDuration(run, p.durationMs) : run;

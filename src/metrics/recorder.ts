@@ -92,6 +92,8 @@ export class Recorder {
   counters: Counters = zeroCounters();
   replies: ReplyCounts = {};
   errors: ErrorCounts = {};
+  /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
+  epoch = 0;
 
   /** Ends an interval: returns its non-empty histograms encoded, adds them to the totals, and starts the next. */
   interval(): Partial<Record<Phase, string>> {
@@ -113,6 +115,7 @@ export class Recorder {
     this.counters = zeroCounters();
     this.replies = {};
     this.errors = {};
+    this.epoch++;
   }
 
   /** Records a latency of `us` microseconds for `phase`. */

@@ -110,12 +110,21 @@ function unit(parse: (v: string | number) => number, value: unknown, path: (stri
     return undefined;
   }
   try {
-    return parse(value);
+    const n = parse(value);
+    // A timer holds at most 2^31 − 1 ms; longer, Node fires it after 1 ms, over and over.
+    if (parse === parseDuration && n > MAX_FAULT_MS) {
+      issue(path, `must be at most 24d (${MAX_FAULT_MS} ms)`);
+      return undefined;
+    }
+    return n;
   } catch (err) {
     issue(path, (err as Error).message);
     return undefined;
   }
 }
+
+/** Longest fault duration (delay, stall, tarpit): what a Node timer can hold. */
+const MAX_FAULT_MS = 2_147_483_647;
 
 /** `0.05`, `"5%"` or `"5 %"` → 0.05; 1 when absent. */
 function probabilityOf(value: unknown, issue: IssueSink): number {

@@ -135,7 +135,7 @@ const MessageSchema = z.strictObject({
   chunkSize: size(1).optional(),
   text: z.enum(['ascii', 'utf8'], { error: (iss) => `expected "ascii" or "utf8", got ${show(iss.input)}` }).optional(),
   replay: z.string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` }).min(1, 'must not be empty').optional(),
-  attachment: size(1).optional(),
+  attachment: size(1, MAX_SIZE_BYTES, '256MiB').optional(),
 });
 
 const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
