@@ -25,7 +25,8 @@ export function progressText(p: Progress, prev: Counters): string {
   const lat = txn && txn.totalCount > 0 ? `txn p50 ${ms(txn.getValueAtPercentile(50))} p99 ${ms(txn.getValueAtPercentile(99))} ms` : 'txn -';
   const errors = c.messagesRejected + c.messagesFailed + c.messagesDropped;
   return (
-    `[${p.elapsedS.toFixed(0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s · ${lat} · ` +
+    // A last, partial second (the end of the run) gets a decimal, so it is not read as a repeat.
+    `[${p.elapsedS.toFixed(p.intervalS < 0.95 ? 1 : 0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s · ${lat} · ` +
     `accepted ${c.messagesAccepted} · rejected ${c.messagesRejected} · failed ${c.messagesFailed}` +
     `${c.messagesLate ? ` · late ${c.messagesLate}` : ''}${c.messagesDropped ? ` · dropped ${c.messagesDropped}` : ''}` +
     ` · sessions ${p.activeSessions} · loop p99 ${p.eventLoopDelayP99Ms.toFixed(1)} ms${errors ? '' : ''}`
