@@ -30,6 +30,16 @@ function cli(args: string[]): Promise<CliResult> {
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
+/** Runs `smtpbench run` on a profile given as YAML text; returns the CLI result and the summary. */
+async function runYaml(yaml: string, args: string[]): Promise<{ r: CliResult; s: any }> {
+  const dir = tmp();
+  const file = join(dir, 'profile.yaml');
+  writeFileSync(file, yaml);
+  const out = join(dir, 'out');
+  const r = await cli(['run', file, ...args, '--out', out, '--quiet']);
+  return { r, s: summaryOf(out) };
+}
+
 /**
  * Checks a `.hgrm` file is a well-formed HdrHistogram percentile distribution and returns its
  * total count (the TotalCount column of its last row).
@@ -129,13 +139,8 @@ describe('more workers than sessions', () => {
 
 describe('stopping', () => {
   it('ends a ramping-rate run at its duration without waiting out the graceful stop', async () => {
-    const dir = tmp();
-    const file = join(dir, 'ramp.yaml');
-    writeFileSync(file, 'executor: ramping-rate\nstartRate: 1500\nstages: [{duration: 20s, target: 4000}]\nduration: 2s\ngracefulStop: 30s\nmaxSessions: 50\n');
-    const out = join(dir, 'out');
-    const r = await cli(['run', file, '--workers', '2', '--out', out, '--quiet']);
+    const { r, s } = await runYaml('executor: ramping-rate\nstartRate: 1500\nstages: [{duration: 20s, target: 4000}]\nduration: 2s\ngracefulStop: 30s\nmaxSessions: 50\n', ['--workers', '2']);
     expect(r.code, r.stderr).toBe(0);
-    const s = summaryOf(out);
     // A session that finished its last transaction after the stop must QUIT, not wait for work that never comes.
     expect(s.durationS).toBeLessThan(5);
     expect(s.errors.aborted).toBeUndefined();
@@ -145,13 +150,8 @@ describe('stopping', () => {
 
 describe('open model bounds', () => {
   it('ends at duration + gracefulStop against a slow server, counting what never started as dropped', async () => {
-    const dir = tmp();
-    const file = join(dir, 'slow.yaml');
     // Every reply takes 1 s: one session can start only a few of the 30 scheduled messages.
-    writeFileSync(file, 'executor: open\nrate: 10\nduration: 3s\ngracefulStop: 1s\nmaxSessions: 1\nserver: {faults: ["*: delay 1s"]}\n');
-    const out = join(dir, 'out');
-    const r = await cli(['run', file, '--workers', '1', '--out', out, '--quiet']);
-    const s = summaryOf(out);
+    const { r, s } = await runYaml('executor: open\nrate: 10\nduration: 3s\ngracefulStop: 1s\nmaxSessions: 1\nserver: {faults: ["*: delay 1s"]}\n', ['--workers', '1']);
     expect([0, 1]).toContain(r.code);
     expect(s.durationS).toBeLessThan(6);
     expect(s.totals.messages.dropped).toBeGreaterThan(20);
@@ -185,13 +185,8 @@ describe('profile files are checked before the run', () => {
 
 describe('ramping sessions', () => {
   it('follows the stages of session counts and ends with them', async () => {
-    const dir = tmp();
-    const file = join(dir, 'ramp.yaml');
-    writeFileSync(file, 'executor: ramping-sessions\nstages: [{duration: 1s, target: 6}, {duration: 1s, target: 6}, {duration: 500ms, target: 0}]\nmessagesPerSession: 50\n');
-    const out = join(dir, 'out');
-    const r = await cli(['run', file, '--workers', '2', '--out', out, '--quiet']);
+    const { r, s } = await runYaml('executor: ramping-sessions\nstages: [{duration: 1s, target: 6}, {duration: 1s, target: 6}, {duration: 500ms, target: 0}]\nmessagesPerSession: 50\n', ['--workers', '2']);
     expect(r.code, r.stderr).toBe(0);
-    const s = summaryOf(out);
     expect(s.executor).toBe('ramping-sessions');
     expect(s.model).toBe('closed');
     expect(s.durationS).toBeGreaterThan(2);

@@ -8,18 +8,14 @@
  * arrivals `i, i+W, i+2W, …`, so the workers' arrivals interleave evenly and add up exactly.
  */
 
-/** One ramping stage: over `durationMs`, the rate moves linearly to `target` messages/s. */
-export interface RateStage {
-  readonly durationMs: number;
-  readonly target: number;
-}
+import type { Stage } from '../profile/types.js';
 
 /**
  * Offset in µs from the run's start of global arrival number `n` (0-based), for stages that start
  * at `startRate` messages/s; Infinity after the last stage. The arrival count up to time t within a
  * stage is N(t) = r0·t + (r1 − r0)·t²/(2D); its inverse gives the time of the n-th arrival.
  */
-export function arrivalOffsetUs(n: number, startRate: number, stages: readonly RateStage[]): number {
+export function arrivalOffsetUs(n: number, startRate: number, stages: readonly Stage[]): number {
   let base = 0; // arrivals before this stage
   let t0 = 0; // stage start, seconds
   let r0 = startRate;
@@ -58,7 +54,7 @@ export class ArrivalClock {
     private readonly worker: number,
     private readonly workers: number,
     private readonly startRate: number,
-    private readonly stages: readonly RateStage[],
+    private readonly stages: readonly Stage[],
     private readonly messages: number | null,
   ) {}
 

@@ -5,7 +5,7 @@
  * Latencies are service times, as in every closed model.
  */
 import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
-import type { RateStage } from './arrivals.js';
+import type { Stage } from '../profile/types.js';
 import type { Executor } from './executor.js';
 import { startSweeper } from './sweeper.js';
 
@@ -13,7 +13,7 @@ import { startSweeper } from './sweeper.js';
 export const STEP_MS = 100;
 
 /** Target session count `ms` after the start for stages starting from 0; null after the last stage. */
-export function sessionTarget(ms: number, stages: readonly RateStage[]): number | null {
+export function sessionTarget(ms: number, stages: readonly Stage[]): number | null {
   let t0 = 0;
   let from = 0;
   for (const st of stages) {
@@ -28,7 +28,7 @@ export function sessionTarget(ms: number, stages: readonly RateStage[]): number 
  * Runs sessions following `stages` (targets are session counts) until the stages end, `messages`
  * are used up (null: no bound), or `stop()`.
  */
-export function runRampingSessions(cfg: SessionConfig, stages: readonly RateStage[], messages: number | null, gracefulStopMs: number): Executor {
+export function runRampingSessions(cfg: SessionConfig, stages: readonly Stage[], messages: number | null, gracefulStopMs: number): Executor {
   let remaining = messages ?? Infinity;
   const live: ClientSession[] = []; // running, newest last
   const all: ClientSession[] = [];

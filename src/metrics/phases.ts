@@ -31,6 +31,3 @@ export const PHASES = [
 ] as const;
 
 export type Phase = (typeof PHASES)[number];
-
-/** Phases whose replies are counted per code in `replies` (the ones that have a reply). */
-export type ReplyPhase = Exclude<Phase, 'connect' | 'tls' | 'transaction' | 'service' | 'session'>;
