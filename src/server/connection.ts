@@ -16,6 +16,9 @@
  *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
  * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
  *   pipelines without reading replies), so memory per connection stays bounded.
+ * - Input chunks are borrowed: plain TCP connections read into one buffer per server (`readInto`),
+ *   so `consume` copies whatever must outlive the call (a partial line, stashed input, captured
+ *   content, the delivery probe's carry) and keeps no view of a chunk.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
@@ -24,6 +27,7 @@ import tls from 'node:tls';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { DeliveryProbe, epochUs } from './delivery.js';
 import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
+import { readInto, READ_BUFFER_SIZE } from './read-into.js';
 import { Ring } from './ring.js';
 import { SessionLog, type SessionRecord } from './sessions.js';
 import { unstuff } from '../protocol/dot-stuff.js';
@@ -66,6 +70,8 @@ export interface ServerContext {
   readonly captured: Ring<CapturedMessage>;
   /** A coarse clock (`performance.now()` ms), advanced by the server's sweeper: deadlines cost no clock read. */
   readonly clock: { nowMs: number };
+  /** The buffer every plain TCP connection of this server reads into (one thread, one read at a time). */
+  readonly readBuffer: Buffer;
 }
 
 /**
@@ -86,6 +92,7 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
     sessions: new SessionLog(settings.sessionLog),
     captured: new Ring(settings.capture),
     clock: { nowMs: performance.now() },
+    readBuffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
   };
 }
 
@@ -318,7 +325,10 @@ export class Connection {
   }
 
   private listen(socket: Socket): void {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    // TLS sockets keep 'data' events: their handle is the TLS layer, not the TCP stream.
+    if (socket instanceof tls.TLSSocket || !readInto(socket, this.ctx.readBuffer, (chunk) => this.onData(chunk))) {
+      socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    }
     socket.on('error', () => socket.destroy());
     socket.on('drain', () => this.updateReading());
   }
@@ -370,8 +380,8 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.held || this.stash.length > 0) {
-      // Replies are held: keep the input for later, and stop reading (TCP back-pressure bounds memory).
-      this.stash.push(chunk);
+      // Replies are held: keep (a copy of) the input for later, and stop reading (TCP back-pressure bounds memory).
+      this.stash.push(Buffer.from(chunk));
       this.socket.pause();
       return;
     }
@@ -501,7 +511,7 @@ export class Connection {
       }
     }
     if (pos < len) {
-      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(chunk.subarray(pos));
+      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(Buffer.from(chunk.subarray(pos)));
       else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
     }
   }
@@ -765,7 +775,7 @@ export class Connection {
 
   private startMessage(bdat: boolean): void {
     this.messageBytes = 0;
-    // Views, not copies: socket chunks are never reused. Only with `capture` (a test sink).
+    // Only with `capture` (a test sink): copies of the content, since input chunks are borrowed.
     this.captureParts = this.ctx.settings.capture > 0 ? [] : null;
     this.captureBdat = bdat;
     this.textLineLength = 0;
@@ -833,7 +843,7 @@ export class Connection {
   private capture(chunk: Buffer, from: number, to: number): void {
     const max = this.ctx.settings.maxMessageSize;
     if (max > 0 && this.messageBytes + (to - from) > max + 3) this.captureParts = null;
-    else this.captureParts!.push(chunk.subarray(from, to));
+    else this.captureParts!.push(Buffer.from(chunk.subarray(from, to)));
   }
 
   /** An accepted message's size histogram, and for a capturing sink its content (DATA: without the terminator, unstuffed). */

@@ -1,8 +1,8 @@
 /**
  * The delivery sink: when a message carries `X-Smtpbench-Sent: <wall-clock epoch µs>` in its
  * header block, the server records arrival minus that time as the `delivery` histogram. The
- * probe looks only at the first `SCAN_LIMIT` octets of a message, with `Buffer.indexOf` on views
- * of the socket chunks; the name is matched exactly as smtpbench writes it (header names are
+ * probe looks only at the first `SCAN_LIMIT` octets of a message, with `Buffer.indexOf` on the
+ * socket chunks in place; the name is matched exactly as smtpbench writes it (header names are
  * case-insensitive in RFC 5322 §1.2.2, but only our own client sets this one).
  */
 
@@ -32,17 +32,14 @@ export class DeliveryProbe {
    * as one LF, so the first line of the message is a line start like any other.
    */
   private carry: Buffer = START;
-  /** The carry as a lazy view `carryChunk[carryFrom, carryTo)`, made into `carry` only if another piece comes. */
-  private carryChunk: Buffer | null = null;
-  private carryFrom = 0;
-  private carryTo = 0;
+  /** Storage for a full-length carry, reused from chunk to chunk. */
+  private readonly carryStore = Buffer.allocUnsafe(CARRY_MAX);
   private done = false;
 
   begin(): void {
     this.sentUs = -1;
     this.scanned = 0;
     this.carry = START;
-    this.carryChunk = null;
     this.done = false;
   }
 
@@ -56,10 +53,6 @@ export class DeliveryProbe {
     if (this.done || to <= from) return;
     const end = Math.min(to, from + (SCAN_LIMIT - this.scanned));
     this.scanned += end - from;
-    if (this.carryChunk !== null) {
-      this.carry = this.carryChunk.subarray(this.carryFrom, this.carryTo);
-      this.carryChunk = null;
-    }
     const carry = this.carry;
     // Only names that start inside the carried octets: the rest is searched in place below. The
     // initial carry (one LF) cannot hold a name, so a message's first piece costs no copy.
@@ -68,12 +61,11 @@ export class DeliveryProbe {
       if (this.find(joined, 0, joined.length, carry.length - 1, 0)) return;
     }
     if (this.find(chunk, from, end, end, carry[carry.length - 1])) return;
-    // A lazy view, not a copy: socket chunks are never reused, and most messages end in this piece.
+    // A copy, not a view: the server's input chunks are borrowed (read into one reused buffer).
     const tailFrom = Math.max(from, end - CARRY_MAX);
     if (end - tailFrom >= CARRY_MAX) {
-      this.carryChunk = chunk;
-      this.carryFrom = tailFrom;
-      this.carryTo = end;
+      chunk.copy(this.carryStore, 0, tailFrom, end);
+      this.carry = this.carryStore;
     } else this.carry = Buffer.concat([carry, chunk.subarray(tailFrom, end)]).subarray(-CARRY_MAX);
     if (this.scanned >= SCAN_LIMIT) this.done = true;
   }
