@@ -8,17 +8,25 @@ import { describe, expect, it } from 'vitest';
 const ROOT = resolve(import.meta.dirname, '..');
 
 /**
- * Starts a long closed run, sends SIGINT `signals` times (300 ms apart) after `afterMs`, and waits
- * for the exit. `extra` comes first: a profile (a stalling server, to make the graceful stop take a while) or flags.
+ * Starts a long closed run, waits until it has printed `seconds` progress lines (one per second of
+ * the run, on stderr) with messages accepted, sends SIGINT `signals` times (300 ms apart), and waits
+ * for the exit. Waiting on the run's own progress, not on a wall-clock delay, keeps the test valid
+ * on a loaded machine where start-up takes longer. `extra` comes first: a profile (a stalling
+ * server, to make the graceful stop take a while) or flags.
  */
-async function interrupted(signals: number, afterMs: number, extra: string[] = []): Promise<{ code: number | null; out: string; stderr: string }> {
+async function interrupted(signals: number, seconds: number, extra: string[] = []): Promise<{ code: number | null; out: string; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-sig-'));
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], { cwd: ROOT });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  await new Promise((r) => setTimeout(r, afterMs));
+  const progressed = () => {
+    const lines = stderr.split('\n').filter((l) => /^\[\s*\d+s\]/.test(l));
+    return lines.length >= seconds && /accepted [1-9]/.test(lines[lines.length - 1]);
+  };
+  for (const t0 = Date.now(); !progressed() && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+  expect(progressed(), stderr).toBe(true);
   for (let i = 0; i < signals; i++) {
     child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 300));
@@ -31,7 +39,7 @@ async function interrupted(signals: number, afterMs: number, extra: string[] = [
 
 describe('signals', () => {
   it('stops on the first Ctrl-C, lets transactions finish, and writes every report', async () => {
-    const r = await interrupted(1, 2500);
+    const r = await interrupted(1, 1);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
     expect(s.interrupted).toBe(true);
@@ -45,11 +53,11 @@ describe('signals', () => {
   });
 
   it('aborts on a second Ctrl-C and still writes what was merged', async () => {
-    // The embedded server stalls every reply from its second second on, so the graceful stop is still
-    // waiting for the transactions in flight when the second Ctrl-C comes.
+    // The embedded server stalls every reply from 1.5 s on, so after the second progress line the
+    // graceful stop is still waiting for the transactions in flight when the second Ctrl-C comes.
     const profile = join(mkdtempSync(join(tmpdir(), 'smtpbench-sig-')), 'stall.json');
     writeFileSync(profile, JSON.stringify({ server: { faults: ['stall 60s at 1500ms'] } }));
-    const r = await interrupted(2, 2500, [profile, '--graceful-stop', '30s']);
+    const r = await interrupted(2, 2, [profile, '--graceful-stop', '30s']);
     expect(r.code, r.stderr).toBe(130);
     const s = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
     expect(s.interrupted).toBe(true);

@@ -148,6 +148,8 @@ const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greet
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
 const DEFAULT_CHUNK_BYTES = 65_536;
+/** Every plain connection of this thread reads into this buffer: one read at a time per thread, and the parser copies what it keeps. */
+const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
 const is3xx = (code: number): boolean => code >= 300 && code < 400;
@@ -361,7 +363,15 @@ export class ClientSession {
       this.ehloLine = Buffer.from(`${this.cfg.lmtp ? 'LHLO' : 'EHLO'} ${this.heloName}\r\n`);
       this.heloLine = Buffer.from(`HELO ${this.heloName}\r\n`);
     }
-    const socket = net.connect({ host: this.cfg.host, port: this.cfg.port, noDelay: true, localAddress });
+    // Replies are read into one buffer per thread (Node's `onread`): no allocation per read. The
+    // parser copies what it keeps across reads (a partial line, captured reply text).
+    const socket = net.connect({
+      host: this.cfg.host,
+      port: this.cfg.port,
+      noDelay: true,
+      localAddress,
+      onread: { buffer: READ_BUFFER, callback: (nread, buf) => (this.parser.feed((buf as Buffer).subarray(0, nread)), true) },
+    });
     this.socket = socket;
     socket.on('connect', () => {
       rec.counters.connections++;
@@ -376,7 +386,6 @@ export class ClientSession {
       this.state = 'greeting';
       this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
     });
-    socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       if (this.errorKind === null) this.errorKind = socketErrorKind(this.state, err);
     });
@@ -389,8 +398,8 @@ export class ClientSession {
    */
   private upgrade(startUs: number): void {
     const t = this.cfg.tls!;
+    // The TLS layer takes over the TCP handle's reads: the raw socket's `onread` is not called again.
     const raw = this.socket!;
-    raw.removeAllListeners('data');
     this.state = 'tls';
     this.tlsStartUs = startUs;
     this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.connectMs;

@@ -53,6 +53,26 @@ describe('ReplyParser', () => {
     }
   });
 
+  it('keeps captured text intact when every chunk is read into one reused buffer (borrowed chunks)', () => {
+    for (let cut = 1; cut < TRANSCRIPT.length; cut++) {
+      const seen: Seen = { replies: [], errors: [] };
+      const p = new ReplyParser(
+        (code, lines) => seen.replies.push({ code, lines: lines ? lines.map((l) => l.toString('latin1')) : null }),
+        (reason) => seen.errors.push(reason),
+      );
+      p.captureText = true;
+      // Like a socket with `onread`: one buffer, overwritten by each read, garbage after each chunk.
+      const shared = Buffer.alloc(TRANSCRIPT.length);
+      for (const [from, to] of [[0, cut], [cut, TRANSCRIPT.length]]) {
+        TRANSCRIPT.copy(shared, 0, from, to);
+        p.feed(shared.subarray(0, to - from));
+        shared.fill(0x7e);
+      }
+      expect(seen.errors).toEqual([]);
+      expect(seen.replies).toEqual(EXPECTED);
+    }
+  });
+
   it('reports codes without text when text capture is off', () => {
     const seen = parse([TRANSCRIPT], false);
     expect(seen.replies.map((r) => r.code)).toEqual(EXPECTED.map((r) => r.code));

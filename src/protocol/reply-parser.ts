@@ -26,7 +26,8 @@ export type ReplyErrorHandler = (reason: string) => void;
 
 /**
  * Incremental reply parser. Feed it socket chunks split anywhere; it keeps at most one
- * partial line between chunks and never converts text to strings.
+ * partial line between chunks and never converts text to strings. Chunks may be borrowed (read
+ * into a reused buffer): nothing the parser keeps after `feed` returns is a view of one.
  */
 export class ReplyParser {
   /** When true, each reply's text lines are collected (EHLO capabilities). Off on the hot path. */
@@ -107,7 +108,8 @@ export class ReplyParser {
     if (this.pendingCode !== 0 && this.pendingCode !== code) return this.fail(`multi-line reply mixes codes ${this.pendingCode} and ${code}`);
     this.pendingBytes += lf + 1 - start;
     if (this.pendingBytes > MAX_REPLY_BYTES) return this.fail(`reply longer than ${MAX_REPLY_BYTES} octets`);
-    if (this.captureText) this.lines.push(buf.subarray(Math.min(start + 4, end), end));
+    // A copy: a multi-line reply may span reads, and the client reads into one reused buffer.
+    if (this.captureText) this.lines.push(Buffer.from(buf.subarray(Math.min(start + 4, end), end)));
     if (sep === HYPHEN) {
       this.pendingCode = code;
       return true;
