@@ -7,6 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
+/** The read buffer every FakeSocket shares, as all plain connections of one server do. */
+let shared = Buffer.alloc(64 * 1024);
+
 export class FakeSocket extends EventEmitter {
   readonly written: Buffer[] = [];
   ended = false;
@@ -41,9 +44,16 @@ export class FakeSocket extends EventEmitter {
   isPaused(): boolean {
     return this.paused;
   }
-  /** Feeds one chunk as the client's bytes. */
+  /**
+   * Feeds one chunk as the client's bytes, the way the real server reads them: copied into one
+   * reused buffer, handed over as a view, and overwritten with garbage once the call returns, so a
+   * `Connection` that kept a view of an input chunk sees corrupt octets later (src/server/read-into.ts).
+   */
   feed(chunk: Buffer): void {
-    this.emit('data', chunk);
+    if (shared.length < chunk.length) shared = Buffer.alloc(Math.max(chunk.length, 2 * shared.length));
+    chunk.copy(shared);
+    this.emit('data', shared.subarray(0, chunk.length));
+    shared.fill(0xa5, 0, chunk.length);
   }
   /** Reply codes written so far (first line of each reply line that ends one). */
   codes(): number[] {
