@@ -196,6 +196,15 @@ describe('ramping sessions', () => {
     // 6 sessions at the peak, each reconnecting every 50 messages: at least 6 connections.
     expect(s.totals.connections).toBeGreaterThanOrEqual(6);
   });
+
+  it('starts with startSessions sessions and ramps down from there', async () => {
+    // Down from 6 to 0 in 1 s: from 0 (the default) no session would ever start.
+    const { r, s } = await runYaml('executor: ramping-sessions\nstartSessions: 6\nstages: [{duration: 1s, target: 0}]\nmessagesPerSession: 100000000\n', ['--workers', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.totals.messages.accepted).toBeGreaterThan(0);
+    // One connection per session: 3 on each worker.
+    expect(s.totals.connections).toBe(6);
+  });
 });
 
 describe('bad input', () => {

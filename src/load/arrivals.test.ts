@@ -54,4 +54,10 @@ describe('sessionTarget', () => {
     expect([0, 500, 999, 1000, 1999, 2250].map((ms) => sessionTarget(ms, stages))).toEqual([0, 5, 10, 10, 10, 5]);
     expect(sessionTarget(2500, stages)).toBeNull();
   });
+
+  it('starts from startSessions (k6 startVUs) and moves from there through the first stage', () => {
+    const stages = [{ durationMs: 1000, target: 0 }];
+    expect([0, 250, 500, 999].map((ms) => sessionTarget(ms, stages, 8))).toEqual([8, 6, 4, 0]);
+    expect(sessionTarget(1000, stages, 8)).toBeNull();
+  });
 });

@@ -1,5 +1,5 @@
 /**
- * Ramping sessions (k6's ramping-vus, starting from 0): a closed model whose number of sessions
+ * Ramping sessions (k6's ramping-vus): a closed model whose number of sessions
  * follows piecewise-linear `stages` of session counts. Every `STEP_MS` the executor starts or
  * gracefully stops sessions to match the target; the sessions share one message quota (or none).
  * Latencies are service times, as in every closed model.
@@ -11,11 +11,19 @@ import { startSweeper } from './sweeper.js';
 
 /** How often the session count is adjusted, ms. */
 export const STEP_MS = 100;
+/**
+ * Most sessions started in one step: about 10,000 connections a second, the pace of the closed
+ * model's start waves, so a large `startSessions` does not overflow the server's accept queue at once.
+ */
+const MAX_STARTS_PER_STEP = 1024;
 
-/** Target session count `ms` after the start for stages starting from 0; null after the last stage. */
-export function sessionTarget(ms: number, stages: readonly Stage[]): number | null {
+/**
+ * Target session count `ms` after the start, for stages that move linearly from `start` sessions
+ * (k6's startVUs) through each stage's target; null after the last stage.
+ */
+export function sessionTarget(ms: number, stages: readonly Stage[], start = 0): number | null {
   let t0 = 0;
-  let from = 0;
+  let from = start;
   for (const st of stages) {
     if (ms < t0 + st.durationMs) return Math.round(from + ((st.target - from) * (ms - t0)) / st.durationMs);
     t0 += st.durationMs;
@@ -25,10 +33,16 @@ export function sessionTarget(ms: number, stages: readonly Stage[]): number | nu
 }
 
 /**
- * Runs sessions following `stages` (targets are session counts) until the stages end, `messages`
- * are used up (null: no bound), or `stop()`.
+ * Runs sessions following `stages` (targets are session counts), from `startSessions` at the
+ * start, until the stages end, `messages` are used up (null: no bound), or `stop()`.
  */
-export function runRampingSessions(cfg: SessionConfig, stages: readonly Stage[], messages: number | null, gracefulStopMs: number): Executor {
+export function runRampingSessions(
+  cfg: SessionConfig,
+  startSessions: number,
+  stages: readonly Stage[],
+  messages: number | null,
+  gracefulStopMs: number,
+): Executor {
   let remaining = messages ?? Infinity;
   const live: ClientSession[] = []; // running, newest last
   const all: ClientSession[] = [];
@@ -62,9 +76,9 @@ export function runRampingSessions(cfg: SessionConfig, stages: readonly Stage[],
   };
 
   const step = (): void => {
-    const target = sessionTarget(nowUs() / 1000 - t0, stages);
+    const target = sessionTarget(nowUs() / 1000 - t0, stages, startSessions);
     if (target === null || remaining <= 0) return stop();
-    while (live.length < target) {
+    for (let n = 0; live.length < target && n < MAX_STARTS_PER_STEP; n++) {
       const s = new ClientSession(cfg, source);
       live.push(s);
       all.push(s);

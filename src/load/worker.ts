@@ -34,7 +34,8 @@ function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
   if (p.executor === 'ramping-sessions') {
     // This worker's stripe of every stage's session count, and its share of the messages.
     const stages = p.stages.map((st) => ({ durationMs: st.durationMs, target: shareOf(st.target, spec.index, spec.workers) }));
-    return withDuration(runRampingSessions(cfg, stages, spec.messages, p.gracefulStopMs), p.durationMs);
+    const start = shareOf(p.startSessions, spec.index, spec.workers);
+    return withDuration(runRampingSessions(cfg, start, stages, spec.messages, p.gracefulStopMs), p.durationMs);
   }
   const stages = p.executor === 'open' ? [{ durationMs: p.durationMs ?? Infinity, target: p.rate! }] : p.stages;
   const startRate = p.executor === 'open' ? p.rate! : p.startRate;

@@ -26,6 +26,7 @@ export const DEFAULTS: Profile = deepFreeze({
   warmupMs: 0,
   rate: null,
   startRate: 0,
+  startSessions: 0,
   stages: [],
   maxSessions: 100,
   gracefulStopMs: 10_000,

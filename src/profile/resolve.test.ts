@@ -41,6 +41,7 @@ describe('resolveProfile: defaults', () => {
       warmupMs: 0,
       rate: null,
       startRate: 0,
+      startSessions: 0,
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
@@ -150,10 +151,13 @@ describe('resolveProfile: errors', () => {
     expect(paths(errorOf({ executor: 'ramping-rate' }))).toEqual(['stages']);
     expect(paths(errorOf({ rate: 10 }))).toEqual(['rate']);
     expect(paths(errorOf({ executor: 'open', rate: 0 }))).toEqual(['rate']);
+    expect(paths(errorOf({ startSessions: 4, startRate: 10 })).sort()).toEqual(['startRate', 'startSessions']);
+    expect(paths(errorOf({ executor: 'ramping-sessions', startSessions: -1, stages: [{ duration: '1s', target: 1 }] }))).toEqual(['startSessions']);
     const bad = errorOf({ executor: 'ramping-rate', stages: [{ duration: '1s', target: -1 }, { duration: 'x', target: 1 }, { target: 1 }] });
     expect(paths(bad).sort()).toEqual(['stages.0.target', 'stages.1.duration', 'stages.2.duration']);
     const p = resolveProfile({ executor: 'ramping-rate', startRate: 10, stages: [{ duration: '2s', target: 100 }], maxSessions: 7, gracefulStop: '1s' });
     expect(p).toMatchObject({ executor: 'ramping-rate', startRate: 10, stages: [{ durationMs: 2000, target: 100 }], maxSessions: 7, gracefulStopMs: 1000, messages: null });
+    expect(resolveProfile({ executor: 'ramping-sessions', startSessions: 5, stages: [{ duration: '1s', target: 10 }] }).startSessions).toBe(5);
     expect(resolveProfile({ executor: 'open', rate: 250.5, duration: '10s' })).toMatchObject({ rate: 250.5, messages: null, durationMs: 10_000 });
   });
 

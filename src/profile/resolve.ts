@@ -257,6 +257,7 @@ const InputSchema = z.strictObject({
     .optional(),
   rate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).positive('must be more than 0').max(1e7, 'must be at most 10000000').optional(),
   startRate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000').optional(),
+  startSessions: intIn(0, 100_000).optional(),
   stages: z.array(StageSchema, { error: (iss) => `expected a list of {duration, target}, got ${show(iss.input)}` }).min(1, 'needs at least one stage').optional(),
   maxSessions: intIn(1).optional(),
   gracefulStop: duration(0).optional(),
@@ -337,6 +338,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     warmupMs: v.warmup ?? d.warmupMs,
     rate: v.rate ?? d.rate,
     startRate: v.startRate ?? d.startRate,
+    startSessions: v.startSessions ?? d.startSessions,
     stages: v.stages?.map((st) => ({ durationMs: st.duration, target: st.target })) ?? d.stages,
     maxSessions: v.maxSessions ?? d.maxSessions,
     gracefulStopMs: v.gracefulStop ?? d.gracefulStopMs,
@@ -475,6 +477,10 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   if (ramping && input.stages === undefined) issues.push({ path: 'stages', message: `the ${executor} model needs stages: [{duration, target}]` });
   if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
   if (!ramping && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping models use stages (executor is "${executor}")` });
+  if (executor !== 'ramping-rate' && input.startRate !== undefined) issues.push({ path: 'startRate', message: `only the ramping-rate model uses startRate (executor is "${executor}")` });
+  if (executor !== 'ramping-sessions' && input.startSessions !== undefined) {
+    issues.push({ path: 'startSessions', message: `only the ramping-sessions model uses startSessions (executor is "${executor}")` });
+  }
 
   const server = isPlainObject(input.server) ? input.server : {};
   const auth = isPlainObject(server.auth) ? server.auth : {};

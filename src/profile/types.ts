@@ -213,6 +213,8 @@ export interface Profile {
   readonly rate: number | null;
   /** Ramping-rate: the arrival rate at the start, messages/s. */
   readonly startRate: number;
+  /** Ramping-sessions: sessions at the start, across all workers (k6's startVUs); the first stage moves from it. */
+  readonly startSessions: number;
   /** Ramping models: the stages, in order (targets in messages/s, or sessions); empty for the other models. */
   readonly stages: readonly Stage[];
   /** Open models: most concurrent sessions across all workers. */
@@ -278,6 +280,7 @@ export interface ProfileInput {
   warmup?: string | number;
   rate?: number;
   startRate?: number;
+  startSessions?: number;
   stages?: { duration?: string | number; target?: number }[];
   maxSessions?: number;
   gracefulStop?: string | number;
