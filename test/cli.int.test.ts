@@ -88,6 +88,12 @@ describe('smtpbench run against the embedded reference server', () => {
     expect(s.phases.transaction.count).toBe(600);
     expect(s.phases.rcpt.count).toBe(600);
     expect(s.environment.node).toBe(process.version);
+    // Generator health per worker; the headline figures are the worst of them.
+    expect(s.generator.workers).toHaveLength(2);
+    for (const w of s.generator.workers) expect(w.eventLoopUtilization).toBeGreaterThan(0);
+    expect(s.generator.eventLoopUtilizationMax).toBe(Math.max(...s.generator.workers.map((w: { eventLoopUtilization: number }) => w.eventLoopUtilization)));
+    expect(s.generator.eventLoopUtilizationMax).toBeLessThanOrEqual(1);
+    expect(s.generator.eventLoopDelayP99Ms).toBe(Math.max(...s.generator.workers.map((w: { eventLoopDelayP99Ms: number }) => w.eventLoopDelayP99Ms)));
     const hgrms = readdirSync(out).filter((f) => f.endsWith('.hgrm'));
     expect(hgrms).toContain('transaction.hgrm');
     expect(hgrms.some((f) => f.startsWith('server.'))).toBe(true);

@@ -68,6 +68,11 @@ export type WorkerMessage = ReadyMessage | TickMessage | DoneMessage;
 export interface GeneratorHealth {
   readonly eventLoopDelayP99Ms: number;
   readonly eventLoopDelayMaxMs: number;
+  /**
+   * Share of the measured time the worker's event loop was busy, 0..1 (`performance.eventLoopUtilization`):
+   * near 1, the worker had no idle time left and its sessions waited on each other.
+   */
+  readonly eventLoopUtilization: number;
 }
 
 /** What a load worker's task returns. */

@@ -103,6 +103,7 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   const tickDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   tickDelay.enable();
+  let elu0 = performance.eventLoopUtilization();
   let t0 = performance.now();
   let measuring = profile.warmupMs === 0;
   const warmupTimer = measuring
@@ -110,6 +111,7 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     : setTimeout(() => {
         recorder.reset();
         loopDelay.reset();
+        elu0 = performance.eventLoopUtilization();
         t0 = performance.now();
         measuring = true;
       }, profile.warmupMs);
@@ -163,7 +165,11 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   return {
     index: spec.index,
     elapsedMs: performance.now() - t0,
-    health: { eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6, eventLoopDelayMaxMs: loopDelay.max / 1e6 },
+    health: {
+      eventLoopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+      eventLoopDelayMaxMs: loopDelay.max / 1e6,
+      eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization,
+    },
     ...recorder.snapshot(),
   };
 }

@@ -25,6 +25,8 @@ export function renderMarkdown(s: Summary): string {
     '',
     `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
     '',
+    `Generator: ${s.generator.workers.map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
+    '',
     `Environment: Node ${s.environment.node}, ${s.environment.cpu} (${s.environment.cores} cores), ${s.environment.os}, git ${s.environment.gitSha ?? 'unknown'}.`,
     '',
   ];

@@ -64,10 +64,14 @@ export interface Summary {
     /** Worst worker's event-loop delay p99 and max, ms. */
     readonly eventLoopDelayP99Ms: number;
     readonly eventLoopDelayMaxMs: number;
+    /** Busiest worker's event-loop utilization over the measured time, 0..1. */
+    readonly eventLoopUtilizationMax: number;
     /** Open models: how late messages started after their intended time, p99 and max, ms. */
     readonly scheduleLagP99Ms: number;
     readonly scheduleLagMaxMs: number;
     readonly saturated: boolean;
+    /** Each worker's own figures, by worker index: a lopsided split or one busy worker shows here. */
+    readonly workers: readonly { readonly eventLoopDelayP99Ms: number; readonly eventLoopDelayMaxMs: number; readonly eventLoopUtilization: number }[];
   };
   readonly server: null | {
     readonly counters: ServerCounters;
@@ -150,6 +154,12 @@ function generatorHealth(outcome: RunOutcome): Summary['generator'] {
     eventLoopDelayMaxMs: round(Math.max(0, ...outcome.health.map((h) => h.eventLoopDelayMaxMs)), 3),
     scheduleLagP99Ms: lag.totalCount > 0 ? lag.getValueAtPercentile(99) / 1000 : 0,
     scheduleLagMaxMs: lag.totalCount > 0 ? lag.maxValue / 1000 : 0,
+    eventLoopUtilizationMax: round(Math.max(0, ...outcome.health.map((h) => h.eventLoopUtilization)), 3),
     saturated: loopP99 > SATURATION_EVENT_LOOP_P99_MS,
+    workers: outcome.health.map((h) => ({
+      eventLoopDelayP99Ms: round(h.eventLoopDelayP99Ms, 3),
+      eventLoopDelayMaxMs: round(h.eventLoopDelayMaxMs, 3),
+      eventLoopUtilization: round(h.eventLoopUtilization, 3),
+    })),
   };
 }
