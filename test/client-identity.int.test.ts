@@ -3,6 +3,8 @@
  * Postfix XCLIENT announcing client addresses, and a HELO name per connection.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { resolveProfile } from '../src/profile/index.js';
+import { startReferenceServer } from '../src/server/server.js';
 import { mini, newLog } from './helpers/mini-smtp.js';
 import { runSession } from './helpers/run-session.js';
 import { scriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
@@ -31,6 +33,21 @@ describe('client identity', () => {
     const rec = await runSession({ port: server.port, messages: 2, cfg: { messagesPerConnection: 1, identity: identity({ proxy, clientAddresses: ['192.0.2.7'] }) } });
     expect(log.proxied).toEqual([`${proxy} 192.0.2.7`, `${proxy} 192.0.2.7`]);
     expect(rec.counters.messagesAccepted).toBe(2);
+  });
+
+  it.each(['v1', 'v2'] as const)('PROXY %s to a server without the PROXY protocol: proxy-refused, counted, no reply pairing shifted', async (proxy) => {
+    // The reference server with its defaults reads the header as command lines and answers 500.
+    const ref = await startReferenceServer(resolveProfile({}).server, '127.0.0.1', 0);
+    try {
+      const rec = await runSession({ port: ref.port, messages: 2, cfg: { identity: identity({ proxy }) } });
+      // Every connection (three before giving up) names the cause; nothing was sent after it.
+      expect(rec.errors).toEqual({ 'proxy-refused': 3 });
+      expect(rec.replies.ehlo).toEqual({ 500: 3 });
+      expect(rec.counters.messagesAccepted).toBe(0);
+      expect(ref.metrics.counters.messages).toBe(0);
+    } finally {
+      await ref.close();
+    }
   });
 
   it('XCLIENT announces the client address and HELO name; EHLO follows the new greeting; HELO {n} per connection', async () => {

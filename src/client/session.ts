@@ -257,6 +257,8 @@ export class ClientSession {
   /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
   private stepSeq = 0;
   private xclientDone = false;
+  /** A PROXY header went out on this connection and the first EHLO reply has not come yet. */
+  private proxyUnconfirmed = false;
   /** This connection's client address (PROXY/XCLIENT) and EHLO/HELO lines. */
   private clientAddress: string | null = null;
   private ehloLine: Buffer;
@@ -347,6 +349,7 @@ export class ClientSession {
     this.secure = false;
     this.authed = false;
     this.xclientDone = false;
+    this.proxyUnconfirmed = false;
     this.needRset = false;
     this.messagesOnConnection = 0;
     this.fifo.clear();
@@ -381,6 +384,7 @@ export class ClientSession {
         // PROXY protocol: the first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
         const src = this.clientAddress ?? socket.localAddress!;
         socket.write(proxyHeader(id.proxy, src, socket.remoteAddress!, socket.localPort!, socket.remotePort!));
+        this.proxyUnconfirmed = !this.cfg.tls?.implicit;
       }
       if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
       this.state = 'greeting';
@@ -467,6 +471,13 @@ export class ClientSession {
       case 'ehlo':
         rec.record('ehlo', t - this.sentUs);
         rec.reply('ehlo', code);
+        if (this.proxyUnconfirmed) {
+          this.proxyUnconfirmed = false;
+          // A server without the PROXY protocol reads the header as a command line and refuses it
+          // (Postfix: 500) after its greeting, so that refusal comes where the EHLO reply was awaited
+          // and every later reply would pair with the wrong command. Name the cause and hang up.
+          if (code >= 500) return this.fail('proxy-refused');
+        }
         if (code === 250) {
           this.parser.captureText = false;
           this.caps = parseCapabilities(lines ?? []);
