@@ -71,6 +71,30 @@ describe('reply delays keep replies in order', () => {
     expect(c.replies[1].atMs - t0).toBeGreaterThanOrEqual(55);
   });
 
+  it('frees every connection that closes behind a held reply (sequential sessions under maxConnections)', async () => {
+    const settings = resolveProfile({ server: { faults: ['quit: delay 5ms'], maxConnections: 2 } }).server;
+    const s = await startReferenceServer(settings, '127.0.0.1', 0);
+    servers.push(s);
+    for (let i = 0; i < 6; i++) {
+      const c = await greetedClient(s.port);
+      c.write('EHLO x\r\nQUIT\r\n');
+      await c.closedByServer();
+      expect(c.replies.map((x) => x.code), `session ${i}`).toEqual([220, 250, 221]);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(s.metrics.activeConnections).toBe(0);
+  });
+
+  it('answers a half-closing client behind a held reply, then closes', async () => {
+    const s = await serverWith('mail: delay 100ms');
+    const c = await greetedClient(s.port);
+    c.write(`EHLO x\r\n${TXN}NOOP\r\n`);
+    c.socket.end();
+    await c.closedByServer();
+    expect(c.replies.map((x) => x.code)).toEqual([220, 250, 250, 250, 354, 250, 250]);
+    expect(s.metrics.counters.messages).toBe(1);
+  });
+
   it('holds every reply produced inside a stall window until the window ends', async () => {
     const tStart = performance.now(); // stall times count from server start, which is later
     const s = await serverWith('stall 400ms at 600ms');

@@ -228,6 +228,30 @@ describe('protection', () => {
     expect((await d.replyCount(1))[0].code).toBe(220);
   });
 
+  it('refused connections never hold a slot, even when their clients keep them half-open', async () => {
+    const s = await serverWith({ maxConnections: 1 });
+    const a = await greetedClient(s.port);
+    // Refused clients that never close their side.
+    const refused = await Promise.all([rawClient(s.port), rawClient(s.port)]);
+    for (const r of refused) expect((await r.replyCount(1))[0].code).toBe(421);
+    a.write('QUIT\r\n');
+    await a.closedByServer();
+    await new Promise((r) => setTimeout(r, 50));
+    const d = await rawClient(s.port);
+    expect((await d.replyCount(1))[0].code).toBe(220);
+    expect(s.metrics.counters.refusedConnections).toBe(2);
+  });
+
+  it('answers everything a half-closing client sent, then closes', async () => {
+    const s = await serverWith({});
+    const c = await greetedClient(s.port);
+    c.write('EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: y\r\n\r\nhi\r\n.\r\nNOOP\r\n');
+    c.socket.end(); // FIN after the last command, no QUIT
+    await c.closedByServer();
+    expect(c.replies.map((x) => x.code)).toEqual([220, 250, 250, 250, 354, 250, 250]);
+    expect(s.metrics.counters.messages).toBe(1);
+  });
+
   it('closes an idle connection with 421 (one sweeper per server)', async () => {
     const s = await serverWith({ timeouts: { idle: '300ms' } });
     const c = await rawClient(s.port);
@@ -240,6 +264,16 @@ describe('protection', () => {
   it('closes a connection that trickles one command line for too long, even while octets keep coming', async () => {
     const s = await serverWith({ timeouts: { idle: '10s', command: '400ms' } });
     const c = await greetedClient(s.port);
+    const timer = setInterval(() => !c.closed && c.write('x'), 50);
+    await c.closedByServer(3000);
+    clearInterval(timer);
+    expect(c.replies[1].text).toBe('421 4.4.2 Command line timeout, closing connection\r\n');
+  });
+
+  it('applies the command-line timeout to an overlong line being dropped, too', async () => {
+    const s = await serverWith({ timeouts: { idle: '10s', command: '400ms' }, maxCommandLine: 600 });
+    const c = await greetedClient(s.port);
+    c.write('x'.repeat(1000));
     const timer = setInterval(() => !c.closed && c.write('x'), 50);
     await c.closedByServer(3000);
     clearInterval(timer);
@@ -356,6 +390,16 @@ describe('implicit TLS (RFC 8314)', () => {
     expect(r.map((x) => x.code)).toEqual([220, 250, 503, 221]);
     expect(r[1].text).not.toContain('STARTTLS');
   });
+
+  it('answers everything a half-closing TLS client sent behind a held reply, then closes', async () => {
+    const s = await serverWith({ tls: { port: 0 }, faults: ['mail: delay 100ms'] });
+    const c = await greetedClient(s.tlsPort!, { tls: true });
+    c.write('EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\nSubject: y\r\n\r\nhi\r\n.\r\nNOOP\r\n');
+    c.socket.end();
+    await c.closedByServer();
+    expect(c.replies.map((x) => x.code)).toEqual([220, 250, 250, 250, 354, 250, 250]);
+    expect(s.metrics.counters.messages).toBe(1);
+  });
 });
 
 describe('delivery sink', () => {
@@ -452,6 +496,18 @@ describe('PROXY protocol on the implicit-TLS port', () => {
     await new Promise((r) => t.once('close', r));
     expect(text).toMatch(/^220 .*\r\n250-.*[\s\S]*221 /);
     expect(s.sessions()[0]).toMatchObject({ tls: true, helo: 'proxied.example', proxied: { sourceAddress: '192.0.2.44', sourcePort: 40000 } });
+  });
+
+  it('closes a TLS-port connection whose PROXY header does not come within the idle timeout', async () => {
+    const s = await serverWith({ proxyProtocol: 'v1', tls: { port: 0 }, timeouts: { idle: '300ms' } });
+    const raw = net.connect(s.tlsPort!, '127.0.0.1');
+    raw.on('error', () => {});
+    await new Promise((r) => raw.once('connect', r));
+    raw.write('PROXY TCP4 192.0.2.44 '); // and nothing more
+    const t0 = performance.now();
+    await new Promise((r) => raw.once('close', r));
+    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(s.metrics.activeConnections).toBe(0);
   });
 
   it('closes a TLS-port connection whose PROXY header is bad', async () => {

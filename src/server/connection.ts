@@ -16,6 +16,10 @@
  *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
  * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
  *   pipelines without reading replies), so memory per connection stays bounded.
+ * - A client that half-closes (FIN after its last command, without QUIT) still gets every reply to
+ *   what it sent, held ones included; then the server closes too. Once the server has sent its FIN
+ *   (after QUIT, a 421, a dropped connection) it reads and drops input until the client's FIN, for
+ *   at most `CLOSE_GRACE_MS`; then the socket is destroyed.
  * - Input chunks are borrowed: plain TCP connections read into one buffer per server (`readInto`),
  *   so `consume` copies whatever must outlive the call (a partial line, stashed input, captured
  *   content, the delivery probe's carry) and keeps no view of a chunk.
@@ -52,6 +56,8 @@ const GT = 0x3e;
 const AT = 0x40;
 const COLON = 0x3a;
 const DIGIT_0 = 0x30;
+/** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
+export const CLOSE_GRACE_MS = 5_000;
 
 /** Everything a connection shares with the other connections of its server, built once. */
 export interface ServerContext {
@@ -236,6 +242,10 @@ export class Connection {
   deadlineMs = 0;
   private lineStartMs = 0;
   private timedOut = false;
+  /** The client sent its FIN (the server socket is half-open: `allowHalfOpen`). */
+  private peerEnded = false;
+  /** We sent our FIN: from here input is dropped and the sweeper only waits for the close. */
+  private hungUp = false;
   // Command-line framing across chunks.
   private partial: Buffer[] = [];
   private partialLen = 0;
@@ -331,6 +341,8 @@ export class Connection {
     }
     socket.on('error', () => socket.destroy());
     socket.on('drain', () => this.updateReading());
+    // Only for the current socket: after STARTTLS the raw socket's events belong to the TLS layer.
+    socket.on('end', () => socket === this.socket && this.onPeerEnd());
   }
 
   /** Sends the greeting, or the connect fault drawn for this connection. */
@@ -363,22 +375,27 @@ export class Connection {
 
   /** Called by the server's sweeper once `deadlineMs` has passed: 421 and close (RFC 5321 §4.5.3.2.7). */
   timeout(): void {
-    if (this.timedOut || this.held) {
-      // Second strike (the 421 could not even be written), or a hold we caused ourselves.
-      if (this.timedOut) this.socket.destroy();
-      else this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs;
-      return;
-    }
+    // After our FIN (the grace for the client's is over), or a second strike (the 421 could not even be written).
+    if (this.hungUp || this.timedOut) return void this.socket.destroy();
+    // A hold we caused ourselves (fault injection) is not the client's idleness.
+    if (this.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
     this.timedOut = true;
     this.ctx.metrics.counters.timeouts++;
-    this.deadlineMs = performance.now() + 5_000;
+    this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
     this.out.length = 0;
-    this.reply(this.partialLen > 0 ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
+    this.reply(this.lineInProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
     this.mode = Mode.Closing;
     this.flush();
   }
 
+  /** A command line has begun and not ended: kept in `partial`, or being dropped for its length. */
+  private lineInProgress(): boolean {
+    return this.partialLen > 0 || this.discarding;
+  }
+
   private onData(chunk: Buffer): void {
+    // After our FIN, input is read only to see the client's FIN, and dropped.
+    if (this.hungUp) return;
     if (this.held || this.stash.length > 0) {
       // Replies are held: keep (a copy of) the input for later, and stop reading (TCP back-pressure bounds memory).
       this.stash.push(Buffer.from(chunk));
@@ -389,8 +406,26 @@ export class Connection {
     const now = this.ctx.clock.nowMs;
     const t = this.ctx.settings.timeouts;
     // One store per chunk arms both timeouts, on the sweeper's coarse clock; the sweeper compares.
-    this.deadlineMs = this.partialLen > 0 ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
+    // A line being dropped for its length still runs against the command-line timeout (no slowloris).
+    this.deadlineMs = this.lineInProgress() ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
     this.flush();
+  }
+
+  /** The client half-closed: answer what it sent (after any held reply and stashed input), then close. */
+  private onPeerEnd(): void {
+    this.peerEnded = true;
+    if (!this.held && this.stash.length === 0) this.flush();
+  }
+
+  /** Sends our FIN once the queued replies are written, and keeps reading to see the client's. */
+  private hangUp(): void {
+    if (this.hungUp) return;
+    this.hungUp = true;
+    const s = this.socket;
+    s.end();
+    // A socket paused for a held reply would otherwise never read the client's FIN, and never close.
+    s.resume();
+    this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
   }
 
   /** The hold timer fired: let the held replies go and carry on with the stashed input. */
@@ -417,7 +452,9 @@ export class Connection {
   /** Reads while nothing is held and the write buffer is below its high-water mark. */
   private updateReading(): void {
     const s = this.socket;
-    if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    // After our FIN: read on, to see the client's.
+    if (this.hungUp) s.resume();
+    else if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
     else s.resume();
   }
 
@@ -1156,7 +1193,8 @@ export class Connection {
     // pop() for the usual single reply: shrinking `length` is a slow runtime call in V8.
     if (out.length === 1) out.pop();
     else out.length = 0;
-    if (this.mode === Mode.Closing) s.end();
+    // After the client's FIN nothing more can come; an upgrade could not happen either.
+    if (this.mode === Mode.Closing || (this.peerEnded && this.stash.length === 0)) this.hangUp();
     else if (this.mode === Mode.Upgrading) this.upgrade();
     else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }

@@ -26,6 +26,8 @@ describe('DeliveryProbe', () => {
     ['name inside a line', `Subject: X-Smtpbench-Sent: ${SENT}\r\n\r\n`, -1],
     ['no digits', 'X-Smtpbench-Sent: soon\r\n\r\n', -1],
     ['other case', `x-smtpbench-sent: ${SENT}\r\n\r\n`, -1],
+    // The longest value the carry holds: 24 spaces and 16 digits, 40 octets after the name.
+    ['longest carried value', `Subject: x\r\nX-Smtpbench-Sent:${' '.repeat(24)}${SENT}\r\n\r\nbody\r\n`, SENT],
   ];
   for (const [name, msg, want] of cases) {
     it(`${name}: the same at every split offset and with every octet apart`, () => {

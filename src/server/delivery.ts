@@ -15,8 +15,11 @@ const DIGIT_0 = 0x30;
 
 /** Octets of a message searched for the header. */
 export const SCAN_LIMIT = 8192;
-/** Longest header line kept across a chunk boundary: the name, folding white space and 20 digits. */
-const CARRY_MAX = NAME.length + 40;
+/**
+ * Octets kept across a chunk boundary: the LF that makes the name a line start, the name, and
+ * 40 octets of white space and digits after it.
+ */
+const CARRY_MAX = 1 + NAME.length + 40;
 const START = Buffer.from('\n');
 
 /** Wall clock now in epoch microseconds, with sub-millisecond precision. */

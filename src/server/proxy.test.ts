@@ -29,6 +29,13 @@ describe('parseProxyHeader', () => {
     expect(bad('PROXY TCP4 1.2.3.4 5.6.7.8 99999 25\r\n')).toBe('bad');
     expect(bad('PROXY TCP4 1.2.3.4\r\n')).toBe('bad');
     expect(bad('PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n')).toBe('bad');
+    // Addresses of the named family, canonical ports (spec §2.1).
+    expect(bad('PROXY TCP4 hello <script> 1 2\r\n')).toBe('bad');
+    expect(bad('PROXY TCP6 1.2.3.4 5.6.7.8 1 2\r\n')).toBe('bad');
+    expect(bad('PROXY TCP4 2001:db8::1 5.6.7.8 1 2\r\n')).toBe('bad');
+    expect(bad('PROXY TCP4 1.2.3.4 5.6.7.8 01 00025\r\n')).toBe('bad');
+    expect(bad('PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n')).toBe('bad');
+    expect(bad('PROXY TCP4 1.2.3.4 5.6.7.8 0 65535\r\n')).toBe('ok');
     expect(bad(`PROXY ${'x'.repeat(120)}`)).toBe('bad');
     expect(bad(V2_TCP4, 'v1')).toBe('bad');
     expect(bad('PROXY UNKNOWN\r\n', 'v2')).toBe('bad');

@@ -3,7 +3,7 @@
  * balancer sends before any SMTP octet to say who the real client is. Framing only: this module
  * turns the first octets of a connection into an address pair; the connection decides what to do.
  */
-import type { Socket } from 'node:net';
+import { isIPv4, isIPv6, type Socket } from 'node:net';
 
 /** The client and server addresses a PROXY header names; null for `UNKNOWN` / `LOCAL` (keep the real peer). */
 export interface ProxiedAddresses {
@@ -47,8 +47,11 @@ function parseV1(buf: Buffer): ProxyParse {
   const parts = buf.toString('latin1', 0, lf - 1).split(' ');
   if (parts[1] === 'UNKNOWN') return { kind: 'ok', length: lf + 1, addresses: null };
   if (parts.length !== 6 || (parts[1] !== 'TCP4' && parts[1] !== 'TCP6')) return { kind: 'bad', reason: 'malformed PROXY v1 line' };
-  const [, , src, dst, sport, dport] = parts;
-  const port = (p: string) => (/^\d{1,5}$/.test(p) && Number(p) <= 65_535 ? Number(p) : -1);
+  const [, family, src, dst, sport, dport] = parts;
+  // Spec §2.1: addresses of the named family, ports as canonical decimal 0..65535 (no leading zeros).
+  const isIp = family === 'TCP4' ? isIPv4 : isIPv6;
+  if (!isIp(src) || !isIp(dst)) return { kind: 'bad', reason: `bad ${family} address in PROXY v1 line` };
+  const port = (p: string) => (/^(0|[1-9]\d{0,4})$/.test(p) && Number(p) <= 65_535 ? Number(p) : -1);
   if (port(sport) < 0 || port(dport) < 0) return { kind: 'bad', reason: 'bad port in PROXY v1 line' };
   return { kind: 'ok', length: lf + 1, addresses: { sourceAddress: src, sourcePort: port(sport), destinationAddress: dst, destinationPort: port(dport) } };
 }
@@ -82,12 +85,18 @@ function parseV2(buf: Buffer): ProxyParse {
  * Reads a PROXY header from a raw socket before anything else reads it (the implicit-TLS port,
  * where the header precedes the TLS handshake). Resolves with the addresses and the octets that
  * followed the header in the same reads (the start of the TLS handshake, to be replayed).
- * @throws Error (rejects) on a bad header or when the socket ends first
+ * @param timeoutMs the whole header must arrive within this time (the server's idle timeout)
+ * @throws Error (rejects) on a bad header, when the socket ends first, or after `timeoutMs`
  */
-export function readProxyHeader(socket: Socket, version: 'v1' | 'v2' | 'any'): Promise<{ addresses: ProxiedAddresses | null; rest: Buffer }> {
+export function readProxyHeader(socket: Socket, version: 'v1' | 'v2' | 'any', timeoutMs: number): Promise<{ addresses: ProxiedAddresses | null; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error('no complete PROXY header in time'));
+    }, timeoutMs);
     const done = () => {
+      clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
     };

@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { startSweeper } from '../load/sweeper.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
-import { Connection, serverContext, type CapturedMessage } from './connection.js';
+import { CLOSE_GRACE_MS, Connection, serverContext, type CapturedMessage } from './connection.js';
 import { readProxyHeader } from './proxy.js';
 import type { SessionRecord } from './sessions.js';
 import type { ServerMetrics, ServerStats } from './stats.js';
@@ -50,22 +50,31 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   const { metrics, replies } = ctx;
   const connections = new Set<Connection>();
   const sockets = new Set<net.Socket>();
+  /** Sockets being served (not the ones refused over `maxConnections`, which linger for a moment). */
+  let served = 0;
   /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
   const accept = (socket: net.Socket, implicitTls: boolean) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    if (settings.maxConnections > 0 && sockets.size > settings.maxConnections) {
-      // Over the limit: 421 at once (RFC 5321 §3.8), without a Connection.
+    if (settings.maxConnections > 0 && served >= settings.maxConnections) {
+      // Over the limit: 421 at once (RFC 5321 §3.8), without a Connection. The client gets a
+      // moment to read it and close; a refused socket never holds a slot of the limit.
       metrics.counters.refusedConnections++;
       socket.on('error', () => socket.destroy());
+      socket.on('end', () => socket.destroy());
+      const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+      socket.on('close', () => clearTimeout(grace));
       socket.end(replies.tooManyConnections);
+      socket.resume();
       return;
     }
+    served++;
+    socket.on('close', () => served--);
     if (implicitTls && settings.proxyProtocol !== 'off') {
       // The PROXY header comes before the TLS handshake: read it from the raw socket, then replay
       // what followed it (the ClientHello, if it came in the same segment) into the TLS layer.
       socket.on('error', () => socket.destroy());
-      readProxyHeader(socket, settings.proxyProtocol).then(
+      readProxyHeader(socket, settings.proxyProtocol, settings.timeouts.idleMs).then(
         ({ addresses, rest }) => {
           const raw = new PassThrough();
           raw.write(rest);
@@ -95,8 +104,10 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       metrics.activeConnections--;
     });
   };
-  const listeners = [net.createServer((s) => accept(s, false))];
-  if (settings.tls.port !== null) listeners.push(net.createServer((s) => accept(s, true)));
+  // Half-open: a client's FIN must not end our side before the replies to what it sent are out
+  // (held replies included); each Connection closes its side itself.
+  const listeners = [net.createServer({ allowHalfOpen: true }, (s) => accept(s, false))];
+  if (settings.tls.port !== null) listeners.push(net.createServer({ allowHalfOpen: true }, (s) => accept(s, true)));
   // One coarse timer per server for every idle and command-line deadline (house style §9).
   const sweeper = startSweeper(connections, (now) => (ctx.clock.nowMs = now));
   const bound: net.AddressInfo[] = [];
