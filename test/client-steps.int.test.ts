@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildStepLines, STEP_COMMANDS, type StepCommand } from '../src/client/steps.js';
+import { resolveProfile } from '../src/profile/index.js';
+import { startReferenceServer } from '../src/server/server.js';
 import { mini, newLog } from './helpers/mini-smtp.js';
 import { runSession } from './helpers/run-session.js';
 import { scriptedServer, type ScriptedServer } from './helpers/scripted-server.js';
@@ -75,6 +77,21 @@ describe('scenario steps', () => {
     const rec = await runSession({ port: server.port, messages: 2, cfg: { scenario: playing(['SEND', 'message']) } });
     expect(log.commands.slice(1, 4)).toEqual(['SEND FROM:<sender@example.test>', 'RSET', 'MAIL FROM:<sender@example.test>']);
     expect(rec.counters.messagesAccepted).toBe(1);
+  });
+
+  it('back-to-back accepted SEND/SOML/SAML steps each start with RSET (reference server, legacySend: mail)', async () => {
+    const ref = await startReferenceServer(resolveProfile({ server: { legacySend: 'mail' } }).server, '127.0.0.1', 0);
+    try {
+      const rec = await runSession({ port: ref.port, messages: 5, cfg: { scenario: playing(['SEND', 'SOML', 'SAML', 'SEND', 'message']) } });
+      expect(rec.replies.send).toEqual({ 250: 2 });
+      expect(rec.replies.soml).toEqual({ 250: 1 });
+      expect(rec.replies.saml).toEqual({ 250: 1 });
+      expect(rec.replies.rset).toEqual({ 250: 4 });
+      expect(rec.counters.messagesAccepted).toBe(1);
+      expect(rec.errors).toEqual({});
+    } finally {
+      await ref.close();
+    }
   });
 
   it('an accepted TURN (roles would swap) closes the connection, counted, and the run goes on', async () => {

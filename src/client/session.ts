@@ -116,6 +116,7 @@ export interface IdentityConfig {
 
 /** `takeNext()` result: a scenario step was written instead of a transaction. */
 const STEP_SENT = 'step';
+const RSET_STEP = STEP_COMMANDS.indexOf('RSET');
 
 /** `next()` result: no message is due yet; the source will call `assign()` when one is. */
 export const WAIT = -1;
@@ -720,6 +721,14 @@ export class ClientSession {
     const now = nowUs();
     this.sentUs = now;
     s.cork();
+    const cmd = STEP_COMMANDS[step];
+    if (this.needRset && (cmd === 'SEND' || cmd === 'SOML' || cmd === 'SAML')) {
+      // An accepted SEND/SOML/SAML (or a failed transaction) left a transaction open; these open one
+      // like MAIL (RFC 821 §4.1.1), so reset first, or the server answers 503. Recorded as an RSET step.
+      this.needRset = false;
+      s.write(this.cfg.scenario!.lines[RSET_STEP]);
+      this.fifo.push(Cmd.Step, 0, RSET_STEP, now);
+    }
     s.write(line);
     if (line[line.length - 1] !== 0x0a) {
       // `RCPT TO:<addr>\r\n` → `<addr>\r\n`: the argument is a view of the RCPT block.
