@@ -5,6 +5,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Recorder } from '../src/metrics/recorder.js';
+import { resolveProfile } from '../src/profile/index.js';
+import { startReferenceServer } from '../src/server/server.js';
 import { runSession } from './helpers/run-session.js';
 import { scriptedServer, type ScriptConn, type ScriptedServer } from './helpers/scripted-server.js';
 
@@ -246,5 +248,17 @@ describe('ClientSession: sessions that never get going', () => {
     expect(Object.values(rec.errors).reduce((a, b) => a + b, 0)).toBe(3);
     expect(Object.keys(rec.errors).every((k) => /^(ehlo-closed|socket-reset)$/.test(k))).toBe(true);
     expect(rec.counters).toMatchObject({ connections: 3, messagesAttempted: 0, messagesAbandoned: 5 });
+  });
+
+  it('a 421 greeting is counted once (greeting-refused), without a QUIT that would go unanswered', async () => {
+    const ref = await startReferenceServer(resolveProfile({ server: { faults: ['connect: 421'] } }).server, '127.0.0.1', 0);
+    try {
+      const rec = await runSession({ port: ref.port, messages: 2, cfg: {} });
+      expect(rec.errors).toEqual({ 'greeting-refused': 3 });
+      expect(rec.replies.greeting).toEqual({ 421: 3 });
+      expect(rec.replies.quit).toBeUndefined();
+    } finally {
+      await ref.close();
+    }
   });
 });

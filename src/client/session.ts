@@ -467,7 +467,7 @@ export class ClientSession {
       case 'greeting':
         rec.record('greeting', t - this.connectedUs);
         rec.reply('greeting', code);
-        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused');
+        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused', code);
         return this.sendEhlo();
       case 'ehlo':
         rec.record('ehlo', t - this.sentUs);
@@ -491,23 +491,23 @@ export class ClientSession {
           this.state = 'helo';
           return this.write(this.heloLine, this.cfg.timeouts.replyMs);
         }
-        return this.quitAfterRefusal('ehlo-refused');
+        return this.quitAfterRefusal('ehlo-refused', code);
       case 'helo':
         rec.record('ehlo', t - this.sentUs);
         rec.reply('helo', code);
-        if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused');
+        if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused', code);
         return this.afterHello();
       case 'xclient':
         rec.reply('xclient', code);
         // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
-        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused');
+        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused', code);
         this.xclientDone = true;
         this.caps = NO_CAPABILITIES;
         return this.sendEhlo();
       case 'starttls':
         rec.reply('starttls', code);
         if (code === 220) return this.upgrade(this.sentUs);
-        return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('starttls-refused');
+        return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('starttls-refused', code);
       case 'auth':
         return this.onAuthReply(code, lines, t);
       case 'ready':
@@ -587,7 +587,7 @@ export class ClientSession {
     if (code !== 334) {
       rec.reply('auth', code);
       this.parser.captureText = false;
-      return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed');
+      return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed', code);
     }
     // 334: the server wants the next step; a mechanism has at most two.
     const step = this.authStep++;
@@ -1084,11 +1084,16 @@ export class ClientSession {
   }
 
   /** The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely, and do not retry at once. */
-  private quitAfterRefusal(kind: string): void {
+  private quitAfterRefusal(kind: string, code = 0): void {
     this.parser.captureText = false;
     this.cfg.recorder.error(kind);
     this.connectFailures++;
-    this.sendQuit();
+    if (code !== 421) return this.sendQuit();
+    // RFC 5321 §3.8: with 421 the server is closing the channel; a QUIT would go unanswered and
+    // count a second error. Close our side and let the server's close end the session.
+    this.state = 'closing';
+    this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.replyMs;
+    this.socket!.end();
   }
 
   /** A malformed or out-of-sequence reply: the stream cannot be trusted any more. */
