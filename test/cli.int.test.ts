@@ -168,9 +168,14 @@ describe('open model bounds', () => {
     const out = tmp();
     const r = await cli(['run', '--duration', '3s', '--warmup', '1s', '--messages', '100000000', '--sessions', '20', '--out', out, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
-    const m = summaryOf(out).totals.messages;
+    const s = summaryOf(out);
+    const m = s.totals.messages;
     expect(m.accepted).toBeGreaterThan(0);
     expect(m.accepted + m.rejected + m.failed).toBe(m.attempted);
+    // A message in flight when warm-up ended belongs to it in every message figure: one transaction
+    // latency and one transaction per measured message, none for warm-up messages.
+    expect(s.phases.transaction.count).toBe(m.accepted + m.rejected);
+    expect(s.totals.transactions).toBe(m.accepted + m.rejected);
   });
 });
 

@@ -1033,10 +1033,13 @@ export class ClientSession {
       t.rcptOk--;
       if (--t.eodLeft > 0) return this.armDeadline();
     }
-    rec.record('transaction', now - t.intendedUs);
-    rec.record('service', now - t.startUs);
-    // Octets as sent: the stuffed DATA form, or the BDAT chunks.
-    if (ok) rec.counters.bytes += this.useBdat ? msg.shape.size : msg.shape.dataBytes;
+    // A message started during warm-up belongs to it: its latency and octets are not measured (see `settle`).
+    if (msg.epoch === rec.epoch) {
+      rec.record('transaction', now - t.intendedUs);
+      rec.record('service', now - t.startUs);
+      // Octets as sent: the stuffed DATA form, or the BDAT chunks.
+      if (ok) rec.counters.bytes += this.useBdat ? msg.shape.size : msg.shape.dataBytes;
+    }
     if (!ok && this.useBdat) this.needRset = true;
     this.closeTxn(t, ok);
   }
@@ -1045,7 +1048,7 @@ export class ClientSession {
   private closeTxn(t: Txn, eodOk: boolean): void {
     const msg = t.msg!;
     const c = this.cfg.recorder.counters;
-    c.transactions++;
+    if (msg.epoch === this.cfg.recorder.epoch) c.transactions++;
     if (eodOk) msg.accepted += t.rcptOk;
     else msg.rejected += t.rcptOk;
     // Recipients never sent (lock-step: MAIL or every RCPT failed first) end with the transaction.
