@@ -26,7 +26,8 @@ export function progressText(p: Progress, prev: Counters): string {
   const errors = c.messagesRejected + c.messagesFailed + c.messagesDropped;
   return (
     // A last, partial second (the end of the run) gets a decimal, so it is not read as a repeat.
-    `[${p.elapsedS.toFixed(p.intervalS < 0.95 ? 1 : 0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s · ${lat} · ` +
+    // The counters restarted inside this interval (the end of warm-up): no rate can be told from them.
+    `[${p.elapsedS.toFixed(p.intervalS < 0.95 ? 1 : 0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${c.messagesAccepted < prev.messagesAccepted ? 'warm-up ended' : `${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s`} · ${lat} · ` +
     `accepted ${c.messagesAccepted} · rejected ${c.messagesRejected} · failed ${c.messagesFailed}` +
     `${c.messagesLate ? ` · late ${c.messagesLate}` : ''}${c.messagesDropped ? ` · dropped ${c.messagesDropped}` : ''}` +
     ` · sessions ${p.activeSessions} · loop p99 ${p.eventLoopDelayP99Ms.toFixed(1)} ms${errors ? '' : ''}`

@@ -162,14 +162,14 @@ class TickMerger {
     }
     const counters = zeroCounters();
     for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
-    const start = Math.min(...list.map((t) => t.startMs));
-    const end = Math.max(...list.map((t) => t.endMs));
     return {
       seq: list[0].seq,
       elapsedS: (performance.now() - this.t0()) / 1000,
       counters,
       intervals,
-      intervalS: (end - start) / 1000,
+      // Each worker counted over its own tick interval; their timers are not aligned, so the span
+      // from the earliest start to the latest end is longer than the time any worker counted over.
+      intervalS: list.reduce((sum, t) => sum + (t.endMs - t.startMs), 0) / list.length / 1000,
       activeSessions: list.reduce((a, t) => a + t.activeSessions, 0),
       eventLoopDelayP99Ms: Math.max(...list.map((t) => t.eventLoopDelayP99Ms)),
       measuring: list.every((t) => t.measuring),

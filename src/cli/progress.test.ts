@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { zeroCounters } from '../metrics/recorder.js';
+import type { Progress } from '../load/coordinator.js';
+import { progressText } from './progress.js';
+
+const progress = (accepted: number, intervalS: number, measuring = true): Progress => ({
+  seq: 0,
+  elapsedS: 3,
+  counters: { ...zeroCounters(), messagesAccepted: accepted, recipientsAccepted: accepted },
+  intervals: new Map(),
+  intervalS,
+  activeSessions: 4,
+  eventLoopDelayP99Ms: 1,
+  measuring,
+});
+
+describe('progressText', () => {
+  it('gives the interval’s accepted messages over the time they were counted in', () => {
+    const prev = { ...zeroCounters(), messagesAccepted: 1000, recipientsAccepted: 1000 };
+    expect(progressText(progress(1500, 1), prev)).toContain(' 500 msg/s · 500 rcpt/s ');
+    expect(progressText(progress(1500, 0.5), prev)).toContain(' 1000 msg/s ');
+    expect(progressText(progress(1500, 1), prev)).toContain('accepted 1500');
+  });
+
+  it('says the warm-up ended instead of a rate when the counters restarted inside the interval', () => {
+    const prev = { ...zeroCounters(), messagesAccepted: 2000, recipientsAccepted: 2000 };
+    const text = progressText(progress(12, 1), prev);
+    expect(text).toContain('warm-up ended');
+    expect(text).not.toContain('msg/s');
+  });
+});
