@@ -24,7 +24,7 @@ export function serveCommand() {
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
     .option('--xclient', "accept Postfix's XCLIENT to vary the client identity")
     .option('--proxy-protocol <version>', 'expect a PROXY protocol header first: v1, v2 or any')
-    .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus)', num)
+    .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus), GET /sessions (session records)', num)
     .option('--quiet', 'no per-second statistics lines')
     .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
@@ -70,7 +70,7 @@ export function serveCommand() {
               await srv.close();
               throw new SmtpBenchError('SB_LISTEN', `cannot serve statistics on ${opts.host}:${httpPort}: ${err.message}`, { cause: err });
             });
-      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats and /metrics\n`);
+      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats, /metrics and /sessions\n`);
       let prev = { ...srv.metrics.counters };
       let prevMs = startedMs;
       const ticker = opts.quiet
