@@ -270,7 +270,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       if (stopRequested) stopWorkers();
       const results = await Promise.all(tasks);
       // Every worker's last tick and `done` arrive on its port; wait for them (briefly) before the last flush.
-      await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 1000))]);
+      // Unref'd: once the ports have drained, a pending timer would hold the process up for a second.
+      await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 1000).unref())]);
       merger.flush(true);
       const merged = new Merged();
       for (const r of results) merged.add(r);
