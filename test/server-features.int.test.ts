@@ -199,6 +199,21 @@ describe('command-line framing', () => {
   });
 });
 
+describe('HELP (RFC 5321 §4.1.1.8)', () => {
+  it('lists the commands the configuration serves, as EHLO advertises them', async () => {
+    const plain = await afterEhlo((await serverWith({ tls: { starttls: false } })).port);
+    plain.write('HELP\r\n');
+    const basic = (await plain.replyCount(3))[2];
+    expect(basic.code).toBe(214);
+    expect(basic.text).toContain('MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP');
+    for (const absent of ['EXPN', 'SEND', 'ATRN', 'XCLIENT', 'AUTH', 'STARTTLS']) expect(basic.text).not.toContain(absent);
+    const rich = await afterEhlo((await serverWith({ expn: { staff: ['a@example.test'] }, legacySend: 'mail', atrn: 'odmr', xclient: true, auth: ALICE })).port);
+    rich.write('HELP\r\n');
+    const all = (await rich.replyCount(3))[2].text;
+    for (const present of ['EXPN', 'SEND SOML SAML', 'ATRN', 'XCLIENT', 'AUTH', 'STARTTLS']) expect(all).toContain(present);
+  });
+});
+
 describe('refused local parts', () => {
   it('refuses listed local parts with 550 (ASCII case-insensitive), through source routes, and accepts others', async () => {
     const s = await serverWith({ refusedLocalParts: ['unknown'] });

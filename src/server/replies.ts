@@ -81,6 +81,20 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
   return r(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`).join('\r\n'));
 }
 
+/** HELP (RFC 5321 §4.1.1.8): the commands this configuration serves, as EHLO advertises them. */
+function helpReply(s: ServerSettings, starttls: boolean): Buffer {
+  const verbs = [s.lmtp ? 'LHLO' : 'HELO EHLO', 'MAIL RCPT DATA'];
+  if (s.chunking) verbs.push('BDAT');
+  verbs.push('RSET NOOP QUIT VRFY HELP');
+  if (Object.keys(s.expn).length > 0) verbs.push('EXPN');
+  if (s.legacySend === 'mail') verbs.push('SEND SOML SAML');
+  if (s.atrn === 'odmr') verbs.push('ATRN');
+  if (s.xclient) verbs.push('XCLIENT');
+  if (Object.keys(s.auth.users).length > 0) verbs.push('AUTH');
+  if (starttls) verbs.push('STARTTLS');
+  return r(`214 2.0.0 Commands: ${verbs.join(' ')}`);
+}
+
 /**
  * Builds the reply set for one server configuration.
  * @param starttls whether STARTTLS is offered (TLS credentials are loaded)
@@ -99,7 +113,7 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     quit: r(`221 2.0.0 ${s.hostname} closing connection`),
     // RFC 5321 §3.5.3 and §7.3: 252 says "cannot verify, will accept"; never 250 without checking.
     vrfy: r('252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery'),
-    help: r('214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP AUTH STARTTLS'),
+    help: helpReply(s, starttls),
     // RFC 5321 §4.2.4: 502 = recognised but not implemented; 500 = not recognised.
     notImplemented: r('502 5.5.1 Command not implemented'),
     unknown: r('500 5.5.1 Command unrecognized'),
