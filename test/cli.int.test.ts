@@ -177,6 +177,17 @@ describe('open model bounds', () => {
     expect(s.phases.transaction.count).toBe(m.accepted + m.rejected);
     expect(s.totals.transactions).toBe(m.accepted + m.rejected);
   });
+
+  it('does not count the 452 continuations of a message that started during warm-up', async () => {
+    // One 10-recipient message, lock-step, 150 ms per RCPT, 2 recipients per transaction: it starts
+    // in the warm-up and its 452s come after it.
+    const { r, s } = await runYaml("server: {maxRecipients: 2, faults: ['rcpt: delay 150ms']}\n", ['--messages', '1', '--recipients', '10', '--warmup', '500ms', '--sessions', '1', '--workers', '1', '--pipelining', 'off']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.totals.messages.attempted).toBe(0);
+    expect(s.totals.recipients).toMatchObject({ attempted: 0, deferred: 0 });
+    // The server saw the whole message, in transactions of two recipients.
+    expect(s.server.counters.recipients).toBe(10);
+  });
 });
 
 describe('profile files are checked before the run', () => {

@@ -161,4 +161,23 @@ describe('LMTP', () => {
     expect(count(rec, 'body')).toBe(3);
     expect(rec.counters).toMatchObject({ messagesAccepted: 1, recipientsAccepted: 2, recipientsRejected: 1, transactions: 1 });
   });
+
+  it('a 354 after every recipient was refused is a broken LMTP server (bad-reply), not a wait for replies that never come', async () => {
+    // RFC 2033 §4.2: DATA with no accepted recipient gets 503. This server says 354 and then nothing.
+    const { rec } = await run(
+      {
+        lmtp: true,
+        hook: (l, c) => {
+          if (l.startsWith('RCPT')) c.write('550 5.1.1 no such user\r\n');
+          else if (l === 'DATA') c.write('354 go ahead\r\n');
+          else return false;
+          return true;
+        },
+      },
+      { messages: 1, spec: { lmtp: true }, cfg: { lmtp: true } },
+    );
+    expect(rec.errors).toMatchObject({ 'bad-reply': expect.any(Number) });
+    expect(Object.keys(rec.errors).filter((k) => k.endsWith('-timeout'))).toEqual([]);
+    expect(rec.counters.messagesAccepted).toBe(0);
+  });
 });

@@ -40,11 +40,39 @@ describe('client identity', () => {
     const ref = await startReferenceServer(resolveProfile({}).server, '127.0.0.1', 0);
     try {
       const rec = await runSession({ port: ref.port, messages: 2, cfg: { identity: identity({ proxy }) } });
-      // Every connection (three before giving up) names the cause; nothing was sent after it.
+      // Every connection (three before giving up) names the cause; nothing was sent after the check.
       expect(rec.errors).toEqual({ 'proxy-refused': 3 });
-      expect(rec.replies.ehlo).toEqual({ 500: 3 });
+      expect(rec.replies['proxy-check']).toEqual({ 500: 3 });
+      expect(rec.replies.ehlo).toBeUndefined();
       expect(rec.counters.messagesAccepted).toBe(0);
       expect(ref.metrics.counters.messages).toBe(0);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('PROXY to a server that takes it: one NOOP check per session, then EHLO refusals are what they are (HELO fallback)', async () => {
+    const ref = await startReferenceServer(resolveProfile({ server: { proxyProtocol: 'v1', faults: ['ehlo: 502 5.5.1 no EHLO here'] } }).server, '127.0.0.1', 0);
+    try {
+      const rec = await runSession({ port: ref.port, messages: 3, cfg: { messagesPerConnection: 1, identity: identity({ proxy: 'v1' }) } });
+      expect(rec.errors).toEqual({});
+      expect(rec.counters.messagesAccepted).toBe(3);
+      // Three connections, one check: the session remembers that the target takes the header.
+      expect(rec.replies['proxy-check']).toEqual({ 250: 1 });
+      expect(rec.replies.ehlo).toEqual({ 502: 3 });
+      expect(rec.replies.helo).toEqual({ 250: 3 });
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('PROXY to a server without it that refuses the greeting: counted once, no reply taken for a QUIT', async () => {
+    const ref = await startReferenceServer(resolveProfile({ server: { faults: ['connect: 554 5.7.1 go away'] } }).server, '127.0.0.1', 0);
+    try {
+      const rec = await runSession({ port: ref.port, messages: 2, cfg: { identity: identity({ proxy: 'v1' }) } });
+      expect(rec.errors).toEqual({ 'greeting-refused': 3 });
+      expect(rec.replies.quit).toBeUndefined();
+      expect(rec.replies.unsolicited).toBeUndefined();
     } finally {
       await ref.close();
     }

@@ -117,6 +117,8 @@ export interface IdentityConfig {
 /** `takeNext()` result: a scenario step was written instead of a transaction. */
 const STEP_SENT = 'step';
 const RSET_STEP = STEP_COMMANDS.indexOf('RSET');
+/** The PROXY check after the greeting (see `onReply`, 'greeting'). */
+const NOOP_LINE = Buffer.from('NOOP\r\n');
 
 /** `next()` result: no message is due yet; the source will call `assign()` when one is. */
 export const WAIT = -1;
@@ -140,12 +142,12 @@ export interface MessageSource {
   ended(session: ClientSession, gaveUp: boolean): void;
 }
 
-type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
+type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'proxy-check' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
 /** States before a session could start its first transaction. */
-const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
+const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
 const DEFAULT_CHUNK_BYTES = 65_536;
@@ -258,8 +260,10 @@ export class ClientSession {
   /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
   private stepSeq = 0;
   private xclientDone = false;
-  /** A PROXY header went out on this connection and the first EHLO reply has not come yet. */
+  /** A PROXY header went out on this connection and the server has not yet shown that it took it. */
   private proxyUnconfirmed = false;
+  /** The target took this session's PROXY header once: later connections skip the NOOP check. */
+  private proxyConfirmed = false;
   /** This connection's client address (PROXY/XCLIENT) and EHLO/HELO lines. */
   private clientAddress: string | null = null;
   private ehloLine: Buffer;
@@ -385,7 +389,8 @@ export class ClientSession {
         // PROXY protocol: the first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
         const src = this.clientAddress ?? socket.localAddress!;
         socket.write(proxyHeader(id.proxy, src, socket.remoteAddress!, socket.localPort!, socket.remotePort!));
-        this.proxyUnconfirmed = !this.cfg.tls?.implicit;
+        // Implicit TLS: a server without PROXY fails the handshake instead, which is counted as such.
+        this.proxyUnconfirmed = !this.cfg.tls?.implicit && !this.proxyConfirmed;
       }
       if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
       this.state = 'greeting';
@@ -468,17 +473,25 @@ export class ClientSession {
         rec.record('greeting', t - this.connectedUs);
         rec.reply('greeting', code);
         if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused', code);
+        if (this.proxyUnconfirmed) {
+          // A server without the PROXY protocol reads the header as a command line and answers it
+          // after the greeting; one with it answers nothing. A NOOP (RFC 5321 §4.5.1: always
+          // implemented, 250) tells them apart: its reply comes first only if the header was taken.
+          this.state = 'proxy-check';
+          return this.write(NOOP_LINE, this.cfg.timeouts.replyMs);
+        }
+        return this.sendEhlo();
+      case 'proxy-check':
+        rec.reply('proxy-check', code);
+        this.proxyUnconfirmed = false;
+        // Anything else is the server refusing the header line: every later reply would pair with
+        // the wrong command, so hang up without a QUIT.
+        if (!is2xx(code)) return this.fail('proxy-refused');
+        this.proxyConfirmed = true;
         return this.sendEhlo();
       case 'ehlo':
         rec.record('ehlo', t - this.sentUs);
         rec.reply('ehlo', code);
-        if (this.proxyUnconfirmed) {
-          this.proxyUnconfirmed = false;
-          // A server without the PROXY protocol reads the header as a command line and refuses it
-          // (Postfix: 500) after its greeting, so that refusal comes where the EHLO reply was awaited
-          // and every later reply would pair with the wrong command. Name the cause and hang up.
-          if (code >= 500) return this.fail('proxy-refused');
-        }
         if (code === 250) {
           this.parser.captureText = false;
           this.caps = parseCapabilities(lines ?? []);
@@ -921,6 +934,9 @@ export class ClientSession {
         break;
       case Cmd.Data:
         rec.record('data', now - sent);
+        // LMTP answers the end of data once per accepted recipient (RFC 2033 §4.2): with none, a 354
+        // would leave nothing to wait for. The server must refuse DATA then (503); it did not.
+        if (code === 354 && this.cfg.lmtp && t.rcptOk === 0 && t.rcptDone === t.count) return this.protocolError();
         if (code === 354) return this.sendBody(t);
         // RFC 5321 §3.3: the transaction is over without a message; the server may still hold MAIL.
         this.needRset = t.mailOk;
@@ -983,7 +999,8 @@ export class ClientSession {
       msg.deferred.length = t.deferMark;
       return;
     }
-    this.cfg.recorder.counters.recipientsDeferred += deferred;
+    // Like every message figure, not for a message that started during warm-up (see `settle`).
+    if (msg.epoch === this.cfg.recorder.epoch) this.cfg.recorder.counters.recipientsDeferred += deferred;
   }
 
   /** After the 354: the message, then (pipelining) the next group right behind it (RFC 2920 §3.1). */
@@ -1091,9 +1108,12 @@ export class ClientSession {
     this.parser.captureText = false;
     this.cfg.recorder.error(kind);
     this.connectFailures++;
-    if (code !== 421) return this.sendQuit();
+    if (code !== 421 && !this.proxyUnconfirmed) return this.sendQuit();
     // RFC 5321 §3.8: with 421 the server is closing the channel; a QUIT would go unanswered and
-    // count a second error. Close our side and let the server's close end the session.
+    // count a second error. With a PROXY header not yet taken, the server may still answer the
+    // header's line, and that reply would be taken for the QUIT's. Close our side and let the
+    // server's close end the session; whatever it still sends is not ours to read.
+    this.parser.halt();
     this.state = 'closing';
     this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.replyMs;
     this.socket!.end();
@@ -1124,7 +1144,9 @@ export class ClientSession {
     } else {
       // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
       // idle connection, an event rather than a failure); what is in flight has failed.
-      rec.error(this.errorKind ?? `${this.stepName()}-closed`);
+      // Closed while the PROXY check was pending: the server took the header for commands (a v2
+      // header even ends in QUIT, so that such a server hangs up).
+      rec.error(this.errorKind ?? (state === 'proxy-check' ? 'proxy-refused' : `${this.stepName()}-closed`));
       // A connection lost before its first transaction could start counts toward giving up, so a
       // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
       if (PRE_TRANSACTION.has(state)) this.connectFailures++;
