@@ -25,7 +25,7 @@ async function run(opts: MiniOptions, run: Omit<RunOptions, 'port'>, implicitTls
 
 const tlsCfg = (o: Partial<TlsClientConfig> = {}): TlsClientConfig => ({ implicit: false, starttls: 'on', verify: true, ca: testCert().cert, resume: false, ...o });
 const STARTTLS = ['PIPELINING', 'STARTTLS'];
-const count = (rec: Awaited<ReturnType<typeof runSession>>, phase: 'tls' | 'auth' | 'bdat' | 'body') => rec.totals.get(phase)!.totalCount + rec.histograms.get(phase)!.totalCount;
+const count = (rec: Awaited<ReturnType<typeof runSession>>, phase: 'tls' | 'auth' | 'bdat' | 'body') => rec.count(phase);
 
 describe('TLS', () => {
   it('STARTTLS with a trusted test CA: handshake timed, EHLO again, message sent encrypted', async () => {

@@ -3,7 +3,7 @@
  * Everything here crosses threads only through `snapshot()` (structured-clone safe, house style §10).
  */
 import { PHASES, type Phase } from './phases.js';
-import { addEncoded, encodeHistogram, newHistogram, recordUs, type Histogram } from './histogram.js';
+import { addEncoded, encodeHistogram, FastHistogram, newHistogram, recordUs, type Histogram } from './histogram.js';
 
 /** Message, recipient and byte totals. `failed` means no final reply (timeout, reset): neither accepted nor rejected. */
 export interface Counters {
@@ -84,8 +84,8 @@ export interface MetricsSnapshot {
  * hands them out encoded for the interval log, so each value is recorded once.
  */
 export class Recorder {
-  /** The current interval's histograms (recording target). */
-  readonly histograms = new Map<Phase, Histogram>(PHASES.map((p) => [p, newHistogram()]));
+  /** The current interval's histograms (recording target), with the small-value fast path. */
+  private readonly current = new Map<Phase, FastHistogram>(PHASES.map((p) => [p, new FastHistogram(newHistogram())]));
   /** Everything since the start (or the end of warm-up), up to the last `interval()`. */
   readonly totals = new Map<Phase, Histogram>(PHASES.map((p) => [p, newHistogram()]));
   readonly generator = new Map<GeneratorHistogram, Histogram>(GENERATOR_HISTOGRAMS.map((g) => [g, newHistogram()]));
@@ -98,7 +98,8 @@ export class Recorder {
   /** Ends an interval: returns its non-empty histograms encoded, adds them to the totals, and starts the next. */
   interval(): Partial<Record<Phase, string>> {
     const out: Partial<Record<Phase, string>> = {};
-    for (const [phase, h] of this.histograms) {
+    for (const [phase, fast] of this.current) {
+      const h = fast.histogram();
       if (h.totalCount === 0) continue;
       out[phase] = encodeHistogram(h);
       this.totals.get(phase)!.add(h);
@@ -109,7 +110,7 @@ export class Recorder {
 
   /** Forgets everything recorded so far (the end of warm-up, DESIGN §3 rule 5). */
   reset(): void {
-    for (const h of this.histograms.values()) h.reset();
+    for (const h of this.current.values()) h.reset();
     for (const h of this.totals.values()) h.reset();
     for (const h of this.generator.values()) h.reset();
     this.counters = zeroCounters();
@@ -118,9 +119,14 @@ export class Recorder {
     this.epoch++;
   }
 
+  /** How many latencies `phase` has recorded since the start (or the end of warm-up), the open interval included. */
+  count(phase: Phase): number {
+    return this.totals.get(phase)!.totalCount + this.current.get(phase)!.histogram().totalCount;
+  }
+
   /** Records a latency of `us` microseconds for `phase`. */
   record(phase: Phase, us: number): void {
-    recordUs(this.histograms.get(phase)!, us);
+    this.current.get(phase)!.record(us);
   }
 
   /** Records a generator measurement (µs), such as the lag of a start behind its intended time. */

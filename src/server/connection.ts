@@ -46,7 +46,8 @@ export interface CapturedMessage {
 import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
 import { buildReplies, type Replies } from './replies.js';
-import { ServerMetrics, type Recorder } from './stats.js';
+import type { FastHistogram } from '../metrics/histogram.js';
+import { ServerMetrics } from './stats.js';
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -161,9 +162,9 @@ const AUTH_INFO = VERBS.get(AUTH)!;
  * path then records with one array load instead of a Map lookup by name.
  */
 export class CommandHistograms {
-  private readonly bySlot: (Recorder | undefined)[] = [];
+  private readonly bySlot: (FastHistogram | undefined)[] = [];
   constructor(private readonly metrics: ServerMetrics) {}
-  get(info: VerbInfo): Recorder {
+  get(info: VerbInfo): FastHistogram {
     return (this.bySlot[info.slot] ??= this.metrics.recorder(info.hist));
   }
 }

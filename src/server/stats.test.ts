@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHistogram, newHistogram, recordUs } from '../metrics/histogram.js';
-import { Recorder, ServerMetrics } from './stats.js';
+import { ServerMetrics } from './stats.js';
 
-describe('Recorder', () => {
-  it('gives exactly the histogram that direct recording gives, small values and large', () => {
-    const direct = newHistogram();
-    const r = new Recorder(newHistogram());
-    const values = [0, 0.4, 0.6, 1, 2.5, 17, 999, 1023, 1023.4, 1024, 1500, 2047, 2048, 123_456, 3_600_000_000, 5e9, -3];
-    for (let i = 0; i < 50; i++) for (const v of values) {
-      recordUs(direct, v);
-      r.record(v);
-    }
-    expect(encodeHistogram(r.histogram())).toBe(encodeHistogram(direct));
-    // Reading twice adds nothing twice.
-    expect(r.histogram().totalCount).toBe(50 * values.length);
-  });
-
-  it('ServerMetrics histograms are up to date whenever read', () => {
+describe('ServerMetrics', () => {
+  it('histograms are up to date whenever read', () => {
     const m = new ServerMetrics();
     m.record('cmd.noop', 3);
     expect(m.histograms.get('cmd.noop')!.totalCount).toBe(1);

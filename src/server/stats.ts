@@ -3,7 +3,7 @@
  * the DATA/BDAT stream time per message (354 sent → end-of-data seen), the delivery time, and the
  * size of each accepted message in bytes.
  */
-import { encodeHistogram, newHistogram, recordUs, type Histogram } from '../metrics/histogram.js';
+import { encodeHistogram, FastHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
 
 /** Server counters. `bytes` are message octets received in DATA, terminator excluded. */
 export interface ServerCounters {
@@ -46,55 +46,15 @@ export interface ServerStats {
   readonly sizes: Record<string, string>;
 }
 
-/** Values below this are counted exactly in a typed array (see `Recorder`). */
-const SMALL = 1024;
-
-/**
- * A histogram with an exact fast path for small values. HdrHistogram's bucket-index computation
- * costs more than the rest of a few-µs command, so values below `SMALL` are counted in a
- * `Uint32Array` and added in bulk (`recordValueWithCount`) when the histogram is read. Lossless:
- * at 3 significant digits every integer below 2048 has a bucket of its own.
- */
-export class Recorder {
-  private readonly small = new Uint32Array(SMALL);
-  private pending = 0;
-  constructor(private readonly h: Histogram) {}
-
-  /** Records `v` (µs, or bytes for a size histogram), rounded to an integer. */
-  record(v: number): void {
-    const x = v <= 0 ? 0 : Math.round(v);
-    if (x < SMALL) {
-      this.small[x]++;
-      // Flush long before a Uint32 count could wrap.
-      if (++this.pending >= 1e9) this.histogram();
-    } else recordUs(this.h, x);
-  }
-
-  /** The histogram, with every pending small value added. */
-  histogram(): Histogram {
-    if (this.pending > 0) {
-      const small = this.small;
-      for (let i = 0; i < SMALL; i++) {
-        if (small[i] !== 0) {
-          this.h.recordValueWithCount(i, small[i]);
-          small[i] = 0;
-        }
-      }
-      this.pending = 0;
-    }
-    return this.h;
-  }
-}
-
 /** Mutable server metrics, one per server (one thread). */
 export class ServerMetrics {
   /** Connections open now (a gauge; not in `counters`, which only grow). */
   activeConnections = 0;
   readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
     refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0, nulOctets: 0 };
-  private readonly timings = new Map<string, Recorder>();
+  private readonly timings = new Map<string, FastHistogram>();
   /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
-  private readonly byteCounts = new Map<string, Recorder>();
+  private readonly byteCounts = new Map<string, FastHistogram>();
 
   /** Records `us` microseconds under `name`. */
   record(name: string, us: number): void {
@@ -102,9 +62,9 @@ export class ServerMetrics {
   }
 
   /** The µs recorder named `name`, created empty on first use; hot paths keep the reference. */
-  recorder(name: string, table = this.timings): Recorder {
+  recorder(name: string, table = this.timings): FastHistogram {
     let r = table.get(name);
-    if (r === undefined) table.set(name, (r = new Recorder(newHistogram())));
+    if (r === undefined) table.set(name, (r = new FastHistogram(newHistogram())));
     return r;
   }
 
