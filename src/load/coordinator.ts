@@ -109,7 +109,7 @@ function shares(profile: Profile, W: number): { sessions: number; messages: numb
  * Adds up the workers' ticks by `seq` and releases each second once every worker still running
  * has reported it (a worker says `done` after its last tick, so it is not waited for later).
  */
-class TickMerger {
+export class TickMerger {
   private readonly pending = new Map<number, TickMessage[]>();
   private readonly lastSeq: (number | null)[];
   private readonly latest: Counters[];
