@@ -164,6 +164,15 @@ describe('open model bounds', () => {
     expect(s.totals.messages.attempted + s.totals.messages.dropped).toBeLessThanOrEqual(30);
   });
 
+  it('still starts, late, the messages that were due when the schedule ended, within gracefulStop', async () => {
+    // 10 arrivals in 1 s; two sessions, each message 300 ms: about half are still queued at 1 s.
+    const { r, s } = await runYaml('executor: open\nrate: 10\nduration: 1s\ngracefulStop: 10s\nmaxSessions: 2\nserver: {faults: ["data-end: delay 300ms"]}\n', ['--workers', '1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(s.totals.messages).toMatchObject({ attempted: 10, accepted: 10, dropped: 0 });
+    expect(s.totals.messages.late).toBeGreaterThan(0);
+    expect(s.durationS).toBeLessThan(6);
+  });
+
   it('keeps the counts consistent across the end of warm-up', async () => {
     const out = tmp();
     const r = await cli(['run', '--duration', '3s', '--warmup', '1s', '--messages', '100000000', '--sessions', '20', '--out', out, '--quiet']);

@@ -5,7 +5,9 @@
  * message. When every session is busy, due messages queue: they start late and their latency
  * still counts from the intended start, so a server stall shows in the tail instead of being
  * hidden (coordinated omission). Late starts are counted, the lag is recorded, and messages beyond
- * a 10-second backlog are dropped and counted; the schedule itself never moves.
+ * a 10-second backlog are dropped and counted; the schedule itself never moves. When the
+ * schedule's time is over, nothing new is scheduled, but messages already due still start (late)
+ * within `gracefulStop`; what has not started by then is dropped, what is in flight aborted.
  */
 import { ClientSession, DONE, WAIT, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
 import type { ArrivalClock } from './arrivals.js';
@@ -48,6 +50,8 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   const sweeper = startSweeper(list);
   let t0 = 0;
   let timer: NodeJS.Timeout | null = null;
+  /** After the schedule's end: the bound on draining the messages that were already due. */
+  let graceTimer: NodeJS.Timeout | null = null;
   let scheduling = true;
   let stopped = false;
   let resolveDone!: () => void;
@@ -133,11 +137,10 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
       next = clock.peek();
     }
     if (next === Infinity && clock.endReason() === 'time') {
-      // The last arrival is in; when the schedule's time is over (duration, last stage) the run stops
-      // like a Ctrl-C, so it ends within gracefulStop. (When the message count ran out instead, the
-      // queued messages are still sent.)
+      // The last arrival is in; when the schedule's time is over (duration, last stage) the run ends
+      // within gracefulStop. (When the message count ran out instead, the queued messages are sent.)
       dispatch();
-      timer = setTimeout(stop, Math.max(0, (t0 + opts.scheduleEndUs - nowUs()) / 1000));
+      timer = setTimeout(endOfSchedule, Math.max(0, (t0 + opts.scheduleEndUs - nowUs()) / 1000));
       return;
     }
     if (next === Infinity) scheduling = false;
@@ -145,11 +148,27 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
     if (scheduling) timer = setTimeout(pump, Math.max(0, (t0 + next - nowUs()) / 1000));
   }
 
+  /**
+   * The schedule's time is over. Messages due before it were intended to start, and a session that
+   * was still connecting or finishing a transaction must not make them vanish at the boundary:
+   * they start late (counted) until `gracefulStop`; then the rest is dropped and in-flight aborted.
+   */
+  function endOfSchedule(): void {
+    timer = null;
+    scheduling = false;
+    graceTimer = setTimeout(() => {
+      stop();
+      for (const s of sessions) s.abort();
+    }, opts.gracefulStopMs);
+    dispatch();
+  }
+
   let finished = false;
   function finish(): void {
     if (finished) return;
     finished = true;
     if (timer) clearTimeout(timer);
+    if (graceTimer) clearTimeout(graceTimer);
     sweeper.stop();
     resolveDone();
   }
