@@ -3,7 +3,8 @@
  * DATA scan), fed from memory through an in-memory socket, so the figure is parser and dispatch
  * cost only (no kernel). Multiply ops/s by the commands (or octets) per op:
  * - command parser: 1000 pipelined transactions = 4000 commands (MAIL, RCPT, DATA, end of data) + RSET…
- * - DATA path: one 1 MiB body of 78-octet lines in 1 KiB .. 64 KiB chunks (issue target: ≥ 2 GB/s at 64 KiB).
+ * - DATA path: one 1 MiB body of 78-octet lines in 1 KiB .. 64 KiB chunks (issue target: ≥ 2 GB/s at 64 KiB),
+ *   with the default text-line check (1000 octets) and without it.
  */
 import { bench, describe } from 'vitest';
 import { resolveProfile } from '../src/profile/index.js';
@@ -13,11 +14,14 @@ import { FakeSocket } from '../test/helpers/fake-socket.js';
 const settings = resolveProfile({ server: { tls: { starttls: false } } }).server;
 const ctx = serverContext(settings, null);
 
+/** Without the text-line check (`maxTextLine: 0`; the default checks 1000 octets, RFC 5321 §4.5.3.1.6). */
+const uncheckedCtx = serverContext(resolveProfile({ server: { tls: { starttls: false }, maxTextLine: 0 } }).server, null);
+
 /** A greeted connection whose socket forgets what it writes (so memory stays flat). */
-function connection(): FakeSocket {
+function connection(context = ctx): FakeSocket {
   const sock = new FakeSocket();
   sock.write = () => true;
-  new Connection(sock.asSocket(), ctx);
+  new Connection(sock.asSocket(), context);
   sock.feedDirect(Buffer.from('EHLO bench.example\r\n'));
   return sock;
 }
@@ -56,6 +60,17 @@ const envelope = Buffer.from('MAIL FROM:<bench@example.test>\r\nRCPT TO:<rcpt1@e
 describe(`DATA path through Connection: ${body.length} octets per message`, () => {
   for (const size of [1024, 4096, 16_384, 65_536]) {
     const sock = connection();
+    const parts = chunked(body, size);
+    bench(`${size / 1024} KiB chunks`, () => {
+      sock.feedDirect(envelope);
+      for (const p of parts) sock.feedDirect(p);
+    });
+  }
+});
+
+describe(`DATA path with maxTextLine: 0 (lines not measured): ${body.length} octets per message`, () => {
+  for (const size of [4096, 65_536]) {
+    const sock = connection(uncheckedCtx);
     const parts = chunked(body, size);
     bench(`${size / 1024} KiB chunks`, () => {
       sock.feedDirect(envelope);

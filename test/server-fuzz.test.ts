@@ -137,6 +137,24 @@ describe('DATA text checks at every split offset', () => {
   const ok = `${'a'.repeat(998)}\r\nx\0y\0\r\n`; // a 1000-octet line (CRLF included) and two NULs
   const long = `short\r\n${'b'.repeat(999)}\r\n`; // a 1001-octet line
 
+  it('refuses a message exactly when one of its lines is over 1000 octets, however it is cut (property)', () => {
+    fc.assert(
+      // Lengths near the limit (997 and 998 make 999- and 1000-octet lines) are drawn often.
+      fc.property(fc.array(fc.oneof(fc.integer({ min: 995, max: 1000 }), fc.integer({ min: 0, max: 1010 })), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 5 }), (lengths, offsets) => {
+        // Line texts of the given lengths ('a's, so no dot lines), each ended by CRLF (counted in the limit).
+        const body = lengths.map((n) => `${'a'.repeat(n)}\r\n`).join('');
+        const wire = Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`, 'latin1');
+        const ctx = serverContext(strict, null);
+        const sock = new FakeSocket();
+        new Connection(sock.asSocket(), ctx);
+        for (const piece of cut(wire, offsets)) sock.feed(piece);
+        const tooLong = lengths.some((n) => n + 2 > 1000);
+        expect(sock.codes().at(-2)).toBe(tooLong ? 554 : 250);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('accepts a 1000-octet line and counts NULs; refuses a 1001-octet line with 554', () => {
     for (let cut = 1; cut < 1100; cut += 1) {
       const a = run(ok, cut);

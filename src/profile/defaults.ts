@@ -48,7 +48,7 @@ export const DEFAULTS: Profile = deepFreeze({
     faults: [],
     maxConnections: 10_000,
     maxCommandLine: 4096, // RFC 5321 requires 512; 4096 leaves room for long parameter lists
-    maxTextLine: 0, // not checked: a per-line scan of DATA costs throughput; set 1000 to enforce RFC 5321
+    maxTextLine: 1000, // RFC 5321 §4.5.3.1.6, CRLF included; 0: not checked
     maxErrors: 100,
     timeouts: { idleMs: 300_000, commandMs: 300_000 }, // RFC 5321 §4.5.3.2.7: 5 minutes
     refusedLocalParts: [],

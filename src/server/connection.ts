@@ -861,20 +861,33 @@ export class Connection {
   /**
    * DATA content checks that need the octets: NULs are passed through but counted (memchr, one
    * pass per piece), and with `maxTextLine` set, lines are measured across chunks (RFC 5321
-   * §4.5.3.1.6: 1000 octets with CRLF). Off by default, as a per-line scan costs throughput.
+   * §4.5.3.1.6: 1000 octets with CRLF). Off by default: MTAs take longer lines in practice.
+   *
+   * The line check does not visit every line end. A line is too long exactly when some run of
+   * `max` octets from a line start holds no LF, so from each line start it asks for the last LF
+   * within `max` octets (`lastIndexOf`, backwards from the window's end) and jumps past it: one
+   * native call per ~`max` octets instead of one per line.
    */
   private inspectText(chunk: Buffer, from: number, to: number): void {
     for (let z = chunk.indexOf(0, from); z !== -1 && z < to; z = chunk.indexOf(0, z + 1)) this.ctx.metrics.counters.nulOctets++;
     const max = this.ctx.settings.maxTextLine;
-    if (max === 0 || this.textLineTooLong) return;
-    let start = from;
-    for (let lf = chunk.indexOf(LF, from); lf !== -1 && lf < to; lf = chunk.indexOf(LF, lf + 1)) {
-      if (this.textLineLength + (lf + 1 - start) > max) this.textLineTooLong = true;
-      this.textLineLength = 0;
-      start = lf + 1;
+    if (max === 0 || this.textLineTooLong || to <= from) return;
+    // Where the current line starts, as a position in `chunk` (before `from` when it began in an earlier piece).
+    let lineStart = from - this.textLineLength;
+    // The line's LF may be at most at lineStart + max - 1 (the CRLF counts in the limit).
+    for (let last = lineStart + max - 1; last < to; last = lineStart + max - 1) {
+      // An LF before `from` belongs to an earlier command or message, not to this line.
+      const lf = chunk.lastIndexOf(LF, last);
+      if (lf < Math.max(lineStart, from)) {
+        this.textLineTooLong = true;
+        return;
+      }
+      lineStart = lf + 1;
     }
-    this.textLineLength += to - start;
-    if (this.textLineLength > max) this.textLineTooLong = true;
+    // The window now ends past the piece: the rest fits so far. Carry only the octets after its last LF.
+    const lf = chunk.lastIndexOf(LF, to - 1);
+    if (lf >= Math.max(lineStart, from)) lineStart = lf + 1;
+    this.textLineLength = to - lineStart;
   }
 
   /** Capturing sink: keeps a view of message octets, and gives up on a message past the SIZE limit (it will be refused). */
