@@ -422,10 +422,9 @@ export class Connection {
   private hangUp(): void {
     if (this.hungUp) return;
     this.hungUp = true;
-    const s = this.socket;
-    s.end();
+    this.socket.end();
     // A socket paused for a held reply would otherwise never read the client's FIN, and never close.
-    s.resume();
+    this.updateReading();
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
   }
 
