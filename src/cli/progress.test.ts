@@ -7,6 +7,8 @@ const progress = (accepted: number, intervalS: number, measuring = true): Progre
   seq: 0,
   elapsedS: 3,
   counters: { ...zeroCounters(), messagesAccepted: accepted, recipientsAccepted: accepted },
+  replies: {},
+  errors: {},
   intervals: new Map(),
   intervalS,
   activeSessions: 4,

@@ -11,6 +11,7 @@ import { buildSummary, type Summary } from '../report/summary.js';
 import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
+import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
@@ -101,12 +102,18 @@ export function runCommand() {
         throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
       }
       const display = opts.quiet ? null : progressDisplay();
+      const timeline = new TimelineBuilder(profile);
+      const timelineLog = new TimelineLog(join(outDir, 'timeline.ndjson'));
       const handle = startRun(profile, {
-        onProgress: display ? (p) => display.update(p) : undefined,
+        onProgress: (p) => {
+          timelineLog.write(timeline.next(p));
+          display?.update(p);
+        },
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
       });
       const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
         display?.done();
+        timelineLog.close();
         const summary = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
         writeResults(outDir, summary, outcome);
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);

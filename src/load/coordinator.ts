@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import Tinypool from 'tinypool';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { Phase } from '../metrics/phases.js';
-import { Merged, zeroCounters, type Counters } from '../metrics/recorder.js';
+import { addCountsInto, Merged, zeroCounters, type Counters, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
 import { shardProfile, splitExactly } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 import type { IntervalLog } from '../report/hlog.js';
@@ -29,6 +29,9 @@ export interface Progress {
   readonly elapsedS: number;
   /** Cumulative since the start (or the end of warm-up). */
   readonly counters: Counters;
+  /** Cumulative reply codes per phase and errors by kind, like `counters`. */
+  readonly replies: ReplyCounts;
+  readonly errors: ErrorCounts;
   /** This interval's merged histograms, by phase. */
   readonly intervals: ReadonlyMap<Phase, Histogram>;
   readonly intervalS: number;
@@ -113,6 +116,7 @@ export class TickMerger {
   private readonly pending = new Map<number, TickMessage[]>();
   private readonly lastSeq: (number | null)[];
   private readonly latest: Counters[];
+  private readonly latestCounts: { replies: ReplyCounts; errors: ErrorCounts }[];
   private next = 0;
 
   constructor(
@@ -122,6 +126,7 @@ export class TickMerger {
   ) {
     this.lastSeq = new Array<number | null>(workers).fill(null);
     this.latest = Array.from({ length: workers }, zeroCounters);
+    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, errors: {} }));
   }
 
   tick(t: TickMessage): void {
@@ -129,6 +134,7 @@ export class TickMerger {
     if (!list) this.pending.set(t.seq, (list = []));
     list.push(t);
     this.latest[t.index] = t.counters;
+    this.latestCounts[t.index] = { replies: t.replies, errors: t.errors };
     this.flush(false);
   }
 
@@ -162,10 +168,14 @@ export class TickMerger {
     }
     const counters = zeroCounters();
     for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
+    const counts = { replies: {}, errors: {} };
+    for (const c of this.latestCounts) addCountsInto(counts, c.replies, c.errors);
     return {
       seq: list[0].seq,
       elapsedS: (performance.now() - this.t0()) / 1000,
       counters,
+      replies: counts.replies,
+      errors: counts.errors,
       intervals,
       // Each worker counted over its own tick interval; their timers are not aligned, so the span
       // from the earliest start to the latest end is longer than the time any worker counted over.
@@ -217,7 +227,6 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     const pool = new Tinypool({ filename: sibling('./worker').href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
     const ports = Array.from({ length: W }, () => new MessageChannel());
     let log: IntervalLog | null = null;
-    const latestCounts: (TickMessage | undefined)[] = new Array(W);
     const merger = new TickMerger(
       W,
       () => t0,
@@ -225,10 +234,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         if (p.measuring) {
           for (const [phase, h] of p.intervals) live.histograms.get(phase)!.add(h);
           Object.assign(live.counters, p.counters);
-          for (const t of ticks) latestCounts[t.index] = t;
-          live.replies = {};
-          live.errors = {};
-          for (const t of latestCounts) if (t) live.addCounts(t.replies, t.errors);
+          live.replies = p.replies;
+          live.errors = p.errors;
         }
         if (log) {
           const from = Math.min(...ticks.map((t) => t.startMs));

@@ -173,10 +173,15 @@ export class Merged {
 
   /** Adds reply codes per phase and errors by kind. */
   addCounts(replies: ReplyCounts, errors: ErrorCounts): void {
-    for (const [phase, byCode] of Object.entries(replies)) {
-      const into = (this.replies[phase] ??= {});
-      for (const [code, n] of Object.entries(byCode)) into[code] = (into[code] ?? 0) + n;
-    }
-    for (const [kind, n] of Object.entries(errors)) this.errors[kind] = (this.errors[kind] ?? 0) + n;
+    addCountsInto(this, replies, errors);
   }
+}
+
+/** Adds `replies` and `errors` into `into` (reply codes per phase, errors by kind). */
+export function addCountsInto(into: { replies: ReplyCounts; errors: ErrorCounts }, replies: ReplyCounts, errors: ErrorCounts): void {
+  for (const [phase, byCode] of Object.entries(replies)) {
+    const to = (into.replies[phase] ??= {});
+    for (const [code, n] of Object.entries(byCode)) to[code] = (to[code] ?? 0) + n;
+  }
+  for (const [kind, n] of Object.entries(errors)) into.errors[kind] = (into.errors[kind] ?? 0) + n;
 }

@@ -3,7 +3,7 @@
  * milliseconds, reply codes per phase, errors by kind, the environment, and the reference server's
  * own figures when it was the target.
  */
-import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
+import { encodeHistogram, sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import type { ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
@@ -12,6 +12,7 @@ import type { RunOutcome } from '../load/coordinator.js';
 import type { Profile } from '../profile/types.js';
 import type { ServerCounters } from '../server/stats.js';
 import type { Environment } from './environment.js';
+import type { Verdict } from './thresholds.js';
 
 export const SUMMARY_SCHEMA = 1;
 
@@ -79,6 +80,14 @@ export interface Summary {
     /** Size histograms in bytes (`message-bytes`). */
     readonly sizes: Record<string, SizeStats>;
   };
+  /**
+   * The exact whole-run histograms (HdrHistogram V2 compressed base64, values in µs): each phase
+   * with data and the reference server's own. Thresholds, compare, merge and report rebuild any
+   * percentile from these without loss (DESIGN §3 rule 6); a few KB per phase.
+   */
+  /** Threshold verdicts, in the order given (profile first, then `--threshold` flags); empty when none. */
+  readonly thresholds: readonly Verdict[];
+  readonly encoded: { readonly phases: Record<string, string>; readonly server: Record<string, string> };
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -89,14 +98,20 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
   const c = m.counters;
   const d = outcome.durationS > 0 ? outcome.durationS : Number.NaN;
   const phases: Record<string, PhaseStats> = {};
+  const encoded = { phases: {} as Record<string, string>, server: {} as Record<string, string> };
   for (const p of PHASES) {
     const h = m.histograms.get(p)!;
-    if (h.totalCount > 0) phases[p] = statsOf(h);
+    if (h.totalCount === 0) continue;
+    phases[p] = statsOf(h);
+    encoded.phases[p] = encodeHistogram(h);
   }
   let server: Summary['server'] = null;
   if (outcome.server) {
     const histograms: Record<string, PhaseStats> = {};
-    for (const [name, h] of decodeServerStats(outcome.server)) histograms[name] = statsOf(h);
+    for (const [name, h] of decodeServerStats(outcome.server)) {
+      histograms[name] = statsOf(h);
+      if (h.totalCount > 0) encoded.server[name] = outcome.server.histograms[name];
+    }
     const sizes: Record<string, SizeStats> = {};
     for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) sizes[name] = sizeStatsOf(h);
     server = { counters: outcome.server.counters, histograms, sizes };
@@ -143,6 +158,8 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     errors: m.errors,
     generator: generatorHealth(outcome),
     server,
+    thresholds: [],
+    encoded,
   };
 }
 

@@ -37,6 +37,9 @@ export function newRunId(profileName: string, at = new Date()): string {
   return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${randomBytes(3).toString('hex')}`;
 }
 
+/** The files a run writes besides the `.hgrm`s. */
+const REPORT_FILES = ['summary.json', 'report.md', 'report.html', 'run.hlog', 'timeline.ndjson', 'junit.xml'];
+
 /** Removes the report files an earlier run left in `dir` (a reused `--out`), so no stale `.hgrm` survives. */
 export function clearResults(dir: string): void {
   let names: string[];
@@ -46,6 +49,6 @@ export function clearResults(dir: string): void {
     return;
   }
   for (const name of names) {
-    if (name.endsWith('.hgrm') || name === 'summary.json' || name === 'report.md' || name === 'run.hlog') rmSync(`${dir}/${name}`, { force: true });
+    if (name.endsWith('.hgrm') || REPORT_FILES.includes(name)) rmSync(`${dir}/${name}`, { force: true });
   }
 }
