@@ -54,9 +54,11 @@ export function runCommand() {
     .option('--graceful-stop <time>', 'after a stop, how long transactions in flight may take, e.g. 10s')
     .option('--seed <n>', 'random seed, recorded in the summary', num)
     .option('--out <dir>', 'results directory (default: results/<run-id>)')
-    .option('--json', 'print summary.json to stdout instead of the table')
+    .option('--json', 'print summary.json to stdout instead of the table (the table goes to stderr)')
+    .option('--ndjson <file>', 'stream one JSON line per second (rates, totals, per-phase p50/p99) to FILE, or - for stdout (the table then goes to stderr)')
     .option('--quiet', 'no progress lines')
     .action(async (profileArg, opts) => {
+      if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
       const path = profileArg ?? defaultProfilePath();
       const input = loadProfileFile(path);
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
@@ -103,21 +105,32 @@ export function runCommand() {
       }
       const display = opts.quiet ? null : progressDisplay();
       const timeline = new TimelineBuilder(profile);
-      const timelineLog = new TimelineLog(join(outDir, 'timeline.ndjson'));
+      const timelineLogs = [new TimelineLog(join(outDir, 'timeline.ndjson'))];
+      if (opts.ndjson !== undefined) {
+        try {
+          timelineLogs.push(new TimelineLog(opts.ndjson));
+        } catch (err) {
+          throw new SmtpBenchError('SB_USAGE', `--ndjson ${opts.ndjson}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+      }
       const handle = startRun(profile, {
         onProgress: (p) => {
-          timelineLog.write(timeline.next(p));
+          const second = timeline.next(p);
+          for (const log of timelineLogs) log.write(second);
           display?.update(p);
         },
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
       });
       const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
         display?.done();
-        timelineLog.close();
+        for (const log of timelineLogs) log.close();
         const summary = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
         writeResults(outDir, summary, outcome);
+        // stdout carries one machine-readable stream at most; the table then goes to stderr.
+        const table = `${renderConsole(summary)}\nresults: ${outDir}\n`;
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else process.stdout.write(`${renderConsole(summary)}\nresults: ${outDir}\n`);
+        if (opts.json || opts.ndjson === '-') process.stderr.write(table);
+        else process.stdout.write(table);
         return summary;
       };
       let interrupts = 0;

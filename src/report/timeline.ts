@@ -22,6 +22,8 @@ export interface Second {
   readonly intervalS: number;
   /** False during warm-up: these seconds are excluded from every figure. */
   readonly measuring: boolean;
+  /** Messages since the start (or the end of warm-up), as the progress line shows them. */
+  readonly totals: { readonly attempted: number; readonly accepted: number; readonly rejected: number; readonly failed: number; readonly late: number; readonly dropped: number };
   /** Messages settled in this second. */
   readonly messages: { readonly accepted: number; readonly rejected: number; readonly failed: number; readonly late: number; readonly dropped: number };
   readonly recipients: { readonly accepted: number; readonly rejected: number; readonly failed: number };
@@ -106,6 +108,7 @@ export class TimelineBuilder {
       t: Math.round(p.elapsedS * 1000) / 1000,
       intervalS: Math.round(p.intervalS * 1000) / 1000,
       measuring: p.measuring,
+      totals: { attempted: c.messagesAttempted, accepted: c.messagesAccepted, rejected: c.messagesRejected, failed: c.messagesFailed, late: c.messagesLate, dropped: c.messagesDropped },
       messages: { accepted: d('messagesAccepted'), rejected: d('messagesRejected'), failed: d('messagesFailed'), late: d('messagesLate'), dropped: d('messagesDropped') },
       recipients: { accepted: d('recipientsAccepted'), rejected: d('recipientsRejected'), failed: d('recipientsFailed') },
       rates: { msgsPerS: round1(d('messagesAccepted') / dt), rcptsPerS: round1(d('recipientsAccepted') / dt) },
@@ -124,13 +127,16 @@ export class TimelineBuilder {
   }
 }
 
-/** Appends timeline lines to a file as each second completes (a crash loses at most the last line). */
+/**
+ * Appends timeline lines to a file as each second completes (a crash loses at most the last line);
+ * also used for `--ndjson FILE|-` (`-`: standard output, file descriptor 1, left open).
+ */
 export class TimelineLog {
   private readonly fd: number;
 
-  /** Creates (truncates) `path`. @throws the file system's error when it cannot be created */
-  constructor(path: string) {
-    this.fd = openSync(path, 'w');
+  /** Creates (truncates) `path`, or `-` for standard output. @throws the file system's error when it cannot be created */
+  constructor(private readonly path: string) {
+    this.fd = path === '-' ? 1 : openSync(path, 'w');
   }
 
   write(second: Second): void {
@@ -138,6 +144,6 @@ export class TimelineLog {
   }
 
   close(): void {
-    closeSync(this.fd);
+    if (this.path !== '-') closeSync(this.fd);
   }
 }

@@ -1,0 +1,29 @@
+/** Runs the built CLI (`dist/cli/main.js`, built by `npm test`'s pretest) as a child process. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CLI, ROOT } from './serve-cli.js';
+
+export interface CliResult {
+  /** The exit code (a signal or a spawn failure counts as -1). */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `smtpbench ARGS` to completion (at most `timeoutMs`) and collects its output. */
+export function cli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+/** A fresh temporary directory. */
+export const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
+
+/** The parsed summary.json of a run directory. */
+export const summaryOf = (dir: string): any => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

@@ -1,0 +1,57 @@
+/**
+ * Output hygiene for pipelines (issue 9 item 7): with --json only JSON on stdout, --ndjson streams
+ * one JSON line per second, no ANSI escape anywhere when nothing is a terminal, and the run
+ * directory's timeline.ndjson adds up to the summary's totals.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, summaryOf, tmp } from './helpers/cli.js';
+
+const ANSI = /\x1b\[/;
+
+describe('output hygiene', () => {
+  it('--json: stdout is exactly summary.json; the table goes to stderr; no ANSI in output or files', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--messages', '1500', '--out', out, '--json']);
+    expect(r.code).toBe(0);
+    const printed = JSON.parse(r.stdout);
+    expect(printed).toEqual(summaryOf(out));
+    expect(r.stderr).toContain('phase (ms)');
+    expect(r.stdout).not.toMatch(ANSI);
+    expect(r.stderr).not.toMatch(ANSI);
+    for (const name of readdirSync(out)) expect(readFileSync(join(out, name), 'utf8'), name).not.toMatch(ANSI);
+  });
+
+  it('--ndjson -: one JSON object per second on stdout with rates, totals and per-phase p50/p99; timeline.ndjson adds up to the totals', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--executor', 'open', '--rate', '400', '--duration', '2500ms', '--out', out, '--quiet', '--ndjson', '-']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const l of lines) {
+      expect(typeof l.t).toBe('number');
+      expect(typeof l.rates.msgsPerS).toBe('number');
+      expect(l.targetRate).toBe(400);
+    }
+    const busy = lines.find((l) => l.phases.transaction);
+    expect(busy.phases.transaction.p99).toBeGreaterThanOrEqual(busy.phases.transaction.p50);
+    expect(r.stderr).toContain('phase (ms)');
+    const s = summaryOf(out);
+    const timeline = readFileSync(join(out, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(timeline).toEqual(lines);
+    // No warm-up: every accepted message was counted in exactly one second.
+    expect(timeline.reduce((a, l) => a + l.messages.accepted, 0)).toBe(s.totals.messages.accepted);
+    expect(timeline.at(-1).totals.accepted).toBe(s.totals.messages.accepted);
+  });
+
+  it('--json with --ndjson - is a usage error (exit 2), and an unwritable --ndjson file is one line', async () => {
+    const both = await cli(['run', '--messages', '10', '--json', '--ndjson', '-']);
+    expect(both.code).toBe(2);
+    expect(both.stderr.trim().split('\n')).toHaveLength(1);
+    const bad = await cli(['run', '--messages', '10', '--out', join(tmp(), 'o'), '--ndjson', '/nonexistent/dir/x.ndjson']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--ndjson \/nonexistent\/dir\/x\.ndjson: cannot write/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+});
