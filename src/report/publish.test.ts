@@ -176,6 +176,17 @@ describe('latencyBuckets', () => {
     expect(at(2001)[LATENCY_BUCKETS_US.indexOf(2_000)]).toBe(0);
   });
 
+  it('adds across machines: the buckets of merged histograms are the sums of their buckets', () => {
+    const a = values(4_000, 21);
+    const c = values(6_000, 22).map((v) => v * 3);
+    const merged = histogramOf(a);
+    merged.add(histogramOf(c));
+    const [ba, bc, bm] = [latencyBuckets(histogramOf(a)), latencyBuckets(histogramOf(c)), latencyBuckets(merged)];
+    expect(bm.cumulative).toEqual(ba.cumulative.map((n, i) => n + bc.cumulative[i]));
+    expect(bm.count).toBe(ba.count + bc.count);
+    expect(bm.sumUs).toBe(ba.sumUs + bc.sumUs);
+  });
+
   it('sums to within HdrHistogram’s resolution of the true sum (≤ 1/2048 per value)', () => {
     const exact = vs.reduce((a, v) => a + v, 0);
     expect(Math.abs(b.sumUs - exact) / exact).toBeLessThan(1 / 2048);

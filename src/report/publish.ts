@@ -290,9 +290,13 @@ function retryAfterMs(header: string | string[] | undefined): number | null {
 /**
  * Sends `req` with undici, retrying network errors (refused, reset, undici's connect, headers and
  * body timeouts), 5xx and 429 up to `tries` times with exponential backoff and equal jitter
- * (250 ms, 500 ms, 1 s, each ×0.5..1, or the server's Retry-After when it fits), all within
- * `timeoutMs`; each try may use a third of it (at least 1 s, never past the bound). 2xx is
- * success; any other status (3xx: redirects are not followed; 4xx) fails at once. Never throws.
+ * (250 ms, 500 ms, 1 s, each ×0.5..1, after AWS's "Exponential Backoff And Jitter"; or the
+ * server's Retry-After when it fits), all within `timeoutMs`: each try has undici connect,
+ * headers and body timeouts of a third of it (at least 1 s), and an AbortSignal ends whatever
+ * runs at the bound. 2xx is success; any other status (3xx: redirects are not followed; 4xx)
+ * fails at once. undici's RetryAgent is not used: its default retry has no jitter and its wait
+ * between tries is a timer the request's signal cannot cancel, so the bound would not hold.
+ * Never throws.
  */
 export async function publish(req: PublishRequest, opts: PublishOptions = {}): Promise<PublishResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
