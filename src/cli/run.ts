@@ -154,8 +154,8 @@ export function runCommand() {
       if (publishing.webhook || publishing.pushgateway) {
         // Results are on disk; a Ctrl-C now only cuts the publish short.
         onSignalWhilePublishing = () => publishStop.abort();
-        // The webhook gets summary.json exactly as written.
-        const results = await publishRun(readFileSync(join(outDir, 'summary.json'), 'utf8'), summary, publishing, { timeoutMs: publishing.timeoutMs, signal: publishStop.signal });
+        // What was written is what goes out: summary.json byte for byte, and the figures read from it.
+        const results = await publishRun(readFileSync(join(outDir, 'summary.json'), 'utf8'), publishing, { timeoutMs: publishing.timeoutMs, signal: publishStop.signal });
         for (const r of results) if (r.ok && !opts.quiet) process.stderr.write(`smtpbench: ${r.message}\n`);
         published = results.filter((r) => !r.ok).map((r) => r.message);
       }

@@ -375,12 +375,12 @@ export interface PublishTargets {
 
 /**
  * Publishes a run to its targets at once (so the total time stays one `timeoutMs`):
- * `summaryJson`, the exact text of summary.json, POSTed as `application/json` to the webhook;
- * `runMetricsText(summary)` PUT to the Pushgateway group (PUT replaces the whole group, so a
+ * `summaryJson`, the exact text of summary.json as written, POSTed as `application/json` to the
+ * webhook; `runMetricsText` of it PUT to the Pushgateway group (PUT replaces the whole group, so a
  * metric the last run had and this one lacks, such as an error kind, does not linger; POST would
  * replace only the metric names pushed). Never throws.
  */
-export async function publishRun(summaryJson: string, summary: Summary, targets: PublishTargets, opts: PublishOptions = {}): Promise<PublishResult[]> {
+export async function publishRun(summaryJson: string, targets: PublishTargets, opts: PublishOptions = {}): Promise<PublishResult[]> {
   const jobs: Promise<PublishResult>[] = [];
   if (targets.webhook) {
     jobs.push(publish({ name: '--publish', url: targets.webhook, method: 'POST', contentType: 'application/json', body: summaryJson }, opts));
@@ -396,7 +396,7 @@ export async function publishRun(summaryJson: string, summary: Summary, targets:
           shown: displayUrl(targets.pushgateway, pushgatewayGroupPath(instance)),
           method: 'PUT',
           contentType: 'text/plain; version=0.0.4; charset=utf-8',
-          body: runMetricsText(summary),
+          body: runMetricsText(JSON.parse(summaryJson) as Summary),
         },
         opts,
       ),
