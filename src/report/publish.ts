@@ -279,6 +279,15 @@ function describeError(err: unknown, perTryMs: number): string {
   return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
+/** `decodeURIComponent`, or the text as it is when it holds a malformed escape (`%zz`). */
+function percentDecoded(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
 /** A Retry-After header (RFC 9110 §10.2.3: seconds or an HTTP date) in ms, or null. */
 function retryAfterMs(header: string | string[] | undefined): number | null {
   const v = Array.isArray(header) ? header[0] : header;
@@ -310,7 +319,7 @@ export async function publish(req: PublishRequest, opts: PublishOptions = {}): P
   const headers: Record<string, string> = { 'content-type': req.contentType };
   if (url.username !== '' || url.password !== '') {
     // RFC 7617: user-id and password as given, percent-decoded (the URL keeps them encoded).
-    const credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    const credentials = `${percentDecoded(url.username)}:${percentDecoded(url.password)}`;
     headers.authorization = `Basic ${Buffer.from(credentials).toString('base64')}`;
     url.username = '';
     url.password = '';
@@ -337,7 +346,8 @@ export async function publish(req: PublishRequest, opts: PublishOptions = {}): P
           body: req.body,
           signal: stop,
         });
-        const text = (await res.body.text()).replace(/\s+/g, ' ').trim().slice(0, 120);
+        // The start of the server's explanation (a Pushgateway 400 says what was inconsistent), on one line, printable.
+        const text = (await res.body.text()).replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim().slice(0, 120);
         if (res.statusCode >= 200 && res.statusCode < 300) {
           return { ok: true, name: req.name, status: res.statusCode, tries: tryNo, ms: elapsed(), message: `${where}: published (HTTP ${res.statusCode})` };
         }
