@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'SB_NO_SUCCESS'
   | 'SB_LISTEN'
   | 'SB_INTERNAL'
-  | 'SB_TLS_SETUP';
+  | 'SB_TLS_SETUP'
+  | 'SB_PUBLISH';
 
 /** Base class: every error smtpbench throws on purpose carries a stable `code`. */
 export class SmtpBenchError extends Error {

@@ -1,17 +1,18 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { SmtpBenchError } from '../errors.js';
+import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
-import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
+import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
 import { buildSummary, type Summary } from '../report/summary.js';
 import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
@@ -57,8 +58,13 @@ export function runCommand() {
     .option('--json', 'print summary.json to stdout instead of the table (the table goes to stderr)')
     .option('--ndjson <file>', 'stream one JSON line per second (rates, totals, per-phase p50/p99) to FILE, or - for stdout (the table then goes to stderr)')
     .option('--quiet', 'no progress lines')
+    .option('--publish <url>', 'after the results are written, POST summary.json to this http(s) webhook')
+    .option('--pushgateway <url>', "after the results are written, PUT the run's figures to this Prometheus Pushgateway (base URL)")
+    .option('--publish-required', 'a failed publish exits 1 (default: it prints one line and the exit code stays)')
+    .option('--publish-timeout <time>', 'total time for each publish, retries included (default 10s)')
     .action(async (profileArg, opts) => {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
+      const publishing = publishSettings(opts);
       const path = profileArg ?? defaultProfilePath();
       const input = loadProfileFile(path);
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
@@ -135,7 +141,10 @@ export function runCommand() {
       };
       let interrupts = 0;
       let writing = false;
+      const publishStop = new AbortController();
+      let onSignalWhilePublishing: (() => void) | null = null;
       const onSignal = (): void => {
+        if (onSignalWhilePublishing) return onSignalWhilePublishing();
         // Once the final results are being written, let that finish: it takes milliseconds.
         if (writing) return;
         if (++interrupts === 1) {
@@ -152,11 +161,51 @@ export function runCommand() {
       process.on('SIGTERM', onSignal);
       const outcome = await handle.outcome;
       writing = true;
-      const failure = noSuccess(finish(outcome, false));
+      const summary = finish(outcome, false);
+      const failure = noSuccess(summary);
+      let published: string[] = [];
+      if (publishing.webhook || publishing.pushgateway) {
+        // Results are on disk; a Ctrl-C now only cuts the publish short.
+        onSignalWhilePublishing = () => publishStop.abort();
+        // What was written is what goes out: summary.json byte for byte, and the figures read from it.
+        const results = await publishRun(readFileSync(join(outDir, 'summary.json'), 'utf8'), publishing, { timeoutMs: publishing.timeoutMs, signal: publishStop.signal });
+        for (const r of results) if (r.ok && !opts.quiet) process.stderr.write(`smtpbench: ${r.message}\n`);
+        published = results.filter((r) => !r.ok).map((r) => r.message);
+      }
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // A failed publish is one line; with --publish-required it is the error (exit 1), unless the run itself failed.
+      if (failure || !opts.publishRequired) for (const line of published) process.stderr.write(`smtpbench: ${line}\n`);
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
+      if (published.length > 0 && opts.publishRequired) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
     });
+}
+
+/**
+ * The publish flags, checked before the run starts: every bad one is named in one ProfileError
+ * (exit 2), URLs shown without userinfo.
+ */
+function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): { webhook?: URL; pushgateway?: URL; timeoutMs: number } {
+  const issues: ProfileIssue[] = [];
+  for (const [flag, value] of [['--publish', opts.publish], ['--pushgateway', opts.pushgateway]] as const) {
+    const issue = publishUrlIssue(flag, value);
+    if (issue) issues.push(issue);
+  }
+  let timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS;
+  if (opts.publishTimeout !== undefined) {
+    try {
+      timeoutMs = parseDuration(opts.publishTimeout);
+      if (timeoutMs <= 0) issues.push({ path: '--publish-timeout', message: 'must be more than 0' });
+    } catch (err) {
+      issues.push({ path: '--publish-timeout', message: (err as Error).message });
+    }
+  }
+  if (issues.length > 0) throw new ProfileError(issues, 'flags');
+  return {
+    webhook: opts.publish === undefined ? undefined : new URL(opts.publish),
+    pushgateway: opts.pushgateway === undefined ? undefined : new URL(opts.pushgateway),
+    timeoutMs,
+  };
 }
 
 /** Exit code 1 rule: something was to be sent and not one transaction succeeded. Names the target. */

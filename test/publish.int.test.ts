@@ -1,0 +1,271 @@
+/**
+ * `run --publish` / `--pushgateway` end to end: the built CLI against node:http stand-ins on
+ * 127.0.0.1 port 0 (a webhook, a Pushgateway, servers that fail, refuse or never answer), and
+ * against Debian's real Pushgateway when it is installed.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import net from 'node:net';
+import os, { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeAll } from '../src/report/run-data.js';
+import { LATENCY_BUCKETS_US, latencyBuckets } from '../src/report/publish.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CLI = join(ROOT, 'dist/cli/main.js');
+const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** performance.now() when the process exited. */
+  exitedAt: number;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
+      done({ code, stdout, stderr, exitedAt: performance.now() });
+    });
+  });
+}
+
+const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-publish-'));
+/** A short real run (embedded server) with the given flags; results in a fresh directory. */
+async function run(flags: string[], quiet = true): Promise<CliResult & { out: string }> {
+  const out = join(tmp(), 'out');
+  const r = await cli(['run', '--messages', '300', '--out', out, ...(quiet ? ['--quiet'] : []), ...flags]);
+  return { ...r, out };
+}
+
+interface Received {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** An HTTP server on 127.0.0.1:0 that records every request and answers with `reply(n)` (n from 1); null: never answer. */
+async function server(reply: (n: number) => number | null): Promise<{ url: string; port: number; requests: Received[] }> {
+  const requests: Received[] = [];
+  const s = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => (body += d));
+    req.on('end', () => {
+      requests.push({ method: req.method!, url: req.url!, headers: req.headers, body, at: performance.now() });
+      const status = reply(requests.length);
+      if (status !== null) res.writeHead(status, { 'content-type': 'text/plain' }).end(status >= 300 ? `status ${status} from the test server\n` : 'ok\n');
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  servers.push(s);
+  const port = (s.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, port, requests };
+}
+
+const servers: http.Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/** A port with nothing listening: bound, then closed. */
+async function refusedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const lines = (text: string): string[] => text.split('\n').filter((l) => l !== '');
+const resultsOnDisk = (out: string): void => {
+  const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+  expect(s.totals.messages.accepted).toBe(300);
+  for (const f of ['report.md', 'run.hlog', 'transaction.hgrm']) expect(existsSync(join(out, f)), f).toBe(true);
+};
+
+describe('run --publish / --pushgateway', () => {
+  it('POSTs the exact summary.json and PUTs the figures at the group path; --json keeps stdout pure; credentials go as Basic auth, never shown', async () => {
+    const hook = await server(() => 200);
+    const pg = await server(() => 200);
+    const secret = 'pa55-w0rd';
+    const r = await run(['--json', '--publish', `http://bob:${secret}@127.0.0.1:${hook.port}/hook/TOKEN123?key=q1`, '--pushgateway', `http://ci:${secret}@127.0.0.1:${pg.port}/prefix`], false);
+    expect(r.code, r.stderr).toBe(0);
+    const file = readFileSync(join(r.out, 'summary.json'), 'utf8');
+    // stdout is the JSON and nothing else.
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(file));
+
+    expect(hook.requests).toHaveLength(1);
+    const h = hook.requests[0];
+    expect(h.method).toBe('POST');
+    expect(h.url).toBe('/hook/TOKEN123?key=q1');
+    expect(h.headers['content-type']).toBe('application/json');
+    expect(h.body).toBe(file); // byte for byte
+    expect(h.headers.authorization).toBe(`Basic ${Buffer.from(`bob:${secret}`).toString('base64')}`);
+
+    expect(pg.requests).toHaveLength(1);
+    const p = pg.requests[0];
+    expect(p.method).toBe('PUT');
+    expect(p.url).toBe(`/prefix/metrics/job/smtpbench/instance/${os.hostname()}`);
+    expect(p.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(p.body).toMatch(/^# TYPE smtpbench_phase_latency_seconds histogram$/m);
+    const summary = JSON.parse(file);
+    expect(p.body).toContain(`smtpbench_phase_latency_seconds_count{phase="transaction"} ${summary.phases.transaction.count}`);
+    expect(p.body).toContain(`smtpbench_messages_total{outcome="accepted"} 300`);
+    expect(p.body).toContain(`run_id="${summary.runId}"`);
+
+    // Each publish said so on stderr, with the URL's origin only: no password, path token or query.
+    const published = lines(r.stderr).filter((l) => l.includes('published'));
+    expect(published).toEqual([
+      `smtpbench: --publish http://127.0.0.1:${hook.port}/…: published (HTTP 200)`,
+      `smtpbench: --pushgateway http://127.0.0.1:${pg.port}/…/metrics/job/smtpbench/instance/${os.hostname()}: published (HTTP 200)`,
+    ]);
+    for (const text of [r.stdout, r.stderr, ...readdirSync(r.out).map((f) => readFileSync(join(r.out, f), 'utf8'))]) {
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('TOKEN123');
+    }
+  });
+
+  it('retries a 503 twice and succeeds on the third try', async () => {
+    const hook = await server((n) => (n <= 2 ? 503 : 200));
+    const r = await run(['--publish', `${hook.url}/hook`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(hook.requests.map((q) => q.method)).toEqual(['POST', 'POST', 'POST']);
+    // Every try carried the whole summary; backoff waited between tries (≥ 125 ms, then ≥ 250 ms).
+    for (const q of hook.requests) expect(q.body).toBe(readFileSync(join(r.out, 'summary.json'), 'utf8'));
+    expect(hook.requests[1].at - hook.requests[0].at).toBeGreaterThanOrEqual(120);
+    expect(hook.requests[2].at - hook.requests[1].at).toBeGreaterThanOrEqual(240);
+  });
+
+  it('does not retry a 400: one line, exit 0, results on disk', async () => {
+    const pg = await server(() => 400);
+    const r = await run(['--pushgateway', pg.url]);
+    expect(r.code).toBe(0);
+    expect(pg.requests).toHaveLength(1);
+    expect(lines(r.stderr)).toHaveLength(1);
+    const where = `${pg.url}/metrics/job/smtpbench/instance/${os.hostname()}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    expect(r.stderr).toMatch(new RegExp(`^smtpbench: --pushgateway ${where}: not published \\(1 try, \\d+\\.\\d s\\): HTTP 400: status 400 from the test server\n$`));
+    resultsOnDisk(r.out);
+  });
+
+  it('a refused port: exit 0 with one line; with --publish-required exit 1 with one line; results on disk either way', async () => {
+    const port = await refusedPort();
+    const plain = await run(['--publish', `http://127.0.0.1:${port}/hook`]);
+    expect(plain.code).toBe(0);
+    expect(lines(plain.stderr)).toHaveLength(1);
+    expect(plain.stderr).toMatch(new RegExp(`^smtpbench: --publish http://127\\.0\\.0\\.1:${port}/…: not published \\(4 tries, [\\d.]+ s\\): .*ECONNREFUSED`));
+    resultsOnDisk(plain.out);
+
+    const required = await run(['--publish', `http://127.0.0.1:${port}/hook`, '--publish-required']);
+    expect(required.code).toBe(1);
+    expect(lines(required.stderr)).toHaveLength(1);
+    expect(required.stderr).toMatch(/^smtpbench: --publish .*: not published \(4 tries, .*ECONNREFUSED/);
+    resultsOnDisk(required.out);
+  });
+
+  it('stays within --publish-timeout against a server that never answers', async () => {
+    const hung = await server(() => null);
+    const r = await run(['--publish', `${hung.url}/hook`, '--publish-timeout', '2s']);
+    expect(r.code).toBe(0);
+    // Each try may take a third of the bound, at least 1 s: two tries fit, and no more.
+    expect(hung.requests.length).toBeGreaterThanOrEqual(2);
+    const sinceFirstTry = r.exitedAt - hung.requests[0].at;
+    expect(sinceFirstTry).toBeGreaterThan(1500);
+    expect(sinceFirstTry).toBeLessThan(2000 + 1500); // the bound, plus process exit on a busy machine
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/not published \(\d tries, [\d.]+ s\): .*(no response within 1 s|within 2 s \(--publish-timeout\))/);
+    resultsOnDisk(r.out);
+  });
+
+  it('a Ctrl-C while publishing ends the publish at once: one line, exit 0, results on disk', async () => {
+    const hung = await server(() => null);
+    const out = join(tmp(), 'out');
+    const child = spawn(process.execPath, [CLI, 'run', '--messages', '300', '--quiet', '--out', out, '--publish', `${hung.url}/hook`, '--publish-timeout', '60s'], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    for (const t0 = Date.now(); hung.requests.length === 0 && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 20));
+    expect(hung.requests).toHaveLength(1);
+    const signalled = performance.now();
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(performance.now() - signalled).toBeLessThan(2000);
+    expect(code, stderr).toBe(0);
+    expect(lines(stderr)).toHaveLength(1);
+    expect(stderr).toMatch(/^smtpbench: --publish http:\/\/127\.0\.0\.1:\d+\/…: not published \(1 try, [\d.]+ s\): interrupted\n$/);
+    resultsOnDisk(out);
+  });
+
+  it('refuses bad flags before the run starts (exit 2, every one named, no password echoed)', async () => {
+    const dir = tmp();
+    const out = join(dir, 'never');
+    const r = await cli(['run', '--messages', '300', '--quiet', '--out', out, '--publish', 'ftp://bob:s3cret@files.example/x', '--pushgateway', 'nope', '--publish-timeout', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--publish: expected an http:// or https:// URL, got a ftp:// URL');
+    expect(r.stderr).toContain('--pushgateway: expected an http:// or https:// URL, got "nope"');
+    expect(r.stderr).toContain('--publish-timeout');
+    expect(r.stderr).not.toContain('s3cret');
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('publishes after a Ctrl-C-interrupted run too', async () => {
+    const hook = await server(() => 200);
+    const out = join(tmp(), 'out');
+    const child = spawn(process.execPath, [CLI, 'run', '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--out', out, '--publish', `${hook.url}/hook`], { cwd: ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.resume();
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    // Wait for the run's own first progress line with messages accepted, then interrupt.
+    for (const t0 = Date.now(); !/^\[\s*\d+s\].*accepted [1-9]/m.test(stderr) && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const code = await exited;
+    clearTimeout(timer);
+    expect(code, stderr).toBe(0);
+    expect(hook.requests).toHaveLength(1);
+    const sent = JSON.parse(hook.requests[0].body);
+    expect(sent.interrupted).toBe(true);
+    expect(hook.requests[0].body).toBe(readFileSync(join(out, 'summary.json'), 'utf8'));
+  });
+
+  it.skipIf(!existsSync(PUSHGATEWAY_BIN))("Debian's Pushgateway accepts the push and serves the same bucket counts", async () => {
+    const port = await refusedPort();
+    const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (let t0 = Date.now(); Date.now() - t0 < 10_000; ) {
+        const ready = await fetch(`${base}/-/ready`).then((res) => res.ok, () => false);
+        if (ready) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await run(['--pushgateway', base, '--publish-required']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      const scraped = await (await fetch(`${base}/metrics`)).text();
+      const summary = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
+      const h = decodeAll(summary.encoded.phases).get('transaction')!;
+      const b = latencyBuckets(h);
+      const group = `instance="${os.hostname()}",job="smtpbench"`;
+      LATENCY_BUCKETS_US.forEach((le, i) => expect(scraped).toContain(`smtpbench_phase_latency_seconds_bucket{${group},phase="transaction",le="${le / 1e6}"} ${b.cumulative[i]}`));
+      expect(scraped).toContain(`smtpbench_phase_latency_seconds_count{${group},phase="transaction"} 300`);
+      expect(scraped).toMatch(new RegExp(`^push_failure_time_seconds\\{${group}\\} 0$`, 'm'));
+    } finally {
+      pgw.kill();
+    }
+  });
+});
