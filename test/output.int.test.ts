@@ -3,7 +3,7 @@
  * one JSON line per second, no ANSI escape anywhere when nothing is a terminal, and the run
  * directory's timeline.ndjson adds up to the summary's totals.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, summaryOf, tmp } from './helpers/cli.js';
@@ -43,6 +43,18 @@ describe('output hygiene', () => {
     // No warm-up: every accepted message was counted in exactly one second.
     expect(timeline.reduce((a, l) => a + l.messages.accepted, 0)).toBe(s.totals.messages.accepted);
     expect(timeline.at(-1).totals.accepted).toBe(s.totals.messages.accepted);
+  });
+
+  it('writes no secret: the reference server’s account passwords are redacted in every result file', async () => {
+    const dir = tmp();
+    const profile = join(dir, 'p.yaml');
+    writeFileSync(profile, 'messages: 200\nserver:\n  auth:\n    users: {alice: s3cret-Pa55}\n');
+    const out = join(dir, 'out');
+    const r = await cli(['run', profile, '--out', out, '--quiet', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).not.toContain('s3cret-Pa55');
+    for (const name of readdirSync(out)) expect(readFileSync(join(out, name), 'utf8'), name).not.toContain('s3cret-Pa55');
+    expect(summaryOf(out).profile.server.auth.users).toEqual({ alice: '<redacted>' });
   });
 
   it('--json with --ndjson - is a usage error (exit 2), and an unwritable --ndjson file is one line', async () => {

@@ -129,7 +129,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     target: { url: `${profile.target?.scheme ?? 'smtp'}://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`, embedded: outcome.target.embedded },
     workers: outcome.workers,
     sessions: profile.sessions,
-    profile,
+    profile: redacted(profile),
     environment: env,
     totals: {
       messages: {
@@ -161,6 +161,20 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     thresholds: [],
     encoded,
   };
+}
+
+/** The placeholder written instead of a password. */
+export const REDACTED = '<redacted>';
+
+/**
+ * The profile as summary.json records it: the reference server's account passwords replaced by
+ * `REDACTED` (no secret is ever written to a result file or published). Client credentials never
+ * enter the profile at all: they come from a file or the environment.
+ */
+export function redacted(profile: Profile): Profile {
+  const users = profile.server.auth.users;
+  if (Object.keys(users).length === 0) return profile;
+  return { ...profile, server: { ...profile.server, auth: { ...profile.server.auth, users: Object.fromEntries(Object.keys(users).map((u) => [u, REDACTED])) } } };
 }
 
 function generatorHealth(outcome: RunOutcome): Summary['generator'] {
