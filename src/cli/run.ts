@@ -1,13 +1,16 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { SmtpBenchError } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
+import { junitXml } from '../report/junit.js';
+import { decodeServerStats } from '../report/server-stats.js';
 import { buildSummary, type Summary } from '../report/summary.js';
+import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
@@ -15,6 +18,8 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
+/** Commander collector for a repeatable flag. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function runCommand() {
   return new Command('run')
@@ -56,6 +61,8 @@ export function runCommand() {
     .option('--out <dir>', 'results directory (default: results/<run-id>)')
     .option('--json', 'print summary.json to stdout instead of the table')
     .option('--quiet', 'no progress lines')
+    .option('--threshold <expr>', 'pass/fail criterion, e.g. "transaction.p99 < 250ms" (repeatable; after the profile\'s; README "Thresholds"); a failure exits 99', collect, [] as string[])
+    .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
     .action(async (profileArg, opts) => {
       const path = profileArg ?? defaultProfilePath();
       const input = loadProfileFile(path);
@@ -89,10 +96,13 @@ export function runCommand() {
         },
         tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
         auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
+        thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
       } as ProfileInput);
       const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
+      const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
+      if (junitPath !== null && !isDirectory(dirname(junitPath))) throw new SmtpBenchError('SB_USAGE', `--junit ${opts.junit}: directory ${dirname(junitPath)} does not exist`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
       try {
@@ -104,20 +114,46 @@ export function runCommand() {
       const display = opts.quiet ? null : progressDisplay();
       const timeline = new TimelineBuilder(profile);
       const timelineLog = new TimelineLog(join(outDir, 'timeline.ndjson'));
+      // k6's abortOnFail: the abortOnFail thresholds are checked on the running totals after each
+      // measured second; rates divide by the measured seconds (the coordinator's partial() counts
+      // from the start barrier, warm-up included).
+      const watched = profile.thresholds.some((t) => t.abortOnFail);
+      let measuredS = 0;
+      let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
         onProgress: (p) => {
           timelineLog.write(timeline.next(p));
           display?.update(p);
+          if (!watched || !p.measuring || stoppedBy !== null) return;
+          measuredS += p.intervalS;
+          stoppedBy = abortingThreshold(profile.thresholds, liveRun(handle.partial().merged, measuredS), measuredS);
+          if (stoppedBy === null) return;
+          const t = profile.thresholds[stoppedBy.index];
+          process.stderr.write(`\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`);
+          handle.stop();
         },
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
       });
       const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
         display?.done();
         timelineLog.close();
-        const summary = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        const built = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        // Thresholds read the exact merged histograms, the client's and the embedded server's.
+        const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
+        const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
         writeResults(outDir, summary, outcome);
-        if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-        else process.stdout.write(`${renderConsole(summary)}\nresults: ${outDir}\n`);
+        const verdicts = renderVerdicts(summary.thresholds);
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+          if (verdicts) process.stderr.write(`${verdicts}\n`);
+        } else process.stdout.write(`${renderConsole(summary)}\n${verdicts ? `${verdicts}\n` : ''}results: ${outDir}\n`);
+        if (junitPath !== null) {
+          try {
+            writeFileSync(junitPath, junitXml(summary.thresholds, summary));
+          } catch (err) {
+            process.stderr.write(`smtpbench: cannot write --junit ${junitPath}: ${(err as Error).message}\n`);
+          }
+        }
         return summary;
       };
       let interrupts = 0;
@@ -139,11 +175,23 @@ export function runCommand() {
       process.on('SIGTERM', onSignal);
       const outcome = await handle.outcome;
       writing = true;
-      const failure = noSuccess(finish(outcome, false));
+      const summary = finish(outcome, false);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+      // Exit 1 (nothing succeeded) wins over 99: the run measured nothing a threshold could judge.
+      const failure = noSuccess(summary);
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
+      const failed = summary.thresholds.filter((v) => !v.ok).length;
+      if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${summary.thresholds.length} threshold(s) failed (results: ${outDir})`);
     });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Exit code 1 rule: something was to be sent and not one transaction succeeded. Names the target. */
