@@ -266,7 +266,7 @@ export function resolveThresholds(value: unknown, issue: (path: readonly (string
       text = item.threshold as string;
       abortOnFail = r.data?.abortOnFail ?? false;
       delayAbortEvalMs = r.data?.delayAbortEval ?? 0;
-      if (r.data?.delayAbortEval !== undefined && !abortOnFail) issue([...path, 'delayAbortEval'], 'applies only with abortOnFail: true');
+      if (item.delayAbortEval !== undefined && (item.abortOnFail === undefined || item.abortOnFail === false)) issue([...path, 'delayAbortEval'], 'applies only with abortOnFail: true');
     } else if (typeof item === 'string') {
       text = item;
     } else {
