@@ -9,6 +9,8 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadRunDir } from '../src/report/run-data.js';
+import { evaluate } from '../src/report/thresholds.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -60,6 +62,8 @@ describe('thresholds (CLI)', () => {
     const xml = read(junit);
     expect(xml).toMatch(/<testsuite name="smtpbench thresholds" tests="3" failures="0"/);
     expect(xml).not.toContain('<failure');
+    // Read back from disk (summary.json's exact histograms), the same thresholds give the same verdicts.
+    expect(evaluate(s.profile.thresholds, loadRunDir(out))).toEqual(s.thresholds);
   });
 
   it('fails: exit 99 after writing every result; --json keeps stdout pure JSON; JUnit holds the failures', async () => {
