@@ -42,12 +42,14 @@ export interface ProfileIssue {
  */
 export class ProfileError extends SmtpBenchError {
   readonly issues: readonly ProfileIssue[];
-  /** @param note a closing paragraph of the message, such as the list of known metric names */
+  /** A closing paragraph of the message, such as the list of known metric names. */
+  readonly note: string | undefined;
   constructor(issues: readonly ProfileIssue[], source = 'profile', note?: string) {
     const lines = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`);
     super('SB_INVALID_PROFILE', `invalid ${source}: ${issues.length} problem(s)\n${lines.join('\n')}${note === undefined ? '' : `\n${note}`}`);
     this.name = 'ProfileError';
     this.issues = issues;
+    this.note = note;
   }
 }
 

@@ -2,7 +2,7 @@
 import { Command } from '@commander-js/extra-typings';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { SmtpBenchError } from '../errors.js';
+import { ProfileError, SmtpBenchError } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, resolveProfile, type ProfileInput } from '../profile/index.js';
@@ -98,11 +98,20 @@ export function runCommand() {
         auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
         thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
       } as ProfileInput);
-      const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
+      // --junit is checked now (its directory must exist), and named in the same error as the profile's problems.
+      const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
+      const junitIssue = junitPath !== null && !isDirectory(dirname(junitPath)) ? { path: '--junit', message: `directory ${dirname(junitPath)} does not exist` } : null;
+      const source = `profile ${path} with flags`;
+      let profile;
+      try {
+        profile = resolveProfile(input, overrides, source);
+      } catch (err) {
+        if (junitIssue !== null && err instanceof ProfileError) throw new ProfileError([...err.issues, junitIssue], source, err.note);
+        throw err;
+      }
+      if (junitIssue !== null) throw new ProfileError([junitIssue], source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
-      const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
-      if (junitPath !== null && !isDirectory(dirname(junitPath))) throw new SmtpBenchError('SB_USAGE', `--junit ${opts.junit}: directory ${dirname(junitPath)} does not exist`);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
       try {
