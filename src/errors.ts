@@ -18,7 +18,8 @@ export type ErrorCode =
   | 'SB_LISTEN'
   | 'SB_INTERNAL'
   | 'SB_TLS_SETUP'
-  | 'SB_PUBLISH';
+  | 'SB_PUBLISH'
+  | 'SB_THRESHOLD_FAILED';
 
 /** Base class: every error smtpbench throws on purpose carries a stable `code`. */
 export class SmtpBenchError extends Error {
@@ -42,11 +43,14 @@ export interface ProfileIssue {
  */
 export class ProfileError extends SmtpBenchError {
   readonly issues: readonly ProfileIssue[];
-  constructor(issues: readonly ProfileIssue[], source = 'profile') {
+  /** A closing paragraph of the message, such as the list of known metric names. */
+  readonly note: string | undefined;
+  constructor(issues: readonly ProfileIssue[], source = 'profile', note?: string) {
     const lines = issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`);
-    super('SB_INVALID_PROFILE', `invalid ${source}: ${issues.length} problem(s)\n${lines.join('\n')}`);
+    super('SB_INVALID_PROFILE', `invalid ${source}: ${issues.length} problem(s)\n${lines.join('\n')}${note === undefined ? '' : `\n${note}`}`);
     this.name = 'ProfileError';
     this.issues = issues;
+    this.note = note;
   }
 }
 

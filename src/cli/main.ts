@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /**
- * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data);
- * 1 the run could not start or no transaction succeeded; 2 invalid profile or usage.
+ * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data) and
+ * every threshold passed; 1 the run could not start or no transaction succeeded (this wins over 99),
+ * or a publish failed under --publish-required;
+ * 2 invalid profile or usage (a threshold that does not parse or names an unknown metric included);
+ * 99 a threshold failed, or an abortOnFail threshold stopped the run (as k6; results are written
+ * first); 130 aborted by a second Ctrl-C.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
@@ -12,6 +16,8 @@ import { serveCommand } from './serve.js';
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
 export const EXIT_USAGE = 2;
+/** A threshold failed (k6's exit code for failed thresholds). */
+export const EXIT_THRESHOLDS = 99;
 
 const program = new Command()
   .name('smtpbench')
@@ -33,7 +39,8 @@ try {
     process.exitCode = EXIT_USAGE;
   } else if (err instanceof SmtpBenchError) {
     process.stderr.write(`smtpbench: ${err.message}\n`);
-    process.exitCode = err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : EXIT_RUN_FAILED;
+    process.exitCode =
+      err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : err.code === 'SB_THRESHOLD_FAILED' ? EXIT_THRESHOLDS : EXIT_RUN_FAILED;
   } else {
     process.stderr.write(`smtpbench: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = EXIT_RUN_FAILED;

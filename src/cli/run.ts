@@ -1,13 +1,16 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { basename, extname, join, resolve } from 'node:path';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
+import { junitXml } from '../report/junit.js';
+import { decodeServerStats } from '../report/server-stats.js';
 import { buildSummary, type Summary } from '../report/summary.js';
+import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
@@ -16,6 +19,8 @@ import { DEFAULT_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../repo
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
+/** Commander collector for a repeatable flag. */
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function runCommand() {
   return new Command('run')
@@ -58,6 +63,8 @@ export function runCommand() {
     .option('--json', 'print summary.json to stdout instead of the table (the table goes to stderr)')
     .option('--ndjson <file>', 'stream one JSON line per second (rates, totals, per-phase p50/p99) to FILE, or - for stdout (the table then goes to stderr)')
     .option('--quiet', 'no progress lines')
+    .option('--threshold <expr>', 'pass/fail criterion, e.g. "transaction.p99 < 250ms" (repeatable; after the profile\'s; README "Thresholds"); a failure exits 99', collect, [] as string[])
+    .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
     .option('--publish <url>', 'after the results are written, POST summary.json to this http(s) webhook')
     .option('--pushgateway <url>', "after the results are written, PUT the run's figures to this Prometheus Pushgateway (base URL)")
     .option('--publish-required', 'a failed publish exits 1 (default: it prints one line and the exit code stays)')
@@ -97,8 +104,20 @@ export function runCommand() {
         },
         tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
         auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
+        thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
       } as ProfileInput);
-      const profile = resolveProfile(input, overrides, `profile ${path} with flags`);
+      // --junit is checked now (its directory must exist), and named in the same error as the profile's problems.
+      const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
+      const junitIssue = junitPath !== null && !isDirectory(dirname(junitPath)) ? { path: '--junit', message: `directory ${dirname(junitPath)} does not exist` } : null;
+      const source = `profile ${path} with flags`;
+      let profile;
+      try {
+        profile = resolveProfile(input, overrides, source);
+      } catch (err) {
+        if (junitIssue !== null && err instanceof ProfileError) throw new ProfileError([...err.issues, junitIssue], source, err.note);
+        throw err;
+      }
+      if (junitIssue !== null) throw new ProfileError([junitIssue], source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
       const runId = newRunId(basename(path, extname(path)));
@@ -119,24 +138,48 @@ export function runCommand() {
           throw new SmtpBenchError('SB_USAGE', `--ndjson ${opts.ndjson}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         }
       }
+      // k6's abortOnFail: the abortOnFail thresholds are checked on the running totals after each
+      // measured second; rates divide by the measured seconds (the coordinator's partial() counts
+      // from the start barrier, warm-up included).
+      const watched = profile.thresholds.some((t) => t.abortOnFail);
+      let measuredS = 0;
+      let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
         onProgress: (p) => {
           const second = timeline.next(p);
           for (const log of timelineLogs) log.write(second);
           display?.update(p);
+          if (!watched || !p.measuring || stoppedBy !== null) return;
+          measuredS += p.intervalS;
+          stoppedBy = abortingThreshold(profile.thresholds, liveRun(handle.partial().merged, measuredS), measuredS);
+          if (stoppedBy === null) return;
+          const t = profile.thresholds[stoppedBy.index];
+          process.stderr.write(`\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`);
+          handle.stop();
         },
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
       });
       const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
         display?.done();
         for (const log of timelineLogs) log.close();
-        const summary = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        const built = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        // Thresholds read the exact merged histograms, the client's and the embedded server's.
+        const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
+        const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
         writeResults(outDir, summary, outcome);
+        const verdicts = renderVerdicts(summary.thresholds);
         // stdout carries one machine-readable stream at most; the table then goes to stderr.
-        const table = `${renderConsole(summary)}\nresults: ${outDir}\n`;
+        const table = `${renderConsole(summary)}\n${verdicts ? `${verdicts}\n` : ''}results: ${outDir}\n`;
         if (opts.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         if (opts.json || opts.ndjson === '-') process.stderr.write(table);
         else process.stdout.write(table);
+        if (junitPath !== null) {
+          try {
+            writeFileSync(junitPath, junitXml(summary.thresholds, summary));
+          } catch (err) {
+            process.stderr.write(`smtpbench: cannot write --junit ${junitPath}: ${(err as Error).message}\n`);
+          }
+        }
         return summary;
       };
       let interrupts = 0;
@@ -174,11 +217,23 @@ export function runCommand() {
       }
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      // A failed publish is one line; with --publish-required it is the error (exit 1), unless the run itself failed.
-      if (failure || !opts.publishRequired) for (const line of published) process.stderr.write(`smtpbench: ${line}\n`);
+      // Exit 1 (nothing succeeded) wins over 99: the run measured nothing a threshold could judge.
+      // A failed publish is one line; with --publish-required it is the error (exit 1) of a run that would exit 0.
+      const failed = summary.thresholds.filter((v) => !v.ok).length;
+      const publishFails = published.length > 0 && opts.publishRequired && !failure && failed === 0;
+      if (!publishFails) for (const line of published) process.stderr.write(`smtpbench: ${line}\n`);
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
-      if (published.length > 0 && opts.publishRequired) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
+      if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${summary.thresholds.length} threshold(s) failed (results: ${outDir})`);
+      if (publishFails) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
     });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -66,6 +66,7 @@ export const DEFAULTS: Profile = deepFreeze({
     capture: 0,
   },
   seed: 1,
+  thresholds: [],
 } satisfies Profile);
 
 /** Freezes `value` and every object reachable from it; returns the same reference. */

@@ -55,6 +55,7 @@ describe('resolveProfile: defaults', () => {
       allowRealRecipients: false,
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
       seed: 1,
+      thresholds: [],
     });
   });
 

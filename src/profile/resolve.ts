@@ -8,10 +8,11 @@ import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import { resolveFault } from './faults.js';
-import type { Profile, ProfileInput, ServerSettings, TargetSpec } from './types.js';
+import type { Profile, ProfileInput, ServerSettings, TargetSpec, Threshold } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
 import { expandAddresses } from './addresses.js';
+import { knownMetrics, parseThreshold } from '../report/thresholds.js';
 
 /** Most recipients one message may have (RCPT commands in one transaction). */
 export const MAX_RECIPIENTS = 100_000;
@@ -232,6 +233,66 @@ const ServerSchema = z.strictObject({
   capture: intIn(0, 100_000).optional(),
 });
 
+/** k6's threshold object: `{threshold: "p(99) < 250", abortOnFail: true, delayAbortEval: "10s"}`. */
+const ThresholdObjectSchema = z.strictObject({
+  threshold: z.string({ error: (iss) => `expected a threshold expression, got ${show(iss.input)}` }),
+  abortOnFail: bool().optional(),
+  delayAbortEval: duration(0).optional(),
+});
+
+/**
+ * Parses a `thresholds` value: a list of entries, or k6's map form `{metric: entry | [entry…]}`
+ * where an entry is an expression or a `{threshold, abortOnFail, delayAbortEval}` mapping. In the map
+ * form an expression that starts with an operator applies to the key (`"errors.rate": "< 0.1%"`),
+ * else it is a statistic of the key (`transaction: "p(99) < 250ms"` → `transaction.p(99) < 250ms`).
+ * Every bad entry is reported through `issue` with its path below `thresholds` (`[2]`, `[transaction, 0]`).
+ */
+export function resolveThresholds(value: unknown, issue: (path: readonly (string | number)[], message: string) => void): Threshold[] {
+  const out: Threshold[] = [];
+  const entry = (item: unknown, path: (string | number)[], key: string | null): void => {
+    let text: string;
+    let abortOnFail = false;
+    let delayAbortEvalMs = 0;
+    if (isPlainObject(item)) {
+      const r = ThresholdObjectSchema.safeParse(item);
+      if (!r.success) {
+        for (const iss of r.error.issues) {
+          if (iss.code === 'unrecognized_keys') for (const k of iss.keys) issue([...path, k], 'unknown key (expected threshold, abortOnFail, delayAbortEval)');
+          else issue([...path, ...iss.path.map(String)], iss.message);
+        }
+        // The expression may be wrong too: say so in the same message.
+        if (typeof item.threshold !== 'string') return;
+      }
+      text = item.threshold as string;
+      abortOnFail = r.data?.abortOnFail ?? false;
+      delayAbortEvalMs = r.data?.delayAbortEval ?? 0;
+      if (item.delayAbortEval !== undefined && (item.abortOnFail === undefined || item.abortOnFail === false)) issue([...path, 'delayAbortEval'], 'applies only with abortOnFail: true');
+    } else if (typeof item === 'string') {
+      text = item;
+    } else {
+      issue(path, `expected a threshold expression such as "transaction.p99 < 250ms" or {threshold, abortOnFail}, got ${show(item)}`);
+      return;
+    }
+    const expression = key === null ? text : /^\s*[<>=!]/.test(text) ? `${key} ${text.trim()}` : `${key}.${text.trim()}`;
+    try {
+      out.push(parseThreshold(expression, { abortOnFail, delayAbortEvalMs }));
+    } catch (err) {
+      const message = (err as Error).message;
+      issue(path, message.includes(JSON.stringify(expression)) ? message : `${JSON.stringify(expression)}: ${message}`);
+    }
+  };
+  if (Array.isArray(value)) value.forEach((item, i) => entry(item, [i], null));
+  else if (isPlainObject(value)) {
+    for (const [key, v] of Object.entries(value)) {
+      if (Array.isArray(v)) v.forEach((item, i) => entry(item, [key, i], key));
+      else entry(v, [key], key);
+    }
+  } else issue([], `expected a list of threshold expressions or a mapping of metric → expressions, got ${show(value)}`);
+  return out;
+}
+
+const ThresholdsSchema = z.unknown().transform((value, ctx) => resolveThresholds(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] })));
+
 const StageSchema = z.strictObject({
   duration: duration(1),
   target: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000'),
@@ -279,6 +340,7 @@ const InputSchema = z.strictObject({
   timeouts: TimeoutsSchema.optional(),
   server: ServerSchema.optional(),
   seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
+  thresholds: ThresholdsSchema.optional(),
 });
 
 /** Keys allowed at each dotted path, for "did you mean" hints on unknown keys. */
@@ -304,11 +366,14 @@ const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
  * run sends `DEFAULTS.messages` messages.
  *
  * @param input the profile file's content, not yet validated
- * @param overrides keys from flags; they win over `input` key by key (nested objects merge)
+ * @param overrides keys from flags; they win over `input` key by key (nested objects merge), except
+ *   `thresholds` (the `--threshold` expressions): those are added after the profile's, and their
+ *   problems are named `--threshold[i]`
  * @param source names the input in the error message (for example the file path)
  * @returns a deeply frozen `Profile`
  * @throws ProfileError (code `SB_INVALID_PROFILE`) listing every problem with its dotted path
- *   (`message.size`, `target`, `message.sise` for an unknown key), never only the first
+ *   (`message.size`, `target`, `message.sise` for an unknown key), never only the first; with a bad
+ *   threshold, the message ends with the known metric names
  */
 export function resolveProfile(input: unknown, overrides?: ProfileInput, source = 'profile'): Profile {
   const issues: ProfileIssue[] = [];
@@ -317,12 +382,20 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
   else if (input !== undefined && input !== null) {
     issues.push({ path: '', message: `expected a mapping of profile keys, got ${show(input)}` });
   }
-  const merged = merge(base, (overrides ?? {}) as Record<string, unknown>);
+  const { thresholds: flagThresholds, ...flags } = overrides ?? {};
+  const merged = merge(base, flags as Record<string, unknown>);
 
   const parsed = InputSchema.safeParse(merged);
   if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toProfileIssues(issue, merged)));
   issues.push(...crossFieldIssues(merged));
-  if (issues.length > 0 || !parsed.success) throw new ProfileError(issues, source);
+  const extraThresholds =
+    flagThresholds === undefined
+      ? []
+      : resolveThresholds(flagThresholds, (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
+  if (issues.length > 0 || !parsed.success) {
+    const badThreshold = issues.some((i) => i.path.startsWith('thresholds') || i.path.startsWith('--threshold'));
+    throw new ProfileError(issues, source, badThreshold ? `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}` : undefined);
+  }
 
   const v = parsed.data;
   const d = DEFAULTS;
@@ -382,6 +455,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     },
     server: resolveServer(v.server, d.server),
     seed: v.seed ?? d.seed,
+    thresholds: [...(v.thresholds ?? d.thresholds), ...extraThresholds],
   });
 }
 

@@ -193,6 +193,31 @@ export interface AuthSettings {
   readonly credentialsFile: string | null;
 }
 
+/** The unit a threshold's metric is measured and compared in (README "Thresholds"). */
+export type MetricUnit = 'ms' | 'ratio' | 'per-second' | 'count' | 'bool';
+
+/** A comparison operator of a threshold expression (k6's set, without `===`). */
+export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+/**
+ * A parsed threshold (k6's pass/fail criterion), e.g. `transaction.p99 < 250ms`: `metric op limit`,
+ * the limit converted to the metric's unit. Parsed by `parseThreshold()` (src/report/thresholds.ts).
+ */
+export interface Threshold {
+  /** The expression as written (the map form: key and expression joined, `transaction.p(99) < 250`). */
+  readonly expression: string;
+  /** The canonical metric name (`transaction.p99`, `transaction.p999` for p99.9, `errors.rate`). */
+  readonly metric: string;
+  readonly op: ThresholdOp;
+  /** In `unit`: ms for latencies, a 0..1 ratio (`0.1%` → 0.001), per second, a count, or a boolean. */
+  readonly limit: number | boolean;
+  readonly unit: MetricUnit;
+  /** k6's abortOnFail: stop the run as soon as this fails on the running totals (checked once a second). */
+  readonly abortOnFail: boolean;
+  /** k6's delayAbortEval, ms: abortOnFail is not checked before this much measured time (after warm-up). */
+  readonly delayAbortEvalMs: number;
+}
+
 /** The resolved, readonly profile. Built only by `resolveProfile()`. */
 export interface Profile {
   readonly target: TargetSpec | null;
@@ -266,6 +291,8 @@ export interface Profile {
   readonly timeouts: Timeouts;
   readonly server: ServerSettings;
   readonly seed: number;
+  /** Pass/fail criteria, profile's first then `--threshold` flags'; evaluated on the merged result (exit 99 on a failure). */
+  readonly thresholds: readonly Threshold[];
 }
 
 /** What a profile file or the flags may contain. Validated by `resolveProfile()`. */
@@ -328,4 +355,10 @@ export interface ProfileInput {
     capture?: number;
   };
   seed?: number;
+  /**
+   * A list of expressions (`"transaction.p99 < 250ms"`) or `{threshold, abortOnFail, delayAbortEval}`
+   * mappings, or k6's map form `{transaction: ["p99 < 250ms"], "errors.rate": "< 0.1%"}`. In the flag
+   * overrides: the `--threshold` expressions, added after the profile's (never replacing them).
+   */
+  thresholds?: unknown;
 }

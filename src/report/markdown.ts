@@ -1,6 +1,7 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
 import type { Summary } from './summary.js';
 import { modelNote } from './table.js';
+import { formatValue, type Verdict } from './thresholds.js';
 
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 
@@ -11,6 +12,7 @@ export function renderMarkdown(s: Summary): string {
     '',
     `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${s.durationS} s${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
     ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
+    ...thresholdsMarkdown(s.thresholds ?? []),
     '',
     row(['', 'attempted', 'accepted', 'rejected', 'per second']),
     row(['---', '---:', '---:', '---:', '---:']),
@@ -31,4 +33,24 @@ export function renderMarkdown(s: Summary): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The thresholds table (empty when the run had none): each verdict with its measured value. */
+export function thresholdsMarkdown(verdicts: readonly Verdict[]): string[] {
+  if (verdicts.length === 0) return [];
+  const failed = verdicts.filter((v) => !v.ok).length;
+  return [
+    '',
+    `**Thresholds: ${failed === 0 ? `all ${verdicts.length} passed` : `${failed} of ${verdicts.length} failed`}.**`,
+    '',
+    row(['', 'threshold', 'measured']),
+    row(['---', '---', '---:']),
+    ...verdicts.map((v) =>
+      row([
+        v.ok ? 'pass' : '**FAIL**',
+        `\`${v.expression}\`${v.abort ? ` (stopped the run at ${v.abort.atS} s with ${formatValue(v.abort.value, v.unit, v.metric)})` : ''}`,
+        formatValue(v.value, v.unit, v.metric),
+      ]),
+    ),
+  ];
 }

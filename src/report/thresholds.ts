@@ -1,20 +1,429 @@
 /**
- * Thresholds (k6's pass/fail criteria): expressions such as `transaction.p99 < 250ms` evaluated on
- * a run's merged result. A failed threshold makes the CLI exit 99, as k6 does.
+ * Thresholds (k6's pass/fail criteria, https://grafana.com/docs/k6/latest/using-k6/thresholds/):
+ * expressions such as `transaction.p99 < 250ms` evaluated on a run's merged result. A failed
+ * threshold makes the CLI exit 99, as k6 does.
+ *
+ * Syntax: `<metric> <op> <value>`, spaces optional, op one of `<` `<=` `>` `>=` `==` `!=`. The value
+ * is in the metric's unit (README "Thresholds"):
+ * - latencies (ms): a bare number is ms; or `500us` (`µs`), `250ms`, `0.25s`;
+ * - ratios: `0.1%` (= 0.001) or a bare ratio 0..1 (`0.001`);
+ * - rates: a bare number per second (`900`, or `900/s`; `bytes.rate` in MB/s, also `12MB/s`);
+ * - counts: a bare number; booleans: `true` / `false` with `==` / `!=` only.
+ * Numbers may have an exponent (`1e9`) and are never negative.
+ *
+ * This module holds the one metric catalog: `resolveMetric()` names every metric a threshold,
+ * `compare` or a capacity SLO can read, and `Metric.read()` reads it from a finished run
+ * (`RunData`) or from the running totals of a run in progress (`liveRun()`).
  */
+import type { Histogram } from '../metrics/histogram.js';
+import { PHASES } from '../metrics/phases.js';
+import type { ErrorCounts, Merged, ReplyCounts } from '../metrics/recorder.js';
+import type { MetricUnit, Threshold, ThresholdOp } from '../profile/types.js';
+import { SERVER_HISTOGRAMS } from '../server/connection.js';
+import type { Summary } from './summary.js';
+
+/** k6's documentation of the syntax this follows. */
+export const K6_THRESHOLDS_DOC = 'https://grafana.com/docs/k6/latest/using-k6/thresholds/';
 
 /** The verdict of one threshold, as summary.json, report.md, report.html and JUnit show it. */
 export interface Verdict {
   /** The expression as written, e.g. `transaction.p99 < 250ms`. */
   readonly expression: string;
-  /** The metric it reads, e.g. `transaction.p99`. */
+  /** The canonical metric it reads, e.g. `transaction.p99` (`transaction.p999` for p99.9). */
   readonly metric: string;
+  readonly op: ThresholdOp;
+  /** Passed. False with no data (value null), and for the threshold that stopped the run (`abort`). */
   readonly ok: boolean;
   /** The measured value in `unit` (ms for latencies, a 0..1 ratio for rates of errors and replies), or null with no data. */
   readonly value: number | boolean | null;
-  readonly unit: 'ms' | 'ratio' | 'per-second' | 'count' | 'bool';
+  readonly unit: MetricUnit;
   /** The limit in `unit`. */
   readonly limit: number | boolean;
-  /** k6's abortOnFail: the run stopped early once this threshold failed on the running totals. */
+  /** k6's abortOnFail was set: the threshold was also checked once a second on the running totals. */
   readonly abortOnFail: boolean;
+  /**
+   * This threshold stopped the run: it failed on the running totals `atS` measured seconds in
+   * (after warm-up), with `value`. Null for every other threshold.
+   */
+  readonly abort: null | { readonly atS: number; readonly value: number | boolean };
+}
+
+/**
+ * What a metric is read from: a finished run (`RunData` satisfies this) or the running totals of a
+ * run in progress (`liveRun()`). Histograms hold µs; counts are since the end of warm-up.
+ */
+export interface MetricRun {
+  readonly summary: {
+    /** Measured seconds (after warm-up): the denominator of every per-second rate. */
+    readonly durationS: number;
+    /** With `rates` (a finished run's summary), the per-second rates are read from it, so they match the table to the digit. */
+    readonly totals: Pick<Summary['totals'], 'messages' | 'recipients' | 'transactions' | 'bytes'> & { readonly rates?: Summary['totals']['rates'] };
+    readonly replies: ReplyCounts;
+    readonly errors: ErrorCounts;
+    /** Null while the run goes: generator health is known only from the workers' final results. */
+    readonly generator: Pick<Summary['generator'], 'saturated' | 'eventLoopDelayP99Ms' | 'scheduleLagP99Ms'> | null;
+  };
+  /** Whole-run histogram of each phase (µs); a missing or empty one has no data. */
+  readonly histograms: ReadonlyMap<string, Histogram>;
+  /** The reference server's own histograms (µs) by name (`cmd.mail`); empty for an external target. */
+  readonly serverHistograms: ReadonlyMap<string, Histogram>;
+}
+
+/** One metric of the catalog. */
+export interface Metric {
+  /** Canonical name: `transaction.p99`, `transaction.p999` (p99.9), `errors.rate`. */
+  readonly name: string;
+  readonly unit: MetricUnit;
+  /** Limit suffixes accepted besides a bare number (lower case), each a function to the unit. */
+  readonly suffixes: Readonly<Record<string, (x: number) => number>>;
+  /**
+   * The value in `unit`, or null when there is no data: a latency with no recorded value, a ratio
+   * with a zero denominator, a rate over zero seconds, generator health during a run. Counts are
+   * never null (zero is data).
+   */
+  read(run: MetricRun): number | boolean | null;
+}
+
+const MESSAGE_OUTCOMES = ['attempted', 'accepted', 'rejected', 'failed', 'abandoned', 'late', 'dropped'] as const;
+const RECIPIENT_OUTCOMES = ['attempted', 'accepted', 'rejected', 'failed', 'deferred'] as const;
+const REPLY_CLASSES = ['2xx', '3xx', '4xx', '5xx'] as const;
+
+/** `<prefix>.<stat>`: the shortest prefix whose rest is a statistic (`server.cmd.mail.p99.9` → `server.cmd.mail`, `p99.9`). */
+const LATENCY = /^(.+?)\.(?:p\((\d+(?:\.\d+)?)\)|p(\d+(?:\.\d+)?)|(min|mean|avg|med|max|count))$/;
+
+/**
+ * The known metric names and patterns, one line each, for error messages and `--help` text.
+ */
+export function knownMetrics(): string[] {
+  return [
+    `<phase>.<stat> (ms), phase: ${PHASES.join(', ')}`,
+    `server.<name>.<stat> (ms; the embedded reference server), name: ${SERVER_HISTOGRAMS.join(', ')}`,
+    '  <stat>: pN (p50, p90, p99, p100; p999 = p99.9, p9999 = p99.99; p12.5; k6: p(99.9)), min, mean (avg), max, med (= p50), count',
+    'messages.rate, recipients.rate (accepted per second), bytes.rate (MB/s)',
+    `messages.<outcome>.count | .rate (ratio), outcome: ${MESSAGE_OUTCOMES.join(', ')}`,
+    `recipients.<outcome>.count, outcome: ${RECIPIENT_OUTCOMES.join(', ')}; recipients.<outcome>.rate (ratio of attempted) for all but attempted`,
+    'errors.rate (ratio of messages due), errors.count, errors.<kind>.count',
+    'replies.<class>.rate (ratio of all replies) | .count, class 2xx, 3xx, 4xx, 5xx or a code (replies.452.count)',
+    'generator.saturated (true | false), generator.eventLoopDelayP99, generator.scheduleLagP99 (ms)',
+    'transactions.count',
+  ];
+}
+
+/**
+ * The percentile of `p(99.9)` (k6) or `p99.9`, or of bare digits: one or two digits or `100` as
+ * they are (`p5`, `p50`, `p100`); `99` followed by more digits is 99 point those digits (`p999` =
+ * 99.9, `p9999` = 99.99, `p995` = 99.5: the names summary.json and wrk use). Other bare digits
+ * (`p101`, `p125`) are refused rather than guessed: write `p12.5`.
+ * @throws Error on a bare form that is none of these, or a percentile above 100
+ */
+function percentileOf(paren: string | undefined, bare: string | undefined): number {
+  const t = paren ?? bare!;
+  let q: number;
+  if (paren !== undefined || t.includes('.') || t.length <= 2 || t === '100') q = Number(t);
+  else if (t.startsWith('99')) q = Number(`99.${t.slice(2)}`);
+  else throw new Error(`percentile "p${t}" is ambiguous: write it with a point (p${t.slice(0, 2)}.${t.slice(2)}) or as p(N)`);
+  if (q > 100) throw new Error(`percentile ${q} is out of range 0..100`);
+  return q;
+}
+
+/** The canonical name of percentile `q`: `p99`, `p999` (99.9), `p9999` (99.99), `p99.5` → `p995`; others keep the point (`p12.5`). */
+export function percentileName(q: number): string {
+  if (Number.isInteger(q)) return `p${q}`;
+  if (q > 99 && q < 100) return `p${String(q).replace('.', '')}`;
+  return `p${q}`;
+}
+
+const msOf = (us: number): number => Math.round(us) / 1000;
+const ratio = (n: number, d: number): number | null => (d > 0 ? n / d : null);
+/** `n` per measured second; `given`, summary.json's rounded rate, when the run has one. */
+const perSecond = (n: number, run: MetricRun, given: number | undefined): number | null => (run.summary.durationS > 0 ? (given ?? n / run.summary.durationS) : null);
+
+// Limit suffixes by unit. Latencies: a bare number is ms.
+const MS_SUFFIXES = { us: (x: number) => x / 1000, µs: (x: number) => x / 1000, ms: (x: number) => x, s: (x: number) => x * 1000 };
+const RATIO_SUFFIXES = { '%': (x: number) => x / 100 };
+const PER_SECOND_SUFFIXES = { '/s': (x: number) => x };
+
+function metric(name: string, unit: MetricUnit, read: Metric['read'], suffixes: Metric['suffixes'] = {}): Metric {
+  const own = unit === 'ms' ? MS_SUFFIXES : unit === 'ratio' ? RATIO_SUFFIXES : unit === 'per-second' ? PER_SECOND_SUFFIXES : {};
+  return { name, unit, suffixes: { ...own, ...suffixes }, read };
+}
+
+/** A statistic of a µs histogram, in ms (`count`: a count); as summary.json's `statsOf` computes it. */
+function histogramMetric(prefix: string, m: RegExpExecArray, pick: (run: MetricRun) => Histogram | undefined): Metric {
+  const [, , paren, bare, word] = m;
+  if (word === 'count') return metric(`${prefix}.count`, 'count', (run) => pick(run)?.totalCount ?? 0);
+  let stat: string;
+  let value: (h: Histogram) => number;
+  if (word === undefined || word === 'med') {
+    const q = word === 'med' ? 50 : percentileOf(paren, bare);
+    stat = percentileName(q);
+    value = (h) => msOf(h.getValueAtPercentile(q));
+  } else if (word === 'min') {
+    stat = 'min';
+    value = (h) => msOf(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0));
+  } else if (word === 'max') {
+    stat = 'max';
+    value = (h) => msOf(h.maxValue);
+  } else {
+    stat = 'mean';
+    value = (h) => msOf(h.mean);
+  }
+  return metric(`${prefix}.${stat}`, 'ms', (run) => {
+    const h = pick(run);
+    return h === undefined || h.totalCount === 0 ? null : value(h);
+  });
+}
+
+/** Sum of replies over every phase whose code matches. */
+function repliesWhere(run: MetricRun, match: (code: string) => boolean): number {
+  let n = 0;
+  for (const codes of Object.values(run.summary.replies)) for (const [code, count] of Object.entries(codes)) if (match(code)) n += count;
+  return n;
+}
+
+/**
+ * Looks a metric up in the catalog by any accepted spelling (`transaction.p(99)`, `transaction.avg`).
+ *
+ * Ratio denominators: `messages.<outcome>.rate` is a share of the attempted messages for attempted
+ * outcomes (accepted, rejected, failed, late) and a share of the messages due (attempted + dropped +
+ * abandoned) for those never attempted (dropped, abandoned) and for attempted itself;
+ * `recipients.<outcome>.rate` a share of the attempted recipients; `errors.rate` is the messages
+ * not accepted (rejected + failed + dropped + abandoned) over the messages due; `replies.<class>.rate`
+ * a share of every reply of every phase.
+ *
+ * @throws Error naming the metric when it is not in the catalog, or a percentile outside 0..100
+ */
+export function resolveMetric(name: string): Metric {
+  const lat = LATENCY.exec(name);
+  if (lat) {
+    const prefix = lat[1];
+    if ((PHASES as readonly string[]).includes(prefix)) return histogramMetric(prefix, lat, (run) => run.histograms.get(prefix));
+    const server = prefix.startsWith('server.') ? prefix.slice('server.'.length) : null;
+    if (server !== null && SERVER_HISTOGRAMS.includes(server)) return histogramMetric(prefix, lat, (run) => run.serverHistograms.get(server));
+  }
+  const m = (run: MetricRun) => run.summary.totals.messages;
+  const due = (run: MetricRun): number => m(run).attempted + m(run).dropped + m(run).abandoned;
+  switch (name) {
+    case 'messages.rate':
+      return metric(name, 'per-second', (run) => perSecond(m(run).accepted, run, run.summary.totals.rates?.msgsPerS));
+    case 'recipients.rate':
+      return metric(name, 'per-second', (run) => perSecond(run.summary.totals.recipients.accepted, run, run.summary.totals.rates?.rcptsPerS));
+    case 'bytes.rate':
+      // MB = 10^6 bytes (DESIGN §8).
+      return metric(name, 'per-second', (run) => perSecond(run.summary.totals.bytes / 1e6, run, run.summary.totals.rates?.mbPerS), { 'mb/s': (x) => x });
+    case 'errors.rate':
+      return metric(name, 'ratio', (run) => ratio(m(run).rejected + m(run).failed + m(run).dropped + m(run).abandoned, due(run)));
+    case 'errors.count':
+      return metric(name, 'count', (run) => Object.values(run.summary.errors).reduce((a, n) => a + n, 0));
+    case 'transactions.count':
+      return metric(name, 'count', (run) => run.summary.totals.transactions);
+    case 'generator.saturated':
+      return metric(name, 'bool', (run) => run.summary.generator?.saturated ?? null);
+    case 'generator.eventLoopDelayP99':
+      return metric(name, 'ms', (run) => run.summary.generator?.eventLoopDelayP99Ms ?? null);
+    case 'generator.scheduleLagP99':
+      return metric(name, 'ms', (run) => run.summary.generator?.scheduleLagP99Ms ?? null);
+  }
+  const parts = name.split('.');
+  if (parts.length === 3 && (parts[2] === 'count' || parts[2] === 'rate')) {
+    const [family, key, agg] = parts;
+    if (family === 'messages' && (MESSAGE_OUTCOMES as readonly string[]).includes(key)) {
+      const o = key as (typeof MESSAGE_OUTCOMES)[number];
+      if (agg === 'count') return metric(name, 'count', (run) => m(run)[o]);
+      // Dropped and abandoned messages were never attempted: their share is of the messages due.
+      const overDue = o === 'dropped' || o === 'abandoned' || o === 'attempted';
+      return metric(name, 'ratio', (run) => ratio(m(run)[o], overDue ? due(run) : m(run).attempted));
+    }
+    if (family === 'recipients' && (RECIPIENT_OUTCOMES as readonly string[]).includes(key) && !(key === 'attempted' && agg === 'rate')) {
+      const o = key as (typeof RECIPIENT_OUTCOMES)[number];
+      const r = (run: MetricRun) => run.summary.totals.recipients;
+      if (agg === 'count') return metric(name, 'count', (run) => r(run)[o]);
+      return metric(name, 'ratio', (run) => ratio(r(run)[o], r(run).attempted));
+    }
+    if (family === 'replies' && (/^[2-5]\d\d$/.test(key) || (REPLY_CLASSES as readonly string[]).includes(key))) {
+      const match = key.endsWith('xx') ? (code: string) => code[0] === key[0] : (code: string) => code === key;
+      if (agg === 'count') return metric(name, 'count', (run) => repliesWhere(run, match));
+      return metric(name, 'ratio', (run) => ratio(repliesWhere(run, match), repliesWhere(run, () => true)));
+    }
+    // Error kinds are open-ended (`rcpt-timeout`, `greeting-refused`…): a kind never seen counts 0.
+    if (family === 'errors' && agg === 'count' && /^[a-z0-9][a-z0-9-]*$/i.test(key)) return metric(name, 'count', (run) => run.summary.errors[key] ?? 0);
+  }
+  throw new Error(`unknown metric ${JSON.stringify(name)}`);
+}
+
+/** The value of metric `name` in `run` (see `resolveMetric`). @throws Error on an unknown metric */
+export function metricValue(name: string, run: MetricRun): number | boolean | null {
+  return resolveMetric(name).read(run);
+}
+
+const EXPRESSION = /^\s*([^\s<>=!]+)\s*(<=|>=|==|!=|<|>)\s*(.*?)\s*$/;
+const NUMBER = /^(\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?/i;
+
+/** The limit `text` in the unit of `m`. @throws Error saying which values `m` takes */
+function parseLimit(text: string, m: Metric, op: ThresholdOp): number | boolean {
+  if (m.unit === 'bool') {
+    if (op !== '==' && op !== '!=') throw new Error(`${m.name} is true or false: compare it with == or !=`);
+    if (text === 'true' || text === 'false') return text === 'true';
+    throw new Error(`${m.name} is true or false, got ${JSON.stringify(text)}`);
+  }
+  const units = Object.keys(m.suffixes);
+  const expected = `a number${units.length > 0 ? ` (bare${m.unit === 'ms' ? ' = ms' : ''}, or with ${units.join(', ')})` : ''}`;
+  if (text === '') throw new Error(`missing value: expected ${expected}`);
+  if (text.startsWith('-')) throw new Error(`the value cannot be negative: ${JSON.stringify(text)}`);
+  const num = NUMBER.exec(text);
+  if (!num) throw new Error(`expected ${expected}, got ${JSON.stringify(text)}`);
+  const amount = Number(num[0]);
+  const suffix = text.slice(num[0].length).trim().toLowerCase();
+  if (suffix === '') {
+    if (m.unit === 'ratio' && amount > 1) throw new Error(`${m.name} is a ratio 0..1: ${text} would be ${amount * 100} %; write ${text}% for percent`);
+    return amount;
+  }
+  const convert = m.suffixes[suffix];
+  if (convert === undefined) {
+    const what = m.unit === 'ms' ? 'a latency in ms' : m.unit === 'ratio' ? 'a ratio' : m.unit === 'per-second' ? 'a rate per second' : 'a count';
+    throw new Error(`unit ${JSON.stringify(suffix)} does not fit ${m.name}, ${what}: expected ${expected}`);
+  }
+  if (suffix === '%' && amount > 100) throw new Error(`${m.name} is a ratio: ${text} is more than 100 %`);
+  return convert(amount);
+}
+
+/**
+ * Parses one threshold expression, `<metric> <op> <value>` (see the module comment; k6's
+ * aggregation spellings `p(99)`, `avg`, `med` are taken as `p99`, `mean`, `p50`).
+ *
+ * @throws Error with a message naming what is wrong (no operator, unknown metric, bad value or unit)
+ */
+export function parseThreshold(text: string, options: { abortOnFail?: boolean; delayAbortEvalMs?: number } = {}): Threshold {
+  const e = EXPRESSION.exec(text);
+  if (!e) throw new Error(`expected "<metric> <op> <value>" (op: <, <=, >, >=, ==, !=), got ${JSON.stringify(text)}`);
+  const [, name, op, value] = e as unknown as [string, string, ThresholdOp, string];
+  const m = resolveMetric(name);
+  return {
+    expression: text.trim(),
+    metric: m.name,
+    op,
+    limit: parseLimit(value, m, op),
+    unit: m.unit,
+    abortOnFail: options.abortOnFail ?? false,
+    delayAbortEvalMs: options.delayAbortEvalMs ?? 0,
+  };
+}
+
+/** `value op limit`; no data (null) never passes. */
+function holds(value: number | boolean | null, op: ThresholdOp, limit: number | boolean): boolean {
+  if (value === null) return false;
+  switch (op) {
+    case '<':
+      return value < limit;
+    case '<=':
+      return value <= limit;
+    case '>':
+      return value > limit;
+    case '>=':
+      return value >= limit;
+    case '==':
+      return value === limit;
+    case '!=':
+      return value !== limit;
+  }
+}
+
+/** The threshold that stopped a run (abortOnFail): its index in the profile's list, when, and its value then. */
+export interface AbortRecord {
+  readonly index: number;
+  readonly atS: number;
+  readonly value: number | boolean;
+}
+
+/**
+ * Evaluates every threshold on `run`, in order. A metric with no data fails (value null): a run
+ * that measured nothing must not pass a CI gate. The threshold named by `abort` fails too (it
+ * stopped the run), whatever the final value.
+ */
+export function evaluate(thresholds: readonly Threshold[], run: MetricRun, abort: AbortRecord | null = null): Verdict[] {
+  return thresholds.map((t, i) => {
+    const value = resolveMetric(t.metric).read(run);
+    const stopped = abort !== null && abort.index === i;
+    return {
+      expression: t.expression,
+      metric: t.metric,
+      op: t.op,
+      ok: holds(value, t.op, t.limit) && !stopped,
+      value,
+      unit: t.unit,
+      limit: t.limit,
+      abortOnFail: t.abortOnFail,
+      abort: stopped ? { atS: abort.atS, value: abort.value } : null,
+    };
+  });
+}
+
+/**
+ * k6's abortOnFail, checked on the running totals: the first abortOnFail threshold, past its
+ * `delayAbortEvalMs` of measured time, whose metric has data and fails. No data is not a failure
+ * here (the first seconds may not have settled a message yet); it is at the end.
+ */
+export function abortingThreshold(thresholds: readonly Threshold[], run: MetricRun, measuredS: number): AbortRecord | null {
+  for (const [index, t] of thresholds.entries()) {
+    if (!t.abortOnFail || measuredS * 1000 < t.delayAbortEvalMs) continue;
+    const value = resolveMetric(t.metric).read(run);
+    if (value !== null && !holds(value, t.op, t.limit)) return { index, atS: Math.round(measuredS * 1000) / 1000, value };
+  }
+  return null;
+}
+
+/**
+ * The running totals of a run in progress (the coordinator's `partial().merged`) as a metric run:
+ * rates over `measuredS`, the seconds measured so far (after warm-up); no generator health and no
+ * server histograms (both known only at the end).
+ */
+export function liveRun(merged: Merged, measuredS: number): MetricRun {
+  const c = merged.counters;
+  return {
+    summary: {
+      durationS: measuredS,
+      totals: {
+        messages: { attempted: c.messagesAttempted, accepted: c.messagesAccepted, rejected: c.messagesRejected, failed: c.messagesFailed, abandoned: c.messagesAbandoned, late: c.messagesLate, dropped: c.messagesDropped },
+        recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred },
+        transactions: c.transactions,
+        bytes: c.bytes,
+      },
+      replies: merged.replies,
+      errors: merged.errors,
+      generator: null,
+    },
+    histograms: merged.histograms,
+    serverHistograms: new Map(),
+  };
+}
+
+const sig = (x: number): string => String(Number(x.toPrecision(4)));
+
+/** A value for people: `3.214 ms`, `0.12 %`, `4521.3/s`, `12.5 MB/s`, `17`, `false`, `no data`. */
+export function formatValue(value: number | boolean | null, unit: MetricUnit, metricName = ''): string {
+  if (value === null) return 'no data';
+  if (typeof value === 'boolean') return String(value);
+  switch (unit) {
+    case 'ms':
+      return `${Math.round(value * 1000) / 1000} ms`;
+    case 'ratio':
+      return `${sig(value * 100)} %`;
+    case 'per-second':
+      return metricName === 'bytes.rate' ? `${Math.round(value * 1000) / 1000} MB/s` : `${Math.round(value * 10) / 10}/s`;
+    default:
+      return String(value);
+  }
+}
+
+/** One line per verdict: `PASS transaction.p99 < 250ms (transaction.p99 = 3.214 ms)`. */
+export function verdictLine(v: Verdict): string {
+  const stopped = v.abort ? `; stopped the run at ${v.abort.atS} s with ${formatValue(v.abort.value, v.unit, v.metric)} (abortOnFail)` : '';
+  return `${v.ok ? 'PASS' : 'FAIL'} ${v.expression} (${v.metric} = ${formatValue(v.value, v.unit, v.metric)}${stopped})`;
+}
+
+/** The terminal block: a count line, then one line per verdict. Empty when there are none. */
+export function renderVerdicts(verdicts: readonly Verdict[]): string {
+  if (verdicts.length === 0) return '';
+  const failed = verdicts.filter((v) => !v.ok).length;
+  return [`thresholds: ${verdicts.length - failed} passed, ${failed} failed`, ...verdicts.map((v) => `  ${verdictLine(v)}`)].join('\n');
 }

@@ -155,6 +155,11 @@ const VERB_LIST: [number, string, FaultIndex][] = [
 ];
 const VERBS = new Map<number, VerbInfo>(VERB_LIST.map(([v, name, fault], slot) => [v, { hist: `cmd.${name}`, slot, fault }]));
 const OTHER = VERBS.get(0)!;
+/**
+ * Every µs histogram the server may report (`ServerStats.histograms`): one per command verb, the
+ * DATA/BDAT stream time per message and the delivery time. Thresholds check `server.<name>` against it.
+ */
+export const SERVER_HISTOGRAMS: readonly string[] = [...[...VERBS.values()].map((v) => v.hist), 'data-stream', 'delivery'];
 const AUTH_INFO = VERBS.get(AUTH)!;
 
 /**
