@@ -45,6 +45,23 @@ describe('output hygiene', () => {
     expect(timeline.at(-1).totals.accepted).toBe(s.totals.messages.accepted);
   });
 
+  it('--percentiles sets the columns of every table and the percentiles summary.json records; a bad list is named', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--messages', '1000', '--out', out, '--quiet', '--percentiles', '50,99.99']);
+    expect(r.code).toBe(0);
+    const s = summaryOf(out);
+    expect(s.profile.percentiles).toEqual([50, 99.99]);
+    expect(Object.keys(s.phases.transaction.percentiles)).toEqual(['50', '99.99']);
+    expect(s.phases.transaction.percentiles['99.99']).toBeGreaterThanOrEqual(s.phases.transaction.percentiles['50']);
+    expect(r.stdout).toMatch(/phase \(ms\).*p50.*p99\.99.*max/);
+    expect(r.stdout).not.toMatch(/p90/);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| phase (ms) | count | min | mean | p50 | p99.99 | max |');
+    const bad = await cli(['run', '--messages', '10', '--percentiles', '50,0,101']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/percentiles\.1: .*more than 0/);
+    expect(bad.stderr).toMatch(/percentiles\.2: .*at most 100/);
+  });
+
   it('writes no secret: the reference server’s account passwords are redacted in every result file', async () => {
     const dir = tmp();
     const profile = join(dir, 'p.yaml');

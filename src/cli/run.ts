@@ -62,6 +62,7 @@ export function runCommand() {
     .option('--out <dir>', 'results directory (default: results/<run-id>)')
     .option('--json', 'print summary.json to stdout instead of the table (the table goes to stderr)')
     .option('--ndjson <file>', 'stream one JSON line per second (rates, totals, per-phase p50/p99) to FILE, or - for stdout (the table then goes to stderr)')
+    .option('--percentiles <list>', 'percentiles the reports show, e.g. 50,90,99,99.9,99.99 (default 50,90,99,99.9)')
     .option('--quiet', 'no progress lines')
     .option('--threshold <expr>', 'pass/fail criterion, e.g. "transaction.p99 < 250ms" (repeatable; after the profile\'s; README "Thresholds"); a failure exits 99', collect, [] as string[])
     .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
@@ -105,6 +106,7 @@ export function runCommand() {
         tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
         auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
         thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
+        percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
       } as ProfileInput);
       // --junit is checked now (its directory must exist), and named in the same error as the profile's problems.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);

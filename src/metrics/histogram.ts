@@ -99,6 +99,8 @@ export interface PhaseStats {
   readonly p99: number;
   readonly p999: number;
   readonly max: number;
+  /** The run's configured percentiles (`percentiles` in the profile), keyed by the percentile as written: `"50"`, `"99.99"`. */
+  readonly percentiles: Readonly<Record<string, number>>;
 }
 
 const msOf = (us: number): number => Math.round(us) / 1000;
@@ -108,10 +110,14 @@ export interface SizeStats extends Omit<PhaseStats, 'unit'> {
   readonly unit: 'bytes';
 }
 
+/** The percentiles a summary shows when none are configured. */
+export const DEFAULT_PERCENTILES: readonly number[] = [50, 90, 99, 99.9];
+
 /** count, min, mean and percentiles of `h`, each value passed through `convert`. */
-function summarize<U extends string>(h: Histogram, unit: U, convert: (v: number) => number) {
+function summarize<U extends string>(h: Histogram, unit: U, convert: (v: number) => number, percentiles: readonly number[]) {
   const count = h.totalCount;
-  if (count === 0) return { count: 0, unit, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  const at = Object.fromEntries(percentiles.map((p) => [String(p), count === 0 ? 0 : convert(h.getValueAtPercentile(p))]));
+  if (count === 0) return { count: 0, unit, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0, percentiles: at };
   return {
     count,
     unit,
@@ -122,17 +128,18 @@ function summarize<U extends string>(h: Histogram, unit: U, convert: (v: number)
     p99: convert(h.getValueAtPercentile(99)),
     p999: convert(h.getValueAtPercentile(99.9)),
     max: convert(h.maxValue),
+    percentiles: at,
   };
 }
 
 /** Percentile summary of a µs histogram, converted to ms with µs precision. */
-export function statsOf(h: Histogram): PhaseStats {
-  return summarize(h, 'ms', msOf);
+export function statsOf(h: Histogram, percentiles: readonly number[] = DEFAULT_PERCENTILES): PhaseStats {
+  return summarize(h, 'ms', msOf, percentiles);
 }
 
 /** Percentile summary of a histogram of byte counts (the recorded values are bytes, not µs). */
-export function sizeStatsOf(h: Histogram): SizeStats {
-  return summarize(h, 'bytes', Math.round);
+export function sizeStatsOf(h: Histogram, percentiles: readonly number[] = DEFAULT_PERCENTILES): SizeStats {
+  return summarize(h, 'bytes', Math.round, percentiles);
 }
 
 /**

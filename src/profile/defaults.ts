@@ -67,6 +67,7 @@ export const DEFAULTS: Profile = deepFreeze({
   },
   seed: 1,
   thresholds: [],
+  percentiles: [50, 90, 99, 99.9],
 } satisfies Profile);
 
 /** Freezes `value` and every object reachable from it; returns the same reference. */

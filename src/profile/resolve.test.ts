@@ -56,6 +56,7 @@ describe('resolveProfile: defaults', () => {
       timeouts: { connectMs: 5000, greetingMs: 10_000, replyMs: 30_000, bodyMs: 60_000 },
       seed: 1,
       thresholds: [],
+      percentiles: [50, 90, 99, 99.9],
     });
   });
 

@@ -341,6 +341,12 @@ const InputSchema = z.strictObject({
   server: ServerSchema.optional(),
   seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
   thresholds: ThresholdsSchema.optional(),
+  percentiles: z
+    .array(z.number().gt(0, 'a percentile is more than 0').lte(100, 'a percentile is at most 100'))
+    .min(1, 'list at least one percentile')
+    .max(12, 'at most 12 percentiles')
+    .refine((ps) => ps.every((p, i) => i === 0 || p > ps[i - 1]), 'percentiles must ascend, without repeats')
+    .optional(),
 });
 
 /** Keys allowed at each dotted path, for "did you mean" hints on unknown keys. */
@@ -456,6 +462,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     server: resolveServer(v.server, d.server),
     seed: v.seed ?? d.seed,
     thresholds: [...(v.thresholds ?? d.thresholds), ...extraThresholds],
+    percentiles: v.percentiles ?? d.percentiles,
   });
 }
 

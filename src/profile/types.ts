@@ -293,6 +293,8 @@ export interface Profile {
   readonly seed: number;
   /** Pass/fail criteria, profile's first then `--threshold` flags'; evaluated on the merged result (exit 99 on a failure). */
   readonly thresholds: readonly Threshold[];
+  /** The percentiles reports show (0 < p ≤ 100, ascending, no repeats), e.g. [50, 90, 99, 99.9]. */
+  readonly percentiles: readonly number[];
 }
 
 /** What a profile file or the flags may contain. Validated by `resolveProfile()`. */
@@ -361,4 +363,5 @@ export interface ProfileInput {
    * overrides: the `--threshold` expressions, added after the profile's (never replacing them).
    */
   thresholds?: unknown;
+  percentiles?: number[];
 }

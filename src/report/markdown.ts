@@ -1,12 +1,13 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
 import type { Summary } from './summary.js';
-import { modelNote } from './table.js';
+import { modelNote, phaseRows } from './table.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 
 export function renderMarkdown(s: Summary): string {
   const t = s.totals;
+  const phases = phaseRows(s);
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
@@ -21,9 +22,9 @@ export function renderMarkdown(s: Summary): string {
     '',
     `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.`,
     '',
-    row(['phase (ms)', 'count', 'min', 'mean', 'p50', 'p90', 'p99', 'p99.9', 'max']),
-    row(['---', ...new Array(8).fill('---:')]),
-    ...Object.entries(s.phases).map(([p, v]) => row([p, v.count, v.min, v.mean, v.p50, v.p90, v.p99, v.p999, v.max])),
+    row(phases.head),
+    row(['---', ...new Array(phases.head.length - 1).fill('---:')]),
+    ...phases.rows.map(row),
     '',
     `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
     '',

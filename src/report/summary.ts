@@ -102,18 +102,18 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
   for (const p of PHASES) {
     const h = m.histograms.get(p)!;
     if (h.totalCount === 0) continue;
-    phases[p] = statsOf(h);
+    phases[p] = statsOf(h, profile.percentiles);
     encoded.phases[p] = encodeHistogram(h);
   }
   let server: Summary['server'] = null;
   if (outcome.server) {
     const histograms: Record<string, PhaseStats> = {};
     for (const [name, h] of decodeServerStats(outcome.server)) {
-      histograms[name] = statsOf(h);
+      histograms[name] = statsOf(h, profile.percentiles);
       if (h.totalCount > 0) encoded.server[name] = outcome.server.histograms[name];
     }
     const sizes: Record<string, SizeStats> = {};
-    for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) sizes[name] = sizeStatsOf(h);
+    for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) sizes[name] = sizeStatsOf(h, profile.percentiles);
     server = { counters: outcome.server.counters, histograms, sizes };
   }
   return {
