@@ -105,6 +105,7 @@ describe('per-second charts', () => {
     expect(byLabel.get('late starts/s')!.values).toEqual([null, 7]);
     expect(byLabel.has('dropped starts/s')).toBe(false);
     expect(c.caption).toContain('7 in all');
+    expect(c.caption).not.toContain('dropped');
     // Closed model: no target line.
     expect(throughputChart([second(1)], [])!.views[0].series.map((s) => s.label)).toEqual(['messages/s accepted', 'recipients/s accepted']);
   });
@@ -122,7 +123,7 @@ describe('per-second charts', () => {
       ['4xx replies/s', [0, 6]],
       ['5xx replies/s', [0, 2]],
     ]);
-    expect(errorsChart(tl)!.views[0].series.map((s) => [s.label, s.values])).toEqual([['rcpt-timeout', [0, 2]]]);
+    expect(errorsChart(tl)!.views[0].series.map((s) => [s.label, s.values])).toEqual([['rcpt-timeout', [0, 4]]]);
     expect(errorsChart([second(1)])).toBeNull();
   });
 
@@ -132,5 +133,16 @@ describe('per-second charts', () => {
     const page = pageDataOf(run);
     expect(page.warmupS).toBe(2);
     expect(page.charts.map((c) => c.id)).toEqual(['spectrum']);
+  });
+});
+
+describe('target arrival rate', () => {
+  it('is averaged over each second, so a ramp compares with what was meant to start in it', () => {
+    // A ramp from 0 at t=0 by 100/s each second: over (1, 2] it averages 150, though it ends at 200.
+    const ramp = (t: number) => 100 * t;
+    const s = second(2, { targetRate: 200 });
+    expect(ramp(s.t)).toBe(s.targetRate);
+    const c = throughputChart([second(1, { targetRate: 100 }), s], [], ramp)!;
+    expect(c.views[0].series.find((x) => x.label === 'target arrival rate')!.values).toEqual([50, 150]);
   });
 });

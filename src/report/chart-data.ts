@@ -8,7 +8,7 @@
 import type { Histogram } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import type { Interval, RunData } from './run-data.js';
-import type { Second } from './timeline.js';
+import { targetRateAt, type Second } from './timeline.js';
 
 /** One line of a chart. */
 export interface SeriesSpec {
@@ -60,13 +60,35 @@ export interface PageData {
   readonly charts: readonly ChartSpec[];
 }
 
-/** Distinct colours for up to 12 lines (Tableau 10 and two more): the same phase has the same colour in every chart. */
+/** Distinct colours for up to 12 lines (Tableau 10 and two more). */
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a'];
 
-/** The colour of phase `name` (by its place in PHASES, so it does not depend on which phases have data). */
+/**
+ * Each phase's colour, the same in every chart and every run: distinct for the phases of one
+ * ordinary run, and the strongest (red) for `transaction`, the figure people quote.
+ */
+const PHASE_COLORS: Readonly<Record<string, string>> = {
+  connect: '#1f77b4',
+  tls: '#17becf',
+  greeting: '#2ca02c',
+  ehlo: '#bcbd22',
+  auth: '#8c564b',
+  mail: '#9467bd',
+  rcpt: '#e377c2',
+  data: '#7f7f7f',
+  body: '#ff7f0e',
+  bdat: '#ffbb78',
+  rset: '#aec7e8',
+  quit: '#98df8a',
+  transaction: '#d62728',
+  service: '#393b79',
+  session: '#843c39',
+};
+
+/** The colour of phase `name`; scenario steps (vrfy, noop, …) share the palette by their place in PHASES. */
 export function phaseColor(name: string): string {
   const i = (PHASES as readonly string[]).indexOf(name);
-  return PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+  return PHASE_COLORS[name] ?? PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
 }
 
 /** Latency ms with µs precision, as the summary rounds them. */
@@ -117,6 +139,15 @@ export function spectrumChart(id: string, title: string, caption: string, histog
   return { id, title, caption, kind: 'spectrum', yScale: 'log', yLabel: 'latency (ms)', x, views: [{ name: 'all', series }] };
 }
 
+/**
+ * The seconds a per-second chart draws. The last interval of a run is cut short where the run
+ * ended (often a few ms holding only the closing QUITs); divided by its length it would draw a
+ * spurious plunge or spike, so below half a second it is left out, unless it is the only one.
+ */
+export function drawnSeconds<T>(list: readonly T[], lengthS: (item: T) => number): readonly T[] {
+  return list.length > 1 && lengthS(list[list.length - 1]) < 0.5 ? list.slice(0, -1) : list;
+}
+
 /** The three percentiles drawn over time. */
 const OVER_TIME = [
   { key: 'p50', label: 'p50', color: '#2ca02c', percentile: 50 },
@@ -129,7 +160,9 @@ const OVER_TIME = [
  * run.hlog's intervals, or from timeline.ndjson's per-second percentiles when there is no log.
  * Null for a second in which the phase had no sample.
  */
-export function latencyOverTime(intervals: readonly Interval[], timeline: readonly Second[]): ChartSpec | null {
+export function latencyOverTime(allIntervals: readonly Interval[], allSeconds: readonly Second[]): ChartSpec | null {
+  const intervals = drawnSeconds(allIntervals, (iv) => iv.endS - iv.startS);
+  const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   const fromLog = intervals.length > 0;
   const x = fromLog ? intervals.map((iv) => iv.endS) : timeline.map((s) => s.t);
   const names = new Set<string>();
@@ -168,10 +201,14 @@ export function latencyOverTime(intervals: readonly Interval[], timeline: readon
  * models) and late/dropped starts per second (right axis, as points), from timeline.ndjson; with no
  * timeline, transactions per second counted in run.hlog's `transaction` intervals.
  */
-export function throughputChart(timeline: readonly Second[], intervals: readonly Interval[]): ChartSpec | null {
+export function throughputChart(allSeconds: readonly Second[], intervals: readonly Interval[], targetAt?: (tS: number) => number | null): ChartSpec | null {
   const title = 'Throughput per second';
+  const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   if (timeline.length === 0) {
-    const withTx = intervals.filter((iv) => iv.phases.has('transaction'));
+    const withTx = drawnSeconds(
+      intervals.filter((iv) => iv.phases.has('transaction')),
+      (iv) => iv.endS - iv.startS,
+    );
     if (withTx.length === 0) return null;
     const values = withTx.map((iv) => round1(iv.phases.get('transaction')!.totalCount / Math.max(iv.endS - iv.startS, 1e-3)));
     return {
@@ -191,14 +228,18 @@ export function throughputChart(timeline: readonly Second[], intervals: readonly
     { label: 'recipients/s accepted', color: '#2ca02c', values: timeline.map((s) => s.rates.rcptsPerS) },
   ];
   const open = timeline.some((s) => s.targetRate !== null);
-  if (open) series.push({ label: 'target arrival rate', color: '#9467bd', dash: true, values: timeline.map((s) => s.targetRate) });
+  if (open) series.push({ label: 'target arrival rate', color: '#9467bd', dash: true, values: timeline.map((s) => (targetAt ? meanTarget(targetAt, s) : s.targetRate)) });
   const late = timeline.reduce((a, s) => a + s.messages.late, 0);
   const dropped = timeline.reduce((a, s) => a + s.messages.dropped, 0);
   // Only seconds that had late or dropped starts get a point: the marks are events, not a level.
   if (late > 0) series.push({ label: 'late starts/s', color: '#ff7f0e', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.late > 0 ? per(s.messages.late, s) : null)) });
   if (dropped > 0) series.push({ label: 'dropped starts/s', color: '#d62728', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.dropped > 0 ? per(s.messages.dropped, s) : null)) });
+  const events = [
+    ...(late > 0 ? [`late starts (more than 10 ms behind schedule; ${late} in all)`] : []),
+    ...(dropped > 0 ? [`dropped starts (never sent: no free session; ${dropped} in all)`] : []),
+  ];
   const marks = open
-    ? ` The dashed line is the intended arrival rate; ${late + dropped === 0 ? 'no message started late or was dropped.' : `points on the right axis mark seconds with late starts (${late} in all, more than 10 ms behind schedule) or dropped starts (${dropped}, never sent: no free session).`}`
+    ? ` The dashed line is the intended arrival rate, averaged over each second; ${events.length === 0 ? 'no message started late or was dropped.' : `points on the right axis mark seconds with ${events.join(' or ')}.`}`
     : ' Closed model: sessions send back to back, so there is no target rate.';
   return {
     id: 'throughput',
@@ -213,6 +254,19 @@ export function throughputChart(timeline: readonly Second[], intervals: readonly
   };
 }
 
+/**
+ * The intended arrival rate averaged over second `s` (midpoint rule, 20 samples), to compare
+ * with the messages accepted in that second: on a ramp the rate at the second's end (the
+ * timeline's `targetRate`) runs ahead of what was meant to start within it.
+ */
+export function meanTarget(targetAt: (tS: number) => number | null, s: Second): number | null {
+  if (s.targetRate === null) return null;
+  const n = 20;
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += targetAt(s.t - s.intervalS + ((i + 0.5) * s.intervalS) / n) ?? 0;
+  return round1(sum / n);
+}
+
 /** The reply classes drawn (3xx, the 354 go-ahead for DATA, is an intermediate reply, not an outcome). */
 const REPLY_SERIES = [
   { cls: '2xx', color: '#2ca02c' },
@@ -221,7 +275,8 @@ const REPLY_SERIES = [
 ] as const;
 
 /** Replies per second by class (all phases), from timeline.ndjson. */
-export function repliesChart(timeline: readonly Second[]): ChartSpec | null {
+export function repliesChart(allSeconds: readonly Second[]): ChartSpec | null {
+  const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   if (timeline.length === 0) return null;
   const series = REPLY_SERIES.map(({ cls, color }) => ({
     label: `${cls} replies/s`,
@@ -241,10 +296,11 @@ export function repliesChart(timeline: readonly Second[]): ChartSpec | null {
 }
 
 /** Errors per second by kind, from timeline.ndjson; null when the run had none. */
-export function errorsChart(timeline: readonly Second[]): ChartSpec | null {
+export function errorsChart(allSeconds: readonly Second[]): ChartSpec | null {
+  const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   const kinds = [...new Set(timeline.flatMap((s) => Object.keys(s.errors)))].sort();
   if (kinds.length === 0) return null;
-  const series = kinds.map((kind, i) => ({ label: kind, color: PALETTE[(i + 3) % PALETTE.length], values: timeline.map((s) => s.errors[kind] ?? 0) }));
+  const series = kinds.map((kind, i) => ({ label: kind, color: PALETTE[(i + 3) % PALETTE.length], values: timeline.map((s) => round1((s.errors[kind] ?? 0) / (s.intervalS > 0 ? s.intervalS : 1))) }));
   return {
     id: 'errors',
     title: 'Errors per second by kind',
@@ -275,7 +331,7 @@ export function pageDataOf(run: RunData): PageData {
       (_, i) => PALETTE[i % PALETTE.length],
     ),
     latencyOverTime(run.intervals, run.timeline),
-    throughputChart(run.timeline, run.intervals),
+    throughputChart(run.timeline, run.intervals, (tS) => targetRateAt(run.summary.profile, tS)),
     repliesChart(run.timeline),
     errorsChart(run.timeline),
   ];
