@@ -226,7 +226,7 @@ const CLIENT = `
         dash: s.dash ? [8, 5] : undefined,
         scale: s.right ? 'y2' : 'y',
         paths: s.pointsOnly ? function () { return null; } : undefined,
-        points: s.pointsOnly ? { show: true, size: 9, stroke: s.color, fill: s.color } : { show: few, size: 5, stroke: s.color, fill: s.color },
+        points: s.pointsOnly ? { show: true, size: 9, stroke: s.color, fill: s.color } : { show: few, size: c.x.length <= 3 ? 9 : 5, stroke: s.color, fill: s.color },
         value: function (u, v) { return v == null ? '–' : String(v); },
       });
     });
