@@ -165,7 +165,7 @@ p.fail { color: #b00020; font-weight: 600; }
 tr.fail td { background: #fde8ea; }
 tr.pass td:first-child { color: #1b6e20; }
 tr.fail td:first-child { color: #b00020; font-weight: 600; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; margin-bottom: 16px; }
 .chart { margin: 0; border: 1px solid #e3e3e3; border-radius: 4px; padding: 10px 12px; min-width: 0; }
 .chart figcaption { font-size: 13px; color: #444; margin-top: 6px; }
 .controls select { font: inherit; margin-left: 4px; }
@@ -216,6 +216,13 @@ const CLIENT = `
     var plot = fig.querySelector('.plot');
     var spectrum = c.kind === 'spectrum';
     var few = c.x.length <= 40;
+    // Points where there are few x values, or on a line of at most 3 values (one sample, one second):
+    // a line alone would not show them.
+    function showPoints(u, si) {
+      var d = u.data[si], n = 0;
+      for (var i = 0; i < d.length; i++) if (d[i] != null) n++;
+      return few || n <= 3;
+    }
     var first = c.views[0].series;
     var series = [{ label: spectrum ? 'percentile' : 'second', value: function (u, v) { return v == null ? '–' : spectrum ? pctExact(v) : v.toFixed(1) + ' s'; } }];
     first.forEach(function (s) {
@@ -226,7 +233,7 @@ const CLIENT = `
         dash: s.dash ? [8, 5] : undefined,
         scale: s.right ? 'y2' : 'y',
         paths: s.pointsOnly ? function () { return null; } : undefined,
-        points: s.pointsOnly ? { show: true, size: 9, stroke: s.color, fill: s.color } : { show: few, size: c.x.length <= 3 ? 9 : 5, stroke: s.color, fill: s.color },
+        points: s.pointsOnly ? { show: true, size: 9, stroke: s.color, fill: s.color } : { show: showPoints, size: c.x.length <= 3 ? 9 : 5, stroke: s.color, fill: s.color },
         value: function (u, v) { return v == null ? '–' : String(v); },
       });
     });
@@ -240,8 +247,10 @@ const CLIENT = `
             values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : pct(v); }); },
           }
         : { label: 'seconds since start' },
-      c.yScale === 'asinh' ? { label: c.yLabel, scale: 'y', size: 60, splits: countSplits } : { label: c.yLabel, scale: 'y', size: 60 },
+      { label: c.yLabel, scale: 'y', size: 60, splits: c.yScale === 'asinh' ? countSplits : undefined },
     ];
+    // Thin grid lines: a log axis draws one at every 1..9 multiple.
+    axes.forEach(function (a) { a.grid = { stroke: 'rgba(0, 0, 0, 0.07)', width: 1 }; });
     // A spectrum's x axis ends where its longest line ends (uPlot would round it up to a decade).
     // Time axes start at 0, the start of the run, so the warm-up band is whole.
     var xs = spectrum
@@ -289,9 +298,13 @@ export function renderHtml(run: RunData): string {
   const page = pageDataOf(run);
   const { js, css } = uplotAssets();
   const t = s.totals;
-  const charts = (ids: string[]): string => {
-    const list = page.charts.filter((c) => ids.includes(c.id));
-    return list.length === 0 ? '<p>No per-second data in this run.</p>' : `<div class="charts">\n${list.map((c) => chartHtml(c, page.warmupS)).join('\n')}\n</div>`;
+  // Each row is a grid of its own: side by side on a wide screen, and a chart alone spans the row.
+  const charts = (rows: string[][]): string => {
+    const html = rows
+      .map((ids) => page.charts.filter((c) => ids.includes(c.id)))
+      .filter((list) => list.length > 0)
+      .map((list) => `<div class="charts">\n${list.map((c) => chartHtml(c, page.warmupS)).join('\n')}\n</div>`);
+    return html.length === 0 ? '<p>No per-second data in this run.</p>' : html.join('\n');
   };
   const errors = Object.entries(s.errors);
   const errorsTable: SummaryTable = { head: ['error kind', 'count'], rows: errors };
@@ -324,11 +337,11 @@ ${tableHtml(latencyTable('phase', s.phases), 'phases')}
 </section>
 <section>
 <h2>Latency charts</h2>
-${charts(['spectrum', 'server-spectrum', 'latency-over-time'])}
+${charts([['spectrum', 'server-spectrum'], ['latency-over-time']])}
 </section>
 <section>
 <h2>Throughput, replies and errors</h2>
-${charts(['throughput', 'replies', 'errors'])}
+${charts([['throughput'], ['replies', 'errors']])}
 ${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors')}
 <h3>Reply codes per phase</h3>
 ${tableHtml(repliesTable(s), 'replies')}
