@@ -196,7 +196,7 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     expect(p.text).toContain('No per-second data in this run.');
   });
 
-  it('escapes names and verdicts from summary.json: no markup or script gets through', async () => {
+  it('escapes names and verdicts from summary.json (no markup or script gets through), shows a saturated generator', async () => {
     const dir = tmp();
     for (const f of ['summary.json', 'run.hlog', 'timeline.ndjson']) copyFileSync(join(closed, f), join(dir, f));
     const s = summaryOf(dir);
@@ -205,6 +205,8 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     s.encoded.phases[evil] = s.encoded.phases.transaction;
     s.phases[evil] = s.phases.transaction;
     s.thresholds = [{ expression: `${evil} < 1ms`, metric: evil, ok: false, value: 7.5, unit: 'ms', limit: 1, abortOnFail: false }];
+    // And a saturated generator, whose warning the page must show.
+    s.generator.saturated = true;
     writeFileSync(join(dir, 'summary.json'), JSON.stringify(s));
     const r = await cli(['report', dir]);
     expect(r.code).toBe(0);
@@ -222,6 +224,7 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     expect(await page.locator('#thresholds').innerText()).toContain('7.5 ms');
     expect(await page.locator('#chart-spectrum .u-legend').innerText()).toContain(evil);
     expect(await page.innerText('body')).toContain('1 of 1 thresholds failed.');
+    expect(await page.locator('#saturated').innerText()).toContain(`The load generator was saturated (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms)`);
     await page.close();
   });
 
