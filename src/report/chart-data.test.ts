@@ -1,7 +1,11 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
 import { errorsChart, latencyOverTime, pageDataOf, percentileOfX, repliesChart, spectrumChart, spectrumValues, spectrumXs, throughputChart } from './chart-data.js';
-import type { Interval, RunData } from './run-data.js';
+import { IntervalLog } from './hlog.js';
+import { parseIntervalLog, type Interval, type RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import type { Second } from './timeline.js';
 
@@ -144,5 +148,22 @@ describe('target arrival rate', () => {
     expect(ramp(s.t)).toBe(s.targetRate);
     const c = throughputChart([second(1, { targetRate: 100 }), s], [], ramp)!;
     expect(c.views[0].series.find((x) => x.label === 'target arrival rate')!.values).toEqual([50, 150]);
+  });
+});
+
+describe('run.hlog read back for the charts', () => {
+  it('gives one interval per second, each with its own phases, at seconds after the log start', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'smtpbench-hlog-')), 'run.hlog');
+    const start = Date.UTC(2026, 0, 1);
+    const log = new IntervalLog(path, start);
+    for (let i = 0; i < 3; i++) {
+      log.write('transaction', ramp(10 * (i + 1)), start + i * 1000, start + (i + 1) * 1000);
+      log.write('mail', ramp(5), start + i * 1000, start + (i + 1) * 1000);
+    }
+    log.close();
+    const ivs = parseIntervalLog(readFileSync(path, 'utf8'));
+    expect(ivs.map((iv) => [iv.startS, iv.endS])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(ivs.map((iv) => iv.phases.get('transaction')!.totalCount)).toEqual([10, 20, 30]);
+    expect(ivs.every((iv) => iv.phases.get('mail')!.totalCount === 5)).toBe(true);
   });
 });
