@@ -2,8 +2,9 @@
 // Fails (exit 1) unless vitest's JSON report shows that the tests needing real components
 // actually ran and passed: the real-MTA tests in test/postfix.int.test.ts and
 // test/postfix-client.int.test.ts, and the check of run.hlog by the reference Java HdrHistogram
-// tools in test/hlog.int.test.ts. A skipIf() that silently skipped them (SMTPBENCH_POSTFIX unset,
-// no Java jar), a missing file, or a file with no tests all fail.
+// tools in test/hlog.int.test.ts, and report.html drawn in headless Chromium in
+// test/report-html.int.test.ts. A skipIf() that silently skipped them (SMTPBENCH_POSTFIX unset,
+// no Java jar, no Chromium), a missing file, or a file with no tests all fail.
 //
 // Usage: node .ci/check-postfix-ran.mjs [report.json]   (default .ci/vitest-report.json)
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ const FILES = [
   { suffix: 'test/postfix-client.int.test.ts', min: 11 },
   // run.hlog read back by hdr-histogram-js and by Java's HistogramLogProcessor.
   { suffix: 'test/hlog.int.test.ts', min: 2 },
+  // report.html drawn in headless Chromium (Debian's chromium package).
+  { suffix: 'test/report-html.int.test.ts', min: 6 },
 ];
 
 function fail(msg) {
@@ -56,8 +59,8 @@ for (const t of tests) {
 }
 if (bad > 0) {
   fail(
-    `${bad} of ${tests.length} test(s) needing Postfix or Java did not pass (skipped/pending/todo/failed); ` +
+    `${bad} of ${tests.length} test(s) needing Postfix, Java or Chromium did not pass (skipped/pending/todo/failed); ` +
       'is SMTPBENCH_POSTFIX set and the private Postfix running?',
   );
 }
-console.log(`check-postfix-ran: OK: ${tests.length} test(s) needing Postfix or Java HdrHistogram passed`);
+console.log(`check-postfix-ran: OK: ${tests.length} test(s) needing Postfix, Java HdrHistogram or Chromium passed`);

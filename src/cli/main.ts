@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
+import { reportCommand } from './report.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
@@ -28,6 +29,7 @@ const program = new Command()
 // Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
 program.addCommand(runCommand().exitOverride());
 program.addCommand(serveCommand().exitOverride());
+program.addCommand(reportCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -1,13 +1,58 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
+import { DEFAULT_PERCENTILES, type PhaseStats } from '../metrics/histogram.js';
 import type { Summary } from './summary.js';
-import { modelNote, phaseRows } from './table.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
-const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+/** One table of the summary, as report.md and report.html show it: the first column labels a row, the others are numbers. */
+export interface SummaryTable {
+  readonly head: readonly string[];
+  readonly rows: readonly (readonly (string | number)[])[];
+}
+
+/** Messages and recipients: attempted, accepted, rejected, accepted per second. */
+export function totalsTable(s: Summary): SummaryTable {
+  const t = s.totals;
+  return {
+    head: ['', 'attempted', 'accepted', 'rejected', 'per second'],
+    rows: [
+      ['messages', t.messages.attempted, t.messages.accepted, t.messages.rejected, t.rates.msgsPerS],
+      ['recipients', t.recipients.attempted, t.recipients.accepted, t.recipients.rejected, t.rates.rcptsPerS],
+    ],
+  };
+}
+
+/** The configured percentiles of a summary (older summaries: the default four). */
+export function percentilesOf(s: Summary): readonly number[] {
+  return s.profile.percentiles ?? DEFAULT_PERCENTILES;
+}
+
+/** Older summaries have no `percentiles` map: their four fixed fields stand in. */
+const LEGACY: Readonly<Record<string, keyof PhaseStats>> = { '50': 'p50', '90': 'p90', '99': 'p99', '99.9': 'p999' };
+
+/**
+ * One row per histogram: count, min, mean, the configured percentiles, max (ms). The one latency
+ * table of every report: terminal, report.md and report.html.
+ */
+export function latencyTable(label: string, stats: Readonly<Record<string, PhaseStats>>, percentiles: readonly number[]): SummaryTable {
+  const at = (v: PhaseStats, p: number): number | string => v.percentiles?.[String(p)] ?? (LEGACY[String(p)] ? (v[LEGACY[String(p)]] as number) : '-');
+  return {
+    head: [`${label} (ms)`, 'count', 'min', 'mean', ...percentiles.map((p) => `p${p}`), 'max'],
+    rows: Object.entries(stats).map(([name, v]) => [name, v.count, v.min, v.mean, ...percentiles.map((p) => at(v, p)), v.max]),
+  };
+}
+
+/** How to read the latencies of this run's model. */
+export function modelNote(s: Summary): string {
+  return s.model === 'closed'
+    ? `${s.executor === 'closed' ? `closed model, ${s.sessions} sessions` : `${s.executor} (closed) model`} (latencies are service times, not corrected for coordinated omission)`
+    : `${s.executor} model (transaction latency from each message's intended start; service = uncorrected)`;
+}
+
+const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
 
 export function renderMarkdown(s: Summary): string {
   const t = s.totals;
-  const phases = phaseRows(s);
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
@@ -15,16 +60,11 @@ export function renderMarkdown(s: Summary): string {
     ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
     ...thresholdsMarkdown(s.thresholds ?? []),
     '',
-    row(['', 'attempted', 'accepted', 'rejected', 'per second']),
-    row(['---', '---:', '---:', '---:', '---:']),
-    row(['messages', t.messages.attempted, t.messages.accepted, t.messages.rejected, t.rates.msgsPerS]),
-    row(['recipients', t.recipients.attempted, t.recipients.accepted, t.recipients.rejected, t.rates.rcptsPerS]),
+    ...table(totalsTable(s)),
     '',
     `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.`,
     '',
-    row(phases.head),
-    row(['---', ...new Array(phases.head.length - 1).fill('---:')]),
-    ...phases.rows.map(row),
+    ...table(latencyTable('phase', s.phases, percentilesOf(s))),
     '',
     `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
     '',

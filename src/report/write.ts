@@ -1,18 +1,25 @@
 /**
  * Writes a run's results under `results/<run-id>/`: `summary.json`, one `<phase>.hgrm` per
- * phase with data (ms), `server.<name>.hgrm` for the reference server's own histograms, and
- * `report.md` (fits a CI step summary).
+ * phase with data (ms), `server.<name>.hgrm` for the reference server's own histograms,
+ * `report.md` (fits a CI step summary) and `report.html` (charts; drawn from the directory's
+ * run.hlog and timeline.ndjson, which the run has finished writing by then).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hgrmOf } from '../metrics/histogram.js';
 import type { RunOutcome } from '../load/coordinator.js';
+import { renderHtml } from './html.js';
 import { decodeServerStats } from './server-stats.js';
 import { renderMarkdown } from './markdown.js';
+import { runDataOf } from './run-data.js';
 import type { Summary } from './summary.js';
 
-/** Writes every report file into `dir` (created if missing). Returns the paths written. */
+/**
+ * Writes every report file into `dir` (created if missing). Returns the paths written.
+ * report.html comes last: when it cannot be drawn, the other files are already written and one
+ * line on stderr says why (the run's results are never lost to a chart).
+ */
 export function writeResults(dir: string, summary: Summary, outcome: RunOutcome): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -25,6 +32,12 @@ export function writeResults(dir: string, summary: Summary, outcome: RunOutcome)
   for (const [phase, h] of outcome.merged.histograms) if (h.totalCount > 0) put(`${phase}.hgrm`, hgrmOf(h));
   if (outcome.server) for (const [name, h] of decodeServerStats(outcome.server)) if (h.totalCount > 0) put(`server.${name}.hgrm`, hgrmOf(h));
   put('report.md', renderMarkdown(summary));
+  try {
+    const sibling = (name: string): string | null => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null);
+    put('report.html', renderHtml(runDataOf(dir, summary, sibling('run.hlog'), sibling('timeline.ndjson'))));
+  } catch (err) {
+    process.stderr.write(`smtpbench: report.html not written: ${(err as Error).message}\n`);
+  }
   return written;
 }
 

@@ -1,0 +1,365 @@
+/**
+ * `report.html`: one self-contained page per run that opens from disk with no network: uPlot's
+ * script and CSS inlined (read once from the installed `uplot` package), the chart data embedded
+ * as JSON (`chart-data.ts` prepares it), the summary tables of report.md, threshold verdicts,
+ * generator health and the environment. Every string from the run goes through `esc`.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { ChartSpec } from './chart-data.js';
+import { pageDataOf } from './chart-data.js';
+import { latencyTable, modelNote, percentilesOf, totalsTable, type SummaryTable } from './markdown.js';
+import type { RunData } from './run-data.js';
+import type { Summary } from './summary.js';
+import type { Verdict } from './thresholds.js';
+
+let assets: { js: string; css: string } | null = null;
+
+/** uPlot's minified IIFE script and its CSS, from the installed package (read on first use). */
+function uplotAssets(): { js: string; css: string } {
+  if (assets) return assets;
+  const require = createRequire(import.meta.url);
+  const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
+  const css = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
+  // Inlined as is: a closing tag inside would end the element early (HTML spec, "script data state").
+  if (/<\/script/i.test(js) || /<\/style/i.test(css)) throw new Error('uPlot cannot be inlined: it contains a closing tag');
+  assets = { js, css };
+  return assets;
+}
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function esc(value: unknown): string {
+  return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/**
+ * JSON for a `<script type="application/json">` element: `<` as `\u003c` (still the same JSON),
+ * so no string in the data can close the element (`</script>`) or open a comment (`<!--`).
+ */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value).replace(/</g, '\\u003c');
+}
+
+function tableHtml(t: SummaryTable, id: string): string {
+  const head = t.head.map((h) => `<th>${esc(h)}</th>`).join('');
+  const rows = t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : `<td>${esc(c)}</td>`)).join('')}</tr>`).join('\n');
+  return `<table id="${esc(id)}"><thead><tr>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+/** A verdict's measured value or limit in its unit. */
+function inUnit(v: number | boolean | null, unit: Verdict['unit']): string {
+  if (v === null) return 'no data';
+  if (typeof v === 'boolean') return String(v);
+  switch (unit) {
+    case 'ms':
+      return `${v} ms`;
+    case 'ratio':
+      return `${Number((v * 100).toPrecision(6))} %`;
+    case 'per-second':
+      return `${v}/s`;
+    default:
+      return String(v);
+  }
+}
+
+function thresholdsHtml(verdicts: readonly Verdict[]): string {
+  if (verdicts.length === 0) return '<p>No thresholds were set for this run.</p>';
+  const failed = verdicts.filter((v) => !v.ok).length;
+  const rows = verdicts
+    .map((v) => `<tr class="${v.ok ? 'pass' : 'fail'}"><td>${v.ok ? '✓ pass' : '✗ FAIL'}</td><td><code>${esc(v.expression)}</code></td><td>${esc(inUnit(v.value, v.unit))}</td><td>${esc(inUnit(v.limit, v.unit))}</td><td>${v.abortOnFail ? 'abort on fail' : ''}</td></tr>`)
+    .join('\n');
+  return `<p class="${failed ? 'fail' : 'pass'}">${failed === 0 ? `All ${verdicts.length} thresholds passed.` : `${failed} of ${verdicts.length} thresholds failed.`}</p>
+<table id="thresholds"><thead><tr><th>verdict</th><th>threshold</th><th>measured</th><th>limit</th><th></th></tr></thead><tbody>
+${rows}
+</tbody></table>`;
+}
+
+function chartHtml(c: ChartSpec, warmupS: number): string {
+  const warm = c.kind === 'time' && warmupS > 0 ? ` The grey band is the ${warmupS} s warm-up: drawn here, excluded from every figure in the tables.` : '';
+  const single = c.kind === 'time' && c.x.length === 1 ? ' This run lasted less than two seconds, so each line is a single point.' : '';
+  return `<figure class="chart" id="chart-${esc(c.id)}">
+<h3>${esc(c.title)}</h3>
+<div class="controls"></div>
+<div class="plot"></div>
+<figcaption>${esc(c.caption)}${esc(warm)}${esc(single)}</figcaption>
+</figure>`;
+}
+
+/** Reply codes per phase: one column per code seen. */
+function repliesTable(s: Summary): SummaryTable {
+  const codes = [...new Set(Object.values(s.replies).flatMap((byCode) => Object.keys(byCode)))].sort();
+  return {
+    head: ['phase', ...codes],
+    rows: Object.entries(s.replies).map(([phase, byCode]) => [phase, ...codes.map((c) => (byCode as Record<string, number>)[c] ?? '')]),
+  };
+}
+
+function generatorHtml(s: Summary): string {
+  const g = s.generator;
+  const t = s.totals.messages;
+  const open = s.model === 'open' ? ` Schedule lag p99 ${g.scheduleLagP99Ms} ms, max ${g.scheduleLagMaxMs} ms; late starts ${t.late}, dropped ${t.dropped}.` : '';
+  const workers: SummaryTable = {
+    head: ['worker', 'event-loop delay p99 (ms)', 'max (ms)', 'busy'],
+    rows: g.workers.map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
+  };
+  return `<p>Event-loop delay p99 ${g.eventLoopDelayP99Ms} ms (max ${g.eventLoopDelayMaxMs} ms), busiest worker ${Math.round(g.eventLoopUtilizationMax * 100)} % busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
+${g.workers.length > 0 ? tableHtml(workers, 'generator') : ''}`;
+}
+
+function serverHtml(s: Summary): string {
+  if (!s.server) return '';
+  const counters = Object.entries(s.server.counters)
+    .map(([k, v]) => `${esc(k)} ${esc(v)}`)
+    .join(' · ');
+  return `<section>
+<h2>Reference server</h2>
+<p>The embedded reference server measured itself: processing time per command (<code>cmd.*</code>), DATA stream time per message and send-to-arrival time (<code>delivery</code>).</p>
+${tableHtml(latencyTable('server', s.server.histograms, percentilesOf(s)), 'server')}
+<p class="small">Counters: ${counters}.</p>
+</section>`;
+}
+
+function environmentHtml(s: Summary): string {
+  const e = s.environment;
+  const rows: [string, string | number][] = [
+    ['run id', s.runId],
+    ['started at', s.startedAt],
+    ['measured', `${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}`],
+    ['target', `${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}`],
+    ['load model', modelNote(s)],
+    ['workers', s.workers],
+    ['Node', e.node],
+    ['CPU', `${e.cpu} (${e.cores} cores)`],
+    ['OS', e.os],
+    ['git', e.gitSha ?? 'unknown'],
+  ];
+  return `<table id="environment"><tbody>
+${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="text">${esc(v)}</td></tr>`).join('\n')}
+</tbody></table>
+<details><summary>Resolved profile</summary><pre>${esc(JSON.stringify(s.profile, null, 2))}</pre></details>`;
+}
+
+const CSS = `
+:root { color-scheme: light; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
+main { max-width: 1280px; margin: 0 auto; padding: 16px 24px 48px; }
+h1 { font-size: 22px; margin: 8px 0 4px; }
+h2 { font-size: 18px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 0 0 6px; }
+code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 13px; }
+pre { background: #f6f6f6; padding: 8px; overflow: auto; max-height: 400px; }
+.lead { color: #444; margin: 0 0 8px; }
+.small { font-size: 13px; color: #555; }
+.banner { padding: 10px 14px; border-radius: 4px; margin: 12px 0; }
+.warning { background: #fff4d6; border: 1px solid #e0b000; }
+.notice { background: #eef4fb; border: 1px solid #9bbbe0; }
+table { border-collapse: collapse; margin: 8px 0; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid #ddd; padding: 3px 10px; }
+thead th { background: #f3f3f3; }
+td { text-align: right; }
+td.text, #thresholds td { text-align: left; }
+tbody th { text-align: left; font-weight: 600; }
+p.pass { color: #1b6e20; font-weight: 600; }
+p.fail { color: #b00020; font-weight: 600; }
+tr.fail td { background: #fde8ea; }
+tr.pass td:first-child { color: #1b6e20; }
+tr.fail td:first-child { color: #b00020; font-weight: 600; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; margin-bottom: 16px; }
+.chart { margin: 0; border: 1px solid #e3e3e3; border-radius: 4px; padding: 10px 12px; min-width: 0; }
+.chart figcaption { font-size: 13px; color: #444; margin-top: 6px; }
+.controls select { font: inherit; margin-left: 4px; }
+.uplot .u-legend { font-size: 12px; }
+`;
+
+/**
+ * The browser side: draws each chart of the embedded JSON with uPlot. Spectra put x = 1/(1-p) on
+ * a log axis with ticks at 0 %, 50 %, 90 %, 99 %, 99.9 %…; time charts shade the warm-up.
+ */
+const CLIENT = `
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('chart-data').textContent);
+  function decimals(x) { return Math.max(0, Math.ceil(Math.log10(x) - 1e-9) - 2); }
+  function pct(x) { return x <= 1 ? '0 %' : (100 * (1 - 1 / x)).toFixed(decimals(x)) + ' %'; }
+  function pctExact(x) { return x <= 1 ? '0 %' : Number((100 * (1 - 1 / x)).toFixed(decimals(x) + 3)) + ' %'; }
+  function spectrumSplits(u, i, min, max) {
+    // No tick at 1 (p = 0): on a log axis it sits too close to 2 (50 %) for both labels.
+    var s = [2];
+    for (var x = 10; x <= max * 1.0001; x *= 10) s.push(x);
+    return s.filter(function (v) { return v >= min / 1.0001 && v <= max * 1.0001; });
+  }
+  // Counts on an asinh axis: 0 and the powers of 10, with 2 and 5 between them while the top
+  // is small (uPlot's own splits start at -1).
+  function countSplits(u, i, min, max) {
+    var s = [0], steps = max <= 50 ? [1, 2, 5] : [1];
+    for (var d = 1; d <= max; d *= 10) steps.forEach(function (k) { if (k * d <= max) s.push(k * d); });
+    return s;
+  }
+  function yScale(kind) {
+    if (kind === 'log') return { distr: 3, log: 10 };
+    if (kind === 'asinh') return { distr: 4, asinh: 1, range: function (u, min, max) { return [0, Math.max(max * 1.1, 1)]; } };
+    return { range: function (u, min, max) { return [0, Math.max(max * 1.1, 1)]; } };
+  }
+  function shadeWarmup(u) {
+    if (!(data.warmupS > 0)) return;
+    var lo = u.scales.x.min, hi = Math.min(data.warmupS, u.scales.x.max);
+    if (hi <= lo) return;
+    var x0 = u.valToPos(lo, 'x', true), x1 = u.valToPos(hi, 'x', true);
+    u.ctx.save();
+    u.ctx.fillStyle = 'rgba(0, 0, 0, 0.08)';
+    u.ctx.fillRect(x0, u.bbox.top, x1 - x0, u.bbox.height);
+    u.ctx.restore();
+  }
+  function draw(c) {
+    var fig = document.getElementById('chart-' + c.id);
+    var plot = fig.querySelector('.plot');
+    var spectrum = c.kind === 'spectrum';
+    var few = c.x.length <= 40;
+    // Points where there are few x values, or on a line of at most 3 values (one sample, one second):
+    // a line alone would not show them.
+    function showPoints(u, si) {
+      var d = u.data[si], n = 0;
+      for (var i = 0; i < d.length; i++) if (d[i] != null) n++;
+      return few || n <= 3;
+    }
+    var first = c.views[0].series;
+    var series = [{ label: spectrum ? 'percentile' : 'second', value: function (u, v) { return v == null ? '–' : spectrum ? pctExact(v) : v.toFixed(1) + ' s'; } }];
+    first.forEach(function (s) {
+      series.push({
+        label: s.label,
+        stroke: s.color,
+        width: 2,
+        dash: s.dash ? [8, 5] : undefined,
+        scale: s.right ? 'y2' : 'y',
+        paths: s.pointsOnly ? function () { return null; } : undefined,
+        points: s.pointsOnly ? { show: true, size: 9, stroke: s.color, fill: s.color } : { show: showPoints, size: c.x.length <= 3 ? 9 : 5, stroke: s.color, fill: s.color },
+        value: function (u, v) { return v == null ? '–' : String(v); },
+      });
+    });
+    var axes = [
+      spectrum
+        ? {
+            label: 'percentile',
+            splits: spectrumSplits,
+            // uPlot's log axes keep labels only at powers of 10 unless told otherwise: keep 2 (50 %) too.
+            filter: function (u, splits) { return splits; },
+            values: function (u, vals) { return vals.map(function (v) { return v == null ? '' : pct(v); }); },
+          }
+        : { label: 'seconds since start' },
+      { label: c.yLabel, scale: 'y', size: 60, splits: c.yScale === 'asinh' ? countSplits : undefined },
+    ];
+    // Thin grid lines: a log axis draws one at every 1..9 multiple.
+    axes.forEach(function (a) { a.grid = { stroke: 'rgba(0, 0, 0, 0.07)', width: 1 }; });
+    // A spectrum's x axis ends where its longest line ends (uPlot would round it up to a decade).
+    // Time axes start at 0, the start of the run, so the warm-up band is whole.
+    var xs = spectrum
+      ? { time: false, distr: 3, log: 10, range: function (u, min, max) { return [1, max]; } }
+      : { time: false, range: function (u, min, max) { return [Math.min(0, min), max > 0 ? max : 1]; } };
+    var scales = { x: xs, y: yScale(c.yScale) };
+    if (c.y2Label) {
+      axes.push({ label: c.y2Label, scale: 'y2', side: 1, grid: { show: false } });
+      scales.y2 = yScale('linear');
+    }
+    function columns(view) { return [c.x].concat(view.series.map(function (s) { return s.values; })); }
+    var opts = {
+      width: Math.max(plot.clientWidth, 300),
+      height: 320,
+      scales: scales,
+      axes: axes,
+      series: series,
+      hooks: spectrum ? {} : { drawClear: [shadeWarmup] },
+    };
+    var u = new uPlot(opts, columns(c.views[0]), plot);
+    if (c.views.length > 1) {
+      var label = document.createElement('label');
+      label.textContent = (c.viewLabel || 'view') + ' ';
+      var select = document.createElement('select');
+      c.views.forEach(function (v, i) {
+        var o = document.createElement('option');
+        o.value = String(i);
+        o.textContent = v.name;
+        select.appendChild(o);
+      });
+      select.addEventListener('change', function () { u.setData(columns(c.views[Number(select.value)])); });
+      label.appendChild(select);
+      fig.querySelector('.controls').appendChild(label);
+    }
+    window.addEventListener('resize', function () { u.setSize({ width: Math.max(plot.clientWidth, 300), height: 320 }); });
+  }
+  data.charts.forEach(draw);
+  document.body.setAttribute('data-charts-drawn', String(data.charts.length));
+})();
+`;
+
+/** The whole page for `run`. @throws when the uplot package cannot be read (not installed) */
+export function renderHtml(run: RunData): string {
+  const s = run.summary;
+  const page = pageDataOf(run);
+  const { js, css } = uplotAssets();
+  const t = s.totals;
+  // Each row is a grid of its own: side by side on a wide screen, and a chart alone spans the row.
+  const charts = (rows: string[][]): string => {
+    const html = rows
+      .map((ids) => page.charts.filter((c) => ids.includes(c.id)))
+      .filter((list) => list.length > 0)
+      .map((list) => `<div class="charts">\n${list.map((c) => chartHtml(c, page.warmupS)).join('\n')}\n</div>`);
+    return html.length === 0 ? '<p>No per-second data in this run.</p>' : html.join('\n');
+  };
+  const errors = Object.entries(s.errors);
+  const errorsTable: SummaryTable = { head: ['error kind', 'count'], rows: errors };
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>smtpbench ${esc(s.runId)}</title>
+<style>${css}</style>
+<style>${CSS}</style>
+</head>
+<body>
+<main>
+<h1>smtpbench run ${esc(s.runId)}</h1>
+<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
+<p class="banner notice"><strong>How to read the latencies:</strong> ${esc(modelNote(s))}.${s.model === 'open' ? ' Latencies from the intended start include any wait the server caused, so they are not hidden by coordinated omission.' : ' A closed-model run hides queueing delay (coordinated omission): use an open model (executor: open) for latency claims.'}</p>
+${s.interrupted ? `<p class="banner warning"><strong>Interrupted${s.aborted ? ' and aborted' : ''}:</strong> the run was stopped before its end; the figures cover the ${esc(s.durationS)} s it ran.</p>` : ''}
+${s.generator.saturated ? `<p class="banner warning" id="saturated"><strong>The load generator was saturated</strong> (event-loop delay p99 ${esc(s.generator.eventLoopDelayP99Ms)} ms): latencies include the generator's own delays, so they overstate the server's. Use more workers or a lower rate.</p>` : ''}
+<section>
+<h2>Thresholds</h2>
+${thresholdsHtml(s.thresholds ?? [])}
+</section>
+<section>
+<h2>Totals</h2>
+${tableHtml(totalsTable(s), 'totals')}
+<p>${esc(`Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}; transactions ${t.transactions}.`)}</p>
+<h2>Latency per phase</h2>
+${tableHtml(latencyTable('phase', s.phases, percentilesOf(s)), 'phases')}
+</section>
+<section>
+<h2>Latency charts</h2>
+${charts([['spectrum', 'server-spectrum'], ['latency-over-time']])}
+</section>
+<section>
+<h2>Throughput, replies and errors</h2>
+${charts([['throughput'], ['replies', 'errors']])}
+${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors')}
+<h3>Reply codes per phase</h3>
+${tableHtml(repliesTable(s), 'replies')}
+</section>
+${serverHtml(s)}
+<section>
+<h2>Load generator</h2>
+${generatorHtml(s)}
+</section>
+<section>
+<h2>Environment</h2>
+${environmentHtml(s)}
+</section>
+<p class="small">Written by smtpbench. Charts drawn with uPlot (MIT); everything this page shows is in this one file.</p>
+</main>
+<script type="application/json" id="chart-data">${scriptJson(page)}</script>
+<script>${js}</script>
+<script>${CLIENT}</script>
+</body>
+</html>
+`;
+}
