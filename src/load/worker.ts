@@ -106,15 +106,6 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   let elu0 = performance.eventLoopUtilization();
   let t0 = performance.now();
   let measuring = profile.warmupMs === 0;
-  const warmupTimer = measuring
-    ? null
-    : setTimeout(() => {
-        recorder.reset();
-        loopDelay.reset();
-        elu0 = performance.eventLoopUtilization();
-        t0 = performance.now();
-        measuring = true;
-      }, profile.warmupMs);
   const run = startExecutor(spec, {
     host: spec.host,
     port: spec.port,
@@ -152,7 +143,22 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     intervalStart = now;
     port.postMessage(msg);
   };
-  const ticker = setInterval(tick, TICK_MS);
+  let ticker = setInterval(tick, TICK_MS);
+  const warmupTimer = measuring
+    ? null
+    : setTimeout(() => {
+        // The warm-up's last interval is reported as it was (measuring: false), then everything
+        // restarts and the ticks realign to the start of measurement: otherwise the first measured
+        // tick would cover a second whose warm-up part was thrown away and read as a dip.
+        tick();
+        recorder.reset();
+        loopDelay.reset();
+        elu0 = performance.eventLoopUtilization();
+        t0 = performance.now();
+        measuring = true;
+        clearInterval(ticker);
+        ticker = setInterval(tick, TICK_MS);
+      }, profile.warmupMs);
   await run.done;
   clearInterval(ticker);
   if (warmupTimer) clearTimeout(warmupTimer);
