@@ -1,11 +1,14 @@
 #!/usr/bin/env node
 /**
- * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data);
- * 1 the run could not start or no transaction succeeded; 2 invalid profile or usage.
+ * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data),
+ * or `compare` found no regression; 1 the run could not start or no transaction succeeded;
+ * 2 invalid profile or usage (for `compare` also a source that cannot be read or fetched);
+ * 3 `compare` found a regression (EXIT_REGRESSION, src/cli/compare.ts).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
+import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
@@ -22,6 +25,7 @@ const program = new Command()
 // Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
 program.addCommand(runCommand().exitOverride());
 program.addCommand(serveCommand().exitOverride());
+program.addCommand(compareCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -61,9 +61,10 @@ export function decodeAll(encoded: Record<string, string> | undefined): Map<stri
 /** Parses `run.hlog` text into seconds; lines of one interval (same start) are grouped. */
 export function parseIntervalLog(text: string): Interval[] {
   const reader = new hdr.HistogramLogReader(text, 32, false);
-  const start = reader.startTimeSec * 1000;
   const byStart = new Map<number, Interval>();
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
+    // The reader learns StartTime from the header while reading the first interval, not before.
+    const start = (reader.startTimeSec ?? 0) * 1000;
     const startS = Math.round(h.startTimeStampMsec - start) / 1000;
     let iv = byStart.get(startS);
     if (!iv) byStart.set(startS, (iv = { startS, endS: Math.round(h.endTimeStampMsec - start) / 1000, phases: new Map() }));
