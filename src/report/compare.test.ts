@@ -89,6 +89,17 @@ describe('judge', () => {
     expect(judge('transaction.p99', meanOf(cur), meanOf(base), { baseline: cur, current: base }, latency, 0.05).verdict).toBe('improvement');
   });
 
+  it('tests latencies on a log scale: one stalled second does not hide a shift every other second shows', () => {
+    // Measured (test/compare.int.test.ts on a busy machine): a 5 ms slower server, and a first
+    // second in which the whole machine stalled. On a linear scale p would be 0.2.
+    const base = [8.607, 1.057, 1.07, 1.059, 1.265, 1.013, 1.06];
+    const cur = [57.215, 9.823, 9.095, 9.575, 10.775, 10.623, 8.147];
+    expect(welchTest(base, cur)!.pValue).toBeGreaterThan(0.05);
+    const r = judge('transaction.p50', 1.06, 9.6, { baseline: base, current: cur }, latency, 0.05);
+    expect(r).toMatchObject({ verdict: 'regression', tested: true });
+    expect(r.pValue).toBeLessThan(0.001);
+  });
+
   it('leaves a significant 4 % shift alone: within the 5 % tolerance', () => {
     const base = normal(3, 10, 10, 0.05);
     const cur = normal(4, 10, 10.4, 0.05);
@@ -136,8 +147,10 @@ describe('judge', () => {
     expect(judge('replies.4xx.rate', 0.02, 0.01, none, ratio, 0.05).verdict).toBe('improvement');
   });
 
-  it('does not judge max without its own tolerance, and missing sides', () => {
+  it('does not judge max and session without their own tolerance, nor missing sides', () => {
     expect(toleranceOf(DEFAULT_TOLERANCES, 'transaction.max')).toBeNull();
+    expect(toleranceOf(DEFAULT_TOLERANCES, 'session.p50')).toBeNull();
+    expect(toleranceOf(parseTolerances(['session.p50=10%']).settings, 'session.p50')).toEqual({ relative: 0.1, absolute: 0.25 });
     expect(judge('transaction.max', 10, 50, { baseline: [], current: [] }, null, 0.05).verdict).toBe('not judged');
     expect(judge('tls.p50', null, 3, { baseline: [], current: [] }, latency, 0.05)).toMatchObject({ verdict: 'not judged', reason: 'only in current', delta: null });
     const { settings } = parseTolerances(['transaction.max=20%']);

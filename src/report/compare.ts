@@ -190,7 +190,7 @@ export interface Tolerance {
   readonly absolute: number;
 }
 
-/** Tolerances by kind of metric, and per metric. A `.max` metric is judged only with its own entry. */
+/** Tolerances by kind of metric, and per metric. `.max` and `session.*` are judged only with their own entry. */
 export interface ToleranceSettings {
   readonly latency: Tolerance;
   readonly rate: Tolerance;
@@ -256,12 +256,18 @@ export function parseTolerances(specs: readonly string[]): { settings: Tolerance
   return { settings: { latency, rate, ratio, perMetric }, problems };
 }
 
-/** The tolerance of one metric, or null when it is not judged (a `.max` without its own tolerance). */
+/**
+ * The tolerance of one metric, or null when it is not judged: a `.max` or `session.*` metric
+ * without its own tolerance.
+ */
 export function toleranceOf(settings: ToleranceSettings, metric: string): Tolerance | null {
   const kind = metricKind(metric);
   const own = settings.perMetric.get(metric);
+  if (kind === null) return null;
   // The max is one message, the slowest: it moves by a large fraction between identical runs.
-  if (kind === null || (metric.endsWith('.max') && own === undefined)) return null;
+  // A session's length is how many messages it carried and, in the open models, the idle time
+  // between arrivals: a faster server needs fewer, longer sessions, so longer is not worse.
+  if (own === undefined && (metric.endsWith('.max') || metric.startsWith('session.'))) return null;
   return { ...settings[kind], ...own };
 }
 
@@ -291,6 +297,17 @@ export interface MetricComparison {
 }
 
 /**
+ * Latencies are tested on a log scale. Per-second percentiles are right-skewed: one second in
+ * which the machine stalled can be 10× the others, and on a linear scale that one value swamps the
+ * variance and hides a shift every other second shows. On a log scale the test is one of ratios,
+ * as the relative tolerance is. Values are floored at 1 µs (the histograms' resolution), so a 0
+ * cannot give −∞.
+ */
+function onTestScale(kind: MetricKind, xs: readonly number[]): readonly number[] {
+  return kind === 'latency' ? xs.map((x) => Math.log(Math.max(x, 0.001))) : xs;
+}
+
+/**
  * Judges one metric. `samples` are the per-second values of each side (empty when there are none);
  * with at least `minIntervals` on both sides the change must also be significant (p < `alpha`,
  * and the per-second means must move the same way as the whole-run values).
@@ -312,9 +329,9 @@ export function judge(
   }
   const delta = current - baseline;
   const deltaPct = baseline === 0 ? null : (100 * delta) / Math.abs(baseline);
-  const test = n.baseline >= minIntervals && n.current >= minIntervals ? welchTest(samples.baseline, samples.current) : null;
+  const test = n.baseline >= minIntervals && n.current >= minIntervals ? welchTest(onTestScale(kind, samples.baseline), onTestScale(kind, samples.current)) : null;
   const out = { ...row, delta, deltaPct, tested: test !== null, pValue: test?.pValue ?? null };
-  if (tolerance === null) return { ...out, verdict: 'not judged', reason: 'no tolerance (one sample: the slowest message)' };
+  if (tolerance === null) return { ...out, verdict: 'not judged', reason: 'no tolerance of its own (max, session)' };
   const allowed = Math.max(tolerance.relative * Math.abs(baseline), tolerance.absolute);
   if (Math.abs(delta) <= allowed) return { ...out, verdict: 'unchanged', reason: 'within tolerance' };
   const worse = kind === 'rate' ? delta < 0 : delta > 0;
@@ -362,7 +379,7 @@ export interface CompareResult {
   readonly regression: boolean;
 }
 
-export const TEST_NAME = "Welch's t-test (two-sided, unequal variances) on per-second values";
+export const TEST_NAME = "Welch's t-test (two-sided, unequal variances) on per-second values, latencies on a log scale";
 
 /**
  * Compares `current` against `baseline`, metric by metric.
@@ -457,7 +474,7 @@ export function ruleText(r: CompareResult): string {
   return (
     `${r.test} (at least ${r.minIntervals} measured seconds per side), alpha ${r.alpha}; ` +
     `tolerance: latencies ${tol(r.tolerances.latency, 'latency')}, rates ${tol(r.tolerances.rate, 'rate')}, error and reply shares ${tol(r.tolerances.ratio, 'ratio')} (not tested)` +
-    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; max is not judged without its own tolerance`
+    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; max and session are not judged without their own tolerance`
   );
 }
 
@@ -497,8 +514,6 @@ export function renderCompareMarkdown(r: CompareResult): string {
   const changed = r.metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'improvement');
   return [
     `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${r.metrics.length} metrics` : '**no regression**'}`,
-    '',
-    verdictLine(r).replace(/^compare: /, ''),
     '',
     `Baseline \`${cell(r.baseline.source)}\` (run ${r.baseline.runId}${r.baseline.gitSha ? `, git ${r.baseline.gitSha.slice(0, 12)}` : ''}) → current \`${cell(r.current.source)}\` (run ${r.current.runId}${r.current.gitSha ? `, git ${r.current.gitSha.slice(0, 12)}` : ''}).`,
     ...r.notes.map((n) => `\n> **Note:** ${n}.`),
