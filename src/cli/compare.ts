@@ -11,6 +11,7 @@ export const EXIT_REGRESSION = 3;
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
+/** The `compare` subcommand: loads both sources, compares, prints, and sets the exit code (0 or 3). */
 export function compareCommand() {
   return new Command('compare')
     .description('compare two runs metric by metric (Welch t-test on per-second values); exit 3 on a regression')

@@ -160,10 +160,7 @@ export interface WelchResult {
 }
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const variance = (xs: readonly number[]): number => {
-  const m = mean(xs);
-  return xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1);
-};
+const constant = (xs: readonly number[]): boolean => xs.every((x) => x === xs[0]);
 
 /**
  * Welch's two-sided t-test of `current` against `baseline` (the `ttest` package, as
@@ -174,7 +171,7 @@ const variance = (xs: readonly number[]): number => {
 export function welchTest(baseline: readonly number[], current: readonly number[]): WelchResult | null {
   if (baseline.length < 2 || current.length < 2) return null;
   const meanDelta = mean(current) - mean(baseline);
-  if (variance(baseline) === 0 && variance(current) === 0) return { pValue: meanDelta === 0 ? 1 : 0, meanDelta };
+  if (constant(baseline) && constant(current)) return { pValue: meanDelta === 0 ? 1 : 0, meanDelta };
   const p = ttest([...current], [...baseline], { varEqual: false, alternative: 'not equal' }).pValue();
   return { pValue: Number.isFinite(p) ? Math.min(1, Math.max(0, p)) : 1, meanDelta };
 }
@@ -513,12 +510,12 @@ export function renderCompareMarkdown(r: CompareResult): string {
   const row = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
   const changed = r.metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'improvement');
   return [
-    `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${r.metrics.length} metrics` : '**no regression**'}`,
+    `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${r.metrics.length} metrics` : `**no regression** (${r.metrics.length} metrics)`}`,
     '',
     `Baseline \`${cell(r.baseline.source)}\` (run ${r.baseline.runId}${r.baseline.gitSha ? `, git ${r.baseline.gitSha.slice(0, 12)}` : ''}) → current \`${cell(r.current.source)}\` (run ${r.current.runId}${r.current.gitSha ? `, git ${r.current.gitSha.slice(0, 12)}` : ''}).`,
     ...r.notes.map((n) => `\n> **Note:** ${n}.`),
     '',
-    ...(changed.length > 0 && changed.length < r.metrics.length ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), verdictCell(m)])), ''] : []),
+    ...(changed.length > 0 ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), verdictCell(m)])), ''] : []),
     '<details><summary>All metrics</summary>',
     '',
     row(HEAD),
