@@ -3,15 +3,18 @@ import { newHistogram, recordUs } from '../metrics/histogram.js';
 import {
   compareRuns,
   DEFAULT_TOLERANCES,
+  holm,
   intervalSamples,
   judge,
   metricValue,
   parseTolerances,
   renderCompareMarkdown,
   renderCompareTable,
+  testMetric,
   toleranceOf,
   verdictLine,
   welchTest,
+  type Tolerance,
 } from './compare.js';
 import type { Interval, RunData } from './run-data.js';
 import type { Summary } from './summary.js';
@@ -35,6 +38,9 @@ function normal(seed: number, n: number, mu: number, sd: number): number[] {
   return Array.from({ length: n }, () => mu + sd * Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
 }
 
+/** Judges one metric alone (no other metric tested beside it: no Holm adjustment). */
+const judgeOf = (metric: string, base: number | null, cur: number | null, samples: { baseline: number[]; current: number[] }, tol: Tolerance | null, alpha: number) =>
+  judge(metric, base, cur, testMetric(metric, samples), tol, alpha);
 const meanOf = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
 const latency = toleranceOf(DEFAULT_TOLERANCES, 'transaction.p99');
 const rate = toleranceOf(DEFAULT_TOLERANCES, 'messages.rate');
@@ -75,18 +81,26 @@ describe('welchTest', () => {
   });
 });
 
+describe('holm', () => {
+  it("matches R's p.adjust(c(0.01, 0.04, 0.03), 'holm') = 0.03 0.06 0.06, and keeps 0 and 1", () => {
+    expect(holm([0.01, 0.04, 0.03]).map((p) => Number(p.toFixed(10)))).toEqual([0.03, 0.06, 0.06]);
+    expect(holm([0, 0.5, 0.9])).toEqual([0, 1, 1]);
+    expect(holm([])).toEqual([]);
+  });
+});
+
 describe('judge', () => {
   it('flags a 6 % latency shift with low noise, and a 6 % throughput drop', () => {
     const base = normal(1, 10, 10, 0.05);
     const cur = normal(2, 10, 10.6, 0.05);
-    const up = judge('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
+    const up = judgeOf('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
     expect(up).toMatchObject({ verdict: 'regression', tested: true });
     expect(up.pValue).toBeLessThan(0.001);
     expect(up.deltaPct).toBeCloseTo(6, 0);
-    const down = judge('messages.rate', meanOf(cur) * 100, meanOf(base) * 100, { baseline: cur.map((x) => x * 100), current: base.map((x) => x * 100) }, rate, 0.05);
+    const down = judgeOf('messages.rate', meanOf(cur) * 100, meanOf(base) * 100, { baseline: cur.map((x) => x * 100), current: base.map((x) => x * 100) }, rate, 0.05);
     expect(down.verdict).toBe('regression');
     // The other way round each is an improvement.
-    expect(judge('transaction.p99', meanOf(cur), meanOf(base), { baseline: cur, current: base }, latency, 0.05).verdict).toBe('improvement');
+    expect(judgeOf('transaction.p99', meanOf(cur), meanOf(base), { baseline: cur, current: base }, latency, 0.05).verdict).toBe('improvement');
   });
 
   it('tests latencies on a log scale: one stalled second does not hide a shift every other second shows', () => {
@@ -95,7 +109,7 @@ describe('judge', () => {
     const base = [8.607, 1.057, 1.07, 1.059, 1.265, 1.013, 1.06];
     const cur = [57.215, 9.823, 9.095, 9.575, 10.775, 10.623, 8.147];
     expect(welchTest(base, cur)!.pValue).toBeGreaterThan(0.05);
-    const r = judge('transaction.p50', 1.06, 9.6, { baseline: base, current: cur }, latency, 0.05);
+    const r = judgeOf('transaction.p50', 1.06, 9.6, { baseline: base, current: cur }, latency, 0.05);
     expect(r).toMatchObject({ verdict: 'regression', tested: true });
     expect(r.pValue).toBeLessThan(0.001);
   });
@@ -103,7 +117,7 @@ describe('judge', () => {
   it('leaves a significant 4 % shift alone: within the 5 % tolerance', () => {
     const base = normal(3, 10, 10, 0.05);
     const cur = normal(4, 10, 10.4, 0.05);
-    const r = judge('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
+    const r = judgeOf('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
     expect(r.pValue).toBeLessThan(0.001);
     expect(r).toMatchObject({ verdict: 'unchanged', reason: 'within tolerance' });
   });
@@ -114,7 +128,7 @@ describe('judge', () => {
       const base = normal(seed, 7, 10, 2);
       const cur = normal(seed + 5000, 7, 10, 2);
       // The whole-run p99 of a noisy run moves a lot: +20 % here, on the same distribution.
-      const r = judge('transaction.p99', 10, 12, { baseline: base, current: cur }, latency, 0.05);
+      const r = judgeOf('transaction.p99', 10, 12, { baseline: base, current: cur }, latency, 0.05);
       expect(Number.isNaN(r.pValue)).toBe(false);
       if (r.verdict === 'regression') flagged++;
     }
@@ -126,35 +140,44 @@ describe('judge', () => {
     const base = [0.1, 0.1, 0.1, 0.1, 0.1];
     const cur = [0.2, 0.2, 0.2, 0.2, 0.2];
     // +100 % but only 0.1 ms: below the 0.25 ms floor.
-    expect(judge('body.p50', 0.1, 0.2, { baseline: base, current: cur }, latency, 0.05).verdict).toBe('unchanged');
-    expect(judge('body.p50', 0.1, 0.2, { baseline: base, current: cur }, { relative: 0.05, absolute: 0 }, 0.05)).toMatchObject({ verdict: 'regression', pValue: 0 });
+    expect(judgeOf('body.p50', 0.1, 0.2, { baseline: base, current: cur }, latency, 0.05).verdict).toBe('unchanged');
+    expect(judgeOf('body.p50', 0.1, 0.2, { baseline: base, current: cur }, { relative: 0.05, absolute: 0 }, 0.05)).toMatchObject({ verdict: 'regression', pValue: 0 });
   });
 
   it('judges by tolerance alone, marked not tested, with fewer than 5 seconds or one sample', () => {
-    const one = judge('transaction.p50', 1, 2, { baseline: [1], current: [2] }, latency, 0.05);
+    const one = judgeOf('transaction.p50', 1, 2, { baseline: [1], current: [2] }, latency, 0.05);
     expect(one).toMatchObject({ verdict: 'regression', tested: false, pValue: null });
-    const few = judge('transaction.p50', 1, 1.01, { baseline: [1, 1, 1, 1], current: [1, 1, 1, 1] }, latency, 0.05);
+    const few = judgeOf('transaction.p50', 1, 1.01, { baseline: [1, 1, 1, 1], current: [1, 1, 1, 1] }, latency, 0.05);
     expect(few).toMatchObject({ verdict: 'unchanged', tested: false, pValue: null });
-    const none = judge('messages.rate', 100, 50, { baseline: [], current: [] }, rate, 0.05);
+    const none = judgeOf('messages.rate', 100, 50, { baseline: [], current: [] }, rate, 0.05);
     expect(none).toMatchObject({ verdict: 'regression', tested: false, reason: 'beyond tolerance; not tested (no per-second samples)' });
+  });
+
+  it('does not judge a sparse metric: data in fewer than 5 of enough measured seconds', () => {
+    const samples = { baseline: [1, 1.2, 0.9], current: [3, 2.5, 4, 3.1, 2.8, 3.3] };
+    const sparse = judge('quit.p90', 1, 3, testMetric('quit.p90', samples, 5, { baseline: 7, current: 7 }), latency, 0.05);
+    expect(sparse).toMatchObject({ verdict: 'not judged', tested: false, reason: 'data in fewer than 5 measured seconds on a side' });
+    // A run of 3 measured seconds has no test at all: then the tolerance alone decides.
+    const short = judge('quit.p90', 1, 3, testMetric('quit.p90', samples, 5, { baseline: 3, current: 7 }), latency, 0.05);
+    expect(short).toMatchObject({ verdict: 'regression', tested: false });
   });
 
   it('judges error shares in percentage points', () => {
     const ratio = toleranceOf(DEFAULT_TOLERANCES, 'errors.rate');
     const none = { baseline: [], current: [] };
-    expect(judge('errors.rate', 0, 0.004, none, ratio, 0.05).verdict).toBe('unchanged');
-    expect(judge('errors.rate', 0, 0.006, none, ratio, 0.05)).toMatchObject({ verdict: 'regression', deltaPct: null });
-    expect(judge('replies.4xx.rate', 0.02, 0.01, none, ratio, 0.05).verdict).toBe('improvement');
+    expect(judgeOf('errors.rate', 0, 0.004, none, ratio, 0.05).verdict).toBe('unchanged');
+    expect(judgeOf('errors.rate', 0, 0.006, none, ratio, 0.05)).toMatchObject({ verdict: 'regression', deltaPct: null });
+    expect(judgeOf('replies.4xx.rate', 0.02, 0.01, none, ratio, 0.05).verdict).toBe('improvement');
   });
 
   it('does not judge max and session without their own tolerance, nor missing sides', () => {
     expect(toleranceOf(DEFAULT_TOLERANCES, 'transaction.max')).toBeNull();
     expect(toleranceOf(DEFAULT_TOLERANCES, 'session.p50')).toBeNull();
     expect(toleranceOf(parseTolerances(['session.p50=10%']).settings, 'session.p50')).toEqual({ relative: 0.1, absolute: 0.25 });
-    expect(judge('transaction.max', 10, 50, { baseline: [], current: [] }, null, 0.05).verdict).toBe('not judged');
-    expect(judge('tls.p50', null, 3, { baseline: [], current: [] }, latency, 0.05)).toMatchObject({ verdict: 'not judged', reason: 'only in current', delta: null });
+    expect(judgeOf('transaction.max', 10, 50, { baseline: [], current: [] }, null, 0.05).verdict).toBe('not judged');
+    expect(judgeOf('tls.p50', null, 3, { baseline: [], current: [] }, latency, 0.05)).toMatchObject({ verdict: 'not judged', reason: 'only in current', delta: null });
     const { settings } = parseTolerances(['transaction.max=20%']);
-    expect(judge('transaction.max', 10, 13, { baseline: [], current: [] }, toleranceOf(settings, 'transaction.max'), 0.05).verdict).toBe('regression');
+    expect(judgeOf('transaction.max', 10, 13, { baseline: [], current: [] }, toleranceOf(settings, 'transaction.max'), 0.05).verdict).toBe('regression');
   });
 });
 
@@ -272,6 +295,25 @@ describe('compareRuns and its outputs', () => {
     expect(verdictLine(r)).toMatch(/^compare: REGRESSION in 3 of 9 metrics: transaction\.p50 \+250 % \(p <0\.001\)/);
     for (const text of [renderCompareTable(r), renderCompareMarkdown(r), JSON.stringify(r)]) expect(text).not.toMatch(/NaN|Infinity|undefined/);
     expect(renderCompareMarkdown(r)).toMatch(/^## smtpbench compare: \*\*REGRESSION\*\* in 3 of 9 metrics/);
+  });
+
+  it('adjusts the p-values of the metrics tested together (Holm): a lone p = 0.036 is not enough', () => {
+    const b = [2.0, 2.3, 1.8, 2.1, 2.4, 1.9, 2.2, 2.0];
+    const c = [2.3, 2.6, 2.0, 2.5, 2.2, 2.8, 2.4, 2.1];
+    const base = run(seconds((i) => b[i]), []);
+    const cur = run(seconds((i) => c[i]), [], { phases: { transaction: { count: 990, unit: 'ms', min: 1, mean: 2.5, p50: 2.5, p90: 3.5, p99: 4.5, p999: 5, max: 6 } } });
+    // Alone, transaction.p50 (+25 %, 0.5 ms) would be a regression: scipy's ttest_ind(log c, log b, equal_var=False) p = 0.0358.
+    const samples = { baseline: intervalSamples(base).values.get('transaction.p50')!, current: intervalSamples(cur).values.get('transaction.p50')! };
+    const alone = judge('transaction.p50', 2, 2.5, testMetric('transaction.p50', samples), latency, 0.05);
+    expect(alone.pRaw).toBeCloseTo(0.0358, 3);
+    expect(alone.verdict).toBe('regression');
+    // Tested with p90, p99 and the throughput, it is adjusted above alpha.
+    const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    const p50 = r.metrics.find((m) => m.metric === 'transaction.p50')!;
+    expect(p50.pRaw).toBeCloseTo(0.0358, 3);
+    expect(p50.pValue).toBeGreaterThan(0.05);
+    expect(p50).toMatchObject({ verdict: 'unchanged', reason: 'beyond tolerance but not significant' });
+    expect(r.regression).toBe(false);
   });
 
   it('says when a side has no run.hlog, and judges it by tolerance alone', () => {

@@ -283,8 +283,10 @@ export interface MetricComparison {
   readonly deltaPct: number | null;
   /** True when Welch's t-test ran on per-second samples of both sides. */
   readonly tested: boolean;
-  /** The test's two-sided p-value; null when not tested. */
+  /** The p-value the verdict used: the test's, adjusted for the number of metrics tested (Holm); null when not tested. */
   readonly pValue: number | null;
+  /** The test's own two-sided p-value, before the adjustment; null when not tested. */
+  readonly pRaw: number | null;
   /** Per-second samples on each side (0 without). */
   readonly samples: { readonly baseline: number; readonly current: number };
   readonly tolerance: Tolerance | null;
@@ -304,38 +306,87 @@ function onTestScale(kind: MetricKind, xs: readonly number[]): readonly number[]
   return kind === 'latency' ? xs.map((x) => Math.log(Math.max(x, 0.001))) : xs;
 }
 
+/** The statistical side of one metric: how many per-second samples, and the test on them. */
+export interface MetricTest {
+  readonly samples: { readonly baseline: number; readonly current: number };
+  readonly minIntervals: number;
+  /** Welch's test of the per-second samples (latencies on a log scale); null with fewer than `minIntervals` on a side. */
+  readonly welch: WelchResult | null;
+  /** The p-value the verdict uses: Welch's, or adjusted for the other metrics tested (`holm`). */
+  readonly pValue: number | null;
+  /**
+   * Both runs have enough measured seconds, but this metric has data in fewer than `minIntervals`
+   * of them on a side (QUIT or connect when sessions are long): a few values, too sparse to judge.
+   */
+  readonly sparse: boolean;
+}
+
 /**
- * Judges one metric. `samples` are the per-second values of each side (empty when there are none);
- * with at least `minIntervals` on both sides the change must also be significant (p < `alpha`,
- * and the per-second means must move the same way as the whole-run values).
+ * Tests one metric's per-second samples (empty arrays when a side has none). `seconds` are the
+ * measured seconds of each run (`IntervalSamples.seconds`), to tell a sparse metric from a run
+ * without per-second data; without it no metric is sparse.
  */
-export function judge(
+export function testMetric(
   metric: string,
-  baseline: number | null,
-  current: number | null,
   samples: { readonly baseline: readonly number[]; readonly current: readonly number[] },
-  tolerance: Tolerance | null,
-  alpha: number,
   minIntervals = MIN_INTERVALS,
-): MetricComparison {
+  seconds?: { readonly baseline: number; readonly current: number },
+): MetricTest {
   const kind = metricKind(metric) ?? 'latency';
   const n = { baseline: samples.baseline.length, current: samples.current.length };
+  const enough = n.baseline >= minIntervals && n.current >= minIntervals;
+  const welch = enough ? welchTest(onTestScale(kind, samples.baseline), onTestScale(kind, samples.current)) : null;
+  const sparse = !enough && seconds !== undefined && seconds.baseline >= minIntervals && seconds.current >= minIntervals;
+  return { samples: n, minIntervals, welch, pValue: welch?.pValue ?? null, sparse };
+}
+
+/**
+ * Holm's step-down adjustment of p-values tested together (S. Holm, "A simple sequentially
+ * rejective multiple test procedure", Scand. J. Statist. 6, 1979; R's `p.adjust(p, "holm")`).
+ * A comparison tests some 40 metrics at once: at alpha 0.05 each, two runs of the same build
+ * would show about two "significant" changes by chance. Adjusted, the chance that any of them is
+ * significant by chance alone stays at most alpha, whatever their dependence.
+ */
+export function holm(ps: readonly number[]): number[] {
+  const order = ps.map((_, i) => i).sort((a, b) => ps[a] - ps[b]);
+  const out = new Array<number>(ps.length);
+  let running = 0;
+  order.forEach((i, rank) => {
+    // The smallest p is multiplied by m, the next by m − 1, …; kept monotone in rank.
+    running = Math.max(running, Math.min(1, (ps.length - rank) * ps[i]));
+    out[i] = running;
+  });
+  return out;
+}
+
+/**
+ * Judges one metric from its whole-run values and its test. Beyond `tolerance` it is a regression
+ * or an improvement when the test is significant (p < `alpha`, the per-second means moving the
+ * same way as the whole-run values), or, when a run has too few measured seconds for any test,
+ * by the tolerance alone (marked not tested). A sparse metric is not judged.
+ */
+export function judge(metric: string, baseline: number | null, current: number | null, test: MetricTest, tolerance: Tolerance | null, alpha: number): MetricComparison {
+  const kind = metricKind(metric) ?? 'latency';
+  const n = test.samples;
   const row = { metric, kind, baseline, current, samples: n, tolerance };
   if (baseline === null || current === null) {
-    return { ...row, delta: null, deltaPct: null, tested: false, pValue: null, verdict: 'not judged', reason: baseline === null ? (current === null ? 'no data' : 'only in current') : 'only in baseline' };
+    return { ...row, delta: null, deltaPct: null, tested: false, pValue: null, pRaw: null, verdict: 'not judged', reason: baseline === null ? (current === null ? 'no data' : 'only in current') : 'only in baseline' };
   }
   const delta = current - baseline;
   const deltaPct = baseline === 0 ? null : (100 * delta) / Math.abs(baseline);
-  const test = n.baseline >= minIntervals && n.current >= minIntervals ? welchTest(onTestScale(kind, samples.baseline), onTestScale(kind, samples.current)) : null;
-  const out = { ...row, delta, deltaPct, tested: test !== null, pValue: test?.pValue ?? null };
+  const { welch } = test;
+  const out = { ...row, delta, deltaPct, tested: welch !== null, pValue: test.pValue, pRaw: welch?.pValue ?? null };
   if (tolerance === null) return { ...out, verdict: 'not judged', reason: 'no tolerance of its own (max, session)' };
+  if (test.sparse) return { ...out, verdict: 'not judged', reason: `data in fewer than ${test.minIntervals} measured seconds on a side` };
   const allowed = Math.max(tolerance.relative * Math.abs(baseline), tolerance.absolute);
   if (Math.abs(delta) <= allowed) return { ...out, verdict: 'unchanged', reason: 'within tolerance' };
   const worse = kind === 'rate' ? delta < 0 : delta > 0;
   const change: MetricVerdict = worse ? 'regression' : 'improvement';
-  if (test === null) return { ...out, verdict: change, reason: n.baseline + n.current === 0 ? 'beyond tolerance; not tested (no per-second samples)' : `beyond tolerance; not tested (fewer than ${minIntervals} seconds on a side)` };
+  if (welch === null || test.pValue === null) {
+    return { ...out, verdict: change, reason: n.baseline + n.current === 0 ? 'beyond tolerance; not tested (no per-second samples)' : `beyond tolerance; not tested (fewer than ${test.minIntervals} seconds on a side)` };
+  }
   if (test.pValue >= alpha) return { ...out, verdict: 'unchanged', reason: 'beyond tolerance but not significant' };
-  if (Math.sign(test.meanDelta) !== Math.sign(delta)) return { ...out, verdict: 'unchanged', reason: 'per-second means moved the other way' };
+  if (Math.sign(welch.meanDelta) !== Math.sign(delta)) return { ...out, verdict: 'unchanged', reason: 'per-second means moved the other way' };
   return { ...out, verdict: change, reason: 'significant and beyond tolerance' };
 }
 
@@ -376,7 +427,7 @@ export interface CompareResult {
   readonly regression: boolean;
 }
 
-export const TEST_NAME = "Welch's t-test (two-sided, unequal variances) on per-second values, latencies on a log scale";
+export const TEST_NAME = "Welch's t-test (two-sided, unequal variances) on per-second values, latencies on a log scale, p-values adjusted for the number of metrics tested (Holm)";
 
 /**
  * Compares `current` against `baseline`, metric by metric.
@@ -388,17 +439,14 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   if (!(alpha > 0 && alpha < 1)) throw new SmtpBenchError('SB_USAGE', `alpha must be between 0 and 1, got ${alpha}`);
   const sb = intervalSamples(baseline);
   const sc = intervalSamples(current);
-  const metrics = comparedMetrics(baseline.summary, current.summary).map((metric) =>
-    judge(
-      metric,
-      metricValue(baseline.summary, metric),
-      metricValue(current.summary, metric),
-      { baseline: sb.values.get(metric) ?? [], current: sc.values.get(metric) ?? [] },
-      toleranceOf(tolerances, metric),
-      alpha,
-      minIntervals,
-    ),
-  );
+  const names = comparedMetrics(baseline.summary, current.summary);
+  const seconds = { baseline: sb.seconds, current: sc.seconds };
+  const tests = names.map((metric) => testMetric(metric, { baseline: sb.values.get(metric) ?? [], current: sc.values.get(metric) ?? [] }, minIntervals, seconds));
+  // The family adjusted together: the metrics that were tested and can get a verdict.
+  const family = names.map((metric, i) => (tests[i].welch !== null && toleranceOf(tolerances, metric) !== null ? i : -1)).filter((i) => i >= 0);
+  const adjusted = holm(family.map((i) => tests[i].welch!.pValue));
+  family.forEach((i, k) => (tests[i] = { ...tests[i], pValue: adjusted[k] }));
+  const metrics = names.map((metric, i) => judge(metric, metricValue(baseline.summary, metric), metricValue(current.summary, metric), tests[i], toleranceOf(tolerances, metric), alpha));
   const side = (r: RunData, s: IntervalSamples): CompareSide => ({
     source: r.source,
     runId: r.summary.runId,
@@ -413,7 +461,7 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   for (const [name, r, s] of [['baseline', baseline, sb], ['current', current, sc]] as const) {
     if (r.intervals.length === 0) notes.push(`${name} has no run.hlog: no per-second statistics for it; its latencies and throughput are judged by tolerance alone (not tested)`);
     else if (s.seconds < minIntervals) notes.push(`${name} has ${s.seconds} measured seconds (fewer than ${minIntervals}): not tested, judged by tolerance alone`);
-    else if (s.throughput === 'run.hlog') notes.push(`${name} has no timeline.ndjson: its per-second throughput is run.hlog's transaction count; recipients.rate not tested`);
+    else if (s.throughput === 'run.hlog') notes.push(`${name} has no timeline.ndjson: its per-second throughput is run.hlog's transaction count; recipients.rate not judged`);
     if (r.summary.generator?.saturated) notes.push(`${name}'s load generator was saturated: its latencies include the generator's own delays`);
     if (r.summary.interrupted) notes.push(`${name} was interrupted`);
   }
@@ -471,7 +519,7 @@ export function ruleText(r: CompareResult): string {
   return (
     `${r.test} (at least ${r.minIntervals} measured seconds per side), alpha ${r.alpha}; ` +
     `tolerance: latencies ${tol(r.tolerances.latency, 'latency')}, rates ${tol(r.tolerances.rate, 'rate')}, error and reply shares ${tol(r.tolerances.ratio, 'ratio')} (not tested)` +
-    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; max and session are not judged without their own tolerance`
+    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; max and session are not judged without their own tolerance, nor a phase with data in fewer than ${r.minIntervals} seconds`
   );
 }
 
