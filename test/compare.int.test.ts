@@ -3,7 +3,7 @@
  * one of them 5 ms slower per message (a `data-end` delay), compared from directories and over HTTP.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,6 +52,8 @@ beforeAll(async () => {
     cli(['run', ...load, '--target', `smtp://127.0.0.1:${slow.port}`, '--out', dir('slow')]),
   ]);
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  mkdirSync(dir('schema2'));
+  writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8')), schema: 2 }));
 
   // The run directories over HTTP; under /bare/ only summary.json exists (no run.hlog, no timeline).
   web = http.createServer((req, res) => {
@@ -79,6 +81,7 @@ afterAll(() => {
   normal?.child.kill();
   slow?.child.kill();
   web?.close();
+  rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('compare two runs', () => {
@@ -103,10 +106,10 @@ describe('compare two runs', () => {
     const r = await cli(['compare', dir('a'), dir('slow'), '--md', md]);
     expect(r.code, r.stderr).toBe(3);
     const verdict = lastLine(r.stdout);
-    expect(verdict).toMatch(/^compare: REGRESSION in \d+ of \d+ metrics: /);
+    expect(verdict, r.stdout).toMatch(/^compare: REGRESSION in \d+ of \d+ metrics: /);
     // The medians move by 5 ms or more in every second; a p99 may not be significant when seconds
     // of either run have hiccups of tens of ms (shared cores), so it is not required here.
-    for (const metric of ['body.p50', 'service.p50', 'transaction.p50']) expect(verdict).toContain(`${metric} +`);
+    for (const metric of ['body.p50', 'service.p50', 'transaction.p50']) expect(verdict, r.stdout).toContain(`${metric} +`);
     expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ [<\d.]+ +│ REGRESSION +│/);
     const text = readFileSync(md, 'utf8');
     expect(text).toMatch(/^## smtpbench compare: \*\*REGRESSION\*\*/);
@@ -156,8 +159,6 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
     ['a missing directory', () => dir('missing'), /^smtpbench: .*missing: no such run directory or file$/],
     ['a summary of another schema', () => dir('schema2'), /^smtpbench: .*schema2\/summary\.json has summary schema 2; this smtpbench reads schema 1$/],
   ])('%s', async (_name, source, message) => {
-    mkdirSync(dir('schema2'), { recursive: true });
-    writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8')), schema: 2 }));
     const r = await cli(['compare', source(), dir('b')]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');

@@ -91,8 +91,9 @@ describe('holm', () => {
 
 describe('judge', () => {
   it('flags a 6 % latency shift with low noise, and a 6 % throughput drop', () => {
-    const base = normal(1, 10, 10, 0.05);
-    const cur = normal(2, 10, 10.6, 0.05);
+    // 100 ms ± 0.5 %: a 6 % shift is 6 ms, beyond the 1 ms floor too.
+    const base = normal(1, 10, 100, 0.5);
+    const cur = normal(2, 10, 106, 0.5);
     const up = judgeOf('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
     expect(up).toMatchObject({ verdict: 'regression', tested: true });
     expect(up.pValue).toBeLessThan(0.001);
@@ -115,8 +116,8 @@ describe('judge', () => {
   });
 
   it('leaves a significant 4 % shift alone: within the 5 % tolerance', () => {
-    const base = normal(3, 10, 10, 0.05);
-    const cur = normal(4, 10, 10.4, 0.05);
+    const base = normal(3, 10, 100, 0.5);
+    const cur = normal(4, 10, 104, 0.5);
     const r = judgeOf('transaction.p99', meanOf(base), meanOf(cur), { baseline: base, current: cur }, latency, 0.05);
     expect(r.pValue).toBeLessThan(0.001);
     expect(r).toMatchObject({ verdict: 'unchanged', reason: 'within tolerance' });
@@ -139,13 +140,13 @@ describe('judge', () => {
   it('needs the latency floor as well as the relative tolerance', () => {
     const base = [0.1, 0.1, 0.1, 0.1, 0.1];
     const cur = [0.2, 0.2, 0.2, 0.2, 0.2];
-    // +100 % but only 0.1 ms: below the 0.25 ms floor.
+    // +100 % but only 0.1 ms: below the 1 ms floor.
     expect(judgeOf('body.p50', 0.1, 0.2, { baseline: base, current: cur }, latency, 0.05).verdict).toBe('unchanged');
     expect(judgeOf('body.p50', 0.1, 0.2, { baseline: base, current: cur }, { relative: 0.05, absolute: 0 }, 0.05)).toMatchObject({ verdict: 'regression', pValue: 0 });
   });
 
   it('judges by tolerance alone, marked not tested, with fewer than 5 seconds or one sample', () => {
-    const one = judgeOf('transaction.p50', 1, 2, { baseline: [1], current: [2] }, latency, 0.05);
+    const one = judgeOf('transaction.p50', 1, 3, { baseline: [1], current: [3] }, latency, 0.05);
     expect(one).toMatchObject({ verdict: 'regression', tested: false, pValue: null });
     const few = judgeOf('transaction.p50', 1, 1.01, { baseline: [1, 1, 1, 1], current: [1, 1, 1, 1] }, latency, 0.05);
     expect(few).toMatchObject({ verdict: 'unchanged', tested: false, pValue: null });
@@ -173,7 +174,7 @@ describe('judge', () => {
   it('does not judge max and session without their own tolerance, nor missing sides', () => {
     expect(toleranceOf(DEFAULT_TOLERANCES, 'transaction.max')).toBeNull();
     expect(toleranceOf(DEFAULT_TOLERANCES, 'session.p50')).toBeNull();
-    expect(toleranceOf(parseTolerances(['session.p50=10%']).settings, 'session.p50')).toEqual({ relative: 0.1, absolute: 0.25 });
+    expect(toleranceOf(parseTolerances(['session.p50=10%']).settings, 'session.p50')).toEqual({ relative: 0.1, absolute: 1 });
     expect(judgeOf('transaction.max', 10, 50, { baseline: [], current: [] }, null, 0.05).verdict).toBe('not judged');
     expect(judgeOf('tls.p50', null, 3, { baseline: [], current: [] }, latency, 0.05)).toMatchObject({ verdict: 'not judged', reason: 'only in current', delta: null });
     const { settings } = parseTolerances(['transaction.max=20%']);
@@ -298,13 +299,13 @@ describe('compareRuns and its outputs', () => {
   });
 
   it('adjusts the p-values of the metrics tested together (Holm): a lone p = 0.036 is not enough', () => {
-    const b = [2.0, 2.3, 1.8, 2.1, 2.4, 1.9, 2.2, 2.0];
-    const c = [2.3, 2.6, 2.0, 2.5, 2.2, 2.8, 2.4, 2.1];
+    const b = [8.0, 9.2, 7.2, 8.4, 9.6, 7.6, 8.8, 8.0];
+    const c = [9.2, 10.4, 8.0, 10.0, 8.8, 11.2, 9.6, 8.4];
     const base = run(seconds((i) => b[i]), []);
-    const cur = run(seconds((i) => c[i]), [], { phases: { transaction: { count: 990, unit: 'ms', min: 1, mean: 2.5, p50: 2.5, p90: 3.5, p99: 4.5, p999: 5, max: 6 } } });
-    // Alone, transaction.p50 (+25 %, 0.5 ms) would be a regression: scipy's ttest_ind(log c, log b, equal_var=False) p = 0.0358.
+    const cur = run(seconds((i) => c[i]), [], { phases: { transaction: { count: 990, unit: 'ms', min: 1, mean: 10, p50: 10, p90: 14, p99: 18, p999: 20, max: 24 } } });
+    // Alone, transaction.p50 (+25 %, 2 ms) would be a regression: scipy's ttest_ind(log c, log b, equal_var=False) p = 0.0358.
     const samples = { baseline: intervalSamples(base).values.get('transaction.p50')!, current: intervalSamples(cur).values.get('transaction.p50')! };
-    const alone = judge('transaction.p50', 2, 2.5, testMetric('transaction.p50', samples), latency, 0.05);
+    const alone = judge('transaction.p50', 8, 10, testMetric('transaction.p50', samples), latency, 0.05);
     expect(alone.pRaw).toBeCloseTo(0.0358, 3);
     expect(alone.verdict).toBe('regression');
     // Tested with p90, p99 and the throughput, it is adjusted above alpha.
