@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
  * smtpbench command line. Exit codes (DESIGN §8): 0 the run completed (error replies are data) and
- * every threshold passed; 1 the run could not start or no transaction succeeded (this wins over 99),
- * or a publish failed under --publish-required;
- * 2 invalid profile or usage (a threshold that does not parse or names an unknown metric included);
- * 99 a threshold failed, or an abortOnFail threshold stopped the run (as k6; results are written
- * first); 130 aborted by a second Ctrl-C.
+ * every threshold passed, or `compare` found no regression; 1 the run could not start or no
+ * transaction succeeded (this wins over 99), or a publish failed under --publish-required;
+ * 2 invalid profile or usage (a threshold that does not parse or names an unknown metric included;
+ * for `compare` and `report` also a source that cannot be read or fetched); 3 `compare` found a
+ * regression (EXIT_REGRESSION, src/cli/compare.ts); 99 a threshold failed, or an abortOnFail
+ * threshold stopped the run (as k6; results are written first); 130 aborted by a second Ctrl-C.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
 import { reportCommand } from './report.js';
+import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
@@ -30,6 +32,7 @@ const program = new Command()
 program.addCommand(runCommand().exitOverride());
 program.addCommand(serveCommand().exitOverride());
 program.addCommand(reportCommand().exitOverride());
+program.addCommand(compareCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

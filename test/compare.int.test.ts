@@ -1,0 +1,181 @@
+/**
+ * `smtpbench compare` end to end: real runs of the built CLI against standalone reference servers,
+ * one of them 5 ms slower per message (a `data-end` delay), compared from directories and over HTTP.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT, serve, type ServeProcess } from './helpers/serve-cli.js';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
+      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;
+
+const tmp = mkdtempSync(join(tmpdir(), 'smtpbench-compare-'));
+const dir = (name: string): string => join(tmp, name);
+let normal: ServeProcess;
+let slow: ServeProcess;
+let web: http.Server;
+let base = '';
+
+// An open model at a fixed arrival rate (latencies from intended start), one worker per run: light
+// enough for two shared cores, and 7 measured seconds per run for the t-test. The warm-up covers
+// the start of three runs at once (thread start, JIT), whose first second is often slow.
+const load = ['--executor', 'open', '--rate', '300', '--duration', '9s', '--warmup', '2s', '--workers', '1', '--quiet'];
+
+beforeAll(async () => {
+  const profile = join(tmp, 'slow-server.yaml');
+  // README "Fault injection": the end-of-data reply waits 5 ms, every message.
+  writeFileSync(profile, 'server:\n  faults:\n    - {command: data-end, delay: 5ms}\n');
+  [normal, slow] = await Promise.all([serve(['--quiet']), serve(['--quiet', '--profile', profile])]);
+  // The three runs go at the same time, so the machine's other work (two cores, shared) weighs on
+  // each alike: two runs of the same build must compare equal, one slower server must not.
+  const runs = await Promise.all([
+    cli(['run', ...load, '--target', `smtp://127.0.0.1:${normal.port}`, '--out', dir('a')]),
+    cli(['run', ...load, '--target', `smtp://127.0.0.1:${normal.port}`, '--out', dir('b')]),
+    cli(['run', ...load, '--target', `smtp://127.0.0.1:${slow.port}`, '--out', dir('slow')]),
+  ]);
+  for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  mkdirSync(dir('schema2'));
+  writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8')), schema: 2 }));
+
+  // The run directories over HTTP; under /bare/ only summary.json exists (no run.hlog, no timeline).
+  web = http.createServer((req, res) => {
+    const url = new URL(req.url!, 'http://x');
+    if (url.pathname === '/html/summary.json') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end('<!doctype html><title>login</title>');
+      return;
+    }
+    const [, area, run, file] = url.pathname.split('/');
+    const path = join(tmp, run ?? '', file ?? '');
+    if ((area === 'runs' || (area === 'bare' && file === 'summary.json')) && file && existsSync(path)) {
+      res.writeHead(200);
+      res.end(readFileSync(path));
+    } else {
+      res.writeHead(404);
+      res.end('not found');
+    }
+  });
+  await new Promise<void>((ok) => web.listen(0, '127.0.0.1', ok));
+  base = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+}, 60_000);
+
+afterAll(() => {
+  normal?.child.kill();
+  slow?.child.kill();
+  web?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('compare two runs', () => {
+  it('passes two runs of the same build on the same target, with statistics on both sides', async () => {
+    const r = await cli(['compare', dir('a'), dir('b'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.regression).toBe(false);
+    expect(result.regressions).toEqual([]);
+    // Not a vacuous pass: the t-test ran on at least 5 measured seconds a side.
+    const p50 = result.metrics.find((m: { metric: string }) => m.metric === 'transaction.p50');
+    expect(p50.tested).toBe(true);
+    expect(p50.samples.baseline).toBeGreaterThanOrEqual(5);
+    expect(p50.samples.current).toBeGreaterThanOrEqual(5);
+    expect(result.metrics.find((m: { metric: string }) => m.metric === 'messages.rate').tested).toBe(true);
+    // --json: only JSON on stdout; the table and the verdict on stderr.
+    expect(lastLine(r.stderr)).toMatch(/^compare: no regression \(\d+ metrics\)/);
+  });
+
+  it('flags a server 5 ms slower per message: exit 3, the transaction and body medians named', async () => {
+    const md = join(tmp, 'compare.md');
+    const r = await cli(['compare', dir('a'), dir('slow'), '--md', md]);
+    expect(r.code, r.stderr).toBe(3);
+    const verdict = lastLine(r.stdout);
+    expect(verdict, r.stdout).toMatch(/^compare: REGRESSION in \d+ of \d+ metrics: /);
+    // The medians move by 5 ms or more in every second; a p99 may not be significant when seconds
+    // of either run have hiccups of tens of ms (shared cores), so it is not required here.
+    for (const metric of ['body.p50', 'service.p50', 'transaction.p50']) expect(verdict, r.stdout).toContain(`${metric} +`);
+    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ [<\d.]+ +│ REGRESSION +│/);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toMatch(/^## smtpbench compare: \*\*REGRESSION\*\*/);
+    expect(text).toContain("Welch's t-test");
+    expect(text).toContain('alpha 0.05');
+    // The other way round it is an improvement, not a regression.
+    const back = await cli(['compare', dir('slow'), dir('a')]);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(lastLine(back.stdout)).toMatch(/^compare: no regression \(\d+ metrics\); improved: .*transaction\.p50 −/);
+  });
+
+  it('reads sources by URL, with run.hlog and timeline.ndjson fetched beside summary.json', async () => {
+    const r = await cli(['compare', `${base}/runs/a/summary.json`, `${base}/runs/slow/`, '--json']);
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout);
+    expect(result.baseline.source).toBe(`${base}/runs/a/summary.json`);
+    expect(result.baseline.throughputFrom).toBe('timeline');
+    expect(result.current.seconds).toBeGreaterThanOrEqual(5);
+    expect(result.regressions).toContain('transaction.p50');
+    expect(result.metrics.find((m: { metric: string }) => m.metric === 'transaction.p50').tested).toBe(true);
+  });
+
+  it('compares a URL without run.hlog by tolerance alone and says so', async () => {
+    const r = await cli(['compare', `${base}/bare/a/summary.json`, dir('a')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`note: baseline has no run.hlog: no per-second statistics for it`);
+    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ ±0 ms +│ ±0 % +│ not tested +│ ok +│/);
+    // Without statistics a 5 ms slower server is still beyond tolerance: flagged, marked not tested.
+    const slower = await cli(['compare', `${base}/bare/a/summary.json`, `${base}/bare/slow/summary.json`]);
+    expect(slower.code, slower.stderr).toBe(3);
+    expect(lastLine(slower.stdout)).toMatch(/transaction\.p50 \+[\d.]+ % \(not tested\)/);
+  });
+});
+
+describe('compare: sources that cannot be read give one line naming them, exit 2', () => {
+  const refusedPort = async (): Promise<number> => {
+    const s = net.createServer();
+    await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+    const { port } = s.address() as net.AddressInfo;
+    await new Promise((ok) => s.close(ok));
+    return port;
+  };
+
+  it.each([
+    ['a 404', () => `${base}/runs/nothing/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/runs\/nothing\/summary\.json: HTTP 404$/],
+    ['a body that is not JSON', () => `${base}/html/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/html\/summary\.json: the body is not JSON/],
+    ['a missing directory', () => dir('missing'), /^smtpbench: .*missing: no such run directory or file$/],
+    ['a summary of another schema', () => dir('schema2'), /^smtpbench: .*schema2\/summary\.json has summary schema 2; this smtpbench reads schema 1$/],
+  ])('%s', async (_name, source, message) => {
+    const r = await cli(['compare', source(), dir('b')]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+  });
+
+  it('a refused port', async () => {
+    const url = `http://127.0.0.1:${await refusedPort()}/summary.json`;
+    const r = await cli(['compare', dir('a'), url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`smtpbench: ${url}: cannot fetch (connection refused)\n`);
+  });
+
+  it('bad flags, all named in one error', async () => {
+    const r = await cli(['compare', dir('a'), dir('b'), '--alpha', '0', '--tolerance', 'transaction.p99=1pp', '--timeout', 'soon']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smtpbench: invalid compare flags: 3 problem\(s\)\n {2}- alpha: .*\n {2}- tolerance: .*transaction\.p99=1pp.*\n {2}- timeout: /);
+  });
+});
