@@ -216,6 +216,7 @@ function summary(over: Partial<Record<string, unknown>> = {}): Summary {
     model: 'open',
     executor: 'open',
     warmupS: 1,
+    durationS: 5,
     interrupted: false,
     environment: { gitSha: 'abc' },
     totals: {
@@ -247,8 +248,8 @@ function run(intervals: Interval[], timeline: Second[], over: Partial<Record<str
 }
 
 describe('metricValue', () => {
-  it('reads latencies, rates, the error share and reply shares of every phase', () => {
-    const s = summary();
+  it('reads latencies (from the summary when the run has no histogram), rates, the error share and reply shares of every phase', () => {
+    const s = run([], []);
     expect(metricValue(s, 'transaction.p99')).toBe(4);
     expect(metricValue(s, 'transaction.max')).toBe(6);
     expect(metricValue(s, 'body.p50')).toBeNull();

@@ -16,13 +16,9 @@ import { SmtpBenchError } from '../errors.js';
 import { PHASES } from '../metrics/phases.js';
 import type { RunData } from './run-data.js';
 import type { Summary } from './summary.js';
+import { metricValue as catalogValue, resolveMetric, type MetricRun } from './thresholds.js';
 
 // ─── Metric values ──────────────────────────────────────────────────────────────────────────────
-// SWAP POINT: a stand-in for the threshold metric catalog (src/report/thresholds.ts, written at
-// the same time on another branch), with the same names and meanings. After merging, replace
-// `metricKind`, `metricValue` and `comparedMetrics` with the catalog's reader; nothing else in
-// this file reads a Summary's figures.
-
 /** Latency statistics compared per phase, ms. */
 export const LATENCY_STATS = ['p50', 'p90', 'p99', 'max'] as const;
 /** Accepted messages and recipients per second over the measured time. */
@@ -33,50 +29,23 @@ export const RATIO_METRICS = ['errors.rate', 'replies.4xx.rate', 'replies.5xx.ra
 /** `latency` in ms (higher is worse), `rate` per second (lower is worse), `ratio` 0..1 (higher is worse). */
 export type MetricKind = 'latency' | 'rate' | 'ratio';
 
-/** The kind of a metric name, or null when it is not one compare knows. */
+/**
+ * The kind of a metric name, or null when it is not one compare judges: from the unit the
+ * threshold catalog gives it (src/report/thresholds.ts, the one reader of a run's figures).
+ */
 export function metricKind(metric: string): MetricKind | null {
-  if ((RATE_METRICS as readonly string[]).includes(metric)) return 'rate';
-  if ((RATIO_METRICS as readonly string[]).includes(metric)) return 'ratio';
-  const dot = metric.lastIndexOf('.');
-  const phase = metric.slice(0, dot);
-  const stat = metric.slice(dot + 1);
-  return (PHASES as readonly string[]).includes(phase) && (LATENCY_STATS as readonly string[]).includes(stat) ? 'latency' : null;
+  let unit: string;
+  try {
+    unit = resolveMetric(metric).unit;
+  } catch {
+    return null;
+  }
+  return unit === 'ms' ? 'latency' : unit === 'per-second' ? 'rate' : unit === 'ratio' ? 'ratio' : null;
 }
 
-/**
- * A metric's value in a summary, or null when the run has no data for it: `<phase>.<stat>` in ms;
- * `messages.rate` / `recipients.rate` accepted per second; `errors.rate` = messages not accepted
- * (rejected + failed + dropped + abandoned) / (attempted + dropped + abandoned); `replies.4xx.rate`
- * and `replies.5xx.rate` = replies of that class / all replies, every phase counted.
- */
-export function metricValue(s: Summary, metric: string): number | null {
-  const m = s.totals.messages;
-  switch (metric) {
-    case 'messages.rate':
-      return s.totals.rates.msgsPerS;
-    case 'recipients.rate':
-      return s.totals.rates.rcptsPerS;
-    case 'errors.rate': {
-      const all = m.attempted + m.dropped + m.abandoned;
-      return all === 0 ? null : (m.rejected + m.failed + m.dropped + m.abandoned) / all;
-    }
-    case 'replies.4xx.rate':
-    case 'replies.5xx.rate': {
-      const digit = metric === 'replies.4xx.rate' ? '4' : '5';
-      let all = 0;
-      let inClass = 0;
-      for (const codes of Object.values(s.replies)) {
-        for (const [code, n] of Object.entries(codes)) {
-          all += n;
-          if (code[0] === digit) inClass += n;
-        }
-      }
-      return all === 0 ? null : inClass / all;
-    }
-  }
-  const dot = metric.lastIndexOf('.');
-  const stats = s.phases[metric.slice(0, dot)];
-  const v = stats?.[metric.slice(dot + 1) as (typeof LATENCY_STATS)[number]];
+/** A metric's value in a run, from the threshold catalog; null without data (or for a boolean). */
+export function metricValue(run: MetricRun, metric: string): number | null {
+  const v = catalogValue(metric, run);
   return typeof v === 'number' ? v : null;
 }
 
@@ -86,7 +55,6 @@ export function comparedMetrics(a: Summary, b: Summary): string[] {
   const phases = [...PHASES.filter((p) => present.has(p)), ...[...present].filter((p) => !(PHASES as readonly string[]).includes(p))];
   return [...phases.flatMap((p) => LATENCY_STATS.map((st) => `${p}.${st}`)), ...RATE_METRICS, ...RATIO_METRICS];
 }
-// ─── end of the swap point ──────────────────────────────────────────────────────────────────────
 
 /**
  * Fewest measured seconds on each side for a t-test. Below it the test has too few degrees of
@@ -448,7 +416,7 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   const family = names.map((metric, i) => (tests[i].welch !== null && toleranceOf(tolerances, metric) !== null ? i : -1)).filter((i) => i >= 0);
   const adjusted = holm(family.map((i) => tests[i].welch!.pValue));
   family.forEach((i, k) => (tests[i] = { ...tests[i], pValue: adjusted[k] }));
-  const metrics = names.map((metric, i) => judge(metric, metricValue(baseline.summary, metric), metricValue(current.summary, metric), tests[i], toleranceOf(tolerances, metric), alpha));
+  const metrics = names.map((metric, i) => judge(metric, metricValue(baseline, metric), metricValue(current, metric), tests[i], toleranceOf(tolerances, metric), alpha));
   const side = (r: RunData, s: IntervalSamples): CompareSide => ({
     source: r.source,
     runId: r.summary.runId,

@@ -15,7 +15,7 @@
  * `compare` or a capacity SLO can read, and `Metric.read()` reads it from a finished run
  * (`RunData`) or from the running totals of a run in progress (`liveRun()`).
  */
-import type { Histogram } from '../metrics/histogram.js';
+import type { Histogram, PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import type { ErrorCounts, Merged, ReplyCounts } from '../metrics/recorder.js';
 import type { MetricUnit, Threshold, ThresholdOp } from '../profile/types.js';
@@ -60,6 +60,11 @@ export interface MetricRun {
     readonly totals: Pick<Summary['totals'], 'messages' | 'recipients' | 'transactions' | 'bytes'> & { readonly rates?: Summary['totals']['rates'] };
     readonly replies: ReplyCounts;
     readonly errors: ErrorCounts;
+    /**
+     * A finished run's per-phase statistics (ms): what a latency metric reads when the run has no
+     * histogram for the phase (a summary.json from before `encoded`, fetched without its run.hlog).
+     */
+    readonly phases?: Readonly<Record<string, PhaseStats>>;
     /** Null while the run goes: generator health is known only from the workers' final results. */
     readonly generator: Pick<Summary['generator'], 'saturated' | 'eventLoopDelayP99Ms' | 'scheduleLagP99Ms'> | null;
   };
@@ -149,28 +154,42 @@ function metric(name: string, unit: MetricUnit, read: Metric['read'], suffixes: 
 }
 
 /** A statistic of a µs histogram, in ms (`count`: a count); as summary.json's `statsOf` computes it. */
-function histogramMetric(prefix: string, m: RegExpExecArray, pick: (run: MetricRun) => Histogram | undefined): Metric {
+function histogramMetric(
+  prefix: string,
+  m: RegExpExecArray,
+  pick: (run: MetricRun) => Histogram | undefined,
+  pickStats: (run: MetricRun) => PhaseStats | undefined = () => undefined,
+): Metric {
   const [, , paren, bare, word] = m;
-  if (word === 'count') return metric(`${prefix}.count`, 'count', (run) => pick(run)?.totalCount ?? 0);
+  if (word === 'count') return metric(`${prefix}.count`, 'count', (run) => pick(run)?.totalCount || pickStats(run)?.count || 0);
   let stat: string;
   let value: (h: Histogram) => number;
+  // Without a histogram, the summary's statistics: its fixed fields, or its configured percentiles.
+  let fromStats: (s: PhaseStats) => number | undefined;
   if (word === undefined || word === 'med') {
     const q = word === 'med' ? 50 : percentileOf(paren, bare);
     stat = percentileName(q);
     value = (h) => msOf(h.getValueAtPercentile(q));
+    const fixed = ({ 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p999' } as Record<number, 'p50' | 'p90' | 'p99' | 'p999'>)[q];
+    fromStats = (s) => s.percentiles?.[String(q)] ?? (fixed ? s[fixed] : undefined);
   } else if (word === 'min') {
     stat = 'min';
     value = (h) => msOf(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0));
+    fromStats = (s) => s.min;
   } else if (word === 'max') {
     stat = 'max';
     value = (h) => msOf(h.maxValue);
+    fromStats = (s) => s.max;
   } else {
     stat = 'mean';
     value = (h) => msOf(h.mean);
+    fromStats = (s) => s.mean;
   }
   return metric(`${prefix}.${stat}`, 'ms', (run) => {
     const h = pick(run);
-    return h === undefined || h.totalCount === 0 ? null : value(h);
+    if (h !== undefined && h.totalCount > 0) return value(h);
+    const s = pickStats(run);
+    return s === undefined || s.count === 0 ? null : (fromStats(s) ?? null);
   });
 }
 
@@ -197,7 +216,7 @@ export function resolveMetric(name: string): Metric {
   const lat = LATENCY.exec(name);
   if (lat) {
     const prefix = lat[1];
-    if ((PHASES as readonly string[]).includes(prefix)) return histogramMetric(prefix, lat, (run) => run.histograms.get(prefix));
+    if ((PHASES as readonly string[]).includes(prefix)) return histogramMetric(prefix, lat, (run) => run.histograms.get(prefix), (run) => run.summary.phases?.[prefix]);
     const server = prefix.startsWith('server.') ? prefix.slice('server.'.length) : null;
     if (server !== null && SERVER_HISTOGRAMS.includes(server)) return histogramMetric(prefix, lat, (run) => run.serverHistograms.get(server));
   }
