@@ -12,17 +12,18 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/accuracy.int.test.ts'],
+          exclude: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },
       {
-        // Accuracy tests assert measured latencies and rates: they run after everything else,
-        // one file at a time, so the other tests do not steal the CPU they measure with.
+        // Accuracy tests assert measured latencies and rates (and the README's CI workflow gates on
+        // thresholds and a comparison): they run after everything else, one file at a time, so the
+        // other tests do not steal the CPU they measure with.
         extends: true,
         test: {
           name: 'accuracy',
-          include: ['test/accuracy.int.test.ts'],
+          include: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts'],
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
         },

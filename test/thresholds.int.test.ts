@@ -88,16 +88,16 @@ describe('thresholds (CLI)', () => {
     expect(xml).toContain('name="transaction.p50 &lt; 0.001ms"');
   });
 
-  it('refuses a bad expression (and a --junit without its directory) before anything runs: exit 2, every bad one named, the metric list, no stack trace', async () => {
+  it('refuses a bad expression (and a --junit below a file) before anything runs: exit 2, every bad one named, the metric list, no stack trace', async () => {
     const dir = tmp();
     const profile = join(dir, 'p.yaml');
     writeFileSync(profile, 'thresholds:\n  - transaction.p99 < 5%\n  - {threshold: "errors.rate < 1%", abortOnFail: maybe}\n');
     const out = join(dir, 'out');
-    const r = await cli(['run', profile, ...small, '--out', out, '--threshold', 'transactoin.p99 < 5ms', '--threshold', 'nonsense', '--junit', join(dir, 'no-such-dir', 'j.xml')]);
+    const r = await cli(['run', profile, ...small, '--out', out, '--threshold', 'transactoin.p99 < 5ms', '--threshold', 'nonsense', '--junit', join(profile, 'sub', 'j.xml')]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('5 problem(s)');
-    expect(r.stderr).toContain(`--junit: directory ${join(dir, 'no-such-dir')} does not exist`);
+    expect(r.stderr).toContain(`--junit: ${profile} is not a directory`);
     expect(r.stderr).toContain('thresholds.0: "transaction.p99 < 5%": unit "%" does not fit transaction.p99');
     expect(r.stderr).toContain('thresholds.1.abortOnFail: expected true or false');
     expect(r.stderr).toContain('--threshold[0]: "transactoin.p99 < 5ms": unknown metric "transactoin.p99"');

@@ -108,9 +108,11 @@ export function runCommand() {
         thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
         percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
       } as ProfileInput);
-      // --junit is checked now (its directory must exist), and named in the same error as the profile's problems.
+      // --junit is checked now (its directory is made as --out's is, so it must be possible to make),
+      // and named in the same error as the profile's problems.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
-      const junitIssue = junitPath !== null && !isDirectory(dirname(junitPath)) ? { path: '--junit', message: `directory ${dirname(junitPath)} does not exist` } : null;
+      const blocked = junitPath === null ? null : notADirectory(dirname(junitPath));
+      const junitIssue = blocked === null ? null : { path: '--junit', message: `${blocked} is not a directory` };
       const source = `profile ${path} with flags`;
       let profile;
       try {
@@ -177,6 +179,7 @@ export function runCommand() {
         else process.stdout.write(table);
         if (junitPath !== null) {
           try {
+            mkdirSync(dirname(junitPath), { recursive: true });
             writeFileSync(junitPath, junitXml(summary.thresholds, summary));
           } catch (err) {
             process.stderr.write(`smtpbench: cannot write --junit ${junitPath}: ${(err as Error).message}\n`);
@@ -230,11 +233,14 @@ export function runCommand() {
     });
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
+/** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */
+function notADirectory(dir: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? null : d;
+    } catch {
+      if (dirname(d) === d) return null;
+    }
   }
 }
 
