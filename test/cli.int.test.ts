@@ -2,30 +2,16 @@
  * End-to-end: the built CLI (`dist/cli/main.js`, built by `npm test`'s pretest) against the
  * embedded reference server, real sockets and real worker threads.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli, type CliResult } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

@@ -2,28 +2,16 @@
  * `smtpbench compare` end to end: real runs of the built CLI against standalone reference servers,
  * one of them 5 ms slower per message (a `data-end` delay), compared from directories and over HTTP.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT, serve, type ServeProcess } from './helpers/serve-cli.js';
+import { serve, type ServeProcess } from './helpers/serve-cli.js';
+import { cli } from './helpers/cli.js';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;
 

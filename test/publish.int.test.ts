@@ -3,7 +3,7 @@
  * 127.0.0.1 port 0 (a webhook, a Pushgateway, servers that fail, refuse or never answer), and
  * against Debian's real Pushgateway when it is installed.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,27 +13,13 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAll } from '../src/report/run-data.js';
 import { LATENCY_BUCKETS_US, latencyBuckets } from '../src/report/publish.js';
+import { cli, type CliResult } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** performance.now() when the process exited. */
-  exitedAt: number;
-}
 
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 99) : 0;
-      done({ code, stdout, stderr, exitedAt: performance.now() });
-    });
-  });
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-publish-'));
 /** A short real run (embedded server) with the given flags; results in a fresh directory. */

@@ -7,7 +7,6 @@
  * Without Chromium at $SMTPBENCH_CHROMIUM (default /usr/bin/chromium) the suite is skipped locally but FAILS
  * in CI (CI=true), so a CI image without the browser cannot pass it silently.
  */
-import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,26 +16,14 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunOutcome } from '../src/load/coordinator.js';
 import { newHistogram } from '../src/metrics/histogram.js';
 import { writeResults } from '../src/report/write.js';
+import { cli } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const CHROMIUM = process.env.SMTPBENCH_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCI = process.env.CI === 'true';
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function cli(args: string[]): Promise<CliResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-html-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));

@@ -3,7 +3,6 @@
  * with real worker threads: verdicts in summary.json, report.md and JUnit, exit codes 0 / 99 / 2 / 1,
  * and abortOnFail stopping a long run early.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,26 +10,11 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRunDir } from '../src/report/run-data.js';
 import { evaluate } from '../src/report/thresholds.js';
+import { cli } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  wallMs: number;
-}
 
-function cli(args: string[]): Promise<CliResult> {
-  const t0 = performance.now();
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr, wallMs: performance.now() - t0 });
-    });
-  });
-}
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-thresholds-'));
 const read = (path: string) => readFileSync(path, 'utf8');

@@ -10,14 +10,17 @@ export interface CliResult {
   readonly code: number;
   readonly stdout: string;
   readonly stderr: string;
+  /** Wall-clock time from spawn to exit, ms. */
+  readonly wallMs: number;
 }
 
 /** Runs `smtpbench ARGS` to completion (at most `timeoutMs`) and collects its output. */
 export function cli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const t0 = performance.now();
   return new Promise((done) => {
     execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr });
+      done({ code, stdout, stderr, wallMs: performance.now() - t0 });
     });
   });
 }
