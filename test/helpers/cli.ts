@@ -12,6 +12,8 @@ export interface CliResult {
   readonly stderr: string;
   /** Wall-clock time from spawn to exit, ms. */
   readonly wallMs: number;
+  /** `performance.now()` when the process exited. */
+  readonly exitedAt: number;
 }
 
 /** Runs `smtpbench ARGS` to completion (at most `timeoutMs`) and collects its output. */
@@ -20,7 +22,8 @@ export function cli(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; ti
   return new Promise((done) => {
     execFile(process.execPath, [CLI, ...args], { cwd: ROOT, env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-      done({ code, stdout, stderr, wallMs: performance.now() - t0 });
+      const exitedAt = performance.now();
+      done({ code, stdout, stderr, wallMs: exitedAt - t0, exitedAt });
     });
   });
 }
