@@ -52,6 +52,17 @@ describe('signals', () => {
     expect(readFileSync(join(r.out, 'run.hlog'), 'utf8')).toMatch(/^Tag=transaction,/m);
   });
 
+  it('a Ctrl-C during warm-up reports nothing measured: warm-up is excluded from every figure', async () => {
+    const r = await interrupted(1, 1, ['--warmup', '30s']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warm-up .*accepted [1-9]/);
+    const s = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
+    expect(s.interrupted).toBe(true);
+    expect(s.durationS).toBe(0);
+    expect(s.totals.messages.attempted).toBe(0);
+    expect(s.phases).toEqual({});
+  });
+
   it('aborts on a second Ctrl-C and still writes what was merged', async () => {
     // The embedded server stalls every reply from 1.5 s on, so after the second progress line the
     // graceful stop is still waiting for the transactions in flight when the second Ctrl-C comes.

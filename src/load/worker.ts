@@ -178,9 +178,12 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
   port.close();
   loopDelay.disable();
   tickDelay.disable();
+  // Stopped before warm-up ended (Ctrl-C): everything recorded was warm-up, and nothing was measured.
+  const measuredMs = measuring ? performance.now() - t0 : 0;
+  if (!measuring) recorder.reset();
   return {
     index: spec.index,
-    elapsedMs: performance.now() - t0,
+    elapsedMs: measuredMs,
     health: {
       eventLoopDelayP99Ms: lateMs(loopDelay.percentile(99)),
       eventLoopDelayMaxMs: lateMs(loopDelay.max),
