@@ -342,7 +342,14 @@ const InputSchema = z.strictObject({
   seed: intIn(Number.MIN_SAFE_INTEGER).optional(),
   thresholds: ThresholdsSchema.optional(),
   percentiles: z
-    .array(z.number().gt(0, 'a percentile is more than 0').lte(100, 'a percentile is at most 100'))
+    .array(
+      z
+        .number({ error: (iss) => `expected a percentile such as 99.9, got ${show(iss.input)}` })
+        .gt(0, 'a percentile is more than 0')
+        .lte(100, 'a percentile is at most 100')
+        .refine((p) => Math.abs(p * 1e6 - Math.round(p * 1e6)) < 1e-6, 'a percentile has at most 6 decimals'),
+      { error: (iss) => `expected a list of percentiles such as [50, 90, 99, 99.9], got ${show(iss.input)}` },
+    )
     .min(1, 'list at least one percentile')
     .max(12, 'at most 12 percentiles')
     .refine((ps) => ps.every((p, i) => i === 0 || p > ps[i - 1]), 'percentiles must ascend, without repeats')

@@ -125,7 +125,7 @@ describe('parseThreshold', () => {
     expect(parseError('transaction.p99 => 5')).toMatch(/expected "<metric> <op> <value>"/);
     expect(parseError('transaction.p99 <')).toMatch(/missing value/);
     expect(parseError('transaction.p99 < -5')).toMatch(/cannot be negative/);
-    expect(parseError('transaction.p99 < fast')).toMatch(/expected a number \(bare = ms, or with us, µs, ms, s\), got "fast"/);
+    expect(parseError('transaction.p99 < fast')).toMatch(/expected a number \(bare = ms, or with us, µs, μs, ms, s\), got "fast"/);
     expect(parseError('transaction.p99 < 5%')).toMatch(/unit "%" does not fit transaction\.p99, a latency in ms/);
     expect(parseError('transaction.p99 < 5 ms ms')).toMatch(/unit "ms ms" does not fit/);
     expect(parseError('errors.rate < 5')).toMatch(/ratio 0\.\.1: 5 would be 500 %; write 5% for percent/);
@@ -145,6 +145,16 @@ describe('parseThreshold', () => {
     expect(parseError('replies.6xx.rate < 5%')).toMatch(/unknown metric/);
     expect(parseError('replies.25.count < 5')).toMatch(/unknown metric/);
     expect(parseError('errors.rcpt_timeout.count < 5')).toMatch(/unknown metric/);
+    // A percentile finer than 6 decimals has no name to read back (p1e-7 crashed the evaluation).
+    expect(parseError('transaction.p(0.0000001) < 1')).toMatch(/more than 6 decimals/);
+    expect(parseError('transaction.p99 < 1e999')).toMatch(/too large/);
+    expect(parseError('transactions.count == 1.5')).toMatch(/a count: expected a whole number/);
+  });
+
+  it('takes both micro signs (µ U+00B5, μ U+03BC) and the smallest named percentile', () => {
+    expect(parseThreshold('transaction.p99 < 500\u00b5s').limit).toBe(0.5);
+    expect(parseThreshold('transaction.p99 < 500\u03bcs').limit).toBe(0.5);
+    expect(parseThreshold('transaction.p(0.000001) < 1').metric).toBe('transaction.p0.000001');
   });
 
   it('keeps the abortOnFail options', () => {
@@ -222,6 +232,9 @@ describe('metric catalog: values', () => {
     expect(value('errors.count')).toBe(4);
     expect(value('errors.rcpt-timeout.count')).toBe(3);
     expect(value('errors.never-seen.count')).toBe(0);
+    // Own keys only: not Object.prototype's.
+    expect(value('errors.constructor.count')).toBe(0);
+    expect(value('errors.toString.count')).toBe(0);
   });
 
   it('reads replies by class and code over every phase', () => {

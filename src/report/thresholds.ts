@@ -127,7 +127,9 @@ function percentileOf(paren: string | undefined, bare: string | undefined): numb
   if (paren !== undefined || t.includes('.') || t.length <= 2 || t === '100') q = Number(t);
   else if (t.startsWith('99')) q = Number(`99.${t.slice(2)}`);
   else throw new Error(`percentile "p${t}" is ambiguous: write it with a point (p${t.slice(0, 2)}.${t.slice(2)}) or as p(N)`);
-  if (q > 100) throw new Error(`percentile ${q} is out of range 0..100`);
+  if (!(q <= 100)) throw new Error(`percentile ${t} is out of range 0..100`);
+  // Finer than a millionth of a percent means nothing at 3 significant digits, and has no name.
+  if (Math.abs(q * 1e6 - Math.round(q * 1e6)) > 1e-6) throw new Error(`percentile ${t} has more than 6 decimals`);
   return q;
 }
 
@@ -144,7 +146,8 @@ const ratio = (n: number, d: number): number | null => (d > 0 ? n / d : null);
 const perSecond = (n: number, run: MetricRun, given: number | undefined): number | null => (run.summary.durationS > 0 ? (given ?? n / run.summary.durationS) : null);
 
 // Limit suffixes by unit. Latencies: a bare number is ms.
-const MS_SUFFIXES = { us: (x: number) => x / 1000, µs: (x: number) => x / 1000, ms: (x: number) => x, s: (x: number) => x * 1000 };
+// Both micro signs: U+00B5 (µ, the keyboard's) and U+03BC (μ, Greek mu).
+const MS_SUFFIXES = { us: (x: number) => x / 1000, µs: (x: number) => x / 1000, μs: (x: number) => x / 1000, ms: (x: number) => x, s: (x: number) => x * 1000 };
 const RATIO_SUFFIXES = { '%': (x: number) => x / 100 };
 const PER_SECOND_SUFFIXES = { '/s': (x: number) => x };
 
@@ -265,7 +268,8 @@ export function resolveMetric(name: string): Metric {
       return metric(name, 'ratio', (run) => ratio(repliesWhere(run, match), repliesWhere(run, () => true)));
     }
     // Error kinds are open-ended (`rcpt-timeout`, `greeting-refused`…): a kind never seen counts 0.
-    if (family === 'errors' && agg === 'count' && /^[a-z0-9][a-z0-9-]*$/i.test(key)) return metric(name, 'count', (run) => run.summary.errors[key] ?? 0);
+    // Own keys only: `errors.constructor.count` must not read Object.prototype.constructor.
+    if (family === 'errors' && agg === 'count' && /^[a-z0-9][a-z0-9-]*$/i.test(key)) return metric(name, 'count', (run) => (Object.hasOwn(run.summary.errors, key) ? run.summary.errors[key] : 0));
   }
   throw new Error(`unknown metric ${JSON.stringify(name)}`);
 }
@@ -292,6 +296,8 @@ function parseLimit(text: string, m: Metric, op: ThresholdOp): number | boolean 
   const num = NUMBER.exec(text);
   if (!num) throw new Error(`expected ${expected}, got ${JSON.stringify(text)}`);
   const amount = Number(num[0]);
+  if (!Number.isFinite(amount)) throw new Error(`the value ${JSON.stringify(num[0])} is too large`);
+  if (m.unit === 'count' && !Number.isInteger(amount)) throw new Error(`${m.name} is a count: expected a whole number, got ${JSON.stringify(text)}`);
   const suffix = text.slice(num[0].length).trim().toLowerCase();
   if (suffix === '') {
     if (m.unit === 'ratio' && amount > 1) throw new Error(`${m.name} is a ratio 0..1: ${text} would be ${amount * 100} %; write ${text}% for percent`);
