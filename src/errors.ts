@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'SB_INTERNAL'
   | 'SB_TLS_SETUP'
   | 'SB_PUBLISH'
-  | 'SB_THRESHOLD_FAILED';
+  | 'SB_THRESHOLD_FAILED'
+  | 'SB_WRITE';
 
 /** Base class: every error smtpbench throws on purpose carries a stable `code`. */
 export class SmtpBenchError extends Error {

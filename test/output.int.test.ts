@@ -3,10 +3,12 @@
  * one JSON line per second, no ANSI escape anywhere when nothing is a terminal, and the run
  * directory's timeline.ndjson adds up to the summary's totals.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, summaryOf, tmp } from './helpers/cli.js';
+import { CLI } from './helpers/serve-cli.js';
 
 const ANSI = /\x1b\[/;
 
@@ -74,13 +76,39 @@ describe('output hygiene', () => {
     expect(summaryOf(out).profile.server.auth.users).toEqual({ alice: '<redacted>' });
   });
 
-  it('--json with --ndjson - is a usage error (exit 2), and an unwritable --ndjson file is one line', async () => {
+  it('--json with --ndjson - is a usage error (exit 2); output flags that would clobber results or cannot be made are named before the run', async () => {
     const both = await cli(['run', '--messages', '10', '--json', '--ndjson', '-']);
     expect(both.code).toBe(2);
     expect(both.stderr.trim().split('\n')).toHaveLength(1);
-    const bad = await cli(['run', '--messages', '10', '--out', join(tmp(), 'o'), '--ndjson', '/nonexistent/dir/x.ndjson']);
+    const dir = tmp();
+    const file = join(dir, 'a-file');
+    writeFileSync(file, '');
+    const out = join(dir, 'o');
+    const bad = await cli(['run', '--messages', '10', '--out', out, '--ndjson', join(file, 'x.ndjson'), '--junit', join(out, 'summary.json')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--ndjson \/nonexistent\/dir\/x\.ndjson: cannot write/);
+    expect(bad.stderr).toContain(`--ndjson: ${file} is not a directory`);
+    expect(bad.stderr).toContain(`--junit: ${join(out, 'summary.json')} is a file the run writes itself`);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+    const isDir = await cli(['run', '--messages', '10', '--out', out, '--junit', dir]);
+    expect(isDir.code).toBe(2);
+    expect(isDir.stderr).toContain(`--junit: ${dir} is a directory`);
+  });
+
+  it('a stream that fails mid-run (a full disk, a closed pipe) is one line; the run goes on and writes its results', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--messages', '500', '--quiet', '--out', out, '--ndjson', '/dev/full']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\/dev\/full: ENOSPC; the rest of the timeline is not written there/);
+    expect(summaryOf(out).totals.messages.accepted).toBe(500);
+    const piped = join(tmp(), 'out');
+    const sh = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" run --executor open --rate 100 --duration 2500ms --quiet --out "${piped}" --ndjson - | head -c 50 > /dev/null`], (err, _o, stderr) =>
+        done({ code: err ? Number(err.code) : 0, stderr }),
+      );
+    });
+    expect(sh.code, sh.stderr).toBe(0);
+    expect(sh.stderr).not.toMatch(/\n\s+at /);
+    expect(summaryOf(piped).totals.messages.accepted).toBeGreaterThan(0);
   });
 });

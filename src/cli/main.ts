@@ -22,6 +22,11 @@ export const EXIT_USAGE = 2;
 /** A threshold failed (k6's exit code for failed thresholds). */
 export const EXIT_THRESHOLDS = 99;
 
+// A reader that went away (`| head`) ends that stream, not the run: results are still written.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+
 const program = new Command()
   .name('smtpbench')
   .description('SMTP load testing and benchmarking: pipelined sessions on a worker pool, HdrHistogram reports')

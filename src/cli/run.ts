@@ -12,7 +12,7 @@ import { decodeServerStats } from '../report/server-stats.js';
 import { buildSummary, type Summary } from '../report/summary.js';
 import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
-import { clearResults, newRunId, writeResults } from '../report/write.js';
+import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
@@ -108,24 +108,23 @@ export function runCommand() {
         thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
         percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
       } as ProfileInput);
-      // --junit is checked now (its directory is made as --out's is, so it must be possible to make),
-      // and named in the same error as the profile's problems.
+      const runId = newRunId(basename(path, extname(path)));
+      const outDir = resolve(opts.out ?? `results/${runId}`);
+      // --junit and --ndjson are checked now, and named in the same error as the profile's problems.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
-      const blocked = junitPath === null ? null : notADirectory(dirname(junitPath));
-      const junitIssue = blocked === null ? null : { path: '--junit', message: `${blocked} is not a directory` };
+      const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
+      const outputIssues = [outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null);
       const source = `profile ${path} with flags`;
       let profile;
       try {
         profile = resolveProfile(input, overrides, source);
       } catch (err) {
-        if (junitIssue !== null && err instanceof ProfileError) throw new ProfileError([...err.issues, junitIssue], source, err.note);
+        if (outputIssues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...outputIssues], source, err.note);
         throw err;
       }
-      if (junitIssue !== null) throw new ProfileError([junitIssue], source);
+      if (outputIssues.length > 0) throw new ProfileError(outputIssues, source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
-      const runId = newRunId(basename(path, extname(path)));
-      const outDir = resolve(opts.out ?? `results/${runId}`);
       try {
         clearResults(outDir);
         mkdirSync(outDir, { recursive: true });
@@ -134,10 +133,12 @@ export function runCommand() {
       }
       const display = opts.quiet ? null : progressDisplay();
       const timeline = new TimelineBuilder(profile);
-      const timelineLogs = [new TimelineLog(join(outDir, 'timeline.ndjson'))];
+      const warn = (message: string): void => void process.stderr.write(`\nsmtpbench: ${message}\n`);
+      const timelineLogs = [new TimelineLog(join(outDir, 'timeline.ndjson'), warn)];
       if (opts.ndjson !== undefined) {
         try {
-          timelineLogs.push(new TimelineLog(opts.ndjson));
+          if (ndjsonPath !== null) mkdirSync(dirname(ndjsonPath), { recursive: true });
+          timelineLogs.push(new TimelineLog(ndjsonPath ?? '-', warn));
         } catch (err) {
           throw new SmtpBenchError('SB_USAGE', `--ndjson ${opts.ndjson}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
         }
@@ -161,8 +162,9 @@ export function runCommand() {
           process.stderr.write(`\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`);
           handle.stop();
         },
-        intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs),
+        intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs, warn),
       });
+      let summaryWritten = false;
       const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
         display?.done();
         for (const log of timelineLogs) log.close();
@@ -170,7 +172,7 @@ export function runCommand() {
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
         const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
-        writeResults(outDir, summary, outcome);
+        summaryWritten = writeResults(outDir, summary, outcome).includes(join(outDir, 'summary.json'));
         const verdicts = renderVerdicts(summary.thresholds);
         // stdout carries one machine-readable stream at most; the table then goes to stderr.
         const table = `${renderConsole(summary)}\n${verdicts ? `${verdicts}\n` : ''}results: ${outDir}\n`;
@@ -228,9 +230,29 @@ export function runCommand() {
       const publishFails = published.length > 0 && opts.publishRequired && !failure && failed === 0;
       if (!publishFails) for (const line of published) process.stderr.write(`smtpbench: ${line}\n`);
       if (failure) throw new SmtpBenchError('SB_NO_SUCCESS', `${failure} (results: ${outDir})`);
+      // The figures were printed above; without summary.json nothing downstream (compare, CI) has them.
+      if (!summaryWritten) throw new SmtpBenchError('SB_WRITE', `the results could not be written to ${outDir} (the summary above is all there is)`);
       if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${summary.thresholds.length} threshold(s) failed (results: ${outDir})`);
       if (publishFails) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
     });
+}
+
+/**
+ * What is wrong with an output file flag's `path` (`--junit`, `--ndjson`), or null: it must not be
+ * a directory, nor one of the files the run writes into `outDir`, and its directory must be
+ * possible to make (it is made, as `--out` is).
+ */
+function outputIssue(flag: string, path: string | null, outDir: string): ProfileIssue | null {
+  if (path === null) return null;
+  const name = basename(path);
+  if (dirname(path) === outDir && (name.endsWith('.hgrm') || RESULT_FILES.includes(name))) return { path: flag, message: `${path} is a file the run writes itself` };
+  try {
+    if (statSync(path).isDirectory()) return { path: flag, message: `${path} is a directory` };
+  } catch {
+    // Not there yet: fine.
+  }
+  const blocked = notADirectory(dirname(path));
+  return blocked === null ? null : { path: flag, message: `${blocked} is not a directory` };
 }
 
 /** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */

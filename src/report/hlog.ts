@@ -11,15 +11,18 @@ import type { Histogram } from '../metrics/histogram.js';
 export class IntervalLog {
   private readonly fd: number;
   private readonly writer: HistogramLogWriter;
+  private failed = false;
 
   /**
    * Creates (truncates) `path` and writes the header.
    * @param startMs wall-clock start of the run, epoch ms; interval timestamps are seconds after it
+   * @param onError told once when a write fails (a full disk): the log stops, the run goes on
    * @throws the file system's error when `path` cannot be created
    */
   constructor(
-    path: string,
+    private readonly path: string,
     private readonly startMs: number,
+    private readonly onError: (message: string) => void = () => {},
   ) {
     this.fd = openSync(path, 'w');
     this.writer = new HistogramLogWriter((text) => writeSync(this.fd, text));
@@ -31,8 +34,14 @@ export class IntervalLog {
 
   /** Appends one interval of `phase`, covering epoch ms `fromMs`..`toMs`. */
   write(phase: string, h: Histogram, fromMs: number, toMs: number): void {
+    if (this.failed) return;
     h.tag = phase;
-    this.writer.outputIntervalHistogram(h, (fromMs - this.startMs) / 1000, (toMs - this.startMs) / 1000, 1000);
+    try {
+      this.writer.outputIntervalHistogram(h, (fromMs - this.startMs) / 1000, (toMs - this.startMs) / 1000, 1000);
+    } catch (err) {
+      this.failed = true;
+      this.onError(`${this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the rest of the interval log is not written`);
+    }
   }
 
   close(): void {

@@ -25,7 +25,7 @@ export function renderConsole(s: Summary): string {
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
-    `errors: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
+    `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
     `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${Math.round(s.generator.eventLoopUtilizationMax * 100)} %${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
   ].join('\n');
 }

@@ -133,14 +133,28 @@ export class TimelineBuilder {
  */
 export class TimelineLog {
   private readonly fd: number;
+  private failed = false;
 
-  /** Creates (truncates) `path`, or `-` for standard output. @throws the file system's error when it cannot be created */
-  constructor(private readonly path: string) {
+  /**
+   * Creates (truncates) `path`, or `-` for standard output.
+   * @param onError told once when a write fails (a closed pipe, a full disk): the stream stops, the run goes on
+   * @throws the file system's error when it cannot be created
+   */
+  constructor(
+    private readonly path: string,
+    private readonly onError: (message: string) => void,
+  ) {
     this.fd = path === '-' ? 1 : openSync(path, 'w');
   }
 
   write(second: Second): void {
-    writeSync(this.fd, `${JSON.stringify(second)}\n`);
+    if (this.failed) return;
+    try {
+      writeSync(this.fd, `${JSON.stringify(second)}\n`);
+    } catch (err) {
+      this.failed = true;
+      this.onError(`${this.path === '-' ? 'standard output' : this.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the rest of the timeline is not written there`);
+    }
   }
 
   close(): void {

@@ -17,16 +17,21 @@ import type { Summary } from './summary.js';
 
 /**
  * Writes every report file into `dir` (created if missing). Returns the paths written.
- * report.html comes last: when it cannot be drawn, the other files are already written and one
- * line on stderr says why (the run's results are never lost to a chart).
+ * A file that cannot be written (a full disk) is one line on stderr and the others are still
+ * tried; report.html comes last: when it cannot be drawn, the other files are already written and
+ * one line on stderr says why (the run's results are never lost to a chart).
  */
 export function writeResults(dir: string, summary: Summary, outcome: RunOutcome): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, text: string): void => {
     const path = join(dir, name);
-    writeFileSync(path, text);
-    written.push(path);
+    try {
+      writeFileSync(path, text);
+      written.push(path);
+    } catch (err) {
+      process.stderr.write(`smtpbench: cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    }
   };
   put('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
   for (const [phase, h] of outcome.merged.histograms) if (h.totalCount > 0) put(`${phase}.hgrm`, hgrmOf(h));
@@ -50,8 +55,8 @@ export function newRunId(profileName: string, at = new Date()): string {
   return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${randomBytes(3).toString('hex')}`;
 }
 
-/** The files a run writes besides the `.hgrm`s. */
-const REPORT_FILES = ['summary.json', 'report.md', 'report.html', 'run.hlog', 'timeline.ndjson', 'junit.xml'];
+/** The files a run writes into its directory besides the `.hgrm`s. */
+export const RESULT_FILES: readonly string[] = ['summary.json', 'report.md', 'report.html', 'run.hlog', 'timeline.ndjson'];
 
 /** Removes the report files an earlier run left in `dir` (a reused `--out`), so no stale `.hgrm` survives. */
 export function clearResults(dir: string): void {
@@ -62,6 +67,6 @@ export function clearResults(dir: string): void {
     return;
   }
   for (const name of names) {
-    if (name.endsWith('.hgrm') || REPORT_FILES.includes(name)) rmSync(`${dir}/${name}`, { force: true });
+    if (name.endsWith('.hgrm') || RESULT_FILES.includes(name) || name === 'junit.xml') rmSync(`${dir}/${name}`, { force: true });
   }
 }
