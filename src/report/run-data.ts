@@ -6,6 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
+import { z } from 'zod';
 import { SmtpBenchError } from '../errors.js';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary.js';
@@ -34,33 +35,92 @@ export interface RunData {
   readonly timeline: readonly Second[];
 }
 
+// What the readers of a summary (report, compare, thresholds) rely on; other fields pass through.
+// Fields added after the first schema-1 summaries (thresholds, encoded, percentiles…) are optional.
+const num = z.number();
+const counts = z.record(z.string(), num);
+const Stats = z.looseObject({ count: num, min: num, mean: num, p50: num, p90: num, p99: num, p999: num, max: num, percentiles: counts.optional() });
+const SummarySchema = z.looseObject({
+  schema: z.literal(SUMMARY_SCHEMA),
+  runId: z.string(),
+  startedAt: z.string(),
+  durationS: num,
+  model: z.enum(['closed', 'open']),
+  executor: z.string(),
+  warmupS: num,
+  interrupted: z.boolean(),
+  target: z.looseObject({ url: z.string(), embedded: z.boolean() }),
+  workers: num,
+  sessions: num,
+  profile: z.looseObject({ percentiles: z.array(num).optional() }),
+  environment: z.looseObject({ node: z.string(), cpu: z.string(), cores: num, os: z.string(), gitSha: z.string().nullable() }),
+  totals: z.looseObject({
+    messages: z.looseObject({ attempted: num, accepted: num, rejected: num, failed: num, abandoned: num, late: num, dropped: num }),
+    recipients: z.looseObject({ attempted: num, accepted: num, rejected: num, failed: num, deferred: num }),
+    transactions: num,
+    bytes: num,
+    connections: num,
+    rates: z.looseObject({ msgsPerS: num, rcptsPerS: num, mbPerS: num }),
+  }),
+  phases: z.record(z.string(), Stats),
+  replies: z.record(z.string(), counts),
+  errors: counts,
+  generator: z.looseObject({
+    eventLoopDelayP99Ms: num,
+    eventLoopDelayMaxMs: num,
+    scheduleLagP99Ms: num,
+    saturated: z.boolean(),
+    workers: z.array(z.looseObject({ eventLoopDelayP99Ms: num, eventLoopUtilization: num })).optional(),
+  }),
+  server: z.looseObject({ counters: counts, histograms: z.record(z.string(), Stats) }).nullable(),
+  thresholds: z.array(z.looseObject({ expression: z.string(), metric: z.string(), ok: z.boolean() })).optional(),
+  encoded: z.looseObject({ phases: z.record(z.string(), z.string()), server: z.record(z.string(), z.string()) }).optional(),
+});
+
 /**
- * Checks that `json` is a summary.json this version reads.
- * @throws SmtpBenchError SB_USAGE naming `source` when it is not a smtpbench summary of schema 1
+ * Checks that `json` is a summary.json this version reads: schema 1, and every field a report,
+ * a comparison or a threshold reads of the right type.
+ * @throws SmtpBenchError SB_USAGE naming `source` and every bad field (dotted paths, at most 5 shown)
  */
 export function checkSummary(json: unknown, source: string): Summary {
-  const s = json as Partial<Summary> | null;
-  if (s === null || typeof s !== 'object' || !('schema' in s) || typeof s.totals !== 'object' || typeof s.phases !== 'object') {
-    throw new SmtpBenchError('SB_USAGE', `${source} is not a smtpbench summary.json`);
+  const s = json as { schema?: unknown } | null;
+  if (s === null || typeof s !== 'object' || Array.isArray(s) || !('schema' in s)) throw new SmtpBenchError('SB_USAGE', `${source} is not a smtpbench summary.json`);
+  if (s.schema !== SUMMARY_SCHEMA) throw new SmtpBenchError('SB_USAGE', `${source} has summary schema ${JSON.stringify(s.schema)}; this smtpbench reads schema ${SUMMARY_SCHEMA}`);
+  const r = SummarySchema.safeParse(json);
+  if (!r.success) {
+    const bad = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const shown = bad.slice(0, 5).join('; ') + (bad.length > 5 ? `; and ${bad.length - 5} more` : '');
+    throw new SmtpBenchError('SB_USAGE', `${source} is not a valid smtpbench summary.json: ${shown}`);
   }
-  if (s.schema !== SUMMARY_SCHEMA) throw new SmtpBenchError('SB_USAGE', `${source} has summary schema ${String(s.schema)}; this smtpbench reads schema ${SUMMARY_SCHEMA}`);
-  return s as Summary;
+  return json as Summary;
 }
 
-/** Decodes a map of encoded histograms (HdrHistogram V2 compressed base64). */
-export function decodeAll(encoded: Record<string, string> | undefined): Map<string, Histogram> {
+/**
+ * Decodes a map of encoded histograms (HdrHistogram V2 compressed base64).
+ * @throws SmtpBenchError SB_USAGE naming the entry (`what.name`) that does not decode
+ */
+export function decodeAll(encoded: Record<string, string> | undefined, what = 'encoded'): Map<string, Histogram> {
   const out = new Map<string, Histogram>();
   for (const [name, b64] of Object.entries(encoded ?? {})) {
     const h = newHistogram();
-    addEncoded(h, b64);
+    try {
+      addEncoded(h, b64);
+    } catch (err) {
+      throw new SmtpBenchError('SB_USAGE', `${what}.${name} is not an encoded histogram (${(err as Error).message})`);
+    }
     out.set(name, h);
   }
   return out;
 }
 
-/** Parses `run.hlog` text into seconds; lines of one interval (same start) are grouped. */
+/**
+ * Parses `run.hlog` text into seconds; lines of one interval (same start) are grouped. A last line
+ * without its newline was being written when the process died: it is left out.
+ * @throws Error when a complete line does not decode
+ */
 export function parseIntervalLog(text: string): Interval[] {
-  const reader = new hdr.HistogramLogReader(text, 32, false);
+  const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
+  const reader = new hdr.HistogramLogReader(complete, 32, false);
   const byStart = new Map<number, Interval>();
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
     // The reader parses the StartTime header while looking for the first interval, not before.
@@ -75,15 +135,32 @@ export function parseIntervalLog(text: string): Interval[] {
   return [...byStart.values()].sort((a, b) => a.startS - b.startS);
 }
 
-/** Parses `timeline.ndjson`; a torn last line (a crash mid-write) is skipped. */
+/** The fields of a timeline line that charts and comparisons read. */
+const SecondSchema = z.looseObject({
+  t: num,
+  intervalS: num,
+  measuring: z.boolean(),
+  messages: z.looseObject({ accepted: num, rejected: num, failed: num, late: num, dropped: num }),
+  rates: z.looseObject({ msgsPerS: num, rcptsPerS: num }),
+  targetRate: num.nullable(),
+  replies: counts,
+  errors: counts,
+  phases: z.record(z.string(), z.looseObject({ p50: num, p90: num, p99: num, max: num })),
+});
+
+/**
+ * Parses `timeline.ndjson`. Lines that are not timeline lines (a torn last line from a crash
+ * mid-write, anything else) are skipped: the timeline only draws charts and never decides a figure.
+ */
 export function parseTimeline(text: string): Second[] {
   const out: Second[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
-      out.push(JSON.parse(line) as Second);
+      const r = SecondSchema.safeParse(JSON.parse(line));
+      if (r.success) out.push(r.data as unknown as Second);
     } catch {
-      // Only the last line can be torn: it was being written when the process died.
+      // Not JSON: skipped, as above.
     }
   }
   return out;
@@ -91,8 +168,13 @@ export function parseTimeline(text: string): Second[] {
 
 /** Builds run data from a parsed summary and the texts of its sibling files (either may be absent). */
 export function runDataOf(source: string, summary: Summary, hlog: string | null, timeline: string | null): RunData {
-  const intervals = hlog === null ? [] : parseIntervalLog(hlog);
-  let histograms = decodeAll(summary.encoded?.phases);
+  let intervals: Interval[] = [];
+  try {
+    intervals = hlog === null ? [] : parseIntervalLog(hlog);
+  } catch (err) {
+    throw new SmtpBenchError('SB_USAGE', `${source}: run.hlog is corrupt (${(err as Error).message})`);
+  }
+  let histograms = decodeAll(summary.encoded?.phases, `${source}: summary.json encoded.phases`);
   if (histograms.size === 0) {
     // An older summary without `encoded`: the sum of the log's seconds is the whole run, exactly.
     histograms = new Map();
@@ -108,7 +190,7 @@ export function runDataOf(source: string, summary: Summary, hlog: string | null,
     source,
     summary,
     histograms,
-    serverHistograms: decodeAll(summary.encoded?.server),
+    serverHistograms: decodeAll(summary.encoded?.server, `${source}: summary.json encoded.server`),
     intervals,
     timeline: timeline === null ? [] : parseTimeline(timeline),
   };
@@ -144,7 +226,12 @@ export function loadRunDir(path: string): RunData {
   const summary = checkSummary(json, summaryPath);
   const sibling = (name: string): string | null => {
     const p = join(dir, name);
-    return existsSync(p) ? readFileSync(p, 'utf8') : null;
+    if (!existsSync(p)) return null;
+    try {
+      return readFileSync(p, 'utf8');
+    } catch (err) {
+      throw new SmtpBenchError('SB_USAGE', `${p}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
   };
   return runDataOf(basename(summaryPath) === 'summary.json' ? dir : summaryPath, summary, sibling('run.hlog'), sibling('timeline.ndjson'));
 }
