@@ -15,7 +15,7 @@ import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
@@ -74,7 +74,6 @@ export function runCommand() {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
       const publishing = publishSettings(opts);
       const path = profileArg ?? defaultProfilePath();
-      const input = loadProfileFile(path);
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
       const overrides = definedOnly({
         target: opts.target,
@@ -108,20 +107,21 @@ export function runCommand() {
         thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
         percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
       } as ProfileInput);
-      // --junit is checked now (its directory is made as --out's is, so it must be possible to make),
-      // and named in the same error as the profile's problems.
+      // --junit is checked now (its directory is made as --out's is, so it must be possible to make).
+      // The flags the resolver does not see (publishing, --junit) are named in the same error as
+      // the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const blocked = junitPath === null ? null : notADirectory(dirname(junitPath));
-      const junitIssue = blocked === null ? null : { path: '--junit', message: `${blocked} is not a directory` };
+      const flagIssues = [...publishing.issues, ...(blocked === null ? [] : [{ path: '--junit', message: `${blocked} is not a directory` }])];
       const source = `profile ${path} with flags`;
       let profile;
       try {
-        profile = resolveProfile(input, overrides, source);
+        profile = resolveProfile(loadProfileFile(path), overrides, source);
       } catch (err) {
-        if (junitIssue !== null && err instanceof ProfileError) throw new ProfileError([...err.issues, junitIssue], source, err.note);
+        if (flagIssues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...flagIssues], source, err.note);
         throw err;
       }
-      if (junitIssue !== null) throw new ProfileError([junitIssue], source);
+      if (flagIssues.length > 0) throw new ProfileError(flagIssues, source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
       const runId = newRunId(basename(path, extname(path)));
@@ -245,10 +245,15 @@ function notADirectory(dir: string): string | null {
 }
 
 /**
- * The publish flags, checked before the run starts: every bad one is named in one ProfileError
- * (exit 2), URLs shown without userinfo.
+ * The publish flags, checked before the run starts: the settings, and every bad flag as an issue
+ * for the run's one ProfileError (exit 2), URLs shown without userinfo, path or query.
  */
-function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): { webhook?: URL; pushgateway?: URL; timeoutMs: number } {
+function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): {
+  webhook?: URL;
+  pushgateway?: URL;
+  timeoutMs: number;
+  issues: ProfileIssue[];
+} {
   const issues: ProfileIssue[] = [];
   for (const [flag, value] of [['--publish', opts.publish], ['--pushgateway', opts.pushgateway]] as const) {
     const issue = publishUrlIssue(flag, value);
@@ -259,15 +264,18 @@ function publishSettings(opts: { publish?: string; pushgateway?: string; publish
     try {
       timeoutMs = parseDuration(opts.publishTimeout);
       if (timeoutMs <= 0) issues.push({ path: '--publish-timeout', message: 'must be more than 0' });
+      // As every other duration: Node timers hold at most 2^31 − 1 ms.
+      if (timeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--publish-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
     } catch (err) {
       issues.push({ path: '--publish-timeout', message: (err as Error).message });
     }
   }
-  if (issues.length > 0) throw new ProfileError(issues, 'flags');
+  if (issues.length > 0) return { timeoutMs, issues };
   return {
     webhook: opts.publish === undefined ? undefined : new URL(opts.publish),
     pushgateway: opts.pushgateway === undefined ? undefined : new URL(opts.pushgateway),
     timeoutMs,
+    issues,
   };
 }
 
