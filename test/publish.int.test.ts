@@ -78,10 +78,14 @@ afterEach(async () => {
   }
 });
 
-/** Debian's Pushgateway on a free loopback port, once it says it is ready. */
+/**
+ * Debian's Pushgateway on a free loopback port, once it says it is ready. In memory only: Debian
+ * builds it to persist every group to /var/lib/prometheus/pushgateway.data, so one test's pushes
+ * (a failed one's push_failure_time_seconds too) would come back in the next test's Pushgateway.
+ */
 async function startPushgateway(): Promise<{ base: string; pgw: ReturnType<typeof spawn> }> {
   const port = await refusedPort();
-  const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+  const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
   for (let t0 = Date.now(); Date.now() - t0 < 10_000; ) {
     const ready = await fetch(`${base}/-/ready`).then((res) => res.ok, () => false);
