@@ -4,7 +4,7 @@
  * against Debian's real Pushgateway when it is installed.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
@@ -12,7 +12,7 @@ import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAll } from '../src/report/run-data.js';
-import { LATENCY_BUCKETS_US, latencyBuckets } from '../src/report/publish.js';
+import { LATENCY_BUCKETS_US, latencyBuckets, publish } from '../src/report/publish.js';
 import { cli, type CliResult } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -56,6 +56,20 @@ async function server(reply: (n: number) => number | null): Promise<{ url: strin
   return { url: `http://127.0.0.1:${port}`, port, requests };
 }
 
+/** An HTTP server on 127.0.0.1:0 that answers every request with `answer(request)`, as a misbehaving endpoint does. */
+async function answering(answer: (req: http.IncomingMessage) => { status: number; reason?: string; body: string }): Promise<{ port: number }> {
+  const s = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const a = answer(req);
+      res.writeHead(a.status, a.reason ?? http.STATUS_CODES[a.status], { 'content-type': 'text/html; charset=utf-8' }).end(a.body);
+    });
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  servers.push(s);
+  return { port: (s.address() as AddressInfo).port };
+}
+
 const servers: http.Server[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) {
@@ -63,6 +77,23 @@ afterEach(async () => {
     await new Promise((r) => s.close(r));
   }
 });
+
+/**
+ * Debian's Pushgateway on a free loopback port, once it says it is ready. In memory only: Debian
+ * builds it to persist every group to /var/lib/prometheus/pushgateway.data, so one test's pushes
+ * (a failed one's push_failure_time_seconds too) would come back in the next test's Pushgateway.
+ */
+async function startPushgateway(): Promise<{ base: string; pgw: ReturnType<typeof spawn> }> {
+  const port = await refusedPort();
+  const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let t0 = Date.now(); Date.now() - t0 < 10_000; ) {
+    const ready = await fetch(`${base}/-/ready`).then((res) => res.ok, () => false);
+    if (ready) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { base, pgw };
+}
 
 /** A port with nothing listening: bound, then closed. */
 async function refusedPort(): Promise<number> {
@@ -141,7 +172,36 @@ describe('run --publish / --pushgateway', () => {
     expect(pg.requests).toHaveLength(1);
     expect(lines(r.stderr)).toHaveLength(1);
     const where = `${pg.url}/metrics/job/smtpbench/instance/${os.hostname()}`.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    expect(r.stderr).toMatch(new RegExp(`^smtpbench: --pushgateway ${where}: not published \\(1 try, \\d+\\.\\d s\\): HTTP 400: status 400 from the test server\n$`));
+    const bytes = Buffer.byteLength('status 400 from the test server\n');
+    expect(r.stderr).toMatch(new RegExp(`^smtpbench: --pushgateway ${where}: not published \\(1 try, \\d+\\.\\d s\\): HTTP 400 Bad Request \\(body: ${bytes} bytes, not shown\\)\n$`));
+    resultsOnDisk(r.out);
+  });
+
+  it('a failed publish shows the status, its standard reason and the body size, never the body or the server’s reason (they may echo the URL’s token or the credentials)', async () => {
+    // Express's default 404 page echoes the path and query, where Slack-style webhooks keep their token.
+    let expressPage = '';
+    const hook = await answering((req) => {
+      expressPage = `<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n</head>\n<body>\n<pre>Cannot POST ${req.url}</pre>\n</body>\n</html>\n`;
+      return { status: 404, body: expressPage };
+    });
+    // An auth proxy that echoes the Authorization header, with terminal controls and bidi overrides
+    // in its body and in its reason phrase (latin-1 0x9B is the 8-bit CSI).
+    let proxyBody = '';
+    const pg = await answering((req) => {
+      proxyBody = JSON.stringify({ error: 'bad credentials \u009b2J\u202egnirts\u202c \u2066x\u2069', got: req.headers.authorization });
+      return { status: 401, reason: `Nope \x9b2J ${req.headers.authorization}`, body: proxyBody };
+    });
+    const r = await run(['--publish', `http://127.0.0.1:${hook.port}/services/T0SECRET/B0SECRET?token=QSECRET`, '--pushgateway', `http://pg:PGPASS@127.0.0.1:${pg.port}`]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(expressPage).toContain('Cannot POST /services/T0SECRET/B0SECRET?token=QSECRET');
+    expect(proxyBody).toContain(Buffer.from('pg:PGPASS').toString('base64'));
+    // The time a try took varies: shown as T.
+    expect(lines(r.stderr).map((l) => l.replace(/\(1 try, \d+\.\d s\)/, '(1 try, T s)')).sort()).toEqual([
+      `smtpbench: --publish http://127.0.0.1:${hook.port}/…: not published (1 try, T s): HTTP 404 Not Found (body: ${Buffer.byteLength(expressPage)} bytes, not shown)`,
+      `smtpbench: --pushgateway http://127.0.0.1:${pg.port}/metrics/job/smtpbench/instance/${os.hostname()}: not published (1 try, T s): HTTP 401 Unauthorized (body: ${Buffer.byteLength(proxyBody)} bytes, not shown)`,
+    ]);
+    for (const secret of ['T0SECRET', 'B0SECRET', 'QSECRET', 'PGPASS', Buffer.from('pg:PGPASS').toString('base64'), 'Cannot POST', 'Nope']) expect(r.stderr).not.toContain(secret);
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
     resultsOnDisk(r.out);
   });
 
@@ -208,6 +268,52 @@ describe('run --publish / --pushgateway', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('never echoes userinfo of a URL flag, even one a password makes unparsable', async () => {
+    const out = join(tmp(), 'never');
+    const r = await cli(['run', '--quiet', '--out', out, '--target', 'smtp://user:TGTSECRET@127.0.0.1:1', '--publish', 'http://u:pa/ss@host', '--pushgateway', 'http://u:p@ss@[bad/']);
+    expect(r.code).toBe(2);
+    // One error names all three.
+    expect(lines(r.stderr)).toEqual([
+      `smtpbench: invalid profile ${join(ROOT, 'profiles/smoke.yaml')} with flags: 3 problem(s)`,
+      '  - target: expected smtp://HOST:PORT without user, path or query, got "smtp://***@127.0.0.1:1"',
+      '  - --publish: expected an http:// or https:// URL, got "http://***@host"',
+      '  - --pushgateway: expected an http:// or https:// URL, got "http://***@[bad"',
+    ]);
+    for (const secret of ['TGTSECRET', 'user:', 'pa/ss', 'p@ss', 'u:']) expect(r.stderr).not.toContain(secret);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('names bad publish flags in the same error as the profile’s problems; refuses a --publish-timeout past what timers hold, before the run', async () => {
+    const out = join(tmp(), 'never');
+    const r = await cli(['run', '--quiet', '--out', out, '--threshold', 'bad', '--sessions', '-1', '--publish', 'ftp://x', '--publish-timeout', '2000h']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.match(/invalid/g)).toHaveLength(1);
+    const problems = lines(r.stderr).filter((l) => l.startsWith('  - '));
+    expect(problems.map((l) => l.slice(4, l.indexOf(':', 4)))).toEqual(['sessions', '--threshold[0]', '--publish', '--publish-timeout']);
+    expect(r.stderr).toContain(`invalid profile ${join(ROOT, 'profiles/smoke.yaml')} with flags: 4 problem(s)`);
+    expect(r.stderr).toContain('  - --publish-timeout: must be at most 24d (2147483647 ms)');
+    expect(existsSync(out)).toBe(false);
+
+    // Alone, on a run that would otherwise start: exit 2 before it, no stack trace.
+    const alone = await cli(['run', '--quiet', '--messages', '300', '--out', out, '--publish', 'http://127.0.0.1:9/hook', '--publish-timeout', '2000h']);
+    expect(alone.code).toBe(2);
+    expect(lines(alone.stderr)).toEqual([
+      `smtpbench: invalid profile ${join(ROOT, 'profiles/smoke.yaml')} with flags: 1 problem(s)`,
+      '  - --publish-timeout: must be at most 24d (2147483647 ms)',
+    ]);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('publish() holds a bound past what Node timers hold to their limit instead of throwing', async () => {
+    const hook = await server(() => 200);
+    const result = await publish(
+      { name: '--publish', url: new URL(`${hook.url}/hook`), method: 'POST', contentType: 'application/json', body: '{}' },
+      { timeoutMs: 2000 * 3_600_000 },
+    );
+    expect(result).toMatchObject({ ok: true, status: 200, tries: 1 });
+    expect(hook.requests).toHaveLength(1);
+  });
+
   it('publishes after a Ctrl-C-interrupted run too', async () => {
     const hook = await server(() => 200);
     const out = join(tmp(), 'out');
@@ -230,15 +336,8 @@ describe('run --publish / --pushgateway', () => {
   });
 
   it.skipIf(!existsSync(PUSHGATEWAY_BIN))("Debian's Pushgateway accepts the push and serves the same bucket counts", async () => {
-    const port = await refusedPort();
-    const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`], { stdio: 'ignore' });
+    const { base, pgw } = await startPushgateway();
     try {
-      const base = `http://127.0.0.1:${port}`;
-      for (let t0 = Date.now(); Date.now() - t0 < 10_000; ) {
-        const ready = await fetch(`${base}/-/ready`).then((res) => res.ok, () => false);
-        if (ready) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
       const r = await run(['--pushgateway', base, '--publish-required']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toBe('');
@@ -249,6 +348,27 @@ describe('run --publish / --pushgateway', () => {
       const group = `instance="${os.hostname()}",job="smtpbench"`;
       LATENCY_BUCKETS_US.forEach((le, i) => expect(scraped).toContain(`smtpbench_phase_latency_seconds_bucket{${group},phase="transaction",le="${le / 1e6}"} ${b.cumulative[i]}`));
       expect(scraped).toContain(`smtpbench_phase_latency_seconds_count{${group},phase="transaction"} 300`);
+      expect(scraped).toMatch(new RegExp(`^push_failure_time_seconds\\{${group}\\} 0$`, 'm'));
+    } finally {
+      pgw.kill();
+    }
+  });
+
+  it.skipIf(!existsSync(PUSHGATEWAY_BIN))("Debian's Pushgateway accepts a threshold expression given three times (profile and flags) as one series", async () => {
+    const { base, pgw } = await startPushgateway();
+    try {
+      const profile = join(tmp(), 'dup.yaml');
+      writeFileSync(profile, 'messages: 300\nthresholds:\n  - "errors.rate < 1%"\n  - "transaction.count < 1"\n');
+      const r = await run([profile, '--threshold', 'errors.rate < 1%', '--threshold', 'errors.rate < 1%', '--pushgateway', base, '--publish-required']);
+      // Exit 99 (a threshold failed), not 1: the push itself went through.
+      expect(r.code, r.stderr).toBe(99);
+      expect(r.stderr).not.toContain('not published');
+      const scraped = await (await fetch(`${base}/metrics`)).text();
+      const group = `instance="${os.hostname()}",job="smtpbench"`;
+      expect(scraped.split('\n').filter((l) => l.startsWith('smtpbench_threshold_passed{')).sort()).toEqual([
+        `smtpbench_threshold_passed{${group},threshold="errors.rate < 1%"} 1`,
+        `smtpbench_threshold_passed{${group},threshold="transaction.count < 1"} 0`,
+      ]);
       expect(scraped).toMatch(new RegExp(`^push_failure_time_seconds\\{${group}\\} 0$`, 'm'));
     } finally {
       pgw.kill();

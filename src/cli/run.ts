@@ -15,7 +15,7 @@ import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
+import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
@@ -74,7 +74,6 @@ export function runCommand() {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
       const publishing = publishSettings(opts);
       const path = profileArg ?? defaultProfilePath();
-      const input = loadProfileFile(path);
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
       const overrides = definedOnly({
         target: opts.target,
@@ -110,19 +109,20 @@ export function runCommand() {
       } as ProfileInput);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
-      // --junit and --ndjson are checked now, and named in the same error as the profile's problems.
+      // The flags the resolver does not see (publishing, --junit, --ndjson) are named in the same
+      // error as the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
-      const outputIssues = [outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null);
+      const flagIssues = [...publishing.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
       const source = `profile ${path} with flags`;
       let profile;
       try {
-        profile = resolveProfile(input, overrides, source);
+        profile = resolveProfile(loadProfileFile(path), overrides, source);
       } catch (err) {
-        if (outputIssues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...outputIssues], source, err.note);
+        if (flagIssues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...flagIssues], source, err.note);
         throw err;
       }
-      if (outputIssues.length > 0) throw new ProfileError(outputIssues, source);
+      if (flagIssues.length > 0) throw new ProfileError(flagIssues, source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
       try {
@@ -267,10 +267,15 @@ function notADirectory(dir: string): string | null {
 }
 
 /**
- * The publish flags, checked before the run starts: every bad one is named in one ProfileError
- * (exit 2), URLs shown without userinfo.
+ * The publish flags, checked before the run starts: the settings, and every bad flag as an issue
+ * for the run's one ProfileError (exit 2), URLs shown without userinfo, path or query.
  */
-function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): { webhook?: URL; pushgateway?: URL; timeoutMs: number } {
+function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): {
+  webhook?: URL;
+  pushgateway?: URL;
+  timeoutMs: number;
+  issues: ProfileIssue[];
+} {
   const issues: ProfileIssue[] = [];
   for (const [flag, value] of [['--publish', opts.publish], ['--pushgateway', opts.pushgateway]] as const) {
     const issue = publishUrlIssue(flag, value);
@@ -281,15 +286,18 @@ function publishSettings(opts: { publish?: string; pushgateway?: string; publish
     try {
       timeoutMs = parseDuration(opts.publishTimeout);
       if (timeoutMs <= 0) issues.push({ path: '--publish-timeout', message: 'must be more than 0' });
+      // As every other duration: Node timers hold at most 2^31 − 1 ms.
+      if (timeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--publish-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
     } catch (err) {
       issues.push({ path: '--publish-timeout', message: (err as Error).message });
     }
   }
-  if (issues.length > 0) throw new ProfileError(issues, 'flags');
+  if (issues.length > 0) return { timeoutMs, issues };
   return {
     webhook: opts.publish === undefined ? undefined : new URL(opts.publish),
     pushgateway: opts.pushgateway === undefined ? undefined : new URL(opts.pushgateway),
     timeoutMs,
+    issues,
   };
 }
 

@@ -254,6 +254,17 @@ describe('target', () => {
     expect(issueAt(err, 'target')).toMatch(message);
   });
 
+  it.each([
+    ['smtp://user:TGTSECRET@127.0.0.1:1', 'smtp://***@127.0.0.1:1'],
+    ['smtp://u:pa/ss@TGTSECRET@127.0.0.1:1/x', 'smtp://***@127.0.0.1:1/x'],
+    ['user:TGTSECRET@127.0.0.1:1', '***@127.0.0.1:1'],
+  ])('never echoes the userinfo of %s', (text, shown) => {
+    const message = issueAt(errorOf({ target: text }), 'target');
+    expect(message).toContain(`got ${JSON.stringify(shown)}`);
+    expect(message).not.toContain('TGTSECRET');
+    expect(message).not.toContain('user:');
+  });
+
   it('rejects a target that is not a string', () => {
     expect(issueAt(errorOf({ target: 2525 }), 'target')).toMatch(/expected a URL such as smtp:\/\//);
   });

@@ -6,6 +6,7 @@
 import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
+import { maskUserinfo } from '../redact.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import { resolveFault } from './faults.js';
 import type { Profile, ProfileInput, ServerSettings, TargetSpec, Threshold } from './types.js';
@@ -70,14 +71,16 @@ function wireToken(min: number) {
  * The returned host carries no brackets, ready for `net.connect`.
  *
  * @throws Error with an issue-ready message on another scheme, a missing or out-of-range port,
- *   or anything besides scheme, host and port (user, path, query)
+ *   or anything besides scheme, host and port (user, path, query); the message shows the text
+ *   with anything that may be userinfo masked (`maskUserinfo`)
  */
 export function parseTarget(text: string): TargetSpec {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text)?.[1]?.toLowerCase();
-  if (scheme === undefined) throw new Error(`expected smtp://HOST:PORT, got ${JSON.stringify(text)}`);
+  // The text is echoed with its userinfo masked: a `user:password@` never reaches the terminal or a CI log.
+  if (scheme === undefined) throw new Error(`expected smtp://HOST:PORT, got ${JSON.stringify(maskUserinfo(text))}`);
   if (scheme !== 'smtp' && scheme !== 'smtps' && scheme !== 'lmtp') throw new Error(`unsupported scheme "${scheme}" (expected smtp, smtps or lmtp)`);
   const match = /^[a-z]+:\/\/(\[[^\]]*\]|[^:/?#@[\]]*)(?::(\d*))?\/?$/i.exec(text);
-  if (!match) throw new Error(`expected smtp://HOST:PORT without user, path or query, got ${JSON.stringify(text)}`);
+  if (!match) throw new Error(`expected smtp://HOST:PORT without user, path or query, got ${JSON.stringify(maskUserinfo(text))}`);
   const [, rawHost, rawPort] = match;
   let host = rawHost;
   if (host.startsWith('[')) {

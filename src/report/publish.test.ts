@@ -5,6 +5,7 @@ import { Merged } from '../metrics/recorder.js';
 import { resolveProfile } from '../profile/index.js';
 import type { RunOutcome } from '../load/coordinator.js';
 import {
+  displayBadUrl,
   displayUrl,
   escapeLabelValue,
   LATENCY_BUCKETS_US,
@@ -14,6 +15,7 @@ import {
   runMetricsText,
 } from './publish.js';
 import { buildSummary, type Summary } from './summary.js';
+import type { Verdict } from './thresholds.js';
 
 /** mulberry32: a small seeded generator, so a failure reproduces. */
 function random(seed: number): () => number {
@@ -259,6 +261,28 @@ describe('runMetricsText', () => {
     expect(text).not.toContain('alice');
   });
 
+  it('writes a threshold expression given twice as one series, failed when any copy failed', () => {
+    const verdict = (expression: string, ok: boolean, abortOnFail = false): Verdict => ({
+      expression,
+      metric: 'errors.rate',
+      op: '<',
+      ok,
+      value: ok ? 0 : 0.5,
+      unit: 'ratio',
+      limit: 0.01,
+      abortOnFail,
+      abort: null,
+    });
+    // The same expression from the profile and two flags; a copy with abortOnFail failed.
+    const thresholds = [verdict('errors.rate < 1%', true), verdict('errors.rate < 1%', true), verdict('errors.rate < 1%', true), verdict('transaction.p99 < 1s', true), verdict('transaction.p99 < 1s', false, true)];
+    const dup = parseExposition(runMetricsText({ ...summary, thresholds })); // throws on a duplicate series
+    const passed = dup.samples.filter((x) => x.name === 'smtpbench_threshold_passed');
+    expect(passed).toEqual([
+      { name: 'smtpbench_threshold_passed', labels: { threshold: 'errors.rate < 1%' }, value: 1 },
+      { name: 'smtpbench_threshold_passed', labels: { threshold: 'transaction.p99 < 1s' }, value: 0 },
+    ]);
+  });
+
   it('leaves out families without samples (no errors, no thresholds)', () => {
     const quiet = parseExposition(runMetricsText(summaryWith({ transaction: [100] }, { errors: {} })));
     expect(quiet.types.has('smtpbench_errors_total')).toBe(false);
@@ -289,5 +313,15 @@ describe('URLs', () => {
     const junk = publishUrlIssue('--pushgateway', 'not a url //bob:s3cret@x');
     expect(junk?.path).toBe('--pushgateway');
     expect(junk?.message).not.toContain('s3cret');
+  });
+
+  it('shows a value that is no URL without anything that may be userinfo, a path or a query', () => {
+    // Passwords with `/`, `@` or `[` make the URL unparsable; the mask goes to the last `@`.
+    expect(publishUrlIssue('--publish', 'http://u:pa/ss@host')?.message).toBe('expected an http:// or https:// URL, got "http://***@host"');
+    expect(publishUrlIssue('--publish', 'http://u:p@ss@[bad/')?.message).toBe('expected an http:// or https:// URL, got "http://***@[bad"');
+    expect(displayBadUrl('hooks.example/services/T0SECRET/B0SECRET?token=QSECRET')).toBe('hooks.example/…');
+    expect(displayBadUrl('http://u:p@[::1/hook?token=QSECRET')).toBe('http://***@[::1/…');
+    expect(displayBadUrl('nope')).toBe('nope');
+    expect(displayBadUrl('http://[bad/')).toBe('http://[bad');
   });
 });

@@ -8,14 +8,17 @@
  * Both retry network errors, 5xx and 429 with exponential backoff and jitter, never 4xx, within
  * one bounded total time; a failure is one line for a person, never a lost result (publishing runs
  * after the files are written). Credentials in a URL (`user:pass@`) go out as HTTP Basic
- * authentication (RFC 7617) and are never printed: messages show `displayUrl`.
+ * authentication (RFC 7617) and are never printed: messages show `displayUrl`, and never the
+ * server's response body (it may echo the URL's token or the credentials).
  */
+import { STATUS_CODES } from 'node:http';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as hdr from 'hdr-histogram-js';
 import { Agent, request } from 'undici';
 import type { ProfileIssue } from '../errors.js';
 import type { Histogram } from '../metrics/histogram.js';
+import { maskUserinfo, printable } from '../redact.js';
 import { decodeAll } from './run-data.js';
 import type { Summary } from './summary.js';
 
@@ -34,6 +37,15 @@ export const PUSHGATEWAY_JOB = 'smtpbench';
 
 /** Default total time of one publish, every try and wait included (`--publish-timeout`), ms. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
+
+/**
+ * Longest total time of one publish, ms: Node timers hold at most 2^31 − 1 ms (about 24.8 days);
+ * `AbortSignal.timeout` throws above 2^32 − 1 and `setTimeout` fires after 1 ms above 2^31 − 1.
+ */
+export const MAX_PUBLISH_TIMEOUT_MS = 2_147_483_647;
+
+/** A failed response's body is counted up to this many bytes, then the response is dropped. */
+const BODY_COUNT_LIMIT = 64 * 1024;
 
 /** At most this many tries per publish. */
 export const MAX_TRIES = 4;
@@ -124,7 +136,9 @@ const byLabel = (label: string, counts: Readonly<Record<string, number>>): Sampl
  * in seconds), messages and recipients by outcome, bytes, connections, replies by phase and code,
  * errors by kind, rates, generator health, duration, threshold verdicts and `smtpbench_run_info`.
  * No `job`/`instance` labels (the Pushgateway's grouping key sets them) and no timestamps (the
- * Pushgateway refuses them). Nothing secret: the profile (reference-server accounts) is not read.
+ * Pushgateway refuses them); no series twice (the Pushgateway refuses that too: a threshold
+ * expression given twice is one series). Nothing secret: the profile (reference-server accounts)
+ * is not read.
  * @param histograms each phase's whole-run histogram (µs); default: decoded from `summary.encoded`
  */
 export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string, Histogram> = decodeAll(summary.encoded?.phases)): string {
@@ -178,8 +192,15 @@ export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string,
   family(out, 'smtpbench_generator_schedule_lag_p99_seconds', 'gauge', 'Open models: start lag behind the intended time, 99th percentile.', one(g.scheduleLagP99Ms / 1000));
   family(out, 'smtpbench_generator_schedule_lag_max_seconds', 'gauge', 'Open models: start lag behind the intended time, maximum.', one(g.scheduleLagMaxMs / 1000));
   family(out, 'smtpbench_generator_saturated', 'gauge', '1 when the load generator could not keep its own clock (its latencies include its own delays).', one(g.saturated ? 1 : 0));
-  family(out, 'smtpbench_threshold_passed', 'gauge', 'Threshold verdicts: 1 passed, 0 failed.',
-    (summary.thresholds ?? []).map((v) => ({ labels: { threshold: v.expression }, value: v.ok ? 1 : 0 })));
+  // One series per expression, not per verdict: the Pushgateway refuses a push that holds one series
+  // twice, and the same expression from the profile and a flag asks one question. A label such as
+  // `index` would keep them apart, but would move a threshold to a new series whenever one is added
+  // before it. A copy failed means the expression failed (an abortOnFail copy can fail on the
+  // running totals where its twin, judged at the end, passed).
+  const passed = new Map<string, boolean>();
+  for (const v of summary.thresholds ?? []) passed.set(v.expression, (passed.get(v.expression) ?? true) && v.ok);
+  family(out, 'smtpbench_threshold_passed', 'gauge', 'Threshold verdicts by expression: 1 passed, 0 failed (any copy of it).',
+    [...passed].map(([threshold, ok]) => ({ labels: { threshold }, value: ok ? 1 : 0 })));
   const latency: Sample[] = [];
   for (const [phase, h] of histograms) {
     if (h.totalCount === 0) continue;
@@ -224,8 +245,18 @@ export function displayUrl(userUrl: URL, suffix = ''): string {
 }
 
 /**
+ * Text that failed to parse as a URL, as it may be printed: what may be userinfo masked
+ * (`maskUserinfo`: up to the last `@`, since a password may hold `/` or `@`), and, as
+ * `displayUrl` does, no path or query (`hooks.example/services/T0/B0` → `hooks.example/…`).
+ */
+export function displayBadUrl(text: string): string {
+  const [, origin, rest] = /^((?:[a-z][a-z0-9+.-]*:)?[\\/]*[^\\/?#]*)(.*)$/is.exec(maskUserinfo(text))!;
+  return rest.replace(/^[\\/]+$/, '') === '' ? origin : `${origin}/…`;
+}
+
+/**
  * Checks a `--publish`/`--pushgateway` value: an absolute http:// or https:// URL.
- * @returns the problem, naming the flag and the URL without userinfo, or null
+ * @returns the problem, naming the flag and the URL without userinfo, path or query, or null
  */
 export function publishUrlIssue(flag: string, value: string | undefined): ProfileIssue | null {
   if (value === undefined) return null;
@@ -233,8 +264,7 @@ export function publishUrlIssue(flag: string, value: string | undefined): Profil
   try {
     url = new URL(value);
   } catch {
-    // Not a URL: still never echo what looks like userinfo.
-    return { path: flag, message: `expected an http:// or https:// URL, got ${JSON.stringify(value.replace(/\/\/[^/@]*@/, '//…@'))}` };
+    return { path: flag, message: `expected an http:// or https:// URL, got ${JSON.stringify(displayBadUrl(value))}` };
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { path: flag, message: `expected an http:// or https:// URL, got a ${url.protocol}// URL (${displayUrl(url)})` };
   return null;
@@ -259,7 +289,7 @@ export type PublishResult =
 
 /** Options of `publish`. */
 export interface PublishOptions {
-  /** Total time, every try and wait included, ms (`--publish-timeout`; default 10 s). */
+  /** Total time, every try and wait included, ms (`--publish-timeout`; default 10 s; 1 ms to `MAX_PUBLISH_TIMEOUT_MS`, a value outside is taken as the nearest bound). */
   readonly timeoutMs?: number;
   /** Aborts at once (a Ctrl-C while publishing). */
   readonly signal?: AbortSignal;
@@ -288,6 +318,29 @@ function percentDecoded(v: string): string {
   }
 }
 
+/**
+ * The bytes of a response body, counting at most `BODY_COUNT_LIMIT` (then the body is dropped):
+ * the body itself is never shown, since a server may echo the request in it (Express answers an
+ * unknown route with `Cannot POST /services/T0SECRET/…`, an auth proxy may echo the Authorization
+ * header), and removing every encoding of every secret from it (percent-, base64-, HTML-, JSON-)
+ * is not a thing to get right.
+ */
+async function bodyBytes(body: AsyncIterable<Buffer>): Promise<number> {
+  let n = 0;
+  for await (const chunk of body) {
+    n += chunk.length;
+    if (n >= BODY_COUNT_LIMIT) break; // leaving the loop destroys the stream
+  }
+  return n;
+}
+
+/** `HTTP 404 Not Found (body: 152 bytes, not shown)`: the standard reason phrase, never the server's words. */
+function statusText(status: number, bytes: number): string {
+  const reason = STATUS_CODES[status];
+  const body = bytes === 0 ? '' : ` (body: ${bytes >= BODY_COUNT_LIMIT ? `${BODY_COUNT_LIMIT} bytes or more` : `${bytes} bytes`}, not shown)`;
+  return `HTTP ${status}${reason ? ` ${reason}` : ''}${body}`;
+}
+
 /** A Retry-After header (RFC 9110 §10.2.3: seconds or an HTTP date) in ms, or null. */
 function retryAfterMs(header: string | string[] | undefined): number | null {
   const v = Array.isArray(header) ? header[0] : header;
@@ -305,10 +358,15 @@ function retryAfterMs(header: string | string[] | undefined): number | null {
  * runs at the bound. 2xx is success; any other status (3xx: redirects are not followed; 4xx)
  * fails at once. undici's RetryAgent is not used: its default retry has no jitter and its wait
  * between tries is a timer the request's signal cannot cancel, so the bound would not hold.
- * Never throws.
+ * A failure shows the status code and its standard reason phrase (RFC 9110 §15), and the size of
+ * the body, never the body or the server's own reason phrase (see `bodyBytes`); every message is
+ * `printable`. Never throws.
  */
 export async function publish(req: PublishRequest, opts: PublishOptions = {}): Promise<PublishResult> {
-  const timeoutMs = opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  // Every timer below (the deadline, undici's per-try timeouts, the backoff waits, which stop short
+  // of the deadline) is at most this, so within what Node's timers hold.
+  const asked = opts.timeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  const timeoutMs = Number.isNaN(asked) ? DEFAULT_PUBLISH_TIMEOUT_MS : Math.min(MAX_PUBLISH_TIMEOUT_MS, Math.max(1, Math.ceil(asked)));
   const maxTries = opts.tries ?? MAX_TRIES;
   const started = performance.now();
   const deadline = AbortSignal.timeout(timeoutMs);
@@ -331,7 +389,7 @@ export async function publish(req: PublishRequest, opts: PublishOptions = {}): P
     name: req.name,
     tries,
     ms: elapsed(),
-    message: `${where}: not published (${tries} ${tries === 1 ? 'try' : 'tries'}, ${(elapsed() / 1000).toFixed(1)} s): ${why}`,
+    message: printable(`${where}: not published (${tries} ${tries === 1 ? 'try' : 'tries'}, ${(elapsed() / 1000).toFixed(1)} s): ${why}`),
   });
   const stopped = (): string => (opts.signal?.aborted ? 'interrupted' : `no success within ${timeoutMs / 1000} s (--publish-timeout)`);
   try {
@@ -346,12 +404,11 @@ export async function publish(req: PublishRequest, opts: PublishOptions = {}): P
           body: req.body,
           signal: stop,
         });
-        // The start of the server's explanation (a Pushgateway 400 says what was inconsistent), on one line, printable.
-        const text = (await res.body.text()).replace(/\s+/g, ' ').replace(/[\x00-\x1f\x7f]/g, '').trim().slice(0, 120);
+        const bytes = await bodyBytes(res.body);
         if (res.statusCode >= 200 && res.statusCode < 300) {
-          return { ok: true, name: req.name, status: res.statusCode, tries: tryNo, ms: elapsed(), message: `${where}: published (HTTP ${res.statusCode})` };
+          return { ok: true, name: req.name, status: res.statusCode, tries: tryNo, ms: elapsed(), message: printable(`${where}: published (HTTP ${res.statusCode})`) };
         }
-        last = `HTTP ${res.statusCode}${text ? `: ${text}` : ''}`;
+        last = statusText(res.statusCode, bytes);
         if (res.statusCode !== 429 && res.statusCode < 500) return failed(tryNo, res.statusCode < 400 ? `${last} (redirects are not followed)` : last);
         waitMs = retryAfterMs(res.headers['retry-after']) ?? waitMs;
       } catch (err) {
