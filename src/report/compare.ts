@@ -79,6 +79,7 @@ export function perSecond(metric: string): boolean {
 
 /** `1 measured second`, `7 measured seconds`. */
 export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /**
  * A second of run.hlog or timeline.ndjson is a sample when it began after warm-up ended and lasted
  * at least half a second. The second during which warm-up ends is dropped even when the workers
@@ -598,7 +599,7 @@ export function renderCompareMarkdown(r: CompareResult): string {
     '',
     '</details>',
     '',
-    `Rule: a regression is a change that is significant (p < alpha) and beyond its tolerance in the bad direction (latency up, throughput down, error share up). ${ruleText(r)}.`,
+    `Rule: a latency or rate regressed when its change is significant (p < alpha) and beyond its tolerance in the bad direction (latency up, throughput down); an error or reply share, or a max with its own tolerance, when it is beyond its tolerance upwards. ${ruleText(r)}.`,
     '',
     'Verdicts: **regression** / **improvement** beyond tolerance and significant (shares and a max with its own tolerance: beyond tolerance); **unchanged** within tolerance or not significant; **beyond tolerance** a latency or rate that could not be tested, not counted; **not judged** no value on a side, no tolerance, or too sparse.',
     '',
