@@ -1,6 +1,7 @@
 /**
  * `smtpbench compare` end to end: real runs of the built CLI against standalone reference servers,
- * one of them 5 ms slower per message (a `data-end` delay), compared from directories and over HTTP.
+ * one of them 5 ms slower per message (a `data-end` delay), one answering 450 to 5 % of RCPT
+ * commands, compared from directories and over HTTP; and runs too short to test.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -19,6 +20,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'smtpbench-compare-'));
 const dir = (name: string): string => join(tmp, name);
 let normal: ServeProcess;
 let slow: ServeProcess;
+let busy: ServeProcess;
 let web: http.Server;
 let base = '';
 
@@ -26,13 +28,19 @@ let base = '';
 // enough for two shared cores, and 7 measured seconds per run for the t-test. The warm-up covers
 // the start of three runs at once (thread start, JIT), whose first second is often slow.
 const load = ['--executor', 'open', '--rate', '300', '--duration', '9s', '--warmup', '2s', '--workers', '1', '--quiet'];
+// 6 measured seconds: enough for the t-test, so the case where shares were left unjudged.
+const busyLoad = ['--executor', 'open', '--rate', '300', '--duration', '7s', '--warmup', '1s', '--workers', '1', '--quiet'];
+// One measured second after warm-up, as a `npm start` smoke run has: too short to test.
+const short = ['--executor', 'open', '--rate', '300', '--duration', '2s', '--warmup', '1s', '--workers', '1', '--quiet'];
 
 beforeAll(async () => {
   const profile = join(tmp, 'slow-server.yaml');
   // README "Fault injection": the end-of-data reply waits 5 ms, every message.
   writeFileSync(profile, 'server:\n  faults:\n    - {command: data-end, delay: 5ms}\n');
-  [normal, slow] = await Promise.all([serve(['--quiet']), serve(['--quiet', '--profile', profile])]);
-  // The three runs go at the same time, so the machine's other work (two cores, shared) weighs on
+  // README "Fault injection": 5 % of RCPT commands get a transient 450 (the recipient, and so the
+  // one-recipient message, is not accepted).
+  [normal, slow, busy] = await Promise.all([serve(['--quiet']), serve(['--quiet', '--profile', profile]), serve(['--quiet', '--fault', 'rcpt: reply 450 4.2.1 Mailbox busy @ 5%'])]);
+  // The runs go at the same time, so the machine's other work (two cores, shared) weighs on
   // each alike: two runs of the same build must compare equal, one slower server must not.
   const runs = await Promise.all([
     cli(['run', ...load, '--target', `smtp://127.0.0.1:${normal.port}`, '--out', dir('a')]),
@@ -40,6 +48,14 @@ beforeAll(async () => {
     cli(['run', ...load, '--target', `smtp://127.0.0.1:${slow.port}`, '--out', dir('slow')]),
   ]);
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
+  // Afterwards, not to load the machine under the three runs above: the 450 run (6 measured
+  // seconds: enough to test) and the two short ones.
+  const others = await Promise.all([
+    cli(['run', ...busyLoad, '--target', `smtp://127.0.0.1:${busy.port}`, '--out', dir('busy')]),
+    cli(['run', ...short, '--target', `smtp://127.0.0.1:${normal.port}`, '--out', dir('short')]),
+    cli(['run', ...short, '--target', `smtp://127.0.0.1:${slow.port}`, '--out', dir('short-slow')]),
+  ]);
+  for (const r of others) expect(r.code, r.stderr).toBe(0);
   mkdirSync(dir('schema2'));
   writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8')), schema: 2 }));
 
@@ -63,11 +79,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((ok) => web.listen(0, '127.0.0.1', ok));
   base = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
-}, 60_000);
+}, 90_000);
 
 afterAll(() => {
   normal?.child.kill();
   slow?.child.kill();
+  busy?.child.kill();
   web?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -98,7 +115,7 @@ describe('compare two runs', () => {
     // The medians move by 5 ms or more in every second; a p99 may not be significant when seconds
     // of either run have hiccups of tens of ms (shared cores), so it is not required here.
     for (const metric of ['body.p50', 'service.p50', 'transaction.p50']) expect(verdict, r.stdout).toContain(`${metric} +`);
-    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ [<\d.]+ +│ REGRESSION +│/);
+    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ [<\d.]+ +│ regression +│/);
     const text = readFileSync(md, 'utf8');
     expect(text).toMatch(/^## smtpbench compare: \*\*REGRESSION\*\*/);
     expect(text).toContain("Welch's t-test");
@@ -120,15 +137,47 @@ describe('compare two runs', () => {
     expect(result.metrics.find((m: { metric: string }) => m.metric === 'transaction.p50').tested).toBe(true);
   });
 
-  it('compares a URL without run.hlog by tolerance alone and says so', async () => {
+  it('compares a URL without run.hlog by tolerance, counts no latency change, and says so', async () => {
     const r = await cli(['compare', `${base}/bare/a/summary.json`, dir('a')]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain(`note: baseline has no run.hlog: no per-second statistics for it`);
-    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ ±0 ms +│ ±0 % +│ not tested +│ ok +│/);
-    // Without statistics a 5 ms slower server is still beyond tolerance: flagged, marked not tested.
+    expect(r.stdout).toContain('note: baseline has no run.hlog: latencies and rates cannot be tested; a change beyond tolerance is shown as "beyond tolerance", not counted as a regression\n');
+    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ ±0 ms +│ ±0 % +│ not tested +│ unchanged +│/);
+    // Without statistics a 5 ms slower server is beyond tolerance, shown, and not a regression:
+    // one number a side is not evidence.
     const slower = await cli(['compare', `${base}/bare/a/summary.json`, `${base}/bare/slow/summary.json`]);
-    expect(slower.code, slower.stderr).toBe(3);
-    expect(lastLine(slower.stdout)).toMatch(/transaction\.p50 \+[\d.]+ % \(not tested\)/);
+    expect(slower.code, slower.stdout + slower.stderr).toBe(0);
+    expect(slower.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ not tested +│ beyond tolerance +│/);
+    expect(lastLine(slower.stdout)).toMatch(/^compare: no regression \(\d+ metrics\); beyond tolerance but not tested \(not counted\): .*transaction\.p50 \+[\d.]+ %/);
+  });
+
+  it('flags a server that answers 450 to 5 % of RCPT: error and reply shares judged in runs long enough to test, exit 3', async () => {
+    const r = await cli(['compare', dir('a'), dir('busy'), '--json', '--tolerance', 'transaction.max=10000%']);
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout);
+    // Both runs have enough measured seconds for the t-test: the case where shares went unjudged.
+    expect(result.baseline.seconds).toBeGreaterThanOrEqual(5);
+    expect(result.current.seconds).toBeGreaterThanOrEqual(5);
+    const byName = (name: string) => result.metrics.find((m: { metric: string }) => m.metric === name);
+    expect(byName('errors.rate').current).toBeGreaterThan(0.02);
+    expect(byName('errors.rate')).toMatchObject({ verdict: 'regression', tested: false });
+    expect(byName('replies.4xx.rate')).toMatchObject({ verdict: 'regression', tested: false });
+    // A max with its own tolerance is judged too (here a wide one: unchanged).
+    expect(byName('transaction.max').verdict).toBe('unchanged');
+    expect(result.regressions).toEqual(expect.arrayContaining(['errors.rate', 'replies.4xx.rate']));
+    expect(lastLine(r.stderr)).toMatch(/^compare: REGRESSION in \d+ of \d+ metrics: .*errors\.rate \+[\d.]+ pp \(by tolerance\)/);
+  });
+
+  it('passes runs of one measured second, showing a 5 ms slower server as beyond tolerance, with one line saying why', async () => {
+    const r = await cli(['compare', dir('short'), dir('short-slow')]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\(run [^)]*; 1 measured second\)\n/);
+    // One note on the length (a saturated-generator note may come beside it on a busy machine).
+    const notes = r.stdout.split('\n').filter((l) => l.includes('measured second,'));
+    expect(notes).toEqual([
+      'note: baseline has 1 measured second, current 1: too short to test latencies and rates (the t-test needs 5 a side); a change beyond tolerance is shown as "beyond tolerance", not counted as a regression. Run at least 5 s after warm-up (--duration counts the warm-up)',
+    ]);
+    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ not tested +│ beyond tolerance +│/);
+    expect(lastLine(r.stdout)).toMatch(/^compare: no regression \(\d+ metrics\); beyond tolerance but not tested \(not counted\): .*transaction\.p50 \+/);
   });
 });
 
@@ -164,6 +213,15 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
   it('bad flags, all named in one error', async () => {
     const r = await cli(['compare', dir('a'), dir('b'), '--alpha', '0', '--tolerance', 'transaction.p99=1pp', '--timeout', 'soon']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^smtpbench: invalid compare flags: 3 problem\(s\)\n {2}- alpha: .*\n {2}- tolerance: .*transaction\.p99=1pp.*\n {2}- timeout: /);
+    expect(r.stderr).toMatch(/^smtpbench: invalid compare flags: 3 problem\(s\)\n {2}- --alpha: .*\n {2}- --tolerance: .*transaction\.p99=1pp.*\n {2}- --timeout: /);
+  });
+
+  it('help shows the defaults as values: 0.05, not "0.05"; no []', async () => {
+    const r = await cli(['compare', '--help']);
+    expect(r.code).toBe(0);
+    const help = r.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('0 < p < 1 (default 0.05)');
+    expect(help).toContain('(default 30s)');
+    expect(help).not.toMatch(/default: "|default: \[\]/);
   });
 });

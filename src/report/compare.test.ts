@@ -145,22 +145,42 @@ describe('judge', () => {
     expect(judgeOf('body.p50', 0.1, 0.2, { baseline: base, current: cur }, { relative: 0.05, absolute: 0 }, 0.05)).toMatchObject({ verdict: 'regression', pValue: 0 });
   });
 
-  it('judges by tolerance alone, marked not tested, with fewer than 5 seconds or one sample', () => {
+  it('never makes an untested latency or rate a regression: beyond tolerance, not counted (fewer than 5 seconds, one sample, none)', () => {
     const one = judgeOf('transaction.p50', 1, 3, { baseline: [1], current: [3] }, latency, 0.05);
-    expect(one).toMatchObject({ verdict: 'regression', tested: false, pValue: null });
+    expect(one).toMatchObject({ verdict: 'beyond tolerance', tested: false, pValue: null, reason: 'beyond tolerance; not tested (fewer than 5 measured seconds on a side): not counted as a regression' });
     const few = judgeOf('transaction.p50', 1, 1.01, { baseline: [1, 1, 1, 1], current: [1, 1, 1, 1] }, latency, 0.05);
     expect(few).toMatchObject({ verdict: 'unchanged', tested: false, pValue: null });
     const none = judgeOf('messages.rate', 100, 50, { baseline: [], current: [] }, rate, 0.05);
-    expect(none).toMatchObject({ verdict: 'regression', tested: false, reason: 'beyond tolerance; not tested (no per-second samples)' });
+    expect(none).toMatchObject({ verdict: 'beyond tolerance', tested: false, reason: 'beyond tolerance; not tested (no per-second samples): not counted as a regression' });
+    // The good direction likewise: not an improvement.
+    expect(judgeOf('transaction.p50', 3, 1, { baseline: [3], current: [1] }, latency, 0.05).verdict).toBe('beyond tolerance');
   });
 
   it('does not judge a sparse metric: data in fewer than 5 of enough measured seconds', () => {
     const samples = { baseline: [1, 1.2, 0.9], current: [3, 2.5, 4, 3.1, 2.8, 3.3] };
     const sparse = judge('quit.p90', 1, 3, testMetric('quit.p90', samples, 5, { baseline: 7, current: 7 }), latency, 0.05);
     expect(sparse).toMatchObject({ verdict: 'not judged', tested: false, reason: 'data in fewer than 5 measured seconds on a side' });
-    // A run of 3 measured seconds has no test at all: then the tolerance alone decides.
+    // A run of 3 measured seconds has no test at all: beyond tolerance, not counted.
     const short = judge('quit.p90', 1, 3, testMetric('quit.p90', samples, 5, { baseline: 3, current: 7 }), latency, 0.05);
-    expect(short).toMatchObject({ verdict: 'regression', tested: false });
+    expect(short).toMatchObject({ verdict: 'beyond tolerance', tested: false });
+  });
+
+  it('judges shares, and a max with its own tolerance, by tolerance however many measured seconds the runs have', () => {
+    // Runs of 7 measured seconds each: a share or a max never has per-second samples, and that is
+    // not a sparse phase.
+    const enough = { baseline: 7, current: 7 };
+    const none = { baseline: [], current: [] };
+    const ratio = toleranceOf(DEFAULT_TOLERANCES, 'errors.rate');
+    for (const metric of ['errors.rate', 'replies.4xx.rate', 'replies.5xx.rate']) {
+      const t = testMetric(metric, none, 5, enough);
+      expect(t.sparse).toBe(false);
+      expect(judge(metric, 0, 0.02, t, ratio, 0.05)).toMatchObject({ verdict: 'regression', tested: false, reason: 'beyond tolerance; judged by tolerance alone (a share has no per-second samples)' });
+      expect(judge(metric, 0, 0.004, t, ratio, 0.05).verdict).toBe('unchanged');
+    }
+    const max = toleranceOf(parseTolerances(['transaction.max=10%']).settings, 'transaction.max');
+    const t = testMetric('transaction.max', none, 5, enough);
+    expect(judge('transaction.max', 10, 13, t, max, 0.05)).toMatchObject({ verdict: 'regression', reason: 'beyond tolerance; judged by tolerance alone (a max has no per-second samples)' });
+    expect(judge('transaction.max', 13, 10, t, max, 0.05).verdict).toBe('improvement');
   });
 
   it('judges error shares in percentage points', () => {
@@ -318,11 +338,68 @@ describe('compareRuns and its outputs', () => {
     expect(r.regression).toBe(false);
   });
 
-  it('says when a side has no run.hlog, and judges it by tolerance alone', () => {
-    const r = compareRuns(run([], []), run(seconds(() => 2), []), { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
-    expect(r.notes[0]).toMatch(/^baseline has no run\.hlog: no per-second statistics/);
+  it('says when a side has no run.hlog, and then counts no latency or rate as a regression', () => {
+    const slow = { phases: { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } } };
+    const r = compareRuns(run([], []), run(seconds(() => 7), [], slow), { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    expect(r.notes[0]).toBe('baseline has no run.hlog: latencies and rates cannot be tested; a change beyond tolerance is shown as "beyond tolerance", not counted as a regression');
     expect(r.metrics.every((m) => !m.tested)).toBe(true);
+    expect(r.beyondTolerance).toEqual(['transaction.p50', 'transaction.p90', 'transaction.p99']);
     expect(r.regression).toBe(false);
+  });
+
+  it('flags an error share 2 pp up between runs with enough measured seconds: exit-worthy, named', () => {
+    const base = run(seconds((i) => 2 + wobble(i)), []);
+    // 2 % of messages rejected (a 450 to RCPT), latencies alike.
+    const totals = {
+      messages: { attempted: 1000, accepted: 970, rejected: 24, failed: 2, abandoned: 0, late: 0, dropped: 4 },
+      recipients: { attempted: 1000, accepted: 970, rejected: 24, failed: 2, deferred: 0 },
+      rates: { msgsPerS: 194, rcptsPerS: 194, mbPerS: 0 },
+    };
+    const cur = run(seconds((i) => 2 - wobble(i)), [], { totals });
+    const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    expect(r.baseline.seconds).toBe(8);
+    const errors = r.metrics.find((m) => m.metric === 'errors.rate')!;
+    expect(errors).toMatchObject({ verdict: 'regression', tested: false });
+    expect(errors.delta).toBeCloseTo(0.02, 3);
+    expect(r.regressions).toEqual(['errors.rate']);
+    expect(r.regression).toBe(true);
+    expect(verdictLine(r)).toBe('compare: REGRESSION in 1 of 9 metrics: errors.rate +1.992 pp (by tolerance)');
+  });
+
+  it('counts no untested change in runs of 1 measured second, and says so in one line', () => {
+    const base = run([interval(1.004, 1, 2)], [second(2.02, 1, true, 200)]);
+    const cur = run([interval(1.004, 1, 7)], [second(2.02, 1, true, 200)], { phases: { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } } });
+    const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    expect(r.regression).toBe(false);
+    expect(r.regressions).toEqual([]);
+    expect(r.beyondTolerance).toEqual(['transaction.p50', 'transaction.p90', 'transaction.p99']);
+    expect(r.notes).toEqual([
+      'baseline has 1 measured second, current 1: too short to test latencies and rates (the t-test needs 5 a side); a change beyond tolerance is shown as "beyond tolerance", not counted as a regression. Run at least 5 s after warm-up (--duration counts the warm-up)',
+    ]);
+    expect(verdictLine(r)).toBe('compare: no regression (9 metrics); beyond tolerance but not tested (not counted): transaction.p50 +250 %, transaction.p90 +166.7 %, transaction.p99 +125 %');
+    const table = renderCompareTable(r);
+    expect(table).toContain('(run r, open model, git abc; 1 measured second)');
+    // A share still counts in a short run: it is never tested, whatever the length.
+    const rejected = run([interval(1.004, 1, 2)], [second(2.02, 1, true, 200)], { replies: { mail: { '250': 900, '451': 100 } } });
+    expect(compareRuns(base, rejected, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES }).regressions).toEqual(['replies.4xx.rate']);
+  });
+
+  it('uses one set of verdict words in the table, the Markdown and the JSON', () => {
+    const base = run([interval(1.004, 1, 2)], []);
+    const phases = { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } };
+    const cur = run(seconds((i) => 7 + wobble(i)), [], { phases, replies: { mail: { '250': 900, '451': 100 } } });
+    const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    // replies.4xx.rate, messages.rate, transaction.p50, transaction.max.
+    expect(new Set(r.metrics.map((m) => m.verdict))).toEqual(new Set(['regression', 'unchanged', 'beyond tolerance', 'not judged']));
+    const table = renderCompareTable(r).split('\n');
+    const md = renderCompareMarkdown(r).split('\n');
+    for (const m of r.metrics) {
+      const row = table.find((l) => l.startsWith(`│ ${m.metric} `))!;
+      expect(row.split('│').at(-2)!.trim()).toBe(m.verdict);
+      const mdRow = md.filter((l) => l.startsWith(`| ${m.metric} |`)).at(-1)!;
+      expect(mdRow.split(' | ').at(-1)).toBe(`${m.verdict} |`);
+    }
+    expect(renderCompareTable(r)).not.toMatch(/│ (ok|n\/a|REGRESSION) +│/);
   });
 
   it('refuses an alpha outside (0, 1)', () => {

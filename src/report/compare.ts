@@ -5,10 +5,12 @@
  * and Welch's t-test (unequal variances; B. L. Welch, Biometrika 34, 1947) says whether their
  * means differ more than chance would explain.
  *
- * The rule: a metric REGRESSED when the change is significant (two-sided p < alpha) and beyond
- * its tolerance in the bad direction (latency up, throughput down, error share up); an
- * improvement likewise in the good direction. A metric without per-second samples on both sides
- * is judged by its tolerance alone and marked "not tested".
+ * The rule: a latency or rate REGRESSED when the change is significant (two-sided p < alpha) and
+ * beyond its tolerance in the bad direction (latency up, throughput down); an improvement likewise
+ * in the good direction. A latency or rate that cannot be tested (a run too short, or without
+ * run.hlog) is only shown as "beyond tolerance": one number a side is not evidence. Error and reply
+ * shares, and a max given its own tolerance, have no per-second samples by nature: they are judged
+ * by their tolerance alone.
  */
 import Table from 'cli-table3';
 import ttest from 'ttest';
@@ -63,6 +65,21 @@ export function comparedMetrics(a: Summary, b: Summary): string[] {
 export const MIN_INTERVALS = 5;
 /** Per-second statistics of each phase that are tested (the max of a second is one message: not). */
 export const TESTED_STATS = ['p50', 'p90', 'p99'] as const;
+
+/**
+ * Whether a metric has per-second samples by nature, and so can be tested: a phase's p50, p90 and
+ * p99 (run.hlog's interval histograms) and the rates (timeline.ndjson). Error and reply shares
+ * and a phase's max have none: they are judged by their tolerance alone, however long the runs.
+ */
+export function perSecond(metric: string): boolean {
+  const kind = metricKind(metric);
+  if (kind === 'rate') return true;
+  return kind === 'latency' && (TESTED_STATS as readonly string[]).includes(metric.slice(metric.lastIndexOf('.') + 1));
+}
+
+/** `1 measured second`, `7 measured seconds`. */
+export const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 /**
  * A second of run.hlog or timeline.ndjson is a sample when it began after warm-up ended and lasted
  * at least half a second. The second during which warm-up ends is dropped even when the workers
@@ -238,8 +255,18 @@ export function toleranceOf(settings: ToleranceSettings, metric: string): Tolera
   return { ...settings[kind], ...own };
 }
 
-/** What a comparison says about one metric. */
-export type MetricVerdict = 'regression' | 'improvement' | 'unchanged' | 'not judged';
+/**
+ * What a comparison says about one metric; the same words in the table, Markdown and JSON.
+ * - `regression` / `improvement`: beyond tolerance in the bad / good direction, and significant
+ *   (or, for a share or a max with its own tolerance, beyond tolerance: they are never tested);
+ *   a regression makes the exit code 3.
+ * - `unchanged`: within tolerance, or beyond it but not significant.
+ * - `beyond tolerance`: a latency or rate beyond tolerance (either direction) that could not be
+ *   tested (a run with fewer than MIN_INTERVALS measured seconds, or without run.hlog): shown,
+ *   not counted.
+ * - `not judged`: no value on a side, no tolerance (max, session), or a sparse phase.
+ */
+export type MetricVerdict = 'regression' | 'improvement' | 'unchanged' | 'beyond tolerance' | 'not judged';
 
 /** One row of a comparison. Values in the metric's unit (ms, per second, 0..1 share). */
 export interface MetricComparison {
@@ -285,8 +312,9 @@ export interface MetricTest {
   /** The p-value the verdict uses: Welch's, or adjusted for the other metrics tested (`holm`). */
   readonly pValue: number | null;
   /**
-   * Both runs have enough measured seconds, but this metric has data in fewer than `minIntervals`
-   * of them on a side (QUIT or connect when sessions are long): a few values, too sparse to judge.
+   * A metric with per-second samples by nature (`perSecond`) whose runs both have enough measured
+   * seconds, but which has data in fewer than `minIntervals` of them on a side (QUIT or connect
+   * when sessions are long): a few values, too sparse to judge. Never true for a share or a max.
    */
   readonly sparse: boolean;
 }
@@ -306,7 +334,7 @@ export function testMetric(
   const n = { baseline: samples.baseline.length, current: samples.current.length };
   const enough = n.baseline >= minIntervals && n.current >= minIntervals;
   const welch = enough ? welchTest(onTestScale(kind, samples.baseline), onTestScale(kind, samples.current)) : null;
-  const sparse = !enough && seconds !== undefined && seconds.baseline >= minIntervals && seconds.current >= minIntervals;
+  const sparse = perSecond(metric) && !enough && seconds !== undefined && seconds.baseline >= minIntervals && seconds.current >= minIntervals;
   return { samples: n, minIntervals, welch, pValue: welch?.pValue ?? null, sparse };
 }
 
@@ -330,10 +358,12 @@ export function holm(ps: readonly number[]): number[] {
 }
 
 /**
- * Judges one metric from its whole-run values and its test. Beyond `tolerance` it is a regression
- * or an improvement when the test is significant (p < `alpha`, the per-second means moving the
- * same way as the whole-run values), or, when a run has too few measured seconds for any test,
- * by the tolerance alone (marked not tested). A sparse metric is not judged.
+ * Judges one metric from its whole-run values and its test (MetricVerdict). Beyond `tolerance` a
+ * latency or rate is a regression or an improvement when the test is significant (p < `alpha`,
+ * the per-second means moving the same way as the whole-run values); when it could not be tested
+ * (too few measured seconds) it is only `beyond tolerance`: issue 9 asks compare to decide with
+ * statistics, not one number. A share or a max (no per-second samples by nature) is judged by its
+ * tolerance alone. A sparse metric is not judged.
  */
 export function judge(metric: string, baseline: number | null, current: number | null, test: MetricTest, tolerance: Tolerance | null, alpha: number): MetricComparison {
   const kind = metricKind(metric) ?? 'latency';
@@ -347,13 +377,15 @@ export function judge(metric: string, baseline: number | null, current: number |
   const { welch } = test;
   const out = { ...row, delta, deltaPct, tested: welch !== null, pValue: test.pValue, pRaw: welch?.pValue ?? null };
   if (tolerance === null) return { ...out, verdict: 'not judged', reason: 'no tolerance of its own (max, session)' };
-  if (test.sparse) return { ...out, verdict: 'not judged', reason: `data in fewer than ${test.minIntervals} measured seconds on a side` };
+  if (test.sparse) return { ...out, verdict: 'not judged', reason: `data in fewer than ${plural(test.minIntervals, 'measured second')} on a side` };
   const allowed = Math.max(tolerance.relative * Math.abs(baseline), tolerance.absolute);
   if (Math.abs(delta) <= allowed) return { ...out, verdict: 'unchanged', reason: 'within tolerance' };
   const worse = kind === 'rate' ? delta < 0 : delta > 0;
   const change: MetricVerdict = worse ? 'regression' : 'improvement';
+  if (!perSecond(metric)) return { ...out, verdict: change, reason: `beyond tolerance; judged by tolerance alone (a ${kind === 'ratio' ? 'share' : 'max'} has no per-second samples)` };
   if (welch === null || test.pValue === null) {
-    return { ...out, verdict: change, reason: n.baseline + n.current === 0 ? 'beyond tolerance; not tested (no per-second samples)' : `beyond tolerance; not tested (fewer than ${test.minIntervals} seconds on a side)` };
+    const why = n.baseline + n.current === 0 ? 'no per-second samples' : `fewer than ${plural(test.minIntervals, 'measured second')} on a side`;
+    return { ...out, verdict: 'beyond tolerance', reason: `beyond tolerance; not tested (${why}): not counted as a regression` };
   }
   if (test.pValue >= alpha) return { ...out, verdict: 'unchanged', reason: 'beyond tolerance but not significant' };
   if (Math.sign(welch.meanDelta) !== Math.sign(delta)) return { ...out, verdict: 'unchanged', reason: 'per-second means moved the other way' };
@@ -392,6 +424,8 @@ export interface CompareResult {
   readonly metrics: readonly MetricComparison[];
   readonly regressions: readonly string[];
   readonly improvements: readonly string[];
+  /** Latencies and rates beyond tolerance that could not be tested: not counted either way. */
+  readonly beyondTolerance: readonly string[];
   /** Things a reader must know to trust the verdict (missing run.hlog, different models, a saturated generator). */
   readonly notes: readonly string[];
   readonly regression: boolean;
@@ -427,11 +461,11 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
     seconds: s.seconds,
     throughputFrom: s.throughput,
   });
-  const notes: string[] = [];
+  const notes = untestedNotes([['baseline', baseline, sb], ['current', current, sc]], minIntervals);
   for (const [name, r, s] of [['baseline', baseline, sb], ['current', current, sc]] as const) {
-    if (r.intervals.length === 0) notes.push(`${name} has no run.hlog: no per-second statistics for it; its latencies and throughput are judged by tolerance alone (not tested)`);
-    else if (s.seconds < minIntervals) notes.push(`${name} has ${s.seconds} measured seconds (fewer than ${minIntervals}): not tested, judged by tolerance alone`);
-    else if (s.throughput === 'run.hlog') notes.push(`${name} has no timeline.ndjson: its per-second throughput is run.hlog's transaction count; recipients.rate not judged`);
+    if (r.intervals.length > 0 && s.seconds >= minIntervals && s.throughput === 'run.hlog') {
+      notes.push(`${name} has no timeline.ndjson: its per-second throughput is run.hlog's transaction count; recipients.rate not judged`);
+    }
     if (r.summary.generator?.saturated) notes.push(`${name}'s load generator was saturated: its latencies include the generator's own delays`);
     if (r.summary.interrupted) notes.push(`${name} was interrupted`);
   }
@@ -449,9 +483,31 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
     metrics,
     regressions,
     improvements: metrics.filter((m) => m.verdict === 'improvement').map((m) => m.metric),
+    beyondTolerance: metrics.filter((m) => m.verdict === 'beyond tolerance').map((m) => m.metric),
     notes,
     regression: regressions.length > 0,
   };
+}
+
+/**
+ * The notes on runs whose latencies and rates cannot be tested: one line for the sides without
+ * run.hlog, one for the sides with too few measured seconds (a `npm start` smoke run has about one).
+ */
+function untestedNotes(sides: ReadonlyArray<readonly [string, RunData, IntervalSamples]>, minIntervals: number): string[] {
+  const consequence = 'a change beyond tolerance is shown as "beyond tolerance", not counted as a regression';
+  const noLog = sides.filter(([, r]) => r.intervals.length === 0);
+  const short = sides.filter(([, r, s]) => r.intervals.length > 0 && s.seconds < minIntervals);
+  const notes: string[] = [];
+  if (noLog.length > 0) {
+    // Without run.hlog the rates may still have samples, from timeline.ndjson.
+    const what = noLog.some(([, , s]) => s.throughput === null) ? 'latencies and rates' : 'latencies';
+    notes.push(`${noLog.map(([name]) => name).join(' and ')} ${noLog.length === 1 ? 'has' : 'have'} no run.hlog: ${what} cannot be tested; ${consequence}`);
+  }
+  if (short.length > 0) {
+    const counts = short.map(([name, , s], i) => (i === 0 ? `${name} has ${plural(s.seconds, 'measured second')}` : `${name} ${s.seconds}`)).join(', ');
+    notes.push(`${counts}: too short to test latencies and rates (the t-test needs ${minIntervals} a side); ${consequence}. Run at least ${minIntervals} s after warm-up (--duration counts the warm-up)`);
+  }
+  return notes;
 }
 
 // ─── Outputs ────────────────────────────────────────────────────────────────────────────────────
@@ -477,8 +533,6 @@ function delta(m: MetricComparison): string {
 
 const pct = (m: MetricComparison): string => (m.deltaPct === null ? '–' : `${m.deltaPct > 0 ? '+' : m.deltaPct < 0 ? '−' : '±'}${fixed(Math.abs(m.deltaPct), 1)} %`);
 const pValue = (m: MetricComparison): string => (m.pValue === null ? 'not tested' : m.pValue < 0.001 ? '<0.001' : fixed(m.pValue, 3));
-const verdictCell = (m: MetricComparison): string =>
-  m.verdict === 'regression' || m.verdict === 'improvement' ? `${m.verdict === 'regression' ? 'REGRESSION' : 'improvement'}${m.tested ? '' : ' (not tested)'}` : m.verdict === 'unchanged' ? 'ok' : 'n/a';
 
 const tol = (t: Tolerance, kind: MetricKind): string =>
   kind === 'ratio' ? `${fixed(t.absolute * 100, 3)} pp` : `${fixed(t.relative * 100, 2)} %${kind === 'latency' && t.absolute > 0 ? ` and ${t.absolute} ms` : ''}`;
@@ -487,9 +541,10 @@ const tol = (t: Tolerance, kind: MetricKind): string =>
 export function ruleText(r: CompareResult): string {
   const own = Object.entries(r.tolerances.perMetric).map(([k, t]) => `${k} ${t.relative !== undefined ? `${fixed(t.relative * 100, 2)} %` : ''}${t.relative !== undefined && t.absolute !== undefined ? ' and ' : ''}${t.absolute !== undefined ? (metricKind(k) === 'ratio' ? `${fixed(t.absolute * 100, 3)} pp` : `${t.absolute} ms`) : ''}`);
   return (
-    `${r.test} (at least ${r.minIntervals} measured seconds per side), alpha ${r.alpha}; ` +
-    `tolerance: latencies ${tol(r.tolerances.latency, 'latency')}, rates ${tol(r.tolerances.rate, 'rate')}, error and reply shares ${tol(r.tolerances.ratio, 'ratio')} (not tested)` +
-    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; max and session are not judged without their own tolerance, nor a phase with data in fewer than ${r.minIntervals} seconds`
+    `${r.test} (at least ${plural(r.minIntervals, 'measured second')} per side), alpha ${r.alpha}; ` +
+    `tolerance: latencies ${tol(r.tolerances.latency, 'latency')}, rates ${tol(r.tolerances.rate, 'rate')}, error and reply shares ${tol(r.tolerances.ratio, 'ratio')}` +
+    `${own.length > 0 ? `; per metric: ${own.join(', ')}` : ''}; shares, and a max with its own tolerance, are judged by tolerance alone; ` +
+    `an untested latency or rate is at most "beyond tolerance", not counted; max and session are not judged without their own tolerance, nor a phase with data in fewer than ${plural(r.minIntervals, 'measured second')}`
   );
 }
 
@@ -498,25 +553,27 @@ export function verdictLine(r: CompareResult): string {
   const named = (names: readonly string[]): string =>
     names
       .map((n) => r.metrics.find((m) => m.metric === n)!)
-      .map((m) => `${m.metric} ${m.deltaPct === null ? delta(m) : pct(m)}${m.tested ? ` (p ${pValue(m)})` : ' (not tested)'}`)
+      // A share moves in percentage points, as its tolerance: +200 % of a 1 % share says less.
+      .map((m) => `${m.metric} ${m.deltaPct === null || m.kind === 'ratio' ? delta(m) : pct(m)}${m.tested ? ` (p ${pValue(m)})` : m.verdict === 'beyond tolerance' ? '' : ' (by tolerance)'}`)
       .join(', ');
   const improved = r.improvements.length > 0 ? `; improved: ${named(r.improvements)}` : '';
+  const untested = r.beyondTolerance.length > 0 ? `; beyond tolerance but not tested (not counted): ${named(r.beyondTolerance)}` : '';
   return r.regression
-    ? `compare: REGRESSION in ${r.regressions.length} of ${r.metrics.length} metrics: ${named(r.regressions)}${improved}`
-    : `compare: no regression (${r.metrics.length} metrics)${improved}`;
+    ? `compare: REGRESSION in ${r.regressions.length} of ${plural(r.metrics.length, 'metric')}: ${named(r.regressions)}${improved}${untested}`
+    : `compare: no regression (${plural(r.metrics.length, 'metric')})${improved}${untested}`;
 }
 
 const HEAD = ['metric', 'baseline', 'current', 'delta', 'delta %', 'p', 'verdict'];
 
 function sideLine(name: string, s: CompareSide): string {
-  return `${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? `${s.seconds} measured seconds` : 'no per-second data'})`;
+  return `${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? plural(s.seconds, 'measured second') : 'no per-second data'})`;
 }
 
 /** The terminal form: the two sides, the table, notes, the rule and the verdict line. */
 export function renderCompareTable(r: CompareResult): string {
   // No colours (they garble logs and CI output) and no rule between rows, as the run tables.
   const table = new Table({ head: HEAD, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
-  for (const m of r.metrics) table.push([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), verdictCell(m)]);
+  for (const m of r.metrics) table.push([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict]);
   return [sideLine('baseline', r.baseline), sideLine('current', r.current), table.toString(), ...r.notes.map((n) => `note: ${n}`), `rule: ${ruleText(r)}`, verdictLine(r)].join('\n');
 }
 
@@ -526,23 +583,25 @@ const cell = (s: string): string => s.replaceAll('|', '\\|');
 /** Markdown for a PR comment: a headline verdict, the table, the test, alpha and tolerances. */
 export function renderCompareMarkdown(r: CompareResult): string {
   const row = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
-  const changed = r.metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'improvement');
+  const changed = r.metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'improvement' || m.verdict === 'beyond tolerance');
   return [
-    `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${r.metrics.length} metrics` : `**no regression** (${r.metrics.length} metrics)`}`,
+    `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${plural(r.metrics.length, 'metric')}` : `**no regression** (${plural(r.metrics.length, 'metric')})`}`,
     '',
     `Baseline \`${cell(r.baseline.source)}\` (run ${r.baseline.runId}${r.baseline.gitSha ? `, git ${r.baseline.gitSha.slice(0, 12)}` : ''}) → current \`${cell(r.current.source)}\` (run ${r.current.runId}${r.current.gitSha ? `, git ${r.current.gitSha.slice(0, 12)}` : ''}).`,
     ...r.notes.map((n) => `\n> **Note:** ${n}.`),
     '',
-    ...(changed.length > 0 ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), verdictCell(m)])), ''] : []),
+    ...(changed.length > 0 ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict])), ''] : []),
     '<details><summary>All metrics</summary>',
     '',
     row(HEAD),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---']),
-    ...r.metrics.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), verdictCell(m)])),
+    ...r.metrics.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict])),
     '',
     '</details>',
     '',
-    `Rule: a regression is a change that is significant (p < alpha) and beyond its tolerance in the bad direction (latency up, throughput down, error share up). ${ruleText(r)}.`,
+    `Rule: a latency or rate regressed when its change is significant (p < alpha) and beyond its tolerance in the bad direction (latency up, throughput down); an error or reply share, or a max with its own tolerance, when it is beyond its tolerance upwards. ${ruleText(r)}.`,
+    '',
+    'Verdicts: **regression** / **improvement** beyond tolerance and significant (shares and a max with its own tolerance: beyond tolerance); **unchanged** within tolerance or not significant; **beyond tolerance** a latency or rate that could not be tested, not counted; **not judged** no value on a side, no tolerance, or too sparse.',
     '',
   ].join('\n');
 }
