@@ -210,6 +210,19 @@ describe('warm-up on the time charts', () => {
     expect(throughputChart(timeline, [])!.warmupEndS).toBeUndefined();
   });
 
+  it('leaves out the sliver at the end of warm-up (a few ms without replies), which would plunge every line to 0', () => {
+    const sliver = second(1.053, { measuring: false, intervalS: 0.014, replies: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, rates: { msgsPerS: 0, rcptsPerS: 0 } });
+    const tl = [warm(1.042, 0), sliver, second(2.036), second(3.024), second(3.03, { intervalS: 0.006 })];
+    for (const c of [throughputChart(tl, [], { warmupS: 1 })!, repliesChart(tl, 1)!]) {
+      expect(c.x, c.id).toEqual([1.042, 2.036, 3.024]);
+      expect(c.warmupEndS, c.id).toBe(1.042);
+      const main = c.views[0].series[0];
+      expect(main.values, `${c.id} ${main.label}`).not.toContain(0);
+    }
+    // A run of one short interval still has its one point.
+    expect(repliesChart([sliver])!.x).toEqual([1.053]);
+  });
+
   it('takes the band of per-second latency from run.hlog the way compare does: an interval starting before warm-up ends is warm-up', () => {
     const ivs: Interval[] = [0.002, 1.002, 2.001, 3.008].map((startS) => ({ startS, endS: startS + 1.04, phases: new Map([['transaction', ramp(10)]]) }));
     const c = latencyOverTime(ivs, [], 2)!;

@@ -227,12 +227,14 @@ export function sharedDecades(charts: readonly (ChartSpec | null)[]): [number, n
 }
 
 /**
- * The seconds a per-second chart draws. The last interval of a run is cut short where the run
- * ended (often a few ms holding only the closing QUITs); divided by its length it would draw a
- * spurious plunge or spike, so below half a second it is left out, unless it is the only one.
+ * The seconds a per-second chart draws. Some intervals are cut short: the last of a run where it
+ * ended (often a few ms holding only the closing QUITs), and one at the end of warm-up, when the
+ * counters restart (a few ms, often without a single reply). Divided by its length such a sliver
+ * would draw a spurious plunge or spike, so an interval under half a second is left out, unless
+ * it is the only one. (The totals in captions count every interval.)
  */
 export function drawnSeconds<T>(list: readonly T[], lengthS: (item: T) => number): readonly T[] {
-  return list.length > 1 && lengthS(list[list.length - 1]) < 0.5 ? list.slice(0, -1) : list;
+  return list.length > 1 ? list.filter((item) => lengthS(item) >= 0.5) : list;
 }
 
 /**
