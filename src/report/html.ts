@@ -1,8 +1,10 @@
 /**
  * `report.html`: one self-contained page per run that opens from disk with no network: uPlot's
  * script and CSS inlined (read once from the installed `uplot` package), the chart data embedded
- * as JSON (`chart-data.ts` prepares it), the summary tables of report.md, threshold verdicts,
- * generator health and the environment. Every string from the run goes through `esc`.
+ * as JSON (`chart-data.ts` prepares it), the summary tables and notes of report.md (the same
+ * functions write both), threshold verdicts (values by `formatValue`, as on the console),
+ * generator health, a glossary of the run's phases (`glossary.ts`) and the environment. Every
+ * string from the run goes through `esc`; every table sits in a box that scrolls sideways.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -94,8 +96,8 @@ function repliesTable(s: Summary): SummaryTable {
 
 function generatorHtml(s: Summary): string {
   const g = s.generator;
-  const schedule = scheduleNote(s);
-  const open = schedule ? ` ${schedule}` : '';
+  // The open model's schedule (late and dropped starts, lag) is under Totals, as in report.md.
+  const open = s.model === 'open' ? ' The schedule lag is under Totals.' : '';
   const workers: SummaryTable = {
     head: ['worker', 'event-loop delay p99 (ms)', 'max (ms)', 'busy'],
     rows: g.workers.map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
@@ -196,7 +198,10 @@ tr.fail td:first-child { color: #b00020; font-weight: 600; }
 .idle .u-legend.u-inline.u-live th::after { content: ""; }
 .idle .u-legend .u-series:first-child { display: none; }
 #phase-glossary .name { white-space: nowrap; }
-#phase-glossary tbody th { min-width: 7em; }
+/* The names column as narrow as its longest name; a list of names wraps at its commas. */
+#phase-glossary tbody th { width: 1%; min-width: 7em; }
+#errors th:last-child { text-align: left; }
+#thresholds td:nth-child(3), #thresholds td:nth-child(4) { white-space: nowrap; }
 @media (max-width: 760px) {
   main { padding: 12px 12px 32px; }
   th, td { padding: 3px 6px; }
