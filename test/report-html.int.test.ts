@@ -1,8 +1,10 @@
 /**
- * report.html in a real browser: two short runs of the built CLI against the embedded reference
- * server (closed model, and open model so the target-rate line is drawn), each report.html opened
- * from disk in headless Chromium (Debian's `chromium`, driven by playwright-core; no browser
- * download). Also `smtpbench report DIR`: the same page rebuilt, hostile names escaped, bad input.
+ * report.html in a real browser: three short runs of the built CLI against the embedded reference
+ * server (closed model; open model with a warm-up and injected faults, so the target-rate line,
+ * the warm-up band, 4xx replies and errors are drawn; an open run stopped by an abortOnFail
+ * threshold), each report.html opened from disk in headless Chromium (Debian's `chromium`, driven
+ * by playwright-core; no browser download). Also `smtpbench report DIR`: the same page rebuilt,
+ * hostile names escaped, bad input.
  *
  * Without Chromium at $SMTPBENCH_CHROMIUM (default /usr/bin/chromium) the suite is skipped locally but FAILS
  * in CI (CI=true), so a CI image without the browser cannot pass it silently.
@@ -11,10 +13,13 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { RunOutcome } from '../src/load/coordinator.js';
 import { newHistogram } from '../src/metrics/histogram.js';
+import { scheduleNote } from '../src/report/markdown.js';
+import type { Summary } from '../src/report/summary.js';
+import { formatValue } from '../src/report/thresholds.js';
 import { writeResults } from '../src/report/write.js';
 import { cli } from './helpers/cli.js';
 
@@ -48,19 +53,52 @@ const CELLS: [string, string, string][] = [
   ['phases', 'transaction', 'p99'],
 ];
 
+/** An open-model profile with a warm-up and faults: 450 to 3 % of RCPTs, a dropped connection at 1 % of MAILs. */
+const FAULTY = `executor: open
+rate: 400
+duration: 3s
+warmup: 1s
+maxSessions: 100
+message: {size: 2KiB, recipients: 2}
+server:
+  faults:
+    - "rcpt: reply 450 4.2.1 busy @ 3%"
+    - "mail: disconnect @ 1%"
+`;
+
+/** Stopped by its first threshold after one measured second: 450 to 5 % of RCPTs, at most 0.1 % 4xx allowed. */
+const STOPPED = `executor: open
+rate: 300
+duration: 5s
+warmup: 1s
+thresholds:
+  replies.4xx: [{threshold: "rate < 0.1%", abortOnFail: true}]
+  transaction: ["p99 < 10s"]
+server:
+  faults:
+    - "rcpt: reply 450 4.2.1 busy @ 5%"
+`;
+
 describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () => {
   let browser: Browser;
   const closed = tmp();
   const open = tmp();
+  const stopped = tmp();
 
   beforeAll(async () => {
     expect(existsSync(CHROMIUM), `Chromium is not installed at ${CHROMIUM} (apt-get install chromium)`).toBe(true);
+    const profiles = tmp();
+    writeFileSync(join(profiles, 'faulty.yaml'), FAULTY);
+    writeFileSync(join(profiles, 'stopped.yaml'), STOPPED);
     const r1 = await cli(['run', '--messages', '2000', '--quiet', '--out', closed]);
     expect(r1.stderr).toBe('');
     expect(r1.code).toBe(0);
-    const r2 = await cli(['run', '--executor', 'open', '--rate', '500', '--duration', '3s', '--quiet', '--out', open]);
+    const r2 = await cli(['run', join(profiles, 'faulty.yaml'), '--quiet', '--out', open]);
     expect(r2.stderr).toBe('');
     expect(r2.code).toBe(0);
+    const r3 = await cli(['run', join(profiles, 'stopped.yaml'), '--quiet', '--out', stopped]);
+    expect(r3.stderr).toContain('stopping the run (abortOnFail)');
+    expect(r3.code).toBe(99);
     // We run as root in CI containers: Chromium's sandbox needs user namespaces it may not get.
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
   }, 120_000);
@@ -153,7 +191,7 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
 
   it('draws the target arrival rate of an open-model run', async () => {
     const p = await look(join(open, 'report.html'));
-    expectGoodPage(p, open, ['spectrum', 'server-spectrum', 'latency-over-time', 'throughput', 'replies']);
+    expectGoodPage(p, open, ['spectrum', 'server-spectrum', 'latency-over-time', 'throughput', 'replies', 'errors']);
     const throughput = p.charts.find((c) => c.id === 'throughput')!;
     expect(throughput.seriesPixels['target arrival rate']).toBeGreaterThan(20);
     expect(throughput.seriesPixels['messages/s accepted'] + throughput.seriesPixels['recipients/s accepted']).toBeGreaterThan(20);
@@ -181,6 +219,172 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     const p = await look(join(dir, 'report.html'));
     expectGoodPage(p, dir, ['spectrum', 'server-spectrum']);
     expect(p.text).toContain('No per-second data in this run.');
+  });
+
+  /** Opens `file` at `width` px and waits for the charts. */
+  async function open_(file: string, width = 1300): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
+    await page.goto(pathToFileURL(file).href);
+    await page.waitForSelector('body[data-charts-drawn]', { timeout: 10_000 });
+    return page;
+  }
+
+  it('shades the warm-up to its last second, so every warm-up point is in the band and every measured one right of it', async () => {
+    const s = summaryOf(open) as Summary;
+    expect(s.warmupS).toBe(1);
+    // The seconds drawn: slivers under half a second (the end of warm-up, the end of the run) are left out.
+    const timeline = readFileSync(join(open, 'timeline.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: number; intervalS: number; measuring: boolean })
+      .filter((x) => x.intervalS >= 0.5);
+    const lastWarm = timeline.filter((x) => !x.measuring).at(-1)!.t;
+    const firstMeasured = timeline.find((x) => x.measuring)!.t;
+    // The point of the last warm-up second ends after the warm-up: the reviewer's case.
+    expect(lastWarm).toBeGreaterThan(s.warmupS);
+    const page = await open_(join(open, 'report.html'));
+    for (const id of ['throughput', 'replies']) {
+      const band = await page.evaluate(
+        ({ id, xs }) => {
+          type U = { valToPos(v: number, k: string, canvas?: boolean): number; bbox: { top: number; height: number }; ctx: CanvasRenderingContext2D };
+          const u = (document.getElementById(`chart-${id}`) as unknown as { uplot: U }).uplot;
+          // The share of a pixel column (one device pixel left of a point) that is the band's grey alone.
+          const data = JSON.parse(document.getElementById('chart-data')!.textContent!) as { charts: { id: string; x: number[]; warmupEndS?: number }[] };
+          const c = data.charts.find((c) => c.id === id)!;
+          return xs.map((x) => {
+            const px = Math.round(u.valToPos(x, 'x', true)) - 1;
+            const col = u.ctx.getImageData(px, u.bbox.top, 1, u.bbox.height).data;
+            let grey = 0;
+            for (let i = 0; i < col.length; i += 4) if (col[i + 3] >= 12 && col[i + 3] <= 30) grey++;
+            return { share: grey / u.bbox.height, x, px, end: c.warmupEndS, xs: c.x };
+          });
+        },
+        { id, xs: [lastWarm, firstMeasured] },
+      );
+      expect(band[0].share, `${id}: the last warm-up second is inside the band ${JSON.stringify(band[0])}`).toBeGreaterThan(0.5);
+      expect(band[1].share, `${id}: the first measured second is outside it ${JSON.stringify(band[1])}`).toBeLessThan(0.1);
+    }
+    const caption = await page.locator('#chart-throughput figcaption').innerText();
+    expect(caption).toContain(`the grey band is the 1 s warm-up (to ${lastWarm} s, the end of the last second counted in it)`);
+    // Late starts in the caption: the measured ones, as in summary.json.
+    if (s.totals.messages.late > 0 || caption.includes('late starts (')) expect(caption).toContain(`late starts (more than 10 ms behind schedule): ${s.totals.messages.late} after warm-up`);
+    await page.close();
+  });
+
+  it('opens the client spectrum on the key phases (the rest in the legend), both spectra on one axis, legends without dashes', async () => {
+    const page = await open_(join(open, 'report.html'));
+    type Info = { shown: string[]; hidden: string[]; y: [number, number]; legend: string };
+    const info = async (id: string): Promise<Info> =>
+      page.evaluate((id) => {
+        type U = { series: { label: string; show: boolean }[]; scales: { y: { min: number; max: number } } };
+        const fig = document.getElementById(`chart-${id}`)!;
+        const u = (fig as unknown as { uplot: U }).uplot;
+        const series = u.series.slice(1);
+        return {
+          shown: series.filter((x) => x.show).map((x) => x.label),
+          hidden: series.filter((x) => !x.show).map((x) => x.label),
+          y: [u.scales.y.min, u.scales.y.max] as [number, number],
+          legend: (fig.querySelector('.u-legend') as HTMLElement).innerText,
+        };
+      }, id);
+    const client = await info('spectrum');
+    expect(client.shown.sort()).toEqual(['body', 'connect', 'service', 'transaction']);
+    expect(client.hidden).toEqual(expect.arrayContaining(['mail', 'rcpt', 'data', 'session']));
+    const server = await info('server-spectrum');
+    expect(server.y).toEqual(client.y);
+    // Names only until a hover: no "–" or uPlot's "--" placeholders.
+    for (const id of ['spectrum', 'server-spectrum', 'latency-over-time', 'throughput', 'replies', 'errors']) {
+      const legend = (await info(id)).legend;
+      expect(legend, id).not.toMatch(/–|--/);
+    }
+    // A hover shows values; leaving shows names again.
+    const over = page.locator('#chart-throughput .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height / 2);
+    expect(await page.locator('#chart-throughput .u-legend').innerText()).toMatch(/messages\/s accepted\s*:?\s*\d/);
+    await page.mouse.move(1, 1);
+    expect(await page.locator('#chart-throughput .u-legend').innerText()).not.toMatch(/\d/);
+    // A click on a hidden phase's name draws it.
+    await page.locator('#chart-spectrum .u-legend th', { hasText: /^session$/ }).click();
+    expect((await info('spectrum')).shown).toContain('session');
+    await page.close();
+  });
+
+  it('ends every count axis on a labelled tick above the data, and charts the 3xx replies', async () => {
+    const page = await open_(join(open, 'report.html'));
+    const axes = await page.evaluate(() =>
+      ['throughput', 'replies', 'errors'].flatMap((id) => {
+        type Axis = { scale: string; _splits: number[]; _values: string[] };
+        type U = { axes: Axis[]; series: { scale: string; show: boolean; label: string }[]; data: (number | null)[][] };
+        const u = (document.getElementById(`chart-${id}`) as unknown as { uplot: U }).uplot;
+        return u.axes.slice(1).map((a) => {
+          let max = 0;
+          u.series.forEach((x, i) => {
+            if (i > 0 && x.show && x.scale === a.scale) for (const v of u.data[i]) if (v !== null && v > max) max = v;
+          });
+          return { id, scale: a.scale, top: a._splits.at(-1)!, label: a._values.at(-1)!, max, labels: u.series.map((x) => x.label) };
+        });
+      }),
+    );
+    expect(axes.length).toBeGreaterThanOrEqual(4);
+    for (const a of axes) {
+      expect(a.max, `${a.id} ${a.scale}`).toBeGreaterThan(0);
+      expect(a.top, `${a.id} ${a.scale}`).toBeGreaterThanOrEqual(a.max);
+      expect(a.label, `${a.id} ${a.scale}`).toBe(a.top.toLocaleString('en-US'));
+    }
+    expect(axes.find((a) => a.id === 'replies')!.labels).toContain('3xx replies/s');
+    await page.close();
+  });
+
+  it('shows report.md\'s open-model figures, a glossary of every phase, error kinds explained, and scrolls wide tables at 700 px', async () => {
+    const s = summaryOf(open) as Summary;
+    const md = readFileSync(join(open, 'report.md'), 'utf8');
+    const page = await open_(join(open, 'report.html'), 700);
+    // The same schedule line as report.md (late and dropped starts, schedule lag), and the warm-up.
+    const schedule = scheduleNote(s)!;
+    expect(md).toContain(schedule);
+    expect(await page.locator('#schedule').innerText()).toBe(schedule);
+    expect(md).toContain('after 1 s warm-up');
+    expect(await page.innerText('body')).toContain('after 1 s warm-up');
+    // The reference server's table in both, row for row.
+    const serverRows = await page.locator('#server tbody tr').allInnerTexts();
+    expect(serverRows.length).toBe(Object.keys(s.server!.histograms).length);
+    for (const r of serverRows) expect(md).toContain(`| ${r.split('\t').join(' | ')} |`);
+    // A glossary row for every phase of the run, and for the server's histograms.
+    const glossary = await page.locator('#phase-glossary tbody th').allInnerTexts();
+    for (const p of Object.keys(s.phases)) expect(glossary, p).toContain(p);
+    expect(glossary).toContain('data-stream');
+    expect(glossary.some((g) => g.includes('cmd.rcpt'))).toBe(true);
+    // Each error kind of the run with its meaning.
+    expect(Object.keys(s.errors)).toContain('mail-closed');
+    expect(await page.locator('#errors').innerText()).toContain('the server closed the connection while the client waited for the MAIL reply');
+    // No table widens the page: each wide one scrolls in its own box.
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(700);
+    const unboxed = await page.evaluate(() => [...document.querySelectorAll('main table:not(.u-legend)')].filter((t) => !t.parentElement!.classList.contains('scroll')).map((t) => t.id));
+    expect(unboxed).toEqual([]);
+    expect(await page.evaluate(() => document.getElementById('phases')!.parentElement!.scrollWidth > 0)).toBe(true);
+    await page.close();
+  });
+
+  it('says which threshold stopped a run, when and with what value, formatted as on the console', async () => {
+    const s = summaryOf(stopped) as Summary;
+    const v = s.thresholds.find((x) => x.abort)!;
+    expect(v.expression).toBe('replies.4xx.rate < 0.1%');
+    const page = await open_(join(stopped, 'report.html'));
+    const banner = await page.locator('#stopped').innerText();
+    const value = formatValue(v.abort!.value, v.unit, v.metric);
+    expect(banner).toBe(`Stopped early by the threshold “replies.4xx.rate < 0.1%” (abortOnFail): ${v.abort!.atS} s into the measured time, replies.4xx.rate was ${value} (limit < 0.1 %); the figures cover the ${s.durationS} s it measured.`);
+    // The thresholds table: every column headed; values as formatValue prints them.
+    const head = await page.locator('#thresholds thead th').allInnerTexts();
+    expect(head.every((h) => h.trim() !== '')).toBe(true);
+    expect(head.at(-1)).toContain('abortOnFail');
+    const row = await page.locator('#thresholds tbody tr').first().locator('td').allInnerTexts();
+    expect(row[2]).toBe(formatValue(v.value, v.unit, v.metric));
+    expect(row[3]).toBe('< 0.1 %');
+    expect(row[4]).toBe(`stopped the run ${v.abort!.atS} s into the measured time, at ${value}`);
+    expect(readFileSync(join(stopped, 'report.md'), 'utf8')).toContain(`${v.abort!.atS} s into the measured time, replies.4xx.rate was ${value}`);
+    await page.close();
   });
 
   it('escapes names and verdicts from summary.json (no markup or script gets through), shows a saturated generator', async () => {

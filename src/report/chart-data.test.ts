@@ -3,7 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
-import { errorsChart, latencyOverTime, pageDataOf, percentileOfX, repliesChart, spectrumChart, spectrumValues, spectrumXs, throughputChart } from './chart-data.js';
+import {
+  errorsChart,
+  latencyOverTime,
+  pageDataOf,
+  percentileOfX,
+  phaseColor,
+  repliesChart,
+  RESOLUTION_MS,
+  sharedDecades,
+  spectrumChart,
+  SPECTRUM_SHOWN,
+  spectrumValues,
+  spectrumXs,
+  throughputChart,
+  warmupBandEnd,
+} from './chart-data.js';
 import { IntervalLog } from './hlog.js';
 import { parseIntervalLog, type Interval, type RunData } from './run-data.js';
 import type { Summary } from './summary.js';
@@ -125,10 +140,17 @@ describe('per-second charts', () => {
     const r = repliesChart(tl)!;
     expect(r.views[0].series.map((s) => [s.label, s.values])).toEqual([
       ['2xx replies/s', [400, 20]],
+      ['3xx replies/s', [100, 0]],
       ['4xx replies/s', [0, 6]],
       ['5xx replies/s', [0, 2]],
     ]);
-    expect(errorsChart(tl)!.views[0].series.map((s) => [s.label, s.values])).toEqual([['rcpt-timeout', [0, 4]]]);
+    // The 354s are charted, and the caption says what a 3xx is.
+    expect(r.caption).toContain('3xx go ahead (the 354 answering DATA');
+    const e = errorsChart(tl)!;
+    expect(e.views[0].series.map((s) => [s.label, s.values])).toEqual([['rcpt-timeout', [0, 4]]]);
+    // It points at the page's own table of kinds, not at a document the reader may not have.
+    expect(e.caption).toContain('the table "Errors by kind" below');
+    expect(e.caption).not.toContain('README');
     expect(errorsChart([second(1)])).toBeNull();
   });
 
@@ -147,7 +169,7 @@ describe('target arrival rate', () => {
     const ramp = (t: number) => 100 * t;
     const s = second(2, { targetRate: 200 });
     expect(ramp(s.t)).toBe(s.targetRate);
-    const c = throughputChart([second(1, { targetRate: 100 }), s], [], ramp)!;
+    const c = throughputChart([second(1, { targetRate: 100 }), s], [], { targetAt: ramp })!;
     expect(c.views[0].series.find((x) => x.label === 'target arrival rate')!.values).toEqual([50, 150]);
   });
 });
@@ -166,5 +188,109 @@ describe('run.hlog read back for the charts', () => {
     expect(ivs.map((iv) => [iv.startS, iv.endS])).toEqual([[0, 1], [1, 2], [2, 3]]);
     expect(ivs.map((iv) => iv.phases.get('transaction')!.totalCount)).toEqual([10, 20, 30]);
     expect(ivs.every((iv) => iv.phases.get('mail')!.totalCount === 5)).toBe(true);
+  });
+});
+
+describe('warm-up on the time charts', () => {
+  // A 2 s warm-up: the coordinator's seconds end at 1.071 and 2.051 s (both counted during warm-up),
+  // then 3.056 and 4.058 s (measured). Late starts happened only in warm-up.
+  const warm = (t: number, late: number) => second(t, { measuring: false, targetRate: 100, messages: { accepted: 100, rejected: 0, failed: 0, late, dropped: 0 } });
+  const timeline = [warm(1.071, 11), warm(2.051, 17), second(3.056, { targetRate: 100 }), second(4.058, { targetRate: 100 })];
+
+  it('shades to the last point counted during warm-up, which ends a little after it', () => {
+    expect(warmupBandEnd(2, 2.051)).toBe(2.051);
+    expect(warmupBandEnd(2, 1.9)).toBe(2);
+    expect(warmupBandEnd(2, undefined)).toBe(2);
+    expect(warmupBandEnd(0, undefined)).toBeUndefined();
+    for (const c of [throughputChart(timeline, [], { warmupS: 2 })!, repliesChart(timeline, 2)!]) {
+      expect(c.warmupEndS, c.id).toBe(2.051);
+      // Every warm-up point is inside the band, every measured one right of it.
+      c.x.forEach((x, i) => expect(x <= c.warmupEndS!, `${c.id} x=${x}`).toBe(!timeline[i].measuring));
+    }
+    expect(throughputChart(timeline, [])!.warmupEndS).toBeUndefined();
+  });
+
+  it('leaves out the sliver at the end of warm-up (a few ms without replies), which would plunge every line to 0', () => {
+    const sliver = second(1.053, { measuring: false, intervalS: 0.014, replies: { '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 }, rates: { msgsPerS: 0, rcptsPerS: 0 } });
+    const tl = [warm(1.042, 0), sliver, second(2.036), second(3.024), second(3.03, { intervalS: 0.006 })];
+    for (const c of [throughputChart(tl, [], { warmupS: 1 })!, repliesChart(tl, 1)!]) {
+      expect(c.x, c.id).toEqual([1.042, 2.036, 3.024]);
+      expect(c.warmupEndS, c.id).toBe(1.042);
+      const main = c.views[0].series[0];
+      expect(main.values, `${c.id} ${main.label}`).not.toContain(0);
+    }
+    // A run of one short interval still has its one point.
+    expect(repliesChart([sliver])!.x).toEqual([1.053]);
+  });
+
+  it('takes the band of per-second latency from run.hlog the way compare does: an interval starting before warm-up ends is warm-up', () => {
+    const ivs: Interval[] = [0.002, 1.002, 2.001, 3.008].map((startS) => ({ startS, endS: startS + 1.04, phases: new Map([['transaction', ramp(10)]]) }));
+    const c = latencyOverTime(ivs, [], 2)!;
+    expect(c.x).toEqual([1.042, 2.042, 3.041, 4.048]);
+    expect(c.warmupEndS).toBe(2.042);
+    expect(latencyOverTime(ivs, [])!.warmupEndS).toBeUndefined();
+  });
+
+  it('counts late starts after warm-up as the summary does, and tells the warm-up ones apart', () => {
+    const c = throughputChart(timeline, [], { warmupS: 2, targetAt: () => 100 })!;
+    expect(c.caption).toContain('late starts (more than 10 ms behind schedule): 0 after warm-up, and 28 during it (the points in the grey band)');
+    expect(c.caption).not.toContain('28 in all');
+    // The warm-up marks stay, inside the band.
+    expect(c.views[0].series.find((s) => s.label === 'late starts/s')!.values).toEqual([11, 17, null, null]);
+    // summary.json's own count wins over the timeline's sum (a torn last line, a merged run).
+    expect(throughputChart(timeline, [], { warmupS: 2, late: 5 })!.caption).toContain(': 5 after warm-up, and 28 during it');
+    // Late starts only after warm-up: no mention of the warm-up.
+    const measured = throughputChart([second(1, { targetRate: 100, messages: { accepted: 100, rejected: 0, failed: 0, late: 3, dropped: 0 } })], [])!;
+    expect(measured.caption).toContain('late starts (more than 10 ms behind schedule): 3 in all.');
+    expect(throughputChart([second(1, { targetRate: 100, messages: { accepted: 100, rejected: 0, failed: 0, late: 3, dropped: 0 } })], [], { warmupS: 1 })!.caption).toContain(': 3 after warm-up.');
+  });
+});
+
+describe('percentile charts, readable by default', () => {
+  const all = new Map(['connect', 'greeting', 'ehlo', 'mail', 'rcpt', 'data', 'body', 'quit', 'transaction', 'service', 'session'].map((p, i) => [p, ramp(100, i + 1)]));
+
+  it('shows the message, the end of data and connect first; the other phases start hidden', () => {
+    const c = spectrumChart('s', 't', 'c', all, phaseColor, SPECTRUM_SHOWN)!;
+    const shown = c.views[0].series.filter((s) => !s.hidden).map((s) => s.label);
+    expect(shown).toEqual(['connect', 'body', 'transaction', 'service']);
+    expect(c.views[0].series.filter((s) => s.hidden).map((s) => s.label)).toEqual(['greeting', 'ehlo', 'mail', 'rcpt', 'data', 'quit', 'session']);
+    // Four far-apart colours for the lines shown first; service dashed (closed model: it is transaction).
+    const colours = c.views[0].series.filter((s) => !s.hidden).map((s) => s.color);
+    expect(new Set(colours).size).toBe(4);
+    expect(c.views[0].series.find((s) => s.label === 'service')!.dash).toBe(true);
+    // A run with none of those (scenario steps only) shows every line.
+    const steps = spectrumChart('s', 't', 'c', new Map([['vrfy', ramp(10)], ['noop', ramp(10)]]), phaseColor, SPECTRUM_SHOWN)!;
+    expect(steps.views[0].series.every((s) => !s.hidden)).toBe(true);
+  });
+
+  it('draws values under 1 µs at the resolution and says so; no note without them', () => {
+    const h = newHistogram();
+    for (let i = 0; i < 60; i++) recordUs(h, 0);
+    for (let v = 1; v <= 40; v++) recordUs(h, v);
+    const c = spectrumChart('s', 't', 'Cap.', new Map([['cmd.rcpt', h]]), phaseColor)!;
+    const values = c.views[0].series[0].values.filter((v): v is number => v !== null);
+    expect(Math.min(...values)).toBe(RESOLUTION_MS);
+    expect(values.filter((v) => v === RESOLUTION_MS).length).toBeGreaterThan(1);
+    expect(c.caption).toBe(`Cap. Values under 1 µs (0 in the tables) are drawn at ${RESOLUTION_MS} ms, the histograms' resolution.`);
+    expect(spectrumChart('s', 't', 'Cap.', new Map([['rcpt', ramp(10)]]), phaseColor)!.caption).toBe('Cap.');
+  });
+
+  it('gives both spectra one y range in whole decades, from the lines shown first', () => {
+    const client = spectrumChart('a', 't', 'c', new Map([['transaction', ramp(100, 30)], ['session', ramp(100, 5_000_000)]]), phaseColor, SPECTRUM_SHOWN)!;
+    const server = spectrumChart('b', 't', 'c', new Map([['cmd.mail', ramp(100, 2)]]), phaseColor)!;
+    // transaction 0.03..3 ms, cmd.mail 0.002..0.2 ms; the hidden session line (seconds) is not counted.
+    expect(sharedDecades([client, server])).toEqual([0.001, 10]);
+    expect(sharedDecades([spectrumChart('a', 't', 'c', new Map([['transaction', ramp(10, 100)]]), phaseColor)!])).toEqual([0.1, 1]);
+    expect(sharedDecades([null])).toBeNull();
+  });
+
+  it('puts the shared range on both spectra of a page, with captions that say so', () => {
+    const summary = { model: 'open', warmupS: 2, totals: { messages: { late: 0, dropped: 0 } }, profile: {} } as unknown as Summary;
+    const run: RunData = { source: 'x', summary, histograms: all, serverHistograms: new Map([['cmd.rcpt', ramp(50)], ['data-stream', ramp(50, 20)]]), intervals: [], timeline: [] };
+    const [client, server] = pageDataOf(run).charts;
+    expect(client.yRange).toEqual(server.yRange);
+    expect(client.caption).toContain(`Both percentile charts open on one latency axis (${client.yRange![0]} to ${client.yRange![1]} ms)`);
+    // The server measures from its start: its lines include the warm-up.
+    expect(server.caption).toContain('its lines include the 2 s warm-up');
   });
 });

@@ -23,6 +23,8 @@ export interface SeriesSpec {
   readonly pointsOnly?: boolean;
   /** Drawn against the right-hand axis (`ChartSpec.y2Label`). */
   readonly right?: boolean;
+  /** Off until its legend entry is clicked (uPlot `show: false`): a line most readers need only second. */
+  readonly hidden?: boolean;
 }
 
 /** One set of series a chart can show; a chart with several views offers a selector. */
@@ -51,9 +53,19 @@ export interface ChartSpec {
   readonly views: readonly ChartView[];
   /** The selector's label (`phase`). */
   readonly viewLabel?: string;
+  /**
+   * Time charts: where the grey warm-up band ends, s since the start (absent: no warm-up). Every
+   * point inside the band is a second counted during warm-up, every point right of it a measured one.
+   */
+  readonly warmupEndS?: number;
+  /**
+   * Spectra: the latency range (ms, whole decades) the chart opens with. Both spectra get the same
+   * one, so their lines compare; a line switched on later may widen it.
+   */
+  readonly yRange?: readonly [number, number];
 }
 
-/** What report.html embeds as JSON: every chart, and where warm-up ends. */
+/** What report.html embeds as JSON: every chart, and the warm-up's length. */
 export interface PageData {
   /** Seconds of warm-up at the start of every time chart (shaded), 0 when none. */
   readonly warmupS: number;
@@ -64,31 +76,57 @@ export interface PageData {
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a'];
 
 /**
- * Each phase's colour, the same in every chart and every run: distinct for the phases of one
- * ordinary run, and the strongest (red) for `transaction`, the figure people quote.
+ * Each line's colour, the same in every chart and every run. The lines a chart shows first
+ * (`SPECTRUM_SHOWN`, `SERVER_SPECTRUM_SHOWN`) get four far-apart hues: red for `transaction`, the
+ * figure people quote, blue (dashed) for `service`, green for `connect`, orange for `body`. A server
+ * line takes the colour of the client phase it serves (`cmd.rcpt` as `rcpt`, `data-stream` as `body`).
  */
 const PHASE_COLORS: Readonly<Record<string, string>> = {
-  connect: '#1f77b4',
-  tls: '#17becf',
-  greeting: '#2ca02c',
-  ehlo: '#bcbd22',
-  auth: '#8c564b',
+  transaction: '#d62728',
+  service: '#1f77b4',
+  connect: '#2ca02c',
+  body: '#ff7f0e',
+  bdat: '#8c564b',
+  tls: '#dbdb8d',
+  greeting: '#bcbd22',
+  ehlo: '#7f7f7f',
+  auth: '#c49c94',
   mail: '#9467bd',
   rcpt: '#e377c2',
-  data: '#7f7f7f',
-  body: '#ff7f0e',
-  bdat: '#ffbb78',
+  data: '#17becf',
   rset: '#aec7e8',
   quit: '#98df8a',
-  transaction: '#d62728',
-  service: '#393b79',
-  session: '#843c39',
+  session: '#393b79',
+  'cmd.mail': '#9467bd',
+  'cmd.rcpt': '#e377c2',
+  'cmd.data': '#17becf',
+  'cmd.bdat': '#8c564b',
+  'cmd.ehlo': '#7f7f7f',
+  'cmd.quit': '#98df8a',
+  'cmd.rset': '#aec7e8',
+  'data-stream': '#ff7f0e',
+  delivery: '#2ca02c',
 };
 
-/** The colour of phase `name`; scenario steps (vrfy, noop, …) share the palette by their place in PHASES. */
-export function phaseColor(name: string): string {
-  const i = (PHASES as readonly string[]).indexOf(name);
-  return PHASE_COLORS[name] ?? PALETTE[(i < 0 ? 0 : i) % PALETTE.length];
+/** Lines drawn dashed, to tell them apart where they run together (closed model: service = transaction). */
+const DASHED = new Set(['service']);
+
+/**
+ * The client lines the percentile chart shows first: the message as a whole (`transaction`,
+ * `service`), the end of data (`body`, or `bdat`), where the server does its work on a message,
+ * and connection set-up (`connect`). The others are a click on their legend entry away: with
+ * PIPELINING `mail`, `rcpt` and `data` run on top of each other, and `session` (seconds) would
+ * stretch the axis over decades the messages never reach.
+ */
+export const SPECTRUM_SHOWN: readonly string[] = ['transaction', 'service', 'body', 'bdat', 'connect'];
+
+/** The reference server lines shown first: its work per message (the per-message commands, the DATA stream, delivery). */
+export const SERVER_SPECTRUM_SHOWN: readonly string[] = ['cmd.mail', 'cmd.rcpt', 'cmd.data', 'cmd.bdat', 'data-stream', 'delivery'];
+
+/** The colour of line `name`; scenario steps (vrfy, noop, …) and other server commands share the palette by their place. */
+export function phaseColor(name: string, i = 0): string {
+  const p = (PHASES as readonly string[]).indexOf(name);
+  return PHASE_COLORS[name] ?? PALETTE[(p < 0 ? i : p) % PALETTE.length];
 }
 
 /** Latency ms with µs precision, as the summary rounds them. */
@@ -130,23 +168,108 @@ function ordered(histograms: ReadonlyMap<string, Histogram>): [string, Histogram
   return [...histograms].filter(([, h]) => h.totalCount > 0).sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** A spectrum chart of `histograms`, one series per name; null when none has data. */
-export function spectrumChart(id: string, title: string, caption: string, histograms: ReadonlyMap<string, Histogram>, color: (name: string, i: number) => string): ChartSpec | null {
+/** The histograms' resolution, ms: the lowest value a log axis draws (HdrHistogram's lowest discernible value, 1 µs). */
+export const RESOLUTION_MS = 0.001;
+
+/**
+ * A spectrum chart of `histograms`, one series per name; null when none has data. Names in
+ * `shown` are drawn first and the others start switched off (when none of `shown` has data,
+ * every line is drawn). A value of 0 (under 1 µs: a server command answered from memory) cannot
+ * sit on a log axis: it is drawn at `RESOLUTION_MS`, and the caption says so.
+ */
+export function spectrumChart(
+  id: string,
+  title: string,
+  caption: string,
+  histograms: ReadonlyMap<string, Histogram>,
+  color: (name: string, i: number) => string,
+  shown: readonly string[] = [],
+): ChartSpec | null {
   const list = ordered(histograms);
   if (list.length === 0) return null;
   const x = spectrumXs(list.map(([, h]) => h.totalCount));
-  const series = list.map(([name, h], i) => ({ label: name, color: color(name, i), values: spectrumValues(h, x) }));
-  return { id, title, caption, kind: 'spectrum', yScale: 'log', yLabel: 'latency (ms)', x, views: [{ name: 'all', series }] };
+  const anyShown = list.some(([name]) => shown.includes(name));
+  let clamped = false;
+  const series = list.map(([name, h], i): SeriesSpec => {
+    const values = spectrumValues(h, x).map((v) => {
+      if (v === null || v >= RESOLUTION_MS) return v;
+      clamped = true;
+      return RESOLUTION_MS;
+    });
+    return { label: name, color: color(name, i), values, ...(DASHED.has(name) ? { dash: true } : {}), ...(anyShown && !shown.includes(name) ? { hidden: true } : {}) };
+  });
+  const zero = clamped ? ` Values under 1 µs (0 in the tables) are drawn at ${RESOLUTION_MS} ms, the histograms' resolution.` : '';
+  return { id, title, caption: `${caption}${zero}`, kind: 'spectrum', yScale: 'log', yLabel: 'latency (ms)', x, views: [{ name: 'all', series }] };
 }
 
 /**
- * The seconds a per-second chart draws. The last interval of a run is cut short where the run
- * ended (often a few ms holding only the closing QUITs); divided by its length it would draw a
- * spurious plunge or spike, so below half a second it is left out, unless it is the only one.
+ * The range (ms, whole decades) that holds every value of the lines shown first in `charts`:
+ * the one y axis both spectra open with. Null when no line has a value.
+ */
+export function sharedDecades(charts: readonly (ChartSpec | null)[]): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const c of charts) {
+    for (const s of c?.views[0].series ?? []) {
+      if (s.hidden) continue;
+      for (const v of s.values) {
+        if (v === null || v <= 0) continue;
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
+  }
+  if (lo === Infinity) return null;
+  // toPrecision: log10 of 1000 may come out a hair under 3 on some inputs; a decade is a decade.
+  const decade = (v: number, round: (x: number) => number): number => 10 ** round(Number(Math.log10(v).toPrecision(12)));
+  const top = decade(hi, Math.ceil);
+  return [decade(lo, Math.floor), top > decade(lo, Math.floor) ? top : top * 10];
+}
+
+/**
+ * The seconds a per-second chart draws. Some intervals are cut short: the last of a run where it
+ * ended (often a few ms holding only the closing QUITs), and one at the end of warm-up, when the
+ * counters restart (a few ms, often without a single reply). Divided by its length such a sliver
+ * would draw a spurious plunge or spike, so an interval under half a second is left out, unless
+ * it is the only one. (The totals in captions count every interval.)
  */
 export function drawnSeconds<T>(list: readonly T[], lengthS: (item: T) => number): readonly T[] {
-  return list.length > 1 && lengthS(list[list.length - 1]) < 0.5 ? list.slice(0, -1) : list;
+  return list.length > 1 ? list.filter((item) => lengthS(item) >= 0.5) : list;
 }
+
+/**
+ * A run.hlog interval starting this much before the end of warm-up still counts as measured: the
+ * coordinator restarts the histograms at the end of warm-up, a few ms after the log's start time
+ * (the rule `compare` uses, `intervalSamples`).
+ */
+const WARMUP_SLACK_S = 0.05;
+
+/** A run.hlog interval counted during warm-up. */
+const warmInterval = (iv: Interval, warmupS: number): boolean => iv.startS < warmupS - WARMUP_SLACK_S;
+
+/**
+ * Where a time chart's grey warm-up band ends: `warmupS`, or the x of the last point counted
+ * during warm-up when that is later. Each point is drawn at the end of its second, and the seconds
+ * are the coordinator's ticks, not aligned with the end of warm-up: the last warm-up second ends a
+ * few ms after it. The band reaches that point, so every point in the band is a warm-up second and
+ * every point right of it a measured one. Undefined without warm-up.
+ */
+export function warmupBandEnd(warmupS: number, lastWarmX: number | undefined): number | undefined {
+  if (!(warmupS > 0)) return undefined;
+  return Math.max(warmupS, lastWarmX ?? 0);
+}
+
+/** The band end of a chart drawn from timeline seconds (`measuring: false` in warm-up). */
+const bandOfSeconds = (seconds: readonly Second[], warmupS: number): { warmupEndS?: number } => {
+  const end = warmupBandEnd(warmupS, seconds.filter((s) => !s.measuring).at(-1)?.t);
+  return end === undefined ? {} : { warmupEndS: end };
+};
+
+/** The band end of a chart drawn from run.hlog intervals at their ends. */
+const bandOfIntervals = (intervals: readonly Interval[], warmupS: number): { warmupEndS?: number } => {
+  const end = warmupBandEnd(warmupS, intervals.filter((iv) => warmInterval(iv, warmupS)).at(-1)?.endS);
+  return end === undefined ? {} : { warmupEndS: end };
+};
 
 /** The three percentiles drawn over time. */
 const OVER_TIME = [
@@ -158,9 +281,9 @@ const OVER_TIME = [
 /**
  * p50, p90 and p99 of each phase per second, one view per phase (`transaction` first): from
  * run.hlog's intervals, or from timeline.ndjson's per-second percentiles when there is no log.
- * Null for a second in which the phase had no sample.
+ * Null for a second in which the phase had no sample. `warmupS`: the run's warm-up, s (shaded).
  */
-export function latencyOverTime(allIntervals: readonly Interval[], allSeconds: readonly Second[]): ChartSpec | null {
+export function latencyOverTime(allIntervals: readonly Interval[], allSeconds: readonly Second[], warmupS = 0): ChartSpec | null {
   const intervals = drawnSeconds(allIntervals, (iv) => iv.endS - iv.startS);
   const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   const fromLog = intervals.length > 0;
@@ -193,16 +316,30 @@ export function latencyOverTime(allIntervals: readonly Interval[], allSeconds: r
     x,
     views,
     viewLabel: 'phase',
+    ...(fromLog ? bandOfIntervals(intervals, warmupS) : bandOfSeconds(timeline, warmupS)),
   };
+}
+
+/** What the throughput chart takes from summary.json: the warm-up, and the run's own counts of late and dropped starts. */
+export interface ThroughputContext {
+  /** The intended arrival rate at `tS` s after the start (open models), to average over each second. */
+  readonly targetAt?: (tS: number) => number | null;
+  readonly warmupS?: number;
+  /** summary.json's `totals.messages.late` and `.dropped` (measured seconds only), the figures the tables show. */
+  readonly late?: number;
+  readonly dropped?: number;
 }
 
 /**
  * Achieved messages/s and recipients/s per second, the target arrival rate (open and ramping-rate
  * models) and late/dropped starts per second (right axis, as points), from timeline.ndjson; with no
- * timeline, transactions per second counted in run.hlog's `transaction` intervals.
+ * timeline, transactions per second counted in run.hlog's `transaction` intervals. The caption's
+ * totals of late and dropped starts are the measured ones (summary.json's, when given; else the
+ * sum over `measuring` seconds), with the warm-up's own told apart.
  */
-export function throughputChart(allSeconds: readonly Second[], intervals: readonly Interval[], targetAt?: (tS: number) => number | null): ChartSpec | null {
+export function throughputChart(allSeconds: readonly Second[], intervals: readonly Interval[], ctx: ThroughputContext = {}): ChartSpec | null {
   const title = 'Throughput per second';
+  const warmupS = ctx.warmupS ?? 0;
   const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   if (timeline.length === 0) {
     const withTx = drawnSeconds(
@@ -220,6 +357,7 @@ export function throughputChart(allSeconds: readonly Second[], intervals: readon
       yLabel: 'per second',
       x: withTx.map((iv) => iv.endS),
       views: [{ name: 'all', series: [{ label: 'transactions/s', color: '#1f77b4', values }] }],
+      ...bandOfIntervals(withTx, warmupS),
     };
   }
   const per = (n: number, s: Second): number => round1(n / (s.intervalS > 0 ? s.intervalS : 1));
@@ -228,18 +366,25 @@ export function throughputChart(allSeconds: readonly Second[], intervals: readon
     { label: 'recipients/s accepted', color: '#2ca02c', values: timeline.map((s) => s.rates.rcptsPerS) },
   ];
   const open = timeline.some((s) => s.targetRate !== null);
-  if (open) series.push({ label: 'target arrival rate', color: '#9467bd', dash: true, values: timeline.map((s) => (targetAt ? meanTarget(targetAt, s) : s.targetRate)) });
-  const late = timeline.reduce((a, s) => a + s.messages.late, 0);
-  const dropped = timeline.reduce((a, s) => a + s.messages.dropped, 0);
+  if (open) series.push({ label: 'target arrival rate', color: '#9467bd', dash: true, values: timeline.map((s) => (ctx.targetAt ? meanTarget(ctx.targetAt, s) : s.targetRate)) });
+  // Every second of the timeline, not only the drawn ones: the caption's totals are the run's.
+  const sum = (key: 'late' | 'dropped', measuring: boolean): number => allSeconds.reduce((a, s) => a + (s.measuring === measuring ? s.messages[key] : 0), 0);
+  const count = (key: 'late' | 'dropped') => ({ measured: ctx[key] ?? sum(key, true), warm: sum(key, false) });
+  const late = count('late');
+  const dropped = count('dropped');
   // Only seconds that had late or dropped starts get a point: the marks are events, not a level.
-  if (late > 0) series.push({ label: 'late starts/s', color: '#ff7f0e', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.late > 0 ? per(s.messages.late, s) : null)) });
-  if (dropped > 0) series.push({ label: 'dropped starts/s', color: '#d62728', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.dropped > 0 ? per(s.messages.dropped, s) : null)) });
+  // Warm-up seconds keep theirs: they sit inside the grey band.
+  if (late.measured + late.warm > 0) series.push({ label: 'late starts/s', color: '#ff7f0e', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.late > 0 ? per(s.messages.late, s) : null)) });
+  if (dropped.measured + dropped.warm > 0) series.push({ label: 'dropped starts/s', color: '#d62728', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.dropped > 0 ? per(s.messages.dropped, s) : null)) });
+  const warmed = warmupS > 0 || late.warm + dropped.warm > 0;
+  const tell = (what: string, c: { measured: number; warm: number }): string =>
+    `${what}: ${c.measured}${warmed ? ' after warm-up' : ' in all'}${c.warm > 0 ? `, and ${c.warm} during it (the points in the grey band)` : ''}`;
   const events = [
-    ...(late > 0 ? [`late starts (more than 10 ms behind schedule; ${late} in all)`] : []),
-    ...(dropped > 0 ? [`dropped starts (never sent: no free session; ${dropped} in all)`] : []),
+    ...(late.measured + late.warm > 0 ? [tell('late starts (more than 10 ms behind schedule)', late)] : []),
+    ...(dropped.measured + dropped.warm > 0 ? [tell('dropped starts (never sent: no free session)', dropped)] : []),
   ];
   const marks = open
-    ? ` The dashed line is the intended arrival rate, averaged over each second; ${events.length === 0 ? 'no message started late or was dropped.' : `points on the right axis mark seconds with ${events.join(' or ')}.`}`
+    ? ` The dashed line is the intended arrival rate, averaged over each second; ${events.length === 0 ? 'no message started late or was dropped.' : `points on the right axis mark the seconds with ${events.join('; ')}.`}`
     : ' Closed model: sessions send back to back, so there is no target rate.';
   return {
     id: 'throughput',
@@ -248,9 +393,10 @@ export function throughputChart(allSeconds: readonly Second[], intervals: readon
     kind: 'time',
     yScale: 'linear',
     yLabel: 'per second',
-    ...(late + dropped > 0 ? { y2Label: 'starts/s' } : {}),
+    ...(late.measured + late.warm + dropped.measured + dropped.warm > 0 ? { y2Label: 'starts/s' } : {}),
     x: timeline.map((s) => s.t),
     views: [{ name: 'all', series }],
+    ...bandOfSeconds(timeline, warmupS),
   };
 }
 
@@ -267,15 +413,16 @@ export function meanTarget(targetAt: (tS: number) => number | null, s: Second): 
   return round1(sum / n);
 }
 
-/** The reply classes drawn (3xx, the 354 go-ahead for DATA, is an intermediate reply, not an outcome). */
+/** The reply classes drawn: every class of RFC 5321 §4.2.1 that a client receives. */
 const REPLY_SERIES = [
   { cls: '2xx', color: '#2ca02c' },
+  { cls: '3xx', color: '#1f77b4' },
   { cls: '4xx', color: '#ff7f0e' },
   { cls: '5xx', color: '#d62728' },
 ] as const;
 
-/** Replies per second by class (all phases), from timeline.ndjson. */
-export function repliesChart(allSeconds: readonly Second[]): ChartSpec | null {
+/** Replies per second by class (all phases), from timeline.ndjson. `warmupS`: the run's warm-up, s (shaded). */
+export function repliesChart(allSeconds: readonly Second[], warmupS = 0): ChartSpec | null {
   const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   if (timeline.length === 0) return null;
   const series = REPLY_SERIES.map(({ cls, color }) => ({
@@ -286,17 +433,19 @@ export function repliesChart(allSeconds: readonly Second[]): ChartSpec | null {
   return {
     id: 'replies',
     title: 'Replies per second by class',
-    caption: 'Server replies of every command in each second by class: 2xx success, 4xx temporary failure (try again later), 5xx permanent failure (RFC 5321 §4.2.1); asinh scale, so a few 4xx show beside thousands of 2xx.',
+    caption:
+      'Server replies of every command in each second by class (RFC 5321 §4.2.1): 2xx success, 3xx go ahead (the 354 answering DATA: one per message sent with DATA), 4xx temporary failure (try again later), 5xx permanent failure; asinh scale, so a few 4xx show beside thousands of 2xx.',
     kind: 'time',
     yScale: 'asinh',
     yLabel: 'replies/s',
     x: timeline.map((s) => s.t),
     views: [{ name: 'all', series }],
+    ...bandOfSeconds(timeline, warmupS),
   };
 }
 
-/** Errors per second by kind, from timeline.ndjson; null when the run had none. */
-export function errorsChart(allSeconds: readonly Second[]): ChartSpec | null {
+/** Errors per second by kind, from timeline.ndjson; null when the run had none. `warmupS`: the run's warm-up, s (shaded). */
+export function errorsChart(allSeconds: readonly Second[], warmupS = 0): ChartSpec | null {
   const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   const kinds = [...new Set(timeline.flatMap((s) => Object.keys(s.errors)))].sort();
   if (kinds.length === 0) return null;
@@ -304,36 +453,48 @@ export function errorsChart(allSeconds: readonly Second[]): ChartSpec | null {
   return {
     id: 'errors',
     title: 'Errors per second by kind',
-    caption: 'Timeouts, closed or reset connections, protocol errors and other failures counted in each second, one line per kind (the kinds are listed in the README, "What is measured"); asinh scale.',
+    caption: 'Timeouts, closed or reset connections, protocol errors and other failures counted in each second, one line per kind; the table "Errors by kind" below says what each kind means. Asinh scale.',
     kind: 'time',
     yScale: 'asinh',
     yLabel: 'errors/s',
     x: timeline.map((s) => s.t),
     views: [{ name: 'all', series }],
+    ...bandOfSeconds(timeline, warmupS),
   };
 }
 
 /** Every chart of report.html that has data, in page order. */
 export function pageDataOf(run: RunData): PageData {
+  const s = run.summary;
+  const warmupS = s.warmupS ?? 0;
+  const client = spectrumChart(
+    'spectrum',
+    'Latency by percentile, client side',
+    `Each phase's latency (log scale) at every percentile of the whole run: read 99 % on the x axis to see what the slowest 1 % of ${s.model === 'open' ? 'transactions waited (from their intended start)' : 'commands took'}; a line ends at its maximum. Shown first: the whole message (transaction; service dashed), the end of data (body) and connection set-up (connect); the other phases are in the legend.`,
+    run.histograms,
+    phaseColor,
+    SPECTRUM_SHOWN,
+  );
+  const server = spectrumChart(
+    'server-spectrum',
+    'Latency by percentile, reference server side',
+    `The embedded reference server's own time by percentile: per command from the parsed line to its queued reply (cmd.*), per message from the 354 to the end of data (data-stream), and send-to-arrival (delivery). A server line has the colour of the client phase it serves (cmd.rcpt as rcpt); the per-session commands start hidden.${warmupS > 0 ? ` The server measures from its start, so its lines include the ${warmupS} s warm-up.` : ''}`,
+    run.serverHistograms,
+    phaseColor,
+    SERVER_SPECTRUM_SHOWN,
+  );
+  // One y axis for both spectra, so the server's time reads against the client's at a glance.
+  const shared = client && server ? sharedDecades([client, server]) : null;
+  const withRange = (c: ChartSpec | null, note: string): ChartSpec | null =>
+    c && shared ? { ...c, yRange: shared, caption: `${c.caption} ${note}` } : c;
+  const sameAxis = `Both percentile charts open on one latency axis (${shared?.[0]} to ${shared?.[1]} ms)`;
   const charts = [
-    spectrumChart(
-      'spectrum',
-      'Latency by percentile, client side',
-      `Each phase's latency (log scale) at every percentile of the whole run: read 99 % on the x axis to see what the slowest 1 % of ${run.summary.model === 'open' ? 'transactions waited (from their intended start)' : 'commands took'}; a line ends at its maximum.`,
-      run.histograms,
-      phaseColor,
-    ),
-    spectrumChart(
-      'server-spectrum',
-      'Latency by percentile, reference server side',
-      "The embedded reference server's own time by percentile: per command from the parsed line to its queued reply (cmd.*), per message from the 354 to the end of data (data-stream), and send-to-arrival time (delivery); compare with the client's lines to see how much of its latency the server spent.",
-      run.serverHistograms,
-      (_, i) => PALETTE[i % PALETTE.length],
-    ),
-    latencyOverTime(run.intervals, run.timeline),
-    throughputChart(run.timeline, run.intervals, (tS) => targetRateAt(run.summary.profile, tS)),
-    repliesChart(run.timeline),
-    errorsChart(run.timeline),
+    withRange(client, `${sameAxis}, so a line compares with the server's.`),
+    withRange(server, `${sameAxis}: the gap between a client line and the server line of its colour is time outside the server's command handling (network, queues, the client).`),
+    latencyOverTime(run.intervals, run.timeline, warmupS),
+    throughputChart(run.timeline, run.intervals, { targetAt: (tS) => targetRateAt(s.profile, tS), warmupS, late: s.totals?.messages?.late, dropped: s.totals?.messages?.dropped }),
+    repliesChart(run.timeline, warmupS),
+    errorsChart(run.timeline, warmupS),
   ];
-  return { warmupS: run.summary.warmupS, charts: charts.filter((c): c is ChartSpec => c !== null) };
+  return { warmupS, charts: charts.filter((c): c is ChartSpec => c !== null) };
 }

@@ -48,25 +48,82 @@ export function modelNote(s: Summary): string {
     : `${s.executor} model (transaction latency from each message's intended start; service = uncorrected)`;
 }
 
+/** How long the run measured: `3.997 s after 2 s warm-up`. */
+export function measuredNote(s: Summary): string {
+  return `${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}`;
+}
+
+/**
+ * Why a run ended early, for people, or null when it ran to its end: the threshold that stopped it
+ * (abortOnFail: which one, after how many measured seconds, with what value; values as the
+ * console prints them, `formatValue`), or a signal (Ctrl-C, SIGTERM; a second one aborts).
+ * `code` sets the threshold's expression apart (Markdown: in backquotes).
+ */
+export function stopNote(s: Summary, code: (expression: string) => string = (e) => `\`${e}\``): string | null {
+  if (!s.interrupted && !s.aborted) return null;
+  const by = (s.thresholds ?? []).find((v) => v.abort);
+  const cover = `the figures cover the ${s.durationS} s it measured`;
+  if (by?.abort) {
+    const f = (x: number | boolean | null): string => formatValue(x, by.unit, by.metric);
+    return `Stopped early by the threshold ${code(by.expression)} (abortOnFail): ${by.abort.atS} s into the measured time, ${by.metric} was ${f(by.abort.value)} (limit ${by.op} ${f(by.limit)}); ${cover}.`;
+  }
+  return s.aborted
+    ? `Aborted by a second Ctrl-C (or SIGTERM): only the seconds merged before it are reported, without the reference server's figures; ${cover}.`
+    : `Interrupted by Ctrl-C (or SIGTERM) before its end: messages in flight finished; ${cover}.`;
+}
+
+/**
+ * The open model's schedule, as the console's generator line prints it: starts more than 10 ms
+ * late, starts dropped, and the schedule lag. Null for the closed models (no schedule).
+ */
+export function scheduleNote(s: Summary): string | null {
+  if (s.model !== 'open') return null;
+  const m = s.totals.messages;
+  return `Schedule (${s.executor} model): late starts ${m.late} (more than 10 ms behind), dropped ${m.dropped} (never started); schedule lag p99 ${s.generator.scheduleLagP99Ms} ms, max ${s.generator.scheduleLagMaxMs} ms.`;
+}
+
+/** The reference server's latency table, or null for an external target (or an aborted run). */
+export function serverTable(s: Summary): SummaryTable | null {
+  return s.server && Object.keys(s.server.histograms).length > 0 ? latencyTable('server', s.server.histograms, percentilesOf(s)) : null;
+}
+
+/**
+ * What the reference server's figures cover: it measures from its own start, so with a warm-up its
+ * histograms and counters include it (the client's figures do not).
+ */
+export function serverScopeNote(s: Summary): string {
+  return s.warmupS ? `The server measures from its start: its figures include the ${s.warmupS} s warm-up, which the client's exclude.` : 'The server measures the whole run, as the client does.';
+}
+
 const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
 const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
 
+/** report.md: compact enough for a CI step summary, with the numbers the console prints. */
 export function renderMarkdown(s: Summary): string {
   const t = s.totals;
+  const stop = stopNote(s);
+  const schedule = scheduleNote(s);
+  const server = serverTable(s);
+  const counters = s.server ? Object.entries(s.server.counters).filter(([, n]) => n !== 0) : [];
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
-    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${s.durationS} s${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    ...(stop ? ['', `**${stop}**`] : []),
     ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
     ...thresholdsMarkdown(s.thresholds ?? []),
     '',
     ...table(totalsTable(s)),
     '',
     `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.`,
+    ...(schedule ? ['', schedule] : []),
     '',
     ...table(latencyTable('phase', s.phases, percentilesOf(s))),
     '',
     `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
+    ...(server
+      ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`]
+      : []),
     '',
     `Generator: ${s.generator.workers.map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
     '',
