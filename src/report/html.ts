@@ -100,10 +100,11 @@ function generatorHtml(s: Summary): string {
   const open = s.model === 'open' ? ' The schedule lag is under Totals.' : '';
   const workers: SummaryTable = {
     head: ['worker', 'event-loop delay p99 (ms)', 'max (ms)', 'busy'],
-    rows: g.workers.map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
+    rows: (g.workers ?? []).map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
   };
-  return `<p>Event-loop delay p99 ${g.eventLoopDelayP99Ms} ms (max ${g.eventLoopDelayMaxMs} ms), busiest worker ${Math.round(g.eventLoopUtilizationMax * 100)} % busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
-${g.workers.length > 0 ? tableHtml(workers, 'generator') : ''}`;
+  // Every value escaped, numbers too: a summary.json read back may have been edited by hand.
+  return `<p>Event-loop delay p99 ${esc(g.eventLoopDelayP99Ms)} ms (max ${esc(g.eventLoopDelayMaxMs)} ms), busiest worker ${esc(Math.round((g.eventLoopUtilizationMax ?? 0) * 100))} % busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
+${workers.rows.length > 0 ? tableHtml(workers, 'generator') : ''}`;
 }
 
 function serverHtml(s: Summary): string {

@@ -95,7 +95,11 @@ export function serverScopeNote(s: Summary): string {
   return s.warmupS ? `The server measures from its start: its figures include the ${s.warmupS} s warm-up, which the client's exclude.` : 'The server measures the whole run, as the client does.';
 }
 
-const row = (cells: readonly (string | number)[]): string => `| ${cells.join(' | ')} |`;
+/**
+ * One table row. A cell's `|` would end the cell and a line break the table (GFM tables): a
+ * summary.json read back may carry either in a name, so they are escaped here, once for every table.
+ */
+const row = (cells: readonly (string | number)[]): string => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ')).join(' | ')} |`;
 const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
 
 /** report.md: compact enough for a CI step summary, with the numbers the console prints. */
@@ -125,7 +129,7 @@ export function renderMarkdown(s: Summary): string {
       ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`]
       : []),
     '',
-    `Generator: ${s.generator.workers.map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
+    `Generator: ${(s.generator.workers ?? []).map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
     '',
     `Environment: Node ${s.environment.node}, ${s.environment.cpu} (${s.environment.cores} cores), ${s.environment.os}, git ${s.environment.gitSha ?? 'unknown'}.`,
     '',
