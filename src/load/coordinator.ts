@@ -75,7 +75,7 @@ export interface RunHooks {
 }
 
 /** Starts the embedded server thread and resolves with its address and a `stop()` that returns its statistics. */
-export async function startServerThread(profile: Profile): Promise<{ host: string; port: number; stop(): Promise<ServerStats> }> {
+export async function startServerThread(profile: Profile): Promise<{ host: string; port: number; reset(): void; stop(): Promise<ServerStats> }> {
   const worker = new Worker(sibling('../server/thread'), { workerData: { settings: profile.server, host: '127.0.0.1' } });
   const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
     worker.once('error', reject);
@@ -87,6 +87,7 @@ export async function startServerThread(profile: Profile): Promise<{ host: strin
   });
   return {
     ...listening,
+    reset: () => worker.postMessage('reset'),
     stop: () =>
       new Promise<ServerStats>((resolve, reject) => {
         worker.once('error', reject);
@@ -245,6 +246,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         hooks.onProgress?.(p);
       },
     );
+    let warmupTimer: NodeJS.Timeout | undefined;
     let readyCount = 0;
     let releaseBarrier!: () => void;
     const barrier = new Promise<void>((r) => (releaseBarrier = r));
@@ -273,6 +275,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       log = hooks.intervalLog?.(Date.now()) ?? null;
       const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
       send({ type: 'start' });
+      // The server's own figures leave the warm-up out too, as the workers' do (their timers start now).
+      if (server && profile.warmupMs > 0) warmupTimer = setTimeout(() => server.reset(), profile.warmupMs);
       stopWorkers = () => send({ type: 'stop' });
       if (stopRequested) stopWorkers();
       const results = await Promise.all(tasks);
@@ -293,6 +297,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         health: results.map((r) => r.health),
       };
     } finally {
+      clearTimeout(warmupTimer);
       // On any failure too: the embedded server thread would otherwise keep the process alive.
       if (server && !serverStopped) await server.stop().catch(() => undefined);
       log?.close();

@@ -65,12 +65,12 @@ describe('report.md', () => {
     expect(scheduleNote(summary({ model: 'closed' }))).toBeNull();
   });
 
-  it("has the reference server's table, says it includes the warm-up, and lists its non-zero counters", () => {
+  it("has the reference server's table, says its figures restart after the warm-up, and lists its non-zero counters", () => {
     const md = renderMarkdown(summary());
     expect(md).toContain('| server (ms) | count | min | mean |');
     expect(md).toContain('| cmd.rcpt | 100 | 0 | 0.001 |');
     expect(md).toContain('| data-stream | 100 |');
-    expect(md).toContain('its figures include the 2 s warm-up');
+    expect(md).toContain('figures restart when the 2 s warm-up ends');
     expect(md).toContain('faults 13');
     expect(md).not.toContain('messagesRejected 0');
     // An external target: no server table.

@@ -88,11 +88,13 @@ export function serverTable(s: Summary): SummaryTable | null {
 }
 
 /**
- * What the reference server's figures cover: it measures from its own start, so with a warm-up its
- * histograms and counters include it (the client's figures do not).
+ * What the reference server's figures cover: they restart when the warm-up ends, as the client's
+ * do; a message in flight at that moment is the client's warm-up but the server's measured time.
  */
 export function serverScopeNote(s: Summary): string {
-  return s.warmupS ? `The server measures from its start: its figures include the ${s.warmupS} s warm-up, which the client's exclude.` : 'The server measures the whole run, as the client does.';
+  return s.warmupS
+    ? `The server's figures restart when the ${s.warmupS} s warm-up ends, as the client's do (messages in flight at that moment count on the server's side only).`
+    : 'The server measures the whole run, as the client does.';
 }
 
 /**

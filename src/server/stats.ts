@@ -83,6 +83,16 @@ export class ServerMetrics {
     return new Map([...this.byteCounts].map(([name, r]) => [name, r.histogram()]));
   }
 
+  /**
+   * Forgets every count and histogram (the end of the client's warm-up, DESIGN §3 rule 5), in
+   * place: connections keep their references to the recorders. The connection gauge stays.
+   */
+  reset(): void {
+    for (const k of Object.keys(this.counters) as (keyof ServerCounters)[]) this.counters[k] = 0;
+    for (const r of this.timings.values()) r.reset();
+    for (const r of this.byteCounts.values()) r.reset();
+  }
+
   snapshot(): ServerStats {
     const encode = (table: Map<string, Histogram>) => Object.fromEntries([...table].map(([name, h]) => [name, encodeHistogram(h)]));
     return { counters: { ...this.counters }, histograms: encode(this.histograms), sizes: encode(this.sizes) };

@@ -1,7 +1,8 @@
 /**
  * Server thread entry: the embedded reference server runs in its own worker thread, apart from
  * the client pool, so client and server CPU can be told apart. Protocol on the parent port:
- * → `{type:'listening', host, port}` once bound; ← `'stop'`; → `{type:'stats', stats}`, then exit.
+ * → `{type:'listening', host, port}` once bound; ← `'reset'` (warm-up over: statistics restart);
+ * ← `'stop'`; → `{type:'stats', stats}`, then exit.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServerSettings } from '../profile/types.js';
@@ -13,6 +14,7 @@ const server = await startReferenceServer(settings, host, 0);
 const port = parentPort!;
 port.postMessage({ type: 'listening', host: server.host, port: server.port } satisfies ServerMessage);
 port.on('message', async (m: unknown) => {
+  if (m === 'reset') server.metrics.reset();
   if (m !== 'stop') return;
   const stats = await server.close();
   port.postMessage({ type: 'stats', stats } satisfies ServerMessage);
