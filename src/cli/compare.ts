@@ -79,15 +79,15 @@ export function compareCommand() {
  */
 async function loadBoth(baseline: string, current: string, timeouts: FetchTimeouts): Promise<[RunData, RunData]> {
   const stop = new AbortController();
-  let failure: { err: unknown } | null = null;
+  const failures: unknown[] = []; // in the order they happened: the first is the cause
   const load = (source: string): Promise<RunData | null> =>
     loadRunSource(source, timeouts, stop.signal).catch((err: unknown) => {
-      failure ??= { err };
+      failures.push(err);
       stop.abort();
       return null;
     });
   const [a, b] = await Promise.all([load(baseline), load(current)]);
-  if (failure !== null) throw (failure as { err: unknown }).err;
+  if (failures.length > 0) throw failures[0];
   return [a!, b!];
 }
 

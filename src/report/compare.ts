@@ -482,14 +482,13 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   const adjusted = holm(family.map((i) => tests[i].welch!.pValue));
   family.forEach((i, k) => (tests[i] = { ...tests[i], pValue: adjusted[k] }));
   const metrics = names.map((metric, i) => judge(metric, metricValue(baseline, metric), metricValue(current, metric), tests[i], toleranceOf(tolerances, metric), alpha));
-  const gitSha = (r: RunData): string | null => (typeof r.summary.environment?.gitSha === 'string' ? printable(r.summary.environment.gitSha) : null);
   const side = (r: RunData, s: IntervalSamples): CompareSide => ({
     source: printable(r.source),
     runId: printable(r.summary.runId),
     startedAt: printable(r.summary.startedAt),
     model: r.summary.model,
     executor: printable(r.summary.executor),
-    gitSha: gitSha(r),
+    gitSha: r.summary.environment?.gitSha ? printable(r.summary.environment.gitSha) : null,
     seconds: s.seconds,
     throughputFrom: s.throughput,
   });
