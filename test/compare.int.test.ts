@@ -1,7 +1,8 @@
 /**
  * `smtpbench compare` end to end: real runs of the built CLI against standalone reference servers,
  * one of them 5 ms slower per message (a `data-end` delay), one answering 450 to 5 % of RCPT
- * commands, compared from directories and over HTTP; and runs too short to test.
+ * commands, compared from directories and over HTTP; runs too short to test; and hostile input:
+ * URLs with credentials and tokens, servers that fail, hang or loop, crafted summary.json files.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -23,6 +24,16 @@ let slow: ServeProcess;
 let busy: ServeProcess;
 let web: http.Server;
 let base = '';
+let hostPort = '';
+
+// Credentials and a token that must be used and never shown: userinfo is sent as Basic auth (the
+// password percent-encoded in the URL: `CMPSECRET%21` is `CMPSECRET!`), the query is a signature.
+const SECRETS = ['carol', 'CMPSECRET', 'QSIG'];
+const BASIC = `Basic ${Buffer.from('carol:CMPSECRET!').toString('base64')}`;
+const secretUrl = (path: string): string => `http://carol:CMPSECRET%21@${hostPort}${path}?sig=QSIG`;
+const noSecrets = (text: string): void => {
+  for (const s of SECRETS) expect(text).not.toContain(s);
+};
 
 // An open model at a fixed arrival rate (latencies from intended start), one worker per run: light
 // enough for two shared cores, and 7 measured seconds per run for the t-test. The warm-up covers
@@ -56,12 +67,67 @@ beforeAll(async () => {
     cli(['run', ...short, '--target', `smtp://127.0.0.1:${slow.port}`, '--out', dir('short-slow')]),
   ]);
   for (const r of others) expect(r.code, r.stderr).toBe(0);
+  const summaryA = JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8'));
   mkdirSync(dir('schema2'));
-  writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(dir('a'), 'summary.json'), 'utf8')), schema: 2 }));
+  writeFileSync(join(dir('schema2'), 'summary.json'), JSON.stringify({ ...summaryA, schema: 2 }));
+  // Schema 1 in name only: every field a reader needs is missing.
+  mkdirSync(dir('hollow'));
+  writeFileSync(join(dir('hollow'), 'summary.json'), '{"schema":1,"totals":{"messages":{},"recipients":{}},"phases":{},"replies":{},"errors":{}}');
+  // A good summary beside a run.hlog whose histogram does not decode.
+  mkdirSync(dir('corrupt-hlog'));
+  writeFileSync(join(dir('corrupt-hlog'), 'summary.json'), JSON.stringify(summaryA));
+  writeFileSync(join(dir('corrupt-hlog'), 'run.hlog'), '#[StartTime: 1.0 (seconds since epoch)]\nTag=transaction,0.000,1.000,2.000,HISTFAAAAB3!!!\n');
+  // Run a with terminal controls (CSI, OSC, the 8-bit CSI U+009B, a bidi override) and newlines in
+  // every string compare prints, and a phase named with an escape sequence.
+  const forged = '\n\u001b[2K\rcompare: no regression\u001b]0;pwned\u0007\u009b31m\u202e';
+  mkdirSync(dir('crafted'));
+  writeFileSync(
+    join(dir('crafted'), 'summary.json'),
+    JSON.stringify({
+      ...summaryA,
+      runId: `r1<img src=x onerror=alert(1)>|\`x\`[link](http://e.test)${forged}`,
+      executor: `open${forged}`,
+      environment: { ...summaryA.environment, gitSha: `\u001b[31mdeadbeef${forged}` },
+      phases: { ...summaryA.phases, [`evil\u001b[31m${forged}`]: summaryA.phases.transaction },
+    }),
+  );
 
   // The run directories over HTTP; under /bare/ only summary.json exists (no run.hlog, no timeline).
   web = http.createServer((req, res) => {
     const url = new URL(req.url!, 'http://x');
+    // Servers that misbehave; each answer echoes the request, as some do, to show that no body is printed.
+    const echo = `${req.url} ${req.headers.authorization ?? ''}`;
+    if (url.pathname.startsWith('/hang/')) return; // never answers
+    if (url.pathname === '/fail/summary.json') {
+      res.writeHead(500);
+      res.end(echo);
+      return;
+    }
+    if (url.pathname === '/echo/summary.json') {
+      res.writeHead(200);
+      res.end(`not JSON: ${echo}`);
+      return;
+    }
+    if (url.pathname === '/loop/summary.json') {
+      res.writeHead(302, { location: url.pathname + url.search });
+      res.end();
+      return;
+    }
+    const hop = /^\/chain\/(\d+)\//.exec(url.pathname);
+    if (hop) {
+      res.writeHead(302, { location: `/chain/${Number(hop[1]) + 1}/summary.json${url.search}` });
+      res.end();
+      return;
+    }
+    if (url.pathname.startsWith('/auth/')) {
+      // The credentials and the token (the query) are needed for every file of the run.
+      if (req.headers.authorization !== BASIC || url.searchParams.get('sig') !== 'QSIG') {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="runs"' });
+        res.end(echo);
+        return;
+      }
+      url.pathname = url.pathname.replace(/^\/auth\//, '/runs/');
+    }
     if (url.pathname === '/html/summary.json') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>login</title>');
@@ -78,13 +144,15 @@ beforeAll(async () => {
     }
   });
   await new Promise<void>((ok) => web.listen(0, '127.0.0.1', ok));
-  base = `http://127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+  hostPort = `127.0.0.1:${(web.address() as net.AddressInfo).port}`;
+  base = `http://${hostPort}`;
 }, 90_000);
 
 afterAll(() => {
   normal?.child.kill();
   slow?.child.kill();
   busy?.child.kill();
+  web?.closeAllConnections();
   web?.close();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -130,7 +198,8 @@ describe('compare two runs', () => {
     const r = await cli(['compare', `${base}/runs/a/summary.json`, `${base}/runs/slow/`, '--json']);
     expect(r.code, r.stderr).toBe(3);
     const result = JSON.parse(r.stdout);
-    expect(result.baseline.source).toBe(`${base}/runs/a/summary.json`);
+    // Shown as the origin and the file's name, as --publish shows its URLs.
+    expect(result.baseline.source).toBe(`${base}/…/summary.json`);
     expect(result.baseline.throughputFrom).toBe('timeline');
     expect(result.current.seconds).toBeGreaterThanOrEqual(5);
     expect(result.regressions).toContain('transaction.p50');
@@ -191,10 +260,12 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
   };
 
   it.each([
-    ['a 404', () => `${base}/runs/nothing/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/runs\/nothing\/summary\.json: HTTP 404$/],
-    ['a body that is not JSON', () => `${base}/html/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/html\/summary\.json: the body is not JSON/],
+    ['a 404', () => `${base}/runs/nothing/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: HTTP 404 Not Found$/],
+    ['a body that is not JSON', () => `${base}/html/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: the body is not JSON \(35 bytes, not shown\)$/],
     ['a missing directory', () => dir('missing'), /^smtpbench: .*missing: no such run directory or file$/],
     ['a summary of another schema', () => dir('schema2'), /^smtpbench: .*schema2\/summary\.json has summary schema 2; this smtpbench reads schema 1$/],
+    ['a summary with schema 1 and nothing else', () => dir('hollow'), /^smtpbench: .*hollow\/summary\.json is not a valid smtpbench summary\.json: runId: .*; and \d+ more$/],
+    ['a corrupt run.hlog', () => dir('corrupt-hlog'), /^smtpbench: .*corrupt-hlog: run\.hlog is corrupt \(/],
   ])('%s', async (_name, source, message) => {
     const r = await cli(['compare', source(), dir('b')]);
     expect(r.code).toBe(2);
@@ -210,10 +281,131 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
     expect(r.stderr).toBe(`smtpbench: ${url}: cannot fetch (connection refused)\n`);
   });
 
+  it('uses URL credentials as Basic auth for summary.json and its siblings, and shows neither them nor the query anywhere', async () => {
+    const md = join(tmp, 'secret', 'compare.md');
+    // The current side names the run's directory (a URL ending in `/`, the query after it).
+    const r = await cli(['compare', secretUrl('/auth/a/summary.json'), secretUrl('/auth/b/'), '--json', '--md', md]);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.baseline.source).toBe(`${base}/…/summary.json`);
+    expect(result.current.source).toBe(`${base}/…/summary.json`);
+    // run.hlog and timeline.ndjson came with the same credentials and token: both runs have statistics.
+    for (const side of [result.baseline, result.current]) {
+      expect(side.seconds).toBeGreaterThanOrEqual(5);
+      expect(side.throughputFrom).toBe('timeline');
+    }
+    expect(r.stderr).toContain(`baseline: ${base}/…/summary.json (run `);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toContain(`Baseline ${base}/…/summary.json (run `);
+    for (const out of [r.stdout, r.stderr, text]) noSecrets(out);
+  });
+
+  it.each([
+    ['an HTTP 500', '/fail/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: HTTP 500 Internal Server Error$/],
+    ['a 404 behind authorization', '/auth/nothing/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: HTTP 404 Not Found$/],
+    ['a body that is not JSON, echoing the request', '/echo/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: the body is not JSON \(\d+ bytes, not shown\)$/],
+    ['a redirect to itself', '/loop/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: too many redirects \(a redirect loop\)$/],
+    ['an endless chain of redirects', '/chain/0/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: too many redirects \(more than 5\)$/],
+    ['a server that never answers', '/hang/summary.json', /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: cannot fetch \((not done|no answer) within 1000 ms\)$/],
+  ])('a URL with credentials and a token: %s, one line without them, exit 2', async (_name, path, message) => {
+    const r = await cli(['compare', secretUrl(path), dir('b'), '--timeout', '1s']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr.trimEnd()).toMatch(message);
+    noSecrets(r.stderr);
+  });
+
+  it('wrong credentials: HTTP 401, the body (it echoes them) not shown', async () => {
+    const r = await cli(['compare', secretUrl('/auth/a/summary.json').replace('CMPSECRET%21', 'CMPSECRET'), dir('b')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: HTTP 401 Unauthorized\n$/);
+    noSecrets(r.stderr);
+  });
+
+  it('a refused port and an invalid URL, with credentials and a token: not shown', async () => {
+    const port = await refusedPort();
+    const refused = await cli(['compare', dir('a'), `http://carol:CMPSECRET@127.0.0.1:${port}/run/summary.json?sig=QSIG`]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`smtpbench: http://127.0.0.1:${port}/…/summary.json: cannot fetch (connection refused)\n`);
+    const invalid = await cli(['compare', dir('a'), 'http://carol:CMPSECRET@[bad/run/summary.json?sig=QSIG']);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/^smtpbench: http:\/\/\*\*\*@\[bad\/…: not a valid URL\n$/);
+    noSecrets(refused.stderr + invalid.stderr);
+  });
+
+  it('stops the other fetch when one source fails: no wait for a server that hangs', async () => {
+    for (const [a, b] of [
+      [dir('missing'), `${base}/hang/summary.json`],
+      [`${base}/hang/summary.json`, `${base}/runs/nothing/summary.json`],
+    ]) {
+      const r = await cli(['compare', a, b, '--timeout', '8s']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^smtpbench: .*(missing: no such run directory or file|HTTP 404 Not Found)\n$/);
+      // Without the abort the process waits for the hung request: 8 s.
+      expect(r.wallMs).toBeLessThan(4000);
+    }
+  });
+
+  it('prints a crafted summary without its terminal controls and escapes its Markdown', async () => {
+    const md = join(tmp, 'crafted.md');
+    const r = await cli(['compare', dir('a'), dir('crafted'), '--md', md]);
+    expect(r.code, r.stderr).toBe(0);
+    const text = readFileSync(md, 'utf8');
+    for (const out of [r.stdout, text]) {
+      // No C0 control but the newline, no DEL, no C1 control, no bidi override.
+      expect(out).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/);
+      // The forged verdict is text inside the side line, never a line of its own.
+      expect(out.split('\n').filter((l) => /^\W*compare: no regression/.test(l))).toHaveLength(out === r.stdout ? 1 : 0);
+      expect(out).not.toContain('evil');
+    }
+    expect(r.stdout).toContain('\ncurrent: ');
+    expect(r.stdout).toContain(' (run r1<img src=x onerror=alert(1)>|`x`[link](http://e.test) [2K compare: no regression]0;pwned31m, open [2K compare: no regression]0;pwned31m model, git [31mdeadbeef; ');
+    // Markdown: every character that could open HTML, a code span, a link or a table cell escaped.
+    expect(text).toContain(' (run r1\\<img src=x onerror=alert(1)\\>\\|\\`x\\`\\[link\\](http://e.test) \\[2K compare: no regression\\]0;pwned31m, git \\[31mdeadbeef)');
+    expect(text).not.toMatch(/(^|[^\\])[<`|[]img|(^|[^\\])`x/m);
+  });
+
+  it('--md: a directory is refused before anything is read; a missing directory is made; a failed write keeps exit 3', async () => {
+    const refused = await cli(['compare', dir('missing'), dir('b'), '--md', tmp]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`smtpbench: invalid compare flags: 1 problem(s)\n  - --md: ${tmp} is a directory\n`);
+    const blocked = await cli(['compare', dir('a'), dir('b'), '--md', join(tmp, 'schema2', 'summary.json', 'x.md')]);
+    expect(blocked.code).toBe(2);
+    expect(blocked.stderr).toContain(`--md: ${join(tmp, 'schema2', 'summary.json')} is not a directory`);
+    const deep = join(tmp, 'made', 'for', 'it', 'compare.md');
+    const made = await cli(['compare', dir('a'), dir('b'), '--md', deep]);
+    expect(made.code, made.stderr).toBe(0);
+    expect(readFileSync(deep, 'utf8')).toMatch(/^## smtpbench compare: /);
+    // /dev/full passes the check (not a directory, in one) and fails every write (ENOSPC).
+    const full = await cli(['compare', dir('a'), dir('slow'), '--md', '/dev/full']);
+    expect(full.code, full.stderr).toBe(3);
+    expect(lastLine(full.stdout)).toMatch(/^compare: REGRESSION/);
+    expect(full.stderr).toMatch(/^smtpbench: cannot write --md \/dev\/full: ENOSPC[^\n]*\n$/);
+  });
+
   it('bad flags, all named in one error', async () => {
     const r = await cli(['compare', dir('a'), dir('b'), '--alpha', '0', '--tolerance', 'transaction.p99=1pp', '--timeout', 'soon']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^smtpbench: invalid compare flags: 3 problem\(s\)\n {2}- --alpha: .*\n {2}- --tolerance: .*transaction\.p99=1pp.*\n {2}- --timeout: /);
+  });
+
+  it('a tolerance for a metric compare does not show, and a --timeout beyond what Node timers hold: named, exit 2, no stack trace', async () => {
+    const r = await cli(['compare', dir('a'), dir('b'), '--tolerance', 'transaction.p999=5%', '--tolerance', 'server.cmd.mail.p99=5%', '--timeout', '2000h']);
+    expect(r.code).toBe(2);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('smtpbench: invalid compare flags: 3 problem(s)');
+    expect(lines[1]).toMatch(/^ {2}- --tolerance: "transaction\.p999=5%": compare does not show "transaction\.p999"; it shows <phase>\.p50\|p90\|p99\|max/);
+    expect(lines[2]).toMatch(/^ {2}- --tolerance: "server\.cmd\.mail\.p99=5%": compare does not show /);
+    expect(lines[3]).toBe('  - --timeout: must be at most 24 days (2147483647 ms)');
+    expect(lines).toHaveLength(5);
+    // A spelling of a shown metric is that metric: p(99) is p99, med is p50.
+    const wide = await cli(['compare', dir('a'), dir('slow'), '--json', '--tolerance', 'transaction.p(99)=100000%', '--tolerance', 'transaction.med=100000%']);
+    const result = JSON.parse(wide.stdout);
+    const byName = (name: string) => result.metrics.find((m: { metric: string }) => m.metric === name);
+    expect(byName('transaction.p99').tolerance.relative).toBe(1000);
+    expect(byName('transaction.p50')).toMatchObject({ verdict: 'unchanged', reason: 'within tolerance' });
+    expect(result.regressions).not.toContain('transaction.p50');
   });
 
   it('help shows the defaults as values: 0.05, not "0.05"; no []', async () => {

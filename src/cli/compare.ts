@@ -1,10 +1,13 @@
 /** `smtpbench compare BASELINE CURRENT`: two runs side by side; exit 3 on a regression. */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
+import { ProfileError, type ProfileIssue } from '../errors.js';
 import { parseDuration } from '../profile/units.js';
+import { printable } from '../redact.js';
 import { compareRuns, parseTolerances, renderCompareMarkdown, renderCompareTable } from '../report/compare.js';
-import { DEFAULT_FETCH_TIMEOUTS, loadRunSource } from '../report/run-source.js';
+import type { RunData } from '../report/run-data.js';
+import { DEFAULT_FETCH_TIMEOUTS, loadRunSource, MAX_FETCH_TIMEOUT_MS, type FetchTimeouts } from '../report/run-source.js';
 
 /** Exit code of a comparison that found a regression (distinct from 1 run failed, 2 usage, 99 threshold failed). */
 export const EXIT_REGRESSION = 3;
@@ -38,25 +41,72 @@ export function compareCommand() {
       try {
         totalMs = parseDuration(opts.timeout ?? DEFAULT_TIMEOUT);
         if (totalMs === 0) throw new Error('must be more than 0');
+        // AbortSignal.timeout throws above 2^32 − 1 ms and Node timers fire at once above 2^31 − 1.
+        if (totalMs > MAX_FETCH_TIMEOUT_MS) throw new Error(`must be at most 24 days (${MAX_FETCH_TIMEOUT_MS} ms)`);
       } catch (err) {
         issues.push({ path: '--timeout', message: (err as Error).message });
       }
+      const mdPath = opts.md === undefined ? null : resolve(opts.md);
+      const mdIssue = mdPath === null ? null : outputFileIssue(mdPath);
+      if (mdIssue !== null) issues.push({ path: '--md', message: mdIssue });
       if (issues.length > 0) throw new ProfileError(issues, 'compare flags');
       const timeouts = { ...DEFAULT_FETCH_TIMEOUTS, totalMs, connectMs: Math.min(DEFAULT_FETCH_TIMEOUTS.connectMs, totalMs), idleMs: Math.min(DEFAULT_FETCH_TIMEOUTS.idleMs, totalMs) };
-      const [baseline, current] = await Promise.all([loadRunSource(baselineArg, timeouts), loadRunSource(currentArg, timeouts)]);
+      const [baseline, current] = await loadBoth(baselineArg, currentArg, timeouts);
       const result = compareRuns(baseline, current, { alpha, tolerances: settings });
       const text = `${renderCompareTable(result)}\n`;
       if (opts.json) {
         process.stderr.write(text);
         process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       } else process.stdout.write(text);
-      if (opts.md !== undefined) {
+      if (mdPath !== null) {
+        // The comparison is done and printed: a file that cannot be written is one line, and the
+        // exit code stays the comparison's (a regression must not hide behind a usage error).
         try {
-          writeFileSync(opts.md, renderCompareMarkdown(result));
+          mkdirSync(dirname(mdPath), { recursive: true });
+          writeFileSync(mdPath, renderCompareMarkdown(result));
         } catch (err) {
-          throw new SmtpBenchError('SB_USAGE', `cannot write ${opts.md}: ${(err as Error).message}`);
+          process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);
         }
       }
       process.exitCode = result.regression ? EXIT_REGRESSION : 0;
     });
+}
+
+/**
+ * Loads both sources at once. When one fails the other is stopped (its fetch aborted), and the
+ * first failure is thrown once both have settled: no socket or timer of the other is left to
+ * keep the process alive until its timeout.
+ */
+async function loadBoth(baseline: string, current: string, timeouts: FetchTimeouts): Promise<[RunData, RunData]> {
+  const stop = new AbortController();
+  const failures: unknown[] = []; // in the order they happened: the first is the cause
+  const load = (source: string): Promise<RunData | null> =>
+    loadRunSource(source, timeouts, stop.signal).catch((err: unknown) => {
+      failures.push(err);
+      stop.abort();
+      return null;
+    });
+  const [a, b] = await Promise.all([load(baseline), load(current)]);
+  if (failures.length > 0) throw failures[0];
+  return [a!, b!];
+}
+
+/**
+ * What is wrong with an output file path, or null: it must not be a directory, and its directory
+ * must exist or be possible to make (it is made when the file is written, as `run --junit` does).
+ */
+function outputFileIssue(path: string): string | null {
+  try {
+    if (statSync(path).isDirectory()) return `${printable(path)} is a directory`;
+  } catch {
+    // Not there yet: fine.
+  }
+  // The nearest existing ancestor must be a directory.
+  for (let d = dirname(path); ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? null : `${printable(d)} is not a directory`;
+    } catch {
+      if (dirname(d) === d) return null;
+    }
+  }
 }

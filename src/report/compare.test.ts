@@ -6,6 +6,7 @@ import {
   holm,
   intervalSamples,
   judge,
+  markdownText,
   metricValue,
   parseTolerances,
   renderCompareMarkdown,
@@ -223,6 +224,30 @@ describe('parseTolerances', () => {
     expect(problems[3]).toMatch(/pp \(percentage points\) applies/);
     expect(problems[4]).toMatch(/errors.rate is a share/);
   });
+
+  it('stores a metric under its catalog name, so every spelling of a shown metric takes effect', () => {
+    const { settings, problems } = parseTolerances(['transaction.p(99)=100000%', 'transaction.med=7%', 'body.p(50)=2ms', 'transaction.p90.0=9%']);
+    expect(problems).toEqual([]);
+    expect([...settings.perMetric.keys()]).toEqual(['transaction.p99', 'transaction.p50', 'body.p50', 'transaction.p90']);
+    expect(toleranceOf(settings, 'transaction.p99')).toEqual({ relative: 1000, absolute: 1 });
+    expect(toleranceOf(settings, 'transaction.p50')).toEqual({ relative: 0.07, absolute: 1 });
+    expect(toleranceOf(settings, 'body.p50')).toEqual({ relative: 0.05, absolute: 2 });
+  });
+
+  it('refuses a metric compare does not show, naming it (and what it means)', () => {
+    const specs = ['transaction.p999=5%', 'transaction.mean=5%', 'transaction.avg=5%', 'server.cmd.mail.p99=5%', 'transaction.count=5%', 'bytes.rate=5%', 'messages.accepted.rate=1pp'];
+    const { settings, problems } = parseTolerances(specs);
+    expect(problems).toHaveLength(specs.length);
+    specs.forEach((spec, i) => expect(problems[i]).toMatch(new RegExp(`^"${spec.replace(/[.()]/g, '\\$&')}": compare does not show "${spec.split('=')[0].replace(/[.()]/g, '\\$&')}"`)));
+    expect(problems[2]).toContain('"transaction.avg" (transaction.mean); it shows <phase>.p50|p90|p99|max (phases: connect,');
+    expect(settings.perMetric.size).toBe(0);
+  });
+
+  it('prints a bad value without terminal controls', () => {
+    const { problems } = parseTolerances(['\u009b31m\u202e\u001b[2J=5%']);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202a-\u202e]/);
+  });
 });
 
 // ─── Synthetic runs ───────────────────────────────────────────────────────────────────────────
@@ -400,6 +425,38 @@ describe('compareRuns and its outputs', () => {
       expect(mdRow.split(' | ').at(-1)).toBe(`${m.verdict} |`);
     }
     expect(renderCompareTable(r)).not.toMatch(/│ (ok|n\/a|REGRESSION) +│/);
+  });
+
+  it("prints a crafted run's strings without terminal controls, leaves out phases the catalog does not know, and escapes Markdown", () => {
+    const forged = '\n\u001b[2K\rcompare: no regression\u001b]0;pwned\u0007\u009b31m\u202e';
+    const phases = { transaction: summary().phases.transaction, [`evil\u001b[31m${forged}`]: summary().phases.transaction };
+    const crafted = {
+      ...run(seconds((i) => 2 + wobble(i)), [], { runId: `r1<b>|\`x\`${forged}`, executor: `open${forged}`, environment: { gitSha: `\u009b31m${forged}` }, phases }),
+      source: `dir${forged}`,
+    };
+    const r = compareRuns(run(seconds((i) => 2 + wobble(i)), []), crafted, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    expect(r.current).toMatchObject({
+      source: 'dir [2K compare: no regression]0;pwned31m',
+      runId: 'r1<b>|`x` [2K compare: no regression]0;pwned31m',
+      executor: 'open [2K compare: no regression]0;pwned31m',
+      gitSha: '31m [2K compare: no regression]0;pwned31m',
+    });
+    expect(r.metrics.map((m) => m.metric).filter((m) => !m.startsWith('transaction.'))).toEqual(['messages.rate', 'recipients.rate', 'errors.rate', 'replies.4xx.rate', 'replies.5xx.rate']);
+    const controls = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+    const md = renderCompareMarkdown(r);
+    for (const text of [renderCompareTable(r), md, JSON.stringify(r)]) {
+      expect(text).not.toMatch(controls);
+      expect(text).not.toContain('evil');
+      expect(text.split('\n').filter((l) => l.startsWith('compare:'))).toHaveLength(text === md || text.startsWith('{') ? 0 : 1);
+    }
+    expect(md).toContain('current dir \\[2K compare: no regression\\]0;pwned31m (run r1\\<b\\>\\|\\`x\\` \\[2K');
+    expect(md).not.toMatch(/(^|[^\\])<b>/m);
+  });
+
+  it('markdownText escapes what opens markup, and nothing else', () => {
+    expect(markdownText('a|b<c>d`e`[f](g)*h*_i_~j~&amp;\\k')).toBe('a\\|b\\<c\\>d\\`e\\`\\[f\\](g)\\*h\\*\\_i\\_\\~j\\~\\&amp;\\\\k');
+    expect(markdownText('results/main-run 2026-01-01T00:00:00Z')).toBe('results/main-run 2026-01-01T00:00:00Z');
+    expect(markdownText('x\ny\u001b[31m')).toBe('x y\\[31m');
   });
 
   it('refuses an alpha outside (0, 1)', () => {

@@ -16,6 +16,7 @@ import Table from 'cli-table3';
 import ttest from 'ttest';
 import { SmtpBenchError } from '../errors.js';
 import { PHASES } from '../metrics/phases.js';
+import { printable } from '../redact.js';
 import type { RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import { metricValue as catalogValue, resolveMetric, type MetricRun } from './thresholds.js';
@@ -51,11 +52,22 @@ export function metricValue(run: MetricRun, metric: string): number | null {
   return typeof v === 'number' ? v : null;
 }
 
-/** The rows of a comparison: every phase's statistics (phases in either run, in phase order), then rates and ratios. */
+/**
+ * The rows of a comparison: every phase's statistics (phases in either run, in phase order), then
+ * rates and ratios. A phase the catalog does not know (from a newer version, or a crafted file) has
+ * no value to read and is left out: its name is never printed.
+ */
 export function comparedMetrics(a: Summary, b: Summary): string[] {
   const present = new Set([...Object.keys(a.phases), ...Object.keys(b.phases)]);
-  const phases = [...PHASES.filter((p) => present.has(p)), ...[...present].filter((p) => !(PHASES as readonly string[]).includes(p))];
+  const phases = PHASES.filter((p) => present.has(p));
   return [...phases.flatMap((p) => LATENCY_STATS.map((st) => `${p}.${st}`)), ...RATE_METRICS, ...RATIO_METRICS];
+}
+
+/** Whether a catalog name (`resolveMetric(x).name`) is one of the rows compare can show. */
+export function comparesMetric(name: string): boolean {
+  if ((RATE_METRICS as readonly string[]).includes(name) || (RATIO_METRICS as readonly string[]).includes(name)) return true;
+  const dot = name.lastIndexOf('.');
+  return (PHASES as readonly string[]).includes(name.slice(0, dot)) && (LATENCY_STATS as readonly string[]).includes(name.slice(dot + 1));
 }
 
 /**
@@ -196,10 +208,17 @@ export const DEFAULT_TOLERANCES: ToleranceSettings = {
   perMetric: new Map(),
 };
 
+/** The metrics compare shows, for messages. */
+const SHOWN = `<phase>.${LATENCY_STATS.join('|')} (phases: ${PHASES.join(', ')}), ${[...RATE_METRICS, ...RATIO_METRICS].join(', ')}`;
+
 /**
  * Parses `--tolerance` values on top of the defaults: `5%` (relative, latencies and rates),
  * `1ms` (the latency floor), `0.5pp` (ratios, percentage points), or `METRIC=VALUE` for one
  * metric (`transaction.p99=10%`, `body.p50=1ms`, `errors.rate=0.1pp`, `transaction.max=20%`).
+ * A metric is named as thresholds name it and stored under its catalog name (`resolveMetric`):
+ * `transaction.p(99)` is `transaction.p99`, `transaction.med` is `transaction.p50`. A metric
+ * compare does not show (`transaction.p999`, `transaction.mean`, `server.cmd.mail.p99`) is a
+ * problem: a tolerance that could match no row would be ignored without a word.
  * @returns the settings, or the problems, one per bad value, each naming it
  */
 export function parseTolerances(specs: readonly string[]): { settings: ToleranceSettings; problems: string[] } {
@@ -210,16 +229,17 @@ export function parseTolerances(specs: readonly string[]): { settings: Tolerance
   const problems: string[] = [];
   for (const spec of specs) {
     const eq = spec.indexOf('=');
-    const metric = eq < 0 ? null : spec.slice(0, eq).trim();
+    const given = eq < 0 ? null : spec.slice(0, eq).trim();
     const m = /^(\d+(?:\.\d+)?)\s*(%|ms|pp)$/.exec((eq < 0 ? spec : spec.slice(eq + 1)).trim());
-    const bad = (why: string): void => void problems.push(`${JSON.stringify(spec)}: ${why}`);
+    // JSON.stringify escapes C0 controls, printable() removes the C1 ones it leaves.
+    const bad = (why: string): void => void problems.push(printable(`${JSON.stringify(spec)}: ${why}`));
     if (!m) {
       bad('expected N% (relative), Nms (latencies), Npp (error and reply shares), or METRIC=one of those');
       continue;
     }
     const n = Number(m[1]);
     const unit = m[2];
-    if (metric === null) {
+    if (given === null) {
       if (unit === '%') {
         latency = { ...latency, relative: n / 100 };
         rate = { ...rate, relative: n / 100 };
@@ -227,9 +247,16 @@ export function parseTolerances(specs: readonly string[]): { settings: Tolerance
       else ratio = { ...ratio, absolute: n / 100 };
       continue;
     }
+    let metric: string;
+    try {
+      metric = resolveMetric(given).name;
+    } catch {
+      bad(`unknown metric ${JSON.stringify(given)}; known: ${SHOWN}`);
+      continue;
+    }
     const kind = metricKind(metric);
-    if (kind === null) {
-      bad(`unknown metric ${JSON.stringify(metric)}; known: <phase>.${LATENCY_STATS.join('|')} (phases: ${PHASES.join(', ')}), ${[...RATE_METRICS, ...RATIO_METRICS].join(', ')}`);
+    if (kind === null || !comparesMetric(metric)) {
+      bad(`compare does not show ${JSON.stringify(given)}${metric === given ? '' : ` (${metric})`}; it shows ${SHOWN}`);
       continue;
     }
     if (unit === 'ms' && kind !== 'latency') bad(`ms applies to latencies; ${metric} is a ${kind}`);
@@ -400,13 +427,17 @@ export interface CompareOptions {
   readonly minIntervals?: number;
 }
 
-/** One side of a comparison, as the outputs name it. */
+/**
+ * One side of a comparison, as the outputs name it. Its strings come from the run's files, which
+ * may have been crafted: each is `printable` (no terminal controls, one line).
+ */
 export interface CompareSide {
   readonly source: string;
   readonly runId: string;
   readonly startedAt: string;
   readonly model: Summary['model'];
-  readonly executor: Summary['executor'];
+  /** The executor's name as the file gives it (summary.json is read field by field, not by value). */
+  readonly executor: string;
   readonly gitSha: string | null;
   /** Measured seconds of run.hlog used as samples (0: no run.hlog). */
   readonly seconds: number;
@@ -452,12 +483,12 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   family.forEach((i, k) => (tests[i] = { ...tests[i], pValue: adjusted[k] }));
   const metrics = names.map((metric, i) => judge(metric, metricValue(baseline, metric), metricValue(current, metric), tests[i], toleranceOf(tolerances, metric), alpha));
   const side = (r: RunData, s: IntervalSamples): CompareSide => ({
-    source: r.source,
-    runId: r.summary.runId,
-    startedAt: r.summary.startedAt,
+    source: printable(r.source),
+    runId: printable(r.summary.runId),
+    startedAt: printable(r.summary.startedAt),
     model: r.summary.model,
-    executor: r.summary.executor,
-    gitSha: r.summary.environment?.gitSha ?? null,
+    executor: printable(r.summary.executor),
+    gitSha: r.summary.environment?.gitSha ? printable(r.summary.environment.gitSha) : null,
     seconds: s.seconds,
     throughputFrom: s.throughput,
   });
@@ -566,7 +597,7 @@ export function verdictLine(r: CompareResult): string {
 const HEAD = ['metric', 'baseline', 'current', 'delta', 'delta %', 'p', 'verdict'];
 
 function sideLine(name: string, s: CompareSide): string {
-  return `${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? plural(s.seconds, 'measured second') : 'no per-second data'})`;
+  return printable(`${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? plural(s.seconds, 'measured second') : 'no per-second data'})`);
 }
 
 /** The terminal form: the two sides, the table, notes, the rule and the verdict line. */
@@ -577,18 +608,25 @@ export function renderCompareTable(r: CompareResult): string {
   return [sideLine('baseline', r.baseline), sideLine('current', r.current), table.toString(), ...r.notes.map((n) => `note: ${n}`), `rule: ${ruleText(r)}`, verdictLine(r)].join('\n');
 }
 
-// A `|` in a cell (a source path or URL) would split the Markdown table.
-const cell = (s: string): string => s.replaceAll('|', '\\|');
+/**
+ * Text for Markdown, as plain text: one printable line, with a backslash before each character
+ * that could start markup (CommonMark §2.4 lets any ASCII punctuation be escaped so): `|` would
+ * split a table cell (GFM tables), `<` `>` open raw HTML, a backtick a code span, `[` `]` a link,
+ * `*` `_` `~` emphasis, `&` an entity, `\\` an escape of its own. A run's id or path could
+ * otherwise forge a verdict line or inject HTML into a PR comment.
+ */
+export const markdownText = (s: string): string => printable(s).replace(/[\\`*_~[\]<>|&]/g, '\\$&');
 
 /** Markdown for a PR comment: a headline verdict, the table, the test, alpha and tolerances. */
 export function renderCompareMarkdown(r: CompareResult): string {
-  const row = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  const row = (cells: string[]): string => `| ${cells.map(markdownText).join(' | ')} |`;
+  const side = (s: CompareSide): string => `${markdownText(s.source)} (run ${markdownText(s.runId)}${s.gitSha ? `, git ${markdownText(s.gitSha.slice(0, 12))}` : ''})`;
   const changed = r.metrics.filter((m) => m.verdict === 'regression' || m.verdict === 'improvement' || m.verdict === 'beyond tolerance');
   return [
     `## smtpbench compare: ${r.regression ? `**REGRESSION** in ${r.regressions.length} of ${plural(r.metrics.length, 'metric')}` : `**no regression** (${plural(r.metrics.length, 'metric')})`}`,
     '',
-    `Baseline \`${cell(r.baseline.source)}\` (run ${r.baseline.runId}${r.baseline.gitSha ? `, git ${r.baseline.gitSha.slice(0, 12)}` : ''}) → current \`${cell(r.current.source)}\` (run ${r.current.runId}${r.current.gitSha ? `, git ${r.current.gitSha.slice(0, 12)}` : ''}).`,
-    ...r.notes.map((n) => `\n> **Note:** ${n}.`),
+    `Baseline ${side(r.baseline)} → current ${side(r.current)}.`,
+    ...r.notes.map((n) => `\n> **Note:** ${markdownText(n)}.`),
     '',
     ...(changed.length > 0 ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict])), ''] : []),
     '<details><summary>All metrics</summary>',
