@@ -3,16 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ProfileError } from '../errors.js';
 import { resolveProfile } from './resolve.js';
-
-function errorOf(input: unknown, overrides?: Parameters<typeof resolveProfile>[1]): ProfileError {
-  try {
-    resolveProfile(input, overrides);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProfileError);
-    return err as ProfileError;
-  }
-  throw new Error('expected a ProfileError');
-}
+import { errorOf } from './errors.testkit.js';
 
 const issues = (err: ProfileError) => Object.fromEntries(err.issues.map((i) => [i.path, i.message]));
 const brief = (p: ReturnType<typeof resolveProfile>) => p.thresholds.map((t) => [t.expression, t.metric, t.limit, t.abortOnFail, t.delayAbortEvalMs]);

@@ -5,17 +5,8 @@ import { availableParallelism } from 'node:os';
 import { ProfileError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import { parseTarget, resolveProfile } from './resolve.js';
+import { errorOf } from './errors.testkit.js';
 
-/** The ProfileError thrown by resolving `input` (fails the test when nothing is thrown). */
-function errorOf(input: unknown, overrides?: Parameters<typeof resolveProfile>[1]): ProfileError {
-  try {
-    resolveProfile(input, overrides);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ProfileError);
-    return err as ProfileError;
-  }
-  throw new Error('expected a ProfileError');
-}
 
 const paths = (err: ProfileError) => err.issues.map((i) => i.path);
 const issueAt = (err: ProfileError, path: string) => err.issues.find((i) => i.path === path)?.message;

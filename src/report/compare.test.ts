@@ -20,18 +20,13 @@ import {
 import type { Interval, RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import type { Second } from './timeline.js';
+import { Rng } from '../client/distributions.js';
 
-/** mulberry32: a small seeded generator, so every sample below is the same on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (mulberry32), so every sample below is the same on every run. */
+const rng = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 /** n normal draws (Box-Muller) of mean `mu` and standard deviation `sd`. */
 function normal(seed: number, n: number, mu: number, sd: number): number[] {

@@ -16,18 +16,13 @@ import {
 } from './publish.js';
 import { buildSummary, type Summary } from './summary.js';
 import type { Verdict } from './thresholds.js';
+import { Rng } from '../client/distributions.js';
 
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded generator (mulberry32), so every sample below is the same on every run. */
+const random = (seed: number): (() => number) => {
+  const g = new Rng(seed);
+  return () => g.next();
+};
 
 /** `n` integer µs values, log-uniform from 1 µs to 100 s (past the last finite bucket). */
 function values(n: number, seed: number): number[] {
