@@ -478,7 +478,7 @@ export function pageDataOf(run: RunData): PageData {
   const server = spectrumChart(
     'server-spectrum',
     'Latency by percentile, reference server side',
-    `The embedded reference server's own time by percentile: per command from the parsed line to its queued reply (cmd.*), per message from the 354 to the end of data (data-stream), and send-to-arrival (delivery). A server line has the colour of the client phase it serves (cmd.rcpt as rcpt); the per-session commands start hidden.${warmupS > 0 ? ` The server measures from its start, so its lines include the ${warmupS} s warm-up.` : ''}`,
+    `The embedded reference server's own time by percentile: per command from the parsed line to its queued reply (cmd.*), per message from the 354 to the end of data (data-stream), and send-to-arrival (delivery). A server line has the colour of the client phase it serves (cmd.rcpt as rcpt); the per-session commands start hidden.${warmupS > 0 ? ` Its figures restart when the ${warmupS} s warm-up ends, as the client's do.` : ''}`,
     run.serverHistograms,
     phaseColor,
     SERVER_SPECTRUM_SHOWN,
