@@ -7,10 +7,13 @@
  * for `compare` and `report` also a source that cannot be read or fetched); 3 `compare` found a
  * regression (EXIT_REGRESSION, src/cli/compare.ts); 99 a threshold failed, or an abortOnFail
  * threshold stopped the run (as k6; results are written first); 130 aborted by a second Ctrl-C.
+ * `capacity`: 0 an answer was found (a rate passed); 1 no rate passed (the target failed at the
+ * lowest rate, could not be reached, or the first step was unreliable); 2 usage.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
+import { capacityCommand } from './capacity.js';
 import { reportCommand } from './report.js';
 import { compareCommand } from './compare.js';
 import { runCommand } from './run.js';
@@ -38,6 +41,7 @@ program.addCommand(runCommand().exitOverride());
 program.addCommand(serveCommand().exitOverride());
 program.addCommand(reportCommand().exitOverride());
 program.addCommand(compareCommand().exitOverride());
+program.addCommand(capacityCommand().exitOverride());
 
 try {
   await program.parseAsync(process.argv);

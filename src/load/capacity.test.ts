@@ -129,8 +129,13 @@ describe('searchCapacity', () => {
   });
 
   it('a broken SLO with dropped starts is a failure, shown as not reliable', () => {
-    const s = judgeStep({ rate: 100, achievedRate: 50, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 40, late: 900, stoppedEarly: 'transaction.p99' });
+    const s = judgeStep({ rate: 100, achievedRate: 50, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 40, late: 900, stoppedEarly: null });
     expect(s).toMatchObject({ verdict: 'fail', reliable: false, reason: 'transaction.p99' });
+  });
+
+  it('starts dropped by an early stop do not make a step unreliable', () => {
+    const s = judgeStep({ rate: 400, achievedRate: 140, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 205, late: 300, stoppedEarly: 'transaction.p99' });
+    expect(s).toMatchObject({ verdict: 'fail', reliable: true });
   });
 
   it('stops before the next step when interrupted', async () => {

@@ -15,7 +15,8 @@
  * such a step is never taken as a pass, and the search stops there with a lower bound ("this machine
  * could not offer more"). A step with dropped starts whose SLOs broke is a failure (the open model
  * drops a start only when every session is busy and ten seconds are due: the target fell behind),
- * shown as not reliable.
+ * shown as not reliable. The starts a step stopped early drops (the backlog still due at the stop)
+ * do not make it unreliable.
  */
 import type { ThresholdOp } from '../profile/types.js';
 
@@ -63,7 +64,8 @@ export interface JudgedStep<M extends StepMeasurement = StepMeasurement> {
 
 /** Judges one step (module comment). */
 export function judgeStep<M extends StepMeasurement>(m: M): JudgedStep<M> {
-  const reliable = !m.saturated && m.dropped === 0;
+  // Stopping a step early drops the starts still due (src/load/open.ts): those are the stop's, not the generator's.
+  const reliable = !m.saturated && (m.dropped === 0 || m.stoppedEarly !== null);
   const broken = m.slos.find((s) => !s.ok);
   const slow = m.achievedRate < ACHIEVED_RATE_FLOOR * m.rate;
   const failure = broken ? broken.metric : slow ? 'achieved rate' : null;

@@ -18,8 +18,8 @@ import { formatValue, type Verdict } from './thresholds.js';
 
 let assets: { js: string; css: string } | null = null;
 
-/** uPlot's minified IIFE script and its CSS, from the installed package (read on first use). */
-function uplotAssets(): { js: string; css: string } {
+/** uPlot's minified IIFE script and its CSS, from the installed package (read on first use). @throws when the uplot package cannot be read */
+export function uplotAssets(): { js: string; css: string } {
   if (assets) return assets;
   const require = createRequire(import.meta.url);
   const js = readFileSync(require.resolve('uplot/dist/uPlot.iife.min.js'), 'utf8');
@@ -44,10 +44,10 @@ export function scriptJson(value: unknown): string {
 }
 
 /** A table in a box that scrolls sideways when the window is narrower than the table. */
-const scroller = (table: string): string => `<div class="scroll">${table}</div>`;
+export const scroller = (table: string): string => `<div class="scroll">${table}</div>`;
 
-/** `cellClass`: a class for the cells of column i (default: numbers, right-aligned). */
-function tableHtml(t: SummaryTable, id: string, cellClass: (i: number) => string = () => ''): string {
+/** A table (`id`) of `t`, first column as row headers; `cellClass`: a class for the cells of column i (default: numbers, right-aligned). */
+export function tableHtml(t: SummaryTable, id: string, cellClass: (i: number) => string = () => ''): string {
   const head = t.head.map((h) => `<th>${esc(h)}</th>`).join('');
   const td = (c: string | number, i: number): string => (cellClass(i) ? `<td class="${cellClass(i)}">${esc(c)}</td>` : `<td>${esc(c)}</td>`);
   const rows = t.rows.map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${esc(c)}</th>` : td(c, i))).join('')}</tr>`).join('\n');
@@ -158,7 +158,8 @@ ${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="text">${esc
 <details><summary>Resolved profile</summary><pre>${esc(JSON.stringify(s.profile, null, 2))}</pre></details>`;
 }
 
-const CSS = `
+/** The report pages' own CSS (report.html, capacity's report.html), after uPlot's. */
+export const PAGE_CSS = `
 :root { color-scheme: light; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
 main { max-width: 1280px; margin: 0 auto; padding: 16px 24px 48px; }
@@ -417,7 +418,7 @@ export function renderHtml(run: RunData): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>smtpbench ${esc(s.runId)}</title>
 <style>${css}</style>
-<style>${CSS}</style>
+<style>${PAGE_CSS}</style>
 </head>
 <body>
 <main>

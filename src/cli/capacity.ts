@@ -1,0 +1,300 @@
+/**
+ * `smtpbench capacity [profile] --slo EXPR…`: the highest arrival rate the target sustains while
+ * every SLO holds (src/load/capacity.ts searches; src/report/capacity.ts reports). Each step is a
+ * real open-model run through the coordinator, with a profile the one resolver derives from the
+ * profile file and the flags (executor open, the step's rate, duration = warm-up + step duration);
+ * its results are an ordinary run directory under `steps/<n>-<rate>/`.
+ */
+import { Command } from '@commander-js/extra-typings';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { sessionSettings } from '../client/settings.js';
+import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
+import { ACHIEVED_RATE_FLOOR, BROKEN_BADLY_FACTOR, brokenBadly, searchCapacity, type JudgedStep, type StepMeasurement } from '../load/capacity.js';
+import { startRun } from '../load/coordinator.js';
+import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type Profile, type ProfileInput } from '../profile/index.js';
+import { resolveThresholds } from '../profile/resolve.js';
+import { answerOf, CAPACITY_SCHEMA, curvePhase, renderCapacityConsole, renderCapacityHtml, renderCapacityMarkdown, type CapacityReport, type CapacityStep } from '../report/capacity.js';
+import { readEnvironment } from '../report/environment.js';
+import { IntervalLog } from '../report/hlog.js';
+import { decodeServerStats } from '../report/server-stats.js';
+import { buildSummary, redacted, type Summary } from '../report/summary.js';
+import { evaluate, liveRun, metricValue, type AbortRecord } from '../report/thresholds.js';
+import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
+import { clearResults, newRunId, writeResults } from '../report/write.js';
+import { definedOnly, num } from './flags.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Profile keys every step sets itself: they are taken out of the profile file before resolving. */
+const STEP_KEYS = ['executor', 'rate', 'startRate', 'stages', 'duration', 'messages', 'warmup'];
+
+/** A step's measurement with what the curve shows besides. */
+interface Measured extends StepMeasurement {
+  readonly summary: Summary;
+  readonly dir: string;
+  readonly early: AbortRecord | null;
+}
+
+export function capacityCommand() {
+  return new Command('capacity')
+    .description('find the highest arrival rate the target sustains while every --slo holds (README "Capacity planning")')
+    .argument('[profile]', 'profile file, YAML or JSON (default: profiles/smoke.yaml); its thresholds count as SLOs too')
+    .option('--slo <expr>', 'service level objective in the threshold syntax, e.g. "transaction.p99 < 250ms" (repeatable)', collect, [] as string[])
+    .option('--target <url>', 'MTA to load: smtp://HOST:PORT, smtps://HOST:PORT, lmtp://HOST:PORT (default: the embedded reference server)')
+    .option('--start-rate <msgs/s>', 'first arrival rate (default 50)', num)
+    .option('--factor <x>', 'step-up factor until an SLO breaks (default 2)', num)
+    .option('--max-rate <msgs/s>', 'highest arrival rate to offer (default: no bound)', num)
+    .option('--precision <ratio>', 'stop bisecting when (bad − good) / good is at most this, e.g. 5% or 0.05 (default 5%)')
+    .option('--step-duration <time>', 'measured time of each step, after its warm-up (default 10s)')
+    .option('--warmup <time>', "each step's warm-up (default: the profile's warmup, else 2s)")
+    .option('--max-time <time>', 'bound on the whole search; a step that cannot finish within it is not started (default 5m)')
+    .option('--workers <n>', 'load worker threads (default: number of cores)', num)
+    .option('--max-sessions <n>', "most concurrent sessions per step (default: the profile's maxSessions)", num)
+    .option('--messages-per-session <n>', 'messages per connection before QUIT and reconnect', num)
+    .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
+    .option('--size <size>', 'message size, e.g. 4KiB', num)
+    .option('--seed <n>', 'random seed', num)
+    .option('--out <dir>', 'results directory (default: results/<run-id>)')
+    .option('--json', 'print capacity.json to stdout (the table goes to stderr)')
+    .option('--quiet', 'no line per step')
+    .action(async (profileArg, opts) => {
+      const path = profileArg ?? defaultProfilePath();
+      const issues: ProfileIssue[] = [];
+      const positive = (flag: string, v: number | string | undefined, dflt: number, min = 0): number => {
+        if (v === undefined) return dflt;
+        if (typeof v !== 'number' || !Number.isFinite(v) || v <= min) issues.push({ path: flag, message: `expected a number above ${min}, got ${JSON.stringify(v)}` });
+        return typeof v === 'number' ? v : dflt;
+      };
+      const duration = (flag: string, v: string | undefined, dflt: number, min: number): number => {
+        if (v === undefined) return dflt;
+        try {
+          const ms = parseDuration(v);
+          if (ms < min) issues.push({ path: flag, message: `must be at least ${min} ms` });
+          return ms;
+        } catch (err) {
+          issues.push({ path: flag, message: (err as Error).message });
+          return dflt;
+        }
+      };
+      const startRate = positive('--start-rate', opts.startRate, 50);
+      const factor = positive('--factor', opts.factor, 2, 1);
+      const maxRate = opts.maxRate === undefined ? null : positive('--max-rate', opts.maxRate, Number.POSITIVE_INFINITY);
+      if (maxRate !== null && maxRate < startRate) issues.push({ path: '--max-rate', message: `the rate range is empty: --max-rate ${maxRate} is below --start-rate ${startRate}` });
+      let precision = 0.05;
+      if (opts.precision !== undefined) {
+        const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%?)$/.exec(opts.precision.trim());
+        precision = m ? Number(m[1]) / (m[2] ? 100 : 1) : Number.NaN;
+        if (!(precision > 0 && precision < 1)) issues.push({ path: '--precision', message: `expected a ratio between 0 and 1 or a percentage (5%), got ${JSON.stringify(opts.precision)}` });
+      }
+      const stepMs = duration('--step-duration', opts.stepDuration, 10_000, 1000);
+      const maxTimeMs = duration('--max-time', opts.maxTime, 300_000, 1000);
+      // The one parser (parseThreshold, via the resolver's threshold list), with the flag's own name in errors.
+      const sloFlags = resolveThresholds(opts.slo, (p, message) => issues.push({ path: `--slo${p.map((x) => `[${x}]`).join('')}`, message }));
+      const file = loadProfileFile(path);
+      // Steps set these; the file's own values would fight the search (a message count, a closed model).
+      const input = file !== null && typeof file === 'object' && !Array.isArray(file) ? Object.fromEntries(Object.entries(file).filter(([k]) => !STEP_KEYS.includes(k))) : file;
+      const fileWarmup = file !== null && typeof file === 'object' && 'warmup' in file ? (file as { warmup: unknown }).warmup : undefined;
+      // A bare number in a profile is ms (as the resolver reads it); a flag needs a unit.
+      const warmupMs = typeof fileWarmup === 'number' && opts.warmup === undefined ? fileWarmup : duration('--warmup', opts.warmup ?? (typeof fileWarmup === 'string' ? fileWarmup : undefined), 2000, 0);
+      const overrides = (rate: number): ProfileInput =>
+        definedOnly({
+          target: opts.target,
+          workers: opts.workers,
+          maxSessions: opts.maxSessions,
+          messagesPerSession: opts.messagesPerSession,
+          seed: opts.seed,
+          executor: 'open',
+          rate,
+          duration: warmupMs + stepMs,
+          warmup: warmupMs,
+          message: { recipients: opts.recipients, size: opts.size },
+          thresholds: opts.slo.length > 0 && sloFlags.length === opts.slo.length ? opts.slo : undefined,
+        } as ProfileInput);
+      const source = `profile ${path} with flags`;
+      let base: Profile;
+      try {
+        base = resolveProfile(input, overrides(startRate), source);
+      } catch (err) {
+        if (issues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...issues], source, err.note);
+        throw err;
+      }
+      if (base.thresholds.length === 0) issues.push({ path: '--slo', message: 'at least one SLO is needed: give --slo "transaction.p99 < 250ms" (or thresholds in the profile)' });
+      const stepPlanMs = warmupMs + stepMs + 1000;
+      if (issues.length === 0 && maxTimeMs < stepPlanMs) issues.push({ path: '--max-time', message: `${maxTimeMs} ms is shorter than one step (warm-up ${warmupMs} ms + step ${stepMs} ms + about 1 s to start)` });
+      if (issues.length > 0) throw new ProfileError(issues, source);
+      sessionSettings(base);
+      const slos = base.thresholds;
+
+      const runId = newRunId(`capacity-${basename(path, extname(path))}`);
+      const outDir = resolve(opts.out ?? `results/${runId}`);
+      try {
+        clearResults(outDir);
+        mkdirSync(outDir, { recursive: true });
+      } catch (err) {
+        throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
+      }
+      const env = readEnvironment();
+      const warn = (message: string): void => void process.stderr.write(`smtpbench: ${message}\n`);
+      const say = (line: string): void => {
+        if (!opts.quiet) process.stderr.write(`${line}\n`);
+      };
+      const startedAt = new Date();
+      let stopping = false;
+      let current: { stop(): void } | null = null;
+      const onSignal = (): void => {
+        if (stopping) {
+          process.stderr.write('smtpbench: aborted\n');
+          process.exit(130);
+        }
+        stopping = true;
+        process.stderr.write('\nsmtpbench: stopping the step in progress; the curve so far is written (Ctrl-C again to abort)\n');
+        current?.stop();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+
+      const runStep = async (rate: number, index: number): Promise<Measured> => {
+        const profile = resolveProfile(input, overrides(rate), source);
+        const dir = join(outDir, 'steps', `${index + 1}-${rate}`);
+        mkdirSync(dir, { recursive: true });
+        say(`step ${index + 1}: ${rate} msg/s for ${stepMs / 1000} s after ${warmupMs / 1000} s warm-up`);
+        const timeline = new TimelineBuilder(profile);
+        const log = new TimelineLog(join(dir, 'timeline.ndjson'), warn);
+        let measuredS = 0;
+        let early: AbortRecord | null = null;
+        const handle = startRun(profile, {
+          // Early stop: the running totals once a second (as abortOnFail in `run`), an SLO 10× beyond its limit.
+          onProgress: (p) => {
+            log.write(timeline.next(p));
+            if (!p.measuring || early !== null) return;
+            measuredS += p.intervalS;
+            const live = liveRun(handle.partial().merged, measuredS);
+            for (const [i, t] of slos.entries()) {
+              const value = metricValue(t.metric, live);
+              if (value !== null && brokenBadly(t.op, t.limit, value)) {
+                early = { index: i, atS: Math.round(measuredS * 1000) / 1000, value };
+                say(`  ${t.metric} = ${value} after ${early.atS} s: more than ${BROKEN_BADLY_FACTOR}× beyond "${t.expression}"; stopping the step`);
+                handle.stop();
+                return;
+              }
+            }
+          },
+          intervalLog: (startMs) => new IntervalLog(join(dir, 'run.hlog'), startMs, warn),
+        });
+        current = handle;
+        if (stopping) handle.stop();
+        let outcome;
+        try {
+          outcome = await handle.outcome;
+        } finally {
+          current = null;
+          log.close();
+        }
+        const built = buildSummary(`${runId}-step-${index + 1}`, profile, outcome, env);
+        const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
+        const summary: Summary = { ...built, thresholds: evaluate(slos, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, early) };
+        writeResults(dir, summary, outcome);
+        const m = summary.totals.messages;
+        if (m.accepted === 0 && m.attempted + m.abandoned + m.dropped > 0) warn(`step ${index + 1}: no transaction succeeded against ${summary.target.url}: ${Object.entries(summary.errors).map(([k, n]) => `${k} ×${n}`).join(', ') || 'every message was rejected'}`);
+        return {
+          rate,
+          achievedRate: summary.totals.rates.msgsPerS,
+          slos: summary.thresholds,
+          saturated: summary.generator.saturated,
+          dropped: m.dropped,
+          late: m.late,
+          stoppedEarly: early === null ? null : slos[(early as AbortRecord).index].metric,
+          summary,
+          dir: `steps/${index + 1}-${rate}`,
+          early,
+        };
+      };
+
+      const phase = curvePhase(slos);
+      const t0 = performance.now();
+      const result = await searchCapacity(
+        { startRate, factor, maxRate, precision, maxTimeMs, stepTimeMs: stepPlanMs },
+        async (rate, index) => {
+          const m = await runStep(rate, index);
+          const j = stepOf(m, index, phase);
+          say(`  achieved ${j.achievedRate} msg/s, ${phase} p50 ${j.p50 ?? 'no data'} ms, p99 ${j.p99 ?? 'no data'} ms`);
+          return m;
+        },
+        () => performance.now(),
+        () => stopping,
+      );
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      const steps = result.steps.map((s, i) => judgedStepOf(s, i, phase));
+      const report: CapacityReport = {
+        schema: CAPACITY_SCHEMA,
+        kind: 'capacity',
+        runId,
+        startedAt: startedAt.toISOString(),
+        durationS: Math.round(performance.now() - t0) / 1000,
+        target: result.steps[0]?.measurement.summary.target.url ?? (base.target ? `${base.target.scheme}://${base.target.host}:${base.target.port}` : 'embedded reference server'),
+        slos,
+        phase,
+        search: {
+          startRate,
+          factor,
+          maxRate,
+          precision,
+          stepDurationS: stepMs / 1000,
+          warmupS: warmupMs / 1000,
+          maxTimeS: maxTimeMs / 1000,
+          achievedRateFloor: ACHIEVED_RATE_FLOOR,
+          brokenBadlyFactor: BROKEN_BADLY_FACTOR,
+          sessions: 'each step opens its own sessions (fresh connections), up to maxSessions',
+        },
+        steps,
+        answer: answerOf(result.end, steps, slos, precision),
+        profile: redacted(base),
+        environment: env,
+      };
+      const put = (name: string, text: () => string): void => {
+        try {
+          writeFileSync(join(outDir, name), text());
+        } catch (err) {
+          warn(`cannot write ${join(outDir, name)}: ${(err as Error).message}`);
+        }
+      };
+      put('capacity.json', () => `${JSON.stringify(report, null, 2)}\n`);
+      put('report.md', () => renderCapacityMarkdown(report));
+      put('report.html', () => renderCapacityHtml(report));
+      const table = `${renderCapacityConsole(report)}\nresults: ${outDir}\n`;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+        process.stderr.write(table);
+      } else process.stdout.write(table);
+      if (report.answer.sustainedRate === null) throw new SmtpBenchError('SB_NO_SUCCESS', `no rate passed: ${report.answer.text} (results: ${outDir})`);
+    });
+}
+
+/** The curve's record of a step measurement (before judging: the verdict fields are filled by `judgedStepOf`). */
+function stepOf(m: Measured, index: number, phase: string): Omit<CapacityStep, 'verdict' | 'reliable' | 'reason'> {
+  const s = m.summary;
+  const due = s.totals.messages.attempted + s.totals.messages.dropped + s.totals.messages.abandoned;
+  const stats = s.phases[phase];
+  return {
+    index: index + 1,
+    dir: m.dir,
+    rate: m.rate,
+    achievedRate: m.achievedRate,
+    p50: stats ? stats.p50 : null,
+    p99: stats ? stats.p99 : null,
+    errorRate: due > 0 ? (metricValue('errors.rate', { summary: s, histograms: new Map(), serverHistograms: new Map() }) as number | null) : null,
+    late: m.late,
+    dropped: m.dropped,
+    saturated: m.saturated,
+    durationS: s.durationS,
+    slos: s.thresholds,
+    stoppedEarly: m.early === null ? null : { metric: m.stoppedEarly!, atS: m.early.atS, value: m.early.value },
+  };
+}
+
+function judgedStepOf(j: JudgedStep<Measured>, index: number, phase: string): CapacityStep {
+  return { ...stepOf(j.measurement, index, phase), verdict: j.verdict, reliable: j.reliable, reason: j.reason };
+}
