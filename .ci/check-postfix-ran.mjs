@@ -20,6 +20,7 @@ const FILES = [
   { suffix: 'test/hlog.int.test.ts', min: 2 },
   // report.html drawn in headless Chromium (Debian's chromium package).
   { suffix: 'test/report-html.int.test.ts', min: 6 },
+  { suffix: 'test/capacity-html.int.test.ts', min: 1 },
   // The README's CI workflow, run step by step (thresholds, baseline, compare exit 3).
   { suffix: 'test/ci-workflow.int.test.ts', min: 1 },
 ];
