@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Fails (exit 1) unless vitest's JSON report shows that the tests needing real components
 // actually ran and passed: the real-MTA tests in test/postfix.int.test.ts and
-// test/postfix-client.int.test.ts, and the check of run.hlog by the reference Java HdrHistogram
+// test/postfix-client.int.test.ts, delivery through a Postfix relay in test/delivery.int.test.ts, and the check of run.hlog by the reference Java HdrHistogram
 // tools in test/hlog.int.test.ts, and report.html drawn in headless Chromium in
 // test/report-html.int.test.ts. A skipIf() that silently skipped them (SMTPBENCH_POSTFIX unset,
 // no Java jar, no Chromium), a missing file, or a file with no tests all fail.
@@ -16,6 +16,9 @@ const REPORT = process.argv[2] ?? '.ci/vitest-report.json';
 const FILES = [
   { suffix: 'test/postfix.int.test.ts', min: 2 },
   { suffix: 'test/postfix-client.int.test.ts', min: 11 },
+  // Delivery through a private Postfix relaying to a smtpbench serve sink (run --sink), plus the
+  // four sink tests that need no MTA.
+  { suffix: 'test/delivery.int.test.ts', min: 5 },
   // run.hlog read back by hdr-histogram-js and by Java's HistogramLogProcessor.
   { suffix: 'test/hlog.int.test.ts', min: 2 },
   // report.html drawn in headless Chromium (Debian's chromium package).

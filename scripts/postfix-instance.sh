@@ -4,6 +4,7 @@
 #
 # Usage (as root):
 #   scripts/postfix-instance.sh [start] [DIR] [PORT]   # default DIR=/tmp/smtpbench-postfix, PORT=2525
+#   scripts/postfix-instance.sh start DIR PORT --relay 127.0.0.1:SINKPORT
 #   scripts/postfix-instance.sh stop [DIR]
 #   scripts/postfix-instance.sh status [DIR]
 #
@@ -21,6 +22,11 @@
 #                     certificate for 127.0.0.1/localhost in DIR/tls/cert.pem (made with openssl)
 #   127.0.0.1:PORT+3  expects the PROXY protocol, v1 or v2 (smtpd_upstream_proxy_protocol = haproxy)
 #
+# With --relay HOST:PORT (or POSTFIX_INSTANCE_RELAY=HOST:PORT) the instance does not discard:
+# it relays every message to [HOST]:PORT (relayhost, no MX lookup, no TLS) with short queue
+# timers, so a sink there (smtpbench serve) measures delivery through Postfix's queue
+# (README "Delivery latency"). HOST must be a loopback address.
+#
 # Everything lives under DIR (config, queue, data, log). The system instance in
 # /etc/postfix is never read, written, started or stopped; we only use the Postfix
 # binaries with `postfix -c DIR/etc`. Running as root is enough for `-c`:
@@ -34,6 +40,14 @@ case "${1:-}" in
 esac
 DIR=${1:-/tmp/smtpbench-postfix}
 PORT=${2:-2525}
+RELAY=${POSTFIX_INSTANCE_RELAY:-}
+if [ "${3:-}" = --relay ]; then
+  RELAY=${4:-}
+  [ -n "$RELAY" ] || { printf 'postfix-instance: error: --relay needs HOST:PORT\n' >&2; exit 1; }
+elif [ -n "${3:-}" ]; then
+  printf 'postfix-instance: error: unexpected argument %s (expected --relay HOST:PORT)\n' "$3" >&2
+  exit 1
+fi
 
 case "$DIR" in
   /*) ;;
@@ -64,6 +78,16 @@ if ! [[ "$PORT" =~ ^[0-9]+$ ]] || [ "$PORT" -lt 1 ] || [ "$PORT" -gt 65535 ]; th
 fi
 [ "$PORT" -ne 25 ] || die "refusing to listen on port 25; pick another port"
 [ "$PORT" -le 65532 ] || die "port $PORT leaves no room for the feature listeners (PORT+1 .. PORT+3)"
+RELAY_HOST=
+RELAY_PORT=
+if [ -n "$RELAY" ]; then
+  RELAY_HOST=${RELAY%:*}
+  RELAY_PORT=${RELAY##*:}
+  [[ "$RELAY_HOST" =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "--relay $RELAY: the host must be a loopback IPv4 address (127.x.y.z)"
+  if ! [[ "$RELAY_PORT" =~ ^[0-9]+$ ]] || [ "$RELAY_PORT" -lt 1 ] || [ "$RELAY_PORT" -gt 65535 ]; then
+    die "--relay $RELAY: bad port"
+  fi
+fi
 LIMIT_PORT=$((PORT + 1))
 TLS_PORT=$((PORT + 2))
 PROXY_PORT=$((PORT + 3))
@@ -132,6 +156,37 @@ if postconf -d smtpd_peername_lookup 2>&1 | grep -q '^smtpd_peername_lookup = ';
   peername_lookup='smtpd_peername_lookup = no'
 fi
 
+# Discard mode: every transport discards. Relay mode: everything goes by smtp(8) to the sink,
+# with retries a few seconds apart.
+transports() {
+  if [ -z "$RELAY" ]; then
+    cat << 'EOF'
+# Every transport discards: the discard(8) agent logs status=sent and delivers nothing.
+default_transport = discard:
+relay_transport = discard:
+local_transport = discard:
+virtual_transport = discard:
+EOF
+    return
+  fi
+  cat << EOF
+# Relay mode: every message goes to the sink at [$RELAY_HOST]:$RELAY_PORT (brackets: no MX lookup).
+relayhost = [$RELAY_HOST]:$RELAY_PORT
+default_transport = smtp
+relay_transport = smtp
+local_transport = smtp:[$RELAY_HOST]:$RELAY_PORT
+virtual_transport = smtp:[$RELAY_HOST]:$RELAY_PORT
+smtp_tls_security_level = none
+# A loopback sink: deliver at once and retry a deferred message within seconds.
+queue_run_delay = 1s
+minimal_backoff_time = 1s
+maximal_backoff_time = 5s
+smtp_connect_timeout = 5s
+default_destination_concurrency_limit = 50
+default_destination_recipient_limit = 1000
+EOF
+}
+
 tmp_main=$(mktemp "$CONF/.main.cf.XXXXXX")
 tmp_master=$(mktemp "$CONF/.master.cf.XXXXXX")
 trap 'rm -f "$tmp_main" "$tmp_master"' EXIT
@@ -174,11 +229,7 @@ alias_database =
 local_recipient_maps =
 relay_recipient_maps =
 
-# Every transport discards: the discard(8) agent logs status=sent and delivers nothing.
-default_transport = discard:
-relay_transport = discard:
-local_transport = discard:
-virtual_transport = discard:
+$(transports)
 
 # Load-test friendly: no input throttling, the default recipient limit, lots of processes.
 in_flow_delay = 0
@@ -275,7 +326,7 @@ for _ in $(seq 1 150); do
 done
 [ -n "$ok" ] || die_with_log "no smtpbench-sink 220 greeting on 127.0.0.1:$PORT after 30 s (port taken?)"
 
-log "private Postfix $(postconf -c "$CONF" -h mail_version) running in $DIR"
+log "private Postfix $(postconf -c "$CONF" -h mail_version) running in $DIR${RELAY:+, relaying to [$RELAY_HOST]:$RELAY_PORT}"
 echo "SMTPBENCH_POSTFIX=127.0.0.1:$PORT"
 echo "SMTPBENCH_POSTFIX_LOG=$LOG"
 log "feature listeners: 127.0.0.1:$LIMIT_PORT (smtpd_recipient_limit 10, XCLIENT), 127.0.0.1:$TLS_PORT (STARTTLS, CA $DIR/tls/cert.pem), 127.0.0.1:$PROXY_PORT (PROXY protocol)"

@@ -16,6 +16,7 @@ import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/wr
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, sinkAgent, sinkName, type DeliveryReport, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
 import { definedOnly, num } from './flags.js';
 
@@ -70,9 +71,12 @@ export function runCommand() {
     .option('--pushgateway <url>', "after the results are written, PUT the run's figures to this Prometheus Pushgateway (base URL)")
     .option('--publish-required', 'a failed publish exits 1 (default: it prints one line and the exit code stays)')
     .option('--publish-timeout <time>', 'total time for each publish, retries included (default 10s)')
+    .option('--sink <url>', "delivery through the target MTA: the stats URL of the `smtpbench serve --http` it relays to, e.g. http://127.0.0.1:8025 (README \"Delivery latency\")")
+    .option('--drain-timeout <time>', 'with --sink: after the load, how long to wait for the sink to receive every accepted message (default 60s)')
     .action(async (profileArg, opts) => {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
       const publishing = publishSettings(opts);
+      const sinking = sinkSettings(opts);
       const path = profileArg ?? defaultProfilePath();
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
       const overrides = definedOnly({
@@ -113,7 +117,7 @@ export function runCommand() {
       // error as the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
-      const flagIssues = [...publishing.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
+      const flagIssues = [...publishing.issues, ...sinking.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
       const source = `profile ${path} with flags`;
       let profile;
       try {
@@ -130,6 +134,19 @@ export function runCommand() {
         mkdirSync(outDir, { recursive: true });
       } catch (err) {
         throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
+      }
+      // The sink's figures before the load: the run's share is the end minus this (a shared sink
+      // keeps counting across runs). A sink that does not answer is one line; the run goes on.
+      const agent = sinking.url ? sinkAgent() : null;
+      let sinkStart: SinkSnapshot | null = null;
+      let windowStart = 0;
+      if (sinking.url && agent) {
+        try {
+          sinkStart = await readSink(sinking.url, agent);
+          windowStart = performance.now();
+        } catch (err) {
+          process.stderr.write(`smtpbench: --sink ${sinkName(sinking.url)}: cannot read the sink (${(err as Error).message}); the run goes on without delivery figures\n`);
+        }
       }
       const display = opts.quiet ? null : progressDisplay();
       const timeline = new TimelineBuilder(profile);
@@ -165,10 +182,10 @@ export function runCommand() {
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs, warn),
       });
       let summaryWritten = false;
-      const finish = (outcome: RunOutcome, aborted: boolean): Summary => {
+      const finish = (outcome: RunOutcome, aborted: boolean, delivery: DeliveryReport | null = null): Summary => {
         display?.done();
         for (const log of timelineLogs) log.close();
-        const built = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        const built = { ...buildSummary(runId, profile, outcome, readEnvironment(), aborted), ...(delivery ? { delivery } : {}) };
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
         const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
@@ -210,8 +227,24 @@ export function runCommand() {
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
       const outcome = await handle.outcome;
+      let delivery: DeliveryReport | null = null;
+      if (sinking.url && agent && sinkStart) {
+        // Time to drain: the MTA may still hold accepted messages in its queue.
+        display?.done();
+        const accepted = outcome.merged.counters.messagesAccepted;
+        if (!opts.quiet) process.stderr.write(`smtpbench: waiting up to ${sinking.drainTimeoutMs / 1000} s for the sink to receive ${accepted} message(s)\n`);
+        const drainStop = new AbortController();
+        onSignalWhilePublishing = () => drainStop.abort();
+        const drain = await drainSink(sinking.url, agent, sinkStart, accepted, sinking.drainTimeoutMs, drainStop.signal);
+        onSignalWhilePublishing = null;
+        const made = deliveryReport(sinking.url, sinkStart, drain, accepted, sinking.drainTimeoutMs, performance.now() - windowStart);
+        delivery = made.report;
+        if (made.delivery) outcome.merged.histograms.get('delivery')!.add(made.delivery);
+        if (delivery.error) process.stderr.write(`smtpbench: --sink ${delivery.sink}: ${delivery.error}\n`);
+      }
+      await agent?.destroy();
       writing = true;
-      const summary = finish(outcome, false);
+      const summary = finish(outcome, false, delivery);
       const failure = noSuccess(summary);
       let published: string[] = [];
       if (publishing.webhook || publishing.pushgateway) {
@@ -264,6 +297,29 @@ function notADirectory(dir: string): string | null {
       if (dirname(d) === d) return null;
     }
   }
+}
+
+/** `--sink` and `--drain-timeout`, checked before the run starts; every bad flag an issue (exit 2). */
+function sinkSettings(opts: { sink?: string; drainTimeout?: string }): { url: URL | null; drainTimeoutMs: number; issues: ProfileIssue[] } {
+  const issues: ProfileIssue[] = [];
+  let url: URL | null = null;
+  if (opts.sink !== undefined) {
+    const parsed = parseSinkUrl(opts.sink);
+    if (typeof parsed === 'string') issues.push({ path: '--sink', message: parsed });
+    else url = parsed;
+  }
+  let drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
+  if (opts.drainTimeout !== undefined) {
+    if (opts.sink === undefined) issues.push({ path: '--drain-timeout', message: 'needs --sink (it waits for the sink)' });
+    try {
+      drainTimeoutMs = parseDuration(opts.drainTimeout);
+      if (drainTimeoutMs < 0) issues.push({ path: '--drain-timeout', message: 'must not be negative' });
+      if (drainTimeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--drain-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
+    } catch (err) {
+      issues.push({ path: '--drain-timeout', message: (err as Error).message });
+    }
+  }
+  return { url, drainTimeoutMs, issues };
 }
 
 /**

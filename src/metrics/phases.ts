@@ -28,6 +28,9 @@ export const PHASES = [
   'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
   'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221
+  // Not measured by the client: `run --sink` fills it from the sink's own histogram (its arrival
+  // minus the message's X-Smtpbench-Sent time), so `delivery.p99` is a threshold like any phase.
+  'delivery',
 ] as const;
 
 export type Phase = (typeof PHASES)[number];

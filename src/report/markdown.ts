@@ -82,6 +82,21 @@ export function scheduleNote(s: Summary): string | null {
   return `Schedule (${s.executor} model): late starts ${m.late} (more than 10 ms behind), dropped ${m.dropped} (never started); schedule lag p99 ${s.generator.scheduleLagP99Ms} ms, max ${s.generator.scheduleLagMaxMs} ms.`;
 }
 
+/**
+ * `run --sink`: what the sink behind the MTA received, or null without a sink: accepted,
+ * delivered, still queued, time to drain, delivery rate, the clock offset, and why figures are
+ * missing. The delivery latencies are the `delivery` row of the phase table.
+ */
+export function deliveryNote(s: Summary): string | null {
+  const d = s.delivery;
+  if (!d) return null;
+  const drain = d.drained ? `drained in ${d.drainS} s after the load stopped` : `NOT drained: ${d.queued} still queued after the ${d.drainTimeoutS} s drain timeout`;
+  return (
+    `Delivery via sink ${d.sink}: accepted ${d.accepted}, delivered ${d.delivered} (${d.deliveredAtLoadEnd} when the load stopped), queued ${d.queued}; ${drain}; ` +
+    `${d.ratePerS} msg/s delivered over ${d.windowS} s; sink clock offset ${d.clockOffsetMs} ms ± ${d.clockUncertaintyMs} ms${d.error ? `; incomplete: ${d.error}` : ''}.`
+  );
+}
+
 /** The reference server's latency table, or null for an external target (or an aborted run). */
 export function serverTable(s: Summary): SummaryTable | null {
   return s.server && Object.keys(s.server.histograms).length > 0 ? latencyTable('server', s.server.histograms, percentilesOf(s)) : null;
@@ -109,6 +124,7 @@ export function renderMarkdown(s: Summary): string {
   const t = s.totals;
   const stop = stopNote(s);
   const schedule = scheduleNote(s);
+  const delivery = deliveryNote(s);
   const server = serverTable(s);
   const counters = s.server ? Object.entries(s.server.counters).filter(([, n]) => n !== 0) : [];
   const lines = [
@@ -126,6 +142,7 @@ export function renderMarkdown(s: Summary): string {
     '',
     ...table(latencyTable('phase', s.phases, percentilesOf(s))),
     '',
+    ...(delivery ? [delivery, ''] : []),
     `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
     ...(server
       ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`]

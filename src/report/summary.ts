@@ -12,6 +12,7 @@ import type { RunOutcome } from '../load/coordinator.js';
 import type { Profile } from '../profile/types.js';
 import type { ServerCounters } from '../server/stats.js';
 import type { Environment } from './environment.js';
+import type { DeliveryReport } from './sink.js';
 import type { Verdict } from './thresholds.js';
 
 export const SUMMARY_SCHEMA = 1;
@@ -85,6 +86,12 @@ export interface Summary {
    * with data and the reference server's own. Thresholds, compare, merge and report rebuild any
    * percentile from these without loss (DESIGN §3 rule 6); a few KB per phase.
    */
+  /**
+   * `run --sink`: what the sink behind the MTA received (accepted, delivered, still queued, time to
+   * drain, delivery rate, clock offset); absent or null without `--sink` or when the sink could not
+   * be read before the load. The delivery latencies are the `delivery` phase.
+   */
+  readonly delivery?: DeliveryReport | null;
   /** Threshold verdicts, in the order given (profile first, then `--threshold` flags); empty when none. */
   readonly thresholds: readonly Verdict[];
   readonly encoded: { readonly phases: Record<string, string>; readonly server: Record<string, string> };

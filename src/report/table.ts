@@ -1,6 +1,6 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
-import { latencyTable, modelNote, percentilesOf } from './markdown.js';
+import { deliveryNote, latencyTable, modelNote, percentilesOf } from './markdown.js';
 import type { Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
@@ -25,6 +25,7 @@ export function renderConsole(s: Summary): string {
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
+    ...(s.delivery ? [deliveryNote(s)!] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
     `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${Math.round(s.generator.eventLoopUtilizationMax * 100)} %${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
   ].join('\n');

@@ -10,13 +10,21 @@ import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metric
 import type { Histogram } from '../metrics/histogram.js';
 import type { ServerCounters, ServerMetrics } from './stats.js';
 
-/** `GET /stats`: counters, the active-connection gauge, and each histogram's summary in ms. */
+/**
+ * `GET /stats`: counters, the active-connection gauge, each histogram's summary in ms, and what a
+ * client needs to merge exactly (`smtpbench run --sink`): every histogram encoded (HdrHistogram V2
+ * compressed base64, µs; sizes in bytes) and the server's wall clock for a clock-offset estimate.
+ */
 export interface LiveStats {
   readonly uptimeS: number;
+  /** The server's wall clock when the document was made, epoch milliseconds (fractional). */
+  readonly wallClockMs: number;
   readonly activeConnections: number;
   readonly counters: ServerCounters;
   readonly histograms: Record<string, PhaseStats>;
   readonly sizes: Record<string, SizeStats>;
+  /** The same histograms, encoded: `histograms` (µs) and `sizes` (bytes), by name; empty ones included. */
+  readonly encoded: { readonly histograms: Record<string, string>; readonly sizes: Record<string, string> };
 }
 
 /** A snapshot of `metrics` as `LiveStats`. */
@@ -25,7 +33,10 @@ export function liveStats(metrics: ServerMetrics, uptimeS: number): LiveStats {
   for (const [name, h] of metrics.histograms) if (h.totalCount > 0) histograms[name] = statsOf(h);
   const sizes: Record<string, SizeStats> = {};
   for (const [name, h] of metrics.sizes) if (h.totalCount > 0) sizes[name] = sizeStatsOf(h);
-  return { uptimeS, activeConnections: metrics.activeConnections, counters: { ...metrics.counters }, histograms, sizes };
+  // One snapshot: the counters and the encoded histograms describe the same instant.
+  const snap = metrics.snapshot();
+  const wallClockMs = performance.timeOrigin + performance.now();
+  return { uptimeS, wallClockMs, activeConnections: metrics.activeConnections, counters: snap.counters, histograms, sizes, encoded: { histograms: snap.histograms, sizes: snap.sizes } };
 }
 
 const HELP: Record<keyof ServerCounters, string> = {

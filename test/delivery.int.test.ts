@@ -1,0 +1,189 @@
+/**
+ * End-to-end delivery (`smtpbench run --sink`, issue 10 item 3), with the built CLI as child
+ * processes on loopback: (a) the sink as the target itself, a sink that never receives anything,
+ * an unreachable sink, bad flags; (b) a real Postfix (a private instance started here by
+ * scripts/postfix-instance.sh --relay) relaying to a `smtpbench serve` sink: smtpbench's accepted
+ * count, the sink's delivered count and Postfix's maillog agree, and delivery (which includes
+ * Postfix's queue) is slower than the client's transaction. (b) is skipped without a `postfix`
+ * binary or root; .ci/run has both and .ci/check-postfix-ran.mjs fails CI if it was skipped.
+ */
+import { execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { readLogSince, runCli } from './helpers/postfix-log.js';
+import { ROOT, serve } from './helpers/serve-cli.js';
+
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const c of children.splice(0)) c.kill('SIGTERM');
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+/** A `smtpbench serve --http 0` sink: its SMTP port and its stats base URL. */
+async function sink(): Promise<{ port: number; url: string }> {
+  const s = await serve(['--http', '0', '--quiet']);
+  children.push(s.child);
+  for (let i = 0; i < 100; i++) {
+    const m = /^stats on (http:\/\/[^/\s]+)\/stats/m.exec(s.stdout());
+    if (m) return { port: s.port, url: m[1] };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`serve printed no stats line: ${s.stdout()}`);
+}
+
+async function outDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'smtpbench-delivery-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+const SMALL = ['--messages', '200', '--sessions', '4', '--workers', '1', '--quiet'];
+const summaryOf = (dir: string): any => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+
+describe('run --sink (no MTA in between)', () => {
+  it('counts every accepted message as delivered, as the delivery phase, twice on one shared sink', async () => {
+    const s = await sink();
+    for (let run = 0; run < 2; run++) {
+      const out = await outDir();
+      const r = await runCli(['run', '--target', `smtp://127.0.0.1:${s.port}`, '--sink', s.url, ...SMALL, '--out', out, '--threshold', 'delivery.p99 < 60s'], 60_000);
+      expect(r.code, r.stderr).toBe(0);
+      const sum = summaryOf(out);
+      expect(sum.totals.messages.accepted).toBe(200);
+      // The second run sees only its own 200: end minus start on a sink that keeps counting.
+      expect(sum.delivery).toMatchObject({ accepted: 200, delivered: 200, queued: 0, drained: true, error: null });
+      expect(sum.delivery.drainS).toBeLessThan(5);
+      expect(Math.abs(sum.delivery.clockOffsetMs)).toBeLessThanOrEqual(sum.delivery.clockUncertaintyMs + 5);
+      expect(sum.phases.delivery.count).toBe(200);
+      expect(sum.phases.delivery.p50).toBeGreaterThanOrEqual(0);
+      expect(typeof sum.encoded.phases.delivery).toBe('string');
+      expect(sum.thresholds).toEqual([expect.objectContaining({ metric: 'delivery.p99', ok: true })]);
+      expect(existsSync(join(out, 'delivery.hgrm'))).toBe(true);
+      expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('Delivery via sink');
+      expect(r.stdout).toMatch(/Delivery via sink .*accepted 200, delivered 200/);
+    }
+  });
+
+  it('reports 0 delivered after the drain timeout when the sink receives nothing, exit 0', async () => {
+    const target = await sink();
+    const idle = await sink();
+    const out = await outDir();
+    const t0 = performance.now();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', idle.url, '--drain-timeout', '1s', ...SMALL, '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    const d = summaryOf(out).delivery;
+    expect(d).toMatchObject({ accepted: 200, delivered: 0, queued: 200, drained: false, drainTimeoutS: 1, error: null });
+    expect(d.drainS).toBeGreaterThanOrEqual(0.8);
+    expect(d.drainS).toBeLessThanOrEqual(1);
+    expect(summaryOf(out).phases.delivery).toBeUndefined();
+    expect(r.stdout).toContain('NOT drained: 200 still queued after the 1 s drain timeout');
+  });
+
+  it('an unreachable sink is one line; the run and its results stand, exit 0', async () => {
+    const target = await sink();
+    const port = await closedPort();
+    const out = await outDir();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', `http://127.0.0.1:${port}`, ...SMALL, '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('--sink'));
+    expect(lines).toEqual([`smtpbench: --sink http://127.0.0.1:${port}/stats: cannot read the sink (connection refused); the run goes on without delivery figures`]);
+    const sum = summaryOf(out);
+    expect(sum.totals.messages.accepted).toBe(200);
+    expect(sum.delivery).toBeUndefined();
+  });
+
+  it('bad --sink and --drain-timeout flags exit 2, naming each', async () => {
+    const r = await runCli(['run', '--sink', 'ftp://127.0.0.1:1', '--drain-timeout', 'soon', '--quiet'], 30_000);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--sink: expected http:// or https://, got ftp:');
+    expect(r.stderr).toContain('--drain-timeout:');
+    const r2 = await runCli(['run', '--drain-timeout', '5s', '--quiet'], 30_000);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('--drain-timeout: needs --sink');
+  });
+});
+
+const SCRIPT = join(ROOT, 'scripts', 'postfix-instance.sh');
+const hasPostfix = ['/usr/sbin/postfix', '/usr/bin/postfix'].some((p) => existsSync(p)) && process.getuid?.() === 0;
+
+/** `count` consecutive free loopback ports starting at the returned one (the instance uses PORT..PORT+3). */
+async function freePorts(count: number): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const base = 20000 + Math.floor(Math.random() * 40000);
+    const held = [];
+    try {
+      for (let p = base; p < base + count; p++) {
+        const srv = createServer();
+        await new Promise<void>((ok, fail) => srv.once('error', fail).listen(p, '127.0.0.1', ok));
+        held.push(srv);
+      }
+      return base;
+    } catch {
+      // taken: try another range
+    } finally {
+      for (const s of held) await new Promise((r) => s.close(r));
+    }
+  }
+  throw new Error('no free port range');
+}
+
+function script(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((done) =>
+    execFile('bash', [SCRIPT, ...args], { timeout: 120_000 }, (err, stdout, stderr) => done({ code: err ? ((err.code as number) ?? 1) : 0, out: `${stdout}${stderr}` })),
+  );
+}
+
+describe.skipIf(!hasPostfix)('run --sink through a real Postfix relay', () => {
+  let pfDir = '';
+  afterAll(async () => {
+    if (pfDir) {
+      await script(['stop', pfDir]);
+      await rm(pfDir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepted, delivered and the maillog agree; delivery p50 is above transaction p50', async () => {
+    const s = await sink();
+    pfDir = await mkdtemp(join(tmpdir(), 'smtpbench-pf-relay-'));
+    const pfPort = await freePorts(4);
+    const started = await script(['start', pfDir, String(pfPort), '--relay', `127.0.0.1:${s.port}`]);
+    expect(started.code, started.out).toBe(0);
+    const out = await outDir();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${pfPort}`, '--sink', s.url, '--drain-timeout', '60s', ...SMALL, '--messages', '300', '--out', out], 120_000);
+    expect(r.code, r.stderr).toBe(0);
+    const sum = summaryOf(out);
+    expect(sum.totals.messages.accepted).toBe(300);
+    expect(sum.delivery).toMatchObject({ accepted: 300, delivered: 300, queued: 0, drained: true, error: null });
+    expect(sum.phases.delivery.count).toBe(300);
+    // Delivery runs through Postfix's queue and its smtp(8) client: slower than the accept alone.
+    expect(sum.phases.delivery.p50).toBeGreaterThan(sum.phases.transaction.p50);
+    // Postfix's own account: 300 messages queued from our sender, 300 relayed to the sink with 250.
+    const relay = new RegExp(`/smtp\\[\\d+\\]: ([0-9A-Za-z]+): to=<[^>]+@example\\.test>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:${s.port}, .*status=sent \\(250 `);
+    const queued = /\/qmgr\[\d+\]: ([0-9A-Za-z]+): from=<bench@example\.test>, size=\d+, nrcpt=1 \(queue active\)/;
+    let sent = new Set<string>();
+    let ids = new Set<string>();
+    for (let i = 0; i < 100 && sent.size < 300; i++) {
+      const lines = await readLogSince(join(pfDir, 'maillog'), 0);
+      ids = new Set(lines.map((l) => queued.exec(l)?.[1]).filter((x) => x !== undefined));
+      sent = new Set(lines.map((l) => relay.exec(l)?.[1]).filter((x) => x !== undefined));
+      if (sent.size < 300) await new Promise((w) => setTimeout(w, 200));
+    }
+    expect(ids.size).toBe(300);
+    expect(sent.size).toBe(300);
+    expect([...sent].every((id) => ids.has(id))).toBe(true);
+  }, 240_000);
+});
