@@ -23,9 +23,8 @@ import { buildSummary, redacted, type Summary } from '../report/summary.js';
 import { evaluate, liveRun, metricValue, type AbortRecord } from '../report/thresholds.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
-import { definedOnly, num } from './flags.js';
+import { collect, definedOnly, num } from './flags.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /** Profile keys every step sets itself: they are taken out of the profile file before resolving. */
 const STEP_KEYS = ['executor', 'rate', 'startRate', 'stages', 'duration', 'messages', 'warmup'];

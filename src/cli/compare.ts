@@ -8,11 +8,11 @@ import { printable } from '../redact.js';
 import { compareRuns, parseTolerances, renderCompareMarkdown, renderCompareTable } from '../report/compare.js';
 import type { RunData } from '../report/run-data.js';
 import { DEFAULT_FETCH_TIMEOUTS, loadRunSource, MAX_FETCH_TIMEOUT_MS, type FetchTimeouts } from '../report/run-source.js';
+import { collect } from './flags.js';
 
 /** Exit code of a comparison that found a regression (distinct from 1 run failed, 2 usage, 99 threshold failed). */
 export const EXIT_REGRESSION = 3;
 
-const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
 // Defaults are written in the help text rather than given to commander, which would print them
 // as `(default: "0.05")` and `(default: [])`.
 const DEFAULT_ALPHA = '0.05';

@@ -27,3 +27,6 @@ export function definedOnly<T>(value: T): T {
   }
   return out as T;
 }
+
+/** Commander collector for a repeatable flag: each use adds its value. */
+export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];

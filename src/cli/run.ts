@@ -18,10 +18,7 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, sinkAgent, sinkName, type DeliveryReport, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
-import { definedOnly, num } from './flags.js';
-
-/** Commander collector for a repeatable flag. */
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect, definedOnly, num } from './flags.js';
 
 export function runCommand() {
   return new Command('run')

@@ -2,12 +2,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
-import { num, portIssue } from './flags.js';
+import { collect, num, portIssue } from './flags.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
-const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 export function serveCommand() {
   return new Command('serve')
