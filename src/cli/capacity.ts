@@ -11,9 +11,9 @@ import { basename, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sessionSettings } from '../client/settings.js';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
-import { ACHIEVED_RATE_FLOOR, BROKEN_BADLY_FACTOR, brokenBadly, searchCapacity, type JudgedStep, type StepMeasurement } from '../load/capacity.js';
+import { ACHIEVED_RATE_FLOOR, BROKEN_BADLY_FACTOR, brokenBadly, judgeStep, nextRate, plannedStepMs, roundRate, searchCapacity, STEP_START_MS, type JudgedStep, type SearchEnd, type StepMeasurement } from '../load/capacity.js';
 import { startRun } from '../load/coordinator.js';
-import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type Profile, type ProfileInput } from '../profile/index.js';
+import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { resolveThresholds } from '../profile/resolve.js';
 import { answerOf, CAPACITY_SCHEMA, curvePhase, renderCapacityConsole, renderCapacityHtml, renderCapacityMarkdown, type CapacityReport, type CapacityStep } from '../report/capacity.js';
 import { readEnvironment } from '../report/environment.js';
@@ -25,6 +25,12 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { collect, definedOnly, num } from './flags.js';
 
+
+/** The highest arrival rate the profile resolver accepts (src/profile/resolve.ts). */
+const MAX_RATE = 10_000_000;
+
+/** Each step's gracefulStop unless the profile sets one, ms (counted in the --max-time budget). */
+const STEP_GRACE_MS = 2000;
 
 /** Profile keys every step sets itself: they are taken out of the profile file before resolving. */
 const STEP_KEYS = ['executor', 'rate', 'startRate', 'stages', 'duration', 'messages', 'warmup'];
@@ -61,26 +67,38 @@ export function capacityCommand() {
     .action(async (profileArg, opts) => {
       const path = profileArg ?? defaultProfilePath();
       const issues: ProfileIssue[] = [];
-      const positive = (flag: string, v: number | string | undefined, dflt: number, min = 0): number => {
-        if (v === undefined) return dflt;
-        if (typeof v !== 'number' || !Number.isFinite(v) || v <= min) issues.push({ path: flag, message: `expected a number above ${min}, got ${JSON.stringify(v)}` });
-        return typeof v === 'number' ? v : dflt;
-      };
       const duration = (flag: string, v: string | undefined, dflt: number, min: number): number => {
         if (v === undefined) return dflt;
         try {
           const ms = parseDuration(v);
-          if (ms < min) issues.push({ path: flag, message: `must be at least ${min} ms` });
+          if (ms < min) issues.push({ path: flag, message: `must be at least ${min >= 1000 ? `${min / 1000} s` : `${min} ms`}, got ${JSON.stringify(v)}` });
           return ms;
         } catch (err) {
           issues.push({ path: flag, message: (err as Error).message });
           return dflt;
         }
       };
-      const startRate = positive('--start-rate', opts.startRate, 50);
-      const factor = positive('--factor', opts.factor, 2, 1);
-      const maxRate = opts.maxRate === undefined ? null : positive('--max-rate', opts.maxRate, Number.POSITIVE_INFINITY);
-      if (maxRate !== null && maxRate < startRate) issues.push({ path: '--max-rate', message: `the rate range is empty: --max-rate ${maxRate} is below --start-rate ${startRate}` });
+      // The capacity flags first, each named once; the step profiles are derived only from valid ones
+      // (else the resolver would report the same mistake again under a field the user never set).
+      const rateFlag = (flag: string, v: number | string | undefined, dflt: number): number => {
+        if (v === undefined) return dflt;
+        // Rates are rounded to 0.1 msg/s; the resolver's own bound is 10,000,000.
+        if (typeof v !== 'number' || !Number.isFinite(v) || v < 0.1 || v > MAX_RATE) {
+          issues.push({ path: flag, message: `expected messages per second from 0.1 to ${MAX_RATE}, got ${JSON.stringify(v)}` });
+          return Number.NaN;
+        }
+        return v;
+      };
+      const startRate = rateFlag('--start-rate', opts.startRate, 50);
+      const maxRate = opts.maxRate === undefined ? null : rateFlag('--max-rate', opts.maxRate, Number.NaN);
+      let factor = 2;
+      if (opts.factor !== undefined) {
+        factor = typeof opts.factor === 'number' ? opts.factor : Number.NaN;
+        if (!Number.isFinite(factor) || factor <= 1) issues.push({ path: '--factor', message: `expected a number above 1, got ${JSON.stringify(opts.factor)}` });
+        // Rates round to 0.1 msg/s: a factor that cannot raise the start rate by that would run the same rate again and again.
+        else if (Number.isFinite(startRate) && nextRate(roundRate(startRate), factor) <= roundRate(startRate)) issues.push({ path: '--factor', message: `${factor} cannot raise --start-rate ${startRate} by 0.1 msg/s (rates are rounded to 0.1); use at least ${Math.ceil(((roundRate(startRate) + 0.05) / roundRate(startRate)) * 1000) / 1000}` });
+      }
+      if (maxRate !== null && Number.isFinite(maxRate) && Number.isFinite(startRate) && maxRate < startRate) issues.push({ path: '--max-rate', message: `the rate range is empty: --max-rate ${maxRate} is below --start-rate ${startRate}` });
       let precision = 0.05;
       if (opts.precision !== undefined) {
         const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%?)$/.exec(opts.precision.trim());
@@ -97,6 +115,11 @@ export function capacityCommand() {
       const fileWarmup = file !== null && typeof file === 'object' && 'warmup' in file ? (file as { warmup: unknown }).warmup : undefined;
       // A bare number in a profile is ms (as the resolver reads it); a flag needs a unit.
       const warmupMs = typeof fileWarmup === 'number' && opts.warmup === undefined ? fileWarmup : duration('--warmup', opts.warmup ?? (typeof fileWarmup === 'string' ? fileWarmup : undefined), 2000, 0);
+      const source = `profile ${path} with flags`;
+      if (issues.length > 0) throw new ProfileError(issues, source);
+      // A step's gracefulStop: the profile's when it sets one, else STEP_GRACE_MS (the 10 s default would
+      // let one stalled step eat most of a short --max-time).
+      const fileGrace = file !== null && typeof file === 'object' && 'gracefulStop' in file;
       const overrides = (rate: number): ProfileInput =>
         definedOnly({
           target: opts.target,
@@ -108,20 +131,20 @@ export function capacityCommand() {
           rate,
           duration: warmupMs + stepMs,
           warmup: warmupMs,
+          gracefulStop: fileGrace ? undefined : STEP_GRACE_MS,
           message: { recipients: opts.recipients, size: opts.size },
           thresholds: opts.slo.length > 0 && sloFlags.length === opts.slo.length ? opts.slo : undefined,
         } as ProfileInput);
-      const source = `profile ${path} with flags`;
-      let base: Profile;
-      try {
-        base = resolveProfile(input, overrides(startRate), source);
-      } catch (err) {
-        if (issues.length > 0 && err instanceof ProfileError) throw new ProfileError([...err.issues, ...issues], source, err.note);
-        throw err;
-      }
+      const base = resolveProfile(input, overrides(roundRate(startRate)), source);
       if (base.thresholds.length === 0) issues.push({ path: '--slo', message: 'at least one SLO is needed: give --slo "transaction.p99 < 250ms" (or thresholds in the profile)' });
-      const stepPlanMs = warmupMs + stepMs + 1000;
-      if (issues.length === 0 && maxTimeMs < stepPlanMs) issues.push({ path: '--max-time', message: `${maxTimeMs} ms is shorter than one step (warm-up ${warmupMs} ms + step ${stepMs} ms + about 1 s to start)` });
+      for (const t of base.thresholds) {
+        // Capacity has no --sink: nothing would ever fill delivery.*, and the step would fail at the lowest rate.
+        if (t.metric.startsWith('delivery.')) issues.push({ path: '--slo', message: `"${t.expression}": capacity has no --sink, so delivery.* has no data; measure delivery with \`smtpbench run --sink\`` });
+        // server.* comes from the embedded reference server's own statistics.
+        else if (t.metric.startsWith('server.') && base.target !== null) issues.push({ path: '--slo', message: `"${t.expression}": server.* is measured only by the embedded reference server (no --target); ${base.target.host}:${base.target.port} does not report it` });
+      }
+      const stepPlanMs = plannedStepMs(warmupMs, stepMs, base.gracefulStopMs);
+      if (maxTimeMs < stepPlanMs) issues.push({ path: '--max-time', message: `${maxTimeMs} ms is shorter than one step (warm-up ${warmupMs} ms + step ${stepMs} ms + ${STEP_START_MS} ms to start + gracefulStop ${base.gracefulStopMs} ms = ${stepPlanMs} ms)` });
       if (issues.length > 0) throw new ProfileError(issues, source);
       sessionSettings(base);
       const slos = base.thresholds;
@@ -141,15 +164,24 @@ export function capacityCommand() {
       };
       const startedAt = new Date();
       let stopping = false;
-      let current: { stop(): void } | null = null;
+      // The step in progress: its rate, its run, and whether Ctrl-C cut it short.
+      let current: { rate: number; stop(): void; cut: boolean } | null = null;
+      // Every completed step, judged, for the curve a second Ctrl-C writes.
+      const completed: JudgedStep<Measured>[] = [];
       const onSignal = (): void => {
         if (stopping) {
-          process.stderr.write('smtpbench: aborted\n');
+          // Second signal: abort at once, but keep the curve of the completed steps (as `run` keeps what it merged).
+          process.stderr.write('smtpbench: aborted; writing the curve of the completed steps\n');
+          const report = reportOf(completed, 'interrupted', current?.rate ?? null);
+          publish(report, process.stderr);
           process.exit(130);
         }
         stopping = true;
-        process.stderr.write('\nsmtpbench: stopping the step in progress; the curve so far is written (Ctrl-C again to abort)\n');
-        current?.stop();
+        process.stderr.write('\nsmtpbench: stopping the step in progress (it is not judged); the curve of the completed steps is written (Ctrl-C again to abort)\n');
+        if (current) {
+          current.cut = true;
+          current.stop();
+        }
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -182,8 +214,8 @@ export function capacityCommand() {
           },
           intervalLog: (startMs) => new IntervalLog(join(dir, 'run.hlog'), startMs, warn),
         });
-        current = handle;
-        if (stopping) handle.stop();
+        const running = { rate, stop: () => handle.stop(), cut: false };
+        current = running;
         let outcome;
         try {
           outcome = await handle.outcome;
@@ -208,17 +240,66 @@ export function capacityCommand() {
           summary,
           dir: `steps/${index + 1}-${rate}`,
           early,
+          interrupted: running.cut,
         };
       };
 
       const phase = curvePhase(slos);
       const t0 = performance.now();
+      const reportOf = (judged: readonly JudgedStep<Measured>[], end: SearchEnd, cutRate: number | null): CapacityReport => {
+        const steps = judged.map((s, i) => judgedStepOf(s, i, phase));
+        return {
+          schema: CAPACITY_SCHEMA,
+          kind: 'capacity',
+          runId,
+          startedAt: startedAt.toISOString(),
+          durationS: Math.round(performance.now() - t0) / 1000,
+          target: judged[0]?.measurement.summary.target.url ?? (base.target ? `${base.target.scheme}://${base.target.host}:${base.target.port}` : 'embedded reference server'),
+          slos,
+          phase,
+          search: {
+            startRate,
+            factor,
+            maxRate,
+            precision,
+            stepDurationS: stepMs / 1000,
+            warmupS: warmupMs / 1000,
+            maxTimeS: maxTimeMs / 1000,
+            achievedRateFloor: ACHIEVED_RATE_FLOOR,
+            brokenBadlyFactor: BROKEN_BADLY_FACTOR,
+            sessions: 'each step opens its own sessions (fresh connections), up to maxSessions',
+          },
+          steps,
+          answer: answerOf(end, steps, slos, precision, cutRate),
+          profile: redacted(base),
+          environment: env,
+        };
+      };
+      /** Writes capacity.json, report.md and report.html, then the table and the answer to `tableTo`. */
+      const publish = (report: CapacityReport, tableTo: NodeJS.WritableStream): void => {
+        const put = (name: string, text: () => string): void => {
+          try {
+            writeFileSync(join(outDir, name), text());
+          } catch (err) {
+            warn(`cannot write ${join(outDir, name)}: ${(err as Error).message}`);
+          }
+        };
+        put('capacity.json', () => `${JSON.stringify(report, null, 2)}\n`);
+        put('report.md', () => renderCapacityMarkdown(report));
+        put('report.html', () => renderCapacityHtml(report));
+        tableTo.write(`${renderCapacityConsole(report)}\nresults: ${outDir}\n`);
+      };
       const result = await searchCapacity(
         { startRate, factor, maxRate, precision, maxTimeMs, stepTimeMs: stepPlanMs },
         async (rate, index) => {
           const m = await runStep(rate, index);
+          const judged = judgeStep(m);
+          if (judged.verdict !== 'interrupted') completed.push(judged);
           const j = stepOf(m, index, phase);
-          say(`  achieved ${j.achievedRate} msg/s, ${phase} p50 ${j.p50 ?? 'no data'} ms, p99 ${j.p99 ?? 'no data'} ms`);
+          const ms = (x: number | null): string => (x === null ? 'no data' : `${x} ms`);
+          // Dropped starts: messages still due when the step ended (no session came free within gracefulStop).
+          const dropped = m.dropped > 0 ? `, ${m.dropped} starts dropped (still due when the step ended)` : '';
+          say(`  ${judged.verdict === 'interrupted' ? 'interrupted, not judged: ' : ''}achieved ${j.achievedRate} msg/s, ${phase} p50 ${ms(j.p50)}, p99 ${ms(j.p99)}${dropped}`);
           return m;
         },
         () => performance.now(),
@@ -226,48 +307,11 @@ export function capacityCommand() {
       );
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      const steps = result.steps.map((s, i) => judgedStepOf(s, i, phase));
-      const report: CapacityReport = {
-        schema: CAPACITY_SCHEMA,
-        kind: 'capacity',
-        runId,
-        startedAt: startedAt.toISOString(),
-        durationS: Math.round(performance.now() - t0) / 1000,
-        target: result.steps[0]?.measurement.summary.target.url ?? (base.target ? `${base.target.scheme}://${base.target.host}:${base.target.port}` : 'embedded reference server'),
-        slos,
-        phase,
-        search: {
-          startRate,
-          factor,
-          maxRate,
-          precision,
-          stepDurationS: stepMs / 1000,
-          warmupS: warmupMs / 1000,
-          maxTimeS: maxTimeMs / 1000,
-          achievedRateFloor: ACHIEVED_RATE_FLOOR,
-          brokenBadlyFactor: BROKEN_BADLY_FACTOR,
-          sessions: 'each step opens its own sessions (fresh connections), up to maxSessions',
-        },
-        steps,
-        answer: answerOf(result.end, steps, slos, precision),
-        profile: redacted(base),
-        environment: env,
-      };
-      const put = (name: string, text: () => string): void => {
-        try {
-          writeFileSync(join(outDir, name), text());
-        } catch (err) {
-          warn(`cannot write ${join(outDir, name)}: ${(err as Error).message}`);
-        }
-      };
-      put('capacity.json', () => `${JSON.stringify(report, null, 2)}\n`);
-      put('report.md', () => renderCapacityMarkdown(report));
-      put('report.html', () => renderCapacityHtml(report));
-      const table = `${renderCapacityConsole(report)}\nresults: ${outDir}\n`;
+      const report = reportOf(result.steps, result.end, null);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        process.stderr.write(table);
-      } else process.stdout.write(table);
+        publish(report, process.stderr);
+      } else publish(report, process.stdout);
       if (report.answer.sustainedRate === null) throw new SmtpBenchError('SB_NO_SUCCESS', `no rate passed: ${report.answer.text} (results: ${outDir})`);
     });
 }
@@ -287,6 +331,8 @@ function stepOf(m: Measured, index: number, phase: string): Omit<CapacityStep, '
     errorRate: due > 0 ? (metricValue('errors.rate', { summary: s, histograms: new Map(), serverHistograms: new Map() }) as number | null) : null,
     late: m.late,
     dropped: m.dropped,
+    accepted: s.totals.messages.accepted,
+    errors: s.errors,
     saturated: m.saturated,
     durationS: s.durationS,
     slos: s.thresholds,

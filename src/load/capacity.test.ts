@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { brokenBadly, judgeStep, searchCapacity, type SearchOptions, type StepMeasurement } from './capacity.js';
+import { brokenBadly, judgeStep, plannedStepMs, searchCapacity, STEP_START_MS, type SearchOptions, type StepMeasurement } from './capacity.js';
 
 const OPTS: SearchOptions = { startRate: 50, factor: 2, maxRate: null, precision: 0.05, maxTimeMs: 300_000, stepTimeMs: 10_000 };
 
 /** A fake target that keeps up to `capacity` msg/s; each step takes `stepMs` of a fake clock. */
-function fakeTarget(capacity: number, opts: { stepMs?: number; saturateAbove?: number; dropAbove?: number } = {}) {
+function fakeTarget(capacity: number, opts: { stepMs?: number; saturateAbove?: number; dropAbove?: number; cutAt?: number } = {}) {
   let t = 0;
   const rates: number[] = [];
   const runStep = async (rate: number): Promise<StepMeasurement> => {
@@ -19,6 +19,7 @@ function fakeTarget(capacity: number, opts: { stepMs?: number; saturateAbove?: n
       dropped: opts.dropAbove !== undefined && rate > opts.dropAbove ? 3 : 0,
       late: 0,
       stoppedEarly: null,
+      interrupted: opts.cutAt !== undefined && rate === opts.cutAt,
     };
   };
   return { runStep, now: () => t, rates };
@@ -122,19 +123,19 @@ describe('searchCapacity', () => {
   });
 
   it('a failed achieved rate fails the step', () => {
-    const s = judgeStep({ rate: 100, achievedRate: 90, slos: [{ metric: 'transaction.p99', ok: true }], saturated: false, dropped: 0, late: 0, stoppedEarly: null });
+    const s = judgeStep({ rate: 100, achievedRate: 90, slos: [{ metric: 'transaction.p99', ok: true }], saturated: false, dropped: 0, late: 0, stoppedEarly: null, interrupted: false });
     expect(s.verdict).toBe('fail');
     expect(s.reason).toBe('achieved rate');
     expect(judgeStep({ ...s.measurement, achievedRate: 96 }).verdict).toBe('pass');
   });
 
   it('a broken SLO with dropped starts is a failure, shown as not reliable', () => {
-    const s = judgeStep({ rate: 100, achievedRate: 50, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 40, late: 900, stoppedEarly: null });
+    const s = judgeStep({ rate: 100, achievedRate: 50, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 40, late: 900, stoppedEarly: null, interrupted: false });
     expect(s).toMatchObject({ verdict: 'fail', reliable: false, reason: 'transaction.p99' });
   });
 
   it('starts dropped by an early stop do not make a step unreliable', () => {
-    const s = judgeStep({ rate: 400, achievedRate: 140, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 205, late: 300, stoppedEarly: 'transaction.p99' });
+    const s = judgeStep({ rate: 400, achievedRate: 140, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 205, late: 300, stoppedEarly: 'transaction.p99', interrupted: false });
     expect(s).toMatchObject({ verdict: 'fail', reliable: true });
   });
 
@@ -144,6 +145,55 @@ describe('searchCapacity', () => {
     const r = await searchCapacity(OPTS, f.runStep, f.now, () => ++n > 2);
     expect(f.rates).toEqual([50, 100]);
     expect(r.end).toBe('interrupted');
+  });
+});
+
+describe('interrupted steps, rates and the time budget', () => {
+  it('a step cut short by Ctrl-C is neither a pass nor a failure, and ends the search', async () => {
+    // Whatever its SLOs and achieved rate said: the fake target would pass 100 and fail 400.
+    for (const cutAt of [100, 400]) {
+      const f = fakeTarget(300, { cutAt });
+      const r = await searchCapacity(OPTS, f.runStep, f.now);
+      const last = r.steps[r.steps.length - 1];
+      expect(last).toMatchObject({ verdict: 'interrupted', reliable: false, reason: 'interrupted' });
+      expect(r.end).toBe('interrupted');
+      expect(r.breaks).toBeNull();
+      expect(r.sustained?.measurement.rate).toBe(cutAt === 100 ? 50 : 200);
+    }
+  });
+
+  it('a factor that rounds onto the same rate still steps up by 0.1 msg/s, never repeating a rate', async () => {
+    const f = fakeTarget(50.35);
+    const r = await searchCapacity({ ...OPTS, factor: 1.0001, maxTimeMs: 1e9 }, f.runStep, f.now);
+    expect(f.rates).toEqual([50, 50.1, 50.2, 50.3, 50.4]);
+    expect(r.end).toBe('found');
+  });
+
+  it('never runs a rate twice, whatever the capacity, factor and precision', async () => {
+    for (const capacity of [0.3, 7.77, 51, 99.9, 1234.5])
+      for (const factor of [1.01, 1.5, 2, 3])
+        for (const precision of [0.001, 0.05]) {
+          const f = fakeTarget(capacity);
+          await searchCapacity({ ...OPTS, startRate: 0.2, factor, precision, maxTimeMs: 1e12 }, f.runStep, f.now);
+          expect(new Set(f.rates).size, `${capacity} ×${factor} ${precision}`).toBe(f.rates.length);
+        }
+  });
+
+  it('a --max-time of exactly one planned step runs that step', async () => {
+    const planned = plannedStepMs(0, 1000, 0);
+    let t = 5; // the clock has moved before the first step (setup)
+    const rates: number[] = [];
+    const r = await searchCapacity({ ...OPTS, maxTimeMs: planned, stepTimeMs: planned }, async (rate) => {
+      rates.push(rate);
+      t += planned;
+      return { rate, achievedRate: rate, slos: [{ metric: 'transaction.p99', ok: true }], saturated: false, dropped: 0, late: 0, stoppedEarly: null, interrupted: false };
+    }, () => t);
+    expect(rates).toEqual([50]);
+    expect(r.end).toBe('max-time');
+  });
+
+  it('the planned step counts warm-up, the step, the start and gracefulStop', () => {
+    expect(plannedStepMs(2000, 10_000, 2000)).toBe(2000 + 10_000 + STEP_START_MS + 2000);
   });
 });
 

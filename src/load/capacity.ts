@@ -17,6 +17,10 @@
  * drops a start only when every session is busy and ten seconds are due: the target fell behind),
  * shown as not reliable. The starts a step stopped early drops (the backlog still due at the stop)
  * do not make it unreliable.
+ *
+ * A step cut short by the user (Ctrl-C) is `interrupted`: neither a pass nor a failure (its few
+ * seconds say nothing about the rate), and the search ends there; the answer rests on the
+ * completed steps only.
  */
 import type { ThresholdOp } from '../profile/types.js';
 
@@ -47,23 +51,27 @@ export interface StepMeasurement {
   readonly late: number;
   /** The step was stopped early because an SLO was broken badly (the metric), or null. */
   readonly stoppedEarly: string | null;
+  /** The user stopped the step (Ctrl-C) before its planned end. */
+  readonly interrupted: boolean;
 }
 
 /** A step's verdict: see the module comment. */
-export type StepVerdict = 'pass' | 'fail' | 'unreliable';
+export type StepVerdict = 'pass' | 'fail' | 'unreliable' | 'interrupted';
 
 /** The verdict of a step with why, for the curve and the answer. */
 export interface JudgedStep<M extends StepMeasurement = StepMeasurement> {
   readonly measurement: M;
   readonly verdict: StepVerdict;
-  /** False when the generator saturated or starts were dropped. */
+  /** False when the generator saturated, starts were dropped, or the step was interrupted. */
   readonly reliable: boolean;
-  /** Why it failed or was unreliable: the first broken SLO's metric, `achieved rate`, `generator saturated`, `N starts dropped`. Null for a pass. */
+  /** Why it failed or was unreliable: the first broken SLO's metric, `achieved rate`, `generator saturated`, `N starts dropped`, `interrupted`. Null for a pass. */
   readonly reason: string | null;
 }
 
 /** Judges one step (module comment). */
 export function judgeStep<M extends StepMeasurement>(m: M): JudgedStep<M> {
+  // A step cut short measured a fraction of its time: judging it would give a false pass or break.
+  if (m.interrupted) return { measurement: m, verdict: 'interrupted', reliable: false, reason: 'interrupted' };
   // Stopping a step early drops the starts still due (src/load/open.ts): those are the stop's, not the generator's.
   const reliable = !m.saturated && (m.dropped === 0 || m.stoppedEarly !== null);
   const broken = m.slos.find((s) => !s.ok);
@@ -100,8 +108,29 @@ export interface SearchOptions {
   readonly precision: number;
   /** The whole search's time bound, ms. */
   readonly maxTimeMs: number;
-  /** What one step is planned to take, ms (warm-up + step duration); the longest step so far counts when longer. */
+  /** What one step is planned to take, ms (`plannedStepMs`); the longest step so far counts when longer. */
   readonly stepTimeMs: number;
+}
+
+/** Time to start a step's workers and sessions, ms, counted in `plannedStepMs`. */
+export const STEP_START_MS = 1000;
+
+/**
+ * The longest one step can take, ms: warm-up + measured step + `STEP_START_MS` + the step's
+ * gracefulStop (after the schedule ends, due messages may still start and in-flight ones finish
+ * for up to gracefulStop: a stalled target's step takes all of it). The one figure both the
+ * `--max-time` validation and the search's budget use.
+ */
+export function plannedStepMs(warmupMs: number, stepMs: number, gracefulStopMs: number): number {
+  return warmupMs + stepMs + STEP_START_MS + gracefulStopMs;
+}
+
+/** Rates are rounded to 0.1 msg/s (step directories and the curve show them so). */
+export const roundRate = (x: number): number => Math.round(x * 10) / 10;
+
+/** The step-up after `rate`: `rate` × `factor`, rounded to 0.1 msg/s (the CLI refuses a factor for which this does not rise from the start rate). */
+export function nextRate(rate: number, factor: number): number {
+  return roundRate(rate * factor);
 }
 
 /**
@@ -111,7 +140,7 @@ export interface SearchOptions {
  * - `max-rate`: `maxRate` passed, nothing broke;
  * - `max-time`: the next step would not have finished within `maxTimeMs`;
  * - `fails-at-start`: the first step failed (no passing step);
- * - `interrupted`: stopped by the user.
+ * - `interrupted`: stopped by the user (the last step, if cut short, is `interrupted`).
  */
 export type SearchEnd = 'found' | 'generator' | 'max-rate' | 'max-time' | 'fails-at-start' | 'interrupted';
 
@@ -140,37 +169,42 @@ export async function searchCapacity<M extends StepMeasurement>(
   interrupted: () => boolean = () => false,
 ): Promise<SearchResult<M>> {
   const steps: JudgedStep<M>[] = [];
+  // The budget counts from the first step's start: a --max-time that fits one planned step runs it.
   const t0 = now();
   let longest = opts.stepTimeMs;
   let good: JudgedStep<M> | null = null;
   let bad: JudgedStep<M> | null = null;
-  let rate = round(opts.maxRate === null ? opts.startRate : Math.min(opts.startRate, opts.maxRate));
+  let rate = roundRate(opts.maxRate === null ? opts.startRate : Math.min(opts.startRate, opts.maxRate));
   const done = (end: SearchEnd, unreliable: JudgedStep<M> | null = null): SearchResult<M> => ({ steps, end, sustained: good, breaks: bad, unreliable });
   for (;;) {
     if (interrupted()) return done('interrupted');
     // Never start a step that cannot finish within the bound.
-    if (now() - t0 + longest > opts.maxTimeMs) return done('max-time');
+    const elapsed = steps.length === 0 ? 0 : now() - t0;
+    if (elapsed + longest > opts.maxTimeMs) return done('max-time');
     const started = now();
     const step = judgeStep(await runStep(rate, steps.length));
     longest = Math.max(longest, now() - started);
     steps.push(step);
+    if (step.verdict === 'interrupted') return done('interrupted');
     if (step.verdict === 'unreliable') return done('generator', step);
     if (step.verdict === 'pass') good = step;
     else if (bad === null || rate < bad.measurement.rate) bad = step;
     if (good === null) return done('fails-at-start');
     if (bad === null) {
       // Step-up phase.
-      if (opts.maxRate !== null && rate >= opts.maxRate) return done('max-rate');
-      rate = round(opts.maxRate === null ? rate * opts.factor : Math.min(rate * opts.factor, opts.maxRate));
+      if (opts.maxRate !== null && rate >= roundRate(opts.maxRate)) return done('max-rate');
+      // At least +0.1 msg/s, so a step-up never repeats a rate (the CLI refuses a factor too small for that).
+      const up = Math.max(nextRate(rate, opts.factor), roundRate(rate + 0.1));
+      rate = opts.maxRate === null ? up : Math.min(up, roundRate(opts.maxRate));
       continue;
     }
     const g = good.measurement.rate;
     const b = bad.measurement.rate;
     if ((b - g) / g <= opts.precision) return done('found');
-    const mid = round((g + b) / 2);
+    // Strictly between the bounds, and every rate run so far is ≤ g or ≥ b: a bisection never repeats a rate.
+    const mid = roundRate((g + b) / 2);
     if (mid <= g || mid >= b) return done('found');
     rate = mid;
   }
 }
 
-const round = (x: number): number => Math.round(x * 10) / 10;

@@ -7,7 +7,7 @@ const SLOS = [parseThreshold('transaction.p99 < 100ms'), parseThreshold('errors.
 
 function step(index: number, rate: number, verdict: CapacityStep['verdict'], p99: number, reason: string | null = verdict === 'fail' ? 'transaction.p99' : null): CapacityStep {
   const run = { summary: { durationS: 3, totals: { messages: { attempted: 10, accepted: 10, rejected: 0, failed: 0, abandoned: 0, late: 0, dropped: 0 }, recipients: { attempted: 10, accepted: 10, rejected: 0, failed: 0, deferred: 0 }, transactions: 10, bytes: 0 }, replies: {}, errors: {}, phases: { transaction: { count: 10, unit: 'ms', min: 1, mean: 2, p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 } }, generator: null }, histograms: new Map(), serverHistograms: new Map() } as never;
-  return { index, dir: `steps/${index}-${rate}`, rate, achievedRate: rate, verdict, reliable: verdict !== 'unreliable', reason, p50: p99 / 2, p99, errorRate: 0, late: 0, dropped: 0, saturated: verdict === 'unreliable', durationS: 3, slos: evaluate(SLOS, run), stoppedEarly: null };
+  return { index, dir: `steps/${index}-${rate}`, rate, achievedRate: rate, verdict, reliable: verdict !== 'unreliable', reason, p50: p99 / 2, p99, errorRate: 0, late: 0, dropped: 0, accepted: 10, errors: {}, saturated: verdict === 'unreliable', durationS: 3, slos: evaluate(SLOS, run), stoppedEarly: null };
 }
 
 describe('answerOf', () => {
@@ -31,6 +31,36 @@ describe('answerOf', () => {
     expect(answerOf('max-rate', [step(1, 50, 'pass', 10)], SLOS, 0.05).text).toContain('the --max-rate; no SLO broke');
     expect(answerOf('max-time', [step(1, 50, 'pass', 10)], SLOS, 0.05).text).toContain('stopped (max-time) before an SLO broke');
     expect(answerOf('max-time', [step(1, 50, 'pass', 10), step(2, 100, 'fail', 500)], SLOS, 0.05).text).toContain('before the 5 % precision');
+  });
+});
+
+describe('answerOf: interrupted and unreachable', () => {
+  it('an interrupted step is not judged: the answer rests on the completed steps and names it', () => {
+    const steps = [step(1, 50, 'pass', 10), step(2, 100, 'pass', 20), step(3, 200, 'interrupted', 900, 'interrupted')];
+    const a = answerOf('interrupted', steps, SLOS, 0.05);
+    expect(a).toMatchObject({ sustainedRate: 100, breaksAtRate: null, interruptedRate: 200 });
+    expect(a.text).toMatch(/^the target sustained at least 100 msg\/s .*; interrupted at 200 msg\/s/);
+  });
+  it('a second Ctrl-C before the step ended: its rate only', () => {
+    const a = answerOf('interrupted', [step(1, 50, 'pass', 10)], SLOS, 0.05, 100);
+    expect(a).toMatchObject({ sustainedRate: 50, interruptedRate: 100 });
+    expect(a.text).toContain('interrupted at 100 msg/s');
+    expect(answerOf('interrupted', [], SLOS, 0.05, 50).text).toBe('no answer: interrupted before a step completed; interrupted at 50 msg/s (that step is not judged)');
+  });
+  it('a first step that reached nothing says the target could not be reached, naming the errors', () => {
+    const s = { ...step(1, 50, 'fail', 0, 'achieved rate'), accepted: 0, achievedRate: 0, errors: { 'connect-refused': 48, 'greeting-timeout': 2 } };
+    const a = answerOf('fails-at-start', [s], SLOS, 0.05);
+    expect(a.text).toContain('could not be reached at 50 msg/s');
+    expect(a.text).toContain('connect-refused ×48, greeting-timeout ×2');
+    expect(a.text).not.toContain('--start-rate');
+    // Rejected by SMTP replies: reached, so the usual advice stands.
+    const rejected = { ...s, errors: { 'connect-refused': 1, 'unexpected-reply': 3 } };
+    expect(answerOf('fails-at-start', [rejected], SLOS, 0.05).text).toContain('lower --start-rate');
+  });
+  it('the table marks an interrupted step', () => {
+    const steps = [step(1, 50, 'pass', 10), step(2, 100, 'interrupted', 900, 'interrupted')];
+    const rows = curveTable({ phase: 'transaction', steps } as unknown as CapacityReport).rows;
+    expect(rows[1][6]).toBe('interrupted');
   });
 });
 

@@ -25,10 +25,11 @@ export interface CapacityStep {
   readonly rate: number;
   /** Accepted messages per measured second. */
   readonly achievedRate: number;
+  /** `interrupted`: cut short by Ctrl-C, neither a pass nor a failure. */
   readonly verdict: StepVerdict;
-  /** False when the generator saturated or starts were dropped. */
+  /** False when the generator saturated, starts were dropped, or the step was interrupted. */
   readonly reliable: boolean;
-  /** Why it failed or was unreliable (the broken SLO's metric, `achieved rate`, `generator saturated`, `N starts dropped`), null for a pass. */
+  /** Why it failed or was unreliable (the broken SLO's metric, `achieved rate`, `generator saturated`, `N starts dropped`, `interrupted`), null for a pass. */
   readonly reason: string | null;
   /** The curve's phase (the first latency SLO's, else `transaction`) p50 and p99, ms; null with no data. */
   readonly p50: number | null;
@@ -36,7 +37,12 @@ export interface CapacityStep {
   /** errors.rate: messages not accepted over messages due, 0..1; null with nothing due. */
   readonly errorRate: number | null;
   readonly late: number;
+  /** Starts never made: messages still due when the step ended (no free session within gracefulStop). */
   readonly dropped: number;
+  /** Messages accepted in the measured time. */
+  readonly accepted: number;
+  /** Client-side errors by kind (`connect-refused`, `greeting-timeout`, …), as summary.json's `errors`. */
+  readonly errors: Readonly<Record<string, number>>;
   readonly saturated: boolean;
   /** Measured seconds (after the step's warm-up). */
   readonly durationS: number;
@@ -57,6 +63,8 @@ export interface CapacityAnswer {
   readonly breaksOn: string | null;
   /** The rate of the unreliable step the search stopped at, or null. */
   readonly unreliableRate: number | null;
+  /** The rate of the step Ctrl-C cut short, or null. */
+  readonly interruptedRate: number | null;
   /** The answer line. */
   readonly text: string;
 }
@@ -102,12 +110,27 @@ export function curvePhase(slos: readonly Threshold[]): string {
   return 'transaction';
 }
 
+/** Error kinds that mean the target was never reached: no connection, no greeting. */
+const UNREACHED = /^(connect|greeting)-/;
+
+/** "connect-refused ×50, greeting-timeout ×3" when a step accepted nothing and every error is of a kind that never reached the target, else null. */
+export function unreachedErrors(s: CapacityStep): string | null {
+  const kinds = Object.entries(s.errors).filter(([, n]) => n > 0);
+  if (s.accepted > 0 || kinds.length === 0 || !kinds.every(([k]) => UNREACHED.test(k))) return null;
+  return kinds.map(([k, n]) => `${k} ×${n}`).join(', ');
+}
+
 /**
  * The answer line, e.g. "sustains 190 msg/s (transaction.p99 12.3 ms at that rate); breaks at 200
  * msg/s on transaction.p99". The value shown at the sustained rate is the breaking SLO's (the
- * first SLO's when the achieved rate broke, or nothing broke).
+ * first SLO's when the achieved rate broke, or nothing broke). Only completed steps count: an
+ * `interrupted` step is named ("interrupted at R msg/s") and never judged. A first step that
+ * reached nothing (`unreachedErrors`) says the target could not be reached. `cutRate`: the rate
+ * of a step cut short that is not in `steps` (a second Ctrl-C aborts before it ends).
  */
-export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: readonly Threshold[], precision: number): CapacityAnswer {
+export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: readonly Threshold[], precision: number, cutRate: number | null = null): CapacityAnswer {
+  // The step Ctrl-C cut short: in `steps`, or (a second Ctrl-C, before it ended) only its rate.
+  const cutRateOf = steps.find((s) => s.verdict === 'interrupted')?.rate ?? cutRate;
   const passes = steps.filter((s) => s.verdict === 'pass');
   const sustained = passes.length === 0 ? null : passes.reduce((a, b) => (b.rate > a.rate ? b : a));
   const fails = steps.filter((s) => s.verdict === 'fail' && (sustained === null || s.rate > sustained.rate));
@@ -121,8 +144,11 @@ export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: r
   const r = (x: number): string => `${x} msg/s`;
   const breakText = breaks ? `breaks at ${r(breaks.rate)} on ${breaks.reason}` : '';
   let text: string;
-  if (sustained === null) {
-    text = breaks ? `the target failed the SLOs at the lowest rate tried, ${r(breaks.rate)} (${breaks.reason}; ${valueAt(breaks).replace(' at that rate', '')}): lower --start-rate` : unreliable ? `no answer: the first step (${r(unreliable.rate)}) was unreliable (${unreliable.reason}); this machine could not offer that rate` : 'no answer: no step ran';
+  const unreached = breaks && sustained === null ? unreachedErrors(breaks) : null;
+  if (sustained === null && unreached !== null) {
+    text = `the target could not be reached at ${r(breaks!.rate)}: no message was accepted (${unreached}); check --target and that the MTA is up`;
+  } else if (sustained === null) {
+    text = breaks ? `the target failed the SLOs at the lowest rate tried, ${r(breaks.rate)} (${breaks.reason}; ${valueAt(breaks).replace(' at that rate', '')}): lower --start-rate` : unreliable ? `no answer: the first step (${r(unreliable.rate)}) was unreliable (${unreliable.reason}); this machine could not offer that rate` : cutRateOf !== null ? 'no answer: interrupted before a step completed' : 'no answer: no step ran';
   } else if (end === 'generator') {
     text = `the target sustained at least ${r(sustained.rate)} (${valueAt(sustained)}); this machine could not offer more (${r(unreliable!.rate)} was unreliable: ${unreliable!.reason})${breaks ? `; ${breakText}` : ''}`;
   } else if (breaks) {
@@ -133,7 +159,8 @@ export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: r
   } else {
     text = `the target sustained at least ${r(sustained.rate)} (${valueAt(sustained)}); the search stopped (${end}) before an SLO broke`;
   }
-  return { end, sustainedRate: sustained?.rate ?? null, breaksAtRate: breaks?.rate ?? null, breaksOn: breaks?.reason ?? null, unreliableRate: unreliable?.rate ?? null, text };
+  if (cutRateOf !== null) text = `${text}; interrupted at ${r(cutRateOf)} (that step is not judged)`;
+  return { end, sustainedRate: sustained?.rate ?? null, breaksAtRate: breaks?.rate ?? null, breaksOn: breaks?.reason ?? null, unreliableRate: unreliable?.rate ?? null, interruptedRate: cutRateOf, text };
 }
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? '–' : String(Number(x.toFixed(digits))));
@@ -150,8 +177,8 @@ export function curveTable(r: CapacityReport): SummaryTable {
       fmt(s.p50, 3),
       fmt(s.p99, 3),
       pct(s.errorRate),
-      `${s.verdict}${s.reason ? ` (${s.reason})` : ''}${s.stoppedEarly ? `, stopped at ${s.stoppedEarly.atS} s` : ''}`,
-      s.reliable ? 'yes' : `no${s.saturated ? ' (saturated)' : s.dropped > 0 ? ` (${s.dropped} dropped)` : ''}`,
+      `${s.verdict}${s.reason && s.reason !== s.verdict ? ` (${s.reason})` : ''}${s.stoppedEarly ? `, stopped at ${s.stoppedEarly.atS} s` : ''}`,
+      s.verdict === 'interrupted' ? '–' : s.reliable ? 'yes' : `no${s.saturated ? ' (saturated)' : s.dropped > 0 ? ` (${s.dropped} dropped)` : ''}`,
     ]);
   return { head: ['#', 'offered (msg/s)', 'achieved (msg/s)', `${r.phase} p50 (ms)`, `${r.phase} p99 (ms)`, 'errors', 'verdict', 'reliable'], rows };
 }
@@ -172,7 +199,7 @@ export function renderCapacityConsole(r: CapacityReport): string {
 /** The reliability and pass rules, one paragraph for report.md and report.html. */
 function rulesNote(r: CapacityReport): string {
   const s = r.search;
-  return `Each step is an open-model run at the offered arrival rate for ${s.stepDurationS} s after its own ${s.warmupS} s warm-up, on its own fresh sessions (up to maxSessions ${r.profile.maxSessions}). A step passes when every SLO holds and the achieved (accepted) rate is at least ${s.achievedRateFloor * 100} % of the offered rate. A step whose generator saturated, or that dropped starts while its SLOs held, is unreliable and never a pass; a step is stopped early when an SLO's running value is ${s.brokenBadlyFactor}× beyond its limit. Search: ×${s.factor} from ${s.startRate} msg/s${s.maxRate === null ? '' : ` up to ${s.maxRate} msg/s`}, then bisection to ${s.precision * 100} %, within ${s.maxTimeS} s.`;
+  return `Each step is an open-model run at the offered arrival rate for ${s.stepDurationS} s after its own ${s.warmupS} s warm-up, on its own fresh sessions (up to maxSessions ${r.profile.maxSessions}). A step passes when every SLO holds and the achieved (accepted) rate is at least ${s.achievedRateFloor * 100} % of the offered rate. A step whose generator saturated, or that dropped starts while its SLOs held, is unreliable and never a pass (dropped starts are messages still due when the step ended, no session having come free within gracefulStop); a step cut short by Ctrl-C is interrupted, neither a pass nor a failure; a step is stopped early when an SLO's running value is ${s.brokenBadlyFactor}× beyond its limit. Search: ×${s.factor} from ${s.startRate} msg/s${s.maxRate === null ? '' : ` up to ${s.maxRate} msg/s`}, then bisection to ${s.precision * 100} %, within ${s.maxTimeS} s.`;
 }
 
 /** report.md: the answer, the curve table, the rules and the environment (fits a CI step summary). */
