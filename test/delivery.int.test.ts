@@ -75,7 +75,7 @@ async function fakeSink(answer: (n: number, res: import('node:http').ServerRespo
 }
 const stats = (messages: number): string => JSON.stringify({ counters: { messages }, wallClockMs: Date.now(), encoded: { histograms: {} } });
 
-/** Runs the CLI; for each of `readies`, waits until it holds of stderr and sends one SIGINT; then waits for the exit. */
+/** Runs the CLI; for each of `readies`, waits until it holds of stderr, then 500 ms, and sends one SIGINT; then waits for the exit. */
 async function interruptedRun(args: string[], readies: Array<(stderr: string) => boolean>): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args], { cwd: ROOT });
   children.push(child);
@@ -87,6 +87,8 @@ async function interruptedRun(args: string[], readies: Array<(stderr: string) =>
   for (const ready of readies) {
     for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
     expect(ready(stderr), stderr).toBe(true);
+    // Past the drain's first reading (a Ctrl-C before it leaves the counts unknown, as it should).
+    await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGINT');
   }
   return { code: await exited, stderr, stdout };

@@ -101,6 +101,14 @@ describe('deliveryReport', () => {
   });
 });
 
+describe('deliveryReport, stopped early', () => {
+  it('a drain stopped before its first reading: counts unknown, and says why', () => {
+    const d: DrainResult = { end: null, atLoadEnd: null, drained: false, drainMs: 10, error: null, restarted: false, stopped: true };
+    const { report } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), d, 40, 60_000, 100);
+    expect(report).toMatchObject({ delivered: null, queued: null, drained: null, drainStopped: true, error: 'the drain was stopped before a reading' });
+  });
+});
+
 describe('failure', () => {
   it('makes an OpenSSL error one line without source paths', () => {
     const err = Object.assign(new Error('C0A7F2E1:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:354:\n'), {
