@@ -7,7 +7,8 @@
  * Postfix's queue) is slower than the client's transaction. (b) is skipped without a `postfix`
  * binary or root; .ci/run has both and .ci/check-postfix-ran.mjs fails CI if it was skipped.
  */
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
@@ -52,6 +53,46 @@ async function closedPort(): Promise<number> {
 }
 
 const SMALL = ['--messages', '200', '--sessions', '4', '--workers', '1', '--quiet'];
+
+const servers: Server[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+/**
+ * A stand-in sink on loopback: `answer(n)` handles its n-th request (0-based). `stats(m)` is the
+ * smallest body readSink takes: `messages` delivered, no delivery histogram.
+ */
+async function fakeSink(answer: (n: number, res: import('node:http').ServerResponse, srv: Server) => void): Promise<string> {
+  let n = 0;
+  const srv = createHttpServer((_req, res) => answer(n++, res, srv));
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+}
+const stats = (messages: number): string => JSON.stringify({ counters: { messages }, wallClockMs: Date.now(), encoded: { histograms: {} } });
+
+/** Runs the CLI; for each of `readies`, waits until it holds of stderr, then 500 ms, and sends one SIGINT; then waits for the exit. */
+async function interruptedRun(args: string[], readies: Array<(stderr: string) => boolean>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args], { cwd: ROOT });
+  children.push(child);
+  let stderr = '';
+  let stdout = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => (stdout += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  for (const ready of readies) {
+    for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    expect(ready(stderr), stderr).toBe(true);
+    // Past the drain's first reading (a Ctrl-C before it leaves the counts unknown, as it should).
+    await new Promise((r) => setTimeout(r, 500));
+    child.kill('SIGINT');
+  }
+  return { code: await exited, stderr, stdout };
+}
 const summaryOf = (dir: string): any => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
 describe('run --sink (no MTA in between)', () => {
@@ -106,6 +147,94 @@ describe('run --sink (no MTA in between)', () => {
     expect(sum.delivery).toBeUndefined();
   });
 
+  it('a sink that trickles its body is cut off by the whole-reading deadline; the run goes on', async () => {
+    const target = await sink();
+    const url = await fakeSink((_n, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      // One byte a second: each pause is under undici's idle timeout, so only a total deadline ends it.
+      const timer = setInterval(() => res.write(' '), 1000);
+      res.on('close', () => clearInterval(timer));
+    });
+    const out = await outDir();
+    const t0 = performance.now();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', url, ...SMALL, '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(20_000);
+    expect(r.stderr).toContain(`--sink ${url}/stats: cannot read the sink (no answer in time); the run goes on without delivery figures`);
+    expect(summaryOf(out).totals.messages.accepted).toBe(200);
+  }, 60_000);
+
+  it('https:// against a plain-HTTP sink is one line naming TLS', async () => {
+    const target = await sink();
+    const s = await sink();
+    const out = await outDir();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', s.url.replace('http:', 'https:'), ...SMALL, '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.filter((l) => l.includes('--sink'))).toEqual([expect.stringMatching(/cannot read the sink \(TLS: [^)/]+\); the run goes on/)]);
+    expect(r.stderr).not.toMatch(/openssl|\.c:\d+/);
+  });
+
+  it('a sink restarted during the run: counts unknown (null), the drain stops at once', async () => {
+    const target = await sink();
+    // 1000 before the load, then 0: the counters went back.
+    const url = await fakeSink((n, res) => res.end(stats(n === 0 ? 1000 : 0)));
+    const out = await outDir();
+    const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', url, '--drain-timeout', '30s', ...SMALL, '--out', out], 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const d = summaryOf(out).delivery;
+    expect(d).toMatchObject({ accepted: 200, delivered: null, queued: null, drained: null, error: expect.stringMatching(/restarted/) });
+    expect(d.drainS).toBeLessThan(2);
+    expect(r.stdout).toMatch(/delivered and queued unknown: the sink restarted/);
+    expect(r.stdout).not.toContain('NOT drained');
+  });
+
+  it('a sink that dies during the load: at least its last reading, queued unknown', async () => {
+    const target = await sink();
+    // Answers the start reading and two during the load, then stops listening.
+    const url = await fakeSink((n, res, srv) => {
+      if (n < 3) return void res.end(stats(n * 10));
+      srv.close();
+      srv.closeAllConnections();
+    });
+    const out = await outDir();
+    const r = await runCli(
+      ['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', url, '--drain-timeout', '1s', '--duration', '4s', '--messages', '100000000', '--sessions', '2', '--workers', '1', '--out', out],
+      60_000,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const d = summaryOf(out).delivery;
+    expect(d).toMatchObject({ delivered: 20, deliveredAtLeast: true, queued: null, drained: null });
+    expect(d.error).toBeTruthy();
+    expect(r.stdout).toContain('delivered at least 20');
+    expect(r.stdout).toContain('queued unknown');
+  }, 60_000);
+
+  it('Ctrl-C during the drain stops it, says so and marks the run interrupted; a second one exits 130', async () => {
+    const target = await sink();
+    const idle = await sink();
+    const args = ['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', idle.url, '--drain-timeout', '60s', '--messages', '200', '--sessions', '4', '--workers', '1'];
+    const waiting = (e: string): boolean => e.includes('for the sink to receive');
+    const out1 = await outDir();
+    const t0 = performance.now();
+    const once = await interruptedRun([...args, '--out', out1], [waiting]);
+    expect(once.code, once.stderr).toBe(0);
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    const s1 = summaryOf(out1);
+    expect(s1.interrupted).toBe(true);
+    expect(s1.delivery).toMatchObject({ delivered: 0, drained: false, drainStopped: true, error: null });
+    expect(once.stdout).toMatch(/drain stopped by the user after [\d.]+ s: 200 still queued then/);
+    expect(once.stderr).not.toMatch(/--sink .*stopped/);
+
+    // The first Ctrl-C stops the load (a long one), the second comes during the drain.
+    const out2 = await outDir();
+    const loading = (e: string): boolean => /accepted [1-9]/.test(e);
+    const long = ['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', idle.url, '--drain-timeout', '60s', '--duration', '20s', '--messages', '100000000', '--sessions', '2', '--workers', '1'];
+    const twice = await interruptedRun([...long, '--out', out2], [loading, waiting]);
+    expect(twice.code, twice.stderr).toBe(130);
+    expect(summaryOf(out2)).toMatchObject({ interrupted: true, aborted: true, delivery: { drainStopped: true } });
+  }, 90_000);
+
   it('bad --sink and --drain-timeout flags exit 2, naming each', async () => {
     const r = await runCli(['run', '--sink', 'ftp://127.0.0.1:1', '--drain-timeout', 'soon', '--quiet'], 30_000);
     expect(r.code).toBe(2);
@@ -114,6 +243,10 @@ describe('run --sink (no MTA in between)', () => {
     const r2 = await runCli(['run', '--drain-timeout', '5s', '--quiet'], 30_000);
     expect(r2.code).toBe(2);
     expect(r2.stderr).toContain('--drain-timeout: needs --sink');
+    // The one duration rule (src/profile/units.ts): a unit is needed, except for 0.
+    const r3 = await runCli(['run', '--sink', 'http://127.0.0.1:1', '--drain-timeout', '5', '--quiet'], 30_000);
+    expect(r3.code).toBe(2);
+    expect(r3.stderr).toContain('--drain-timeout: "5" needs a unit');
   });
 });
 

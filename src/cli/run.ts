@@ -16,7 +16,7 @@ import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/wr
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, sinkAgent, sinkName, type DeliveryReport, type SinkSnapshot } from '../report/sink.js';
+import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
 import { collect, definedOnly, num } from './flags.js';
 
@@ -161,6 +161,24 @@ export function runCommand() {
       // measured second; rates divide by the measured seconds (the coordinator's partial() counts
       // from the start barrier, warm-up included).
       const watched = profile.thresholds.some((t) => t.abortOnFail);
+      // The sink is read once a second during the load too (one request at a time, bounded): if it
+      // dies, its last good reading gives "at least" figures; a count that went back is a restart.
+      let sinkDuring: SinkSnapshot | null = null;
+      let sinkRestarted = false;
+      let sinkReading: Promise<void> | null = null;
+      const pollSink = (): void => {
+        if (!sinking.url || !agent || !sinkStart || sinkReading || sinkRestarted) return;
+        const start = sinkStart;
+        sinkReading = readSink(sinking.url, agent)
+          .then((snap) => {
+            if (restarted(sinkDuring ?? start, snap)) sinkRestarted = true;
+            sinkDuring = snap;
+          })
+          .catch(() => {
+            // Kept quiet: the drain reports the failure if the sink stays unreachable.
+          })
+          .finally(() => (sinkReading = null));
+      };
       let measuredS = 0;
       let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
@@ -168,6 +186,7 @@ export function runCommand() {
           const second = timeline.next(p);
           for (const log of timelineLogs) log.write(second);
           display?.update(p);
+          pollSink();
           if (!watched || !p.measuring || stoppedBy !== null) return;
           measuredS += p.intervalS;
           stoppedBy = abortingThreshold(profile.thresholds, liveRun(handle.partial().merged, measuredS), measuredS);
@@ -182,7 +201,9 @@ export function runCommand() {
       const finish = (outcome: RunOutcome, aborted: boolean, delivery: DeliveryReport | null = null): Summary => {
         display?.done();
         for (const log of timelineLogs) log.close();
-        const built = { ...buildSummary(runId, profile, outcome, readEnvironment(), aborted), ...(delivery ? { delivery } : {}) };
+        const base = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        // A Ctrl-C during the drain interrupts the run as one during the load does.
+        const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
         const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
@@ -204,6 +225,7 @@ export function runCommand() {
         return summary;
       };
       let interrupts = 0;
+      let drainInterrupted = false;
       let writing = false;
       const publishStop = new AbortController();
       let onSignalWhilePublishing: (() => void) | null = null;
@@ -226,18 +248,42 @@ export function runCommand() {
       const outcome = await handle.outcome;
       let delivery: DeliveryReport | null = null;
       if (sinking.url && agent && sinkStart) {
+        await sinkReading;
         // Time to drain: the MTA may still hold accepted messages in its queue.
         display?.done();
         const accepted = outcome.merged.counters.messagesAccepted;
-        if (!opts.quiet) process.stderr.write(`smtpbench: waiting up to ${sinking.drainTimeoutMs / 1000} s for the sink to receive ${accepted} message(s)\n`);
         const drainStop = new AbortController();
-        onSignalWhilePublishing = () => drainStop.abort();
-        const drain = await drainSink(sinking.url, agent, sinkStart, accepted, sinking.drainTimeoutMs, drainStop.signal);
+        let abortAfterDrain = false;
+        // Ctrl-C during the drain: the first stops the drain (results are written, the run marked
+        // interrupted); the next one aborts with 130, as during the load.
+        onSignalWhilePublishing = () => {
+          drainInterrupted = true;
+          if (++interrupts === 1) process.stderr.write('\nsmtpbench: stopping the drain; results are written (Ctrl-C again to abort)\n');
+          else {
+            if (!abortAfterDrain) process.stderr.write('smtpbench: aborted; writing the results so far\n');
+            abortAfterDrain = true;
+          }
+          drainStop.abort();
+        };
+        let drain: DrainResult;
+        if (sinkRestarted) {
+          // Seen during the load: nothing the sink says now can be counted, so no drain.
+          drain = { end: sinkDuring, atLoadEnd: null, drained: false, drainMs: 0, error: null, restarted: true, stopped: false };
+        } else {
+          if (!opts.quiet) process.stderr.write(`smtpbench: waiting up to ${sinking.drainTimeoutMs / 1000} s for the sink to receive ${accepted} message(s)\n`);
+          drain = await drainSink(sinking.url, agent, sinkStart, sinkDuring ?? sinkStart, accepted, sinking.drainTimeoutMs, drainStop.signal);
+        }
         onSignalWhilePublishing = null;
-        const made = deliveryReport(sinking.url, sinkStart, drain, accepted, sinking.drainTimeoutMs, performance.now() - windowStart);
+        const made = deliveryReport(sinking.url, sinkStart, drain, accepted, sinking.drainTimeoutMs, performance.now() - windowStart, sinkDuring);
         delivery = made.report;
         if (made.delivery) outcome.merged.histograms.get('delivery')!.add(made.delivery);
         if (delivery.error) process.stderr.write(`smtpbench: --sink ${delivery.sink}: ${delivery.error}\n`);
+        if (abortAfterDrain) {
+          writing = true;
+          agent.destroy().catch(() => {});
+          finish(outcome, true, delivery);
+          process.exit(130);
+        }
       }
       await agent?.destroy();
       writing = true;

@@ -90,11 +90,21 @@ export function scheduleNote(s: Summary): string | null {
 export function deliveryNote(s: Summary): string | null {
   const d = s.delivery;
   if (!d) return null;
-  const drain = d.drained ? `drained in ${d.drainS} s after the load stopped` : `NOT drained: ${d.queued} still queued after the ${d.drainTimeoutS} s drain timeout`;
-  return (
-    `Delivery via sink ${d.sink}: accepted ${d.accepted}, delivered ${d.delivered} (${d.deliveredAtLoadEnd} when the load stopped), queued ${d.queued}; ${drain}; ` +
-    `${d.ratePerS} msg/s delivered over ${d.windowS} s; sink clock offset ${d.clockOffsetMs} ms ± ${d.clockUncertaintyMs} ms${d.error ? `; incomplete: ${d.error}` : ''}.`
-  );
+  const head = `Delivery via sink ${d.sink}: accepted ${d.accepted}`;
+  const clock = `sink clock offset ${d.clockOffsetMs} ms ± ${d.clockUncertaintyMs} ms`;
+  // Unknown figures are said to be unknown, never shown as counts (summary.json has them as null).
+  if (d.delivered === null) return `${head}; delivered and queued unknown: ${d.error ?? 'no reading'}; ${clock}.`;
+  const rate = `${d.ratePerS} msg/s delivered over ${d.windowS} s`;
+  const atLoadEnd = d.deliveredAtLoadEnd === null ? '' : ` (${d.deliveredAtLoadEnd} when the load stopped)`;
+  if (d.deliveredAtLeast) {
+    return `${head}, delivered at least ${d.delivered}${atLoadEnd} (its last good reading), queued unknown: the sink could not be read at the end (${d.error}); ${rate}; ${clock}.`;
+  }
+  const drain = d.drained
+    ? `drained in ${d.drainS} s after the load stopped`
+    : d.drainStopped
+      ? `drain stopped by the user after ${d.drainS} s: ${d.queued} still queued then`
+      : `NOT drained: ${d.queued} still queued after the ${d.drainTimeoutS} s drain timeout`;
+  return `${head}, delivered ${d.delivered}${atLoadEnd}, queued ${d.queued}; ${drain}; ${rate}; ${clock}${d.error ? `; incomplete: ${d.error}` : ''}.`;
 }
 
 /** The reference server's latency table, or null for an external target (or an aborted run). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
 import { ServerMetrics } from '../server/stats.js';
-import { deliveryReport, parseSinkUrl, sinkDelta, type DrainResult, type SinkSnapshot } from './sink.js';
+import { deliveryReport, failure, parseSinkUrl, RESTARTED, sinkDelta, type DrainResult, type SinkSnapshot } from './sink.js';
 
 /** A sink reading with `messages` delivered and these delivery times (µs). */
 function snap(messages: number, deliveryUs: readonly number[], offsetMs = 0, rttMs = 2): SinkSnapshot {
@@ -39,7 +39,7 @@ describe('sinkDelta', () => {
 });
 
 describe('deliveryReport', () => {
-  const drain = (over: Partial<DrainResult>): DrainResult => ({ end: null, atLoadEnd: null, drained: false, drainMs: 0, error: null, ...over });
+  const drain = (over: Partial<DrainResult>): DrainResult => ({ end: null, atLoadEnd: null, drained: false, drainMs: 0, error: null, restarted: false, stopped: false, ...over });
 
   it('reports a drained run with the offset of the shortest round trip', () => {
     const start = snap(100, [], 5, 10);
@@ -50,9 +50,11 @@ describe('deliveryReport', () => {
       sink: 'http://127.0.0.1:9/stats',
       accepted: 100,
       delivered: 100,
+      deliveredAtLeast: false,
       deliveredAtLoadEnd: 50,
       queued: 0,
       drained: true,
+      drainStopped: false,
       drainS: 1.234,
       drainTimeoutS: 60,
       ratePerS: 50,
@@ -69,9 +71,53 @@ describe('deliveryReport', () => {
     expect(report).toMatchObject({ delivered: 0, queued: 40, drained: false, drainS: 1, ratePerS: 0, error: null });
   });
 
-  it('keeps the reason when no reading came after the load', () => {
+  it('claims nothing when no reading came after the start one: delivered, queued and drained unknown', () => {
     const { report, delivery } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), drain({ error: 'connection refused', drainMs: 1000 }), 40, 1000, 1500);
-    expect(report).toMatchObject({ delivered: 0, queued: 40, error: 'connection refused' });
+    expect(report).toMatchObject({ delivered: null, queued: null, drained: null, deliveredAtLoadEnd: null, ratePerS: null, error: 'connection refused' });
     expect(delivery).toBeNull();
+  });
+
+  it('a sink that died during the load: at least the last reading taken during it, with its histogram', () => {
+    const during = snap(25, [1000, 2000, 3000]);
+    const { report, delivery } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), drain({ error: 'connection refused', drainMs: 1000 }), 40, 1000, 2000, during);
+    expect(report).toMatchObject({ delivered: 25, deliveredAtLeast: true, queued: null, drained: null, ratePerS: 12.5, error: 'connection refused' });
+    expect(delivery?.totalCount).toBe(3);
+  });
+
+  it('a drain whose last reading failed after a good one: at least that one, queued unknown', () => {
+    const { report } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), drain({ end: snap(30, []), atLoadEnd: snap(10, []), error: 'no answer in time', drainMs: 1000 }), 40, 1000, 2000, snap(5, []));
+    expect(report).toMatchObject({ delivered: 30, deliveredAtLeast: true, deliveredAtLoadEnd: 10, queued: null, drained: null, error: 'no answer in time' });
+  });
+
+  it('after a restart the counts are unknown (null), not 0 delivered and all queued', () => {
+    const { report, delivery } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(100, [1]), drain({ end: snap(3, []), restarted: true }), 40, 1000, 1500);
+    expect(report).toMatchObject({ delivered: null, queued: null, drained: null, deliveredAtLoadEnd: null, ratePerS: null, error: RESTARTED });
+    expect(delivery).toBeNull();
+  });
+
+  it('a drain stopped by the user says so; its last good reading stands', () => {
+    const { report } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), drain({ end: snap(30, []), atLoadEnd: snap(30, []), stopped: true, drainMs: 500 }), 40, 60_000, 2000);
+    expect(report).toMatchObject({ delivered: 30, deliveredAtLeast: false, queued: 10, drained: false, drainStopped: true, error: null });
+  });
+});
+
+describe('deliveryReport, stopped early', () => {
+  it('a drain stopped before its first reading: counts unknown, and says why', () => {
+    const d: DrainResult = { end: null, atLoadEnd: null, drained: false, drainMs: 10, error: null, restarted: false, stopped: true };
+    const { report } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), d, 40, 60_000, 100);
+    expect(report).toMatchObject({ delivered: null, queued: null, drained: null, drainStopped: true, error: 'the drain was stopped before a reading' });
+  });
+});
+
+describe('failure', () => {
+  it('makes an OpenSSL error one line without source paths', () => {
+    const err = Object.assign(new Error('C0A7F2E1:error:0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/ssl3_record.c:354:\n'), {
+      library: 'SSL routines',
+      reason: 'wrong version number',
+      code: 'ERR_SSL_WRONG_VERSION_NUMBER',
+    });
+    expect(failure(err)).toBe('TLS: wrong version number');
+    expect(failure(new Error('first\nsecond'))).toBe('first');
+    expect(failure(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe('connection refused');
   });
 });

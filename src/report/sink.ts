@@ -31,9 +31,20 @@ export interface SinkTimeouts {
   readonly connectMs: number;
   /** For the response headers and for each pause in the body. */
   readonly idleMs: number;
+  /**
+   * The whole reading, connection to the body's last byte: a sink that answers its headers and
+   * then trickles the body would otherwise hold the run for ever (each pause stays under idleMs).
+   */
+  readonly totalMs: number;
 }
 
-export const DEFAULT_SINK_TIMEOUTS: SinkTimeouts = { connectMs: 2000, idleMs: 3000 };
+export const DEFAULT_SINK_TIMEOUTS: SinkTimeouts = { connectMs: 2000, idleMs: 3000, totalMs: 5000 };
+
+/** The largest `/stats` answer read, bytes: a sink's is tens of KB (its encoded histograms). */
+export const MAX_SINK_BODY_BYTES = 8 * 2 ** 20;
+
+/** How often `run` reads the sink during the load, ms (the last good reading stands if it dies). */
+export const LOAD_POLL_MS = 1000;
 
 /** How often the drain polls the sink, ms. */
 export const DRAIN_POLL_MS = 200;
@@ -47,19 +58,29 @@ export interface DeliveryReport {
   readonly sink: string;
   /** Messages the MTA under test accepted from smtpbench (`totals.messages.accepted`). */
   readonly accepted: number;
-  /** Messages the sink accepted in the run's window (its `messages` counter, end minus start). */
-  readonly delivered: number;
-  /** Delivered by the time the load stopped (the first poll after it). */
-  readonly deliveredAtLoadEnd: number;
-  /** accepted − delivered, not below 0: still queued (or lost) when the drain ended. */
-  readonly queued: number;
-  /** True when delivered reached accepted before the drain timeout. */
-  readonly drained: boolean;
-  /** Seconds from the load's end to the poll that saw delivered ≥ accepted (or to the timeout). */
+  /**
+   * Messages the sink accepted in the run's window (its `messages` counter, end minus start); a
+   * lower bound when `deliveredAtLeast`; null when the sink restarted (its count cannot be told).
+   */
+  readonly delivered: number | null;
+  /** True when the last reading failed and `delivered` is from the last good reading before it. */
+  readonly deliveredAtLeast: boolean;
+  /** Delivered by the time the load stopped (the first poll after it); null without that reading. */
+  readonly deliveredAtLoadEnd: number | null;
+  /**
+   * accepted − delivered, not below 0: still queued (or lost) when the drain ended; null when the
+   * last reading failed or the sink restarted (unknown, not claimed).
+   */
+  readonly queued: number | null;
+  /** True when delivered reached accepted, false when it did not; null when that is unknown (as queued). */
+  readonly drained: boolean | null;
+  /** True when Ctrl-C (or SIGTERM) stopped the drain before it ended. */
+  readonly drainStopped: boolean;
+  /** Seconds from the load's end to the poll that saw delivered ≥ accepted (or to the timeout or the stop). */
   readonly drainS: number;
   readonly drainTimeoutS: number;
-  /** Delivered messages per second over the window: the first sink reading to the last. */
-  readonly ratePerS: number;
+  /** Delivered messages per second over the window: the first sink reading to the last; null when delivered is. */
+  readonly ratePerS: number | null;
   /** Seconds from the first sink reading (before the load) to the last. */
   readonly windowS: number;
   /**
@@ -102,21 +123,42 @@ export function sinkAgent(timeouts: SinkTimeouts = DEFAULT_SINK_TIMEOUTS): Agent
 }
 
 /**
- * Reads the sink once.
- * @throws Error with one printable line (no URL): refused, timed out, HTTP status, not a sink's JSON
+ * Reads the sink once, within `timeouts.totalMs` for the whole reading (headers and body) and at
+ * most MAX_SINK_BODY_BYTES of body.
+ * @param signal stops the reading (the error then reads "stopped")
+ * @throws Error with one printable line (no URL): refused, no answer in time, HTTP status, TLS, too
+ *   large, not a sink's JSON
  */
-export async function readSink(url: URL, agent: Agent, signal?: AbortSignal): Promise<SinkSnapshot> {
+export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, timeouts: SinkTimeouts = DEFAULT_SINK_TIMEOUTS): Promise<SinkSnapshot> {
   const sentMs = wallMs();
+  const deadline = AbortSignal.timeout(timeouts.totalMs);
   let text: string;
   try {
-    const res = await request(url, { dispatcher: agent, signal });
+    const res = await request(url, { dispatcher: agent, signal: signal ? AbortSignal.any([deadline, signal]) : deadline });
     if (res.statusCode !== 200) {
-      await res.body.dump();
+      res.body.destroy();
       throw new Error(`HTTP ${res.statusCode}`);
     }
-    text = await res.body.text();
+    const declared = Number(res.headers['content-length']);
+    if (declared > MAX_SINK_BODY_BYTES) {
+      res.body.destroy();
+      throw new Error(`the answer is too large (${declared} bytes; a sink's is far under ${MAX_SINK_BODY_BYTES})`);
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_SINK_BODY_BYTES) {
+        res.body.destroy();
+        throw new Error(`the answer is too large (over ${MAX_SINK_BODY_BYTES} bytes)`);
+      }
+      parts.push(chunk);
+    }
+    text = Buffer.concat(parts).toString('utf8');
   } catch (err) {
-    throw new Error(failure(err), { cause: err });
+    if (err instanceof Error && err.message.startsWith('the answer is too large')) throw err;
+    if (err instanceof Error && /^HTTP \d+$/.test(err.message)) throw err;
+    throw new Error(deadline.aborted && !signal?.aborted ? 'no answer in time' : failure(err), { cause: err });
   }
   const doneMs = wallMs();
   let doc: { counters?: ServerCounters; wallClockMs?: number; encoded?: { histograms?: Record<string, string> } };
@@ -138,16 +180,28 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal): Pr
   return { counters: doc.counters, delivery, offsetMs: doc.wallClockMs - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs };
 }
 
-/** A failed request in a few words (undici and socket error codes). */
-function failure(err: unknown): string {
-  const e = err as { code?: string; name?: string; message?: string; cause?: { code?: string } };
+/** A failed request in one line of a few words (undici, socket and OpenSSL error codes). */
+export function failure(err: unknown): string {
+  const e = err as { code?: string; name?: string; message?: string; reason?: string; library?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code;
   if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET') return 'connection reset';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
   if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'no connection in time';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'no answer in time';
+  if (e.name === 'TimeoutError') return 'no answer in time';
   if (e.name === 'AbortError') return 'stopped';
-  return e.message || code || String(err);
+  // OpenSSL's message is several lines with source paths; its `reason` is the words that matter
+  // (https:// against a plain-HTTP sink: "wrong version number").
+  if (e.library !== undefined || code?.startsWith('ERR_SSL_') || code?.startsWith('ERR_TLS_')) return `TLS: ${e.reason ?? firstLine(e.message ?? code ?? '')}`;
+  return firstLine(e.message || code || String(err));
+}
+
+const firstLine = (text: string): string => text.split('\n')[0].trim();
+
+/** True when `end` cannot follow `start` on one sink: its counters went back (a restart). */
+export function restarted(start: SinkSnapshot, end: SinkSnapshot): boolean {
+  return end.counters.messages < start.counters.messages || end.delivery.totalCount < start.delivery.totalCount;
 }
 
 /**
@@ -155,13 +209,16 @@ function failure(err: unknown): string {
  * @returns the delivered count and the delivery histogram (a new one), or a message when the sink restarted
  */
 export function sinkDelta(start: SinkSnapshot, end: SinkSnapshot): { delivered: number; delivery: Histogram } | string {
+  if (restarted(start, end)) return RESTARTED;
   const delivered = end.counters.messages - start.counters.messages;
-  if (delivered < 0 || end.delivery.totalCount < start.delivery.totalCount) return 'the sink restarted during the run (its counters went back)';
   const delivery = newHistogram();
   delivery.add(end.delivery);
   delivery.subtract(start.delivery);
   return { delivered, delivery };
 }
+
+/** The `error` of a run whose sink restarted. */
+export const RESTARTED = 'the sink restarted during the run (its counters went back), so what it received cannot be told';
 
 /** What `drainSink` saw. */
 export interface DrainResult {
@@ -170,45 +227,74 @@ export interface DrainResult {
   /** The first successful reading after the load stopped. */
   readonly atLoadEnd: SinkSnapshot | null;
   readonly drained: boolean;
-  /** From the call to the reading that saw delivered ≥ accepted, or to the timeout, ms. */
+  /** From the call to the reading that saw delivered ≥ accepted, or to the timeout or the stop, ms. */
   readonly drainMs: number;
   /** The last failed reading's reason, when the drain never got a good one after it. */
   readonly error: string | null;
+  /** A reading's counters went back: the sink restarted, and the drain stopped there. */
+  readonly restarted: boolean;
+  /** `signal` stopped the drain (Ctrl-C). */
+  readonly stopped: boolean;
 }
 
 /**
  * Polls the sink every `DRAIN_POLL_MS` until it has received `accepted` messages since `start`
  * or `timeoutMs` has passed (a sink that never receives anything ends at the timeout, 0
- * delivered). A failed reading is retried until the timeout. `signal` ends the drain at once.
+ * delivered). A failed reading is retried until the timeout. A reading whose counters are below
+ * `previous`'s (the last good reading before the drain: `start`, or one taken during the load)
+ * or its own predecessor's means the sink restarted: the drain ends at once, as it does on `signal`.
  */
-export async function drainSink(url: URL, agent: Agent, start: SinkSnapshot, accepted: number, timeoutMs: number, signal?: AbortSignal): Promise<DrainResult> {
+export async function drainSink(
+  url: URL,
+  agent: Agent,
+  start: SinkSnapshot,
+  previous: SinkSnapshot,
+  accepted: number,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<DrainResult> {
   const began = performance.now();
   const deadline = began + timeoutMs;
   let end: SinkSnapshot | null = null;
   let atLoadEnd: SinkSnapshot | null = null;
   let error: string | null = null;
+  let prev = previous;
+  const result = (drained: boolean, more: Partial<DrainResult> = {}): DrainResult => ({
+    end,
+    atLoadEnd,
+    drained,
+    drainMs: Math.min(performance.now() - began, timeoutMs),
+    error,
+    restarted: false,
+    stopped: signal?.aborted ?? false,
+    ...more,
+  });
+  if (restarted(start, previous)) return result(false, { end: previous, restarted: true });
   for (;;) {
-    const left = deadline - performance.now();
     try {
-      // A reading runs past the drain's deadline by 1 s at most, so one is always tried
-      // (AbortSignal.timeout wants an integer).
-      const limit = AbortSignal.timeout(Math.max(Math.ceil(left), 1000));
-      const snap = await readSink(url, agent, signal ? AbortSignal.any([limit, signal]) : limit);
-      end = snap;
+      const snap = await readSink(url, agent, signal);
+      if (restarted(prev, snap)) return result(false, { end: snap, restarted: true, error: null });
+      prev = end = snap;
       atLoadEnd ??= snap;
       error = null;
-      if (snap.counters.messages - start.counters.messages >= accepted) return { end, atLoadEnd, drained: true, drainMs: performance.now() - began, error };
+      if (snap.counters.messages - start.counters.messages >= accepted) return result(true, { drainMs: performance.now() - began });
     } catch (err) {
-      error = (err as Error).message;
+      // A reading cut short by the stop says nothing about the sink: the reading before it stands.
+      if (!signal?.aborted) error = (err as Error).message;
     }
     if (signal?.aborted || performance.now() + DRAIN_POLL_MS > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+    if (signal?.aborted) break;
   }
-  return { end, atLoadEnd, drained: false, drainMs: Math.min(performance.now() - began, timeoutMs), error };
+  return result(false);
 }
 
 /**
- * The `delivery` section and the run's delivery histogram from a drain.
+ * The `delivery` section and the run's delivery histogram from a drain. Figures are stated only
+ * as far as they are known: after a restart delivered, queued and drained are null; when the last
+ * reading failed, delivered is "at least" the last good reading's (the drain's, else `duringLoad`,
+ * the last one taken during the load) and queued and drained are null.
+ * @param duringLoad the last good reading taken during the load, or null
  * @param windowMs the first sink reading to the drain's end, ms
  */
 export function deliveryReport(
@@ -218,29 +304,38 @@ export function deliveryReport(
   accepted: number,
   timeoutMs: number,
   windowMs: number,
+  duringLoad: SinkSnapshot | null = null,
 ): { report: DeliveryReport; delivery: Histogram | null } {
-  const delta = drain.end ? sinkDelta(start, drain.end) : (drain.error ?? 'no reading after the load');
-  const ok = typeof delta !== 'string';
-  const delivered = ok ? delta.delivered : 0;
-  const atEnd = drain.atLoadEnd ? Math.max(0, drain.atLoadEnd.counters.messages - start.counters.messages) : 0;
-  const best = [start, drain.atLoadEnd, drain.end].filter((s) => s !== null).sort((a, b) => a.rttMs - b.rttMs)[0];
+  const failed = drain.error !== null || drain.end === null;
+  const last = drain.end ?? duringLoad;
+  const delta = last ? sinkDelta(start, last) : null;
+  const known = !drain.restarted && delta !== null && typeof delta !== 'string';
+  const delivered = known ? delta.delivered : null;
+  const atLeast = known && failed;
+  const reached = delivered !== null && delivered >= accepted;
+  const error = drain.restarted || typeof delta === 'string' ? RESTARTED : failed ? (drain.error ?? (drain.stopped ? 'the drain was stopped before a reading' : 'no reading after the load')) : null;
+  const atEnd = drain.atLoadEnd && !drain.restarted ? Math.max(0, drain.atLoadEnd.counters.messages - start.counters.messages) : null;
+  const best = [start, drain.atLoadEnd, drain.end, duringLoad].filter((s) => s !== null).sort((a, b) => a.rttMs - b.rttMs)[0];
   const r3 = (x: number): number => Number(x.toFixed(3));
   return {
     report: {
       sink: sinkName(sink),
       accepted,
       delivered,
+      deliveredAtLeast: atLeast,
       deliveredAtLoadEnd: atEnd,
-      queued: Math.max(0, accepted - delivered),
-      drained: drain.drained,
+      // Never claim a message is queued when the sink could not be read: that is unknown.
+      queued: delivered === null || atLeast ? null : Math.max(0, accepted - delivered),
+      drained: delivered === null ? null : atLeast ? (reached ? true : null) : drain.drained,
+      drainStopped: drain.stopped,
       drainS: r3(drain.drainMs / 1000),
       drainTimeoutS: r3(timeoutMs / 1000),
-      ratePerS: windowMs > 0 ? Number(((delivered * 1000) / windowMs).toFixed(1)) : 0,
+      ratePerS: delivered === null ? null : windowMs > 0 ? Number(((delivered * 1000) / windowMs).toFixed(1)) : 0,
       windowS: r3(windowMs / 1000),
       clockOffsetMs: r3(best.offsetMs),
       clockUncertaintyMs: r3(best.rttMs / 2),
-      error: ok ? drain.error : delta,
+      error,
     },
-    delivery: ok ? delta.delivery : null,
+    delivery: known ? delta.delivery : null,
   };
 }
