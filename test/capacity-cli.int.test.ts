@@ -1,36 +1,9 @@
 /** `smtpbench capacity`'s usage errors (exit 2) and a target that fails at the lowest rate (exit 1). */
-import { spawn } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, tmp } from './helpers/cli.js';
-import { CLI, ROOT } from './helpers/serve-cli.js';
-
-/**
- * Runs a capacity search against the embedded server, waits until step 2 has run `afterMs`, sends
- * SIGINT `signals` times (30 ms apart) and waits for the exit.
- */
-async function interruptedSearch(signals: number, afterMs: number): Promise<{ code: number | null; out: string; stdout: string; stderr: string }> {
-  const out = tmp();
-  const child = spawn(process.execPath, [CLI, 'capacity', '--slo', 'transaction.p99 < 1s', '--start-rate', '20', '--step-duration', '3s', '--warmup', '0s', '--workers', '1', '--out', out], { cwd: ROOT });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => (stdout += d));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  for (const t0 = Date.now(); !stderr.includes('step 2:') && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 20));
-  expect(stderr).toContain('step 2:');
-  await new Promise((r) => setTimeout(r, afterMs));
-  for (let i = 0; i < signals; i++) {
-    child.kill('SIGINT');
-    await new Promise((r) => setTimeout(r, 30));
-  }
-  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  const code = await exited;
-  clearTimeout(timer);
-  return { code, out, stdout, stderr };
-}
 
 describe('smtpbench capacity: bad input', () => {
   it('an SLO that does not parse, an empty rate range and a bad precision: one error, exit 2', async () => {
@@ -124,30 +97,4 @@ describe('smtpbench capacity: a target that cannot be reached', () => {
     expect(report.answer).toMatchObject({ end: 'fails-at-start', sustainedRate: null, breaksAtRate: 50 });
     expect(existsSync(join(out, 'steps', '1-50', 'summary.json'))).toBe(true);
   });
-});
-
-describe('smtpbench capacity: Ctrl-C', () => {
-  it('once: the step cut short is marked interrupted, never judged; the answer rests on the completed steps', async () => {
-    const r = await interruptedSearch(1, 500);
-    expect(r.code, r.stderr).toBe(0);
-    const report = JSON.parse(readFileSync(join(r.out, 'capacity.json'), 'utf8'));
-    expect(report.steps.map((s: { rate: number; verdict: string }) => [s.rate, s.verdict])).toEqual([
-      [20, 'pass'],
-      [40, 'interrupted'],
-    ]);
-    expect(report.steps[1].reliable).toBe(false);
-    expect(report.answer).toMatchObject({ end: 'interrupted', sustainedRate: 20, breaksAtRate: null, interruptedRate: 40 });
-    expect(report.answer.text).toContain('interrupted at 40 msg/s');
-    expect(r.stdout).toMatch(/│ 2 +│ 40 .*interrupted/);
-  }, 60_000);
-
-  it('twice: exits 130 after writing the curve of the completed steps', async () => {
-    const r = await interruptedSearch(2, 500);
-    expect(r.code, r.stderr).toBe(130);
-    const report = JSON.parse(readFileSync(join(r.out, 'capacity.json'), 'utf8'));
-    expect(report.steps.map((s: { rate: number; verdict: string }) => [s.rate, s.verdict])).toEqual([[20, 'pass']]);
-    expect(report.answer).toMatchObject({ end: 'interrupted', sustainedRate: 20, interruptedRate: 40 });
-    expect(readFileSync(join(r.out, 'report.md'), 'utf8')).toContain(report.answer.text);
-    expect(existsSync(join(r.out, 'report.html'))).toBe(true);
-  }, 60_000);
 });

