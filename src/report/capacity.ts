@@ -9,7 +9,7 @@ import { PHASES } from '../metrics/phases.js';
 import type { SearchEnd, StepVerdict } from '../load/capacity.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import type { Environment } from './environment.js';
-import { esc, PAGE_CSS, scriptJson, tableHtml, uplotAssets } from './html.js';
+import { esc, pageHtml, tableHtml } from './html.js';
 import type { SummaryTable } from './markdown.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -262,7 +262,6 @@ const CLIENT = `
 
 /** report.html: the answer, two charts (offered vs achieved rate; p50/p99 vs offered rate with the SLO limits), the curve table. @throws when uplot cannot be read */
 export function renderCapacityHtml(r: CapacityReport): string {
-  const { js, css } = uplotAssets();
   const steps = [...r.steps].sort((a, b) => a.rate - b.rate || a.index - b.index);
   // The SLO limits drawn on the latency chart: those of the curve's phase, in ms.
   const limits = r.slos.filter((s) => s.unit === 'ms' && s.metric.startsWith(`${r.phase}.`) && typeof s.limit === 'number').map((s) => ({ label: `SLO ${s.expression}`, value: s.limit as number }));
@@ -281,19 +280,7 @@ export function renderCapacityHtml(r: CapacityReport): string {
     ],
   };
   const ok = r.answer.sustainedRate !== null;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>smtpbench capacity ${esc(r.runId)}</title>
-<style>${css}</style>
-<style>${PAGE_CSS}</style>
-</head>
-<body>
-<main>
-<h1>smtpbench capacity ${esc(r.runId)}</h1>
-<p class="lead">${esc(`Target ${r.target}; SLOs: ${r.slos.map((s) => s.expression).join(', ')}; ${r.steps.length} steps in ${r.durationS} s; started ${r.startedAt}.`)}</p>
+  return pageHtml(`smtpbench capacity ${r.runId}`, `<p class="lead">${esc(`Target ${r.target}; SLOs: ${r.slos.map((s) => s.expression).join(', ')}; ${r.steps.length} steps in ${r.durationS} s; started ${r.startedAt}.`)}</p>
 <p class="${ok ? 'pass' : 'fail'}" id="answer">${esc(r.answer.text)}</p>
 <section>
 <h2>The curve</h2>
@@ -308,13 +295,5 @@ ${tableHtml(curveTable(r), 'curve', (i) => (i >= 6 ? 'text' : ''))}
 <h2>Environment</h2>
 ${tableHtml(env, 'environment', () => 'text')}
 <details><summary>Profile of every step</summary><pre>${esc(JSON.stringify(r.profile, null, 2))}</pre></details>
-</section>
-<p class="small">Written by smtpbench. Charts drawn with uPlot (MIT); everything this page shows is in this one file.</p>
-</main>
-<script type="application/json" id="capacity-data">${scriptJson(data)}</script>
-<script>${js}</script>
-<script>${CLIENT}</script>
-</body>
-</html>
-`;
+</section>`, 'capacity-data', data, CLIENT);
 }

@@ -30,6 +30,36 @@ export function uplotAssets(): { js: string; css: string } {
   return assets;
 }
 
+/**
+ * The page every smtpbench report is: head with uPlot's CSS and ours, `body` inside <main>, the
+ * footer, the data as JSON in `<script type="application/json" id=dataId>`, uPlot and `client`
+ * (the page's own drawing script). `title` is escaped here; `body` is HTML already escaped.
+ */
+export function pageHtml(title: string, body: string, dataId: string, data: unknown, client: string): string {
+  const { js, css } = uplotAssets();
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${css}</style>
+<style>${PAGE_CSS}</style>
+</head>
+<body>
+<main>
+<h1>${esc(title)}</h1>
+${body}
+<p class="small">Written by smtpbench. Charts drawn with uPlot (MIT); everything this page shows is in this one file.</p>
+</main>
+<script type="application/json" id="${esc(dataId)}">${scriptJson(data)}</script>
+<script>${js}</script>
+<script>${client}</script>
+</body>
+</html>
+`;
+}
+
 /** Escapes text for HTML element content and quoted attribute values. */
 export function esc(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -397,7 +427,6 @@ const CLIENT = `
 export function renderHtml(run: RunData): string {
   const s = run.summary;
   const page = pageDataOf(run);
-  const { js, css } = uplotAssets();
   const t = s.totals;
   // Each row is a grid of its own: side by side on a wide screen, and a chart alone spans the row.
   const charts = (rows: string[][]): string => {
@@ -412,19 +441,7 @@ export function renderHtml(run: RunData): string {
   const stop = stopNote(s, (e) => `“${e}”`);
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>smtpbench ${esc(s.runId)}</title>
-<style>${css}</style>
-<style>${PAGE_CSS}</style>
-</head>
-<body>
-<main>
-<h1>smtpbench run ${esc(s.runId)}</h1>
-<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
+  return pageHtml(`smtpbench run ${s.runId}`, `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
 <p class="banner notice"><strong>How to read the latencies:</strong> ${esc(modelNote(s))}.${s.model === 'open' ? ' Latencies from the intended start include any wait the server caused, so they are not hidden by coordinated omission.' : ' A closed-model run hides queueing delay (coordinated omission): use an open model (executor: open) for latency claims.'}</p>
 ${stop ? `<p class="banner warning" id="stopped">${esc(stop)}</p>` : ''}
 ${delivery ? `<p class="banner${s.delivery?.drained ? '' : ' warning'}" id="delivery">${esc(delivery)}</p>` : ''}
@@ -463,13 +480,5 @@ ${glossaryHtml(s)}
 <section>
 <h2>Environment</h2>
 ${environmentHtml(s)}
-</section>
-<p class="small">Written by smtpbench. Charts drawn with uPlot (MIT); everything this page shows is in this one file.</p>
-</main>
-<script type="application/json" id="chart-data">${scriptJson(page)}</script>
-<script>${js}</script>
-<script>${CLIENT}</script>
-</body>
-</html>
-`;
+</section>`, 'chart-data', page, CLIENT);
 }
