@@ -4,7 +4,7 @@
  * first step at 20 msg/s, which a generator starved by parallel tests can fail as "saturated".
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmp } from './helpers/cli.js';
@@ -14,9 +14,9 @@ import { CLI, ROOT } from './helpers/serve-cli.js';
  * Runs a capacity search against the embedded server, waits until step 2 has run `afterMs`, sends
  * SIGINT `signals` times (30 ms apart) and waits for the exit.
  */
-async function interruptedSearch(signals: number, afterMs: number): Promise<{ code: number | null; out: string; stdout: string; stderr: string }> {
+async function interruptedSearch(signals: number, afterMs: number, extra: string[] = []): Promise<{ code: number | null; out: string; stdout: string; stderr: string }> {
   const out = tmp();
-  const child = spawn(process.execPath, [CLI, 'capacity', '--slo', 'transaction.p99 < 1s', '--start-rate', '20', '--step-duration', '3s', '--warmup', '0s', '--workers', '1', '--out', out], { cwd: ROOT });
+  const child = spawn(process.execPath, [CLI, 'capacity', ...extra, '--slo', 'transaction.p99 < 1s', '--start-rate', '20', '--step-duration', '3s', '--warmup', '0s', '--workers', '1', '--out', out], { cwd: ROOT });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -51,7 +51,12 @@ describe('smtpbench capacity: Ctrl-C', () => {
   }, 60_000);
 
   it('twice: exits 130 after writing the curve of the completed steps', async () => {
-    const r = await interruptedSearch(2, 500);
+    // Every end of data is held 60 ms, so at 20 msg/s a message is always in flight: the graceful
+    // stop after the first Ctrl-C is still waiting when the second comes 30 ms later (without the
+    // delay, a quick stop could finish between the two, as it once did in CI).
+    const profile = join(tmp(), 'slow.yaml');
+    writeFileSync(profile, 'server:\n  faults: ["data-end: delay 60ms"]\n');
+    const r = await interruptedSearch(2, 500, [profile]);
     expect(r.code, r.stderr).toBe(130);
     const report = JSON.parse(readFileSync(join(r.out, 'capacity.json'), 'utf8'));
     expect(report.steps.map((s: { rate: number; verdict: string }) => [s.rate, s.verdict])).toEqual([[20, 'pass']]);
