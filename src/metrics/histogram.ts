@@ -105,6 +105,15 @@ export interface PhaseStats {
 
 const msOf = (us: number): number => Math.round(us) / 1000;
 
+/** The fixed fields every summary has, by percentile (older summaries have no `percentiles` map). */
+const FIXED: Readonly<Record<string, 'p50' | 'p90' | 'p99' | 'p999'>> = { '50': 'p50', '90': 'p90', '99': 'p99', '99.9': 'p999' };
+
+/** Percentile `p` of a summary row: its configured `percentiles` map, else a fixed field; undefined when it has neither. */
+export function statsPercentile(stats: PhaseStats, p: number): number | undefined {
+  const key = String(p);
+  return stats.percentiles?.[key] ?? (FIXED[key] ? stats[FIXED[key]] : undefined);
+}
+
 /** Summary row of a histogram of sizes (the server's `message-bytes`), in bytes. */
 export interface SizeStats extends Omit<PhaseStats, 'unit'> {
   readonly unit: 'bytes';

@@ -132,6 +132,8 @@ export function phaseColor(name: string, i = 0): string {
 /** Latency ms with µs precision, as the summary rounds them. */
 const ms = (us: number): number => Math.round(us) / 1000;
 const round1 = (x: number): number => Math.round(x * 10) / 10;
+/** `n` counted in second `s`, per second of the time it was counted over (the last second is shorter). */
+const per = (n: number, s: Second): number => round1(n / (s.intervalS > 0 ? s.intervalS : 1));
 
 /** The percentile (0..100) at x = 1/(1-p) on a spectrum's axis. */
 export const percentileOfX = (x: number): number => 100 * (1 - 1 / x);
@@ -360,7 +362,6 @@ export function throughputChart(allSeconds: readonly Second[], intervals: readon
       ...bandOfIntervals(withTx, warmupS),
     };
   }
-  const per = (n: number, s: Second): number => round1(n / (s.intervalS > 0 ? s.intervalS : 1));
   const series: SeriesSpec[] = [
     { label: 'messages/s accepted', color: '#1f77b4', values: timeline.map((s) => s.rates.msgsPerS) },
     { label: 'recipients/s accepted', color: '#2ca02c', values: timeline.map((s) => s.rates.rcptsPerS) },
@@ -428,7 +429,7 @@ export function repliesChart(allSeconds: readonly Second[], warmupS = 0): ChartS
   const series = REPLY_SERIES.map(({ cls, color }) => ({
     label: `${cls} replies/s`,
     color,
-    values: timeline.map((s) => round1(s.replies[cls] / (s.intervalS > 0 ? s.intervalS : 1))),
+    values: timeline.map((s) => per(s.replies[cls], s)),
   }));
   return {
     id: 'replies',
@@ -449,7 +450,7 @@ export function errorsChart(allSeconds: readonly Second[], warmupS = 0): ChartSp
   const timeline = drawnSeconds(allSeconds, (s) => s.intervalS);
   const kinds = [...new Set(timeline.flatMap((s) => Object.keys(s.errors)))].sort();
   if (kinds.length === 0) return null;
-  const series = kinds.map((kind, i) => ({ label: kind, color: PALETTE[(i + 3) % PALETTE.length], values: timeline.map((s) => round1((s.errors[kind] ?? 0) / (s.intervalS > 0 ? s.intervalS : 1))) }));
+  const series = kinds.map((kind, i) => ({ label: kind, color: PALETTE[(i + 3) % PALETTE.length], values: timeline.map((s) => per(s.errors[kind] ?? 0, s)) }));
   return {
     id: 'errors',
     title: 'Errors per second by kind',

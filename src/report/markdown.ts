@@ -1,5 +1,5 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
-import { DEFAULT_PERCENTILES, type PhaseStats } from '../metrics/histogram.js';
+import { DEFAULT_PERCENTILES, statsPercentile, type PhaseStats } from '../metrics/histogram.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -26,15 +26,12 @@ export function percentilesOf(s: Summary): readonly number[] {
   return s.profile.percentiles ?? DEFAULT_PERCENTILES;
 }
 
-/** Older summaries have no `percentiles` map: their four fixed fields stand in. */
-const LEGACY: Readonly<Record<string, keyof PhaseStats>> = { '50': 'p50', '90': 'p90', '99': 'p99', '99.9': 'p999' };
-
 /**
  * One row per histogram: count, min, mean, the configured percentiles, max (ms). The one latency
  * table of every report: terminal, report.md and report.html.
  */
 export function latencyTable(label: string, stats: Readonly<Record<string, PhaseStats>>, percentiles: readonly number[]): SummaryTable {
-  const at = (v: PhaseStats, p: number): number | string => v.percentiles?.[String(p)] ?? (LEGACY[String(p)] ? (v[LEGACY[String(p)]] as number) : '-');
+  const at = (v: PhaseStats, p: number): number | string => statsPercentile(v, p) ?? '-';
   return {
     head: [`${label} (ms)`, 'count', 'min', 'mean', ...percentiles.map((p) => `p${p}`), 'max'],
     rows: Object.entries(stats).map(([name, v]) => [name, v.count, v.min, v.mean, ...percentiles.map((p) => at(v, p)), v.max]),

@@ -15,7 +15,7 @@
  * `compare` or a capacity SLO can read, and `Metric.read()` reads it from a finished run
  * (`RunData`) or from the running totals of a run in progress (`liveRun()`).
  */
-import type { Histogram, PhaseStats } from '../metrics/histogram.js';
+import { statsPercentile, type Histogram, type PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import type { ErrorCounts, Merged, ReplyCounts } from '../metrics/recorder.js';
 import type { MetricUnit, Threshold, ThresholdOp } from '../profile/types.js';
@@ -173,8 +173,7 @@ function histogramMetric(
     const q = word === 'med' ? 50 : percentileOf(paren, bare);
     stat = percentileName(q);
     value = (h) => msOf(h.getValueAtPercentile(q));
-    const fixed = ({ 50: 'p50', 90: 'p90', 99: 'p99', 99.9: 'p999' } as Record<number, 'p50' | 'p90' | 'p99' | 'p999'>)[q];
-    fromStats = (s) => s.percentiles?.[String(q)] ?? (fixed ? s[fixed] : undefined);
+    fromStats = (s) => statsPercentile(s, q);
   } else if (word === 'min') {
     stat = 'min';
     value = (h) => msOf(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : h.getValueAtPercentile(0));

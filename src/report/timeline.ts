@@ -113,12 +113,7 @@ export class TimelineBuilder {
       recipients: { accepted: d('recipientsAccepted'), rejected: d('recipientsRejected'), failed: d('recipientsFailed') },
       rates: { msgsPerS: round1(d('messagesAccepted') / dt), rcptsPerS: round1(d('recipientsAccepted') / dt) },
       targetRate: rate === null ? null : round1(rate),
-      replies: {
-        '2xx': Math.max(0, replies['2xx'] - (base?.replies['2xx'] ?? 0)),
-        '3xx': Math.max(0, replies['3xx'] - (base?.replies['3xx'] ?? 0)),
-        '4xx': Math.max(0, replies['4xx'] - (base?.replies['4xx'] ?? 0)),
-        '5xx': Math.max(0, replies['5xx'] - (base?.replies['5xx'] ?? 0)),
-      },
+      replies: Object.fromEntries(REPLY_CLASSES.map((cls) => [cls, Math.max(0, replies[cls] - (base?.replies[cls] ?? 0))])) as Record<ReplyClass, number>,
       errors,
       activeSessions: p.activeSessions,
       eventLoopDelayP99Ms: Math.round(p.eventLoopDelayP99Ms * 1000) / 1000,
