@@ -47,6 +47,8 @@ export interface RunOutcome {
   readonly server: ServerStats | null;
   readonly target: { readonly host: string; readonly port: number; readonly embedded: boolean };
   readonly startedAt: Date;
+  /** When the start barrier was lifted (the load began), epoch ms; `startedAt`'s time until then. */
+  readonly barrierAtMs: number;
   /** Measured seconds (after warm-up): the longest worker's. */
   readonly durationS: number;
   readonly interrupted: boolean;
@@ -203,12 +205,14 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   const live = new Merged();
   const startedAt = new Date();
   let t0 = 0;
+  let barrierAtMs = 0;
   let target = { host: profile.target?.host ?? '127.0.0.1', port: profile.target?.port ?? 0, embedded: profile.target === null };
   const partial = (): RunOutcome => ({
     merged: live,
     server: null,
     target,
     startedAt,
+    barrierAtMs: barrierAtMs || startedAt.getTime(),
     durationS: t0 === 0 ? 0 : (performance.now() - t0) / 1000,
     interrupted: true,
     workers: profile.workers,
@@ -272,7 +276,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       // Start barrier (DESIGN §3 rule 5): a worker that fails before `ready` rejects the race.
       await Promise.race([barrier, Promise.all(tasks).then(() => undefined)]);
       t0 = performance.now();
-      log = hooks.intervalLog?.(Date.now()) ?? null;
+      barrierAtMs = Date.now();
+      log = hooks.intervalLog?.(barrierAtMs) ?? null;
       const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
       send({ type: 'start' });
       // The server's own figures leave the warm-up out too, as the workers' do (their timers start now).
@@ -291,6 +296,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         server: server ? await stopServer() : null,
         target: { host, port, embedded: server !== null },
         startedAt,
+        barrierAtMs,
         durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
         interrupted: stopRequested,
         workers: W,

@@ -58,6 +58,7 @@ function summaryWith(phases: Record<string, number[]>, extra: { errors?: Record<
     server: null,
     target: { host: '127.0.0.1', port: 2525, embedded: true },
     startedAt: new Date('2026-01-02T03:04:05.678Z'),
+    barrierAtMs: Date.parse('2026-01-02T03:04:05.900Z'),
     durationS: 2,
     interrupted: false,
     workers: 2,

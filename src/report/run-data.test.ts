@@ -28,7 +28,7 @@ function summaryJson(): Record<string, unknown> {
   const merged = new Merged();
   recordUs(merged.histograms.get('transaction')!, 1500);
   merged.counters.messagesAttempted = merged.counters.messagesAccepted = 1;
-  const outcome = { merged, server: null, target: { host: '127.0.0.1', port: 25, embedded: true }, startedAt: new Date(0), durationS: 1, interrupted: false, workers: 1, health: [] } as RunOutcome;
+  const outcome = { merged, server: null, target: { host: '127.0.0.1', port: 25, embedded: true }, startedAt: new Date(0), barrierAtMs: 0, durationS: 1, interrupted: false, workers: 1, health: [] } as RunOutcome;
   return JSON.parse(JSON.stringify(buildSummary('r', resolveProfile({}), outcome, { node: 'v20', cpu: 'x', cores: 2, os: 'linux', gitSha: null })));
 }
 

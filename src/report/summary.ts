@@ -94,7 +94,46 @@ export interface Summary {
   readonly delivery?: DeliveryReport | null;
   /** Threshold verdicts, in the order given (profile first, then `--threshold` flags); empty when none. */
   readonly thresholds: readonly Verdict[];
-  readonly encoded: { readonly phases: Record<string, string>; readonly server: Record<string, string> };
+  /**
+   * Wall-clock span of the measured part of the run (after warm-up), ISO 8601 with ms: what
+   * `merge` aligns shards by and divides merged rates by. Absent in summaries written before it.
+   */
+  readonly measured?: { readonly start: string; readonly end: string };
+  /** `--shard i/N`: which share of the profile this run was, on which host, and when it started; null when unsharded. */
+  readonly shard?: ShardInfo | null;
+  readonly encoded: {
+    readonly phases: Record<string, string>;
+    readonly server: Record<string, string>;
+    /** The generator's own histograms (`scheduleLag`, µs), when it recorded any. */
+    readonly generator?: Record<string, string>;
+    /** The reference server's size histograms (`message-bytes`, bytes). */
+    readonly serverSizes?: Record<string, string>;
+  };
+}
+
+/**
+ * One shard's place in a distributed run (`--shard i/N`, README "Shards"): the split is the one
+ * rule of `src/profile/shard.ts`, so N shards together run exactly the profile.
+ */
+export interface ShardInfo {
+  /** 0-based shard index `i`. */
+  readonly index: number;
+  /** Shard count `N`. */
+  readonly count: number;
+  /** The load machine's host name (`os.hostname()`; a pod's name on Kubernetes). */
+  readonly host: string;
+  /** The common start time asked for (`--start-at`), ISO 8601; null without it. */
+  readonly startAt: string | null;
+  /** How much later than `startAt` the load started, ms (0: on time); null without `--start-at`. */
+  readonly lateMs: number | null;
+  /**
+   * This machine's clock against a reference (`--clock-ref`): offset = reference − local, ms, and
+   * the measurement's error bound (half the round trip, or 500 ms for an HTTP `Date` header); all
+   * null without a reference.
+   */
+  readonly clock: { readonly offsetMs: number | null; readonly errorMs: number | null; readonly source: string | null };
+  /** True when this shard's share was empty (more shards than sessions): it ran nothing, and merges as zeros. */
+  readonly idle: boolean;
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));
@@ -105,13 +144,14 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
   const c = m.counters;
   const d = outcome.durationS > 0 ? outcome.durationS : Number.NaN;
   const phases: Record<string, PhaseStats> = {};
-  const encoded = { phases: {} as Record<string, string>, server: {} as Record<string, string> };
+  const encoded = { phases: {} as Record<string, string>, server: {} as Record<string, string>, generator: {} as Record<string, string>, serverSizes: {} as Record<string, string> };
   for (const p of PHASES) {
     const h = m.histograms.get(p)!;
     if (h.totalCount === 0) continue;
     phases[p] = statsOf(h, profile.percentiles);
     encoded.phases[p] = encodeHistogram(h);
   }
+  for (const [name, h] of m.generator) if (h.totalCount > 0) encoded.generator[name] = encodeHistogram(h);
   let server: Summary['server'] = null;
   if (outcome.server) {
     const histograms: Record<string, PhaseStats> = {};
@@ -120,7 +160,10 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
       if (h.totalCount > 0) encoded.server[name] = outcome.server.histograms[name];
     }
     const sizes: Record<string, SizeStats> = {};
-    for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) sizes[name] = sizeStatsOf(h, profile.percentiles);
+    for (const [name, h] of decodeServerStats(outcome.server, 'sizes')) {
+      sizes[name] = sizeStatsOf(h, profile.percentiles);
+      if (h.totalCount > 0) encoded.serverSizes[name] = outcome.server.sizes[name];
+    }
     server = { counters: outcome.server.counters, histograms, sizes };
   }
   return {
@@ -166,8 +209,16 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     generator: generatorHealth(outcome),
     server,
     thresholds: [],
+    measured: measuredSpan(outcome, profile),
+    shard: null,
     encoded,
   };
+}
+
+/** The measured span: from the start barrier plus the warm-up, for the measured seconds. */
+function measuredSpan(outcome: RunOutcome, profile: Profile): Summary['measured'] {
+  const start = outcome.barrierAtMs + (outcome.durationS > 0 ? profile.warmupMs : 0);
+  return { start: new Date(start).toISOString(), end: new Date(start + outcome.durationS * 1000).toISOString() };
 }
 
 /** The placeholder written instead of a password. */
