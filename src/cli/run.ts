@@ -9,7 +9,11 @@ import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, typ
 import { readEnvironment } from '../report/environment.js';
 import { junitXml } from '../report/junit.js';
 import { decodeServerStats } from '../report/server-stats.js';
-import { buildSummary, type Summary } from '../report/summary.js';
+import { buildSummary, type ShardInfo, type Summary } from '../report/summary.js';
+import { planShard, WHOLE, type Part } from '../profile/shard.js';
+import { measureClockOffset } from '../load/clock-offset.js';
+import { shardSettings } from './shard-flags.js';
+import { hostname } from 'node:os';
 import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/write.js';
@@ -68,12 +72,17 @@ export function runCommand() {
     .option('--pushgateway <url>', "after the results are written, PUT the run's figures to this Prometheus Pushgateway (base URL)")
     .option('--publish-required', 'a failed publish exits 1 (default: it prints one line and the exit code stays)')
     .option('--publish-timeout <time>', 'total time for each publish, retries included (default 10s)')
+    .option('--shard <i/N>', 'run shard i (0-based) of N: an exact 1/N share of the profile\'s sessions, arrivals and messages (README "Shards"; also SMTPBENCH_SHARD=i/N)')
+    .option('--shards <n>', 'run one of N shards, the index taken from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)')
+    .option('--start-at <time>', 'start the load at this time, RFC 3339 (2026-12-07T13:00:00Z) or +30s: the common start of every shard')
+    .option('--clock-ref <url>', 'measure this clock against an HTTP server (a `smtpbench serve --http` /stats, or any Date header) and start --start-at on its clock')
     .option('--sink <url>', "delivery through the target MTA: the stats URL of the `smtpbench serve --http` it relays to, e.g. http://127.0.0.1:8025 (README \"Delivery latency\")")
     .option('--drain-timeout <time>', 'with --sink: after the load, how long to wait for the sink to receive every accepted message (default 60s)')
     .action(async (profileArg, opts) => {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
       const publishing = publishSettings(opts);
       const sinking = sinkSettings(opts);
+      const sharding = shardSettings(opts, process.env, Date.now());
       const path = profileArg ?? defaultProfilePath();
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
       const overrides = definedOnly({
@@ -114,7 +123,7 @@ export function runCommand() {
       // error as the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
-      const flagIssues = [...publishing.issues, ...sinking.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
+      const flagIssues = [...publishing.issues, ...sinking.issues, ...sharding.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
       const source = `profile ${path} with flags`;
       let profile;
       try {
@@ -126,6 +135,24 @@ export function runCommand() {
       if (flagIssues.length > 0) throw new ProfileError(flagIssues, source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
+      // This machine's share (throws SB_USAGE for a shard that cannot run its share), before anything is written.
+      const shard = sharding.shard ?? WHOLE;
+      const plan = planShard(profile, shard, profile.workers);
+      const shardName = sharding.shard === null ? 'this run' : `shard ${shard.index}/${shard.count}`;
+      if (plan.idle !== null) process.stderr.write(`smtpbench: ${plan.idle}: nothing to run; its result is empty and merges as zeros\n`);
+      let clock: ShardInfo['clock'] = { offsetMs: null, errorMs: null, source: null };
+      if (sharding.clockRef && plan.idle === null) {
+        try {
+          const c = await measureClockOffset(sharding.clockRef);
+          clock = c;
+          if (!opts.quiet) process.stderr.write(`smtpbench: clock offset ${c.offsetMs} ms ± ${c.errorMs} ms against ${c.source}\n`);
+        } catch (err) {
+          // The run goes on on the local clock; the summary says there was no reference.
+          process.stderr.write(`smtpbench: ${(err as Error).message}; --start-at is kept on the local clock\n`);
+        }
+      }
+      // --start-at is on the reference clock: its time on this clock is that minus the offset.
+      const startAtMs = sharding.startAtMs === null || plan.idle !== null ? null : sharding.startAtMs - (clock.offsetMs ?? 0);
       try {
         clearResults(outDir);
         mkdirSync(outDir, { recursive: true });
@@ -182,6 +209,13 @@ export function runCommand() {
       let measuredS = 0;
       let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
+        shard,
+        startAtMs,
+        onWaiting: (msLeft) => {
+          const at = new Date(sharding.startAtMs!).toISOString();
+          if (msLeft < 0) process.stderr.write(`smtpbench: ${shardName} is ${(-msLeft / 1000).toFixed(3)} s late for --start-at ${at}; starting at once (summary.json shard.lateMs)\n`);
+          else if (!opts.quiet) process.stderr.write(`smtpbench: ${shardName} ready; waiting ${(msLeft / 1000).toFixed(1)} s for --start-at ${at}\n`);
+        },
         onProgress: (p) => {
           const second = timeline.next(p);
           for (const log of timelineLogs) log.write(second);
@@ -201,7 +235,10 @@ export function runCommand() {
       const finish = (outcome: RunOutcome, aborted: boolean, delivery: DeliveryReport | null = null): Summary => {
         display?.done();
         for (const log of timelineLogs) log.close();
-        const base = buildSummary(runId, profile, outcome, readEnvironment(), aborted);
+        const base = {
+          ...buildSummary(runId, profile, outcome, readEnvironment(), aborted),
+          shard: sharding.shard === null && sharding.startAtMs === null && sharding.clockRef === null ? null : shardInfo(shard, sharding.startAtMs, outcome.lateMs ?? null, clock, plan.idle !== null),
+        };
         // A Ctrl-C during the drain interrupts the run as one during the load does.
         const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
@@ -398,6 +435,11 @@ function publishSettings(opts: { publish?: string; pushgateway?: string; publish
     timeoutMs,
     issues,
   };
+}
+
+/** What summary.json records of this machine's shard. */
+function shardInfo(shard: Part, startAtMs: number | null, lateMs: number | null, clock: ShardInfo['clock'], idle: boolean): ShardInfo {
+  return { index: shard.index, count: shard.count, host: hostname(), startAt: startAtMs === null ? null : new Date(startAtMs).toISOString(), lateMs: lateMs === null ? null : Math.round(lateMs), clock, idle };
 }
 
 /** Exit code 1 rule: something was to be sent and not one transaction succeeded. Names the target. */

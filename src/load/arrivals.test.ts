@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { laneOf, WHOLE } from '../profile/shard.js';
 import { ArrivalClock, arrivalOffsetUs } from './arrivals.js';
 import { sessionTarget } from './ramping-sessions.js';
 
@@ -36,10 +37,24 @@ describe('ArrivalClock', () => {
     const stages = [{ durationMs: 1000, target: 30 }];
     const seen: number[] = [];
     for (let w = 0; w < 4; w++) {
-      const c = new ArrivalClock(w, 4, 30, stages, 29);
+      const c = new ArrivalClock(laneOf({ shard: WHOLE, worker: { index: w, count: 4 } }), 30, stages, 29);
       for (let t = c.peek(); t !== Infinity; c.take(), t = c.peek()) seen.push(t);
     }
     const whole = Array.from({ length: 29 }, (_, n) => arrivalOffsetUs(n, 30, stages));
+    expect(seen.sort((a, b) => a - b)).toEqual(whole);
+  });
+
+  it('stripes across shards whose machines have different worker counts, arrival for arrival', () => {
+    // A ramp with a message bound: 3 shards on machines of 2, 1 and 5 workers.
+    const stages = [{ durationMs: 2000, target: 400 }, { durationMs: 1000, target: 100 }];
+    const seen: number[] = [];
+    for (const [i, W] of [[0, 2], [1, 1], [2, 5]]) {
+      for (let w = 0; w < W; w++) {
+        const c = new ArrivalClock(laneOf({ shard: { index: i, count: 3 }, worker: { index: w, count: W } }), 50, stages, 517);
+        for (let t = c.peek(); t !== Infinity; c.take(), t = c.peek()) seen.push(t);
+      }
+    }
+    const whole = Array.from({ length: 517 }, (_, n) => arrivalOffsetUs(n, 50, stages));
     expect(seen.sort((a, b) => a - b)).toEqual(whole);
   });
 });

@@ -4,10 +4,12 @@
  * arrival index, so a stalled generator never shifts the schedule: late messages are late, and
  * their latency counts from the time they should have started.
  *
- * Work is striped across workers like k6's execution segments: worker `i` of `W` takes global
- * arrivals `i, i+W, i+2W, …`, so the workers' arrivals interleave evenly and add up exactly.
+ * Work is striped across shards and workers like k6's execution segments (the one rule of
+ * `profile/shard.ts`): a worker takes global arrivals `offset, offset+stride, …` of its `Lane`, so
+ * every worker's arrivals interleave evenly and all of them add up to the schedule exactly.
  */
 
+import type { Lane } from '../profile/shard.js';
 import type { Stage } from '../profile/types.js';
 
 /**
@@ -44,15 +46,13 @@ export class ArrivalClock {
   private k = 0;
 
   /**
-   * @param worker this worker's index `i`
-   * @param workers `W`
+   * @param lane this worker's stripe of the global schedule
    * @param startRate messages/s at the start (the constant rate for the open model)
    * @param stages ramping stages; for a constant rate, one stage of the run's duration at that rate
-   * @param messages total across all workers, or null
+   * @param messages total across all shards and workers, or null
    */
   constructor(
-    private readonly worker: number,
-    private readonly workers: number,
+    private readonly lane: Lane,
     private readonly startRate: number,
     private readonly stages: readonly Stage[],
     private readonly messages: number | null,
@@ -60,14 +60,14 @@ export class ArrivalClock {
 
   /** Offset of this worker's next arrival without consuming it; Infinity when the schedule is over. */
   peek(): number {
-    const n = this.k * this.workers + this.worker;
+    const n = this.lane.offset + this.k * this.lane.stride;
     if (this.messages !== null && n >= this.messages) return Infinity;
     return arrivalOffsetUs(n, this.startRate, this.stages);
   }
 
   /** Why `peek()` answers Infinity: the message count is reached, or the schedule's time is over. */
   endReason(): 'count' | 'time' {
-    return this.messages !== null && this.k * this.workers + this.worker >= this.messages ? 'count' : 'time';
+    return this.messages !== null && this.lane.offset + this.k * this.lane.stride >= this.messages ? 'count' : 'time';
   }
 
   /** Consumes the arrival `peek()` returned. */

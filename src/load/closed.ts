@@ -5,7 +5,7 @@
  * (coordinated omission).
  */
 import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
-import { splitMessagesAcrossSessions } from '../profile/shard.js';
+import { splitExactly } from '../profile/shard.js';
 import { startSweeper } from './sweeper.js';
 import type { Executor } from './executor.js';
 
@@ -55,7 +55,7 @@ export class QuotaSource implements MessageSource {
  */
 export function runClosed(cfg: SessionConfig, sessions: number, messages: number | null, durationMs: number | null, gracefulStopMs: number): Executor {
   // A worker may get no sessions (more workers than sessions): it then has nothing to do.
-  const quotas = sessions === 0 ? [] : messages === null ? new Array<number>(sessions).fill(Infinity) : splitMessagesAcrossSessions(messages, sessions);
+  const quotas = sessions === 0 ? [] : messages === null ? new Array<number>(sessions).fill(Infinity) : splitExactly(messages, sessions);
   let active = 0;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -10,11 +10,11 @@ import Tinypool from 'tinypool';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { Phase } from '../metrics/phases.js';
 import { addCountsInto, Merged, zeroCounters, type Counters, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
-import { shardProfile, splitExactly } from '../profile/shard.js';
+import { planShard, WHOLE, type Part, type ShardPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 import type { IntervalLog } from '../report/hlog.js';
 import type { ServerStats } from '../server/stats.js';
-import type { ControlMessage, GeneratorHealth, ServerMessage, ShardSpec, TickMessage, WorkerMessage, WorkerResult } from './ipc.js';
+import type { ControlMessage, GeneratorHealth, ServerMessage, TickMessage, WorkerMessage, WorkerResult, WorkerTask } from './ipc.js';
 
 /** Compiled (`.js`) or source (`.ts`, via the tsx shims) sibling module. */
 function sibling(base: string): URL {
@@ -49,6 +49,10 @@ export interface RunOutcome {
   readonly startedAt: Date;
   /** When the start barrier was lifted (the load began), epoch ms; `startedAt`'s time until then. */
   readonly barrierAtMs: number;
+  /** With `startAtMs`: how much later than it the barrier was lifted, ms (0 on time); null without. Set by `startRun`. */
+  readonly lateMs?: number | null;
+  /** This machine's plan: its shard, its workers' shares, and whether it had nothing to do. Set by `startRun`. */
+  readonly plan?: ShardPlan;
   /** Measured seconds (after warm-up): the longest worker's. */
   readonly durationS: number;
   readonly interrupted: boolean;
@@ -68,12 +72,21 @@ export interface RunHandle {
   partial(): RunOutcome;
 }
 
-/** Hooks of a run. */
+/** Hooks and options of a run. */
 export interface RunHooks {
   /** Called once per completed second. */
   onProgress?: (p: Progress) => void;
   /** The interval log to append every completed second to. */
   intervalLog?: (startMs: number) => IntervalLog;
+  /** This machine's shard of the profile (`--shard i/N`); the whole profile when absent. */
+  shard?: Part;
+  /**
+   * Lift the start barrier at this epoch ms of the local clock (`--start-at`, already corrected by
+   * the clock offset), not before; at once when it has passed. A stop while waiting ends the run.
+   */
+  startAtMs?: number | null;
+  /** Told once the workers are ready, with the ms left until `startAtMs` (<= 0: it has passed). */
+  onWaiting?: (msLeft: number) => void;
 }
 
 /** Starts the embedded server thread and resolves with its address and a `stop()` that returns its statistics. */
@@ -102,13 +115,6 @@ export async function startServerThread(profile: Profile): Promise<{ host: strin
         worker.postMessage('stop');
       }),
   };
-}
-
-/** Exact per-worker shares: sessions (closed) or the session cap (open models). */
-function shares(profile: Profile, W: number): { sessions: number; messages: number | null }[] {
-  if (profile.executor === 'closed') return shardProfile(profile, W);
-  if (profile.executor === 'ramping-sessions') return splitExactly(profile.messages ?? 0, W).map((messages) => ({ sessions: 0, messages: profile.messages === null ? null : messages }));
-  return splitExactly(profile.maxSessions, W).map((sessions) => ({ sessions, messages: null }));
 }
 
 /**
@@ -204,6 +210,10 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   // Running totals of the measured seconds, from ticks: what an abort can still report.
   const live = new Merged();
   const startedAt = new Date();
+  // The one splitting rule: this machine's shard, then its workers (the workers may be fewer, open models).
+  const plan = planShard(profile, hooks.shard ?? WHOLE, profile.workers);
+  const W = plan.workers.length;
+  let lateMs: number | null = null;
   let t0 = 0;
   let barrierAtMs = 0;
   let target = { host: profile.target?.host ?? '127.0.0.1', port: profile.target?.port ?? 0, embedded: profile.target === null };
@@ -213,12 +223,17 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     target,
     startedAt,
     barrierAtMs: barrierAtMs || startedAt.getTime(),
+    lateMs,
+    plan,
     durationS: t0 === 0 ? 0 : (performance.now() - t0) / 1000,
     interrupted: true,
-    workers: profile.workers,
+    workers: W,
     health: [],
   });
   const outcome = (async (): Promise<RunOutcome> => {
+    // A shard with no share of the work (more shards than sessions) runs nothing: an empty result
+    // that merges as zeros, without a server thread or workers.
+    if (plan.idle !== null) return { ...partial(), interrupted: false, barrierAtMs: Date.now(), workers: 0 };
     const server = profile.target === null ? await startServerThread(profile) : null;
     const host = profile.target?.host ?? server!.host;
     const port = profile.target?.port ?? server!.port;
@@ -228,7 +243,6 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       serverStopped = true;
       return server!.stop();
     };
-    const W = profile.workers;
     const pool = new Tinypool({ filename: sibling('./worker').href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
     const ports = Array.from({ length: W }, () => new MessageChannel());
     let log: IntervalLog | null = null;
@@ -268,13 +282,26 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
           });
         }),
     );
-    const tasks = shares(profile, W).map((share, i) => {
-      const spec: ShardSpec = { index: i, workers: W, profile, host, port, sessions: share.sessions, messages: share.messages, port2: ports[i].port2 };
-      return pool.run(spec, { transferList: [ports[i].port2] }) as Promise<WorkerResult>;
+    const tasks = plan.workers.map((share, i) => {
+      const task: WorkerTask = { index: i, plan: share, profile, host, port, port2: ports[i].port2 };
+      return pool.run(task, { transferList: [ports[i].port2] }) as Promise<WorkerResult>;
     });
     try {
       // Start barrier (DESIGN §3 rule 5): a worker that fails before `ready` rejects the race.
       await Promise.race([barrier, Promise.all(tasks).then(() => undefined)]);
+      if (hooks.startAtMs != null) {
+        // The common start of every shard (--start-at): wait for it, unless a stop comes first.
+        const left = hooks.startAtMs - Date.now();
+        hooks.onWaiting?.(left);
+        if (left > 0) await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          stopWorkers = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        lateMs = Math.max(0, Date.now() - hooks.startAtMs);
+      }
       t0 = performance.now();
       barrierAtMs = Date.now();
       log = hooks.intervalLog?.(barrierAtMs) ?? null;
@@ -297,6 +324,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         target: { host, port, embedded: server !== null },
         startedAt,
         barrierAtMs,
+        lateMs,
+        plan,
         durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
         interrupted: stopRequested,
         workers: W,

@@ -5,22 +5,21 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { Phase } from '../metrics/phases.js';
 import type { Counters, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
+import type { WorkerPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 import type { ServerStats } from '../server/stats.js';
 
-/** The task one load worker runs: its exact share of the profile. */
-export interface ShardSpec {
+/** The task one load worker runs: its exact share of the profile (`profile/shard.ts`, the one rule). */
+export interface WorkerTask {
+  /** Worker index on this machine, 0-based (ticks and results carry it). */
   readonly index: number;
-  /** How many workers share the run (open models stripe arrivals across them). */
-  readonly workers: number;
+  /** Its stripe, lane and counts. */
+  readonly plan: WorkerPlan;
+  /** The whole profile (every shard's is the same). */
   readonly profile: Profile;
   /** Resolved target (the embedded server's port when the profile has no target). */
   readonly host: string;
   readonly port: number;
-  /** This worker's sessions (closed model) or session cap (open models). */
-  readonly sessions: number;
-  /** This worker's messages (closed model), or null when the run is bounded by time only. */
-  readonly messages: number | null;
   /** Coordinator ↔ worker control and ticks. */
   readonly port2: MessagePort;
 }

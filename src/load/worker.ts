@@ -14,7 +14,8 @@ import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
 import { runClosed } from './closed.js';
 import type { Executor } from './executor.js';
-import type { ControlMessage, DoneMessage, ShardSpec, TickMessage, WorkerResult } from './ipc.js';
+import { stripeShare } from '../profile/shard.js';
+import type { ControlMessage, DoneMessage, TickMessage, WorkerResult, WorkerTask } from './ipc.js';
 import { runOpen } from './open.js';
 import { runRampingSessions } from './ramping-sessions.js';
 
@@ -38,22 +39,22 @@ function replayOf(dir: string, rng: ReturnType<typeof workerRng>) {
 export const TICK_MS = 1000;
 
 /** Starts the executor the profile names, for this worker's share. */
-function startExecutor(spec: ShardSpec, cfg: SessionConfig): Executor {
-  const p = spec.profile;
-  if (p.executor === 'closed') return runClosed(cfg, spec.sessions, spec.messages, p.durationMs, p.gracefulStopMs);
+function startExecutor(task: WorkerTask, cfg: SessionConfig): Executor {
+  const p = task.profile;
+  const { stripe, lane, sessions, messages } = task.plan;
+  if (p.executor === 'closed') return runClosed(cfg, sessions, messages, p.durationMs, p.gracefulStopMs);
   if (p.executor === 'ramping-sessions') {
-    // This worker's stripe of every stage's session count, and its share of the messages.
-    const stages = p.stages.map((st) => ({ durationMs: st.durationMs, target: shareOf(st.target, spec.index, spec.workers) }));
-    const start = shareOf(p.startSessions, spec.index, spec.workers);
-    return withDuration(runRampingSessions(cfg, start, stages, spec.messages, p.gracefulStopMs), p.durationMs);
+    // This worker's share of every stage's session count (shard, then worker), and of the messages.
+    const stages = p.stages.map((st) => ({ durationMs: st.durationMs, target: stripeShare(st.target, stripe) }));
+    return withDuration(runRampingSessions(cfg, stripeShare(p.startSessions, stripe), stages, messages, p.gracefulStopMs), p.durationMs);
   }
   const stages = p.executor === 'open' ? [{ durationMs: p.durationMs ?? Infinity, target: p.rate! }] : p.stages;
   const startRate = p.executor === 'open' ? p.rate! : p.startRate;
   const peak = Math.max(startRate, ...stages.map((s) => s.target));
   const run = runOpen(cfg, {
-    clock: new ArrivalClock(spec.index, spec.workers, startRate, stages, p.messages),
-    maxSessions: spec.sessions,
-    peakRate: peak / spec.workers,
+    clock: new ArrivalClock(lane, startRate, stages, p.messages),
+    maxSessions: sessions,
+    peakRate: peak / lane.stride,
     gracefulStopMs: p.gracefulStopMs,
     scheduleEndUs: stages.reduce((sum, st) => sum + st.durationMs, 0) * 1000,
   });
@@ -70,16 +71,12 @@ function withDuration(run: Executor, durationMs: number | null): Executor {
   return run;
 }
 
-/** Worker `i` of `W`'s exact share of `total` (the first `total % W` workers get one more), as `splitExactly` does. */
-function shareOf(total: number, i: number, W: number): number {
-  return Math.floor(total / W) + (i < total % W ? 1 : 0);
-}
-
-export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
+export default async function runWorker(spec: WorkerTask): Promise<WorkerResult> {
   const { profile, port2: port } = spec;
   const recorder = new Recorder();
-  // Seeded per worker (profile.seed, recorded in summary.json); one generator for sizes and counts.
-  const rng = workerRng(profile.seed, spec.index);
+  // Seeded per worker (profile.seed, recorded in summary.json) by its lane, distinct across every
+  // shard and worker; one generator for sizes and counts.
+  const rng = workerRng(profile.seed, spec.plan.lane.offset);
   const m = profile.message;
   const plan = buildWirePlan({
     sizes: m.sizeDist ? sampler(m.sizeDist, rng) : fixed(m.sizeBytes),
@@ -126,8 +123,8 @@ export default async function runShard(spec: ShardSpec): Promise<WorkerResult> {
     recorder,
     ...settings,
     scenario: profile.scenario ? { pick: scenarioPicker(profile.scenario, rng), lines: buildStepLines(profile.envelope.from, profile.envelope.to) } : null,
-    // Message-IDs unique across runs (start time), seeds and workers.
-    stamp: { run: (Date.now() / 1000) ^ Math.imul(profile.seed, 0x9e3779b1), worker: spec.index },
+    // Message-IDs unique across runs (start time), seeds, shards (shards start in the same second) and workers.
+    stamp: { run: (Date.now() / 1000) ^ Math.imul(profile.seed, 0x9e3779b1) ^ Math.imul(spec.plan.stripe.shard.index, 0x85ebca6b), worker: spec.index },
   });
   onStop = () => run.stop();
   if (stopRequested) run.stop();

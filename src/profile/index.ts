@@ -5,4 +5,4 @@ export { DEFAULTS, MAX_WORKERS } from './defaults.js';
 export { parseDuration, parseSize } from './units.js';
 export { MAX_RECIPIENTS, parseTarget, resolveProfile } from './resolve.js';
 export { defaultProfilePath, loadProfileFile } from './load.js';
-export { shardProfile, splitExactly, splitMessagesAcrossSessions, type ShardPlan } from './shard.js';
+export { planShard, splitExactly, WHOLE, type Part, type ShardPlan, type WorkerPlan } from './shard.js';
