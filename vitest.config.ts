@@ -12,7 +12,7 @@ export default defineConfig({
         test: {
           name: 'main',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts', 'test/capacity.int.test.ts', 'test/capacity-signals.int.test.ts'],
+          exclude: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts', 'test/capacity.int.test.ts', 'test/capacity-signals.int.test.ts', 'test/shards.int.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -23,7 +23,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'accuracy',
-          include: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts', 'test/capacity.int.test.ts', 'test/capacity-signals.int.test.ts'],
+          include: ['test/accuracy.int.test.ts', 'test/ci-workflow.int.test.ts', 'test/capacity.int.test.ts', 'test/capacity-signals.int.test.ts', 'test/shards.int.test.ts'],
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
         },

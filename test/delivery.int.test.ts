@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readLogSince, runCli } from './helpers/postfix-log.js';
-import { ROOT, serve } from './helpers/serve-cli.js';
+import { ROOT, serveWithStats } from './helpers/serve-cli.js';
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
@@ -26,16 +26,7 @@ afterEach(async () => {
 });
 
 /** A `smtpbench serve --http 0` sink: its SMTP port and its stats base URL. */
-async function sink(): Promise<{ port: number; url: string }> {
-  const s = await serve(['--http', '0', '--quiet']);
-  children.push(s.child);
-  for (let i = 0; i < 100; i++) {
-    const m = /^stats on (http:\/\/[^/\s]+)\/stats/m.exec(s.stdout());
-    if (m) return { port: s.port, url: m[1] };
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`serve printed no stats line: ${s.stdout()}`);
-}
+const sink = (): Promise<{ port: number; url: string }> => serveWithStats(children);
 
 async function outDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'smtpbench-delivery-'));

@@ -36,3 +36,24 @@ export function serve(args: string[], env: NodeJS.ProcessEnv = process.env): Pro
     child.on('exit', (code) => fail(new Error(`serve exited ${code}: ${err}`)));
   });
 }
+
+/**
+ * Starts `smtpbench serve --http 0 --quiet` (a sink with a stats endpoint); the child is pushed onto
+ * `children` for the caller's cleanup. Resolves with its SMTP port and its stats base URL.
+ */
+export async function serveWithStats(children: ChildProcess[], args: string[] = []): Promise<{ port: number; url: string }> {
+  const s = await serve(['--http', '0', '--quiet', ...args]);
+  children.push(s.child);
+  for (let i = 0; i < 100; i++) {
+    const m = /^stats on (http:\/\/[^/\s]+)\/stats/m.exec(s.stdout());
+    if (m) return { port: s.port, url: m[1] };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`serve printed no stats line: ${s.stdout()}`);
+}
+
+/** `GET {url}/stats` of a `serve --http` sink, parsed. */
+export async function statsOf(url: string): Promise<{ counters: Record<string, number>; wallClockMs: number }> {
+  const res = await fetch(`${url}/stats`);
+  return (await res.json()) as { counters: Record<string, number>; wallClockMs: number };
+}
