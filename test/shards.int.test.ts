@@ -104,3 +104,23 @@ describe('3 shards as 3 processes, merged', () => {
     expect(Math.abs(m.totals.rates.msgsPerS - R) / R).toBeLessThan(0.01);
   });
 });
+
+describe('bad shard input through the CLI', () => {
+  it('exits 2 with one line naming the flag, before anything runs', async () => {
+    const cases: [string[], string][] = [
+      [['--shard', '3/3'], '--shard: shard index 3 is out of range for 3 shards (0..2; the index is 0-based)'],
+      [['--shard', 'a/b'], '--shard: expected i/N (shard index i, 0-based, of N shards), e.g. 0/3; got "a/b"'],
+      [['--shards', '3'], '--shards: takes the shard index from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), which is not set; elsewhere use --shard i/N'],
+      [['--shard', '0/2', '--sink', 'http://127.0.0.1:9'], "--sink: cannot be used with shards: each shard would count the other shards' deliveries as its own (run the delivery check unsharded)"],
+      [['--executor', 'open', '--rate', '10', '--duration', '1s', '--max-sessions', '2', '--shard', '2/3'], 'shard 2/3: maxSessions 2 is fewer than the 3 shards'],
+    ];
+    const env = { ...process.env, JOB_COMPLETION_INDEX: '' };
+    for (const [args, line] of cases) {
+      const out = scratch();
+      const r = await cli(['run', '--quiet', '--out', out, ...args], { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(line);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+});

@@ -83,6 +83,10 @@ export function runCommand() {
       const publishing = publishSettings(opts);
       const sinking = sinkSettings(opts);
       const sharding = shardSettings(opts, process.env, Date.now());
+      // A shared sink counts every shard's deliveries in each shard's reading: the figures would add up N times.
+      if (opts.sink !== undefined && sharding.shard !== null && sharding.shard.count > 1) {
+        sharding.issues.push({ path: '--sink', message: 'cannot be used with shards: each shard would count the other shards\' deliveries as its own (run the delivery check unsharded)' });
+      }
       const path = profileArg ?? defaultProfilePath();
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
       const overrides = definedOnly({
