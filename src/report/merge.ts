@@ -224,15 +224,27 @@ export function mergeDelivery(list: readonly DeliveryReport[]): DeliveryReport {
   };
 }
 
+/**
+ * `stats` with the exact maximum: the largest of the inputs' (each recorded it exactly, while a
+ * histogram decoded from its encoding knows only the top of its highest bucket, 3 significant
+ * digits). Every other statistic is the merged histogram's own. Inputs without the row (no value
+ * there) do not count; with none, `stats` stays as it is.
+ */
+function withMax<S extends { count: number; max: number }>(stats: S, inputs: readonly (S | undefined)[]): S {
+  const maxima = inputs.flatMap((st) => (st && st.count > 0 ? [st.max] : []));
+  return maxima.length === 0 ? stats : { ...stats, max: Math.max(...maxima) };
+}
+
 /** The bucket of a span `fromMs`..`toMs`: the wall-clock second after `originMs` its midpoint falls in. */
 const bucketOf = (fromMs: number, toMs: number, originMs: number): number => Math.floor(((fromMs + toMs) / 2 - originMs) / 1000);
 
 /**
- * A merged second's span: bucket `k` (`originMs + k` s .. `+ 1` s) narrowed to what its inputs
- * covered, so the first and last seconds of a run stay short as they were (readers skip short ones).
+ * A merged second's span: bucket `k` from its start, as long as its longest input interval and at
+ * most a second, so the short last second of a run stays short (readers skip short seconds).
  */
-function spanOf(k: number, originMs: number, fromMs: number, toMs: number): { fromMs: number; toMs: number } {
-  return { fromMs: Math.max(originMs + k * 1000, fromMs), toMs: Math.min(originMs + (k + 1) * 1000, toMs) };
+function spanOf(k: number, originMs: number, longestMs: number): { fromMs: number; toMs: number } {
+  const fromMs = originMs + k * 1000;
+  return { fromMs, toMs: fromMs + Math.min(1000, longestMs) };
 }
 
 /**
@@ -243,7 +255,7 @@ function spanOf(k: number, originMs: number, fromMs: number, toMs: number): { fr
  * interval; a second may hold two of one input's intervals when its ticks drift across a boundary.
  */
 export function mergeIntervals(runs: readonly RunData[], barriers: readonly number[], originMs: number): Interval[] {
-  const buckets = new Map<number, { fromMs: number; toMs: number; phases: Map<string, Histogram> }>();
+  const buckets = new Map<number, { longestMs: number; phases: Map<string, Histogram> }>();
   runs.forEach((run, i) => {
     const base = run.logStartMs ?? barriers[i];
     for (const iv of run.intervals) {
@@ -251,16 +263,15 @@ export function mergeIntervals(runs: readonly RunData[], barriers: readonly numb
       const toMs = base + iv.endS * 1000;
       const k = bucketOf(fromMs, toMs, originMs);
       let b = buckets.get(k);
-      if (!b) buckets.set(k, (b = { fromMs, toMs, phases: new Map() }));
-      b.fromMs = Math.min(b.fromMs, fromMs);
-      b.toMs = Math.max(b.toMs, toMs);
+      if (!b) buckets.set(k, (b = { longestMs: 0, phases: new Map() }));
+      b.longestMs = Math.max(b.longestMs, toMs - fromMs);
       addInto(b.phases, iv.phases);
     }
   });
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
     .map(([k, b]) => {
-      const span = spanOf(k, originMs, b.fromMs, b.toMs);
+      const span = spanOf(k, originMs, b.longestMs);
       return { startS: Math.round(span.fromMs - originMs) / 1000, endS: Math.round(span.toMs - originMs) / 1000, phases: ordered(b.phases, PHASES) };
     });
 }
@@ -295,12 +306,7 @@ export function mergeTimelines(
   const latest: (Second['totals'] | null)[] = runs.map(() => null);
   const out: Second[] = [];
   for (const [k, list] of [...buckets.entries()].sort(([a], [b]) => a - b)) {
-    const span = spanOf(
-      k,
-      originMs,
-      Math.min(...list.map((e) => e.fromMs)),
-      Math.max(...list.map((e) => e.toMs)),
-    );
+    const span = spanOf(k, originMs, Math.max(...list.map((e) => e.toMs - e.fromMs)));
     const intervalS = Math.round(span.toMs - span.fromMs) / 1000;
     const t = Math.round(span.toMs - originMs) / 1000;
     const sum = (f: (s: Second) => number | undefined): number => list.reduce((a, e) => a + (f(e.line) ?? 0), 0);
@@ -395,7 +401,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const encodedPhases: Record<string, string> = {};
   for (const [phase, h] of ordered(histograms, PHASES)) {
     if (h.totalCount === 0) continue;
-    phases[phase] = statsOf(h, percentiles);
+    phases[phase] = withMax(statsOf(h, percentiles), summaries.map((s) => s.phases[phase]));
     encodedPhases[phase] = encodeHistogram(h);
   }
   const encodeAll = (m: ReadonlyMap<string, Histogram>): Record<string, string> => Object.fromEntries([...m].filter(([, h]) => h.totalCount > 0).map(([n, h]) => [n, encodeHistogram(h)]));
@@ -434,9 +440,9 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
       ...new Set([...servers.flatMap((sv) => Object.keys(f(sv) ?? {})), ...m.keys()]),
     ];
     const histogramsStats: Record<string, PhaseStats> = {};
-    for (const n of names((sv) => sv.histograms, serverHistograms)) histogramsStats[n] = statsOf(serverHistograms.get(n) ?? newHistogram(), percentiles);
+    for (const n of names((sv) => sv.histograms, serverHistograms)) histogramsStats[n] = withMax(statsOf(serverHistograms.get(n) ?? newHistogram(), percentiles), servers.map((sv) => sv.histograms[n]));
     const sizes: Record<string, SizeStats> = {};
-    for (const n of names((sv) => sv.sizes, serverSizes)) sizes[n] = sizeStatsOf(serverSizes.get(n) ?? newHistogram(), percentiles);
+    for (const n of names((sv) => sv.sizes, serverSizes)) sizes[n] = withMax(sizeStatsOf(serverSizes.get(n) ?? newHistogram(), percentiles), servers.map((sv) => sv.sizes?.[n]));
     server = { counters: counters as unknown as NonNullable<Summary['server']>['counters'], histograms: histogramsStats, sizes };
   }
 
@@ -450,7 +456,8 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     eventLoopUtilizationMax: worst((g) => g.eventLoopUtilizationMax),
     // From the merged histogram; inputs without it (older summaries) give their own worst.
     scheduleLagP99Ms: lag && lag.totalCount > 0 ? lag.getValueAtPercentile(99) / 1000 : worst((g) => g.scheduleLagP99Ms),
-    scheduleLagMaxMs: lag && lag.totalCount > 0 ? lag.maxValue / 1000 : worst((g) => g.scheduleLagMaxMs),
+    // The inputs' own maxima are exact (see withMax).
+    scheduleLagMaxMs: worst((g) => g.scheduleLagMaxMs),
     saturated: summaries.some((s) => s.generator.saturated) || loopP99 > SATURATION_EVENT_LOOP_P99_MS,
     workers: summaries.flatMap((s, input) => (s.generator.workers ?? []).map((w) => ({ ...w, input }))),
   };
