@@ -22,12 +22,12 @@ export function mergeCommand() {
     .argument('<dirs...>', 'run directories (or their summary.json), e.g. one per shard')
     .requiredOption('--out <dir>', 'the merged run directory (report files of an earlier run there are replaced)')
     .option('--force', 'merge runs of different profiles or shard counts (never the same run or shard twice)')
-    .option('--threshold <expr>', 'pass/fail criterion on the merged run, after the profile\'s (repeatable; README "Thresholds"); a failure exits 99', collect, [] as string[])
+    .option('--threshold <expr>', 'pass/fail criterion on the merged run, after the profile\'s (repeatable; README "Thresholds"); a failure exits 99', collect)
     .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
     .option('--json', 'print the merged summary.json to stdout (the table goes to stderr)')
     .action((dirs, opts) => {
       const issues: ProfileIssue[] = [];
-      const flagThresholds = resolveThresholds(opts.threshold, (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
+      const flagThresholds = resolveThresholds(opts.threshold ?? [], (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
       if (issues.length > 0) throw new ProfileError(issues, 'merge flags', `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}`);
       const outDir = resolve(opts.out);
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
