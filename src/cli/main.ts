@@ -9,6 +9,9 @@
  * threshold stopped the run (as k6; results are written first); 130 aborted by a second Ctrl-C.
  * `capacity`: 0 an answer was found (a rate passed); 1 no rate passed (the target failed at the
  * lowest rate, could not be reached, or the first step was unreliable); 2 usage.
+ * `merge`: 0 merged and every threshold passed; 1 summary.json could not be written; 2 usage, an
+ * input that cannot be read, or inputs that cannot be added up (README "Merging shards"); 99 a
+ * threshold failed on the merged run.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
@@ -16,6 +19,7 @@ import { ProfileError, SmtpBenchError } from '../errors.js';
 import { capacityCommand } from './capacity.js';
 import { reportCommand } from './report.js';
 import { compareCommand } from './compare.js';
+import { mergeCommand } from './merge.js';
 import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 
@@ -41,6 +45,7 @@ program.addCommand(runCommand().exitOverride());
 program.addCommand(serveCommand().exitOverride());
 program.addCommand(reportCommand().exitOverride());
 program.addCommand(compareCommand().exitOverride());
+program.addCommand(mergeCommand().exitOverride());
 program.addCommand(capacityCommand().exitOverride());
 
 try {

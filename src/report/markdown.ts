@@ -104,6 +104,20 @@ export function deliveryNote(s: Summary): string | null {
   return `${head}, delivered ${d.delivered}${atLoadEnd}, queued ${d.queued}; ${drain}; ${rate}; ${clock}${d.error ? `; incomplete: ${d.error}` : ''}.`;
 }
 
+/**
+ * A merged run (`smtpbench merge`): what it was added up from, how well the inputs overlapped in
+ * time, and merge's warnings; null for a run that was not merged.
+ */
+export function mergedNote(s: Summary): string | null {
+  const m = s.merged;
+  if (!m) return null;
+  const shards = m.inputs.flatMap((i) => (i.shard ? [i.shard] : []));
+  const which = shards.length === m.inputs.length ? `shard${shards.length > 1 ? 's' : ''} ${shards.map((sh) => sh.index).join(', ')} of ${shards[0].count}` : `${m.inputs.length} run${m.inputs.length > 1 ? 's' : ''}`;
+  const hosts = [...new Set(m.inputs.flatMap((i) => (i.host ? [i.host] : [])))];
+  const warnings = m.warnings.length > 0 ? ` Warnings: ${m.warnings.join('; ')}.` : '';
+  return `Merged from ${which}${hosts.length > 0 ? ` on ${hosts.join(', ')}` : ''}: histograms and counts added; their measured spans overlap ${Math.round(m.overlap * 1000) / 10} %, and rates are over the merged span.${warnings}`;
+}
+
 /** The reference server's latency table, or null for an external target (or an aborted run). */
 export function serverTable(s: Summary): SummaryTable | null {
   return s.server && Object.keys(s.server.histograms).length > 0 ? latencyTable('server', s.server.histograms, percentilesOf(s)) : null;
@@ -133,11 +147,13 @@ export function renderMarkdown(s: Summary): string {
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
   const server = serverTable(s);
+  const merged = mergedNote(s);
   const counters = s.server ? Object.entries(s.server.counters).filter(([, n]) => n !== 0) : [];
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
     `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    ...(merged ? ['', merged] : []),
     ...(stop ? ['', `**${stop}**`] : []),
     ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
     ...thresholdsMarkdown(s.thresholds ?? []),

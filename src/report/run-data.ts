@@ -31,6 +31,11 @@ export interface RunData {
   readonly serverHistograms: Map<string, Histogram>;
   /** run.hlog's seconds in order; empty when the log is missing. */
   readonly intervals: readonly Interval[];
+  /**
+   * run.hlog's `StartTime` (the start barrier), epoch ms: what `intervals` count from, so `merge`
+   * can align several runs' seconds by the wall clock. Null without a log or an interval in it.
+   */
+  readonly logStartMs?: number | null;
   /** timeline.ndjson's lines; empty when the file is missing. */
   readonly timeline: readonly Second[];
 }
@@ -74,7 +79,18 @@ const SummarySchema = z.looseObject({
   }),
   server: z.looseObject({ counters: counts, histograms: z.record(z.string(), Stats) }).nullable(),
   thresholds: z.array(z.looseObject({ expression: z.string(), metric: z.string(), ok: z.boolean() })).optional(),
-  encoded: z.looseObject({ phases: z.record(z.string(), z.string()), server: z.record(z.string(), z.string()) }).optional(),
+  // What `merge` aligns, checks and adds (fields of later schema-1 summaries).
+  measured: z.looseObject({ start: z.iso.datetime(), end: z.iso.datetime() }).optional(),
+  shard: z.looseObject({ index: z.int().nonnegative(), count: z.int().positive(), host: z.string(), idle: z.boolean() }).nullable().optional(),
+  merged: z.looseObject({ inputs: z.array(z.looseObject({ source: z.string(), runId: z.string() })), overlap: num, warnings: z.array(z.string()) }).optional(),
+  encoded: z
+    .looseObject({
+      phases: z.record(z.string(), z.string()),
+      server: z.record(z.string(), z.string()),
+      generator: z.record(z.string(), z.string()).optional(),
+      serverSizes: z.record(z.string(), z.string()).optional(),
+    })
+    .optional(),
 });
 
 /**
@@ -119,12 +135,23 @@ export function decodeAll(encoded: Record<string, string> | undefined, what = 'e
  * @throws Error when a complete line does not decode
  */
 export function parseIntervalLog(text: string): Interval[] {
+  return readIntervalLog(text).intervals;
+}
+
+/**
+ * `parseIntervalLog`, with the log's `StartTime` (epoch ms; null when the log has no interval:
+ * the reader parses the header while looking for the first one).
+ * @throws Error when a complete line does not decode
+ */
+export function readIntervalLog(text: string): { startMs: number | null; intervals: Interval[] } {
   const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
   const reader = new hdr.HistogramLogReader(complete, 32, false);
   const byStart = new Map<number, Interval>();
+  let startMs: number | null = null;
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {
     // The reader parses the StartTime header while looking for the first interval, not before.
     const start = (reader.startTimeSec ?? 0) * 1000;
+    startMs = reader.startTimeSec === undefined ? null : Math.round(start);
     const startS = Math.round(h.startTimeStampMsec - start) / 1000;
     let iv = byStart.get(startS);
     if (!iv) byStart.set(startS, (iv = { startS, endS: Math.round(h.endTimeStampMsec - start) / 1000, phases: new Map() }));
@@ -132,7 +159,7 @@ export function parseIntervalLog(text: string): Interval[] {
     into.add(h);
     iv.phases.set(h.tag ?? 'untagged', into);
   }
-  return [...byStart.values()].sort((a, b) => a.startS - b.startS);
+  return { startMs, intervals: [...byStart.values()].sort((a, b) => a.startS - b.startS) };
 }
 
 /** The fields of a timeline line that charts and comparisons read. */
@@ -169,8 +196,9 @@ export function parseTimeline(text: string): Second[] {
 /** Builds run data from a parsed summary and the texts of its sibling files (either may be absent). */
 export function runDataOf(source: string, summary: Summary, hlog: string | null, timeline: string | null): RunData {
   let intervals: Interval[] = [];
+  let logStartMs: number | null = null;
   try {
-    intervals = hlog === null ? [] : parseIntervalLog(hlog);
+    if (hlog !== null) ({ startMs: logStartMs, intervals } = readIntervalLog(hlog));
   } catch (err) {
     throw new SmtpBenchError('SB_USAGE', `${source}: run.hlog is corrupt (${(err as Error).message})`);
   }
@@ -192,6 +220,7 @@ export function runDataOf(source: string, summary: Summary, hlog: string | null,
     histograms,
     serverHistograms: decodeAll(summary.encoded?.server, `${source}: summary.json encoded.server`),
     intervals,
+    logStartMs,
     timeline: timeline === null ? [] : parseTimeline(timeline),
   };
 }

@@ -73,7 +73,13 @@ export interface Summary {
     readonly scheduleLagMaxMs: number;
     readonly saturated: boolean;
     /** Each worker's own figures, by worker index: a lopsided split or one busy worker shows here. */
-    readonly workers: readonly { readonly eventLoopDelayP99Ms: number; readonly eventLoopDelayMaxMs: number; readonly eventLoopUtilization: number }[];
+    readonly workers: readonly {
+      readonly eventLoopDelayP99Ms: number;
+      readonly eventLoopDelayMaxMs: number;
+      readonly eventLoopUtilization: number;
+      /** A merged run's worker: the index in `merged.inputs` of the run it came from. */
+      readonly input?: number;
+    }[];
   };
   readonly server: null | {
     readonly counters: ServerCounters;
@@ -99,8 +105,10 @@ export interface Summary {
    * `merge` aligns shards by and divides merged rates by. Absent in summaries written before it.
    */
   readonly measured?: { readonly start: string; readonly end: string };
-  /** `--shard i/N`: which share of the profile this run was, on which host, and when it started; null when unsharded. */
+  /** `--shard i/N`: which share of the profile this run was, on which host, and when it started; null when unsharded (and for a merged run). */
   readonly shard?: ShardInfo | null;
+  /** `smtpbench merge`: the runs this one was added up from; absent for a run that was not merged. */
+  readonly merged?: MergeInfo;
   readonly encoded: {
     readonly phases: Record<string, string>;
     readonly server: Record<string, string>;
@@ -134,6 +142,40 @@ export interface ShardInfo {
   readonly clock: { readonly offsetMs: number | null; readonly errorMs: number | null; readonly source: string | null };
   /** True when this shard's share was empty (more shards than sessions): it ran nothing, and merges as zeros. */
   readonly idle: boolean;
+}
+
+/**
+ * What `smtpbench merge` added up (README "Merging shards"): its inputs in the order given, how
+ * well their measured spans overlapped, and what it warned about.
+ */
+export interface MergeInfo {
+  readonly inputs: readonly MergeInput[];
+  /**
+   * (latest start → earliest end) / (earliest start → latest end) of the measured spans of the
+   * inputs that ran something (idle shards left out), 0..1; 1 for a single such input. Below 0.9
+   * the shards did not run at the same time, and a merged rate understates what ran together.
+   */
+  readonly overlap: number;
+  /** Each warning merge printed (missing shards, poor overlap, differing targets, a forced merge). */
+  readonly warnings: readonly string[];
+}
+
+/** One run that went into a merge, as its summary.json recorded it. */
+export interface MergeInput {
+  /** Where it was read from (the directory or summary.json path given). */
+  readonly source: string;
+  readonly runId: string;
+  /** Its shard (`--shard i/N`), or null for an unsharded run. */
+  readonly shard: ShardInfo | null;
+  /** The shard's host name, or null for an unsharded run (which does not record one). */
+  readonly host: string | null;
+  readonly startedAt: string;
+  /** Its measured span (ISO 8601), or null in a summary written before `measured`. */
+  readonly measured: { readonly start: string; readonly end: string } | null;
+  readonly durationS: number;
+  readonly workers: number;
+  /** Its accepted messages. */
+  readonly accepted: number;
 }
 
 const round = (x: number, digits: number): number => Number(x.toFixed(digits));

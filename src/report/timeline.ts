@@ -7,6 +7,7 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Progress } from '../load/coordinator.js';
+import type { Histogram } from '../metrics/histogram.js';
 import type { Counters, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import type { Profile } from '../profile/types.js';
 
@@ -72,6 +73,16 @@ function byClass(replies: ReplyCounts): Record<ReplyClass, number> {
   return out;
 }
 
+/** A second's `phases` from its interval histograms (µs): count, p50, p90, p99 and max (ms) of each phase with data. */
+export function secondPhases(intervals: Iterable<readonly [string, Histogram]>): Second['phases'] {
+  const phases: Record<string, Second['phases'][string]> = {};
+  for (const [phase, h] of intervals) {
+    if (h.totalCount === 0) continue;
+    phases[phase] = { count: h.totalCount, p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
+  }
+  return phases;
+}
+
 /**
  * Turns the coordinator's per-second progress (cumulative counts) into per-second lines.
  * Counters restart when warm-up ends, so the first measuring second counts from zero.
@@ -98,11 +109,7 @@ export class TimelineBuilder {
       const delta = n - (base?.errors[kind] ?? 0);
       if (delta > 0) errors[kind] = delta;
     }
-    const phases: Second['phases'] = {};
-    for (const [phase, h] of p.intervals) {
-      if (h.totalCount === 0) continue;
-      phases[phase] = { count: h.totalCount, p50: ms(h.getValueAtPercentile(50)), p90: ms(h.getValueAtPercentile(90)), p99: ms(h.getValueAtPercentile(99)), max: ms(h.maxValue) };
-    }
+    const phases = secondPhases(p.intervals);
     const rate = targetRateAt(this.profile, p.elapsedS);
     return {
       t: Math.round(p.elapsedS * 1000) / 1000,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hgrmOf } from '../metrics/histogram.js';
+import { hgrmOf, type Histogram } from '../metrics/histogram.js';
 import type { RunOutcome } from '../load/coordinator.js';
 import { renderHtml } from './html.js';
 import { decodeServerStats } from './server-stats.js';
@@ -16,12 +16,22 @@ import { runDataOf } from './run-data.js';
 import type { Summary } from './summary.js';
 
 /**
- * Writes every report file into `dir` (created if missing). Returns the paths written.
+ * Writes every report file of a finished run into `dir` (created if missing). Returns the paths written.
  * A file that cannot be written (a full disk) is one line on stderr and the others are still
  * tried; report.html comes last: when it cannot be drawn, the other files are already written and
  * one line on stderr says why (the run's results are never lost to a chart).
  */
 export function writeResults(dir: string, summary: Summary, outcome: RunOutcome): string[] {
+  return writeReports(dir, summary, outcome.merged.histograms, outcome.server ? decodeServerStats(outcome.server) : new Map());
+}
+
+/**
+ * The files of `writeResults` from a summary and its whole-run histograms (µs): summary.json, a
+ * `<phase>.hgrm` per phase and a `server.<name>.hgrm` per server histogram with data, report.md,
+ * and report.html drawn from the run.hlog and timeline.ndjson already in `dir` (`run` and `merge`
+ * write those first). Same failure rules as `writeResults`.
+ */
+export function writeReports(dir: string, summary: Summary, histograms: ReadonlyMap<string, Histogram>, serverHistograms: ReadonlyMap<string, Histogram>): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
   const put = (name: string, text: string): void => {
@@ -34,8 +44,8 @@ export function writeResults(dir: string, summary: Summary, outcome: RunOutcome)
     }
   };
   put('summary.json', `${JSON.stringify(summary, null, 2)}\n`);
-  for (const [phase, h] of outcome.merged.histograms) if (h.totalCount > 0) put(`${phase}.hgrm`, hgrmOf(h));
-  if (outcome.server) for (const [name, h] of decodeServerStats(outcome.server)) if (h.totalCount > 0) put(`server.${name}.hgrm`, hgrmOf(h));
+  for (const [phase, h] of histograms) if (h.totalCount > 0) put(`${phase}.hgrm`, hgrmOf(h));
+  for (const [name, h] of serverHistograms) if (h.totalCount > 0) put(`server.${name}.hgrm`, hgrmOf(h));
   put('report.md', renderMarkdown(summary));
   try {
     const sibling = (name: string): string | null => (existsSync(join(dir, name)) ? readFileSync(join(dir, name), 'utf8') : null);
