@@ -317,6 +317,20 @@ describe('run.hlog and timeline.ndjson by wall-clock second', () => {
     expect(encodeHistogram(second2)).toBe(encodeHistogram(histogramOf([1020, 1021, 2020, 2021, 3000, 3001])));
   });
 
+  it('puts shards with a measured clock offset (--clock-ref) on the reference clock', () => {
+    // Shard b's clock is 2 s behind the reference: its log says T0 - 1.6 s, the reference T0 + 0.4 s.
+    const clock = (offsetMs: number) => ({ offsetMs, errorMs: 1, source: 'ref' });
+    const shifted = [
+      runOf({ id: 'a', startMs: 0, durationS: 3, log: { startMs: 0, seconds: seconds(1000) }, shard: { index: 0, count: 2, clock: clock(0) } }),
+      runOf({ id: 'b', startMs: -1600, durationS: 3, log: { startMs: -1600, seconds: seconds(2000) }, shard: { index: 1, count: 2, clock: clock(2000) } }),
+    ];
+    const m = mergeRuns(shifted);
+    expect(m.log!.startMs).toBe(T0);
+    expect(m.log!.intervals.map((iv) => iv.phases.get('transaction')!.totalCount)).toEqual([4, 4, 4]);
+    // a: T0 .. T0 + 3 s; b: T0 + 0.4 s .. T0 + 3.4 s on the reference clock (unshifted it would be 0.30).
+    expect(m.summary.merged!.overlap).toBeCloseTo(2.6 / 3.4, 3);
+  });
+
   it('adds timeline lines by the same seconds, with each second latencies from the merged run.hlog', () => {
     const m = mergeRuns(runs);
     const tl = m.timeline!;

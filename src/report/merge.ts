@@ -92,7 +92,10 @@ function timingOf(run: RunData): Timing {
   // The barrier: run.hlog's own StartTime, else the measured start less the warm-up (buildSummary
   // adds the warm-up only to a run that measured something).
   const warmupMs = s.measured && s.durationS > 0 ? s.warmupS * 1000 : 0;
-  return { idle: s.shard?.idle === true, startMs, endMs, barrierMs: run.logStartMs ?? startMs - warmupMs };
+  // A shard that measured its clock against a reference (--clock-ref) is put on that clock:
+  // local time t is reference time t + offset, so every shard aligns on the one reference clock.
+  const shift = s.shard?.clock?.offsetMs ?? 0;
+  return { idle: s.shard?.idle === true, startMs: startMs + shift, endMs: endMs + shift, barrierMs: (run.logStartMs ?? startMs - warmupMs) + shift };
 }
 
 /** A value for a one-line message: JSON, cut short. */
@@ -257,7 +260,7 @@ function spanOf(k: number, originMs: number, longestMs: number): { fromMs: numbe
 export function mergeIntervals(runs: readonly RunData[], barriers: readonly number[], originMs: number): Interval[] {
   const buckets = new Map<number, { longestMs: number; phases: Map<string, Histogram> }>();
   runs.forEach((run, i) => {
-    const base = run.logStartMs ?? barriers[i];
+    const base = barriers[i];
     for (const iv of run.intervals) {
       const fromMs = base + iv.startS * 1000;
       const toMs = base + iv.endS * 1000;
