@@ -118,6 +118,21 @@ export function mergedNote(s: Summary): string | null {
   return `Merged from ${which}${hosts.length > 0 ? ` on ${hosts.join(', ')}` : ''}: histograms and counts added; their measured spans overlap ${Math.round(m.overlap * 1000) / 10} %, and rates are over the merged span.${warnings}`;
 }
 
+/**
+ * What share of a distributed run this is (`--shard i/N`, README "Shards"), or null when unsharded:
+ * the host, how late it started for `--start-at`, and its clock against `--clock-ref`.
+ */
+export function shardNote(s: Summary): string | null {
+  const sh = s.shard;
+  if (!sh) return null;
+  const who = sh.count > 1 ? `Shard ${sh.index} of ${sh.count} on ${sh.host}` : `This run (on ${sh.host})`;
+  if (sh.idle) return `${who} had nothing to do (more shards than sessions or messages): an empty result that merges as zeros.`;
+  const share = sh.count > 1 ? ': one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run)' : '';
+  const start = sh.startAt === null ? '' : sh.lateMs !== null && sh.lateMs > 0 ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}` : `; started at --start-at ${sh.startAt}`;
+  const clock = sh.clock.offsetMs === null ? '' : `; clock offset ${sh.clock.offsetMs} ms ± ${sh.clock.errorMs} ms against ${sh.clock.source}`;
+  return `${who}${share}${start}${clock}.`;
+}
+
 /** The reference server's latency table, or null for an external target (or an aborted run). */
 export function serverTable(s: Summary): SummaryTable | null {
   return s.server && Object.keys(s.server.histograms).length > 0 ? latencyTable('server', s.server.histograms, percentilesOf(s)) : null;
@@ -147,7 +162,7 @@ export function renderMarkdown(s: Summary): string {
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
   const server = serverTable(s);
-  const merged = mergedNote(s);
+  const merged = mergedNote(s) ?? shardNote(s);
   const counters = s.server ? Object.entries(s.server.counters).filter(([, n]) => n !== 0) : [];
   const lines = [
     `# smtpbench run ${s.runId}`,
