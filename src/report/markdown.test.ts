@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, scheduleNote, stopNote } from './markdown.js';
+import { renderMarkdown, scheduleNote, shardNote, stopNote } from './markdown.js';
 import type { Summary } from './summary.js';
 import { renderConsole } from './table.js';
 import type { Verdict } from './thresholds.js';
@@ -107,5 +107,25 @@ describe('why a run stopped early', () => {
     expect(stopNote(summary({ interrupted: true }))).toMatch(/^Interrupted by Ctrl-C/);
     expect(stopNote(summary({ interrupted: true, aborted: true }))).toMatch(/^Aborted by a second Ctrl-C/);
     expect(stopNote(summary())).toBeNull();
+  });
+});
+
+describe('which shard a run was', () => {
+  const shard = (over: Partial<NonNullable<Summary['shard']>>): Summary =>
+    summary({ shard: { index: 1, count: 3, host: 'load-b', startAt: '2026-12-07T13:00:00.000Z', lateMs: 0, clock: { offsetMs: null, errorMs: null, source: null }, idle: false, ...over } });
+
+  it('names the share, the host, the start and the clock, in report.md and the console', () => {
+    const s = shard({ lateMs: 1500, clock: { offsetMs: -2.5, errorMs: 0.4, source: 'http://ref:8025/stats (wallClockMs)' } });
+    const note = 'Shard 1 of 3 on load-b: one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run); started 1500 ms after --start-at 2026-12-07T13:00:00.000Z; clock offset -2.5 ms ± 0.4 ms against http://ref:8025/stats (wallClockMs).';
+    expect(shardNote(s)).toBe(note);
+    expect(renderMarkdown(s)).toContain(note);
+    expect(renderConsole(s)).toContain(note);
+    expect(shardNote(shard({ lateMs: 0, startAt: '2026-12-07T13:00:00.000Z' }))).toContain('; started at --start-at 2026-12-07T13:00:00.000Z.');
+  });
+
+  it('says an idle shard had nothing to do, and says nothing for an unsharded run', () => {
+    expect(shardNote(shard({ idle: true }))).toBe('Shard 1 of 3 on load-b had nothing to do (more shards than sessions or messages): an empty result that merges as zeros.');
+    expect(shardNote(summary({ shard: null }))).toBeNull();
+    expect(renderMarkdown(summary({ shard: null }))).not.toContain('Shard');
   });
 });
