@@ -388,7 +388,7 @@ describe('deploy/kubernetes', () => {
     const script: string = find('Job', 'smtpbench-merge').spec.template.spec.initContainers[0].args[0];
     for (const scenario of ['complete', 'failed']) {
       const kubectl = fakeKubectl(tmp());
-      const r = await bash(['-c', script], { env: { ...process.env, PATH: `${kubectl.bin}:${process.env.PATH}`, KUBECTL_SCENARIO: scenario } });
+      const r = await bash(['-c', script], { env: { ...process.env, PATH: `${kubectl.bin}:${process.env.PATH}`, KUBECTL_SCENARIO: scenario }, timeoutMs: 15_000 });
       expect(r.ms, scenario).toBeLessThan(10_000); // the losing `kubectl wait` (60 s here) was stopped
       if (scenario === 'complete') {
         expect(r.code, r.stderr).toBe(0);
