@@ -236,17 +236,19 @@ function sinkArgs(): string[] {
 
 /**
  * A small copy of a profile for the local runs (seconds, a few hundred messages): the same keys,
- * a lower rate, no warm-up (so the client's counts equal the server's), its thresholds but the
- * machine-dependent generator health and any rate threshold (made for its own rate), and a rate
- * threshold that only the shards together meet (one shard alone runs a third of the rate): the
+ * a lower rate, and no warm-up (so the client's counts equal the server's). Of its thresholds it
+ * keeps the error ones: latency and generator health depend on how busy this machine is (the
+ * accuracy project's concern), and a rate threshold was made for the profile's own rate. It adds
+ * a rate threshold that only the shards together meet (a shard alone runs a third of the rate):
  * thresholds are judged once, on the merged result, and a shard must not fail on them.
  */
 function smallProfile(input: any, rate: number): any {
   for (const key of ['executor', 'rate', 'duration', 'warmup', 'maxSessions']) expect(input, `the profile sets ${key}`).toHaveProperty(key);
   expect(input.executor).toBe('open');
   expect(Array.isArray(input.thresholds)).toBe(true);
-  const kept = input.thresholds.filter((t: string) => !/^(generator\.|messages\.rate\b)/.test(t));
-  return { ...input, rate, duration: '3s', warmup: '0s', maxSessions: 30, thresholds: [...kept, `messages.rate > ${(rate * 2) / 3}`] };
+  const kept = input.thresholds.filter((t: string) => t.startsWith('errors.'));
+  expect(kept.length, 'the profile has an error threshold').toBeGreaterThan(0);
+  return { ...input, rate, duration: '3s', warmup: '0s', maxSessions: 30, thresholds: [...kept, `messages.rate > ${rate / 2}`] };
 }
 
 describe('deploy/kubernetes', () => {
