@@ -23,7 +23,7 @@ import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { resolveProfile } from '../src/profile/index.js';
-import { summaryOf, tmp } from './helpers/cli.js';
+import { cli, summaryOf, tmp } from './helpers/cli.js';
 import { CLI, ROOT, serve, type ServeProcess } from './helpers/serve-cli.js';
 
 const K8S = join(ROOT, 'deploy/kubernetes');
@@ -424,13 +424,13 @@ describe('deploy/kubernetes', () => {
     const shardRuns = await Promise.all(
       Array.from({ length: shardsJob.spec.completions }, (_, i) => {
         const args = shardArgs.map((a) => a.replaceAll('$(JOB_COMPLETION_INDEX)', String(i)));
-        return node(args, { ...process.env, JOB_COMPLETION_INDEX: String(i) });
+        return cli(args, { env: { ...process.env, JOB_COMPLETION_INDEX: String(i) } });
       }),
     );
     for (const [i, r] of shardRuns.entries()) expect(r.code, `shard ${i}: ${r.stderr}`).toBe(0);
 
     const mergeContainer = find('Job', 'smtpbench-merge').spec.template.spec.containers[0];
-    const merged = await node(mapPaths(expand(mergeContainer.args, containerEnv(mergeContainer, configMaps)), mounts), process.env);
+    const merged = await cli(mapPaths(expand(mergeContainer.args, containerEnv(mergeContainer, configMaps)), mounts));
     expect(merged.code, merged.stderr).toBe(0);
 
     const counters = await stopServe(mta);
@@ -448,15 +448,6 @@ describe('deploy/kubernetes', () => {
     expect(existsSync(join(runDir, 'merged/report.html'))).toBe(true);
   });
 });
-
-/** Runs `node dist/cli/main.js ARGS`. */
-function node(args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(process.execPath, [CLI, ...args], { env, cwd, timeout: 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // GitHub Actions
