@@ -442,6 +442,7 @@ describe('deploy/kubernetes', () => {
     expect(accepted.every((n) => n > 0)).toBe(true);
     expect(mergedSummary.totals.messages.accepted).toBe(accepted.reduce((a, b) => a + b, 0));
     expect(mergedSummary.totals.messages.accepted).toBe(counters.messages);
+    console.log(`Kubernetes Job command lines, run locally: shards accepted ${accepted.join(' + ')} = merged ${mergedSummary.totals.messages.accepted} = server ${counters.messages}`);
     expect(mergedSummary.thresholds.map((v: { expression: string; ok: boolean }) => [v.expression, v.ok])).toEqual(
       smallProfile(input, 150).thresholds.map((t: string) => [t, true]),
     );
@@ -615,6 +616,7 @@ describe('deploy/github-actions/shards.yml', () => {
     const counters = await stopServe(mta);
     const s = summaryOf(join(mergeWorkspace, 'merged'));
     expect(s.totals.messages.accepted).toBe(counters.messages);
+    console.log(`GitHub Actions matrix, run locally: merged ${s.totals.messages.accepted} = server ${counters.messages}; ${s.thresholds.length} thresholds passed`);
     expect(s.thresholds.every((v: { ok: boolean }) => v.ok)).toBe(true);
     expect(readFileSync(summary, 'utf8')).toBe(readFileSync(join(mergeWorkspace, 'merged/report.md'), 'utf8'));
     expect(readdirSync(artifacts).sort()).toEqual(['merged', ...wf.jobs.shard.strategy!.matrix.shard.map((i) => `shard-${i}`)]);
