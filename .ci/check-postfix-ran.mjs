@@ -26,6 +26,11 @@ const FILES = [
   { suffix: 'test/capacity-html.int.test.ts', min: 1 },
   // The README's CI workflow, run step by step (thresholds, baseline, compare exit 3).
   { suffix: 'test/ci-workflow.int.test.ts', min: 1 },
+  // The Kubernetes Job's and the CI matrix's command lines run as local shards, then merged (they skip
+  // when the built CLI lacks the shard flags or merge), and the Dockerfile's runtime stage replayed.
+  { suffix: 'test/deploy.int.test.ts', min: 13 },
+  // 3 shards as 3 processes, merged: exact counts and histograms, the open-model schedule and rate.
+  { suffix: 'test/shards.int.test.ts', min: 4 },
 ];
 
 function fail(msg) {

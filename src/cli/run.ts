@@ -191,7 +191,13 @@ export function runCommand() {
       // k6's abortOnFail: the abortOnFail thresholds are checked on the running totals after each
       // measured second; rates divide by the measured seconds (the coordinator's partial() counts
       // from the start barrier, warm-up included).
-      const watched = profile.thresholds.some((t) => t.abortOnFail);
+      // A shard's figures are a share of the run (a third of the rate, of the counts): its thresholds
+      // are judged once, by `smtpbench merge`, on the whole run; a shard neither fails nor aborts on them.
+      const judged = shard.count === 1 ? profile.thresholds : [];
+      if (judged.length < profile.thresholds.length && !opts.quiet) {
+        process.stderr.write(`smtpbench: ${shardName}: ${profile.thresholds.length} threshold(s) are judged by \`smtpbench merge\` on the whole run, not on this share\n`);
+      }
+      const watched = judged.some((t) => t.abortOnFail);
       // The sink is read once a second during the load too (one request at a time, bounded): if it
       // dies, its last good reading gives "at least" figures; a count that went back is a restart.
       let sinkDuring: SinkSnapshot | null = null;
@@ -227,9 +233,9 @@ export function runCommand() {
           pollSink();
           if (!watched || !p.measuring || stoppedBy !== null) return;
           measuredS += p.intervalS;
-          stoppedBy = abortingThreshold(profile.thresholds, liveRun(handle.partial().merged, measuredS), measuredS);
+          stoppedBy = abortingThreshold(judged, liveRun(handle.partial().merged, measuredS), measuredS);
           if (stoppedBy === null) return;
-          const t = profile.thresholds[stoppedBy.index];
+          const t = judged[stoppedBy.index];
           process.stderr.write(`\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`);
           handle.stop();
         },
@@ -247,7 +253,7 @@ export function runCommand() {
         const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
-        const summary: Summary = { ...built, thresholds: evaluate(profile.thresholds, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
+        const summary: Summary = { ...built, thresholds: evaluate(judged, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
         summaryWritten = writeResults(outDir, summary, outcome).includes(join(outDir, 'summary.json'));
         const verdicts = renderVerdicts(summary.thresholds);
         // stdout carries one machine-readable stream at most; the table then goes to stderr.
