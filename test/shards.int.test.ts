@@ -112,7 +112,7 @@ describe('bad shard input through the CLI', () => {
       [['--shard', 'a/b'], '--shard: expected i/N (shard index i, 0-based, of N shards), e.g. 0/3; got "a/b"'],
       [['--shards', '3'], '--shards: takes the shard index from JOB_COMPLETION_INDEX (set by a Kubernetes Indexed Job), which is not set; elsewhere use --shard i/N'],
       [['--shard', '0/2', '--sink', 'http://127.0.0.1:9'], "--sink: cannot be used with shards: each shard would count the other shards' deliveries as its own (run the delivery check unsharded)"],
-      [['--executor', 'open', '--rate', '10', '--duration', '1s', '--max-sessions', '2', '--shard', '2/3'], 'shard 2/3: maxSessions 2 is fewer than the 3 shards'],
+      [['--executor', 'open', '--rate', '10', '--duration', '1s', '--max-sessions', '2', '--shard', '2/3'], 'shard 2/3: maxSessions 2 is fewer than the 3 shards that own arrivals'],
     ];
     const env = { ...process.env, JOB_COMPLETION_INDEX: '' };
     for (const [args, line] of cases) {

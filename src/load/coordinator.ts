@@ -289,7 +289,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     try {
       // Start barrier (DESIGN §3 rule 5): a worker that fails before `ready` rejects the race.
       await Promise.race([barrier, Promise.all(tasks).then(() => undefined)]);
-      if (hooks.startAtMs != null) {
+      if (hooks.startAtMs != null && !stopRequested) {
         // The common start of every shard (--start-at): wait for it, unless a stop comes first.
         const left = hooks.startAtMs - Date.now();
         hooks.onWaiting?.(left);
@@ -300,12 +300,19 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
             resolve();
           };
         });
-        lateMs = Math.max(0, Date.now() - hooks.startAtMs);
+        if (!stopRequested) lateMs = Math.max(0, Date.now() - hooks.startAtMs);
+      }
+      const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
+      if (stopRequested) {
+        // Stopped before the load began (Ctrl-C during start-up or the --start-at wait): the workers
+        // end without connecting, and the outcome says nothing ran.
+        send({ type: 'stop' });
+        await Promise.all(tasks);
+        return { ...partial(), barrierAtMs: Date.now(), server: server ? await stopServer() : null, target: { host, port, embedded: server !== null } };
       }
       t0 = performance.now();
       barrierAtMs = Date.now();
       log = hooks.intervalLog?.(barrierAtMs) ?? null;
-      const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
       send({ type: 'start' });
       // The server's own figures leave the warm-up out too, as the workers' do (their timers start now).
       if (server && profile.warmupMs > 0) warmupTimer = setTimeout(() => server.reset(), profile.warmupMs);

@@ -97,14 +97,23 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
   let onStop: () => void = () => {
     stopRequested = true;
   };
-  const started = new Promise<void>((resolve) => {
+  // 'start' lifts the barrier; a 'stop' before it (Ctrl-C while waiting for --start-at) ends the
+  // task without a connection: nothing ran, nothing is reported.
+  const started = new Promise<boolean>((resolve) => {
     port.on('message', (m: ControlMessage) => {
-      if (m.type === 'start') resolve();
-      else if (m.type === 'stop') onStop();
+      if (m.type === 'start') resolve(true);
+      else if (m.type === 'stop') {
+        onStop();
+        resolve(false);
+      }
     });
   });
   port.postMessage({ type: 'ready', index: spec.index });
-  await started;
+  if (!(await started)) {
+    port.postMessage({ type: 'done', index: spec.index, seq: -1 } satisfies DoneMessage);
+    port.close();
+    return { index: spec.index, elapsedMs: 0, health: { eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0 }, ...recorder.snapshot() };
+  }
 
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
   const tickDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });

@@ -145,7 +145,29 @@ describe('planShard (shards of several machines)', () => {
 
   it('refuses an open model with fewer sessions than shards (a shard would own arrivals and drop them all)', () => {
     const open = profile({ executor: 'open', rate: 100, maxSessions: 2, messages: null, durationMs: 1000 });
-    expect(() => planShard(open, { index: 2, count: 3 }, 1)).toThrow(/maxSessions 2 is fewer than the 3 shards/);
+    // Every shard refuses, not only the one without a session: none of them may send a partial load.
+    for (const index of [0, 1, 2]) expect(() => planShard(open, { index, count: 3 }, 1)).toThrow(/maxSessions 2 is fewer than the 3 shards that own arrivals/);
+    // With 2 messages only shards 0 and 1 own arrivals, and 2 sessions serve them.
+    expect(planShard({ ...open, messages: 2 }, { index: 2, count: 3 }, 1).idle).toBe('shard 2/3 has no messages (2 across 3 shards)');
+  });
+
+  it('gives a ramping-sessions quota only to the shards and workers that ever get a session', () => {
+    const ramp = (target: number, messages: number): Profile => profile({ executor: 'ramping-sessions', startSessions: 0, stages: [{ durationMs: 1000, target }, { durationMs: 1000, target }], messages });
+    // Peak 1 session on 2 workers: worker 1 never runs one, so worker 0 holds all 6 messages.
+    expect(brief(planShard(ramp(1, 6), WHOLE, 2))).toEqual([
+      { sessions: 0, messages: 6 },
+      { sessions: 0, messages: 0 },
+    ]);
+    // Peak 3 over 2 shards of 2 workers: sessions 2+1 → workers (1,1) and (1,0); 10 messages all sent.
+    const plans = [0, 1].map((index) => planShard(ramp(3, 10), { index, count: 2 }, 2));
+    expect(plans.map(brief)).toEqual([
+      [{ sessions: 0, messages: 3 }, { sessions: 0, messages: 2 }],
+      [{ sessions: 0, messages: 5 }, { sessions: 0, messages: 0 }],
+    ]);
+    // 7 messages over 5 shards with at most 2 sessions: shards 0 and 1 send them all, the rest are idle.
+    const five = [0, 1, 2, 3, 4].map((index) => planShard(ramp(2, 7), { index, count: 5 }, 1));
+    expect(five.map((p) => sum(p.workers.map((w) => w.messages ?? 0)))).toEqual([4, 3, 0, 0, 0]);
+    expect(five.map((p) => p.idle !== null)).toEqual([false, false, true, true, true]);
   });
 
   it('rejects a shard out of range and a bad worker count', () => {

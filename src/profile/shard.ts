@@ -131,8 +131,9 @@ export interface ShardPlan {
  *   one more session has its share more and the total is exact;
  * - open and ramping-rate: the session cap split exactly; arrivals striped by `Lane`. A shard of an
  *   open model runs on at most as many workers as it has sessions, so no lane is left without one;
- * - ramping-sessions: the message quota split exactly; each worker takes `stripeShare` of every
- *   stage's session count (the worker does that, from its stripe).
+ * - ramping-sessions: each worker takes `stripeShare` of every stage's session count (the worker
+ *   does that, from its stripe); the message quota is split exactly among the shards and workers
+ *   that ever get a session.
  *
  * @param workers worker threads on this machine (a positive integer, usually `profile.workers`)
  * @throws RangeError when `workers` is not a positive integer or `shard` is out of range
@@ -165,19 +166,34 @@ export function planShard(profile: Profile, shard: Part, workers: number): Shard
     };
   }
   if (profile.executor === 'ramping-sessions') {
+    // The message quota goes only where sessions ever run: to the shards, then the workers, whose
+    // share of the peak session count is not 0 (largest remainder gives those to the first ones),
+    // or a worker that never gets a session would hold messages no one sends.
     const M = profile.messages;
     const peak = Math.max(profile.startSessions, ...profile.stages.map((s) => s.target));
-    const idle =
-      partOf(peak, shard) === 0 ? `${of} has no sessions (at most ${peak} across ${shard.count} shards)` : M !== null && partOf(M, shard) === 0 ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
-    return { shard, idle, workers: plan(workers, (stripe) => ({ sessions: 0, messages: M === null ? null : stripeShare(M, stripe) })) };
+    const activeShards = Math.min(shard.count, peak);
+    const shardQuota = M === null ? null : shard.index < activeShards ? partOf(M, { index: shard.index, count: activeShards }) : 0;
+    const activeWorkers = Math.min(workers, partOf(peak, shard));
+    const idle = partOf(peak, shard) === 0 ? `${of} has no sessions (at most ${peak} across ${shard.count} shards)` : shardQuota === 0 ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
+    return {
+      shard,
+      idle,
+      workers: plan(workers, (stripe) => ({
+        sessions: 0,
+        messages: shardQuota === null ? null : stripe.worker.index < activeWorkers ? partOf(shardQuota, { index: stripe.worker.index, count: activeWorkers }) : 0,
+      })),
+    };
   }
-  // Open models: a lane without a session would drop every arrival it owns, so no more workers than sessions.
-  const cap = partOf(profile.maxSessions, shard);
+  // Open models: a lane without a session would drop every arrival it owns, so no more workers than
+  // sessions; and a shard without a session that owns arrivals (shard j owns some while j < messages)
+  // makes the whole run impossible, so every shard refuses it, not only that one.
   const M = profile.messages;
-  const idle = M !== null && shard.index >= M ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
-  if (cap === 0 && idle === null) {
-    throw new SmtpBenchError('SB_USAGE', `${of}: maxSessions ${profile.maxSessions} is fewer than the ${shard.count} shards, and each shard of an open model needs a session for its share of the arrivals (raise maxSessions)`);
+  const owners = M === null ? shard.count : Math.min(shard.count, M);
+  if (profile.maxSessions < owners) {
+    throw new SmtpBenchError('SB_USAGE', `${of}: maxSessions ${profile.maxSessions} is fewer than the ${owners} shards that own arrivals, and each shard of an open model needs a session for its share (raise maxSessions or use fewer shards)`);
   }
+  const cap = partOf(profile.maxSessions, shard);
+  const idle = M !== null && shard.index >= M ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
   return { shard, idle, workers: plan(Math.max(1, Math.min(workers, cap)), (stripe) => ({ sessions: stripeShare(profile.maxSessions, stripe), messages: null })) };
 }
 

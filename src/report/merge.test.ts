@@ -212,6 +212,26 @@ describe('mergeRuns', () => {
     expect(good.generator.workers).toHaveLength(3);
   });
 
+  it('sees through merged inputs: a run inside a merge counts as that run, and a merge of merges lists every run once', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((id, index) => runOf({ id, shard: { index } }));
+    const asInput = (m: ReturnType<typeof mergeRuns>, id: string): RunData => runDataOf(`dir-${id}`, JSON.parse(JSON.stringify(m.summary)) as Summary, null, null);
+    const ab = asInput(mergeRuns([a, b]), 'ab');
+    // The merge of a and b, plus c: all three runs, once each, and no shard missing.
+    const abc = mergeRuns([ab, c]).summary;
+    expect(abc.merged!.inputs.map((i) => i.runId)).toEqual([a, b, c].map((r) => r.summary.runId));
+    expect(abc.merged!.warnings).toEqual([]);
+    expect(abc.totals.messages.accepted).toBe(3 * a.summary.totals.messages.accepted);
+    // A run merged again beside a merge that holds it, even with --force, is refused.
+    expect(refusal([ab, a], true)).toMatch(/^cannot merge: dir-ab and dir-a both hold the run 2026-12-07T10-00-00\.000Z-smoke-610000; merging it twice/);
+    expect(refusal([asInput(mergeRuns([ab, c]), 'abc'), ab], true)).toMatch(/^cannot merge: dir-abc and dir-ab both hold the run /);
+  });
+
+  it('treats a run recorded as shard 0/1 (an unsharded run given --start-at) as a whole run', () => {
+    const whole = runOf({ id: 'w' });
+    const started = [runOf({ id: 'x', shard: { index: 0, count: 1 } }), runOf({ id: 'y', shard: { index: 0, count: 1 } })];
+    expect(mergeRuns([...started, whole]).summary.totals.messages.accepted).toBe(3 * whole.summary.totals.messages.accepted);
+  });
+
   it('refuses the same run or shard twice (even with --force), different profiles and shard counts (unless --force)', () => {
     const a = runOf({ id: 'a' });
     expect(refusal([a, runOf({ id: 'b' }), a], true)).toBe('cannot merge: dir-a and dir-a are the same run (2026-12-07T10-00-00.000Z-smoke-610000); merging it twice would count its messages twice');

@@ -133,41 +133,74 @@ function checkInputs(runs: readonly RunData[], force: boolean): string[] {
   if (runs.length === 0) throw new SmtpBenchError('SB_USAGE', 'merge needs at least one run directory');
   const warnings: string[] = [];
   // Different schema versions cannot get here: loadRunDir reads schema 1 only, and names any other.
+  // A merged input stands for the runs it was merged from: each of them counts, so merging a merged
+  // run with one of its own runs (or with another merge of it) is the same run twice.
+  const leaves = runs.flatMap((r) => leavesOf(r).map((leaf) => ({ r, leaf })));
   const byRunId = new Map<string, RunData>();
-  for (const r of runs) {
-    const seen = byRunId.get(r.summary.runId);
-    if (seen) throw new SmtpBenchError('SB_USAGE', `cannot merge: ${name(seen)} and ${name(r)} are the same run (${printable(r.summary.runId)}); merging it twice would count its messages twice`);
-    byRunId.set(r.summary.runId, r);
+  for (const { r, leaf } of leaves) {
+    const seen = byRunId.get(leaf.runId);
+    if (seen) {
+      const plain = seen.summary.runId === leaf.runId && r.summary.runId === leaf.runId;
+      const what = plain ? `are the same run (${printable(leaf.runId)})` : `${seen === r ? 'hold' : 'both hold'} the run ${printable(leaf.runId)}`;
+      throw new SmtpBenchError('SB_USAGE', `cannot merge: ${name(seen)} and ${name(r)} ${what}; merging it twice would count its messages twice`);
+    }
+    byRunId.set(leaf.runId, r);
   }
   const refuse = (message: string): void => {
     if (!force) throw new SmtpBenchError('SB_USAGE', `cannot merge: ${message}; --force merges them anyway`);
     warnings.push(`merged despite: ${message} (--force)`);
   };
-  // Shards: one count N, each index once.
-  const shardOf = (r: RunData): string => (r.summary.shard ? `shard ${r.summary.shard.index}/${r.summary.shard.count}` : 'not a shard');
-  const first = runs[0];
-  const other = runs.find((r) => (r.summary.shard?.count ?? null) !== (first.summary.shard?.count ?? null));
-  if (other) refuse(`${name(first)} is ${shardOf(first)} but ${name(other)} is ${shardOf(other)}: shards of different splits cover different shares`);
+  // Shards: one count N, each index once. A "shard" of 1 (an unsharded run given --start-at) is a whole run.
+  const partOf = (leaf: MergeInput): { index: number; count: number } | null => (leaf.shard && leaf.shard.count > 1 ? leaf.shard : null);
+  const shardOf = (leaf: MergeInput): string => {
+    const sh = partOf(leaf);
+    return sh ? `shard ${sh.index}/${sh.count}` : 'not a shard';
+  };
+  const first = leaves[0];
+  const other = leaves.find(({ leaf }) => (partOf(leaf)?.count ?? null) !== (partOf(first.leaf)?.count ?? null));
+  if (other) refuse(`${name(first.r)} is ${shardOf(first.leaf)} but ${name(other.r)} ${other.r === first.r ? 'also holds' : 'is'} ${shardOf(other.leaf)}: shards of different splits cover different shares`);
   const byShard = new Map<string, RunData>();
-  for (const r of runs) {
-    const sh = r.summary.shard;
+  for (const { r, leaf } of leaves) {
+    const sh = partOf(leaf);
     if (!sh) continue;
     const key = `${sh.index}/${sh.count}`;
     const seen = byShard.get(key);
-    if (seen) throw new SmtpBenchError('SB_USAGE', `cannot merge: ${name(seen)} and ${name(r)} are both shard ${key}; merging both would count that share twice`);
+    if (seen) throw new SmtpBenchError('SB_USAGE', `cannot merge: ${name(seen)} and ${name(r)} ${seen === r ? 'hold' : 'are'} both shard ${key}; merging both would count that share twice`);
     byShard.set(key, r);
   }
-  for (const count of new Set(runs.flatMap((r) => (r.summary.shard ? [r.summary.shard.count] : [])))) {
+  for (const count of new Set(leaves.flatMap(({ leaf }) => { const sh = partOf(leaf); return sh ? [sh.count] : []; }))) {
     const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byShard.has(`${i}/${count}`));
     if (missing.length > 0) {
       warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing: the merged run covers ${count - missing.length} of ${count} shares of the profile`);
     }
   }
   for (const r of runs.slice(1)) {
-    const diffs = profileDifferences(first.summary.profile, r.summary.profile);
-    if (diffs.length > 0) refuse(`${name(first)} and ${name(r)} ran different profiles (${listed(diffs)})`);
+    const diffs = profileDifferences(runs[0].summary.profile, r.summary.profile);
+    if (diffs.length > 0) refuse(`${name(runs[0])} and ${name(r)} ran different profiles (${listed(diffs)})`);
   }
   return warnings;
+}
+
+/**
+ * The runs an input stands for: a merged run's own inputs (themselves the runs it was made of, so a
+ * merge of merges lists every run once), or the input itself.
+ */
+function leavesOf(r: RunData): MergeInput[] {
+  const s = r.summary;
+  if (s.merged && s.merged.inputs.length > 0) return [...s.merged.inputs];
+  return [
+    {
+      source: r.source,
+      runId: s.runId,
+      shard: s.shard ?? null,
+      host: s.shard?.host ?? null,
+      startedAt: s.startedAt,
+      measured: s.measured ?? null,
+      durationS: s.durationS,
+      workers: s.workers,
+      accepted: s.totals.messages.accepted,
+    },
+  ];
 }
 
 /** Adds every histogram of `from` into `into`, by name. */
@@ -382,7 +415,8 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const percentiles = [...new Set(summaries.flatMap((s) => s.profile.percentiles ?? DEFAULT_PERCENTILES))].sort((a, b) => a - b);
   const workers = summaries.reduce((a, s) => a + s.workers, 0);
   const profile: Profile = { ...first.profile, workers, thresholds, percentiles };
-  const sharded = summaries.every((s) => s.shard) && new Set(summaries.map((s) => s.shard!.count)).size === 1;
+  const leaves = runs.flatMap(leavesOf);
+  const sharded = leaves.every((i) => i.shard && i.shard.count > 1) && new Set(leaves.map((i) => i.shard!.count)).size === 1;
 
   // Histograms: added, never averaged.
   const histograms = new Map<string, Histogram>();
@@ -488,17 +522,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   missing(withTimeline, 'timeline.ndjson');
   const timeline = withTimeline.length === 0 ? null : mergeTimelines(runs, barriers, originMs, intervals, sharded ? (tS) => targetRateAt(profile, tS) : null);
 
-  const inputs: MergeInput[] = runs.map((r) => ({
-    source: r.source,
-    runId: r.summary.runId,
-    shard: r.summary.shard ?? null,
-    host: r.summary.shard?.host ?? null,
-    startedAt: r.summary.startedAt,
-    measured: r.summary.measured ?? null,
-    durationS: r.summary.durationS,
-    workers: r.summary.workers,
-    accepted: r.summary.totals.messages.accepted,
-  }));
+  const inputs: MergeInput[] = leaves;
   const built: Summary = {
     schema: SUMMARY_SCHEMA,
     runId: newRunId(`${profileNameOf(first.runId)}-merged`, options.now),
