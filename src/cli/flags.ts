@@ -1,3 +1,8 @@
+import { realpathSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { ProfileIssue } from '../errors.js';
+import { RESULT_FILES } from '../report/write.js';
+
 /**
  * A flag value as a number when it is a decimal one (`500`, `2.5`, `1e-6`); otherwise the raw
  * text, so the resolver names it in its error (`0x10` stays text). Durations are passed as text
@@ -30,3 +35,51 @@ export function definedOnly<T>(value: T): T {
 
 /** Commander collector for a repeatable flag: each use adds its value. */
 export const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/**
+ * What is wrong with an output file flag's `path` (`--junit`, `--ndjson`), or null: it must not be
+ * a directory, nor one of the result files of `dirs` (the run's own `--out`, or merge's inputs and
+ * output: symbolic links resolved), and its directory must be possible to make (it is made, as
+ * `--out` is).
+ */
+export function outputIssue(flag: string, path: string | null, dirs: readonly string[]): ProfileIssue | null {
+  if (path === null) return null;
+  const name = basename(path);
+  const resultFile = name.endsWith('.hgrm') || RESULT_FILES.includes(name);
+  if (resultFile && dirs.some((d) => sameDir(dirname(path), d))) return { path: flag, message: `${path} is a result file of a run directory` };
+  try {
+    if (statSync(path).isDirectory()) return { path: flag, message: `${path} is a directory` };
+  } catch {
+    // Not there yet: fine.
+  }
+  const blocked = notADirectory(dirname(path));
+  return blocked === null ? null : { path: flag, message: `${blocked} is not a directory` };
+}
+
+/** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */
+export function notADirectory(dir: string): string | null {
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      return statSync(d).isDirectory() ? null : d;
+    } catch {
+      if (dirname(d) === d) return null;
+    }
+  }
+}
+
+/** True when `a` and `b` name the same directory (symbolic links resolved; a missing one by its path). */
+export function sameDir(a: string, b: string): boolean {
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** `--out`'s problem, or null: an empty value (an unset shell variable) would mean the current directory. */
+export function outIssue(out: string | undefined): ProfileIssue | null {
+  return out !== undefined && out.trim() === '' ? { path: '--out', message: 'is empty (an unset variable?); name the results directory' } : null;
+}

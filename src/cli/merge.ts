@@ -14,7 +14,7 @@ import { loadRunDir } from '../report/run-data.js';
 import { renderConsole } from '../report/table.js';
 import { knownMetrics, renderVerdicts } from '../report/thresholds.js';
 import { clearResults } from '../report/write.js';
-import { collect } from './flags.js';
+import { collect, outIssue, outputIssue, sameDir } from './flags.js';
 
 export function mergeCommand() {
   return new Command('merge')
@@ -28,13 +28,15 @@ export function mergeCommand() {
     .action((dirs, opts) => {
       const issues: ProfileIssue[] = [];
       const flagThresholds = resolveThresholds(opts.threshold ?? [], (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
-      if (issues.length > 0) throw new ProfileError(issues, 'merge flags', `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}`);
       const outDir = resolve(opts.out);
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       // Each throws SB_USAGE (exit 2) naming the path: missing, no summary.json, another schema, corrupt.
       const runs = dirs.map(loadRunDir);
-      // Writing into an input would replace the files being merged.
-      const clash = dirs.find((d) => resolve(statSync(d).isFile() ? dirname(d) : d) === outDir);
+      const inputDirs = dirs.map((d) => (statSync(d).isFile() ? dirname(d) : d));
+      for (const issue of [outIssue(opts.out), outputIssue('--junit', junitPath, [outDir, ...inputDirs])]) if (issue) issues.push(issue);
+      if (issues.length > 0) throw new ProfileError(issues, 'merge flags', issues.some((i) => i.path.startsWith('--threshold')) ? `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}` : undefined);
+      // Writing into an input would replace the files being merged (a symbolic link to it too).
+      const clash = inputDirs.find((d) => sameDir(d, outDir));
       if (clash !== undefined) throw new SmtpBenchError('SB_USAGE', `--out ${printable(opts.out)} is the input ${printable(clash)}: merge into a new directory`);
       const merged = mergeRuns(runs, { force: opts.force ?? false, thresholds: flagThresholds });
       for (const w of merged.summary.merged?.warnings ?? []) process.stderr.write(`smtpbench: warning: ${w}\n`);

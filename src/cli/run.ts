@@ -22,7 +22,7 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
 import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
-import { collect, definedOnly, num } from './flags.js';
+import { collect, definedOnly, num, outIssue, outputIssue } from './flags.js';
 
 export function runCommand() {
   return new Command('run')
@@ -127,7 +127,7 @@ export function runCommand() {
       // error as the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
-      const flagIssues = [...publishing.issues, ...sinking.issues, ...sharding.issues, ...[outputIssue('--junit', junitPath, outDir), outputIssue('--ndjson', ndjsonPath, outDir)].filter((i) => i !== null)];
+      const flagIssues = [...publishing.issues, ...sinking.issues, ...sharding.issues, ...[outputIssue('--junit', junitPath, [outDir]), outputIssue('--ndjson', ndjsonPath, [outDir]), outIssue(opts.out)].filter((i) => i !== null)];
       const source = `profile ${path} with flags`;
       let profile;
       try {
@@ -358,35 +358,6 @@ export function runCommand() {
       if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${summary.thresholds.length} threshold(s) failed (results: ${outDir})`);
       if (publishFails) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
     });
-}
-
-/**
- * What is wrong with an output file flag's `path` (`--junit`, `--ndjson`), or null: it must not be
- * a directory, nor one of the files the run writes into `outDir`, and its directory must be
- * possible to make (it is made, as `--out` is).
- */
-function outputIssue(flag: string, path: string | null, outDir: string): ProfileIssue | null {
-  if (path === null) return null;
-  const name = basename(path);
-  if (dirname(path) === outDir && (name.endsWith('.hgrm') || RESULT_FILES.includes(name))) return { path: flag, message: `${path} is a file the run writes itself` };
-  try {
-    if (statSync(path).isDirectory()) return { path: flag, message: `${path} is a directory` };
-  } catch {
-    // Not there yet: fine.
-  }
-  const blocked = notADirectory(dirname(path));
-  return blocked === null ? null : { path: flag, message: `${blocked} is not a directory` };
-}
-
-/** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */
-function notADirectory(dir: string): string | null {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      return statSync(d).isDirectory() ? null : d;
-    } catch {
-      if (dirname(d) === d) return null;
-    }
-  }
 }
 
 /** `--sink` and `--drain-timeout`, checked before the run starts; every bad flag an issue (exit 2). */
