@@ -128,7 +128,8 @@ export function shardNote(s: Summary): string | null {
   const who = sh.count > 1 ? `Shard ${sh.index} of ${sh.count} on ${sh.host}` : `This run (on ${sh.host})`;
   if (sh.idle) return `${who} had nothing to do (more shards than sessions or messages): an empty result that merges as zeros.`;
   const share = sh.count > 1 ? ': one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run)' : '';
-  const start = sh.startAt === null ? '' : sh.lateMs !== null && sh.lateMs > 0 ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}` : `; started at --start-at ${sh.startAt}`;
+  const start =
+    sh.startAt === null ? '' : sh.lateMs === null ? `; stopped before --start-at ${sh.startAt}: it never started` : sh.lateMs > 0 ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}` : `; started at --start-at ${sh.startAt}`;
   const clock = sh.clock.offsetMs === null ? '' : `; clock offset ${sh.clock.offsetMs} ms ± ${sh.clock.errorMs} ms against ${sh.clock.source}`;
   return `${who}${share}${start}${clock}.`;
 }

@@ -95,7 +95,8 @@ function timingOf(run: RunData): Timing {
   // A shard that measured its clock against a reference (--clock-ref) is put on that clock:
   // local time t is reference time t + offset, so every shard aligns on the one reference clock.
   const shift = s.shard?.clock?.offsetMs ?? 0;
-  return { idle: s.shard?.idle === true, startMs: startMs + shift, endMs: endMs + shift, barrierMs: (run.logStartMs ?? startMs - warmupMs) + shift };
+  // An input that measured nothing (idle, or stopped before its start) says nothing about when the load ran.
+  return { idle: s.shard?.idle === true || s.durationS === 0, startMs: startMs + shift, endMs: endMs + shift, barrierMs: (run.logStartMs ?? startMs - warmupMs) + shift };
 }
 
 /** A value for a one-line message: JSON, cut short. */
