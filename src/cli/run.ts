@@ -155,8 +155,11 @@ export function runCommand() {
           process.stderr.write(`smtpbench: ${(err as Error).message}; --start-at is kept on the local clock\n`);
         }
       }
-      // --start-at is on the reference clock: its time on this clock is that minus the offset.
-      const startAtMs = sharding.startAtMs === null || plan.idle !== null ? null : sharding.startAtMs - (clock.offsetMs ?? 0);
+      // --start-at is on the reference clock: its time on this clock is that minus the offset. A
+      // relative one (+30s) counted from this clock's now is on this clock already.
+      const offset = clock.offsetMs ?? 0;
+      const startAtRef = sharding.startAtMs === null ? null : sharding.startAtRelative ? sharding.startAtMs + offset : sharding.startAtMs;
+      const startAtMs = startAtRef === null || plan.idle !== null ? null : startAtRef - offset;
       try {
         clearResults(outDir);
         mkdirSync(outDir, { recursive: true });
@@ -222,7 +225,7 @@ export function runCommand() {
         shard,
         startAtMs,
         onWaiting: (msLeft) => {
-          const at = new Date(sharding.startAtMs!).toISOString();
+          const at = new Date(startAtRef!).toISOString();
           if (msLeft < 0) process.stderr.write(`smtpbench: ${shardName} is ${(-msLeft / 1000).toFixed(3)} s late for --start-at ${at}; starting at once (summary.json shard.lateMs)\n`);
           else if (!opts.quiet) process.stderr.write(`smtpbench: ${shardName} ready; waiting ${(msLeft / 1000).toFixed(1)} s for --start-at ${at}\n`);
         },
@@ -247,7 +250,7 @@ export function runCommand() {
         for (const log of timelineLogs) log.close();
         const base = {
           ...buildSummary(runId, profile, outcome, readEnvironment(), aborted),
-          shard: sharding.shard === null && sharding.startAtMs === null && sharding.clockRef === null ? null : shardInfo(shard, sharding.startAtMs, outcome.lateMs ?? null, clock, plan.idle !== null),
+          shard: sharding.shard === null && sharding.startAtMs === null && sharding.clockRef === null ? null : shardInfo(shard, startAtRef, outcome.lateMs ?? null, clock, plan.idle !== null),
         };
         // A Ctrl-C during the drain interrupts the run as one during the load does.
         const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };

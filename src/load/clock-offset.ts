@@ -50,7 +50,7 @@ export async function measureClockOffset(url: URL, timeoutMs = 10_000): Promise<
   } finally {
     await agent.destroy().catch(() => undefined);
   }
-  if (best === null) throw new Error(`--clock-ref ${shown}: ${lastError ?? 'no answer'}`);
+  if (best === null) throw new Error(`--clock-ref ${shown}: ${(lastError ?? 'no answer').split('\n')[0]}`);
   const r3 = (x: number): number => Number(x.toFixed(3));
   return {
     offsetMs: r3(best.offsetMs),
@@ -80,12 +80,30 @@ async function exchange(url: URL, agent: Agent, signal: AbortSignal): Promise<{ 
   } catch {
     wall = undefined;
   }
-  if (res.statusCode === 200 && typeof wall === 'number' && Number.isFinite(wall)) {
-    return { offsetMs: wall - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs, dateOnly: false };
+  // Only a success is a reading: a 404 from a mistyped path would otherwise fall back to `Date`.
+  if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`HTTP ${res.statusCode}`);
+  if (typeof wall === 'number' && plausible(wall)) {
+    return check({ offsetMs: wall - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs, dateOnly: false });
   }
   // The Date header is stamped when the response starts: its whole second began at most 1 s before,
   // so its midpoint (+500 ms) is the best guess, within ± 500 ms.
   const date = Date.parse(String(res.headers.date ?? ''));
-  if (Number.isNaN(date)) throw new Error(`HTTP ${res.statusCode} without a wallClockMs field or a Date header`);
-  return { offsetMs: date + 500 - (sentMs + headersMs) / 2, rttMs: headersMs - sentMs, dateOnly: true };
+  if (!plausible(date)) throw new Error(`HTTP ${res.statusCode} without a usable wallClockMs field or Date header`);
+  return check({ offsetMs: date + 500 - (sentMs + headersMs) / 2, rttMs: headersMs - sentMs, dateOnly: true });
+}
+
+/** A wall-clock reading of this century (a reference that says 1970 or 10^308 is broken, not ahead). */
+const plausible = (ms: number): boolean => Number.isFinite(ms) && ms > Date.UTC(2000, 0, 1) && ms < Date.UTC(2200, 0, 1);
+
+/**
+ * Most a reference may differ from this clock: a machine an hour off has no NTP at all, and
+ * starting its shards by such a reference would move the whole run; that is refused instead.
+ */
+export const MAX_CLOCK_OFFSET_MS = 3_600_000;
+
+function check<T extends { offsetMs: number }>(sample: T): T {
+  if (Math.abs(sample.offsetMs) > MAX_CLOCK_OFFSET_MS) {
+    throw new Error(`the reference clock is ${(sample.offsetMs / 1000).toFixed(1)} s from this one (more than ${MAX_CLOCK_OFFSET_MS / 3_600_000} h): fix the clocks (NTP) or the reference`);
+  }
+  return sample;
 }
