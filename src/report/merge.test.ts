@@ -351,6 +351,17 @@ describe('run.hlog and timeline.ndjson by wall-clock second', () => {
     expect(m.summary.merged!.overlap).toBeCloseTo(2.6 / 3.4, 3);
   });
 
+  it('keeps a measured second free of the warm-up\'s last sliver', () => {
+    const at = (t: number, intervalS: number, measuring: boolean, accepted: number): Second => ({ ...line(t, accepted, accepted), intervalS, measuring });
+    // Warm-up 1 s: a full warm-up second, the 13 ms sliver that ends it, then a measured second.
+    const warm = runOf({ id: 'w', durationS: 1, profile: { warmup: '1s' }, timeline: [at(1, 1, false, 5), at(1.013, 0.013, false, 1), at(2.013, 1, true, 10)] });
+    const tl = mergeRuns([warm]).timeline!;
+    expect(tl.map((s) => [s.measuring, s.messages.accepted])).toEqual([
+      [false, 5],
+      [true, 10],
+    ]);
+  });
+
   it('adds timeline lines by the same seconds, with each second latencies from the merged run.hlog', () => {
     const m = mergeRuns(runs);
     const tl = m.timeline!;

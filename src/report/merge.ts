@@ -292,24 +292,30 @@ function spanOf(k: number, originMs: number, longestMs: number): { fromMs: numbe
  * interval; a second may hold two of one input's intervals when its ticks drift across a boundary.
  */
 export function mergeIntervals(runs: readonly RunData[], barriers: readonly number[], originMs: number): Interval[] {
-  const buckets = new Map<number, { longestMs: number; phases: Map<string, Histogram> }>();
+  const buckets = new Map<number, { fromMs: number; toMs: number; warmup: boolean; phases: ReadonlyMap<string, Histogram> }[]>();
   runs.forEach((run, i) => {
     const base = barriers[i];
+    // A warm-up interval ends at the warm-up's end (the last one is a sliver); measured ones end a
+    // second or so later. run.hlog has no flag for it, so the half-second mark tells them apart.
+    const warmupEndMs = base + run.summary.warmupS * 1000 + 500;
     for (const iv of run.intervals) {
       const fromMs = base + iv.startS * 1000;
       const toMs = base + iv.endS * 1000;
       const k = bucketOf(fromMs, toMs, originMs);
-      let b = buckets.get(k);
-      if (!b) buckets.set(k, (b = { longestMs: 0, phases: new Map() }));
-      b.longestMs = Math.max(b.longestMs, toMs - fromMs);
-      addInto(b.phases, iv.phases);
+      let list = buckets.get(k);
+      if (!list) buckets.set(k, (list = []));
+      list.push({ fromMs, toMs, warmup: run.summary.warmupS > 0 && toMs < warmupEndMs, phases: iv.phases });
     }
   });
   return [...buckets.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([k, b]) => {
-      const span = spanOf(k, originMs, b.longestMs);
-      return { startS: Math.round(span.fromMs - originMs) / 1000, endS: Math.round(span.toMs - originMs) / 1000, phases: ordered(b.phases, PHASES) };
+    .map(([k, all]) => {
+      // A measured second holds measured intervals only: a warm-up sliver in it is left out.
+      const list = all.some((e) => !e.warmup) ? all.filter((e) => !e.warmup) : all;
+      const phases = new Map<string, Histogram>();
+      for (const e of list) addInto(phases, e.phases);
+      const span = spanOf(k, originMs, Math.max(...list.map((e) => e.toMs - e.fromMs)));
+      return { startS: Math.round(span.fromMs - originMs) / 1000, endS: Math.round(span.toMs - originMs) / 1000, phases: ordered(phases, PHASES) };
     });
 }
 
@@ -342,7 +348,9 @@ export function mergeTimelines(
   const logByBucket = new Map(intervals.map((iv) => [Math.floor((iv.startS + iv.endS) / 2), iv]));
   const latest: (Second['totals'] | null)[] = runs.map(() => null);
   const out: Second[] = [];
-  for (const [k, list] of [...buckets.entries()].sort(([a], [b]) => a - b)) {
+  for (const [k, all] of [...buckets.entries()].sort(([a], [b]) => a - b)) {
+    // A measured second holds measured lines only: the warm-up's last sliver in it is left out.
+    const list = all.some((e) => e.line.measuring) ? all.filter((e) => e.line.measuring) : all;
     const span = spanOf(k, originMs, Math.max(...list.map((e) => e.toMs - e.fromMs)));
     const intervalS = Math.round(span.toMs - span.fromMs) / 1000;
     const t = Math.round(span.toMs - originMs) / 1000;
