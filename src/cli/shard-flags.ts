@@ -4,11 +4,9 @@
  * and the clock reference (`--clock-ref`). Every bad flag is an issue of the run's one ProfileError.
  */
 import type { ProfileIssue } from '../errors.js';
-import type { Part } from '../profile/shard.js';
+import { MAX_SHARDS, type Part } from '../profile/shard.js';
 import { parseDuration } from '../profile/units.js';
 
-/** Most shards of one run: a sanity bound (a typo such as 0/30000), far above any real fleet. */
-export const MAX_SHARDS = 1000;
 /** The furthest `--start-at` may be ahead or behind: further is a typo (a wrong date), not a plan. */
 export const MAX_START_AHEAD_MS = 24 * 3600 * 1000;
 

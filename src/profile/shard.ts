@@ -20,6 +20,9 @@ export interface Part {
   readonly count: number;
 }
 
+/** Most shards of one run: a sanity bound (a typo such as 0/30000), far above any real fleet. */
+export const MAX_SHARDS = 1000;
+
 /** The whole: part 0 of 1 (an unsharded run). */
 export const WHOLE: Part = { index: 0, count: 1 };
 

@@ -33,6 +33,23 @@ function summaryJson(): Record<string, unknown> {
 }
 
 describe('checkSummary', () => {
+  it('refuses shard fields no run writes: an index past the count, a count over 1000, a clock offset over an hour', () => {
+    const shard = { index: 0, count: 3, host: 'h', startAt: null, lateMs: 0, clock: { offsetMs: 1, errorMs: 1, source: 'x' }, idle: false };
+    expect(checkSummary({ ...summaryJson(), shard }, 's.json').shard).toEqual(shard);
+    const fails = (sh: object): string => {
+      try {
+        checkSummary({ ...summaryJson(), shard: { ...shard, ...sh } }, 's.json');
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(fails({ index: 7, count: 5 })).toMatch(/^s\.json is not a valid smtpbench summary\.json: shard: index must be less than count/);
+    expect(fails({ count: 100_000_000 })).toMatch(/shard\.count: /);
+    expect(fails({ clock: { offsetMs: 1e15 } })).toMatch(/shard\.clock\.offsetMs: /);
+    expect(fails({ lateMs: 1e400 })).toMatch(/shard\.lateMs: /);
+  });
+
   it('takes what buildSummary writes, and names every bad field of a damaged one in one line', () => {
     expect(checkSummary(summaryJson(), 's.json').runId).toBe('r');
     const bad = summaryJson();

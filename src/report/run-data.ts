@@ -8,6 +8,8 @@ import { basename, dirname, join } from 'node:path';
 import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
 import { SmtpBenchError } from '../errors.js';
+import { MAX_SHARDS } from '../profile/shard.js';
+import { MAX_CLOCK_OFFSET_MS } from '../load/clock-offset.js';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary.js';
 import type { Second } from './timeline.js';
@@ -45,6 +47,17 @@ export interface RunData {
 const num = z.number();
 const counts = z.record(z.string(), num);
 const Stats = z.looseObject({ count: num, min: num, mean: num, p50: num, p90: num, p99: num, p999: num, max: num, percentiles: counts.optional() });
+// A shard as `run --shard` writes it (src/cli/shard-flags.ts bounds): what merge counts and aligns by.
+const Shard = z
+  .looseObject({
+    index: z.int().nonnegative(),
+    count: z.int().positive().max(MAX_SHARDS),
+    host: z.string(),
+    idle: z.boolean(),
+    lateMs: z.number().finite().nonnegative().nullable().optional(),
+    clock: z.looseObject({ offsetMs: z.number().min(-MAX_CLOCK_OFFSET_MS).max(MAX_CLOCK_OFFSET_MS).nullable() }).optional(),
+  })
+  .refine((sh) => sh.index < sh.count, { message: 'index must be less than count' });
 const SummarySchema = z.looseObject({
   schema: z.literal(SUMMARY_SCHEMA),
   runId: z.string(),
@@ -81,8 +94,10 @@ const SummarySchema = z.looseObject({
   thresholds: z.array(z.looseObject({ expression: z.string(), metric: z.string(), ok: z.boolean() })).optional(),
   // What `merge` aligns, checks and adds (fields of later schema-1 summaries).
   measured: z.looseObject({ start: z.iso.datetime(), end: z.iso.datetime() }).optional(),
-  shard: z.looseObject({ index: z.int().nonnegative(), count: z.int().positive(), host: z.string(), idle: z.boolean() }).nullable().optional(),
-  merged: z.looseObject({ inputs: z.array(z.looseObject({ source: z.string(), runId: z.string() })), overlap: num, warnings: z.array(z.string()) }).optional(),
+  shard: Shard.nullable().optional(),
+  merged: z
+    .looseObject({ inputs: z.array(z.looseObject({ source: z.string(), runId: z.string(), shard: Shard.nullable().optional() })), overlap: num, warnings: z.array(z.string()) })
+    .optional(),
   encoded: z
     .looseObject({
       phases: z.record(z.string(), z.string()),
@@ -164,8 +179,9 @@ export function readIntervalLog(text: string): { startMs: number | null; interva
 
 /** The fields of a timeline line that charts and comparisons read. */
 const SecondSchema = z.looseObject({
-  t: num,
-  intervalS: num,
+  // Seconds since the start: a line of 10^308 s is damage, not a run of three billion years.
+  t: num.nonnegative().max(1e8),
+  intervalS: num.nonnegative().max(1e8),
   measuring: z.boolean(),
   messages: z.looseObject({ accepted: num, rejected: num, failed: num, late: num, dropped: num }),
   rates: z.looseObject({ msgsPerS: num, rcptsPerS: num }),
