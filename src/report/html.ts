@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import type { ChartSpec } from './chart-data.js';
 import { pageDataOf } from './chart-data.js';
 import { errorKindMeaning, phaseMeaning, serverCommandMeaning } from './glossary.js';
+import { printable } from '../redact.js';
 import { deliveryNote, latencyTable, mergedNote, measuredNote, shardNote, modelNote, percentilesOf, scheduleNote, serverScopeNote, serverTable, stopNote, totalsTable, type SummaryTable } from './markdown.js';
 import type { RunData } from './run-data.js';
 import type { Summary } from './summary.js';
@@ -441,7 +442,7 @@ export function renderHtml(run: RunData): string {
   const stop = stopNote(s, (e) => `“${e}”`);
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
-  const merged = mergedNote(s) ?? shardNote(s);
+  const merged = mergedNote(s, printable) ?? shardNote(s, printable);
   return pageHtml(`smtpbench run ${s.runId}`, `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
 <p class="banner notice"><strong>How to read the latencies:</strong> ${esc(modelNote(s))}.${s.model === 'open' ? ' Latencies from the intended start include any wait the server caused, so they are not hidden by coordinated omission.' : ' A closed-model run hides queueing delay (coordinated omission): use an open model (executor: open) for latency claims.'}</p>
 ${merged ? `<p class="banner${s.merged?.warnings.length || (s.shard?.lateMs ?? 0) > 1000 ? ' warning' : ''}" id="${s.merged ? 'merged' : 'shard'}">${esc(merged)}</p>` : ''}

@@ -129,3 +129,16 @@ describe('which shard a run was', () => {
     expect(renderMarkdown(summary({ shard: null }))).not.toContain('Shard');
   });
 });
+
+describe('text from a summary inside report.md', () => {
+  it('cannot open a heading, a table, an HTML comment or emphasis', () => {
+    const host = '</script><script>x</script>\n# Injected heading\n| x | y |\x1b[31m red <!-- *bold* [link](u)';
+    const s = summary({ shard: { index: 0, count: 2, host, startAt: null, lateMs: null, clock: { offsetMs: null, errorMs: null, source: null }, idle: false } });
+    const md = renderMarkdown(s);
+    const line = md.split('\n').find((l) => l.startsWith('Shard 0 of 2'))!;
+    expect(line).toContain('&lt;/script&gt;&lt;script&gt;x&lt;/script&gt; # Injected heading \\| x \\| y \\|\\[31m red &lt;!-- \\*bold\\* \\[link\\](u)');
+    expect(md).not.toMatch(/^# Injected/m);
+    expect(md).not.toContain('\x1b');
+    expect(md).not.toContain('<!--');
+  });
+});

@@ -1,5 +1,6 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
 import { DEFAULT_PERCENTILES, statsPercentile, type PhaseStats } from '../metrics/histogram.js';
+import { printable } from '../redact.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -108,29 +109,38 @@ export function deliveryNote(s: Summary): string | null {
  * A merged run (`smtpbench merge`): what it was added up from, how well the inputs overlapped in
  * time, and merge's warnings; null for a run that was not merged.
  */
-export function mergedNote(s: Summary): string | null {
+export function mergedNote(s: Summary, text: (t: string) => string = mdInline): string | null {
   const m = s.merged;
   if (!m) return null;
   const shards = m.inputs.flatMap((i) => (i.shard ? [i.shard] : []));
   const which = shards.length === m.inputs.length ? `shard${shards.length > 1 ? 's' : ''} ${shards.map((sh) => sh.index).join(', ')} of ${shards[0].count}` : `${m.inputs.length} run${m.inputs.length > 1 ? 's' : ''}`;
-  const hosts = [...new Set(m.inputs.flatMap((i) => (i.host ? [i.host] : [])))];
-  const warnings = m.warnings.length > 0 ? ` Warnings: ${m.warnings.join('; ')}.` : '';
+  const hosts = [...new Set(m.inputs.flatMap((i) => (i.host ? [text(i.host)] : [])))];
+  const warnings = m.warnings.length > 0 ? ` Warnings: ${m.warnings.map(text).join('; ')}.` : '';
   return `Merged from ${which}${hosts.length > 0 ? ` on ${hosts.join(', ')}` : ''}: histograms and counts added; their measured spans overlap ${Math.round(m.overlap * 1000) / 10} %, and rates are over the merged span.${warnings}`;
+}
+
+/**
+ * Text from a summary.json (host names, paths, URLs: anything a file may carry) made safe inside a
+ * line of Markdown: one line, no control characters, and the characters that start emphasis, code,
+ * links, tables or HTML (a `<!--` would hide the rest of a CI step summary) escaped.
+ */
+export function mdInline(text: string): string {
+  return printable(text).replace(/[\\`*_[\]|~<>]/g, (c) => (c === '<' ? '&lt;' : c === '>' ? '&gt;' : `\\${c}`));
 }
 
 /**
  * What share of a distributed run this is (`--shard i/N`, README "Shards"), or null when unsharded:
  * the host, how late it started for `--start-at`, and its clock against `--clock-ref`.
  */
-export function shardNote(s: Summary): string | null {
+export function shardNote(s: Summary, text: (t: string) => string = mdInline): string | null {
   const sh = s.shard;
   if (!sh) return null;
-  const who = sh.count > 1 ? `Shard ${sh.index} of ${sh.count} on ${sh.host}` : `This run (on ${sh.host})`;
+  const who = sh.count > 1 ? `Shard ${sh.index} of ${sh.count} on ${text(sh.host)}` : `This run (on ${text(sh.host)})`;
   if (sh.idle) return `${who} had nothing to do (more shards than sessions or messages): an empty result that merges as zeros.`;
   const share = sh.count > 1 ? ': one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run)' : '';
   const start =
     sh.startAt === null ? '' : sh.lateMs === null ? `; stopped before --start-at ${sh.startAt}: it never started` : sh.lateMs > 0 ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}` : `; started at --start-at ${sh.startAt}`;
-  const clock = sh.clock.offsetMs === null ? '' : `; clock offset ${sh.clock.offsetMs} ms ± ${sh.clock.errorMs} ms against ${sh.clock.source}`;
+  const clock = sh.clock.offsetMs === null ? '' : `; clock offset ${sh.clock.offsetMs} ms ± ${sh.clock.errorMs} ms against ${text(sh.clock.source ?? '')}`;
   return `${who}${share}${start}${clock}.`;
 }
 

@@ -1,5 +1,6 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
+import { printable } from '../redact.js';
 import { deliveryNote, latencyTable, modelNote, percentilesOf, shardNote } from './markdown.js';
 import type { Summary } from './summary.js';
 
@@ -22,7 +23,7 @@ export function renderConsole(s: Summary): string {
   const errors = Object.entries(s.errors);
   return [
     `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
-    ...(s.shard && s.shard.count > 1 ? [shardNote(s)!] : []),
+    ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
