@@ -50,6 +50,7 @@ describe('3 shards as 3 processes, merged', () => {
     const parts = outs.map(summaryOf);
     expect(parts.map((s) => s.totals.messages.accepted)).toEqual([1201, 900, 900]);
     expect(parts.map((s) => s.shard.index)).toEqual([0, 1, 2]);
+    expect(parts.map((s) => s.sessions)).toEqual([4, 3, 3]);
     for (const s of parts) {
       expect(s.shard).toMatchObject({ count: 3, idle: false });
       expect(s.shard.lateMs).toBeGreaterThanOrEqual(0);
@@ -63,6 +64,7 @@ describe('3 shards as 3 processes, merged', () => {
     const server = (await statsOf(sink.url)).counters.messages - before.counters.messages;
     expect(m.totals.messages.accepted).toBe(3001);
     expect(server).toBe(3001);
+    expect(m.sessions).toBe(10);
     expect(m.totals.messages.attempted).toBe(parts.reduce((a: number, s: any) => a + s.totals.messages.attempted, 0));
     expect(m.totals.bytes).toBe(parts.reduce((a: number, s: any) => a + s.totals.bytes, 0));
     expect(m.totals.connections).toBe(parts.reduce((a: number, s: any) => a + s.totals.connections, 0));

@@ -10,7 +10,7 @@ import { readEnvironment } from '../report/environment.js';
 import { junitXml } from '../report/junit.js';
 import { decodeServerStats } from '../report/server-stats.js';
 import { buildSummary, type ShardInfo, type Summary } from '../report/summary.js';
-import { planShard, WHOLE, type Part } from '../profile/shard.js';
+import { partOf, planShard, WHOLE, type Part } from '../profile/shard.js';
 import { measureClockOffset } from '../load/clock-offset.js';
 import { shardSettings } from './shard-flags.js';
 import { hostname } from 'node:os';
@@ -150,6 +150,8 @@ export function runCommand() {
           const c = await measureClockOffset(sharding.clockRef);
           clock = c;
           if (!opts.quiet) process.stderr.write(`smtpbench: clock offset ${c.offsetMs} ms ± ${c.errorMs} ms against ${c.source}\n`);
+          // A mistyped path (/metrics, a 404 page's server) reads only whole seconds: say so.
+          if (c.source.endsWith('(Date header)')) process.stderr.write(`smtpbench: --clock-ref read only an HTTP Date header (± 500 ms); a \`smtpbench serve --http\` /stats URL gives its clock to the microsecond\n`);
         } catch (err) {
           // The run goes on on the local clock; the summary says there was no reference.
           process.stderr.write(`smtpbench: ${(err as Error).message}; --start-at is kept on the local clock\n`);
@@ -251,6 +253,8 @@ export function runCommand() {
         const base = {
           ...buildSummary(runId, profile, outcome, readEnvironment(), aborted),
           shard: sharding.shard === null && sharding.startAtMs === null && sharding.clockRef === null ? null : shardInfo(shard, startAtRef, outcome.lateMs ?? null, clock, plan.idle !== null),
+          // A shard's own sessions (its share): the profile's whole count is in `profile`.
+          sessions: partOf(profile.sessions, shard),
         };
         // A Ctrl-C during the drain interrupts the run as one during the load does.
         const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };

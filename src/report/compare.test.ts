@@ -404,6 +404,15 @@ describe('compareRuns and its outputs', () => {
     expect(compareRuns(base, rejected, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES }).regressions).toEqual(['replies.4xx.rate']);
   });
 
+  it('says when a side is one shard of a run, and when the load models differ', () => {
+    const shard = { index: 1, count: 3, host: 'h', startAt: null, lateMs: null, clock: { offsetMs: null, errorMs: null, source: null }, idle: false };
+    const base = run([interval(1.004, 1, 2)], [second(2.02, 1, true, 200)], { shard, model: 'closed' });
+    const cur = run([interval(1.004, 1, 2)], [second(2.02, 1, true, 200)]);
+    const notes = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES }).notes;
+    expect(notes).toContain('baseline is shard 1 of 3: its counts and rates are that share of the load (merge the shards to compare whole runs)');
+    expect(notes).toContain('baseline is a closed-model run, current an open-model one: transaction latencies do not mean the same thing');
+  });
+
   it('uses one set of verdict words in the table, the Markdown and the JSON', () => {
     const base = run([interval(1.004, 1, 2)], []);
     const phases = { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } };

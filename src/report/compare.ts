@@ -499,9 +499,13 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
     }
     if (r.summary.generator?.saturated) notes.push(`${name}'s load generator was saturated: its latencies include the generator's own delays`);
     if (r.summary.interrupted) notes.push(`${name} was interrupted`);
+    // A shard is a share of its run: its counts and rates are that share's, not the profile's.
+    const sh = r.summary.shard;
+    if (sh && sh.count > 1) notes.push(`${name} is shard ${sh.index} of ${sh.count}: its counts and rates are that share of the load (merge the shards to compare whole runs)`);
   }
   if (baseline.summary.model !== current.summary.model) {
-    notes.push(`baseline is a ${baseline.summary.model} model run, current a ${current.summary.model} one: transaction latencies do not mean the same thing`);
+    const a = (model: string): string => (model === 'open' ? 'an' : 'a');
+    notes.push(`baseline is ${a(baseline.summary.model)} ${baseline.summary.model}-model run, current ${a(current.summary.model)} ${current.summary.model}-model one: transaction latencies do not mean the same thing`);
   }
   const regressions = metrics.filter((m) => m.verdict === 'regression').map((m) => m.metric);
   return {

@@ -7,6 +7,7 @@ import { addEncoded, encodeHistogram, newHistogram, recordUs, statsOf, type Hist
 import { Merged } from '../metrics/recorder.js';
 import { resolveProfile, type ProfileInput } from '../profile/index.js';
 import { resolveThresholds } from '../profile/resolve.js';
+import { partOf } from '../profile/shard.js';
 import { ServerMetrics } from '../server/stats.js';
 import { IntervalLog } from './hlog.js';
 import { renderMarkdown } from './markdown.js';
@@ -97,7 +98,9 @@ function runOf(spec: RunSpec): RunData {
     spec.shard === undefined || spec.shard === null
       ? null
       : { index: 0, count: 3, host: `host-${spec.id}`, startAt: null, lateMs: null, clock: { offsetMs: null, errorMs: null, source: null }, idle: spec.idle ?? false, ...spec.shard };
-  const summary = JSON.parse(JSON.stringify({ ...built, shard })) as Summary;
+  // A shard records its own share of the sessions, as run.ts does.
+  const sessions = shard && shard.count > 1 ? partOf(profile.sessions, shard) : built.sessions;
+  const summary = JSON.parse(JSON.stringify({ ...built, shard, sessions })) as Summary;
   let hlog: string | null = null;
   if (spec.log) {
     const path = join(tmp(), 'run.hlog');
@@ -263,7 +266,8 @@ describe('mergeRuns', () => {
     const s = mergeRuns([runOf({ id: 'a', shard: { index: 0, count: 4 } }), runOf({ id: 'b', shard: { index: 2, count: 4 } })]).summary;
     expect(s.merged!.warnings).toEqual(['shards 1, 3 of 4 missing: the merged run covers 2 of 4 shares of the profile']);
     expect(s.totals.messages.accepted).toBe(100);
-    expect(s.sessions).toBe(10);
+    // Shards 0 and 2 of 4 ran 3 and 2 of the 10 sessions.
+    expect(s.sessions).toBe(5);
   });
 
   it('evaluates the profile thresholds and the extra ones on the merged run', () => {

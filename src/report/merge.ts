@@ -544,8 +544,8 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     aborted: summaries.some((s) => s.aborted ?? false),
     target: { url: urls[0], embedded },
     workers,
-    // A shard's summary counts the whole profile's sessions; separate runs each had theirs.
-    sessions: sharded ? profile.sessions : sum((s) => s.sessions),
+    // Shards' sessions are their shares (the whole profile's when every shard is here); separate runs each had theirs.
+    sessions: sum((s) => s.sessions),
     profile,
     // The first input's: shards normally run one image; each input's host is in `merged.inputs`.
     environment: first.environment,

@@ -42,6 +42,7 @@ export interface Summary {
   readonly aborted: boolean;
   readonly target: { readonly url: string; readonly embedded: boolean };
   readonly workers: number;
+  /** The profile's sessions; a shard's own share of them (`--shard i/N`), a merge's whole count. */
   readonly sessions: number;
   readonly profile: Profile;
   readonly environment: Environment;
