@@ -33,4 +33,4 @@ kubectl apply -k "$here"
 
 echo "run-id $run_id: shards start at $start_at against $target"
 echo "watch:   kubectl -n $ns get pods -l app.kubernetes.io/name=smtpbench -w"
-echo "verdict: kubectl -n $ns logs -f job/smtpbench-merge"
+echo "verdict: kubectl -n $ns get job smtpbench-merge -w   (then: kubectl -n $ns logs job/smtpbench-merge -c smtpbench)"
