@@ -303,3 +303,15 @@ describe('bad input', () => {
     expect(r.stderr).toContain('no/such/profile.yaml');
   });
 });
+
+describe('the command itself', () => {
+  it('is executable after the build, so `npx smtpbench` runs it from a checkout', async () => {
+    const { execFile } = await import('node:child_process');
+    const ROOT = resolve(import.meta.dirname, '..');
+    const out = await new Promise<{ code: number; stdout: string }>((done) =>
+      execFile('npx', ['--no-install', 'smtpbench', '--version'], { cwd: ROOT, timeout: 60_000 }, (err, stdout) => done({ code: err ? Number(err.code ?? -1) : 0, stdout })),
+    );
+    expect(out.code).toBe(0);
+    expect(out.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+});
