@@ -454,22 +454,11 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
 
   // Counts: added.
   const sum = (f: (s: Summary) => number | undefined): number => summaries.reduce((a, s) => a + (f(s) ?? 0), 0);
-  const messages = {
-    attempted: sum((s) => s.totals.messages.attempted),
-    accepted: sum((s) => s.totals.messages.accepted),
-    rejected: sum((s) => s.totals.messages.rejected),
-    failed: sum((s) => s.totals.messages.failed),
-    abandoned: sum((s) => s.totals.messages.abandoned),
-    late: sum((s) => s.totals.messages.late),
-    dropped: sum((s) => s.totals.messages.dropped),
-  };
-  const recipients = {
-    attempted: sum((s) => s.totals.recipients.attempted),
-    accepted: sum((s) => s.totals.recipients.accepted),
-    rejected: sum((s) => s.totals.recipients.rejected),
-    failed: sum((s) => s.totals.recipients.failed),
-    deferred: sum((s) => s.totals.recipients.deferred),
-  };
+  // Every count of a totals section, by the first input's keys (summary.json's fields for it).
+  const sumEach = <T extends object>(pick: (s: Summary) => T): T =>
+    Object.fromEntries(Object.keys(pick(first)).map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
+  const messages = sumEach((s) => s.totals.messages);
+  const recipients = sumEach((s) => s.totals.recipients);
   const bytes = sum((s) => s.totals.bytes);
   const counts = { replies: {} as ReplyCounts, errors: {} as ErrorCounts };
   for (const s of summaries) addCountsInto(counts, s.replies, s.errors);
