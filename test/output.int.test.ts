@@ -87,7 +87,7 @@ describe('output hygiene', () => {
     const bad = await cli(['run', '--messages', '10', '--out', out, '--ndjson', join(file, 'x.ndjson'), '--junit', join(out, 'summary.json')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain(`--ndjson: ${file} is not a directory`);
-    expect(bad.stderr).toContain(`--junit: ${join(out, 'summary.json')} is a file the run writes itself`);
+    expect(bad.stderr).toContain(`--junit: ${join(out, 'summary.json')} is a result file of a run directory`);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
     expect(existsSync(out)).toBe(false);
     const isDir = await cli(['run', '--messages', '10', '--out', out, '--junit', dir]);

@@ -116,7 +116,9 @@ describe('bad shard input through the CLI', () => {
       [['--shard', '0/2', '--sink', 'http://127.0.0.1:9'], "--sink: cannot be used with shards: each shard would count the other shards' deliveries as its own (run the delivery check unsharded)"],
       [['--executor', 'open', '--rate', '10', '--duration', '1s', '--max-sessions', '2', '--shard', '2/3'], 'shard 2/3: maxSessions 2 is fewer than the 3 shards that own arrivals'],
     ];
-    const env = { ...process.env, JOB_COMPLETION_INDEX: '' };
+    // A runner inside a Kubernetes Job would have JOB_COMPLETION_INDEX set: this test wants it unset.
+    const env = { ...process.env };
+    delete env.JOB_COMPLETION_INDEX;
     for (const [args, line] of cases) {
       const out = scratch();
       const r = await cli(['run', '--quiet', '--out', out, ...args], { env });
