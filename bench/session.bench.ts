@@ -16,7 +16,9 @@
  * `SESSION_BENCH_BASE=DIR` each group also runs the `ClientSession` of another checkout
  * (`DIR/src/client/session.ts`: a checkout of the commit before a step, with node_modules, and
  * with the `SessionConfig.connect` seam), a row beside this tree's, so before and after share one
- * process and one stretch of machine time.
+ * process and one stretch of machine time. On a shared machine one run's means still move by
+ * ±5 % (preemption lands on one row and not the other): take the median ratio of several runs,
+ * and read the min column too, which preemption barely moves.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
