@@ -99,6 +99,13 @@ export interface SessionConfig {
    */
   readonly scenario?: { readonly pick: () => number; readonly lines: readonly Buffer[] } | null;
   readonly identity?: IdentityConfig | null;
+  /**
+   * Opens the connection; default `net.connect`. A seam for in-memory transports (the benchmark
+   * `bench/session.bench.ts`, transcript tests): it gets the options the session would dial with,
+   * `onread` included (the session reads through that callback, not through 'data' events), and
+   * returns a socket that emits 'connect', 'error' and 'close'. TLS, when configured, wraps it.
+   */
+  readonly connect?: (options: net.TcpNetConnectOpts) => net.Socket;
 }
 
 /**
@@ -373,7 +380,7 @@ export class ClientSession {
     }
     // Replies are read into one buffer per thread (Node's `onread`): no allocation per read. The
     // parser copies what it keeps across reads (a partial line, captured reply text).
-    const socket = net.connect({
+    const socket = (this.cfg.connect ?? net.connect)({
       host: this.cfg.host,
       port: this.cfg.port,
       noDelay: true,
