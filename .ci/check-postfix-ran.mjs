@@ -48,7 +48,11 @@ if (!Array.isArray(report.testResults)) fail(`${REPORT} has no testResults array
 
 const tests = [];
 for (const { suffix, min } of FILES) {
-  const files = report.testResults.filter((f) => String(f.name ?? '').replaceAll('\\', '/').endsWith(suffix));
+  const files = report.testResults.filter((f) =>
+    String(f.name ?? '')
+      .replaceAll('\\', '/')
+      .endsWith(suffix),
+  );
   if (files.length === 0) fail(`${suffix} is absent from ${REPORT}`);
   const own = files.flatMap((f) => f.assertionResults ?? []);
   for (const f of files) {
@@ -69,9 +73,6 @@ for (const t of tests) {
   }
 }
 if (bad > 0) {
-  fail(
-    `${bad} of ${tests.length} test(s) needing Postfix, Java or Chromium did not pass (skipped/pending/todo/failed); ` +
-      'is SMTPBENCH_POSTFIX set and the private Postfix running?',
-  );
+  fail(`${bad} of ${tests.length} test(s) needing Postfix, Java or Chromium did not pass (skipped/pending/todo/failed); ` + 'is SMTPBENCH_POSTFIX set and the private Postfix running?');
 }
 console.log(`check-postfix-ran: OK: ${tests.length} test(s) needing Postfix, Java HdrHistogram or Chromium passed`);

@@ -5,5 +5,7 @@ import os from 'node:os';
 let sha = 'unknown';
 try {
   sha = execFileSync('git', ['rev-parse', '--short', 'HEAD']).toString().trim();
-} catch {}
+} catch {
+  // Not a git checkout: the sha stays unknown.
+}
 console.log(`node ${process.version} · ${os.cpus()[0]?.model} × ${os.availableParallelism()} · ${os.platform()} ${os.release()} · git ${sha} · ${new Date().toISOString()}`);

@@ -21,7 +21,9 @@ async function run(args: string[]): Promise<{ code: number; summary: any; stderr
       let summary = null;
       try {
         summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
-      } catch {}
+      } catch {
+        // No summary.json: the run failed before writing it, and `code` says how.
+      }
       done({ code, summary, stderr });
     });
   });

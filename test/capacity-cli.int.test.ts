@@ -22,7 +22,7 @@ describe('smtpbench capacity: bad input', () => {
     expect(r.stderr).toContain('at least one SLO is needed');
   });
 
-  it('bad capacity flags are named once each, never as the step profile\'s fields', async () => {
+  it("bad capacity flags are named once each, never as the step profile's fields", async () => {
     const cases: [string[], string][] = [
       [['--start-rate', '0.01'], '--start-rate'],
       [['--start-rate', '1e308'], '--start-rate'],
@@ -34,7 +34,10 @@ describe('smtpbench capacity: bad input', () => {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(named);
       expect(r.stderr, flags.join(' ')).not.toMatch(/(^|\s)(rate|duration|warmup): /m);
-      expect(r.stderr.split('\n').filter((l) => l.includes(named)), r.stderr).toHaveLength(1);
+      expect(
+        r.stderr.split('\n').filter((l) => l.includes(named)),
+        r.stderr,
+      ).toHaveLength(1);
     }
     const bad = await cli(['capacity', '--slo', 'transaction.p99 <', '--out', tmp()]);
     expect(bad.code).toBe(2);

@@ -44,7 +44,10 @@ describe.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')('capacity re
           return n;
         }),
       );
-      expect(drawn.every((n) => n > 1000), `drawn pixels ${drawn}`).toBe(true);
+      expect(
+        drawn.every((n) => n > 1000),
+        `drawn pixels ${drawn}`,
+      ).toBe(true);
       expect(await page.textContent('#answer')).toBe(report.answer.text);
       expect(errors).toEqual([]);
       expect(requests).toEqual([url]);

@@ -16,13 +16,15 @@ import { CLI, ROOT } from './helpers/serve-cli.js';
  */
 async function interruptedSearch(signals: number, afterMs: number, extra: string[] = []): Promise<{ code: number | null; out: string; stdout: string; stderr: string }> {
   const out = tmp();
-  const child = spawn(process.execPath, [CLI, 'capacity', ...extra, '--slo', 'transaction.p99 < 1s', '--start-rate', '20', '--step-duration', '3s', '--warmup', '0s', '--workers', '1', '--out', out], { cwd: ROOT });
+  const child = spawn(process.execPath, [CLI, 'capacity', ...extra, '--slo', 'transaction.p99 < 1s', '--start-rate', '20', '--step-duration', '3s', '--warmup', '0s', '--workers', '1', '--out', out], {
+    cwd: ROOT,
+  });
   let stderr = '';
   let stdout = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  for (const t0 = Date.now(); !stderr.includes('step 2:') && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 20));
+  for (const t0 = Date.now(); !stderr.includes('step 2:') && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 20));
   expect(stderr).toContain('step 2:');
   await new Promise((r) => setTimeout(r, afterMs));
   for (let i = 0; i < signals; i++) {

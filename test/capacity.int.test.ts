@@ -24,7 +24,24 @@ describe('capacity against a server of known capacity (200 msg/s)', () => {
   it('finds a sustained rate within 25 % below 200 msg/s and never above it', async () => {
     const out = tmp();
     const r = await cli(
-      ['capacity', '--target', `smtp://127.0.0.1:${server.port}`, '--slo', 'transaction.p99 < 100ms', '--step-duration', '3s', '--warmup', '1s', '--max-time', '75s', '--workers', '1', '--out', out, '--json'],
+      [
+        'capacity',
+        '--target',
+        `smtp://127.0.0.1:${server.port}`,
+        '--slo',
+        'transaction.p99 < 100ms',
+        '--step-duration',
+        '3s',
+        '--warmup',
+        '1s',
+        '--max-time',
+        '75s',
+        '--workers',
+        '1',
+        '--out',
+        out,
+        '--json',
+      ],
       { timeoutMs: 90_000 },
     );
     expect(r.code, r.stderr).toBe(0);

@@ -9,10 +9,6 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, type CliResult } from './helpers/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-
-
-
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
@@ -176,7 +172,20 @@ describe('open model bounds', () => {
   it('does not count the 452 continuations of a message that started during warm-up', async () => {
     // One 10-recipient message, lock-step, 150 ms per RCPT, 2 recipients per transaction: it starts
     // in the warm-up and its 452s come after it.
-    const { r, s } = await runYaml("server: {maxRecipients: 2, faults: ['rcpt: delay 150ms']}\n", ['--messages', '1', '--recipients', '10', '--warmup', '500ms', '--sessions', '1', '--workers', '1', '--pipelining', 'off']);
+    const { r, s } = await runYaml("server: {maxRecipients: 2, faults: ['rcpt: delay 150ms']}\n", [
+      '--messages',
+      '1',
+      '--recipients',
+      '10',
+      '--warmup',
+      '500ms',
+      '--sessions',
+      '1',
+      '--workers',
+      '1',
+      '--pipelining',
+      'off',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(s.totals.messages.attempted).toBe(0);
     expect(s.totals.recipients).toMatchObject({ attempted: 0, deferred: 0 });
@@ -202,7 +211,10 @@ describe('profile files are checked before the run', () => {
 
 describe('ramping sessions', () => {
   it('follows the stages of session counts and ends with them', async () => {
-    const { r, s } = await runYaml('executor: ramping-sessions\nstages: [{duration: 1s, target: 6}, {duration: 1s, target: 6}, {duration: 500ms, target: 0}]\nmessagesPerSession: 50\n', ['--workers', '2']);
+    const { r, s } = await runYaml('executor: ramping-sessions\nstages: [{duration: 1s, target: 6}, {duration: 1s, target: 6}, {duration: 500ms, target: 0}]\nmessagesPerSession: 50\n', [
+      '--workers',
+      '2',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(s.executor).toBe('ramping-sessions');
     expect(s.model).toBe('closed');

@@ -72,8 +72,18 @@ describe('message content', () => {
   it('non-ASCII addresses go with SMTPUTF8, and never to a server without it', async () => {
     const spec = { from: 'sénder@example.test', to: 'empfänger{n}@example.test' };
     const ok = await run({ keywords: ['PIPELINING', 'SMTPUTF8', '8BITMIME'] }, { spec });
-    expect(Buffer.from(ok.log.commands.find((c) => c.startsWith('MAIL'))!, 'latin1').toString('utf8')).toBe('MAIL FROM:<sénder@example.test> SMTPUTF8');
-    expect(Buffer.from(ok.log.commands.find((c) => c.startsWith('RCPT'))!, 'latin1').toString('utf8')).toBe('RCPT TO:<empfänger1@example.test>');
+    expect(
+      Buffer.from(
+        ok.log.commands.find((c) => c.startsWith('MAIL'))!,
+        'latin1',
+      ).toString('utf8'),
+    ).toBe('MAIL FROM:<sénder@example.test> SMTPUTF8');
+    expect(
+      Buffer.from(
+        ok.log.commands.find((c) => c.startsWith('RCPT'))!,
+        'latin1',
+      ).toString('utf8'),
+    ).toBe('RCPT TO:<empfänger1@example.test>');
     expect(ok.rec.counters.messagesAccepted).toBe(1);
     await server?.close();
     const refused = await run({}, { spec });

@@ -15,7 +15,13 @@ afterEach(async () => {
   server = null;
 });
 
-const identity = (o: Partial<{ sourceIps: string[]; clientAddresses: string[]; proxy: 'off' | 'v1' | 'v2'; xclient: boolean }>) => ({ sourceIps: [], clientAddresses: [], proxy: 'off' as const, xclient: false, ...o });
+const identity = (o: Partial<{ sourceIps: string[]; clientAddresses: string[]; proxy: 'off' | 'v1' | 'v2'; xclient: boolean }>) => ({
+  sourceIps: [],
+  clientAddresses: [],
+  proxy: 'off' as const,
+  xclient: false,
+  ...o,
+});
 
 describe('client identity', () => {
   it('connects from the source addresses in turn', async () => {
@@ -81,7 +87,12 @@ describe('client identity', () => {
   it('XCLIENT announces the client address and HELO name; EHLO follows the new greeting; HELO {n} per connection', async () => {
     const log = newLog();
     server = await scriptedServer(mini({ keywords: ['PIPELINING', 'XCLIENT ADDR HELO NAME'] }, log));
-    const rec = await runSession({ port: server.port, messages: 2, spec: { helo: 'client{n}.example.test' }, cfg: { messagesPerConnection: 1, identity: identity({ xclient: true, clientAddresses: ['192.0.2.9'] }) } });
+    const rec = await runSession({
+      port: server.port,
+      messages: 2,
+      spec: { helo: 'client{n}.example.test' },
+      cfg: { messagesPerConnection: 1, identity: identity({ xclient: true, clientAddresses: ['192.0.2.9'] }) },
+    });
     const xclients = log.commands.filter((c) => c.startsWith('XCLIENT'));
     expect(xclients).toHaveLength(2);
     expect(xclients[0]).toMatch(/^XCLIENT ADDR=192\.0\.2\.9 HELO=client\d+\.example\.test$/);

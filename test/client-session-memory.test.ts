@@ -29,7 +29,15 @@ describe('ClientSession over the canned in-memory server', () => {
     expect(recorder.errors).toEqual({});
     expect(recorder.counters).toMatchObject({ connections: 1, messagesAccepted: 3, recipientsAccepted: 6, transactions: 3 });
     expect(recorder.replies).toMatchObject({ greeting: { 220: 1 }, ehlo: { 250: 1 }, mail: { 250: 3 }, rcpt: { 250: 6 }, data: { 354: 3 }, body: { 250: 3 }, quit: { 221: 1 } });
-    for (const [phase, n] of [['mail', 3], ['rcpt', 6], ['data', 3], ['body', 3], ['transaction', 3], ['session', 1]] as const) expect(recorder.count(phase)).toBe(n);
+    for (const [phase, n] of [
+      ['mail', 3],
+      ['rcpt', 6],
+      ['data', 3],
+      ['body', 3],
+      ['transaction', 3],
+      ['session', 1],
+    ] as const)
+      expect(recorder.count(phase)).toBe(n);
     expect(sockets).toHaveLength(1);
     const s = sockets[0];
     expect(s.messages).toBe(3);

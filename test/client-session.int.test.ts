@@ -17,10 +17,7 @@ afterEach(async () => {
 });
 
 /** Runs one session of `messages` messages against `script`; resolves with its recorder. */
-async function session(
-  script: (c: ScriptConn) => Promise<void>,
-  opts: { messages?: number; recipients?: number; perConnection?: number; replyMs?: number } = {},
-): Promise<Recorder> {
+async function session(script: (c: ScriptConn) => Promise<void>, opts: { messages?: number; recipients?: number; perConnection?: number; replyMs?: number } = {}): Promise<Recorder> {
   server = await scriptedServer(script);
   return runSession({ port: server.port, messages: opts.messages, spec: { recipients: opts.recipients ?? 1 }, cfg: { messagesPerConnection: opts.perConnection ?? 10 }, timeoutMs: opts.replyMs });
 }

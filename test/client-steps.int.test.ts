@@ -31,7 +31,16 @@ function playing(seq: ('message' | StepCommand)[]) {
 
 const legacy = (l: string, c: { write(t: string): void }): boolean => {
   const verb = l.split(' ')[0];
-  const replies: Record<string, string> = { VRFY: '252 2.5.2 cannot verify', EXPN: '502 5.5.1 no', HELP: '214 2.0.0 help', TURN: '502 5.5.1 no', ATRN: '502 5.5.1 no', SEND: '502 5.5.1 no', SOML: '502 5.5.1 no', SAML: '502 5.5.1 no' };
+  const replies: Record<string, string> = {
+    VRFY: '252 2.5.2 cannot verify',
+    EXPN: '502 5.5.1 no',
+    HELP: '214 2.0.0 help',
+    TURN: '502 5.5.1 no',
+    ATRN: '502 5.5.1 no',
+    SEND: '502 5.5.1 no',
+    SOML: '502 5.5.1 no',
+    SAML: '502 5.5.1 no',
+  };
   if (!(verb in replies)) return false;
   c.write(`${replies[verb]}\r\n`);
   return true;
@@ -56,7 +65,18 @@ describe('scenario steps', () => {
       'ATRN example.test',
     ]);
     expect(rec.counters).toMatchObject({ steps: 10, messagesAttempted: 2, messagesAccepted: 2 });
-    expect(rec.replies).toMatchObject({ vrfy: { 252: 1 }, expn: { 502: 1 }, help: { 214: 1 }, noop: { 250: 1 }, rset: { 250: 1 }, send: { 502: 1 }, soml: { 502: 1 }, saml: { 502: 1 }, turn: { 502: 1 }, atrn: { 502: 1 } });
+    expect(rec.replies).toMatchObject({
+      vrfy: { 252: 1 },
+      expn: { 502: 1 },
+      help: { 214: 1 },
+      noop: { 250: 1 },
+      rset: { 250: 1 },
+      send: { 502: 1 },
+      soml: { 502: 1 },
+      saml: { 502: 1 },
+      turn: { 502: 1 },
+      atrn: { 502: 1 },
+    });
     for (const phase of ['vrfy', 'expn', 'help', 'noop', 'rset', 'send', 'soml', 'saml', 'turn', 'atrn'] as const) {
       expect(rec.count(phase), phase).toBe(1);
     }

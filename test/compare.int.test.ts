@@ -13,8 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serve, type ServeProcess } from './helpers/serve-cli.js';
 import { cli } from './helpers/cli.js';
 
-
-
 const lastLine = (text: string): string => text.trimEnd().split('\n').at(-1)!;
 
 const tmp = mkdtempSync(join(tmpdir(), 'smtpbench-compare-'));
@@ -363,7 +361,9 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
       expect(out).not.toContain('evil');
     }
     expect(r.stdout).toContain('\ncurrent: ');
-    expect(r.stdout).toContain(' (run r1<img src=x onerror=alert(1)>|`x`[link](http://e.test) [2K compare: no regression]0;pwned31m, open [2K compare: no regression]0;pwned31m model, git [31mdeadbeef; ');
+    expect(r.stdout).toContain(
+      ' (run r1<img src=x onerror=alert(1)>|`x`[link](http://e.test) [2K compare: no regression]0;pwned31m, open [2K compare: no regression]0;pwned31m model, git [31mdeadbeef; ',
+    );
     // Markdown: every character that could open HTML, a code span, a link or a table cell escaped.
     expect(text).toContain(' (run r1\\<img src=x onerror=alert(1)\\>\\|\\`x\\`\\[link\\](http://e.test) \\[2K compare: no regression\\]0;pwned31m, git \\[31mdeadbeef)');
     expect(text).not.toMatch(/(^|[^\\])[<`|[]img|(^|[^\\])`x/m);

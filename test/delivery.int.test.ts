@@ -76,7 +76,7 @@ async function interruptedRun(args: string[], readies: Array<(stderr: string) =>
   child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   for (const ready of readies) {
-    for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
     expect(ready(stderr), stderr).toBe(true);
     // Past the drain's first reading (a Ctrl-C before it leaves the counts unknown, as it should).
     await new Promise((r) => setTimeout(r, 500));
@@ -131,7 +131,10 @@ describe('run --sink (no MTA in between)', () => {
     const out = await outDir();
     const r = await runCli(['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', `http://127.0.0.1:${port}`, ...SMALL, '--out', out], 60_000);
     expect(r.code, r.stderr).toBe(0);
-    const lines = r.stderr.trim().split('\n').filter((l) => l.includes('--sink'));
+    const lines = r.stderr
+      .trim()
+      .split('\n')
+      .filter((l) => l.includes('--sink'));
     expect(lines).toEqual([`smtpbench: --sink http://127.0.0.1:${port}/stats: cannot read the sink (connection refused); the run goes on without delivery figures`]);
     const sum = summaryOf(out);
     expect(sum.totals.messages.accepted).toBe(200);
@@ -220,7 +223,23 @@ describe('run --sink (no MTA in between)', () => {
     // The first Ctrl-C stops the load (a long one), the second comes during the drain.
     const out2 = await outDir();
     const loading = (e: string): boolean => /accepted [1-9]/.test(e);
-    const long = ['run', '--target', `smtp://127.0.0.1:${target.port}`, '--sink', idle.url, '--drain-timeout', '60s', '--duration', '20s', '--messages', '100000000', '--sessions', '2', '--workers', '1'];
+    const long = [
+      'run',
+      '--target',
+      `smtp://127.0.0.1:${target.port}`,
+      '--sink',
+      idle.url,
+      '--drain-timeout',
+      '60s',
+      '--duration',
+      '20s',
+      '--messages',
+      '100000000',
+      '--sessions',
+      '2',
+      '--workers',
+      '1',
+    ];
     const twice = await interruptedRun([...long, '--out', out2], [loading, waiting]);
     expect(twice.code, twice.stderr).toBe(130);
     expect(summaryOf(out2)).toMatchObject({ interrupted: true, aborted: true, delivery: { drainStopped: true } });
@@ -266,9 +285,7 @@ async function freePorts(count: number): Promise<number> {
 }
 
 function script(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((done) =>
-    execFile('bash', [SCRIPT, ...args], { timeout: 120_000 }, (err, stdout, stderr) => done({ code: err ? ((err.code as number) ?? 1) : 0, out: `${stdout}${stderr}` })),
-  );
+  return new Promise((done) => execFile('bash', [SCRIPT, ...args], { timeout: 120_000 }, (err, stdout, stderr) => done({ code: err ? ((err.code as number) ?? 1) : 0, out: `${stdout}${stderr}` })));
 }
 
 describe.skipIf(!hasPostfix)('run --sink through a real Postfix relay', () => {

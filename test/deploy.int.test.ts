@@ -47,7 +47,9 @@ interface Manifest {
 /** Every YAML document of deploy/kubernetes/*.yaml but kustomization.yaml, parsed (a syntax error throws). */
 function manifests(): Manifest[] {
   const out: Manifest[] = [];
-  for (const file of readdirSync(K8S).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort()) {
+  for (const file of readdirSync(K8S)
+    .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+    .sort()) {
     for (const d of parseAllDocuments(readFileSync(join(K8S, file), 'utf8'))) {
       if (d.errors.length > 0) throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
       out.push({ file, doc: d.toJS() });
@@ -158,7 +160,16 @@ exit 0
 `,
   );
   chmodSync(join(bin, 'kubectl'), 0o755);
-  return { bin, log, calls: () => readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]) };
+  return {
+    bin,
+    log,
+    calls: () =>
+      readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[]),
+  };
 }
 
 /** Runs a bash script (or file) with `env`; resolves with its exit code, output and wall time. */
@@ -230,7 +241,12 @@ function stopServe(s: ServeProcess): Promise<{ messages: number; recipients: num
 function sinkArgs(): string[] {
   const args: string[] = [...find('Deployment', 'smtpbench-sink').spec.template.spec.containers[0].args];
   expect(args[0]).toBe('serve');
-  for (const [flag, value] of [['--host', '127.0.0.1'], ['--port', '0'], ['--http', '0']]) args[args.indexOf(flag) + 1] = value;
+  for (const [flag, value] of [
+    ['--host', '127.0.0.1'],
+    ['--port', '0'],
+    ['--http', '0'],
+  ])
+    args[args.indexOf(flag) + 1] = value;
   return args.slice(1);
 }
 
@@ -337,7 +353,13 @@ describe('deploy/kubernetes', () => {
   });
 
   it('every pod runs as the image’s non-root user on a read-only root file system, with a writable /tmp', () => {
-    const dockerUser = Number(finalStage().find((i) => i.getKeyword() === 'USER')?.getArguments()[0].getValue().split(':')[0]);
+    const dockerUser = Number(
+      finalStage()
+        .find((i) => i.getKeyword() === 'USER')
+        ?.getArguments()[0]
+        .getValue()
+        .split(':')[0],
+    );
     for (const { name, spec } of podSpecs()) {
       expect(spec.securityContext, name).toMatchObject({ runAsNonRoot: true, runAsUser: dockerUser });
       for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
@@ -443,9 +465,7 @@ describe('deploy/kubernetes', () => {
     expect(mergedSummary.totals.messages.accepted).toBe(accepted.reduce((a, b) => a + b, 0));
     expect(mergedSummary.totals.messages.accepted).toBe(counters.messages);
     console.log(`Kubernetes Job command lines, run locally: shards accepted ${accepted.join(' + ')} = merged ${mergedSummary.totals.messages.accepted} = server ${counters.messages}`);
-    expect(mergedSummary.thresholds.map((v: { expression: string; ok: boolean }) => [v.expression, v.ok])).toEqual(
-      smallProfile(input, 150).thresholds.map((t: string) => [t, true]),
-    );
+    expect(mergedSummary.thresholds.map((v: { expression: string; ok: boolean }) => [v.expression, v.ok])).toEqual(smallProfile(input, 150).thresholds.map((t: string) => [t, true]));
     expect(existsSync(join(runDir, 'merged/report.html'))).toBe(true);
   });
 });
@@ -482,8 +502,7 @@ function evalExpr(value: string, ctx: Record<string, string>): string {
     return ctx[e];
   });
 }
-const evalAll = (env: Record<string, string> | undefined, ctx: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, evalExpr(v, ctx)]));
+const evalAll = (env: Record<string, string> | undefined, ctx: Record<string, string>): Record<string, string> => Object.fromEntries(Object.entries(env ?? {}).map(([k, v]) => [k, evalExpr(v, ctx)]));
 
 /**
  * Runs one job's steps in `workspace` as a runner would (bash -e; a failed step skips the rest but
@@ -638,7 +657,11 @@ function stages(): { from: any; instructions: Instruction[] }[] {
 const finalStage = (): Instruction[] => stages().at(-1)!.instructions;
 const args = (i: Instruction): string[] => i.getArguments().map((a) => a.getValue());
 /** A COPY's `--from` stage, or null for the build context. */
-const copyFrom = (i: Instruction): string | null => (i as any).getFlags().find((f: any) => f.getName() === 'from')?.getValue() ?? null;
+const copyFrom = (i: Instruction): string | null =>
+  (i as any)
+    .getFlags()
+    .find((f: any) => f.getName() === 'from')
+    ?.getValue() ?? null;
 
 describe('deploy/Dockerfile', () => {
   it('two Node 20 slim stages; the runtime: npm ci --omit=dev, a numeric non-root USER, the CLI as ENTRYPOINT; COPY sources exist and are not ignored', () => {
@@ -661,7 +684,10 @@ describe('deploy/Dockerfile', () => {
     expect(entrypoint).toHaveLength(1);
     expect((entrypoint[0] as any).getJSONStrings().map((s: any) => s.getJSONValue())).toEqual(['node', '/app/dist/cli/main.js']);
 
-    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignore = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     expect(ignore).toEqual(expect.arrayContaining(['.git', 'node_modules', 'dist', 'results']));
     for (const { instructions } of all) {
       for (const copy of instructions.filter((i) => i.getKeyword() === 'COPY')) {
@@ -682,70 +708,69 @@ describe('deploy/Dockerfile', () => {
     expect(built).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src']));
   });
 
-  it(
-    'its runtime stage, replayed (npm ci --omit=dev from the lockfile, its COPYs, its ENV and WORKDIR), runs the default profile: no runtime import needs a devDependency',
-    async () => {
-      const work = tmp();
-      const rootfs = join(work, 'rootfs');
-      const inImage = (p: string) => join(rootfs, p);
-      const buildWorkdir = args(stages()[0].instructions.find((i) => i.getKeyword() === 'WORKDIR')!)[0];
-      let cwd = '/';
-      const env: Record<string, string> = {};
-      const skipped: string[] = [];
-      for (const i of finalStage()) {
-        const a = args(i);
-        switch (i.getKeyword()) {
-          case 'WORKDIR':
-            cwd = a[0].startsWith('/') ? a[0] : join(cwd, a[0]);
-            mkdirSync(inImage(cwd), { recursive: true });
-            break;
-          case 'ENV':
-            for (const p of (i as any).getProperties()) env[p.getName()] = p.getValue();
-            break;
-          case 'COPY': {
-            const dest = a.at(-1)!;
-            const target = inImage(dest.startsWith('/') ? dest : join(cwd, dest));
-            for (const src of a.slice(0, -1)) {
-              // From the build stage: that stage ran `npm run build` in its WORKDIR, as this checkout did.
-              const local = copyFrom(i) === null ? join(ROOT, src) : join(ROOT, relative(buildWorkdir, src));
-              cpSync(local, dest.endsWith('/') ? join(target, src.split('/').at(-1)!) : target, { recursive: true });
-            }
+  it('its runtime stage, replayed (npm ci --omit=dev from the lockfile, its COPYs, its ENV and WORKDIR), runs the default profile: no runtime import needs a devDependency', async () => {
+    const work = tmp();
+    const rootfs = join(work, 'rootfs');
+    const inImage = (p: string) => join(rootfs, p);
+    const buildWorkdir = args(stages()[0].instructions.find((i) => i.getKeyword() === 'WORKDIR')!)[0];
+    let cwd = '/';
+    const env: Record<string, string> = {};
+    const skipped: string[] = [];
+    for (const i of finalStage()) {
+      const a = args(i);
+      switch (i.getKeyword()) {
+        case 'WORKDIR':
+          cwd = a[0].startsWith('/') ? a[0] : join(cwd, a[0]);
+          mkdirSync(inImage(cwd), { recursive: true });
+          break;
+        case 'ENV':
+          for (const p of (i as any).getProperties()) env[p.getName()] = p.getValue();
+          break;
+        case 'COPY': {
+          const dest = a.at(-1)!;
+          const target = inImage(dest.startsWith('/') ? dest : join(cwd, dest));
+          for (const src of a.slice(0, -1)) {
+            // From the build stage: that stage ran `npm run build` in its WORKDIR, as this checkout did.
+            const local = copyFrom(i) === null ? join(ROOT, src) : join(ROOT, relative(buildWorkdir, src));
+            cpSync(local, dest.endsWith('/') ? join(target, src.split('/').at(-1)!) : target, { recursive: true });
+          }
+          break;
+        }
+        case 'RUN': {
+          const content = i.getArgumentsContent()!;
+          const npmCi = content
+            .split('&&')
+            .map((s) => s.trim())
+            .find((s) => s.startsWith('npm ci'));
+          if (npmCi === undefined) {
+            skipped.push(content);
             break;
           }
-          case 'RUN': {
-            const content = i.getArgumentsContent()!;
-            const npmCi = content.split('&&').map((s) => s.trim()).find((s) => s.startsWith('npm ci'));
-            if (npmCi === undefined) {
-              skipped.push(content);
-              break;
-            }
-            // The registry must be reachable (as in CI); --prefer-offline takes what npm's cache has.
-            const r = await bash(['-c', `${npmCi} --prefer-offline`], { env: { ...process.env, ...env }, cwd: inImage(cwd), timeoutMs: 170_000 });
-            if (r.code !== 0) throw new Error(`the Dockerfile's "${npmCi}" failed (exit ${r.code}; is the npm registry reachable?):\n${r.stderr}`);
-            break;
-          }
+          // The registry must be reachable (as in CI); --prefer-offline takes what npm's cache has.
+          const r = await bash(['-c', `${npmCi} --prefer-offline`], { env: { ...process.env, ...env }, cwd: inImage(cwd), timeoutMs: 170_000 });
+          if (r.code !== 0) throw new Error(`the Dockerfile's "${npmCi}" failed (exit ${r.code}; is the npm registry reachable?):\n${r.stderr}`);
+          break;
         }
       }
-      // What is not replayed: the apt-get of openssl (on this machine already) and the results directory.
-      expect(skipped.map((r) => r.split(/\s/)[0])).toEqual(['apt-get', 'mkdir']);
-      // Only the image's own node_modules can serve an import.
-      for (let d = inImage('/app'); d !== dirname(d); d = dirname(d)) if (d !== inImage('/app')) expect(existsSync(join(d, 'node_modules')), d).toBe(false);
-      for (const dev of ['typescript', 'vitest', 'kubernetes-models', 'tsx']) expect(existsSync(inImage(`/app/node_modules/${dev}`)), dev).toBe(false);
+    }
+    // What is not replayed: the apt-get of openssl (on this machine already) and the results directory.
+    expect(skipped.map((r) => r.split(/\s/)[0])).toEqual(['apt-get', 'mkdir']);
+    // Only the image's own node_modules can serve an import.
+    for (let d = inImage('/app'); d !== dirname(d); d = dirname(d)) if (d !== inImage('/app')) expect(existsSync(join(d, 'node_modules')), d).toBe(false);
+    for (const dev of ['typescript', 'vitest', 'kubernetes-models', 'tsx']) expect(existsSync(inImage(`/app/node_modules/${dev}`)), dev).toBe(false);
 
-      const [, main] = (finalStage().find((i) => i.getKeyword() === 'ENTRYPOINT') as any).getJSONStrings().map((s: any) => s.getJSONValue());
-      const out = join(work, 'out');
-      const { NODE_PATH: _np, NODE_OPTIONS: _no, ...hostEnv } = process.env;
-      const r = await new Promise<{ code: number; stderr: string }>((done) => {
-        execFile(process.execPath, [inImage(main), 'run', '--messages', '50', '--quiet', '--out', out], { cwd: inImage(cwd), env: { ...hostEnv, ...env }, timeout: 60_000 }, (err, _stdout, stderr) =>
-          done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
-        );
-      });
-      expect(r.code, r.stderr).toBe(0);
-      const s = summaryOf(out);
-      expect(s.totals.messages.accepted).toBe(50);
-      expect(s.profile.executor).toBe('closed'); // profiles/smoke.yaml, found beside dist/ in the image
-      expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('uPlot');
-    },
-    180_000,
-  );
+    const [, main] = (finalStage().find((i) => i.getKeyword() === 'ENTRYPOINT') as any).getJSONStrings().map((s: any) => s.getJSONValue());
+    const out = join(work, 'out');
+    const { NODE_PATH: _np, NODE_OPTIONS: _no, ...hostEnv } = process.env;
+    const r = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(process.execPath, [inImage(main), 'run', '--messages', '50', '--quiet', '--out', out], { cwd: inImage(cwd), env: { ...hostEnv, ...env }, timeout: 60_000 }, (err, _stdout, stderr) =>
+        done({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr }),
+      );
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    expect(s.totals.messages.accepted).toBe(50);
+    expect(s.profile.executor).toBe('closed'); // profiles/smoke.yaml, found beside dist/ in the image
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('uPlot');
+  }, 180_000);
 });

@@ -16,7 +16,12 @@ const JAR = '/usr/share/java/hdrhistogram.jar';
 async function runOnce(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-hlog-'));
   await new Promise<void>((done, fail) =>
-    execFile(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', '--executor', 'open', '--rate', '300', '--duration', '3500ms', '--workers', '2', '--out', out, '--quiet'], { cwd: ROOT }, (err) => (err ? fail(err) : done())),
+    execFile(
+      process.execPath,
+      [join(ROOT, 'dist/cli/main.js'), 'run', '--executor', 'open', '--rate', '300', '--duration', '3500ms', '--workers', '2', '--out', out, '--quiet'],
+      { cwd: ROOT },
+      (err) => (err ? fail(err) : done()),
+    ),
   );
   return out;
 }

@@ -29,7 +29,10 @@ describe('output hygiene', () => {
     const out = join(tmp(), 'out');
     const r = await cli(['run', '--executor', 'open', '--rate', '400', '--duration', '2500ms', '--out', out, '--quiet', '--ndjson', '-']);
     expect(r.code).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const l of lines) {
       expect(typeof l.t).toBe('number');
@@ -40,7 +43,10 @@ describe('output hygiene', () => {
     expect(busy.phases.transaction.p99).toBeGreaterThanOrEqual(busy.phases.transaction.p50);
     expect(r.stderr).toContain('phase (ms)');
     const s = summaryOf(out);
-    const timeline = readFileSync(join(out, 'timeline.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const timeline = readFileSync(join(out, 'timeline.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(timeline).toEqual(lines);
     // No warm-up: every accepted message was counted in exactly one second.
     expect(timeline.reduce((a, l) => a + l.messages.accepted, 0)).toBe(s.totals.messages.accepted);
@@ -103,8 +109,10 @@ describe('output hygiene', () => {
     expect(summaryOf(out).totals.messages.accepted).toBe(500);
     const piped = join(tmp(), 'out');
     const sh = await new Promise<{ code: number; stderr: string }>((done) => {
-      execFile('bash', ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" run --executor open --rate 100 --duration 2500ms --quiet --out "${piped}" --ndjson - | head -c 50 > /dev/null`], (err, _o, stderr) =>
-        done({ code: err ? Number(err.code) : 0, stderr }),
+      execFile(
+        'bash',
+        ['-c', `set -o pipefail; "${process.execPath}" "${CLI}" run --executor open --rate 100 --duration 2500ms --quiet --out "${piped}" --ndjson - | head -c 50 > /dev/null`],
+        (err, _o, stderr) => done({ code: err ? Number(err.code) : 0, stderr }),
       );
     });
     expect(sh.code, sh.stderr).toBe(0);

@@ -133,7 +133,21 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
 
   it('TLS session resumption: reconnects resume the session Postfix issued', async () => {
     const from = `tlsresume-${process.pid}@example.test`;
-    const { code, stderr, summary } = await run('resume', from, ['--target', TLS_TARGET, '--starttls', 'on', '--ca', CA, '--tls-resume', '--messages', '12', '--sessions', '1', '--messages-per-session', '2']);
+    const { code, stderr, summary } = await run('resume', from, [
+      '--target',
+      TLS_TARGET,
+      '--starttls',
+      'on',
+      '--ca',
+      CA,
+      '--tls-resume',
+      '--messages',
+      '12',
+      '--sessions',
+      '1',
+      '--messages-per-session',
+      '2',
+    ]);
     expect(code, stderr).toBe(0);
     expect(summary.totals.messages.accepted).toBe(12);
     expect(summary.totals.tls).toEqual({ handshakes: 6, resumed: 5 });
@@ -153,7 +167,22 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
   it('BDAT (CHUNKING) pipelined with MAIL and RCPT: chunk replies counted, every message queued', async () => {
     const from = `bdat-${process.pid}@example.test`;
     const offset = await logSize(POSTFIX_LOG);
-    const { code, stderr, summary } = await run('bdat', from, ['--target', `smtp://${POSTFIX}`, '--body', 'bdat', '--chunk-size', '64KiB', '--size', '200KiB', '--messages', '20', '--sessions', '2', '--recipients', '5']);
+    const { code, stderr, summary } = await run('bdat', from, [
+      '--target',
+      `smtp://${POSTFIX}`,
+      '--body',
+      'bdat',
+      '--chunk-size',
+      '64KiB',
+      '--size',
+      '200KiB',
+      '--messages',
+      '20',
+      '--sessions',
+      '2',
+      '--recipients',
+      '5',
+    ]);
     expect(code, stderr).toBe(0);
     expect(summary.totals.messages.accepted).toBe(20);
     // 200 KiB in 64 KiB chunks: 4 BDAT commands per message.
@@ -179,19 +208,48 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
   it('XCLIENT: Postfix records the announced client address for every message', async () => {
     const from = `xclient-${process.pid}@example.test`;
     const offset = await logSize(POSTFIX_LOG);
-    const { code, stderr, summary } = await run('xclient', from, ['--target', LIMIT_TARGET, '--xclient', '--client-address', '192.0.2.10-192.0.2.11', '--messages', '4', '--sessions', '1', '--messages-per-session', '1']);
+    const { code, stderr, summary } = await run('xclient', from, [
+      '--target',
+      LIMIT_TARGET,
+      '--xclient',
+      '--client-address',
+      '192.0.2.10-192.0.2.11',
+      '--messages',
+      '4',
+      '--sessions',
+      '1',
+      '--messages-per-session',
+      '1',
+    ]);
     expect(code, stderr).toBe(0);
     expect(summary.replies.xclient).toEqual({ 220: 4 });
     expect(await clientsOf(from, offset, 4)).toEqual(['192.0.2.10', '192.0.2.10', '192.0.2.11', '192.0.2.11']);
   }, 200_000);
 
-  it.each(['v1', 'v2'])('PROXY %s: Postfix takes the client address from the header', async (version) => {
-    const from = `proxy${version}-${process.pid}@example.test`;
-    const offset = await logSize(POSTFIX_LOG);
-    const { code, stderr } = await run(`proxy-${version}`, from, ['--target', PROXY_TARGET, '--proxy', version, '--client-address', '198.51.100.7', '--messages', '3', '--sessions', '1', '--messages-per-session', '1']);
-    expect(code, stderr).toBe(0);
-    expect(await clientsOf(from, offset, 3)).toEqual(['198.51.100.7', '198.51.100.7', '198.51.100.7']);
-  }, 200_000);
+  it.each(['v1', 'v2'])(
+    'PROXY %s: Postfix takes the client address from the header',
+    async (version) => {
+      const from = `proxy${version}-${process.pid}@example.test`;
+      const offset = await logSize(POSTFIX_LOG);
+      const { code, stderr } = await run(`proxy-${version}`, from, [
+        '--target',
+        PROXY_TARGET,
+        '--proxy',
+        version,
+        '--client-address',
+        '198.51.100.7',
+        '--messages',
+        '3',
+        '--sessions',
+        '1',
+        '--messages-per-session',
+        '1',
+      ]);
+      expect(code, stderr).toBe(0);
+      expect(await clientsOf(from, offset, 3)).toEqual(['198.51.100.7', '198.51.100.7', '198.51.100.7']);
+    },
+    200_000,
+  );
 
   it('--source-ip: connections come from the loopback addresses in turn', async () => {
     const from = `srcip-${process.pid}@example.test`;

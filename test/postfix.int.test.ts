@@ -18,7 +18,6 @@ import { CLI, escapeRegExp, logSize, readLogSince, runCli } from './helpers/post
 const POSTFIX = process.env.SMTPBENCH_POSTFIX;
 const POSTFIX_LOG = process.env.SMTPBENCH_POSTFIX_LOG;
 
-
 /** Reverse-path used by profiles/fanout.yaml and profiles/smoke.yaml. */
 const SENDER = 'bench@example.test';
 
@@ -43,9 +42,7 @@ const LOG_WAIT_MS = 60_000;
  * A set, so a message qmgr logs twice (e.g. after a deferral) still counts once.
  */
 function queuedMessageIds(lines: readonly string[], sender: string, nrcpt: number): Set<string> {
-  const re = new RegExp(
-    `/qmgr\\[\\d+\\]: ([0-9A-Za-z]+): from=<${escapeRegExp(sender)}>, size=\\d+, nrcpt=${nrcpt} \\(queue active\\)`,
-  );
+  const re = new RegExp(`/qmgr\\[\\d+\\]: ([0-9A-Za-z]+): from=<${escapeRegExp(sender)}>, size=\\d+, nrcpt=${nrcpt} \\(queue active\\)`);
   const ids = new Set<string>();
   for (const line of lines) {
     const m = re.exec(line);
@@ -79,12 +76,7 @@ interface LogCounts {
  * SENDER with `nrcpt` recipients each and discarded `want.recipients` recipients of them, or
  * until LOG_WAIT_MS passes. Returns the last counts either way; the caller asserts.
  */
-async function waitForLoggedDelivery(
-  path: string,
-  offset: number,
-  nrcpt: number,
-  want: LogCounts,
-): Promise<LogCounts> {
+async function waitForLoggedDelivery(path: string, offset: number, nrcpt: number, want: LogCounts): Promise<LogCounts> {
   const deadline = Date.now() + LOG_WAIT_MS;
   for (;;) {
     const lines = await readLogSince(path, offset);
@@ -133,21 +125,7 @@ describe.skipIf(!POSTFIX)('real MTA: private Postfix discard sink', () => {
     const outDir = await mkdtemp(join(tmpdir(), 'smtpbench-postfix-'));
     outDirs.push(outDir);
 
-    const res = await runCli(
-      [
-        'run',
-        profile,
-        '--target',
-        `smtp://${POSTFIX}`,
-        '--messages',
-        String(messages),
-        ...extraArgs,
-        '--out',
-        outDir,
-        '--quiet',
-      ],
-      120_000,
-    );
+    const res = await runCli(['run', profile, '--target', `smtp://${POSTFIX}`, '--messages', String(messages), ...extraArgs, '--out', outDir, '--quiet'], 120_000);
     expect(res.code, `CLI exit (signal ${res.signal})\nstdout:\n${res.stdout}\nstderr:\n${res.stderr}`).toBe(0);
 
     const summary = await readSummary(outDir);
@@ -165,19 +143,11 @@ describe.skipIf(!POSTFIX)('real MTA: private Postfix discard sink', () => {
     });
   }
 
-  it(
-    'fanout.yaml: 20 messages x 1000 recipients are accepted and queued by Postfix',
-    async () => {
-      await runAndVerify('profiles/fanout.yaml', 20, 1000, ['--sessions', '4', '--workers', '2']);
-    },
-    200_000,
-  );
+  it('fanout.yaml: 20 messages x 1000 recipients are accepted and queued by Postfix', async () => {
+    await runAndVerify('profiles/fanout.yaml', 20, 1000, ['--sessions', '4', '--workers', '2']);
+  }, 200_000);
 
-  it(
-    'smoke.yaml: 200 single-recipient messages are accepted and queued by Postfix',
-    async () => {
-      await runAndVerify('profiles/smoke.yaml', 200, 1, []);
-    },
-    200_000,
-  );
+  it('smoke.yaml: 200 single-recipient messages are accepted and queued by Postfix', async () => {
+    await runAndVerify('profiles/smoke.yaml', 200, 1, []);
+  }, 200_000);
 });

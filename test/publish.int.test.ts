@@ -19,8 +19,6 @@ const ROOT = resolve(import.meta.dirname, '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 
-
-
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-publish-'));
 /** A short real run (embedded server) with the given flags; results in a fresh directory. */
 async function run(flags: string[], quiet = true): Promise<CliResult & { out: string }> {
@@ -87,8 +85,11 @@ async function startPushgateway(): Promise<{ base: string; pgw: ReturnType<typeo
   const port = await refusedPort();
   const pgw = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='], { stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
-  for (let t0 = Date.now(); Date.now() - t0 < 10_000; ) {
-    const ready = await fetch(`${base}/-/ready`).then((res) => res.ok, () => false);
+  for (let t0 = Date.now(); Date.now() - t0 < 10_000;) {
+    const ready = await fetch(`${base}/-/ready`).then(
+      (res) => res.ok,
+      () => false,
+    );
     if (ready) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -196,7 +197,11 @@ describe('run --publish / --pushgateway', () => {
     expect(expressPage).toContain('Cannot POST /services/T0SECRET/B0SECRET?token=QSECRET');
     expect(proxyBody).toContain(Buffer.from('pg:PGPASS').toString('base64'));
     // The time a try took varies: shown as T.
-    expect(lines(r.stderr).map((l) => l.replace(/\(1 try, \d+\.\d s\)/, '(1 try, T s)')).sort()).toEqual([
+    expect(
+      lines(r.stderr)
+        .map((l) => l.replace(/\(1 try, \d+\.\d s\)/, '(1 try, T s)'))
+        .sort(),
+    ).toEqual([
       `smtpbench: --publish http://127.0.0.1:${hook.port}/…: not published (1 try, T s): HTTP 404 Not Found (body: ${Buffer.byteLength(expressPage)} bytes, not shown)`,
       `smtpbench: --pushgateway http://127.0.0.1:${pg.port}/metrics/job/smtpbench/instance/${os.hostname()}: not published (1 try, T s): HTTP 401 Unauthorized (body: ${Buffer.byteLength(proxyBody)} bytes, not shown)`,
     ]);
@@ -242,7 +247,7 @@ describe('run --publish / --pushgateway', () => {
     child.stderr.on('data', (d) => (stderr += d));
     child.stdout.resume();
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    for (const t0 = Date.now(); hung.requests.length === 0 && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 20));
+    for (const t0 = Date.now(); hung.requests.length === 0 && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 20));
     expect(hung.requests).toHaveLength(1);
     const signalled = performance.now();
     child.kill('SIGINT');
@@ -297,19 +302,13 @@ describe('run --publish / --pushgateway', () => {
     // Alone, on a run that would otherwise start: exit 2 before it, no stack trace.
     const alone = await cli(['run', '--quiet', '--messages', '300', '--out', out, '--publish', 'http://127.0.0.1:9/hook', '--publish-timeout', '2000h']);
     expect(alone.code).toBe(2);
-    expect(lines(alone.stderr)).toEqual([
-      `smtpbench: invalid profile ${join(ROOT, 'profiles/smoke.yaml')} with flags: 1 problem(s)`,
-      '  - --publish-timeout: must be at most 24d (2147483647 ms)',
-    ]);
+    expect(lines(alone.stderr)).toEqual([`smtpbench: invalid profile ${join(ROOT, 'profiles/smoke.yaml')} with flags: 1 problem(s)`, '  - --publish-timeout: must be at most 24d (2147483647 ms)']);
     expect(existsSync(out)).toBe(false);
   });
 
   it('publish() holds a bound past what Node timers hold to their limit instead of throwing', async () => {
     const hook = await server(() => 200);
-    const result = await publish(
-      { name: '--publish', url: new URL(`${hook.url}/hook`), method: 'POST', contentType: 'application/json', body: '{}' },
-      { timeoutMs: 2000 * 3_600_000 },
-    );
+    const result = await publish({ name: '--publish', url: new URL(`${hook.url}/hook`), method: 'POST', contentType: 'application/json', body: '{}' }, { timeoutMs: 2000 * 3_600_000 });
     expect(result).toMatchObject({ ok: true, status: 200, tries: 1 });
     expect(hook.requests).toHaveLength(1);
   });
@@ -323,7 +322,7 @@ describe('run --publish / --pushgateway', () => {
     child.stdout.resume();
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     // Wait for the run's own first progress line with messages accepted, then interrupt.
-    for (const t0 = Date.now(); !/^\[\s*\d+s\].*accepted [1-9]/m.test(stderr) && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+    for (const t0 = Date.now(); !/^\[\s*\d+s\].*accepted [1-9]/m.test(stderr) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGINT');
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
     const code = await exited;
@@ -365,10 +364,12 @@ describe('run --publish / --pushgateway', () => {
       expect(r.stderr).not.toContain('not published');
       const scraped = await (await fetch(`${base}/metrics`)).text();
       const group = `instance="${os.hostname()}",job="smtpbench"`;
-      expect(scraped.split('\n').filter((l) => l.startsWith('smtpbench_threshold_passed{')).sort()).toEqual([
-        `smtpbench_threshold_passed{${group},threshold="errors.rate < 1%"} 1`,
-        `smtpbench_threshold_passed{${group},threshold="transaction.count < 1"} 0`,
-      ]);
+      expect(
+        scraped
+          .split('\n')
+          .filter((l) => l.startsWith('smtpbench_threshold_passed{'))
+          .sort(),
+      ).toEqual([`smtpbench_threshold_passed{${group},threshold="errors.rate < 1%"} 1`, `smtpbench_threshold_passed{${group},threshold="transaction.count < 1"} 0`]);
       expect(scraped).toMatch(new RegExp(`^push_failure_time_seconds\\{${group}\\} 0$`, 'm'));
     } finally {
       pgw.kill();

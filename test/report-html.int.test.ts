@@ -11,7 +11,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -23,12 +23,9 @@ import { formatValue } from '../src/report/thresholds.js';
 import { writeResults } from '../src/report/write.js';
 import { cli } from './helpers/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.SMTPBENCH_CHROMIUM ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 const inCI = process.env.CI === 'true';
-
-
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-html-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
@@ -337,7 +334,7 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     await page.close();
   });
 
-  it('shows report.md\'s open-model figures, a glossary of every phase, error kinds explained, and scrolls wide tables at 700 px', async () => {
+  it("shows report.md's open-model figures, a glossary of every phase, error kinds explained, and scrolls wide tables at 700 px", async () => {
     const s = summaryOf(open) as Summary;
     const md = readFileSync(join(open, 'report.md'), 'utf8');
     const page = await open_(join(open, 'report.html'), 700);
@@ -374,7 +371,9 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     const page = await open_(join(stopped, 'report.html'));
     const banner = await page.locator('#stopped').innerText();
     const value = formatValue(v.abort!.value, v.unit, v.metric);
-    expect(banner).toBe(`Stopped early by the threshold “replies.4xx.rate < 0.1%” (abortOnFail): ${v.abort!.atS} s into the measured time, replies.4xx.rate was ${value} (limit < 0.1 %); the figures cover the ${s.durationS} s it measured.`);
+    expect(banner).toBe(
+      `Stopped early by the threshold “replies.4xx.rate < 0.1%” (abortOnFail): ${v.abort!.atS} s into the measured time, replies.4xx.rate was ${value} (limit < 0.1 %); the figures cover the ${s.durationS} s it measured.`,
+    );
     // The thresholds table: every column headed; values as formatValue prints them.
     const head = await page.locator('#thresholds thead th').allInnerTexts();
     expect(head.every((h) => h.trim() !== '')).toBe(true);

@@ -70,7 +70,11 @@ describe('smtpbench serve', () => {
     expect(text).toContain('smtpbench_server_duration_seconds_count{name="cmd.rcpt"} 1\n');
     expect(text).toContain('smtpbench_server_size_bytes{name="message-bytes",quantile="0.5"} 7\n');
     // Every sample line is "name{labels} number" or "name number" (exposition format 0.0.4).
-    for (const l of text.trim().split('\n').filter((x) => !x.startsWith('#'))) expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
+    for (const l of text
+      .trim()
+      .split('\n')
+      .filter((x) => !x.startsWith('#')))
+      expect(l).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
 

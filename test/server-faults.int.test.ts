@@ -79,7 +79,10 @@ describe('reply delays keep replies in order', () => {
       const c = await greetedClient(s.port);
       c.write('EHLO x\r\nQUIT\r\n');
       await c.closedByServer();
-      expect(c.replies.map((x) => x.code), `session ${i}`).toEqual([220, 250, 221]);
+      expect(
+        c.replies.map((x) => x.code),
+        `session ${i}`,
+      ).toEqual([220, 250, 221]);
     }
     await new Promise((r) => setTimeout(r, 100));
     expect(s.metrics.activeConnections).toBe(0);

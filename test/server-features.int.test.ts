@@ -152,7 +152,10 @@ describe('BDAT (RFC 3030)', () => {
       await new Promise((r) => setImmediate(r));
       c.write(bytes.subarray(cut));
       const r = await c.replyCount(expected.length);
-      expect(r.map((x) => x.code), `cut at ${cut}`).toEqual(expected);
+      expect(
+        r.map((x) => x.code),
+        `cut at ${cut}`,
+      ).toEqual(expected);
       await c.closedByServer();
     }
     // Two messages per session: 26 octets, and the 6-octet chunk "DATA<CRLF>" (content, not a command).
@@ -323,7 +326,6 @@ describe('protection', () => {
     expect(answered).toBeLessThan(sent / 2);
     sock.destroy();
   });
-
 });
 
 describe('VRFY, EXPN and the legacy commands', () => {
@@ -377,10 +379,7 @@ describe('LMTP (RFC 2033)', () => {
     const s = await serverWith({ lmtp: true, refusedLocalParts: ['unknown'], faults: [] });
     const c = await rawClient(s.port);
     expect((await c.replyCount(1))[0].text).toContain(' LMTP ');
-    c.write(
-      'EHLO x\r\nLHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<unknown@example.test>\r\n' +
-        'RCPT TO:<c@example.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n',
-    );
+    c.write('EHLO x\r\nLHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nRCPT TO:<unknown@example.test>\r\n' + 'RCPT TO:<c@example.test>\r\nDATA\r\nhi\r\n.\r\nQUIT\r\n');
     const r = await c.replyCount(11);
     expect(r.map((x) => x.code)).toEqual([220, 500, 250, 250, 250, 550, 250, 354, 250, 250, 221]);
     expect(s.metrics.counters).toMatchObject({ messages: 1, recipients: 2 });

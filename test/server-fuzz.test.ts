@@ -44,19 +44,62 @@ function cut(bytes: Buffer, offsets: number[]): Buffer[] {
 }
 
 const TOKENS = [
-  'EHLO x', 'HELO x', 'MAIL FROM:<a@example.test>', 'MAIL FROM:<> SIZE=10 BODY=8BITMIME', 'RCPT TO:<b@example.test>', 'RCPT TO:<"q q"@x>',
-  'DATA', 'BDAT 3', 'BDAT 0 LAST', 'BDAT 4 LAST', 'BDAT 99999999', 'RSET', 'NOOP', 'VRFY a', 'EXPN a', 'HELP', 'AUTH PLAIN', 'AUTH LOGIN',
-  'AUTH PLAIN AGFsaWNlAHNlY3JldA==', '*', '=', 'QUIT', 'STARTTLS', 'LHLO x', '.', '..', '\r\n', '\n', '\r', '\0', '\r\n.\r\n', '\n.\n', ' ',
-  'x'.repeat(700), 'Subject: y',
+  'EHLO x',
+  'HELO x',
+  'MAIL FROM:<a@example.test>',
+  'MAIL FROM:<> SIZE=10 BODY=8BITMIME',
+  'RCPT TO:<b@example.test>',
+  'RCPT TO:<"q q"@x>',
+  'DATA',
+  'BDAT 3',
+  'BDAT 0 LAST',
+  'BDAT 4 LAST',
+  'BDAT 99999999',
+  'RSET',
+  'NOOP',
+  'VRFY a',
+  'EXPN a',
+  'HELP',
+  'AUTH PLAIN',
+  'AUTH LOGIN',
+  'AUTH PLAIN AGFsaWNlAHNlY3JldA==',
+  '*',
+  '=',
+  'QUIT',
+  'STARTTLS',
+  'LHLO x',
+  '.',
+  '..',
+  '\r\n',
+  '\n',
+  '\r',
+  '\0',
+  '\r\n.\r\n',
+  '\n.\n',
+  ' ',
+  'x'.repeat(700),
+  'Subject: y',
 ];
 
 /** Noise: SMTP-ish tokens and raw octets, glued together. */
 const noise = fc
-  .array(fc.oneof(fc.constantFrom(...TOKENS), fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1'))), { maxLength: 60 })
+  .array(
+    fc.oneof(
+      fc.constantFrom(...TOKENS),
+      fc.uint8Array({ maxLength: 40 }).map((a) => Buffer.from(a).toString('latin1')),
+    ),
+    { maxLength: 60 },
+  )
   .map((parts) => Buffer.from(parts.join(''), 'latin1'));
 
 /** A message body of lines (some starting with dots, some with bare LF/CR inside). */
-const body = fc.array(fc.oneof(fc.constantFrom('.', '..', '.x', 'a\nb', 'c\rd', ''), fc.string({ maxLength: 60 }).map((s) => s.replace(/[\r\n]/g, ' '))), { maxLength: 20 });
+const body = fc.array(
+  fc.oneof(
+    fc.constantFrom('.', '..', '.x', 'a\nb', 'c\rd', ''),
+    fc.string({ maxLength: 60 }).map((s) => s.replace(/[\r\n]/g, ' ')),
+  ),
+  { maxLength: 20 },
+);
 
 /** One valid transaction, by DATA (dot-stuffed) or by BDAT chunks; `bytes` as the server counts them. */
 const transaction = fc.tuple(body, fc.boolean(), fc.array(fc.nat(), { maxLength: 4 })).map(([lines, bdat, cuts]) => {
@@ -140,17 +183,21 @@ describe('DATA text checks at every split offset', () => {
   it('refuses a message exactly when one of its lines is over 1000 octets, however it is cut (property)', () => {
     fc.assert(
       // Lengths near the limit (997 and 998 make 999- and 1000-octet lines) are drawn often.
-      fc.property(fc.array(fc.oneof(fc.integer({ min: 995, max: 1000 }), fc.integer({ min: 0, max: 1010 })), { minLength: 1, maxLength: 6 }), fc.array(fc.nat(), { maxLength: 5 }), (lengths, offsets) => {
-        // Line texts of the given lengths ('a's, so no dot lines), each ended by CRLF (counted in the limit).
-        const body = lengths.map((n) => `${'a'.repeat(n)}\r\n`).join('');
-        const wire = Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`, 'latin1');
-        const ctx = serverContext(strict, null);
-        const sock = new FakeSocket();
-        new Connection(sock.asSocket(), ctx);
-        for (const piece of cut(wire, offsets)) sock.feed(piece);
-        const tooLong = lengths.some((n) => n + 2 > 1000);
-        expect(sock.codes().at(-2)).toBe(tooLong ? 554 : 250);
-      }),
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 995, max: 1000 }), fc.integer({ min: 0, max: 1010 })), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.nat(), { maxLength: 5 }),
+        (lengths, offsets) => {
+          // Line texts of the given lengths ('a's, so no dot lines), each ended by CRLF (counted in the limit).
+          const body = lengths.map((n) => `${'a'.repeat(n)}\r\n`).join('');
+          const wire = Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${body}.\r\nQUIT\r\n`, 'latin1');
+          const ctx = serverContext(strict, null);
+          const sock = new FakeSocket();
+          new Connection(sock.asSocket(), ctx);
+          for (const piece of cut(wire, offsets)) sock.feed(piece);
+          const tooLong = lengths.some((n) => n + 2 > 1000);
+          expect(sock.codes().at(-2)).toBe(tooLong ? 554 : 250);
+        },
+      ),
       { numRuns: 1000 },
     );
   });

@@ -41,12 +41,16 @@ async function shards(n: number, args: readonly string[], root: string): Promise
 }
 
 describe('3 shards as 3 processes, merged', () => {
-  it('closed model: the merge equals the server\'s counts and the exact sum of the shards\' histograms', async () => {
+  it("closed model: the merge equals the server's counts and the exact sum of the shards' histograms", async () => {
     const sink = await serveWithStats(children);
     const root = scratch();
     const before = await statsOf(sink.url);
     // 3001 messages over 10 sessions: shards of 4, 3 and 3 sessions send 1201, 900 and 900.
-    const outs = await shards(3, ['profiles/smoke.yaml', '--target', `smtp://127.0.0.1:${sink.port}`, '--sessions', '10', '--messages', '3001', '--workers', '2', '--clock-ref', `${sink.url}/stats`], root);
+    const outs = await shards(
+      3,
+      ['profiles/smoke.yaml', '--target', `smtp://127.0.0.1:${sink.port}`, '--sessions', '10', '--messages', '3001', '--workers', '2', '--clock-ref', `${sink.url}/stats`],
+      root,
+    );
     const parts = outs.map(summaryOf);
     expect(parts.map((s) => s.totals.messages.accepted)).toEqual([1201, 900, 900]);
     expect(parts.map((s) => s.shard.index)).toEqual([0, 1, 2]);
@@ -79,7 +83,11 @@ describe('3 shards as 3 processes, merged', () => {
     const root = scratch();
     const outs = await shards(3, ['profiles/smoke.yaml', '--target', `smtp://127.0.0.1:${sink.port}`, '--sessions', '2', '--messages', '20', '--workers', '1'], root);
     const parts = outs.map(summaryOf);
-    expect(parts.map((s) => [s.shard.idle, s.totals.messages.accepted])).toEqual([[false, 10], [false, 10], [true, 0]]);
+    expect(parts.map((s) => [s.shard.idle, s.totals.messages.accepted])).toEqual([
+      [false, 10],
+      [false, 10],
+      [true, 0],
+    ]);
     const r = await cli(['merge', ...outs, '--out', join(root, 'merged')]);
     expect(r.code, r.stderr).toBe(0);
     const m = summaryOf(join(root, 'merged'));
@@ -92,7 +100,11 @@ describe('3 shards as 3 processes, merged', () => {
     const root = scratch();
     const before = await statsOf(sink.url);
     const R = 600;
-    const outs = await shards(3, ['profiles/open-rate.yaml', '--target', `smtp://127.0.0.1:${sink.port}`, '--rate', String(R), '--duration', '5s', '--warmup', '0s', '--max-sessions', '60', '--workers', '1', '--size', '1KiB'], root);
+    const outs = await shards(
+      3,
+      ['profiles/open-rate.yaml', '--target', `smtp://127.0.0.1:${sink.port}`, '--rate', String(R), '--duration', '5s', '--warmup', '0s', '--max-sessions', '60', '--workers', '1', '--size', '1KiB'],
+      root,
+    );
     const parts = outs.map(summaryOf);
     // Arrivals n = 0, 1, 2, … at n / R s, striped i, i+3, i+6, …: 1000 each, 3000 in 5 s.
     expect(parts.map((s) => s.totals.messages.attempted)).toEqual([1000, 1000, 1000]);

@@ -16,7 +16,9 @@ const ROOT = resolve(import.meta.dirname, '..');
  */
 async function interrupted(signals: number, seconds: number, extra: string[] = []): Promise<{ code: number | null; out: string; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-sig-'));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], { cwd: ROOT });
+  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], {
+    cwd: ROOT,
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
@@ -25,7 +27,7 @@ async function interrupted(signals: number, seconds: number, extra: string[] = [
     const lines = stderr.split('\n').filter((l) => /^\[\s*\d+s\]/.test(l));
     return lines.length >= seconds && /accepted [1-9]/.test(lines[lines.length - 1]);
   };
-  for (const t0 = Date.now(); !progressed() && Date.now() - t0 < 30_000; ) await new Promise((r) => setTimeout(r, 50));
+  for (const t0 = Date.now(); !progressed() && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
   expect(progressed(), stderr).toBe(true);
   for (let i = 0; i < signals; i++) {
     child.kill('SIGINT');

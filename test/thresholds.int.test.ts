@@ -6,15 +6,11 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRunDir } from '../src/report/run-data.js';
 import { evaluate } from '../src/report/thresholds.js';
 import { cli } from './helpers/cli.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
-
-
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-thresholds-'));
 const read = (path: string) => readFileSync(path, 'utf8');
@@ -54,7 +50,21 @@ describe('thresholds (CLI)', () => {
     const dir = tmp();
     const out = join(dir, 'out');
     const junit = join(dir, 'junit.xml');
-    const r = await cli(['run', ...small, '--out', out, '--json', '--junit', junit, '--threshold', 'transaction.p50 < 0.001ms', '--threshold', 'messages.rate > 1e9', '--threshold', 'messages.rate > 0']);
+    const r = await cli([
+      'run',
+      ...small,
+      '--out',
+      out,
+      '--json',
+      '--junit',
+      junit,
+      '--threshold',
+      'transaction.p50 < 0.001ms',
+      '--threshold',
+      'messages.rate > 1e9',
+      '--threshold',
+      'messages.rate > 0',
+    ]);
     expect(r.code).toBe(99);
     const fromStdout = JSON.parse(r.stdout); // nothing but the summary on stdout
     const s = summaryOf(out);

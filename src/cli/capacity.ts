@@ -11,7 +11,20 @@ import { basename, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sessionSettings } from '../client/settings.js';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
-import { ACHIEVED_RATE_FLOOR, BROKEN_BADLY_FACTOR, brokenBadly, judgeStep, nextRate, plannedStepMs, roundRate, searchCapacity, STEP_START_MS, type JudgedStep, type SearchEnd, type StepMeasurement } from '../load/capacity.js';
+import {
+  ACHIEVED_RATE_FLOOR,
+  BROKEN_BADLY_FACTOR,
+  brokenBadly,
+  judgeStep,
+  nextRate,
+  plannedStepMs,
+  roundRate,
+  searchCapacity,
+  STEP_START_MS,
+  type JudgedStep,
+  type SearchEnd,
+  type StepMeasurement,
+} from '../load/capacity.js';
 import { startRun } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
 import { resolveThresholds } from '../profile/resolve.js';
@@ -24,7 +37,6 @@ import { evaluate, liveRun, metricValue, type AbortRecord } from '../report/thre
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { collect, definedOnly, num } from './flags.js';
-
 
 /** The highest arrival rate the profile resolver accepts (src/profile/resolve.ts). */
 const MAX_RATE = 10_000_000;
@@ -96,9 +108,14 @@ export function capacityCommand() {
         factor = typeof opts.factor === 'number' ? opts.factor : Number.NaN;
         if (!Number.isFinite(factor) || factor <= 1) issues.push({ path: '--factor', message: `expected a number above 1, got ${JSON.stringify(opts.factor)}` });
         // Rates round to 0.1 msg/s: a factor that cannot raise the start rate by that would run the same rate again and again.
-        else if (Number.isFinite(startRate) && nextRate(roundRate(startRate), factor) <= roundRate(startRate)) issues.push({ path: '--factor', message: `${factor} cannot raise --start-rate ${startRate} by 0.1 msg/s (rates are rounded to 0.1); use at least ${Math.ceil(((roundRate(startRate) + 0.05) / roundRate(startRate)) * 1000) / 1000}` });
+        else if (Number.isFinite(startRate) && nextRate(roundRate(startRate), factor) <= roundRate(startRate))
+          issues.push({
+            path: '--factor',
+            message: `${factor} cannot raise --start-rate ${startRate} by 0.1 msg/s (rates are rounded to 0.1); use at least ${Math.ceil(((roundRate(startRate) + 0.05) / roundRate(startRate)) * 1000) / 1000}`,
+          });
       }
-      if (maxRate !== null && Number.isFinite(maxRate) && Number.isFinite(startRate) && maxRate < startRate) issues.push({ path: '--max-rate', message: `the rate range is empty: --max-rate ${maxRate} is below --start-rate ${startRate}` });
+      if (maxRate !== null && Number.isFinite(maxRate) && Number.isFinite(startRate) && maxRate < startRate)
+        issues.push({ path: '--max-rate', message: `the rate range is empty: --max-rate ${maxRate} is below --start-rate ${startRate}` });
       let precision = 0.05;
       if (opts.precision !== undefined) {
         const m = /^(\d+(?:\.\d+)?|\.\d+)\s*(%?)$/.exec(opts.precision.trim());
@@ -114,7 +131,8 @@ export function capacityCommand() {
       const input = file !== null && typeof file === 'object' && !Array.isArray(file) ? Object.fromEntries(Object.entries(file).filter(([k]) => !STEP_KEYS.includes(k))) : file;
       const fileWarmup = file !== null && typeof file === 'object' && 'warmup' in file ? (file as { warmup: unknown }).warmup : undefined;
       // A bare number in a profile is ms (as the resolver reads it); a flag needs a unit.
-      const warmupMs = typeof fileWarmup === 'number' && opts.warmup === undefined ? fileWarmup : duration('--warmup', opts.warmup ?? (typeof fileWarmup === 'string' ? fileWarmup : undefined), 2000, 0);
+      const warmupMs =
+        typeof fileWarmup === 'number' && opts.warmup === undefined ? fileWarmup : duration('--warmup', opts.warmup ?? (typeof fileWarmup === 'string' ? fileWarmup : undefined), 2000, 0);
       const source = `profile ${path} with flags`;
       if (issues.length > 0) throw new ProfileError(issues, source);
       // A step's gracefulStop: the profile's when it sets one, else STEP_GRACE_MS (the 10 s default would
@@ -139,12 +157,21 @@ export function capacityCommand() {
       if (base.thresholds.length === 0) issues.push({ path: '--slo', message: 'at least one SLO is needed: give --slo "transaction.p99 < 250ms" (or thresholds in the profile)' });
       for (const t of base.thresholds) {
         // Capacity has no --sink: nothing would ever fill delivery.*, and the step would fail at the lowest rate.
-        if (t.metric.startsWith('delivery.')) issues.push({ path: '--slo', message: `"${t.expression}": capacity has no --sink, so delivery.* has no data; measure delivery with \`smtpbench run --sink\`` });
+        if (t.metric.startsWith('delivery.'))
+          issues.push({ path: '--slo', message: `"${t.expression}": capacity has no --sink, so delivery.* has no data; measure delivery with \`smtpbench run --sink\`` });
         // server.* comes from the embedded reference server's own statistics.
-        else if (t.metric.startsWith('server.') && base.target !== null) issues.push({ path: '--slo', message: `"${t.expression}": server.* is measured only by the embedded reference server (no --target); ${base.target.host}:${base.target.port} does not report it` });
+        else if (t.metric.startsWith('server.') && base.target !== null)
+          issues.push({
+            path: '--slo',
+            message: `"${t.expression}": server.* is measured only by the embedded reference server (no --target); ${base.target.host}:${base.target.port} does not report it`,
+          });
       }
       const stepPlanMs = plannedStepMs(warmupMs, stepMs, base.gracefulStopMs);
-      if (maxTimeMs < stepPlanMs) issues.push({ path: '--max-time', message: `${maxTimeMs} ms is shorter than one step (warm-up ${warmupMs} ms + step ${stepMs} ms + ${STEP_START_MS} ms to start + gracefulStop ${base.gracefulStopMs} ms = ${stepPlanMs} ms)` });
+      if (maxTimeMs < stepPlanMs)
+        issues.push({
+          path: '--max-time',
+          message: `${maxTimeMs} ms is shorter than one step (warm-up ${warmupMs} ms + step ${stepMs} ms + ${STEP_START_MS} ms to start + gracefulStop ${base.gracefulStopMs} ms = ${stepPlanMs} ms)`,
+        });
       if (issues.length > 0) throw new ProfileError(issues, source);
       sessionSettings(base);
       const slos = base.thresholds;
@@ -228,7 +255,14 @@ export function capacityCommand() {
         const summary: Summary = { ...built, thresholds: evaluate(slos, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, early) };
         writeResults(dir, summary, outcome);
         const m = summary.totals.messages;
-        if (m.accepted === 0 && m.attempted + m.abandoned + m.dropped > 0) warn(`step ${index + 1}: no transaction succeeded against ${summary.target.url}: ${Object.entries(summary.errors).map(([k, n]) => `${k} ×${n}`).join(', ') || 'every message was rejected'}`);
+        if (m.accepted === 0 && m.attempted + m.abandoned + m.dropped > 0)
+          warn(
+            `step ${index + 1}: no transaction succeeded against ${summary.target.url}: ${
+              Object.entries(summary.errors)
+                .map(([k, n]) => `${k} ×${n}`)
+                .join(', ') || 'every message was rejected'
+            }`,
+          );
         return {
           rate,
           achievedRate: summary.totals.rates.msgsPerS,

@@ -25,7 +25,11 @@ export function compareCommand() {
     .argument('<baseline>', 'run directory, summary.json, or http(s) URL of a summary.json (run.hlog and timeline.ndjson are read beside it)')
     .argument('<current>', 'the run to judge: the same forms')
     .option('--alpha <p>', `significance level of the t-test, 0 < p < 1 (default ${DEFAULT_ALPHA})`)
-    .option('--tolerance <spec>', 'N% (latencies and rates), Nms (latency floor), Npp (error and reply shares), or METRIC=VALUE (repeatable; defaults: latencies 5% and 1ms, rates 5%, shares 0.5pp)', collect)
+    .option(
+      '--tolerance <spec>',
+      'N% (latencies and rates), Nms (latency floor), Npp (error and reply shares), or METRIC=VALUE (repeatable; defaults: latencies 5% and 1ms, rates 5%, shares 0.5pp)',
+      collect,
+    )
     .option('--md <file>', 'also write the comparison as Markdown (for a PR comment)')
     .option('--json', 'print the comparison as JSON on stdout (the table goes to stderr)')
     .option('--timeout <time>', `URL sources: the most time to fetch one run (default ${DEFAULT_TIMEOUT})`)

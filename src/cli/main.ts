@@ -58,8 +58,7 @@ try {
     process.exitCode = EXIT_USAGE;
   } else if (err instanceof SmtpBenchError) {
     process.stderr.write(`smtpbench: ${err.message}\n`);
-    process.exitCode =
-      err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : err.code === 'SB_THRESHOLD_FAILED' ? EXIT_THRESHOLDS : EXIT_RUN_FAILED;
+    process.exitCode = err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : err.code === 'SB_THRESHOLD_FAILED' ? EXIT_THRESHOLDS : EXIT_RUN_FAILED;
   } else {
     process.stderr.write(`smtpbench: ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = EXIT_RUN_FAILED;

@@ -34,7 +34,16 @@ export function mergeCommand() {
       const runs = dirs.map(loadRunDir);
       const inputDirs = dirs.map((d) => (statSync(d).isFile() ? dirname(d) : d));
       for (const issue of [outIssue(opts.out), outputIssue('--junit', junitPath, [outDir, ...inputDirs])]) if (issue) issues.push(issue);
-      if (issues.length > 0) throw new ProfileError(issues, 'merge flags', issues.some((i) => i.path.startsWith('--threshold')) ? `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}` : undefined);
+      if (issues.length > 0)
+        throw new ProfileError(
+          issues,
+          'merge flags',
+          issues.some((i) => i.path.startsWith('--threshold'))
+            ? `known metrics (README "Thresholds"):\n${knownMetrics()
+                .map((l) => `    ${l}`)
+                .join('\n')}`
+            : undefined,
+        );
       // Writing into an input would replace the files being merged (a symbolic link to it too).
       const clash = inputDirs.find((d) => sameDir(d, outDir));
       if (clash !== undefined) throw new SmtpBenchError('SB_USAGE', `--out ${printable(opts.out)} is the input ${printable(clash)}: merge into a new directory`);

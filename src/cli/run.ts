@@ -1,6 +1,6 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
@@ -16,11 +16,23 @@ import { shardSettings } from './shard-flags.js';
 import { hostname } from 'node:os';
 import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
-import { clearResults, newRunId, RESULT_FILES, writeResults } from '../report/write.js';
+import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
-import { DEFAULT_DRAIN_TIMEOUT_MS, deliveryReport, drainSink, parseSinkUrl, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
+import {
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  deliveryReport,
+  drainSink,
+  parseSinkUrl,
+  readSink,
+  restarted,
+  sinkAgent,
+  sinkName,
+  type DeliveryReport,
+  type DrainResult,
+  type SinkSnapshot,
+} from '../report/sink.js';
 import { progressDisplay } from './progress.js';
 import { collect, definedOnly, num, outIssue, outputIssue } from './flags.js';
 
@@ -76,7 +88,7 @@ export function runCommand() {
     .option('--shards <n>', 'run one of N shards, the index taken from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)')
     .option('--start-at <time>', 'start the load at this time, RFC 3339 (2026-12-07T13:00:00Z) or +30s: the common start of every shard')
     .option('--clock-ref <url>', 'measure this clock against an HTTP server (a `smtpbench serve --http` /stats, or any Date header) and start --start-at on its clock')
-    .option('--sink <url>', "delivery through the target MTA: the stats URL of the `smtpbench serve --http` it relays to, e.g. http://127.0.0.1:8025 (README \"Delivery latency\")")
+    .option('--sink <url>', 'delivery through the target MTA: the stats URL of the `smtpbench serve --http` it relays to, e.g. http://127.0.0.1:8025 (README "Delivery latency")')
     .option('--drain-timeout <time>', 'with --sink: after the load, how long to wait for the sink to receive every accepted message (default 60s)')
     .action(async (profileArg, opts) => {
       if (opts.json && opts.ndjson === '-') throw new SmtpBenchError('SB_USAGE', '--json and --ndjson - both want standard output: give --ndjson a file');
@@ -85,7 +97,7 @@ export function runCommand() {
       const sharding = shardSettings(opts, process.env, Date.now());
       // A shared sink counts every shard's deliveries in each shard's reading: the figures would add up N times.
       if (opts.sink !== undefined && sharding.shard !== null && sharding.shard.count > 1) {
-        sharding.issues.push({ path: '--sink', message: 'cannot be used with shards: each shard would count the other shards\' deliveries as its own (run the delivery check unsharded)' });
+        sharding.issues.push({ path: '--sink', message: "cannot be used with shards: each shard would count the other shards' deliveries as its own (run the delivery check unsharded)" });
       }
       const path = profileArg ?? defaultProfilePath();
       // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
@@ -105,7 +117,15 @@ export function runCommand() {
         gracefulStop: opts.gracefulStop,
         allowRealRecipients: opts.allowRealRecipients || undefined,
         identity: { sourceIp: opts.sourceIp, clientAddress: opts.clientAddress, proxy: opts.proxy, xclient: opts.xclient || undefined },
-        scenario: opts.scenario === undefined ? undefined : Object.fromEntries(opts.scenario.split(',').map((kv) => kv.split('=')).map(([k, w]) => [k.trim(), num(w ?? '')])),
+        scenario:
+          opts.scenario === undefined
+            ? undefined
+            : Object.fromEntries(
+                opts.scenario
+                  .split(',')
+                  .map((kv) => kv.split('='))
+                  .map(([k, w]) => [k.trim(), num(w ?? '')]),
+              ),
         message: {
           recipients: opts.recipients,
           size: opts.size,
@@ -127,7 +147,12 @@ export function runCommand() {
       // error as the profile's problems, so one try shows every one.
       const junitPath = opts.junit === undefined ? null : resolve(opts.junit);
       const ndjsonPath = opts.ndjson === undefined || opts.ndjson === '-' ? null : resolve(opts.ndjson);
-      const flagIssues = [...publishing.issues, ...sinking.issues, ...sharding.issues, ...[outputIssue('--junit', junitPath, [outDir]), outputIssue('--ndjson', ndjsonPath, [outDir]), outIssue(opts.out)].filter((i) => i !== null)];
+      const flagIssues = [
+        ...publishing.issues,
+        ...sinking.issues,
+        ...sharding.issues,
+        ...[outputIssue('--junit', junitPath, [outDir]), outputIssue('--ndjson', ndjsonPath, [outDir]), outIssue(opts.out)].filter((i) => i !== null),
+      ];
       const source = `profile ${path} with flags`;
       let profile;
       try {
@@ -151,7 +176,8 @@ export function runCommand() {
           clock = c;
           if (!opts.quiet) process.stderr.write(`smtpbench: clock offset ${c.offsetMs} ms ± ${c.errorMs} ms against ${c.source}\n`);
           // A mistyped path (/metrics, a 404 page's server) reads only whole seconds: say so.
-          if (c.source.endsWith('(Date header)')) process.stderr.write(`smtpbench: --clock-ref read only an HTTP Date header (± 500 ms); a \`smtpbench serve --http\` /stats URL gives its clock to the microsecond\n`);
+          if (c.source.endsWith('(Date header)'))
+            process.stderr.write(`smtpbench: --clock-ref read only an HTTP Date header (± 500 ms); a \`smtpbench serve --http\` /stats URL gives its clock to the microsecond\n`);
         } catch (err) {
           // The run goes on on the local clock; the summary says there was no reference.
           process.stderr.write(`smtpbench: ${(err as Error).message}; --start-at is kept on the local clock\n`);
@@ -241,7 +267,9 @@ export function runCommand() {
           stoppedBy = abortingThreshold(judged, liveRun(handle.partial().merged, measuredS), measuredS);
           if (stoppedBy === null) return;
           const t = judged[stoppedBy.index];
-          process.stderr.write(`\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`);
+          process.stderr.write(
+            `\nsmtpbench: threshold "${t.expression}" failed at ${stoppedBy.atS} s (${t.metric} = ${formatValue(stoppedBy.value, t.unit, t.metric)}); stopping the run (abortOnFail)\n`,
+          );
           handle.stop();
         },
         intervalLog: (startMs) => new IntervalLog(join(outDir, 'run.hlog'), startMs, warn),
@@ -401,7 +429,10 @@ function publishSettings(opts: { publish?: string; pushgateway?: string; publish
   issues: ProfileIssue[];
 } {
   const issues: ProfileIssue[] = [];
-  for (const [flag, value] of [['--publish', opts.publish], ['--pushgateway', opts.pushgateway]] as const) {
+  for (const [flag, value] of [
+    ['--publish', opts.publish],
+    ['--pushgateway', opts.pushgateway],
+  ] as const) {
     const issue = publishUrlIssue(flag, value);
     if (issue) issues.push(issue);
   }
@@ -427,13 +458,24 @@ function publishSettings(opts: { publish?: string; pushgateway?: string; publish
 
 /** What summary.json records of this machine's shard. */
 function shardInfo(shard: Part, startAtMs: number | null, lateMs: number | null, clock: ShardInfo['clock'], idle: boolean): ShardInfo {
-  return { index: shard.index, count: shard.count, host: hostname(), startAt: startAtMs === null ? null : new Date(startAtMs).toISOString(), lateMs: lateMs === null ? null : Math.round(lateMs), clock, idle };
+  return {
+    index: shard.index,
+    count: shard.count,
+    host: hostname(),
+    startAt: startAtMs === null ? null : new Date(startAtMs).toISOString(),
+    lateMs: lateMs === null ? null : Math.round(lateMs),
+    clock,
+    idle,
+  };
 }
 
 /** Exit code 1 rule: something was to be sent and not one transaction succeeded. Names the target. */
 function noSuccess(s: Summary): string | null {
   const m = s.totals.messages;
   if (m.accepted > 0 || m.attempted + m.abandoned === 0) return null;
-  const errors = Object.entries(s.errors).map(([k, n]) => `${k} ×${n}`).join(', ') || 'every message was rejected';
+  const errors =
+    Object.entries(s.errors)
+      .map(([k, n]) => `${k} ×${n}`)
+      .join(', ') || 'every message was rejected';
   return `no transaction succeeded against ${s.target.url}: ${errors}`;
 }

@@ -7,7 +7,6 @@ import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
-
 export function serveCommand() {
   return new Command('serve')
     .description('run the reference SMTP server until Ctrl-C; prints "listening on HOST:PORT" first')

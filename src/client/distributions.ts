@@ -59,7 +59,7 @@ export function readEmpirical(file: string, limits: { min: number; max: number }
     try {
       value = parseSize(v);
     } catch (err) {
-      throw new Error(`line ${i + 1}: ${(err as Error).message}`);
+      throw new Error(`line ${i + 1}: ${(err as Error).message}`, { cause: err });
     }
     if (!(weight > 0)) throw new Error(`line ${i + 1}: weight ${JSON.stringify(w)} is not a positive number`);
     if (value < limits.min || value > limits.max) throw new Error(`line ${i + 1}: ${v} is outside ${limits.min}..${limits.max}`);

@@ -161,7 +161,9 @@ export const SENT_BYTES = sentPrefix(0).length;
  * @throws Error when the directory cannot be read or holds no .eml file
  */
 export function loadReplay(dir: string): Buffer[] {
-  const names = readdirSync(dir).filter((n) => n.toLowerCase().endsWith('.eml')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.toLowerCase().endsWith('.eml'))
+    .sort();
   if (names.length === 0) throw new Error(`no .eml files in ${dir}`);
   return names.map((n) => readFileSync(join(dir, n)));
 }

@@ -873,7 +873,6 @@ export class ClientSession {
   /** BDAT chunk `t.k` (RFC 3030 §2): `BDAT n [LAST]` then n octets of the message, not stuffed. */
   private writeChunk(t: Txn, slot: number, now: number): void {
     const s = this.socket!;
-    const plan = this.cfg.plan;
     const chunk = this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const msg = t.msg!;
     const from = t.k * chunk;
@@ -1013,7 +1012,6 @@ export class ClientSession {
   /** After the 354: the message, then (pipelining) the next group right behind it (RFC 2920 §3.1). */
   private sendBody(t: Txn): void {
     const s = this.socket!;
-    const plan = this.cfg.plan;
     const slot = t === this.txns[0] ? 0 : 1;
     const msg = t.msg!;
     t.stage = 4;

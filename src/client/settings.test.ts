@@ -23,7 +23,13 @@ describe('sessionSettings', () => {
   it('takes credentials from the file, else from the environment, never from the profile', () => {
     const file = join(dir, 'accounts.txt');
     writeFileSync(file, 'a:1\nb:2\n');
-    expect(sessionSettings(resolveProfile({ auth: { credentialsFile: file } })).auth).toEqual({ mechanism: 'auto', accounts: [{ user: 'a', pass: '1' }, { user: 'b', pass: '2' }] });
+    expect(sessionSettings(resolveProfile({ auth: { credentialsFile: file } })).auth).toEqual({
+      mechanism: 'auto',
+      accounts: [
+        { user: 'a', pass: '1' },
+        { user: 'b', pass: '2' },
+      ],
+    });
     const env = { SMTPBENCH_AUTH_USER: 'u', SMTPBENCH_AUTH_PASSWORD: 'p' };
     expect(sessionSettings(resolveProfile({ auth: { mechanism: 'PLAIN' } }), env).auth).toEqual({ mechanism: 'PLAIN', accounts: [{ user: 'u', pass: 'p' }] });
   });

@@ -43,7 +43,10 @@ export function parseAccounts(text: string): Account[] {
  * @throws ProfileError naming `tls.ca` or `auth.credentialsFile` when the file cannot be read or
  *   parsed, or `auth` when neither a file nor the environment gives credentials
  */
-export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = process.env): Pick<SessionConfig, 'tls' | 'auth' | 'lmtp' | 'body' | 'chunkBytes' | 'maxRecipientsPerTransaction' | 'identity'> {
+export function sessionSettings(
+  profile: Profile,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<SessionConfig, 'tls' | 'auth' | 'lmtp' | 'body' | 'chunkBytes' | 'maxRecipientsPerTransaction' | 'identity'> {
   const issues: { path: string; message: string }[] = [];
   const scheme = profile.target?.scheme ?? 'smtp';
   let ca: Buffer | null = null;
@@ -59,7 +62,9 @@ export function sessionSettings(profile: Profile, env: NodeJS.ProcessEnv = proce
     }
   }
   const tls: TlsClientConfig | null =
-    scheme === 'smtps' || profile.tls.starttls !== 'off' ? { implicit: scheme === 'smtps', starttls: scheme === 'smtps' ? 'off' : profile.tls.starttls, verify: profile.tls.verify, ca, resume: profile.tls.resume } : null;
+    scheme === 'smtps' || profile.tls.starttls !== 'off'
+      ? { implicit: scheme === 'smtps', starttls: scheme === 'smtps' ? 'off' : profile.tls.starttls, verify: profile.tls.verify, ca, resume: profile.tls.resume }
+      : null;
   let auth: AuthConfig | null = null;
   if (profile.auth !== null) {
     let accounts: Account[] = [];

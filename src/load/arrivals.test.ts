@@ -46,9 +46,16 @@ describe('ArrivalClock', () => {
 
   it('stripes across shards whose machines have different worker counts, arrival for arrival', () => {
     // A ramp with a message bound: 3 shards on machines of 2, 1 and 5 workers.
-    const stages = [{ durationMs: 2000, target: 400 }, { durationMs: 1000, target: 100 }];
+    const stages = [
+      { durationMs: 2000, target: 400 },
+      { durationMs: 1000, target: 100 },
+    ];
     const seen: number[] = [];
-    for (const [i, W] of [[0, 2], [1, 1], [2, 5]]) {
+    for (const [i, W] of [
+      [0, 2],
+      [1, 1],
+      [2, 5],
+    ]) {
       for (let w = 0; w < W; w++) {
         const c = new ArrivalClock(laneOf({ shard: { index: i, count: 3 }, worker: { index: w, count: W } }), 50, stages, 517);
         for (let t = c.peek(); t !== Infinity; c.take(), t = c.peek()) seen.push(t);

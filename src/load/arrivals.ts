@@ -25,7 +25,7 @@ export function arrivalOffsetUs(n: number, startRate: number, stages: readonly S
   for (const stage of stages) {
     const D = stage.durationMs / 1000;
     const r1 = stage.target;
-    const inStage = (r0 + r1) * D / 2;
+    const inStage = ((r0 + r1) * D) / 2;
     const k = n - base;
     if (k < inStage) {
       let t: number;

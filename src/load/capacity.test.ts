@@ -135,7 +135,16 @@ describe('searchCapacity', () => {
   });
 
   it('starts dropped by an early stop do not make a step unreliable', () => {
-    const s = judgeStep({ rate: 400, achievedRate: 140, slos: [{ metric: 'transaction.p99', ok: false }], saturated: false, dropped: 205, late: 300, stoppedEarly: 'transaction.p99', interrupted: false });
+    const s = judgeStep({
+      rate: 400,
+      achievedRate: 140,
+      slos: [{ metric: 'transaction.p99', ok: false }],
+      saturated: false,
+      dropped: 205,
+      late: 300,
+      stoppedEarly: 'transaction.p99',
+      interrupted: false,
+    });
     expect(s).toMatchObject({ verdict: 'fail', reliable: true });
   });
 
@@ -183,11 +192,15 @@ describe('interrupted steps, rates and the time budget', () => {
     const planned = plannedStepMs(0, 1000, 0);
     let t = 5; // the clock has moved before the first step (setup)
     const rates: number[] = [];
-    const r = await searchCapacity({ ...OPTS, maxTimeMs: planned, stepTimeMs: planned }, async (rate) => {
-      rates.push(rate);
-      t += planned;
-      return { rate, achievedRate: rate, slos: [{ metric: 'transaction.p99', ok: true }], saturated: false, dropped: 0, late: 0, stoppedEarly: null, interrupted: false };
-    }, () => t);
+    const r = await searchCapacity(
+      { ...OPTS, maxTimeMs: planned, stepTimeMs: planned },
+      async (rate) => {
+        rates.push(rate);
+        t += planned;
+        return { rate, achievedRate: rate, slos: [{ metric: 'transaction.p99', ok: true }], saturated: false, dropped: 0, late: 0, stoppedEarly: null, interrupted: false };
+      },
+      () => t,
+    );
     expect(rates).toEqual([50]);
     expect(r.end).toBe('max-time');
   });

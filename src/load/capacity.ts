@@ -207,4 +207,3 @@ export async function searchCapacity<M extends StepMeasurement>(
     rate = mid;
   }
 }
-

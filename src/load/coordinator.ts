@@ -293,13 +293,14 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         // The common start of every shard (--start-at): wait for it, unless a stop comes first.
         const left = hooks.startAtMs - Date.now();
         hooks.onWaiting?.(left);
-        if (left > 0) await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, left);
-          stopWorkers = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
+        if (left > 0)
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(resolve, left);
+            stopWorkers = () => {
+              clearTimeout(timer);
+              resolve();
+            };
+          });
         if (!stopRequested) lateMs = Math.max(0, Date.now() - hooks.startAtMs);
       }
       const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));

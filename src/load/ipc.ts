@@ -83,6 +83,4 @@ export interface WorkerResult extends MetricsSnapshot {
 }
 
 /** Server thread → coordinator. */
-export type ServerMessage =
-  | { readonly type: 'listening'; readonly host: string; readonly port: number }
-  | { readonly type: 'stats'; readonly stats: ServerStats };
+export type ServerMessage = { readonly type: 'listening'; readonly host: string; readonly port: number } | { readonly type: 'stats'; readonly stats: ServerStats };

@@ -36,13 +36,7 @@ export function sessionTarget(ms: number, stages: readonly Stage[], start = 0): 
  * Runs sessions following `stages` (targets are session counts), from `startSessions` at the
  * start, until the stages end, `messages` are used up (null: no bound), or `stop()`.
  */
-export function runRampingSessions(
-  cfg: SessionConfig,
-  startSessions: number,
-  stages: readonly Stage[],
-  messages: number | null,
-  gracefulStopMs: number,
-): Executor {
+export function runRampingSessions(cfg: SessionConfig, startSessions: number, stages: readonly Stage[], messages: number | null, gracefulStopMs: number): Executor {
   let remaining = messages ?? Infinity;
   const live: ClientSession[] = []; // running, newest last
   const all: ClientSession[] = [];

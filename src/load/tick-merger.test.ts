@@ -22,7 +22,11 @@ const tick = (index: number, seq: number, startMs: number, accepted: number): Ti
 describe('TickMerger', () => {
   it('releases a second once every worker reported it, summing counters; its length is what each worker counted over', () => {
     const seen: Progress[] = [];
-    const m = new TickMerger(2, () => 0, (p) => seen.push(p));
+    const m = new TickMerger(
+      2,
+      () => 0,
+      (p) => seen.push(p),
+    );
     // Worker timers are not aligned: worker 1 ticks 40 ms after worker 0.
     m.tick(tick(0, 0, 0, 250));
     expect(seen).toHaveLength(0);
@@ -35,7 +39,11 @@ describe('TickMerger', () => {
 
   it('stops waiting for a worker after its last tick', () => {
     const seen: Progress[] = [];
-    const m = new TickMerger(2, () => 0, (p) => seen.push(p));
+    const m = new TickMerger(
+      2,
+      () => 0,
+      (p) => seen.push(p),
+    );
     m.done(1, -1); // worker 1 had nothing to run
     m.tick(tick(0, 0, 0, 10));
     expect(seen.map((p) => p.counters.messagesAccepted)).toEqual([10]);

@@ -6,10 +6,11 @@ describe('FastHistogram', () => {
     const direct = newHistogram();
     const r = new FastHistogram(newHistogram());
     const values = [0, 0.4, 0.6, 1, 2.5, 17, 999, 1023, 1023.4, 1024, 1500, 2047, 2048, 123_456, 3_600_000_000, 5e9, -3];
-    for (let i = 0; i < 50; i++) for (const v of values) {
-      recordUs(direct, v);
-      r.record(v);
-    }
+    for (let i = 0; i < 50; i++)
+      for (const v of values) {
+        recordUs(direct, v);
+        r.record(v);
+      }
     expect(encodeHistogram(r.histogram())).toBe(encodeHistogram(direct));
     // Reading twice adds nothing twice.
     expect(r.histogram().totalCount).toBe(50 * values.length);

@@ -21,9 +21,7 @@ describe('proxyHeader', () => {
     expect(proxyHeader('v1', '2001:db8::1', '::1', 1, 2).toString()).toBe('PROXY TCP6 2001:db8::1 ::1 1 2\r\n');
   });
   it('v2 is the binary header of proxy-protocol.txt §2.2', () => {
-    expect(proxyHeader('v2', '192.0.2.1', '127.0.0.1', 40000, 25).toString('hex')).toBe(
-      '0d0a0d0a000d0a515549540a' + '21' + '11' + '000c' + 'c0000201' + '7f000001' + '9c40' + '0019',
-    );
+    expect(proxyHeader('v2', '192.0.2.1', '127.0.0.1', 40000, 25).toString('hex')).toBe('0d0a0d0a000d0a515549540a' + '21' + '11' + '000c' + 'c0000201' + '7f000001' + '9c40' + '0019');
     const v6 = proxyHeader('v2', '2001:db8::1', '::1', 1, 2);
     expect(v6.length).toBe(16 + 36);
     expect(v6.subarray(13, 16).toString('hex')).toBe('210024');

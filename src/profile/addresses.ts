@@ -37,4 +37,3 @@ export function expandAddresses(text: string): string[] {
   if (out.length > MAX_RANGE) throw new Error(`more than ${MAX_RANGE} addresses`);
   return out;
 }
-

@@ -21,25 +21,7 @@ import type { DelaySpec, Fault, FaultCommand } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
 /** Every command name a fault may target. */
-export const FAULT_COMMANDS: readonly FaultCommand[] = [
-  'connect',
-  'helo',
-  'ehlo',
-  'auth',
-  'starttls',
-  'mail',
-  'rcpt',
-  'data',
-  'data-end',
-  'bdat',
-  'rset',
-  'noop',
-  'quit',
-  'vrfy',
-  'expn',
-  'help',
-  '*',
-];
+export const FAULT_COMMANDS: readonly FaultCommand[] = ['connect', 'helo', 'ehlo', 'auth', 'starttls', 'mail', 'rcpt', 'data', 'data-end', 'bdat', 'rset', 'noop', 'quit', 'vrfy', 'expn', 'help', '*'];
 
 /** Reports one problem at `path`, relative to the fault being resolved. */
 export type IssueSink = (path: readonly (string | number)[], message: string) => void;
@@ -218,7 +200,7 @@ export function resolveFault(input: unknown, issue: IssueSink): Fault | undefine
     return ok && delayMs !== undefined ? { kind: 'tarpit', delayMs, afterErrors: afterErrors as number } : undefined;
   }
   for (const key of ['at', 'afterErrors'] as const) if (f[key] !== undefined) report([key], `applies only to ${key === 'at' ? 'stall' : 'tarpit'}`);
-  const rawCommand = typeof f.command === 'string' ? f.command.toLowerCase() : f.command ?? '*';
+  const rawCommand = typeof f.command === 'string' ? f.command.toLowerCase() : (f.command ?? '*');
   const command = FAULT_COMMANDS.find((c) => c === rawCommand);
   if (command === undefined) report(['command'], `expected one of ${FAULT_COMMANDS.join(', ')}, got ${JSON.stringify(f.command)}`);
   const probability = probabilityOf(f.probability, report);

@@ -83,7 +83,18 @@ describe('shipped profiles', () => {
   it('smoke.yaml resolves to the closed smoke run', () => {
     const p = resolveProfile(loadProfileFile(defaultProfilePath()));
     expect(p).toMatchObject({ executor: 'closed', sessions: 20, messagesPerSession: 100, messages: 10_000, durationMs: null });
-    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null });
+    expect(p.message).toEqual({
+      sizeBytes: 1024,
+      sizeDist: null,
+      recipients: 1,
+      recipientsDist: null,
+      maxRecipientsPerTransaction: null,
+      body: 'data',
+      chunkBytes: 65_536,
+      text: 'ascii',
+      replay: null,
+      attachmentBytes: null,
+    });
   });
 
   it('every shipped profile resolves', () => {
@@ -96,7 +107,18 @@ describe('shipped profiles', () => {
   it('fanout.yaml resolves to 1000 recipients per message', () => {
     const p = resolveProfile(loadProfileFile(join(defaultProfilePath(), '..', 'fanout.yaml')));
     expect(p).toMatchObject({ executor: 'closed', sessions: 10, messagesPerSession: 10, messages: 200 });
-    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 1000, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null });
+    expect(p.message).toEqual({
+      sizeBytes: 1024,
+      sizeDist: null,
+      recipients: 1000,
+      recipientsDist: null,
+      maxRecipientsPerTransaction: null,
+      body: 'data',
+      chunkBytes: 65_536,
+      text: 'ascii',
+      replay: null,
+      attachmentBytes: null,
+    });
     expect(p.envelope.to).toContain('{n}');
   });
 });

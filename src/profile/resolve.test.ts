@@ -7,7 +7,6 @@ import { DEFAULTS } from './defaults.js';
 import { parseTarget, resolveProfile } from './resolve.js';
 import { errorOf } from './errors.testkit.js';
 
-
 const paths = (err: ProfileError) => err.issues.map((i) => i.path);
 const issueAt = (err: ProfileError, path: string) => err.issues.find((i) => i.path === path)?.message;
 
@@ -36,7 +35,18 @@ describe('resolveProfile: defaults', () => {
       stages: [],
       maxSessions: 100,
       gracefulStopMs: 10_000,
-      message: { sizeBytes: 1024, sizeDist: null, recipients: 1, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null },
+      message: {
+        sizeBytes: 1024,
+        sizeDist: null,
+        recipients: 1,
+        recipientsDist: null,
+        maxRecipientsPerTransaction: null,
+        body: 'data',
+        chunkBytes: 65_536,
+        text: 'ascii',
+        replay: null,
+        attachmentBytes: null,
+      },
       envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       scenario: null,
@@ -100,7 +110,18 @@ describe('resolveProfile: overrides', () => {
     const p = resolveProfile(file, { sessions: 50, message: { size: '8KiB' } });
     expect(p.sessions).toBe(50);
     expect(p.workers).toBe(2);
-    expect(p.message).toEqual({ sizeBytes: 8192, sizeDist: null, recipients: 3, recipientsDist: null, maxRecipientsPerTransaction: null, body: 'data', chunkBytes: 65_536, text: 'ascii', replay: null, attachmentBytes: null });
+    expect(p.message).toEqual({
+      sizeBytes: 8192,
+      sizeDist: null,
+      recipients: 3,
+      recipientsDist: null,
+      maxRecipientsPerTransaction: null,
+      body: 'data',
+      chunkBytes: 65_536,
+      text: 'ascii',
+      replay: null,
+      attachmentBytes: null,
+    });
   });
 
   it('ignores undefined override values (flags not given)', () => {
@@ -167,19 +188,7 @@ describe('resolveProfile: errors', () => {
       timeouts: { reply: '30' },
       server: 3,
     });
-    expect(paths(err).sort()).toEqual([
-      'envelope.helo',
-      'envelope.to',
-      'executor',
-      'message.body',
-      'messages',
-      'messagesPerSession',
-      'pipelining',
-      'seed',
-      'server',
-      'timeouts.reply',
-      'workers',
-    ]);
+    expect(paths(err).sort()).toEqual(['envelope.helo', 'envelope.to', 'executor', 'message.body', 'messages', 'messagesPerSession', 'pipelining', 'seed', 'server', 'timeouts.reply', 'workers']);
     expect(issueAt(err, 'workers')).toBe('must be at most 256');
     expect(issueAt(err, 'executor')).toBe('expected "closed", "open", "ramping-rate" or "ramping-sessions", got "poisson"');
     expect(issueAt(err, 'envelope.to')).toMatch(/must contain "\{n\}"/);
@@ -297,9 +306,7 @@ describe('resolveProfile: server settings', () => {
         timeouts: { idle: 'soon' },
       },
     });
-    expect(paths(err).sort()).toEqual(
-      ['server.auth.mechanisms.0', 'server.auth.required', 'server.chunking', 'server.maxCommandLine', 'server.timeouts.idle', 'server.tls.key'].sort(),
-    );
+    expect(paths(err).sort()).toEqual(['server.auth.mechanisms.0', 'server.auth.required', 'server.chunking', 'server.maxCommandLine', 'server.timeouts.idle', 'server.tls.key'].sort());
     expect(issueAt(err, 'server.auth.required')).toBe('needs at least one account in server.auth.users');
     expect(issueAt(err, 'server.maxCommandLine')).toBe('must be at least 512');
   });
@@ -312,7 +319,18 @@ describe('resolveProfile: client protocol keys', () => {
       tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
       auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
     });
-    expect(p.message).toEqual({ sizeBytes: 1024, sizeDist: null, recipients: 5000, recipientsDist: null, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkBytes: 1_048_576, text: 'ascii', replay: null, attachmentBytes: null });
+    expect(p.message).toEqual({
+      sizeBytes: 1024,
+      sizeDist: null,
+      recipients: 5000,
+      recipientsDist: null,
+      maxRecipientsPerTransaction: 1000,
+      body: 'bdat',
+      chunkBytes: 1_048_576,
+      text: 'ascii',
+      replay: null,
+      attachmentBytes: null,
+    });
     expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
     expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
     expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });

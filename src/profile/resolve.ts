@@ -53,8 +53,7 @@ export const MAX_SIZE_BYTES = 256 * 1024 * 1024;
 /** Longest duration: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
 export const MAX_DURATION_MS = 2_147_483_647;
 
-const size = (min: number, max = Number.MAX_SAFE_INTEGER, maxText = String(max)) =>
-  unitField(parseSize, 'a size such as 4KiB or a number of bytes', min, max, maxText);
+const size = (min: number, max = Number.MAX_SAFE_INTEGER, maxText = String(max)) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min, max, maxText);
 const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, '24d (2147483647 ms)');
 
 /** Envelope and greeting text goes on the wire verbatim: no spaces, brackets or control characters. */
@@ -97,7 +96,11 @@ export function parseTarget(text: string): TargetSpec {
 
 const bool = () => z.boolean({ error: (iss) => `expected true or false, got ${show(iss.input)}` });
 const path = () => z.string({ error: (iss) => `expected a file path, got ${show(iss.input)}` }).min(1, 'must not be empty');
-const sigma = () => z.number({ error: (iss) => `expected a number, got ${show(iss.input)}` }).positive('must be more than 0').max(5, 'must be at most 5');
+const sigma = () =>
+  z
+    .number({ error: (iss) => `expected a number, got ${show(iss.input)}` })
+    .positive('must be more than 0')
+    .max(5, 'must be at most 5');
 
 /** A distribution of sizes (`unit`: size()) or of counts (`unit`: intIn()), by its `dist` key. */
 function distSchema<T extends z.ZodType<number>>(unit: () => T) {
@@ -132,17 +135,30 @@ function fixedOrDist<S extends z.ZodType<number>, D extends z.ZodType>(scalar: S
 const LOGNORMAL_DEFAULT_MAX = (median: number, s: number): number => Math.min(104_857_600, Math.round(median * Math.exp(4 * s)));
 
 const MessageSchema = z.strictObject({
-  size: fixedOrDist(size(1, MAX_SIZE_BYTES, '256MiB'), distSchema(() => size(1, MAX_SIZE_BYTES, '256MiB'))).optional(),
-  recipients: fixedOrDist(intIn(1, MAX_RECIPIENTS), distSchema(() => intIn(1, MAX_RECIPIENTS))).optional(),
+  size: fixedOrDist(
+    size(1, MAX_SIZE_BYTES, '256MiB'),
+    distSchema(() => size(1, MAX_SIZE_BYTES, '256MiB')),
+  ).optional(),
+  recipients: fixedOrDist(
+    intIn(1, MAX_RECIPIENTS),
+    distSchema(() => intIn(1, MAX_RECIPIENTS)),
+  ).optional(),
   maxRecipientsPerTransaction: intIn(1, MAX_RECIPIENTS).optional(),
   body: z.enum(['data', 'bdat', 'auto'], { error: (iss) => `expected "data", "bdat" or "auto", got ${show(iss.input)}` }).optional(),
   chunkSize: size(1).optional(),
   text: z.enum(['ascii', 'utf8'], { error: (iss) => `expected "ascii" or "utf8", got ${show(iss.input)}` }).optional(),
-  replay: z.string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` }).min(1, 'must not be empty').optional(),
+  replay: z
+    .string({ error: (iss) => `expected a directory of .eml files, got ${show(iss.input)}` })
+    .min(1, 'must not be empty')
+    .optional(),
   attachment: size(1, MAX_SIZE_BYTES, '256MiB').optional(),
 });
 
-const weight = () => z.number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` }).min(0, 'must be at least 0').optional();
+const weight = () =>
+  z
+    .number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` })
+    .min(0, 'must be at least 0')
+    .optional();
 const SCENARIO_KINDS = ['message', 'VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
 const ScenarioSchema = z
   .strictObject(Object.fromEntries(SCENARIO_KINDS.map((k) => [k, weight()])) as Record<(typeof SCENARIO_KINDS)[number], ReturnType<typeof weight>>)
@@ -173,9 +189,7 @@ const IdentitySchema = z.strictObject({
 });
 
 const AuthSchema = z.strictObject({
-  mechanism: z
-    .enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto", got ${show(iss.input)}` })
-    .optional(),
+  mechanism: z.enum(['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2', 'auto'], { error: (iss) => `expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto", got ${show(iss.input)}` }).optional(),
   credentialsFile: path().optional(),
 });
 
@@ -222,9 +236,7 @@ const ServerSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  tls: z
-    .strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional(), port: intIn(0, 65_535).optional() })
-    .optional(),
+  tls: z.strictObject({ starttls: bool().optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional(), port: intIn(0, 65_535).optional() }).optional(),
   vrfy: z.array(wireToken(1), { error: (iss) => `expected a list of mailboxes, got ${show(iss.input)}` }).optional(),
   expn: z.record(wireToken(1), z.array(wireToken(1), { error: (iss) => `expected a list of member mailboxes, got ${show(iss.input)}` })).optional(),
   legacySend: z.enum(['refuse', 'mail'], { error: (iss) => `expected "refuse" or "mail", got ${show(iss.input)}` }).optional(),
@@ -298,7 +310,10 @@ const ThresholdsSchema = z.unknown().transform((value, ctx) => resolveThresholds
 
 const StageSchema = z.strictObject({
   duration: duration(1),
-  target: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000'),
+  target: z
+    .number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` })
+    .min(0, 'must be at least 0')
+    .max(1e7, 'must be at most 10000000'),
 });
 
 const InputSchema = z.strictObject({
@@ -319,10 +334,21 @@ const InputSchema = z.strictObject({
       error: (iss) => `expected "closed", "open", "ramping-rate" or "ramping-sessions", got ${show(iss.input)}`,
     })
     .optional(),
-  rate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).positive('must be more than 0').max(1e7, 'must be at most 10000000').optional(),
-  startRate: z.number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` }).min(0, 'must be at least 0').max(1e7, 'must be at most 10000000').optional(),
+  rate: z
+    .number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` })
+    .positive('must be more than 0')
+    .max(1e7, 'must be at most 10000000')
+    .optional(),
+  startRate: z
+    .number({ error: (iss) => `expected messages per second, got ${show(iss.input)}` })
+    .min(0, 'must be at least 0')
+    .max(1e7, 'must be at most 10000000')
+    .optional(),
   startSessions: intIn(0, 100_000).optional(),
-  stages: z.array(StageSchema, { error: (iss) => `expected a list of {duration, target}, got ${show(iss.input)}` }).min(1, 'needs at least one stage').optional(),
+  stages: z
+    .array(StageSchema, { error: (iss) => `expected a list of {duration, target}, got ${show(iss.input)}` })
+    .min(1, 'needs at least one stage')
+    .optional(),
   maxSessions: intIn(1).optional(),
   gracefulStop: duration(0).optional(),
   sessions: intIn(1).optional(),
@@ -332,9 +358,7 @@ const InputSchema = z.strictObject({
   warmup: duration(0).optional(),
   message: MessageSchema.optional(),
   envelope: EnvelopeSchema.optional(),
-  pipelining: z
-    .enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` })
-    .optional(),
+  pipelining: z.enum(['auto', 'off'], { error: (iss) => `expected "auto" or "off", got ${show(iss.input)}` }).optional(),
   scenario: ScenarioSchema.optional(),
   tls: TlsSchema.optional(),
   auth: AuthSchema.optional(),
@@ -404,13 +428,18 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
   const parsed = InputSchema.safeParse(merged);
   if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toProfileIssues(issue, merged)));
   issues.push(...crossFieldIssues(merged));
-  const extraThresholds =
-    flagThresholds === undefined
-      ? []
-      : resolveThresholds(flagThresholds, (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
+  const extraThresholds = flagThresholds === undefined ? [] : resolveThresholds(flagThresholds, (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
   if (issues.length > 0 || !parsed.success) {
     const badThreshold = issues.some((i) => i.path.startsWith('thresholds') || i.path.startsWith('--threshold'));
-    throw new ProfileError(issues, source, badThreshold ? `known metrics (README "Thresholds"):\n${knownMetrics().map((l) => `    ${l}`).join('\n')}` : undefined);
+    throw new ProfileError(
+      issues,
+      source,
+      badThreshold
+        ? `known metrics (README "Thresholds"):\n${knownMetrics()
+            .map((l) => `    ${l}`)
+            .join('\n')}`
+        : undefined,
+    );
   }
 
   const v = parsed.data;
@@ -509,7 +538,12 @@ type ResolvedDist = NonNullable<Profile['message']['sizeDist']>;
  * as the value, its largest draw (wire buffers are sized for it; an empirical file's largest value
  * is known only once it is read, so its value is 0 here).
  */
-function fixedOrDistValue<V extends string, D extends string>(valueKey: V, distKey: D, input: number | Record<string, unknown> | undefined, fallback: number): Record<V, number> & Record<D, ResolvedDist | null> {
+function fixedOrDistValue<V extends string, D extends string>(
+  valueKey: V,
+  distKey: D,
+  input: number | Record<string, unknown> | undefined,
+  fallback: number,
+): Record<V, number> & Record<D, ResolvedDist | null> {
   const out = {} as Record<string, unknown>;
   if (input === undefined || typeof input === 'number') {
     out[valueKey] = input ?? fallback;
@@ -589,10 +623,16 @@ function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
   const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
   if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
     // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
-    for (const [key, mailbox] of [['envelope.to', to], ['envelope.from', from]] as const) {
+    for (const [key, mailbox] of [
+      ['envelope.to', to],
+      ['envelope.from', from],
+    ] as const) {
       const domain = domainOf(mailbox);
       if (domain !== '' && !isReservedDomain(domain)) {
-        issues.push({ path: key, message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail` });
+        issues.push({
+          path: key,
+          message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail`,
+        });
       }
     }
   }

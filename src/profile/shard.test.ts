@@ -51,7 +51,13 @@ describe('partOf, rangeOf, messagesOfSessions', () => {
   });
 
   it('counts the messages of a run of sessions as the per-session split does', () => {
-    for (const [messages, sessions] of [[100, 7], [5, 3], [2, 4], [10_000, 20], [0, 3]]) {
+    for (const [messages, sessions] of [
+      [100, 7],
+      [5, 3],
+      [2, 4],
+      [10_000, 20],
+      [0, 3],
+    ]) {
       const per = splitExactly(messages, sessions);
       for (let first = 0; first <= sessions; first++) {
         for (let count = 0; first + count <= sessions; count++) {
@@ -104,7 +110,7 @@ describe('planShard (worker threads of one machine)', () => {
 });
 
 describe('planShard (shards of several machines)', () => {
-  it('sums exactly over every shard and worker, whatever each machine\'s worker count', () => {
+  it("sums exactly over every shard and worker, whatever each machine's worker count", () => {
     for (const sessions of [1, 2, 3, 5, 20, 1000]) {
       for (const messages of [1, 2, 7, 100, 123_457]) {
         for (const N of [1, 2, 3, 7]) {
@@ -152,7 +158,16 @@ describe('planShard (shards of several machines)', () => {
   });
 
   it('gives a ramping-sessions quota only to the shards and workers that ever get a session', () => {
-    const ramp = (target: number, messages: number): Profile => profile({ executor: 'ramping-sessions', startSessions: 0, stages: [{ durationMs: 1000, target }, { durationMs: 1000, target }], messages });
+    const ramp = (target: number, messages: number): Profile =>
+      profile({
+        executor: 'ramping-sessions',
+        startSessions: 0,
+        stages: [
+          { durationMs: 1000, target },
+          { durationMs: 1000, target },
+        ],
+        messages,
+      });
     // Peak 1 session on 2 workers: worker 1 never runs one, so worker 0 holds all 6 messages.
     expect(brief(planShard(ramp(1, 6), WHOLE, 2))).toEqual([
       { sessions: 0, messages: 6 },
@@ -161,8 +176,14 @@ describe('planShard (shards of several machines)', () => {
     // Peak 3 over 2 shards of 2 workers: sessions 2+1 → workers (1,1) and (1,0); 10 messages all sent.
     const plans = [0, 1].map((index) => planShard(ramp(3, 10), { index, count: 2 }, 2));
     expect(plans.map(brief)).toEqual([
-      [{ sessions: 0, messages: 3 }, { sessions: 0, messages: 2 }],
-      [{ sessions: 0, messages: 5 }, { sessions: 0, messages: 0 }],
+      [
+        { sessions: 0, messages: 3 },
+        { sessions: 0, messages: 2 },
+      ],
+      [
+        { sessions: 0, messages: 5 },
+        { sessions: 0, messages: 0 },
+      ],
     ]);
     // 7 messages over 5 shards with at most 2 sessions: shards 0 and 1 send them all, the rest are idle.
     const five = [0, 1, 2, 3, 4].map((index) => planShard(ramp(2, 7), { index, count: 5 }, 1));

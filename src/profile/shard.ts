@@ -177,7 +177,8 @@ export function planShard(profile: Profile, shard: Part, workers: number): Shard
     const activeShards = Math.min(shard.count, peak);
     const shardQuota = M === null ? null : shard.index < activeShards ? partOf(M, { index: shard.index, count: activeShards }) : 0;
     const activeWorkers = Math.min(workers, partOf(peak, shard));
-    const idle = partOf(peak, shard) === 0 ? `${of} has no sessions (at most ${peak} across ${shard.count} shards)` : shardQuota === 0 ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
+    const idle =
+      partOf(peak, shard) === 0 ? `${of} has no sessions (at most ${peak} across ${shard.count} shards)` : shardQuota === 0 ? `${of} has no messages (${M} across ${shard.count} shards)` : null;
     return {
       shard,
       idle,
@@ -193,7 +194,10 @@ export function planShard(profile: Profile, shard: Part, workers: number): Shard
   const M = profile.messages;
   const owners = M === null ? shard.count : Math.min(shard.count, M);
   if (profile.maxSessions < owners) {
-    throw new SmtpBenchError('SB_USAGE', `${of}: maxSessions ${profile.maxSessions} is fewer than the ${owners} shards that own arrivals, and each shard of an open model needs a session for its share (raise maxSessions or use fewer shards)`);
+    throw new SmtpBenchError(
+      'SB_USAGE',
+      `${of}: maxSessions ${profile.maxSessions} is fewer than the ${owners} shards that own arrivals, and each shard of an open model needs a session for its share (raise maxSessions or use fewer shards)`,
+    );
   }
   const cap = partOf(profile.maxSessions, shard);
   const idle = M !== null && shard.index >= M ? `${of} has no messages (${M} across ${shard.count} shards)` : null;

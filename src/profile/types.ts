@@ -50,24 +50,7 @@ export interface Timeouts {
  * Where a fault applies: the reply to one command, `connect` (the greeting), `data-end` (the
  * final reply after DATA's `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
  */
-export type FaultCommand =
-  | 'connect'
-  | 'helo'
-  | 'ehlo'
-  | 'auth'
-  | 'starttls'
-  | 'mail'
-  | 'rcpt'
-  | 'data'
-  | 'data-end'
-  | 'bdat'
-  | 'rset'
-  | 'noop'
-  | 'quit'
-  | 'vrfy'
-  | 'expn'
-  | 'help'
-  | '*';
+export type FaultCommand = 'connect' | 'helo' | 'ehlo' | 'auth' | 'starttls' | 'mail' | 'rcpt' | 'data' | 'data-end' | 'bdat' | 'rset' | 'noop' | 'quit' | 'vrfy' | 'expn' | 'help' | '*';
 
 /** A delay in milliseconds: fixed, uniform in [minMs, maxMs], or lognormal (median and shape σ). */
 export type DelaySpec =

@@ -61,14 +61,7 @@ export function parseDuration(value: string | number): number {
   return parseQuantity(value, DURATION_UNITS, 'ms', 'a duration', 'milliseconds', 'ms, s, m, h');
 }
 
-function parseQuantity(
-  value: string | number,
-  units: Readonly<Record<string, number>>,
-  bareUnit: string,
-  what: string,
-  base: string,
-  unitList: string,
-): number {
+function parseQuantity(value: string | number, units: Readonly<Record<string, number>>, bareUnit: string, what: string, base: string, unitList: string): number {
   let amount: number;
   let unit: string;
   if (typeof value === 'number') {

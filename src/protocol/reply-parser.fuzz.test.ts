@@ -37,7 +37,13 @@ function cut(bytes: Buffer, offsets: number[]): Buffer[] {
 /** A valid reply: a code (RFC 5321 §4.2: digits 2-5, 0-5, 0-9) and 1..4 lines of printable text. */
 const code = fc.tuple(fc.integer({ min: 2, max: 5 }), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 9 })).map(([a, b, c]) => a * 100 + b * 10 + c);
 const reply = fc
-  .tuple(code, fc.array(fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')), { minLength: 1, maxLength: 4 }))
+  .tuple(
+    code,
+    fc.array(
+      fc.string({ maxLength: 30 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x')),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
   .map(([code, lines]) => lines.map((l, i) => `${code}${i === lines.length - 1 ? ' ' : '-'}${l}\r\n`).join(''));
 
 describe('reply parser under fast-check', () => {
@@ -57,13 +63,11 @@ describe('reply parser under fast-check', () => {
   it('never throws on random or mutated input', () => {
     const input = fc.oneof(
       fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a)),
-      fc.tuple(fc.array(reply, { minLength: 1, maxLength: 6 }), fc.nat(), fc.constantFrom('\n', '\r', '-', ' ', '\0', '9', 'x'.repeat(70_000))).map(
-        ([rs, at, ins]) => {
-          const s = rs.join('');
-          const i = at % (s.length + 1);
-          return Buffer.from(s.slice(0, i) + ins + s.slice(i), 'latin1');
-        },
-      ),
+      fc.tuple(fc.array(reply, { minLength: 1, maxLength: 6 }), fc.nat(), fc.constantFrom('\n', '\r', '-', ' ', '\0', '9', 'x'.repeat(70_000))).map(([rs, at, ins]) => {
+        const s = rs.join('');
+        const i = at % (s.length + 1);
+        return Buffer.from(s.slice(0, i) + ins + s.slice(i), 'latin1');
+      }),
     );
     fc.assert(
       fc.property(input, fc.array(fc.nat(), { maxLength: 8 }), (bytes, offsets) => {

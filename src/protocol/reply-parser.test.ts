@@ -63,7 +63,10 @@ describe('ReplyParser', () => {
       p.captureText = true;
       // Like a socket with `onread`: one buffer, overwritten by each read, garbage after each chunk.
       const shared = Buffer.alloc(TRANSCRIPT.length);
-      for (const [from, to] of [[0, cut], [cut, TRANSCRIPT.length]]) {
+      for (const [from, to] of [
+        [0, cut],
+        [cut, TRANSCRIPT.length],
+      ]) {
         TRANSCRIPT.copy(shared, 0, from, to);
         p.feed(shared.subarray(0, to - from));
         shared.fill(0x7e);

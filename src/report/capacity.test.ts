@@ -6,13 +6,56 @@ import { evaluate, parseThreshold } from './thresholds.js';
 const SLOS = [parseThreshold('transaction.p99 < 100ms'), parseThreshold('errors.rate < 0.5%')];
 
 function step(index: number, rate: number, verdict: CapacityStep['verdict'], p99: number, reason: string | null = verdict === 'fail' ? 'transaction.p99' : null): CapacityStep {
-  const run = { summary: { durationS: 3, totals: { messages: { attempted: 10, accepted: 10, rejected: 0, failed: 0, abandoned: 0, late: 0, dropped: 0 }, recipients: { attempted: 10, accepted: 10, rejected: 0, failed: 0, deferred: 0 }, transactions: 10, bytes: 0 }, replies: {}, errors: {}, phases: { transaction: { count: 10, unit: 'ms', min: 1, mean: 2, p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 } }, generator: null }, histograms: new Map(), serverHistograms: new Map() } as never;
-  return { index, dir: `steps/${index}-${rate}`, rate, achievedRate: rate, verdict, reliable: verdict !== 'unreliable', reason, p50: p99 / 2, p99, errorRate: 0, late: 0, dropped: 0, accepted: 10, errors: {}, saturated: verdict === 'unreliable', durationS: 3, slos: evaluate(SLOS, run), stoppedEarly: null };
+  const run = {
+    summary: {
+      durationS: 3,
+      totals: {
+        messages: { attempted: 10, accepted: 10, rejected: 0, failed: 0, abandoned: 0, late: 0, dropped: 0 },
+        recipients: { attempted: 10, accepted: 10, rejected: 0, failed: 0, deferred: 0 },
+        transactions: 10,
+        bytes: 0,
+      },
+      replies: {},
+      errors: {},
+      phases: { transaction: { count: 10, unit: 'ms', min: 1, mean: 2, p50: p99 / 2, p90: p99, p99, p999: p99, max: p99 } },
+      generator: null,
+    },
+    histograms: new Map(),
+    serverHistograms: new Map(),
+  } as never;
+  return {
+    index,
+    dir: `steps/${index}-${rate}`,
+    rate,
+    achievedRate: rate,
+    verdict,
+    reliable: verdict !== 'unreliable',
+    reason,
+    p50: p99 / 2,
+    p99,
+    errorRate: 0,
+    late: 0,
+    dropped: 0,
+    accepted: 10,
+    errors: {},
+    saturated: verdict === 'unreliable',
+    durationS: 3,
+    slos: evaluate(SLOS, run),
+    stoppedEarly: null,
+  };
 }
 
 describe('answerOf', () => {
   it('found: sustains N (the breaking SLO at N); breaks at M on it', () => {
-    const steps = [step(1, 50, 'pass', 10), step(2, 100, 'pass', 20), step(3, 200, 'fail', 300), step(4, 150, 'pass', 40), step(5, 175, 'fail', 150), step(6, 162.5, 'fail', 120), step(7, 156.3, 'pass', 60)];
+    const steps = [
+      step(1, 50, 'pass', 10),
+      step(2, 100, 'pass', 20),
+      step(3, 200, 'fail', 300),
+      step(4, 150, 'pass', 40),
+      step(5, 175, 'fail', 150),
+      step(6, 162.5, 'fail', 120),
+      step(7, 156.3, 'pass', 60),
+    ];
     const a = answerOf('found', steps, SLOS, 0.05);
     expect(a).toMatchObject({ sustainedRate: 156.3, breaksAtRate: 162.5, breaksOn: 'transaction.p99' });
     expect(a.text).toBe('sustains 156.3 msg/s (transaction.p99 60 ms at that rate); breaks at 162.5 msg/s on transaction.p99');
@@ -96,7 +139,7 @@ describe('the curve', () => {
     expect(data.x).toEqual([50, 100, 150, 200]);
     expect(data.limits).toEqual([{ label: 'SLO transaction.p99 < 100ms', value: 100 }]);
   });
-  it('the curve phase is the first latency SLO\'s', () => {
+  it("the curve phase is the first latency SLO's", () => {
     expect(curvePhase([parseThreshold('errors.rate < 1%'), parseThreshold('body.p99 < 5ms')])).toBe('body');
     expect(curvePhase([parseThreshold('errors.rate < 1%')])).toBe('transaction');
   });

@@ -148,7 +148,13 @@ export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: r
   if (sustained === null && unreached !== null) {
     text = `the target could not be reached at ${r(breaks!.rate)}: no message was accepted (${unreached}); check --target and that the MTA is up`;
   } else if (sustained === null) {
-    text = breaks ? `the target failed the SLOs at the lowest rate tried, ${r(breaks.rate)} (${breaks.reason}; ${valueAt(breaks).replace(' at that rate', '')}): lower --start-rate` : unreliable ? `no answer: the first step (${r(unreliable.rate)}) was unreliable (${unreliable.reason}); this machine could not offer that rate` : cutRateOf !== null ? 'no answer: interrupted before a step completed' : 'no answer: no step ran';
+    text = breaks
+      ? `the target failed the SLOs at the lowest rate tried, ${r(breaks.rate)} (${breaks.reason}; ${valueAt(breaks).replace(' at that rate', '')}): lower --start-rate`
+      : unreliable
+        ? `no answer: the first step (${r(unreliable.rate)}) was unreliable (${unreliable.reason}); this machine could not offer that rate`
+        : cutRateOf !== null
+          ? 'no answer: interrupted before a step completed'
+          : 'no answer: no step ran';
   } else if (end === 'generator') {
     text = `the target sustained at least ${r(sustained.rate)} (${valueAt(sustained)}); this machine could not offer more (${r(unreliable!.rate)} was unreliable: ${unreliable!.reason})${breaks ? `; ${breakText}` : ''}`;
   } else if (breaks) {
@@ -160,7 +166,15 @@ export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: r
     text = `the target sustained at least ${r(sustained.rate)} (${valueAt(sustained)}); the search stopped (${end}) before an SLO broke`;
   }
   if (cutRateOf !== null) text = `${text}; interrupted at ${r(cutRateOf)} (that step is not judged)`;
-  return { end, sustainedRate: sustained?.rate ?? null, breaksAtRate: breaks?.rate ?? null, breaksOn: breaks?.reason ?? null, unreliableRate: unreliable?.rate ?? null, interruptedRate: cutRateOf, text };
+  return {
+    end,
+    sustainedRate: sustained?.rate ?? null,
+    breaksAtRate: breaks?.rate ?? null,
+    breaksOn: breaks?.reason ?? null,
+    unreliableRate: unreliable?.rate ?? null,
+    interruptedRate: cutRateOf,
+    text,
+  };
 }
 
 const fmt = (x: number | null, digits = 1): string => (x === null ? '–' : String(Number(x.toFixed(digits))));
@@ -193,7 +207,11 @@ export function renderCapacityConsole(r: CapacityReport): string {
   const t = curveTable(r);
   const table = new Table({ head: [...t.head], ...look });
   table.push(...t.rows.map((row) => [...row]));
-  return [`capacity of ${r.target} · SLOs: ${r.slos.map((s) => s.expression).join(', ')} · ${r.search.stepDurationS} s steps after ${r.search.warmupS} s warm-up`, table.toString(), r.answer.text].join('\n');
+  return [
+    `capacity of ${r.target} · SLOs: ${r.slos.map((s) => s.expression).join(', ')} · ${r.search.stepDurationS} s steps after ${r.search.warmupS} s warm-up`,
+    table.toString(),
+    r.answer.text,
+  ].join('\n');
 }
 
 /** The reliability and pass rules, one paragraph for report.md and report.html. */
@@ -280,7 +298,9 @@ export function renderCapacityHtml(r: CapacityReport): string {
     ],
   };
   const ok = r.answer.sustainedRate !== null;
-  return pageHtml(`smtpbench capacity ${r.runId}`, `<p class="lead">${esc(`Target ${r.target}; SLOs: ${r.slos.map((s) => s.expression).join(', ')}; ${r.steps.length} steps in ${r.durationS} s; started ${r.startedAt}.`)}</p>
+  return pageHtml(
+    `smtpbench capacity ${r.runId}`,
+    `<p class="lead">${esc(`Target ${r.target}; SLOs: ${r.slos.map((s) => s.expression).join(', ')}; ${r.steps.length} steps in ${r.durationS} s; started ${r.startedAt}.`)}</p>
 <p class="${ok ? 'pass' : 'fail'}" id="answer">${esc(r.answer.text)}</p>
 <section>
 <h2>The curve</h2>
@@ -295,5 +315,9 @@ ${tableHtml(curveTable(r), 'curve', (i) => (i >= 6 ? 'text' : ''))}
 <h2>Environment</h2>
 ${tableHtml(env, 'environment', () => 'text')}
 <details><summary>Profile of every step</summary><pre>${esc(JSON.stringify(r.profile, null, 2))}</pre></details>
-</section>`, 'capacity-data', data, CLIENT);
+</section>`,
+    'capacity-data',
+    data,
+    CLIENT,
+  );
 }

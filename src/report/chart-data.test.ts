@@ -100,7 +100,16 @@ describe('per-second charts', () => {
   const iv = (endS: number, phases: [string, number][]): Interval => ({ startS: endS - 1, endS, phases: new Map(phases.map(([p, n]) => [p, ramp(n, 100)])) });
 
   it('draws p50/p90/p99 per phase from run.hlog, transaction first, null where a phase had no sample', () => {
-    const c = latencyOverTime([iv(1, [['mail', 100], ['transaction', 100]]), iv(2, [['transaction', 1000]])], [])!;
+    const c = latencyOverTime(
+      [
+        iv(1, [
+          ['mail', 100],
+          ['transaction', 100],
+        ]),
+        iv(2, [['transaction', 1000]]),
+      ],
+      [],
+    )!;
     expect(c.x).toEqual([1, 2]);
     expect(c.views.map((v) => v.name)).toEqual(['transaction', 'mail']);
     const [p50, p90, p99] = c.views[0].series;
@@ -113,7 +122,11 @@ describe('per-second charts', () => {
   it('falls back to the timeline percentiles without run.hlog', () => {
     const c = latencyOverTime([], [second(1), second(2)])!;
     expect(c.caption).toContain('timeline.ndjson');
-    expect(c.views[0].series.map((s) => s.values)).toEqual([[1, 1], [2, 2], [3, 3]]);
+    expect(c.views[0].series.map((s) => s.values)).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
   });
 
   it('draws accepted rates, the target rate and late/dropped marks only where they happened', () => {
@@ -185,7 +198,11 @@ describe('run.hlog read back for the charts', () => {
     }
     log.close();
     const ivs = parseIntervalLog(readFileSync(path, 'utf8'));
-    expect(ivs.map((iv) => [iv.startS, iv.endS])).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(ivs.map((iv) => [iv.startS, iv.endS])).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
     expect(ivs.map((iv) => iv.phases.get('transaction')!.totalCount)).toEqual([10, 20, 30]);
     expect(ivs.every((iv) => iv.phases.get('mail')!.totalCount === 5)).toBe(true);
   });
@@ -259,7 +276,17 @@ describe('percentile charts, readable by default', () => {
     expect(new Set(colours).size).toBe(4);
     expect(c.views[0].series.find((s) => s.label === 'service')!.dash).toBe(true);
     // A run with none of those (scenario steps only) shows every line.
-    const steps = spectrumChart('s', 't', 'c', new Map([['vrfy', ramp(10)], ['noop', ramp(10)]]), phaseColor, SPECTRUM_SHOWN)!;
+    const steps = spectrumChart(
+      's',
+      't',
+      'c',
+      new Map([
+        ['vrfy', ramp(10)],
+        ['noop', ramp(10)],
+      ]),
+      phaseColor,
+      SPECTRUM_SHOWN,
+    )!;
     expect(steps.views[0].series.every((s) => !s.hidden)).toBe(true);
   });
 
@@ -276,7 +303,17 @@ describe('percentile charts, readable by default', () => {
   });
 
   it('gives both spectra one y range in whole decades, from the lines shown first', () => {
-    const client = spectrumChart('a', 't', 'c', new Map([['transaction', ramp(100, 30)], ['session', ramp(100, 5_000_000)]]), phaseColor, SPECTRUM_SHOWN)!;
+    const client = spectrumChart(
+      'a',
+      't',
+      'c',
+      new Map([
+        ['transaction', ramp(100, 30)],
+        ['session', ramp(100, 5_000_000)],
+      ]),
+      phaseColor,
+      SPECTRUM_SHOWN,
+    )!;
     const server = spectrumChart('b', 't', 'c', new Map([['cmd.mail', ramp(100, 2)]]), phaseColor)!;
     // transaction 0.03..3 ms, cmd.mail 0.002..0.2 ms; the hidden session line (seconds) is not counted.
     expect(sharedDecades([client, server])).toEqual([0.001, 10]);
@@ -286,7 +323,17 @@ describe('percentile charts, readable by default', () => {
 
   it('puts the shared range on both spectra of a page, with captions that say so', () => {
     const summary = { model: 'open', warmupS: 2, totals: { messages: { late: 0, dropped: 0 } }, profile: {} } as unknown as Summary;
-    const run: RunData = { source: 'x', summary, histograms: all, serverHistograms: new Map([['cmd.rcpt', ramp(50)], ['data-stream', ramp(50, 20)]]), intervals: [], timeline: [] };
+    const run: RunData = {
+      source: 'x',
+      summary,
+      histograms: all,
+      serverHistograms: new Map([
+        ['cmd.rcpt', ramp(50)],
+        ['data-stream', ramp(50, 20)],
+      ]),
+      intervals: [],
+      timeline: [],
+    };
     const [client, server] = pageDataOf(run).charts;
     expect(client.yRange).toEqual(server.yRange);
     expect(client.caption).toContain(`Both percentile charts open on one latency axis (${client.yRange![0]} to ${client.yRange![1]} ms)`);

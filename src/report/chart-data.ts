@@ -375,8 +375,10 @@ export function throughputChart(allSeconds: readonly Second[], intervals: readon
   const dropped = count('dropped');
   // Only seconds that had late or dropped starts get a point: the marks are events, not a level.
   // Warm-up seconds keep theirs: they sit inside the grey band.
-  if (late.measured + late.warm > 0) series.push({ label: 'late starts/s', color: '#ff7f0e', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.late > 0 ? per(s.messages.late, s) : null)) });
-  if (dropped.measured + dropped.warm > 0) series.push({ label: 'dropped starts/s', color: '#d62728', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.dropped > 0 ? per(s.messages.dropped, s) : null)) });
+  if (late.measured + late.warm > 0)
+    series.push({ label: 'late starts/s', color: '#ff7f0e', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.late > 0 ? per(s.messages.late, s) : null)) });
+  if (dropped.measured + dropped.warm > 0)
+    series.push({ label: 'dropped starts/s', color: '#d62728', pointsOnly: true, right: true, values: timeline.map((s) => (s.messages.dropped > 0 ? per(s.messages.dropped, s) : null)) });
   const warmed = warmupS > 0 || late.warm + dropped.warm > 0;
   const tell = (what: string, c: { measured: number; warm: number }): string =>
     `${what}: ${c.measured}${warmed ? ' after warm-up' : ' in all'}${c.warm > 0 ? `, and ${c.warm} during it (the points in the grey band)` : ''}`;
@@ -454,7 +456,8 @@ export function errorsChart(allSeconds: readonly Second[], warmupS = 0): ChartSp
   return {
     id: 'errors',
     title: 'Errors per second by kind',
-    caption: 'Timeouts, closed or reset connections, protocol errors and other failures counted in each second, one line per kind; the table "Errors by kind" below says what each kind means. Asinh scale.',
+    caption:
+      'Timeouts, closed or reset connections, protocol errors and other failures counted in each second, one line per kind; the table "Errors by kind" below says what each kind means. Asinh scale.',
     kind: 'time',
     yScale: 'asinh',
     yLabel: 'errors/s',
@@ -486,8 +489,7 @@ export function pageDataOf(run: RunData): PageData {
   );
   // One y axis for both spectra, so the server's time reads against the client's at a glance.
   const shared = client && server ? sharedDecades([client, server]) : null;
-  const withRange = (c: ChartSpec | null, note: string): ChartSpec | null =>
-    c && shared ? { ...c, yRange: shared, caption: `${c.caption} ${note}` } : c;
+  const withRange = (c: ChartSpec | null, note: string): ChartSpec | null => (c && shared ? { ...c, yRange: shared, caption: `${c.caption} ${note}` } : c);
   const sameAxis = `Both percentile charts open on one latency axis (${shared?.[0]} to ${shared?.[1]} ms)`;
   const charts = [
     withRange(client, `${sameAxis}, so a line compares with the server's.`),

@@ -143,7 +143,12 @@ describe('judge', () => {
 
   it('never makes an untested latency or rate a regression: beyond tolerance, not counted (fewer than 5 seconds, one sample, none)', () => {
     const one = judgeOf('transaction.p50', 1, 3, { baseline: [1], current: [3] }, latency, 0.05);
-    expect(one).toMatchObject({ verdict: 'beyond tolerance', tested: false, pValue: null, reason: 'beyond tolerance; not tested (fewer than 5 measured seconds on a side): not counted as a regression' });
+    expect(one).toMatchObject({
+      verdict: 'beyond tolerance',
+      tested: false,
+      pValue: null,
+      reason: 'beyond tolerance; not tested (fewer than 5 measured seconds on a side): not counted as a regression',
+    });
     const few = judgeOf('transaction.p50', 1, 1.01, { baseline: [1, 1, 1, 1], current: [1, 1, 1, 1] }, latency, 0.05);
     expect(few).toMatchObject({ verdict: 'unchanged', tested: false, pValue: null });
     const none = judgeOf('messages.rate', 100, 50, { baseline: [], current: [] }, rate, 0.05);
@@ -327,11 +332,18 @@ describe('compareRuns and its outputs', () => {
   const wobble = (i: number): number => [0, 0.02, -0.01, 0.015, -0.02, 0.01, -0.005, 0.005][i];
 
   it('passes the same run against itself and flags a slower one with the metric named', () => {
-    const base = run(seconds((i) => 2 + wobble(i)), []);
+    const base = run(
+      seconds((i) => 2 + wobble(i)),
+      [],
+    );
     const same = compareRuns(base, base, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
     expect(same.regression).toBe(false);
     expect(verdictLine(same)).toBe('compare: no regression (9 metrics)');
-    const slow = run(seconds((i) => 7 + wobble(i)), [], { phases: { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } } });
+    const slow = run(
+      seconds((i) => 7 + wobble(i)),
+      [],
+      { phases: { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } } },
+    );
     const r = compareRuns(base, slow, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
     expect(r.regressions).toEqual(['transaction.p50', 'transaction.p90', 'transaction.p99']);
     expect(verdictLine(r)).toMatch(/^compare: REGRESSION in 3 of 9 metrics: transaction\.p50 \+250 % \(p <0\.001\)/);
@@ -342,8 +354,15 @@ describe('compareRuns and its outputs', () => {
   it('adjusts the p-values of the metrics tested together (Holm): a lone p = 0.036 is not enough', () => {
     const b = [8.0, 9.2, 7.2, 8.4, 9.6, 7.6, 8.8, 8.0];
     const c = [9.2, 10.4, 8.0, 10.0, 8.8, 11.2, 9.6, 8.4];
-    const base = run(seconds((i) => b[i]), []);
-    const cur = run(seconds((i) => c[i]), [], { phases: { transaction: { count: 990, unit: 'ms', min: 1, mean: 10, p50: 10, p90: 14, p99: 18, p999: 20, max: 24 } } });
+    const base = run(
+      seconds((i) => b[i]),
+      [],
+    );
+    const cur = run(
+      seconds((i) => c[i]),
+      [],
+      { phases: { transaction: { count: 990, unit: 'ms', min: 1, mean: 10, p50: 10, p90: 14, p99: 18, p999: 20, max: 24 } } },
+    );
     // Alone, transaction.p50 (+25 %, 2 ms) would be a regression: scipy's ttest_ind(log c, log b, equal_var=False) p = 0.0358.
     const samples = { baseline: intervalSamples(base).values.get('transaction.p50')!, current: intervalSamples(cur).values.get('transaction.p50')! };
     const alone = judge('transaction.p50', 8, 10, testMetric('transaction.p50', samples), latency, 0.05);
@@ -360,7 +379,15 @@ describe('compareRuns and its outputs', () => {
 
   it('says when a side has no run.hlog, and then counts no latency or rate as a regression', () => {
     const slow = { phases: { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } } };
-    const r = compareRuns(run([], []), run(seconds(() => 7), [], slow), { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    const r = compareRuns(
+      run([], []),
+      run(
+        seconds(() => 7),
+        [],
+        slow,
+      ),
+      { alpha: 0.05, tolerances: DEFAULT_TOLERANCES },
+    );
     expect(r.notes[0]).toBe('baseline has no run.hlog: latencies and rates cannot be tested; a change beyond tolerance is shown as "beyond tolerance", not counted as a regression');
     expect(r.metrics.every((m) => !m.tested)).toBe(true);
     expect(r.beyondTolerance).toEqual(['transaction.p50', 'transaction.p90', 'transaction.p99']);
@@ -368,14 +395,21 @@ describe('compareRuns and its outputs', () => {
   });
 
   it('flags an error share 2 pp up between runs with enough measured seconds: exit-worthy, named', () => {
-    const base = run(seconds((i) => 2 + wobble(i)), []);
+    const base = run(
+      seconds((i) => 2 + wobble(i)),
+      [],
+    );
     // 2 % of messages rejected (a 450 to RCPT), latencies alike.
     const totals = {
       messages: { attempted: 1000, accepted: 970, rejected: 24, failed: 2, abandoned: 0, late: 0, dropped: 4 },
       recipients: { attempted: 1000, accepted: 970, rejected: 24, failed: 2, deferred: 0 },
       rates: { msgsPerS: 194, rcptsPerS: 194, mbPerS: 0 },
     };
-    const cur = run(seconds((i) => 2 - wobble(i)), [], { totals });
+    const cur = run(
+      seconds((i) => 2 - wobble(i)),
+      [],
+      { totals },
+    );
     const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
     expect(r.baseline.seconds).toBe(8);
     const errors = r.metrics.find((m) => m.metric === 'errors.rate')!;
@@ -416,7 +450,11 @@ describe('compareRuns and its outputs', () => {
   it('uses one set of verdict words in the table, the Markdown and the JSON', () => {
     const base = run([interval(1.004, 1, 2)], []);
     const phases = { transaction: { count: 990, unit: 'ms', min: 6, mean: 7, p50: 7, p90: 8, p99: 9, p999: 10, max: 11 } };
-    const cur = run(seconds((i) => 7 + wobble(i)), [], { phases, replies: { mail: { '250': 900, '451': 100 } } });
+    const cur = run(
+      seconds((i) => 7 + wobble(i)),
+      [],
+      { phases, replies: { mail: { '250': 900, '451': 100 } } },
+    );
     const r = compareRuns(base, cur, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
     // replies.4xx.rate, messages.rate, transaction.p50, transaction.max.
     expect(new Set(r.metrics.map((m) => m.verdict))).toEqual(new Set(['regression', 'unchanged', 'beyond tolerance', 'not judged']));
@@ -435,10 +473,21 @@ describe('compareRuns and its outputs', () => {
     const forged = '\n\u001b[2K\rcompare: no regression\u001b]0;pwned\u0007\u009b31m\u202e';
     const phases = { transaction: summary().phases.transaction, [`evil\u001b[31m${forged}`]: summary().phases.transaction };
     const crafted = {
-      ...run(seconds((i) => 2 + wobble(i)), [], { runId: `r1<b>|\`x\`${forged}`, executor: `open${forged}`, environment: { gitSha: `\u009b31m${forged}` }, phases }),
+      ...run(
+        seconds((i) => 2 + wobble(i)),
+        [],
+        { runId: `r1<b>|\`x\`${forged}`, executor: `open${forged}`, environment: { gitSha: `\u009b31m${forged}` }, phases },
+      ),
       source: `dir${forged}`,
     };
-    const r = compareRuns(run(seconds((i) => 2 + wobble(i)), []), crafted, { alpha: 0.05, tolerances: DEFAULT_TOLERANCES });
+    const r = compareRuns(
+      run(
+        seconds((i) => 2 + wobble(i)),
+        [],
+      ),
+      crafted,
+      { alpha: 0.05, tolerances: DEFAULT_TOLERANCES },
+    );
     expect(r.current).toMatchObject({
       source: 'dir [2K compare: no regression]0;pwned31m',
       runId: 'r1<b>|`x` [2K compare: no regression]0;pwned31m',

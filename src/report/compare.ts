@@ -397,7 +397,16 @@ export function judge(metric: string, baseline: number | null, current: number |
   const n = test.samples;
   const row = { metric, kind, baseline, current, samples: n, tolerance };
   if (baseline === null || current === null) {
-    return { ...row, delta: null, deltaPct: null, tested: false, pValue: null, pRaw: null, verdict: 'not judged', reason: baseline === null ? (current === null ? 'no data' : 'only in current') : 'only in baseline' };
+    return {
+      ...row,
+      delta: null,
+      deltaPct: null,
+      tested: false,
+      pValue: null,
+      pRaw: null,
+      verdict: 'not judged',
+      reason: baseline === null ? (current === null ? 'no data' : 'only in current') : 'only in baseline',
+    };
   }
   const delta = current - baseline;
   const deltaPct = baseline === 0 ? null : (100 * delta) / Math.abs(baseline);
@@ -492,8 +501,17 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
     seconds: s.seconds,
     throughputFrom: s.throughput,
   });
-  const notes = untestedNotes([['baseline', baseline, sb], ['current', current, sc]], minIntervals);
-  for (const [name, r, s] of [['baseline', baseline, sb], ['current', current, sc]] as const) {
+  const notes = untestedNotes(
+    [
+      ['baseline', baseline, sb],
+      ['current', current, sc],
+    ],
+    minIntervals,
+  );
+  for (const [name, r, s] of [
+    ['baseline', baseline, sb],
+    ['current', current, sc],
+  ] as const) {
     if (r.intervals.length > 0 && s.seconds >= minIntervals && s.throughput === 'run.hlog') {
       notes.push(`${name} has no timeline.ndjson: its per-second throughput is run.hlog's transaction count; recipients.rate not judged`);
     }
@@ -505,7 +523,9 @@ export function compareRuns(baseline: RunData, current: RunData, options: Compar
   }
   if (baseline.summary.model !== current.summary.model) {
     const a = (model: string): string => (model === 'open' ? 'an' : 'a');
-    notes.push(`baseline is ${a(baseline.summary.model)} ${baseline.summary.model}-model run, current ${a(current.summary.model)} ${current.summary.model}-model one: transaction latencies do not mean the same thing`);
+    notes.push(
+      `baseline is ${a(baseline.summary.model)} ${baseline.summary.model}-model run, current ${a(current.summary.model)} ${current.summary.model}-model one: transaction latencies do not mean the same thing`,
+    );
   }
   const regressions = metrics.filter((m) => m.verdict === 'regression').map((m) => m.metric);
   return {
@@ -540,7 +560,9 @@ function untestedNotes(sides: ReadonlyArray<readonly [string, RunData, IntervalS
   }
   if (short.length > 0) {
     const counts = short.map(([name, , s], i) => (i === 0 ? `${name} has ${plural(s.seconds, 'measured second')}` : `${name} ${s.seconds}`)).join(', ');
-    notes.push(`${counts}: too short to test latencies and rates (the t-test needs ${minIntervals} a side); ${consequence}. Run at least ${minIntervals} s after warm-up (--duration counts the warm-up)`);
+    notes.push(
+      `${counts}: too short to test latencies and rates (the t-test needs ${minIntervals} a side); ${consequence}. Run at least ${minIntervals} s after warm-up (--duration counts the warm-up)`,
+    );
   }
   return notes;
 }
@@ -574,7 +596,10 @@ const tol = (t: Tolerance, kind: MetricKind): string =>
 
 /** The rule in one sentence, for every output. */
 export function ruleText(r: CompareResult): string {
-  const own = Object.entries(r.tolerances.perMetric).map(([k, t]) => `${k} ${t.relative !== undefined ? `${fixed(t.relative * 100, 2)} %` : ''}${t.relative !== undefined && t.absolute !== undefined ? ' and ' : ''}${t.absolute !== undefined ? (metricKind(k) === 'ratio' ? `${fixed(t.absolute * 100, 3)} pp` : `${t.absolute} ms`) : ''}`);
+  const own = Object.entries(r.tolerances.perMetric).map(
+    ([k, t]) =>
+      `${k} ${t.relative !== undefined ? `${fixed(t.relative * 100, 2)} %` : ''}${t.relative !== undefined && t.absolute !== undefined ? ' and ' : ''}${t.absolute !== undefined ? (metricKind(k) === 'ratio' ? `${fixed(t.absolute * 100, 3)} pp` : `${t.absolute} ms`) : ''}`,
+  );
   return (
     `${r.test} (at least ${plural(r.minIntervals, 'measured second')} per side), alpha ${r.alpha}; ` +
     `tolerance: latencies ${tol(r.tolerances.latency, 'latency')}, rates ${tol(r.tolerances.rate, 'rate')}, error and reply shares ${tol(r.tolerances.ratio, 'ratio')}` +
@@ -601,7 +626,9 @@ export function verdictLine(r: CompareResult): string {
 const HEAD = ['metric', 'baseline', 'current', 'delta', 'delta %', 'p', 'verdict'];
 
 function sideLine(name: string, s: CompareSide): string {
-  return printable(`${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? plural(s.seconds, 'measured second') : 'no per-second data'})`);
+  return printable(
+    `${name}: ${s.source} (run ${s.runId}, ${s.executor} model${s.gitSha ? `, git ${s.gitSha.slice(0, 12)}` : ''}; ${s.seconds > 0 ? plural(s.seconds, 'measured second') : 'no per-second data'})`,
+  );
 }
 
 /** The terminal form: the two sides, the table, notes, the rule and the verdict line. */
@@ -632,7 +659,16 @@ export function renderCompareMarkdown(r: CompareResult): string {
     `Baseline ${side(r.baseline)} → current ${side(r.current)}.`,
     ...r.notes.map((n) => `\n> **Note:** ${markdownText(n)}.`),
     '',
-    ...(changed.length > 0 ? ['Changed:', '', row(HEAD), row(['---', '---:', '---:', '---:', '---:', '---:', '---']), ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict])), ''] : []),
+    ...(changed.length > 0
+      ? [
+          'Changed:',
+          '',
+          row(HEAD),
+          row(['---', '---:', '---:', '---:', '---:', '---:', '---']),
+          ...changed.map((m) => row([m.metric, value(m.kind, m.baseline), value(m.kind, m.current), delta(m), pct(m), pValue(m), m.verdict])),
+          '',
+        ]
+      : []),
     '<details><summary>All metrics</summary>',
     '',
     row(HEAD),

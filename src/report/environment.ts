@@ -14,10 +14,13 @@ export interface Environment {
 
 /** Reads the environment of this process. Never throws. */
 export function readEnvironment(): Environment {
-  let gitSha: string | null = null;
+  let gitSha: string | null;
   try {
     const root = fileURLToPath(new URL('../..', import.meta.url));
-    gitSha = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim() || null;
+    gitSha =
+      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] })
+        .toString()
+        .trim() || null;
   } catch {
     gitSha = null;
   }

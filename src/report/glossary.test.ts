@@ -25,7 +25,7 @@ describe('phase glossary', () => {
   });
 
   it('says what transaction runs from in each load model', () => {
-    expect(phaseMeaning('transaction', 'open')).toContain("intended start");
+    expect(phaseMeaning('transaction', 'open')).toContain('intended start');
     expect(phaseMeaning('transaction', 'closed')).toContain('first envelope octet written');
   });
 });

@@ -13,10 +13,10 @@ const CLIENT: Readonly<Record<string, string>> = {
   ehlo: 'EHLO written (or the HELO fallback after 500/502, or LHLO) → its reply; again after STARTTLS',
   auth: 'AUTH written → 235, every 334 round trip included',
   mail: 'the write of the batch holding MAIL → the MAIL reply (with PIPELINING, [RSET] MAIL RCPT… DATA go out in one write)',
-  rcpt: 'the write of the batch holding RCPT → that RCPT\'s reply (one value per recipient)',
+  rcpt: "the write of the batch holding RCPT → that RCPT's reply (one value per recipient)",
   data: 'the write of the batch holding DATA → the 354 go-ahead',
   body: 'last message octet handed to the kernel → the end-of-data reply (LMTP: one value per recipient reply)',
-  bdat: 'the write of the batch → each BDAT chunk\'s reply (RFC 3030)',
+  bdat: "the write of the batch → each BDAT chunk's reply (RFC 3030)",
   rset: 'RSET written → its reply',
   quit: 'QUIT written → the 221 reply',
   service: 'first envelope octet written → the end-of-data reply: the uncorrected service time',
@@ -32,7 +32,7 @@ const TRANSACTION = {
 /** The reference server's own histograms (README, "Self-measurement"). */
 const SERVER: Readonly<Record<string, string>> = {
   'data-stream': '354 sent (or the first BDAT read) → the end of the message seen',
-  delivery: 'the X-Smtpbench-Sent header time (the sender\'s wall clock) → the message accepted: send-to-arrival time',
+  delivery: "the X-Smtpbench-Sent header time (the sender's wall clock) → the message accepted: send-to-arrival time",
 };
 
 /** A reference server command's histogram: `cmd.<verb>` for `verb` (`MAIL`), or any command without one. */

@@ -12,7 +12,21 @@ import type { ChartSpec } from './chart-data.js';
 import { pageDataOf } from './chart-data.js';
 import { errorKindMeaning, phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { printable } from '../redact.js';
-import { deliveryNote, latencyTable, mergedNote, measuredNote, shardNote, modelNote, percentilesOf, scheduleNote, serverScopeNote, serverTable, stopNote, totalsTable, type SummaryTable } from './markdown.js';
+import {
+  deliveryNote,
+  latencyTable,
+  mergedNote,
+  measuredNote,
+  shardNote,
+  modelNote,
+  percentilesOf,
+  scheduleNote,
+  serverScopeNote,
+  serverTable,
+  stopNote,
+  totalsTable,
+  type SummaryTable,
+} from './markdown.js';
 import type { RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
@@ -92,7 +106,10 @@ function thresholdsHtml(verdicts: readonly Verdict[]): string {
   const f = (v: Verdict, x: number | boolean | null): string => formatValue(x, v.unit, v.metric);
   const onFail = (v: Verdict): string => (v.abort ? `stopped the run ${v.abort.atS} s into the measured time, at ${f(v, v.abort.value)}` : v.abortOnFail ? 'yes (did not fire)' : 'no');
   const rows = verdicts
-    .map((v) => `<tr class="${v.ok ? 'pass' : 'fail'}"><td>${v.ok ? '✓ pass' : '✗ FAIL'}</td><td><code>${esc(v.expression)}</code></td><td>${esc(f(v, v.value))}</td><td>${esc(`${v.op} ${f(v, v.limit)}`)}</td><td>${esc(onFail(v))}</td></tr>`)
+    .map(
+      (v) =>
+        `<tr class="${v.ok ? 'pass' : 'fail'}"><td>${v.ok ? '✓ pass' : '✗ FAIL'}</td><td><code>${esc(v.expression)}</code></td><td>${esc(f(v, v.value))}</td><td>${esc(`${v.op} ${f(v, v.limit)}`)}</td><td>${esc(onFail(v))}</td></tr>`,
+    )
     .join('\n');
   return `<p class="${failed ? 'fail' : 'pass'}">${failed === 0 ? `All ${verdicts.length} thresholds passed.` : `${failed} of ${verdicts.length} thresholds failed.`}</p>
 ${scroller(`<table id="thresholds"><thead><tr><th>verdict</th><th>threshold</th><th>measured</th><th>limit</th><th>abortOnFail (stop the run when it fails)</th></tr></thead><tbody>
@@ -159,7 +176,8 @@ function glossaryHtml(s: Summary): string {
   const rows: [string[], string][] = [...Object.keys(s.phases), ...server.filter((n) => !n.startsWith('cmd.'))].map((n) => [[n], phaseMeaning(n, s.model) ?? 'not described by this version']);
   if (commands.length > 0) rows.push([commands, serverCommandMeaning()]);
   // Each name kept whole (data-stream would break at its hyphen); a list of names wraps between them.
-  const tr = ([names, meaning]: [string[], string]): string => `<tr><th scope="row">${names.map((n) => `<span class="name">${esc(n)}</span>`).join(', ')}</th><td class="text">${esc(meaning)}</td></tr>`;
+  const tr = ([names, meaning]: [string[], string]): string =>
+    `<tr><th scope="row">${names.map((n) => `<span class="name">${esc(n)}</span>`).join(', ')}</th><td class="text">${esc(meaning)}</td></tr>`;
   return `<section id="glossary">
 <h2>Glossary: what each phase measures</h2>
 <p class="small">Latencies are measured from → to as below, with a monotonic clock, in µs, shown in ms. With PIPELINING a command's latency runs from the write of its batch to its own reply (RFC 2920).</p>
@@ -443,7 +461,9 @@ export function renderHtml(run: RunData): string {
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
   const merged = mergedNote(s, printable) ?? shardNote(s, printable);
-  return pageHtml(`smtpbench run ${s.runId}`, `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
+  return pageHtml(
+    `smtpbench run ${s.runId}`,
+    `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${s.durationS} s measured${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}; started ${s.startedAt}.`)}</p>
 <p class="banner notice"><strong>How to read the latencies:</strong> ${esc(modelNote(s))}.${s.model === 'open' ? ' Latencies from the intended start include any wait the server caused, so they are not hidden by coordinated omission.' : ' A closed-model run hides queueing delay (coordinated omission): use an open model (executor: open) for latency claims.'}</p>
 ${merged ? `<p class="banner${s.merged?.warnings.length || (s.shard?.lateMs ?? 0) > 1000 ? ' warning' : ''}" id="${s.merged ? 'merged' : 'shard'}">${esc(merged)}</p>` : ''}
 ${stop ? `<p class="banner warning" id="stopped">${esc(stop)}</p>` : ''}
@@ -483,5 +503,9 @@ ${glossaryHtml(s)}
 <section>
 <h2>Environment</h2>
 ${environmentHtml(s)}
-</section>`, 'chart-data', page, CLIENT);
+</section>`,
+    'chart-data',
+    page,
+    CLIENT,
+  );
 }

@@ -98,7 +98,9 @@ describe('why a run stopped early', () => {
   it('names the threshold, when it fired and its value, formatted as the console prints it', () => {
     const s = summary({ interrupted: true, durationS: 3.25, thresholds: [stopper] });
     const note = stopNote(s)!;
-    expect(note).toBe('Stopped early by the threshold `errors.rate < 1%` (abortOnFail): 3.2 s into the measured time, errors.rate was 21.78 % (limit < 1 %); the figures cover the 3.25 s it measured.');
+    expect(note).toBe(
+      'Stopped early by the threshold `errors.rate < 1%` (abortOnFail): 3.2 s into the measured time, errors.rate was 21.78 % (limit < 1 %); the figures cover the 3.25 s it measured.',
+    );
     expect(stopNote(s, (e) => `"${e}"`)).toContain('the threshold "errors.rate < 1%"');
     expect(renderMarkdown(s)).toContain(`**${note}**`);
   });
@@ -116,7 +118,8 @@ describe('which shard a run was', () => {
 
   it('names the share, the host, the start and the clock, in report.md and the console', () => {
     const s = shard({ lateMs: 1500, clock: { offsetMs: -2.5, errorMs: 0.4, source: 'http://ref:8025/stats (wallClockMs)' } });
-    const note = 'Shard 1 of 3 on load-b: one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run); started 1500 ms after --start-at 2026-12-07T13:00:00.000Z; clock offset -2.5 ms ± 0.4 ms against http://ref:8025/stats (wallClockMs).';
+    const note =
+      "Shard 1 of 3 on load-b: one exact share of the profile; its figures are this share's (`smtpbench merge` the shards for the whole run); started 1500 ms after --start-at 2026-12-07T13:00:00.000Z; clock offset -2.5 ms ± 0.4 ms against http://ref:8025/stats (wallClockMs).";
     expect(shardNote(s)).toBe(note);
     expect(renderMarkdown(s)).toContain(note);
     expect(renderConsole(s)).toContain(note);

@@ -113,7 +113,10 @@ export function mergedNote(s: Summary, text: (t: string) => string = mdInline): 
   const m = s.merged;
   if (!m) return null;
   const shards = m.inputs.flatMap((i) => (i.shard ? [i.shard] : []));
-  const which = shards.length === m.inputs.length ? `shard${shards.length > 1 ? 's' : ''} ${shards.map((sh) => sh.index).join(', ')} of ${shards[0].count}` : `${m.inputs.length} run${m.inputs.length > 1 ? 's' : ''}`;
+  const which =
+    shards.length === m.inputs.length
+      ? `shard${shards.length > 1 ? 's' : ''} ${shards.map((sh) => sh.index).join(', ')} of ${shards[0].count}`
+      : `${m.inputs.length} run${m.inputs.length > 1 ? 's' : ''}`;
   const hosts = [...new Set(m.inputs.flatMap((i) => (i.host ? [text(i.host)] : [])))];
   const warnings = m.warnings.length > 0 ? ` Warnings: ${m.warnings.map(text).join('; ')}.` : '';
   return `Merged from ${which}${hosts.length > 0 ? ` on ${hosts.join(', ')}` : ''}: histograms and counts added; their measured spans overlap ${Math.round(m.overlap * 1000) / 10} %, and rates are over the merged span.${warnings}`;
@@ -137,9 +140,15 @@ export function shardNote(s: Summary, text: (t: string) => string = mdInline): s
   if (!sh) return null;
   const who = sh.count > 1 ? `Shard ${sh.index} of ${sh.count} on ${text(sh.host)}` : `This run (on ${text(sh.host)})`;
   if (sh.idle) return `${who} had nothing to do (more shards than sessions or messages): an empty result that merges as zeros.`;
-  const share = sh.count > 1 ? ': one exact share of the profile; its figures are this share\'s (`smtpbench merge` the shards for the whole run)' : '';
+  const share = sh.count > 1 ? ": one exact share of the profile; its figures are this share's (`smtpbench merge` the shards for the whole run)" : '';
   const start =
-    sh.startAt === null ? '' : sh.lateMs === null ? `; stopped before --start-at ${sh.startAt}: it never started` : sh.lateMs > 0 ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}` : `; started at --start-at ${sh.startAt}`;
+    sh.startAt === null
+      ? ''
+      : sh.lateMs === null
+        ? `; stopped before --start-at ${sh.startAt}: it never started`
+        : sh.lateMs > 0
+          ? `; started ${sh.lateMs} ms after --start-at ${sh.startAt}`
+          : `; started at --start-at ${sh.startAt}`;
   const clock = sh.clock.offsetMs === null ? '' : `; clock offset ${sh.clock.offsetMs} ms ± ${sh.clock.errorMs} ms against ${text(sh.clock.source ?? '')}`;
   return `${who}${share}${start}${clock}.`;
 }
@@ -163,7 +172,14 @@ export function serverScopeNote(s: Summary): string {
  * One table row. A cell's `|` would end the cell and a line break the table (GFM tables): a
  * summary.json read back may carry either in a name, so they are escaped here, once for every table.
  */
-const row = (cells: readonly (string | number)[]): string => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ')).join(' | ')} |`;
+const row = (cells: readonly (string | number)[]): string =>
+  `| ${cells
+    .map((c) =>
+      String(c)
+        .replace(/\|/g, '\\|')
+        .replace(/[\r\n]+/g, ' '),
+    )
+    .join(' | ')} |`;
 const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
 
 /** report.md: compact enough for a CI step summary, with the numbers the console prints. */
@@ -192,10 +208,14 @@ export function renderMarkdown(s: Summary): string {
     ...table(latencyTable('phase', s.phases, percentilesOf(s))),
     '',
     ...(delivery ? [delivery, ''] : []),
-    `Errors: ${Object.keys(s.errors).length === 0 ? 'none' : Object.entries(s.errors).map(([k, n]) => `${k} ${n}`).join(', ')}.`,
-    ...(server
-      ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`]
-      : []),
+    `Errors: ${
+      Object.keys(s.errors).length === 0
+        ? 'none'
+        : Object.entries(s.errors)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(', ')
+    }.`,
+    ...(server ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`] : []),
     '',
     `Generator: ${(s.generator.workers ?? []).map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
     '',

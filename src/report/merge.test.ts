@@ -174,7 +174,11 @@ describe('mergeRuns', () => {
     expect(s.generator.workers.map((w) => w.input)).toEqual([0, 1, 2]);
     expect(s.workers).toBe(3);
     expect(s.shard).toBeNull();
-    expect(s.merged!.inputs.map((i) => [i.source, i.accepted])).toEqual([['dir-aaa', 400], ['dir-bb', 250], ['dir-c', 7]]);
+    expect(s.merged!.inputs.map((i) => [i.source, i.accepted])).toEqual([
+      ['dir-aaa', 400],
+      ['dir-bb', 250],
+      ['dir-c', 7],
+    ]);
     expect(s.runId).toMatch(/^\d{4}-.*Z-smoke-merged-[0-9a-f]{6}$/);
   });
 
@@ -355,7 +359,7 @@ describe('run.hlog and timeline.ndjson by wall-clock second', () => {
     expect(m.summary.merged!.overlap).toBeCloseTo(2.6 / 3.4, 3);
   });
 
-  it('keeps a measured second free of the warm-up\'s last sliver', () => {
+  it("keeps a measured second free of the warm-up's last sliver", () => {
     const at = (t: number, intervalS: number, measuring: boolean, accepted: number): Second => ({ ...line(t, accepted, accepted), intervalS, measuring });
     // Warm-up 1 s: a full warm-up second, the 13 ms sliver that ends it, then a measured second.
     const warm = runOf({ id: 'w', durationS: 1, profile: { warmup: '1s' }, timeline: [at(1, 1, false, 5), at(1.013, 0.013, false, 1), at(2.013, 1, true, 10)] });
@@ -421,6 +425,12 @@ describe('mergeDelivery', () => {
   it('adds counts, keeps unknown unknown, and is drained only when every shard was', () => {
     const m = mergeDelivery([d({}), d({ accepted: 50, delivered: 40, queued: 10, drained: false, drainS: 60, windowS: 4, clockOffsetMs: -3 })]);
     expect(m).toMatchObject({ accepted: 150, delivered: 140, queued: 10, drained: false, drainS: 60, windowS: 4, ratePerS: 35, clockOffsetMs: -3, deliveredAtLoadEnd: 180 });
-    expect(mergeDelivery([d({}), d({ delivered: null, queued: null, drained: null, error: 'sink restarted' })])).toMatchObject({ delivered: null, queued: null, drained: null, ratePerS: null, error: 'sink restarted' });
+    expect(mergeDelivery([d({}), d({ delivered: null, queued: null, drained: null, error: 'sink restarted' })])).toMatchObject({
+      delivered: null,
+      queued: null,
+      drained: null,
+      ratePerS: null,
+      error: 'sink restarted',
+    });
   });
 });

@@ -159,7 +159,8 @@ function checkInputs(runs: readonly RunData[], force: boolean): string[] {
   };
   const first = leaves[0];
   const other = leaves.find(({ leaf }) => (partOf(leaf)?.count ?? null) !== (partOf(first.leaf)?.count ?? null));
-  if (other) refuse(`${name(first.r)} is ${shardOf(first.leaf)} but ${name(other.r)} ${other.r === first.r ? 'also holds' : 'is'} ${shardOf(other.leaf)}: shards of different splits cover different shares`);
+  if (other)
+    refuse(`${name(first.r)} is ${shardOf(first.leaf)} but ${name(other.r)} ${other.r === first.r ? 'also holds' : 'is'} ${shardOf(other.leaf)}: shards of different splits cover different shares`);
   const byShard = new Map<string, RunData>();
   for (const { r, leaf } of leaves) {
     const sh = partOf(leaf);
@@ -169,7 +170,12 @@ function checkInputs(runs: readonly RunData[], force: boolean): string[] {
     if (seen) throw new SmtpBenchError('SB_USAGE', `cannot merge: ${name(seen)} and ${name(r)} ${seen === r ? 'hold' : 'are'} both shard ${key}; merging both would count that share twice`);
     byShard.set(key, r);
   }
-  for (const count of new Set(leaves.flatMap(({ leaf }) => { const sh = partOf(leaf); return sh ? [sh.count] : []; }))) {
+  for (const count of new Set(
+    leaves.flatMap(({ leaf }) => {
+      const sh = partOf(leaf);
+      return sh ? [sh.count] : [];
+    }),
+  )) {
     const missing = Array.from({ length: count }, (_, i) => i).filter((i) => !byShard.has(`${i}/${count}`));
     if (missing.length > 0) {
       warnings.push(`shard${missing.length > 1 ? 's' : ''} ${missing.join(', ')} of ${count} missing: the merged run covers ${count - missing.length} of ${count} shares of the profile`);
@@ -229,8 +235,7 @@ function profileNameOf(runId: string): string {
 }
 
 /** The sum of the inputs' figures; null when any is null (unknown stays unknown). */
-const sumOrNull = <T>(list: readonly T[], f: (x: T) => number | null): number | null =>
-  list.some((x) => f(x) === null) ? null : list.reduce((a, x) => a + f(x)!, 0);
+const sumOrNull = <T>(list: readonly T[], f: (x: T) => number | null): number | null => (list.some((x) => f(x) === null) ? null : list.reduce((a, x) => a + f(x)!, 0));
 
 /**
  * The delivery figures of several shards that each checked the sink (`run --sink`): counts add
@@ -327,13 +332,7 @@ export function mergeIntervals(runs: readonly RunData[], barriers: readonly numb
  * run.hlog they are left out. The target rate of a sharded run is the whole profile's (every shard
  * runs its share of one schedule); of unsharded runs, the sum of theirs.
  */
-export function mergeTimelines(
-  runs: readonly RunData[],
-  barriers: readonly number[],
-  originMs: number,
-  intervals: readonly Interval[],
-  targetAt: ((tS: number) => number | null) | null,
-): Second[] {
+export function mergeTimelines(runs: readonly RunData[], barriers: readonly number[], originMs: number, intervals: readonly Interval[], targetAt: ((tS: number) => number | null) | null): Second[] {
   const buckets = new Map<number, { input: number; line: Second; fromMs: number; toMs: number }[]>();
   runs.forEach((run, input) => {
     for (const line of run.timeline) {
@@ -363,7 +362,13 @@ export function mergeTimelines(
     }
     const totals = { attempted: 0, accepted: 0, rejected: 0, failed: 0, late: 0, dropped: 0 };
     for (const tot of latest) if (tot) for (const key of Object.keys(totals) as (keyof typeof totals)[]) totals[key] += tot[key] ?? 0;
-    const messages = { accepted: sum((s) => s.messages.accepted), rejected: sum((s) => s.messages.rejected), failed: sum((s) => s.messages.failed), late: sum((s) => s.messages.late), dropped: sum((s) => s.messages.dropped) };
+    const messages = {
+      accepted: sum((s) => s.messages.accepted),
+      rejected: sum((s) => s.messages.rejected),
+      failed: sum((s) => s.messages.failed),
+      late: sum((s) => s.messages.late),
+      dropped: sum((s) => s.messages.dropped),
+    };
     const recipients = { accepted: sum((s) => s.recipients?.accepted), rejected: sum((s) => s.recipients?.rejected), failed: sum((s) => s.recipients?.failed) };
     const errors: ErrorCounts = {};
     for (const e of list) addCountsInto({ replies: {}, errors }, {}, e.line.errors);
@@ -437,17 +442,26 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     addInto(serverHistograms, r.serverHistograms);
     addInto(serverSizes, decodeAll(r.summary.encoded?.serverSizes, `${r.source}: summary.json encoded.serverSizes`));
     addInto(generator, decodeAll(r.summary.encoded?.generator, `${r.source}: summary.json encoded.generator`));
-    const lost = Object.entries(r.summary.phases).filter(([phase, st]) => st.count > 0 && !r.histograms.has(phase)).map(([phase]) => phase);
-    const lostServer = Object.entries(r.summary.server?.histograms ?? {}).filter(([n, st]) => st.count > 0 && !r.serverHistograms.has(n)).map(([n]) => n);
+    const lost = Object.entries(r.summary.phases)
+      .filter(([phase, st]) => st.count > 0 && !r.histograms.has(phase))
+      .map(([phase]) => phase);
+    const lostServer = Object.entries(r.summary.server?.histograms ?? {})
+      .filter(([n, st]) => st.count > 0 && !r.serverHistograms.has(n))
+      .map(([n]) => n);
     if (lost.length + lostServer.length > 0) {
-      warnings.push(`${name(r)} has no whole-run histogram of ${[...lost, ...lostServer.map((n) => `server.${n}`)].join(', ')} (a summary.json without \`encoded\`, and no run.hlog): the merged latencies leave its values out`);
+      warnings.push(
+        `${name(r)} has no whole-run histogram of ${[...lost, ...lostServer.map((n) => `server.${n}`)].join(', ')} (a summary.json without \`encoded\`, and no run.hlog): the merged latencies leave its values out`,
+      );
     }
   }
   const phases: Record<string, PhaseStats> = {};
   const encodedPhases: Record<string, string> = {};
   for (const [phase, h] of ordered(histograms, PHASES)) {
     if (h.totalCount === 0) continue;
-    phases[phase] = withMax(statsOf(h, percentiles), summaries.map((s) => s.phases[phase]));
+    phases[phase] = withMax(
+      statsOf(h, percentiles),
+      summaries.map((s) => s.phases[phase]),
+    );
     encodedPhases[phase] = encodeHistogram(h);
   }
   const encodeAll = (m: ReadonlyMap<string, Histogram>): Record<string, string> => Object.fromEntries([...m].filter(([, h]) => h.totalCount > 0).map(([n, h]) => [n, encodeHistogram(h)]));
@@ -455,8 +469,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   // Counts: added.
   const sum = (f: (s: Summary) => number | undefined): number => summaries.reduce((a, s) => a + (f(s) ?? 0), 0);
   // Every count of a totals section, by the first input's keys (summary.json's fields for it).
-  const sumEach = <T extends object>(pick: (s: Summary) => T): T =>
-    Object.fromEntries(Object.keys(pick(first)).map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
+  const sumEach = <T extends object>(pick: (s: Summary) => T): T => Object.fromEntries(Object.keys(pick(first)).map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
   const messages = sumEach((s) => s.totals.messages);
   const recipients = sumEach((s) => s.totals.recipients);
   const bytes = sum((s) => s.totals.bytes);
@@ -475,9 +488,17 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
       ...new Set([...servers.flatMap((sv) => Object.keys(f(sv) ?? {})), ...m.keys()]),
     ];
     const histogramsStats: Record<string, PhaseStats> = {};
-    for (const n of names((sv) => sv.histograms, serverHistograms)) histogramsStats[n] = withMax(statsOf(serverHistograms.get(n) ?? newHistogram(), percentiles), servers.map((sv) => sv.histograms[n]));
+    for (const n of names((sv) => sv.histograms, serverHistograms))
+      histogramsStats[n] = withMax(
+        statsOf(serverHistograms.get(n) ?? newHistogram(), percentiles),
+        servers.map((sv) => sv.histograms[n]),
+      );
     const sizes: Record<string, SizeStats> = {};
-    for (const n of names((sv) => sv.sizes, serverSizes)) sizes[n] = withMax(sizeStatsOf(serverSizes.get(n) ?? newHistogram(), percentiles), servers.map((sv) => sv.sizes?.[n]));
+    for (const n of names((sv) => sv.sizes, serverSizes))
+      sizes[n] = withMax(
+        sizeStatsOf(serverSizes.get(n) ?? newHistogram(), percentiles),
+        servers.map((sv) => sv.sizes?.[n]),
+      );
     server = { counters: counters as unknown as NonNullable<Summary['server']>['counters'], histograms: histogramsStats, sizes };
   }
 
@@ -514,7 +535,10 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const withTimeline = runs.filter((r) => r.timeline.length > 0);
   const missing = (have: readonly RunData[], file: string): void => {
     const lacking = runs.filter((r, i) => !have.includes(r) && !timings[i].idle);
-    if (have.length > 0 && lacking.length > 0) warnings.push(`${lacking.map(name).join(', ')} ha${lacking.length > 1 ? 've' : 's'} no ${file}: the merged ${file} leaves ${lacking.length > 1 ? 'them' : 'it'} out (its whole-run figures are in)`);
+    if (have.length > 0 && lacking.length > 0)
+      warnings.push(
+        `${lacking.map(name).join(', ')} ha${lacking.length > 1 ? 've' : 's'} no ${file}: the merged ${file} leaves ${lacking.length > 1 ? 'them' : 'it'} out (its whole-run figures are in)`,
+      );
   };
   missing(withLog, 'run.hlog');
   missing(withTimeline, 'timeline.ndjson');

@@ -4,16 +4,7 @@ import { newHistogram, recordUs, type Histogram } from '../metrics/histogram.js'
 import { Merged } from '../metrics/recorder.js';
 import { resolveProfile } from '../profile/index.js';
 import type { RunOutcome } from '../load/coordinator.js';
-import {
-  displayBadUrl,
-  displayUrl,
-  escapeLabelValue,
-  LATENCY_BUCKETS_US,
-  latencyBuckets,
-  publishUrlIssue,
-  pushgatewayUrl,
-  runMetricsText,
-} from './publish.js';
+import { displayBadUrl, displayUrl, escapeLabelValue, LATENCY_BUCKETS_US, latencyBuckets, publishUrlIssue, pushgatewayUrl, runMetricsText } from './publish.js';
 import { buildSummary, type Summary } from './summary.js';
 import type { Verdict } from './thresholds.js';
 import { Rng } from '../client/distributions.js';
@@ -90,7 +81,10 @@ function parseExposition(text: string): { types: Map<string, string>; help: Map<
     let m: RegExpExecArray | null;
     if ((m = new RegExp(`^# HELP (${NAME}) (.*)$`).exec(line))) {
       expect(help.has(m[1]), `HELP twice for ${m[1]}`).toBe(false);
-      help.set(m[1], m[2].replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')));
+      help.set(
+        m[1],
+        m[2].replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')),
+      );
       current = m[1];
       continue;
     }
@@ -198,13 +192,15 @@ describe('runMetricsText', () => {
   const summary = summaryWith({ transaction: txn, rcpt }, { errors: { 'body-timeout': 1, 'odd"kind\\with\nnewline': 2 } });
   const text = runMetricsText(summary);
   const parsed = parseExposition(text);
-  const find = (name: string, labels: Record<string, string> = {}) =>
-    parsed.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  const find = (name: string, labels: Record<string, string> = {}) => parsed.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
 
   it('writes phase latencies as histograms with the fixed buckets, in seconds', () => {
     expect(parsed.types.get('smtpbench_phase_latency_seconds')).toBe('histogram');
     expect(parsed.types.has('smtpbench_phase_latency_seconds_bucket')).toBe(false);
-    for (const [phase, vs] of [['transaction', txn], ['rcpt', rcpt]] as const) {
+    for (const [phase, vs] of [
+      ['transaction', txn],
+      ['rcpt', rcpt],
+    ] as const) {
       const buckets = find('smtpbench_phase_latency_seconds_bucket', { phase });
       expect(buckets.map((s) => s.labels.le)).toEqual([...LATENCY_BUCKETS_US.map((us) => String(us / 1e6)), '+Inf']);
       expect(buckets[0].labels.le).toBe('0.0001');
@@ -270,7 +266,13 @@ describe('runMetricsText', () => {
       abort: null,
     });
     // The same expression from the profile and two flags; a copy with abortOnFail failed.
-    const thresholds = [verdict('errors.rate < 1%', true), verdict('errors.rate < 1%', true), verdict('errors.rate < 1%', true), verdict('transaction.p99 < 1s', true), verdict('transaction.p99 < 1s', false, true)];
+    const thresholds = [
+      verdict('errors.rate < 1%', true),
+      verdict('errors.rate < 1%', true),
+      verdict('errors.rate < 1%', true),
+      verdict('transaction.p99 < 1s', true),
+      verdict('transaction.p99 < 1s', false, true),
+    ];
     const dup = parseExposition(runMetricsText({ ...summary, thresholds })); // throws on a duplicate series
     const passed = dup.samples.filter((x) => x.name === 'smtpbench_threshold_passed');
     expect(passed).toEqual([

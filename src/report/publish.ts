@@ -28,8 +28,7 @@ import type { Summary } from './summary.js';
  * from every run and machine line up; changing them is a breaking change for dashboards.
  */
 export const LATENCY_BUCKETS_US: readonly number[] = [
-  100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000,
-  10_000_000, 20_000_000, 30_000_000, 60_000_000,
+  100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000, 200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000, 20_000_000, 30_000_000, 60_000_000,
 ];
 
 /** The Pushgateway job name (the first label of the grouping key). */
@@ -127,8 +126,7 @@ function family(out: string[], name: string, type: 'counter' | 'gauge' | 'histog
 }
 
 const one = (value: number): Sample[] => [{ value }];
-const byLabel = (label: string, counts: Readonly<Record<string, number>>): Sample[] =>
-  Object.entries(counts).map(([k, value]) => ({ labels: { [label]: k }, value }));
+const byLabel = (label: string, counts: Readonly<Record<string, number>>): Sample[] => Object.entries(counts).map(([k, value]) => ({ labels: { [label]: k }, value }));
 
 /**
  * The run's figures in the Prometheus text exposition format 0.0.4 (names snake_case with base
@@ -166,12 +164,22 @@ export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string,
   family(out, 'smtpbench_run_interrupted', 'gauge', '1 when the run was stopped early (Ctrl-C or SIGTERM).', one(summary.interrupted ? 1 : 0));
   family(out, 'smtpbench_workers', 'gauge', 'Load worker threads.', one(summary.workers));
   family(out, 'smtpbench_sessions', 'gauge', 'Concurrent SMTP sessions (closed models) as configured.', one(summary.sessions));
-  family(out, 'smtpbench_messages_total', 'counter', 'Messages by outcome: accepted, rejected (final 4xx/5xx), failed (no final reply), abandoned (never tried), dropped (open models: never started).',
-    byLabel('outcome', { accepted: m.accepted, rejected: m.rejected, failed: m.failed, abandoned: m.abandoned, dropped: m.dropped }));
+  family(
+    out,
+    'smtpbench_messages_total',
+    'counter',
+    'Messages by outcome: accepted, rejected (final 4xx/5xx), failed (no final reply), abandoned (never tried), dropped (open models: never started).',
+    byLabel('outcome', { accepted: m.accepted, rejected: m.rejected, failed: m.failed, abandoned: m.abandoned, dropped: m.dropped }),
+  );
   family(out, 'smtpbench_messages_attempted_total', 'counter', 'Messages attempted (accepted + rejected + failed).', one(m.attempted));
   family(out, 'smtpbench_messages_late_total', 'counter', 'Open models: messages started more than 10 ms after their intended time.', one(m.late));
-  family(out, 'smtpbench_recipients_total', 'counter', 'Recipients by outcome (accepted + rejected + failed = attempted).',
-    byLabel('outcome', { accepted: r.accepted, rejected: r.rejected, failed: r.failed }));
+  family(
+    out,
+    'smtpbench_recipients_total',
+    'counter',
+    'Recipients by outcome (accepted + rejected + failed = attempted).',
+    byLabel('outcome', { accepted: r.accepted, rejected: r.rejected, failed: r.failed }),
+  );
   family(out, 'smtpbench_recipients_deferred_total', 'counter', 'Recipients answered 452 and carried to a further transaction (an event, not an outcome).', one(r.deferred));
   family(out, 'smtpbench_transactions_total', 'counter', 'SMTP transactions.', one(t.transactions));
   family(out, 'smtpbench_steps_total', 'counter', 'Scenario steps (VRFY, NOOP, ...) sent instead of messages.', one(t.steps));
@@ -199,8 +207,13 @@ export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string,
   // running totals where its twin, judged at the end, passed).
   const passed = new Map<string, boolean>();
   for (const v of summary.thresholds ?? []) passed.set(v.expression, (passed.get(v.expression) ?? true) && v.ok);
-  family(out, 'smtpbench_threshold_passed', 'gauge', 'Threshold verdicts by expression: 1 passed, 0 failed (any copy of it).',
-    [...passed].map(([threshold, ok]) => ({ labels: { threshold }, value: ok ? 1 : 0 })));
+  family(
+    out,
+    'smtpbench_threshold_passed',
+    'gauge',
+    'Threshold verdicts by expression: 1 passed, 0 failed (any copy of it).',
+    [...passed].map(([threshold, ok]) => ({ labels: { threshold }, value: ok ? 1 : 0 })),
+  );
   const latency: Sample[] = [];
   for (const [phase, h] of histograms) {
     if (h.totalCount === 0) continue;

@@ -95,9 +95,7 @@ const SummarySchema = z.looseObject({
   // What `merge` aligns, checks and adds (fields of later schema-1 summaries).
   measured: z.looseObject({ start: z.iso.datetime(), end: z.iso.datetime() }).optional(),
   shard: Shard.nullable().optional(),
-  merged: z
-    .looseObject({ inputs: z.array(z.looseObject({ source: z.string(), runId: z.string(), shard: Shard.nullable().optional() })), overlap: num, warnings: z.array(z.string()) })
-    .optional(),
+  merged: z.looseObject({ inputs: z.array(z.looseObject({ source: z.string(), runId: z.string(), shard: Shard.nullable().optional() })), overlap: num, warnings: z.array(z.string()) }).optional(),
   encoded: z
     .looseObject({
       phases: z.record(z.string(), z.string()),

@@ -85,7 +85,15 @@ describe('deliveryReport', () => {
   });
 
   it('a drain whose last reading failed after a good one: at least that one, queued unknown', () => {
-    const { report } = deliveryReport(new URL('http://127.0.0.1:9/stats'), snap(0, []), drain({ end: snap(30, []), atLoadEnd: snap(10, []), error: 'no answer in time', drainMs: 1000 }), 40, 1000, 2000, snap(5, []));
+    const { report } = deliveryReport(
+      new URL('http://127.0.0.1:9/stats'),
+      snap(0, []),
+      drain({ end: snap(30, []), atLoadEnd: snap(10, []), error: 'no answer in time', drainMs: 1000 }),
+      40,
+      1000,
+      2000,
+      snap(5, []),
+    );
     expect(report).toMatchObject({ delivered: 30, deliveredAtLeast: true, deliveredAtLoadEnd: 10, queued: null, drained: null, error: 'no answer in time' });
   });
 

@@ -244,15 +244,7 @@ export interface DrainResult {
  * `previous`'s (the last good reading before the drain: `start`, or one taken during the load)
  * or its own predecessor's means the sink restarted: the drain ends at once, as it does on `signal`.
  */
-export async function drainSink(
-  url: URL,
-  agent: Agent,
-  start: SinkSnapshot,
-  previous: SinkSnapshot,
-  accepted: number,
-  timeoutMs: number,
-  signal?: AbortSignal,
-): Promise<DrainResult> {
+export async function drainSink(url: URL, agent: Agent, start: SinkSnapshot, previous: SinkSnapshot, accepted: number, timeoutMs: number, signal?: AbortSignal): Promise<DrainResult> {
   const began = performance.now();
   const deadline = began + timeoutMs;
   let end: SinkSnapshot | null = null;

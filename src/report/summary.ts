@@ -219,7 +219,10 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     warmupS: profile.warmupMs / 1000,
     interrupted: outcome.interrupted,
     aborted,
-    target: { url: `${profile.target?.scheme ?? 'smtp'}://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`, embedded: outcome.target.embedded },
+    target: {
+      url: `${profile.target?.scheme ?? 'smtp'}://${outcome.target.host.includes(':') ? `[${outcome.target.host}]` : outcome.target.host}:${outcome.target.port}`,
+      embedded: outcome.target.embedded,
+    },
     workers: outcome.workers,
     sessions: profile.sessions,
     profile: redacted(profile),

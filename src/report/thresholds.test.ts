@@ -47,7 +47,12 @@ function run(over: { durationS?: number; generator?: MetricRun['summary']['gener
       errors: { 'rcpt-timeout': 3, 'socket-reset': 1 },
       generator: over.generator === undefined ? { saturated: false, eventLoopDelayP99Ms: 12.5, scheduleLagP99Ms: 0.75 } : over.generator,
     },
-    histograms: over.histograms ?? new Map([['transaction', hist(oneToThousandUs)], ['mail', newHistogram()]]),
+    histograms:
+      over.histograms ??
+      new Map([
+        ['transaction', hist(oneToThousandUs)],
+        ['mail', newHistogram()],
+      ]),
     serverHistograms: new Map([['cmd.mail', hist([10, 20, 30])]]),
   };
 }
@@ -275,7 +280,19 @@ describe('metric catalog: values', () => {
       histograms: new Map([['transaction', newHistogram()]]),
       serverHistograms: new Map(),
     };
-    for (const name of ['transaction.p99', 'body.mean', 'server.cmd.mail.p50', 'messages.rate', 'bytes.rate', 'messages.accepted.rate', 'recipients.rejected.rate', 'errors.rate', 'replies.5xx.rate', 'generator.saturated', 'generator.eventLoopDelayP99']) {
+    for (const name of [
+      'transaction.p99',
+      'body.mean',
+      'server.cmd.mail.p50',
+      'messages.rate',
+      'bytes.rate',
+      'messages.accepted.rate',
+      'recipients.rejected.rate',
+      'errors.rate',
+      'replies.5xx.rate',
+      'generator.saturated',
+      'generator.eventLoopDelayP99',
+    ]) {
       expect([name, value(name, empty)]).toEqual([name, null]);
     }
     for (const name of ['transaction.count', 'messages.accepted.count', 'errors.count', 'replies.4xx.count', 'transactions.count']) expect(value(name, empty)).toBe(0);
@@ -287,7 +304,18 @@ describe('metric catalog: values', () => {
     const text = knownMetrics().join('\n');
     for (const p of PHASES) expect(text).toContain(p);
     for (const n of SERVER_HISTOGRAMS) expect(text).toContain(n);
-    for (const family of ['messages.rate', 'recipients.rate', 'bytes.rate', 'errors.rate', 'errors.<kind>.count', 'replies.<class>.rate', 'generator.saturated', 'transactions.count', 'dropped', 'deferred']) {
+    for (const family of [
+      'messages.rate',
+      'recipients.rate',
+      'bytes.rate',
+      'errors.rate',
+      'errors.<kind>.count',
+      'replies.<class>.rate',
+      'generator.saturated',
+      'transactions.count',
+      'dropped',
+      'deferred',
+    ]) {
       expect(text).toContain(family);
     }
   });
@@ -295,7 +323,10 @@ describe('metric catalog: values', () => {
 
 describe('evaluate', () => {
   it('gives a verdict per threshold in order; no data fails', () => {
-    const v = evaluate(['transaction.p99 < 250ms', 'messages.rate > 1e9', 'bdat.p50 < 5', 'transaction.count > 0'].map((t) => parseThreshold(t)), run());
+    const v = evaluate(
+      ['transaction.p99 < 250ms', 'messages.rate > 1e9', 'bdat.p50 < 5', 'transaction.count > 0'].map((t) => parseThreshold(t)),
+      run(),
+    );
     expect(v.map((x) => [x.metric, x.ok, x.value])).toEqual([
       ['transaction.p99', true, 0.99],
       ['messages.rate', false, 45],

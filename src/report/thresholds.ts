@@ -157,12 +157,7 @@ function metric(name: string, unit: MetricUnit, read: Metric['read'], suffixes: 
 }
 
 /** A statistic of a µs histogram, in ms (`count`: a count); as summary.json's `statsOf` computes it. */
-function histogramMetric(
-  prefix: string,
-  m: RegExpExecArray,
-  pick: (run: MetricRun) => Histogram | undefined,
-  pickStats: (run: MetricRun) => PhaseStats | undefined = () => undefined,
-): Metric {
+function histogramMetric(prefix: string, m: RegExpExecArray, pick: (run: MetricRun) => Histogram | undefined, pickStats: (run: MetricRun) => PhaseStats | undefined = () => undefined): Metric {
   const [, , paren, bare, word] = m;
   if (word === 'count') return metric(`${prefix}.count`, 'count', (run) => pick(run)?.totalCount || pickStats(run)?.count || 0);
   let stat: string;
@@ -218,7 +213,13 @@ export function resolveMetric(name: string): Metric {
   const lat = LATENCY.exec(name);
   if (lat) {
     const prefix = lat[1];
-    if ((PHASES as readonly string[]).includes(prefix)) return histogramMetric(prefix, lat, (run) => run.histograms.get(prefix), (run) => run.summary.phases?.[prefix]);
+    if ((PHASES as readonly string[]).includes(prefix))
+      return histogramMetric(
+        prefix,
+        lat,
+        (run) => run.histograms.get(prefix),
+        (run) => run.summary.phases?.[prefix],
+      );
     const server = prefix.startsWith('server.') ? prefix.slice('server.'.length) : null;
     if (server !== null && SERVER_HISTOGRAMS.includes(server)) return histogramMetric(prefix, lat, (run) => run.serverHistograms.get(server));
   }
@@ -264,7 +265,12 @@ export function resolveMetric(name: string): Metric {
     if (family === 'replies' && (/^[2-5]\d\d$/.test(key) || (REPLY_CLASSES as readonly string[]).includes(key))) {
       const match = key.endsWith('xx') ? (code: string) => code[0] === key[0] : (code: string) => code === key;
       if (agg === 'count') return metric(name, 'count', (run) => repliesWhere(run, match));
-      return metric(name, 'ratio', (run) => ratio(repliesWhere(run, match), repliesWhere(run, () => true)));
+      return metric(name, 'ratio', (run) =>
+        ratio(
+          repliesWhere(run, match),
+          repliesWhere(run, () => true),
+        ),
+      );
     }
     // Error kinds are open-ended (`rcpt-timeout`, `greeting-refused`…): a kind never seen counts 0.
     // Own keys only: `errors.constructor.count` must not read Object.prototype.constructor.
@@ -407,7 +413,15 @@ export function liveRun(merged: Merged, measuredS: number): MetricRun {
     summary: {
       durationS: measuredS,
       totals: {
-        messages: { attempted: c.messagesAttempted, accepted: c.messagesAccepted, rejected: c.messagesRejected, failed: c.messagesFailed, abandoned: c.messagesAbandoned, late: c.messagesLate, dropped: c.messagesDropped },
+        messages: {
+          attempted: c.messagesAttempted,
+          accepted: c.messagesAccepted,
+          rejected: c.messagesRejected,
+          failed: c.messagesFailed,
+          abandoned: c.messagesAbandoned,
+          late: c.messagesLate,
+          dropped: c.messagesDropped,
+        },
         recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred },
         transactions: c.transactions,
         bytes: c.bytes,

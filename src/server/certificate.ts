@@ -40,9 +40,23 @@ async function makeSelfSigned(hostname: string): Promise<Credentials> {
     const key = join(dir, 'key.pem');
     const cert = join(dir, 'cert.pem');
     await promisify(execFile)('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '7',
-      '-subj', `/CN=${hostname}`, '-addext', `subjectAltName=DNS:${hostname},DNS:localhost,IP:127.0.0.1`,
-      '-keyout', key, '-out', cert,
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '7',
+      '-subj',
+      `/CN=${hostname}`,
+      '-addext',
+      `subjectAltName=DNS:${hostname},DNS:localhost,IP:127.0.0.1`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
     ]);
     return { cert: await readFile(cert, 'utf8'), key: await readFile(key, 'utf8') };
   } catch (err) {

@@ -104,8 +104,7 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
 }
 
 /** Four ASCII letters, case-folded, as one 32-bit number: verbs are matched with one comparison. */
-const verb = (s: string): number =>
-  (((s.charCodeAt(0) | 0x20) << 24) | ((s.charCodeAt(1) | 0x20) << 16) | ((s.charCodeAt(2) | 0x20) << 8) | (s.charCodeAt(3) | 0x20)) >>> 0;
+const verb = (s: string): number => (((s.charCodeAt(0) | 0x20) << 24) | ((s.charCodeAt(1) | 0x20) << 16) | ((s.charCodeAt(2) | 0x20) << 8) | (s.charCodeAt(3) | 0x20)) >>> 0;
 
 const HELO = verb('HELO');
 const EHLO = verb('EHLO');
@@ -145,9 +144,7 @@ interface VerbInfo {
   readonly fault: FaultIndex;
 }
 const VERB_LIST: [number, string, FaultIndex][] = [
-  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map(
-    (v) => [verb(v), v, faultIndex(v)] as [number, string, FaultIndex],
-  ),
+  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map((v) => [verb(v), v, faultIndex(v)] as [number, string, FaultIndex]),
   [STARTTLS, 'starttls', faultIndex('starttls')],
   [LHLO, 'lhlo', faultIndex('ehlo')],
   [XCLIENT, 'xclient', faultIndex('*')],
@@ -778,7 +775,11 @@ export class Connection {
     if (line.length <= 5) return this.reply(R.syntax);
     const list = this.ctx.settings.vrfy;
     if (list.length === 0) return this.reply(R.vrfy);
-    const arg = line.toString('utf8', 5).trim().replace(/^<(.*)>$/, '$1').toLowerCase();
+    const arg = line
+      .toString('utf8', 5)
+      .trim()
+      .replace(/^<(.*)>$/, '$1')
+      .toLowerCase();
     const hit = list.find((mb) => mb.toLowerCase() === arg || mb.toLowerCase().split('@')[0] === arg);
     this.reply(hit === undefined ? R.vrfyUnknown : Buffer.from(`250 2.1.5 <${hit}>\r\n`, 'utf8'));
   }
@@ -1024,7 +1025,10 @@ export class Connection {
     // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
     if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
     if (this.inTransaction) return this.reply(R.badSequence);
-    const args = line.toString('latin1', 5).split(' ').filter((a) => a !== '');
+    const args = line
+      .toString('latin1', 5)
+      .split(' ')
+      .filter((a) => a !== '');
     if (args.length < 1 || args.length > 2) return this.reply(R.syntax);
     const mech = s.auth.mechanisms.find((mm) => mm === args[0].toUpperCase());
     if (mech === undefined) return this.reply(R.unknownMechanism);
@@ -1100,7 +1104,10 @@ export class Connection {
     if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
     if (this.inTransaction) return this.reply(R.badSequence);
     const attrs: Record<string, string> = { ...this.session.xclient };
-    const words = line.toString('latin1', 7).split(' ').filter((w) => w !== '');
+    const words = line
+      .toString('latin1', 7)
+      .split(' ')
+      .filter((w) => w !== '');
     if (words.length === 0) return this.reply(R.syntax);
     for (const w of words) {
       const eq = w.indexOf('=');

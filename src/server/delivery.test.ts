@@ -32,7 +32,12 @@ describe('DeliveryProbe', () => {
   for (const [name, msg, want] of cases) {
     it(`${name}: the same at every split offset and with every octet apart`, () => {
       for (let i = 0; i <= msg.length; i++) expect(probe(msg, [i]), `cut at ${i}`).toBe(want);
-      expect(probe(msg, Array.from({ length: msg.length }, (_, i) => i))).toBe(want);
+      expect(
+        probe(
+          msg,
+          Array.from({ length: msg.length }, (_, i) => i),
+        ),
+      ).toBe(want);
     });
   }
 

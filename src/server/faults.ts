@@ -90,8 +90,7 @@ export class FaultPlan {
    * (faults without `afterBytes`).
    */
   disconnectNow(c: FaultIndex): boolean {
-    const hit = (list: readonly Drawn<number | null>[] | undefined) =>
-      list !== undefined && list.some((d) => d.value === null && (d.probability >= 1 || Math.random() < d.probability));
+    const hit = (list: readonly Drawn<number | null>[] | undefined) => list !== undefined && list.some((d) => d.value === null && (d.probability >= 1 || Math.random() < d.probability));
     return hit(this.disconnects[c]) || hit(this.disconnects[this.any]);
   }
 

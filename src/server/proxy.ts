@@ -14,10 +14,7 @@ export interface ProxiedAddresses {
 }
 
 /** Result of `parseProxyHeader`: more octets needed, a bad header, or the header's length and addresses. */
-export type ProxyParse =
-  | { readonly kind: 'more' }
-  | { readonly kind: 'bad'; readonly reason: string }
-  | { readonly kind: 'ok'; readonly length: number; readonly addresses: ProxiedAddresses | null };
+export type ProxyParse = { readonly kind: 'more' } | { readonly kind: 'bad'; readonly reason: string } | { readonly kind: 'ok'; readonly length: number; readonly addresses: ProxiedAddresses | null };
 
 /** v2 signature: \r\n\r\n\0\r\nQUIT\n (spec §2.2). */
 const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);

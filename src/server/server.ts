@@ -91,9 +91,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       );
       return;
     }
-    const c = implicitTls
-      ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true)
-      : new Connection(socket, ctx);
+    const c = implicitTls ? new Connection(new tls.TLSSocket(socket, { isServer: true, secureContext: secureContext! }), ctx, true) : new Connection(socket, ctx);
     track(c, socket);
   };
   const track = (c: Connection, socket: net.Socket) => {

@@ -109,13 +109,7 @@ export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: 
  * @returns the bound port and a `close()`
  * @throws the `listen` error as Node reports it
  */
-export async function startStatsHttp(
-  metrics: ServerMetrics,
-  host: string,
-  port: number,
-  startedMs: number,
-  sessions: () => unknown[] = () => [],
-): Promise<{ port: number; close(): Promise<void> }> {
+export async function startStatsHttp(metrics: ServerMetrics, host: string, port: number, startedMs: number, sessions: () => unknown[] = () => []): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {

@@ -50,8 +50,24 @@ export interface ServerStats {
 export class ServerMetrics {
   /** Connections open now (a gauge; not in `counters`, which only grow). */
   activeConnections = 0;
-  readonly counters: ServerCounters = { connections: 0, commands: 0, messages: 0, recipients: 0, bytes: 0, messagesRejected: 0, negativeReplies: 0, faults: 0, delayedReplies: 0,
-    refusedConnections: 0, timeouts: 0, tlsUpgrades: 0, discardedPlaintext: 0, authFailures: 0, badProxyHeaders: 0, nulOctets: 0 };
+  readonly counters: ServerCounters = {
+    connections: 0,
+    commands: 0,
+    messages: 0,
+    recipients: 0,
+    bytes: 0,
+    messagesRejected: 0,
+    negativeReplies: 0,
+    faults: 0,
+    delayedReplies: 0,
+    refusedConnections: 0,
+    timeouts: 0,
+    tlsUpgrades: 0,
+    discardedPlaintext: 0,
+    authFailures: 0,
+    badProxyHeaders: 0,
+    nulOctets: 0,
+  };
   private readonly timings = new Map<string, FastHistogram>();
   /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
   private readonly byteCounts = new Map<string, FastHistogram>();

@@ -247,7 +247,15 @@ describe('format helpers', () => {
     expect(entryMatches('5xx', '452')).toBe(false);
     expect(entryMatches('CLOSE', '221')).toBe(false);
     expect(normaliseAlternatives(['220', '221'])).toEqual([['220', '221', 'CLOSE']]);
-    expect(normaliseAlternatives([['220', '421', 'CLOSE'], ['220', '354']])).toEqual([['220', '421', 'CLOSE'], ['220', '354']]);
+    expect(
+      normaliseAlternatives([
+        ['220', '421', 'CLOSE'],
+        ['220', '354'],
+      ]),
+    ).toEqual([
+      ['220', '421', 'CLOSE'],
+      ['220', '354'],
+    ]);
   });
 
   it('matches client patterns with {{ANY}}', () => {

@@ -105,13 +105,7 @@ export function expandMacros(s: string): string {
 
 /** One step of the test client, after REP/FILL expansion. */
 export type Step =
-  | { kind: 'send'; data: Buffer }
-  | { kind: 'wait' }
-  | { kind: 'seg' }
-  | { kind: 'pause'; ms: number }
-  | { kind: 'trickle'; ms: number; data: Buffer }
-  | { kind: 'tls' }
-  | { kind: 'close' };
+  { kind: 'send'; data: Buffer } | { kind: 'wait' } | { kind: 'seg' } | { kind: 'pause'; ms: number } | { kind: 'trickle'; ms: number; data: Buffer } | { kind: 'tls' } | { kind: 'close' };
 
 /**
  * Splits an (already expanded) `client` string into steps. Literal text becomes `send` steps
@@ -180,8 +174,7 @@ export function entryMatches(entry: string, seen: string): boolean {
 }
 
 /** `seen` is the start (or all) of `alt`. */
-const isPrefix = (seen: readonly string[], alt: readonly string[]): boolean =>
-  seen.length <= alt.length && seen.every((s, i) => entryMatches(alt[i], s));
+const isPrefix = (seen: readonly string[], alt: readonly string[]): boolean => seen.length <= alt.length && seen.every((s, i) => entryMatches(alt[i], s));
 
 /** `seen` is exactly `alt`. */
 const isExact = (seen: readonly string[], alt: readonly string[]): boolean => seen.length === alt.length && isPrefix(seen, alt);
@@ -444,7 +437,13 @@ export async function runServerCase(c: CorpusCase, host: string, port: number, o
   const base = { replies: got, observed: replies };
   const describe = (): string =>
     `got [${got.join(', ')}], expected ${alts.map((a) => `[${a.join(', ')}]`).join(' or ')}` +
-    (lineBuf.length + replyLines.length > 0 ? `; unfinished reply text ${JSON.stringify(Buffer.concat([...replyLines, lineBuf]).toString('utf8').slice(0, 200))}` : '') +
+    (lineBuf.length + replyLines.length > 0
+      ? `; unfinished reply text ${JSON.stringify(
+          Buffer.concat([...replyLines, lineBuf])
+            .toString('utf8')
+            .slice(0, 200),
+        )}`
+      : '') +
     (socketError ? `; socket ${socketError}` : '') +
     (tlsNote ? `; ${tlsNote}` : '');
   if (stop === 'mismatch') return { ...base, pass: false, reason: `replies match no alternative: ${describe()}` };

@@ -103,9 +103,10 @@ export function rawClient(port: number, opts: { tls?: boolean } = {}): Promise<R
           await wait(() => replies.length >= n, timeoutMs, `${n} replies`);
           return replies;
         },
-        closedByServer: (timeoutMs = 5000) => wait(() => closed, timeoutMs + 1, 'the server to close').catch((e) => {
-          if (!closed) throw e;
-        }),
+        closedByServer: (timeoutMs = 5000) =>
+          wait(() => closed, timeoutMs + 1, 'the server to close').catch((e) => {
+            if (!closed) throw e;
+          }),
         startTls: () =>
           new Promise<void>((ok, fail) => {
             client.socket.removeListener('data', onData);
