@@ -1,5 +1,5 @@
 /**
- * The README's example CI workflow ("CI gate") cannot rot: this test takes the `run:` steps of
+ * The example CI workflow of docs/recipes.md ("CI gate") cannot rot: this test takes the `run:` steps of
  * that very YAML block and runs them in bash, as GitHub Actions would, with `smtpbench` on PATH
  * (the built CLI) and the reference server (`smtpbench serve`) standing in for the MTA under test.
  * Three workflow runs: the default branch stores a baseline; a pull request against the same
@@ -22,12 +22,12 @@ interface Step {
   if?: string;
 }
 
-/** The workflow's steps, from the README's "CI gate" section. */
+/** The workflow's steps, from the "CI gate" section of docs/recipes.md. */
 function workflowSteps(): Step[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('\n## CI gate'));
+  const recipes = readFileSync(join(ROOT, 'docs/recipes.md'), 'utf8');
+  const section = recipes.slice(recipes.indexOf('\n## CI gate'));
   const block = /```yaml\n([\s\S]*?)```/.exec(section);
-  if (!block) throw new Error('README has no yaml block under "## CI gate"');
+  if (!block) throw new Error('docs/recipes.md has no yaml block under "## CI gate"');
   const wf = parse(block[1]) as { env: Record<string, string>; jobs: Record<string, { steps: Step[] }> };
   return Object.values(wf.jobs)[0].steps;
 }
@@ -46,7 +46,7 @@ afterEach(() => {
   for (const s of servers.splice(0)) s.child.kill();
 });
 
-describe('the README’s CI workflow', () => {
+describe('the CI workflow of docs/recipes.md', () => {
   it('stores a baseline, passes a pull request on the same server, and fails one on a server 5 ms slower (exit 3)', async () => {
     const steps = workflowSteps();
     const byName = (name: string): string => {

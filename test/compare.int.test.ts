@@ -44,9 +44,9 @@ const short = ['--executor', 'open', '--rate', '300', '--duration', '2s', '--war
 
 beforeAll(async () => {
   const profile = join(tmp, 'slow-server.yaml');
-  // README "Fault injection": the end-of-data reply waits 5 ms, every message.
+  // docs/reference-server.md, "Fault injection": the end-of-data reply waits 5 ms, every message.
   writeFileSync(profile, 'server:\n  faults:\n    - {command: data-end, delay: 5ms}\n');
-  // README "Fault injection": 5 % of RCPT commands get a transient 450 (the recipient, and so the
+  // docs/reference-server.md, "Fault injection": 5 % of RCPT commands get a transient 450 (the recipient, and so the
   // one-recipient message, is not accepted).
   [normal, slow, busy] = await Promise.all([serve(['--quiet']), serve(['--quiet', '--profile', profile]), serve(['--quiet', '--fault', 'rcpt: reply 450 4.2.1 Mailbox busy @ 5%'])]);
   // The runs go at the same time, so the machine's other work (two cores, shared) weighs on

@@ -101,14 +101,15 @@ thresholds:
     expect(errorOf({ sessions: 0, thresholds: ['transaction.p99 < 5'] }).message).not.toMatch(/known metrics/);
   });
 
-  it("resolves the README's threshold examples", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const profileBlock = parse(/```yaml\n(target:[\s\S]*?)```/.exec(readme)![1]) as { thresholds: unknown };
+  it("resolves the docs' threshold examples", () => {
+    const profiles = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
+    const profileBlock = parse(/```yaml\n(target:[\s\S]*?)```/.exec(profiles)![1]) as { thresholds: unknown };
     expect(brief(resolveProfile({ thresholds: profileBlock.thresholds }))).toEqual([
       ['transaction.p99 < 250ms', 'transaction.p99', 250, false, 0],
       ['errors.rate < 0.1%', 'errors.rate', 0.001, true, 10_000],
     ]);
-    const mapBlock = parse(/```yaml\n(thresholds: +# the map form[\s\S]*?)```/.exec(readme)![1]);
+    const results = readFileSync(new URL('../../docs/results.md', import.meta.url), 'utf8');
+    const mapBlock = parse(/```yaml\n(thresholds: +# the map form[\s\S]*?)```/.exec(results)![1]);
     expect(resolveProfile(mapBlock).thresholds.map((t) => t.metric)).toEqual(['transaction.p99', 'transaction.p999', 'errors.rate', 'replies.4xx.rate']);
   });
 });

@@ -18,7 +18,7 @@ describe('resolveProfile: defaults', () => {
   });
 
   it('has the documented default values', () => {
-    // The server section is documented in the README's profile block: checked below against it.
+    // The server section is documented in docs/profiles.md's profile block: checked below against it.
     const { server: _server, ...rest } = DEFAULTS;
     expect(rest).toEqual({
       target: null,
@@ -61,9 +61,9 @@ describe('resolveProfile: defaults', () => {
     });
   });
 
-  it("has the server defaults the README's profile block documents", () => {
-    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const yamlBlock = /```yaml\n(target:[\s\S]*?)```/.exec(readme)![1];
+  it("has the server defaults docs/profiles.md's profile block documents", () => {
+    const profiles = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
+    const yamlBlock = /```yaml\n(target:[\s\S]*?)```/.exec(profiles)![1];
     const documented = (parse(yamlBlock) as { server: unknown }).server;
     expect(resolveProfile({ server: documented }).server).toEqual(DEFAULTS.server);
   });

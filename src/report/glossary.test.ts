@@ -5,7 +5,8 @@ import { PHASES } from '../metrics/phases.js';
 import { SERVER_HISTOGRAMS } from '../server/connection.js';
 import { errorKindMeaning, phaseMeaning } from './glossary.js';
 
-const README = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+/** The phase table and the error-kind list live in docs/results.md, "What is measured". */
+const README = readFileSync(join(import.meta.dirname, '../../docs/results.md'), 'utf8');
 const FALLBACK = errorKindMeaning('no-such-kind-at-all');
 
 describe('phase glossary', () => {
