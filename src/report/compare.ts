@@ -19,7 +19,7 @@ import { PHASES } from '../metrics/phases.js';
 import { printable } from '../redact.js';
 import type { RunData } from './run-data.js';
 import type { Summary } from './summary.js';
-import { metricValue as catalogValue, resolveMetric, type MetricRun } from './thresholds.js';
+import { metricValue as catalogValue, resolveMetric, type MetricRun } from '../metrics/catalog.js';
 
 // ─── Metric values ──────────────────────────────────────────────────────────────────────────────
 /** Latency statistics compared per phase, ms. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../metrics/phases.js';
-import { SERVER_HISTOGRAMS } from '../server/connection.js';
+import { SERVER_HISTOGRAMS } from '../metrics/server-histograms.js';
 import { errorKindMeaning, phaseMeaning } from './glossary.js';
 
 const README = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');

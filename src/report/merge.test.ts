@@ -6,7 +6,7 @@ import type { RunOutcome } from '../load/coordinator.js';
 import { addEncoded, encodeHistogram, newHistogram, recordUs, statsOf, type Histogram } from '../metrics/histogram.js';
 import { Merged } from '../metrics/recorder.js';
 import { resolveProfile, type ProfileInput } from '../profile/index.js';
-import { resolveThresholds } from '../profile/resolve.js';
+import { resolveThresholds } from '../profile/thresholds.js';
 import { partOf } from '../profile/shard.js';
 import { ServerMetrics } from '../server/stats.js';
 import { IntervalLog } from './hlog.js';
