@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { ChartSpec } from './chart-data.js';
 import { pageDataOf } from './chart-data.js';
+import type { ChartSpec } from './chart-spec.js';
 import { errorKindMeaning, phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { printable } from '../redact.js';
 import {
