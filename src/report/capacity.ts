@@ -9,7 +9,7 @@ import { PHASES } from '../metrics/phases.js';
 import type { SearchEnd, StepVerdict } from '../load/capacity.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import type { Environment } from './environment.js';
-import { esc, pageHtml, tableHtml } from './html.js';
+import { esc, pageHtml, tableHtml } from './html-page.js';
 import type { SummaryTable } from './markdown.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
