@@ -39,7 +39,7 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { collect, definedOnly, num } from './flags.js';
 
-/** The highest arrival rate the profile resolver accepts (src/profile/resolve.ts). */
+/** The highest arrival rate the profile resolver accepts (src/profile/schema.ts). */
 const MAX_RATE = 10_000_000;
 
 /** Each step's gracefulStop unless the profile sets one, ms (counted in the --max-time budget). */
