@@ -12,7 +12,8 @@ import os, { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAll } from '../src/report/run-data.js';
-import { LATENCY_BUCKETS_US, latencyBuckets, publish } from '../src/report/publish.js';
+import { publish } from '../src/report/publish.js';
+import { LATENCY_BUCKETS_US, latencyBuckets } from '../src/report/pushgateway.js';
 import { cli, type CliResult } from './helpers/cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

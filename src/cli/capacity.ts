@@ -27,18 +27,19 @@ import {
 } from '../load/capacity.js';
 import { startRun } from '../load/coordinator.js';
 import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
-import { resolveThresholds } from '../profile/resolve.js';
+import { resolveThresholds } from '../profile/thresholds.js';
 import { answerOf, CAPACITY_SCHEMA, curvePhase, renderCapacityConsole, renderCapacityHtml, renderCapacityMarkdown, type CapacityReport, type CapacityStep } from '../report/capacity.js';
 import { readEnvironment } from '../report/environment.js';
 import { IntervalLog } from '../report/hlog.js';
 import { decodeServerStats } from '../report/server-stats.js';
 import { buildSummary, redacted, type Summary } from '../report/summary.js';
-import { evaluate, liveRun, metricValue, type AbortRecord } from '../report/thresholds.js';
+import { metricValue } from '../metrics/catalog.js';
+import { evaluate, liveRun, type AbortRecord } from '../report/thresholds.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { collect, definedOnly, num } from './flags.js';
 
-/** The highest arrival rate the profile resolver accepts (src/profile/resolve.ts). */
+/** The highest arrival rate the profile resolver accepts (src/profile/schema.ts). */
 const MAX_RATE = 10_000_000;
 
 /** Each step's gracefulStop unless the profile sets one, ms (counted in the --max-time budget). */

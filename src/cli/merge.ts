@@ -6,13 +6,14 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
-import { resolveThresholds } from '../profile/resolve.js';
+import { resolveThresholds } from '../profile/thresholds.js';
 import { printable } from '../redact.js';
 import { junitXml } from '../report/junit.js';
 import { mergeRuns, writeMergedRun } from '../report/merge.js';
 import { loadRunDir } from '../report/run-data.js';
 import { renderConsole } from '../report/table.js';
-import { knownMetrics, renderVerdicts } from '../report/thresholds.js';
+import { knownMetrics } from '../metrics/catalog.js';
+import { renderVerdicts } from '../report/thresholds.js';
 import { clearResults } from '../report/write.js';
 import { collect, outIssue, outputIssue, sameDir } from './flags.js';
 

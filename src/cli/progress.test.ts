@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zeroCounters } from '../metrics/recorder.js';
-import type { Progress } from '../load/coordinator.js';
+import type { Progress } from '../load/tick-merger.js';
 import { progressText } from './progress.js';
 
 const progress = (accepted: number, intervalS: number, measuring = true): Progress => ({

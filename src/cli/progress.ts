@@ -4,7 +4,7 @@
  * otherwise plain lines, so logs stay readable.
  */
 import { logUpdateStderr } from 'log-update';
-import type { Progress } from '../load/coordinator.js';
+import type { Progress } from '../load/tick-merger.js';
 import type { Counters } from '../metrics/recorder.js';
 
 export interface ProgressDisplay {

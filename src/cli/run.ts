@@ -2,10 +2,10 @@
 import { Command } from '@commander-js/extra-typings';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
+import { ProfileError, SmtpBenchError } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
 import { startRun, type RunOutcome } from '../load/coordinator.js';
-import { defaultProfilePath, loadProfileFile, parseDuration, resolveProfile, type ProfileInput } from '../profile/index.js';
+import { defaultProfilePath, loadProfileFile, resolveProfile } from '../profile/index.js';
 import { readEnvironment } from '../report/environment.js';
 import { junitXml } from '../report/junit.js';
 import { decodeServerStats } from '../report/server-stats.js';
@@ -19,22 +19,11 @@ import { renderConsole } from '../report/table.js';
 import { clearResults, newRunId, writeResults } from '../report/write.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
-import { DEFAULT_PUBLISH_TIMEOUT_MS, MAX_PUBLISH_TIMEOUT_MS, publishRun, publishUrlIssue } from '../report/publish.js';
-import {
-  DEFAULT_DRAIN_TIMEOUT_MS,
-  deliveryReport,
-  drainSink,
-  parseSinkUrl,
-  readSink,
-  restarted,
-  sinkAgent,
-  sinkName,
-  type DeliveryReport,
-  type DrainResult,
-  type SinkSnapshot,
-} from '../report/sink.js';
+import { publishRun } from '../report/publish.js';
+import { deliveryReport, drainSink, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
-import { collect, definedOnly, num, outIssue, outputIssue } from './flags.js';
+import { collect, num, outIssue, outputIssue } from './flags.js';
+import { profileOverrides, publishSettings, sinkSettings } from './run-flags.js';
 
 export function runCommand() {
   return new Command('run')
@@ -100,47 +89,7 @@ export function runCommand() {
         sharding.issues.push({ path: '--sink', message: "cannot be used with shards: each shard would count the other shards' deliveries as its own (run the delivery check unsharded)" });
       }
       const path = profileArg ?? defaultProfilePath();
-      // Flags left out are dropped (the file's value stands), and so are sections no flag filled.
-      const overrides = definedOnly({
-        target: opts.target,
-        workers: opts.workers,
-        sessions: opts.sessions,
-        messages: opts.messages,
-        messagesPerSession: opts.messagesPerSession,
-        duration: opts.duration,
-        pipelining: opts.pipelining,
-        seed: opts.seed,
-        executor: opts.executor,
-        rate: opts.rate,
-        maxSessions: opts.maxSessions,
-        warmup: opts.warmup,
-        gracefulStop: opts.gracefulStop,
-        allowRealRecipients: opts.allowRealRecipients || undefined,
-        identity: { sourceIp: opts.sourceIp, clientAddress: opts.clientAddress, proxy: opts.proxy, xclient: opts.xclient || undefined },
-        scenario:
-          opts.scenario === undefined
-            ? undefined
-            : Object.fromEntries(
-                opts.scenario
-                  .split(',')
-                  .map((kv) => kv.split('='))
-                  .map(([k, w]) => [k.trim(), num(w ?? '')]),
-              ),
-        message: {
-          recipients: opts.recipients,
-          size: opts.size,
-          maxRecipientsPerTransaction: opts.maxRecipientsPerTransaction,
-          body: opts.body,
-          chunkSize: opts.chunkSize,
-          text: opts.text,
-          replay: opts.replay,
-          attachment: opts.attachment,
-        },
-        tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
-        auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
-        thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
-        percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
-      } as ProfileInput);
+      const overrides = profileOverrides(opts);
       const runId = newRunId(basename(path, extname(path)));
       const outDir = resolve(opts.out ?? `results/${runId}`);
       // The flags the resolver does not see (publishing, --junit, --ndjson) are named in the same
@@ -393,67 +342,6 @@ export function runCommand() {
       if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${summary.thresholds.length} threshold(s) failed (results: ${outDir})`);
       if (publishFails) throw new SmtpBenchError('SB_PUBLISH', published.join('\n'));
     });
-}
-
-/** `--sink` and `--drain-timeout`, checked before the run starts; every bad flag an issue (exit 2). */
-function sinkSettings(opts: { sink?: string; drainTimeout?: string }): { url: URL | null; drainTimeoutMs: number; issues: ProfileIssue[] } {
-  const issues: ProfileIssue[] = [];
-  let url: URL | null = null;
-  if (opts.sink !== undefined) {
-    const parsed = parseSinkUrl(opts.sink);
-    if (typeof parsed === 'string') issues.push({ path: '--sink', message: parsed });
-    else url = parsed;
-  }
-  let drainTimeoutMs = DEFAULT_DRAIN_TIMEOUT_MS;
-  if (opts.drainTimeout !== undefined) {
-    if (opts.sink === undefined) issues.push({ path: '--drain-timeout', message: 'needs --sink (it waits for the sink)' });
-    try {
-      drainTimeoutMs = parseDuration(opts.drainTimeout);
-      if (drainTimeoutMs < 0) issues.push({ path: '--drain-timeout', message: 'must not be negative' });
-      if (drainTimeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--drain-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
-    } catch (err) {
-      issues.push({ path: '--drain-timeout', message: (err as Error).message });
-    }
-  }
-  return { url, drainTimeoutMs, issues };
-}
-
-/**
- * The publish flags, checked before the run starts: the settings, and every bad flag as an issue
- * for the run's one ProfileError (exit 2), URLs shown without userinfo, path or query.
- */
-function publishSettings(opts: { publish?: string; pushgateway?: string; publishTimeout?: string }): {
-  webhook?: URL;
-  pushgateway?: URL;
-  timeoutMs: number;
-  issues: ProfileIssue[];
-} {
-  const issues: ProfileIssue[] = [];
-  for (const [flag, value] of [
-    ['--publish', opts.publish],
-    ['--pushgateway', opts.pushgateway],
-  ] as const) {
-    const issue = publishUrlIssue(flag, value);
-    if (issue) issues.push(issue);
-  }
-  let timeoutMs = DEFAULT_PUBLISH_TIMEOUT_MS;
-  if (opts.publishTimeout !== undefined) {
-    try {
-      timeoutMs = parseDuration(opts.publishTimeout);
-      if (timeoutMs <= 0) issues.push({ path: '--publish-timeout', message: 'must be more than 0' });
-      // As every other duration: Node timers hold at most 2^31 − 1 ms.
-      if (timeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--publish-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
-    } catch (err) {
-      issues.push({ path: '--publish-timeout', message: (err as Error).message });
-    }
-  }
-  if (issues.length > 0) return { timeoutMs, issues };
-  return {
-    webhook: opts.publish === undefined ? undefined : new URL(opts.publish),
-    pushgateway: opts.pushgateway === undefined ? undefined : new URL(opts.pushgateway),
-    timeoutMs,
-    issues,
-  };
 }
 
 /** What summary.json records of this machine's shard. */

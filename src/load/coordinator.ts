@@ -4,41 +4,22 @@
  * the start barrier once every worker is ready, merges the workers' ticks second by second
  * (progress and the interval log), and adds the workers' histograms into one result (DESIGN §1).
  */
-import { MessageChannel, Worker } from 'node:worker_threads';
+import { MessageChannel } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import Tinypool from 'tinypool';
-import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
-import type { Phase } from '../metrics/phases.js';
-import { addCountsInto, Merged, zeroCounters, type Counters, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import type { Histogram } from '../metrics/histogram.js';
+import { Merged } from '../metrics/recorder.js';
 import { planShard, WHOLE, type Part, type ShardPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
-import type { IntervalLog } from '../report/hlog.js';
 import type { ServerStats } from '../server/stats.js';
-import type { ControlMessage, GeneratorHealth, ServerMessage, TickMessage, WorkerMessage, WorkerResult, WorkerTask } from './ipc.js';
+import { startServerThread } from '../server/thread-client.js';
+import type { ControlMessage, GeneratorHealth, WorkerMessage, WorkerResult, WorkerTask } from './ipc.js';
+import { TickMerger, type Progress } from './tick-merger.js';
 
-/** Compiled (`.js`) or source (`.ts`, via the tsx shims) sibling module. */
-function sibling(base: string): URL {
+/** The compiled worker entry (`worker.js`), or, when smtpbench runs from src/, its tsx shim. */
+function workerEntry(): URL {
   const fromSource = import.meta.url.endsWith('.ts');
-  return new URL(fromSource ? `${base}.shim.mjs` : `${base}.js`, import.meta.url);
-}
-
-/** One second of the whole run: every worker's tick with the same `seq`, added up. */
-export interface Progress {
-  readonly seq: number;
-  /** Seconds since the start barrier, at the end of this interval. */
-  readonly elapsedS: number;
-  /** Cumulative since the start (or the end of warm-up). */
-  readonly counters: Counters;
-  /** Cumulative reply codes per phase and errors by kind, like `counters`. */
-  readonly replies: ReplyCounts;
-  readonly errors: ErrorCounts;
-  /** This interval's merged histograms, by phase. */
-  readonly intervals: ReadonlyMap<Phase, Histogram>;
-  readonly intervalS: number;
-  readonly activeSessions: number;
-  /** Worst worker's event-loop delay p99 in this interval, ms. */
-  readonly eventLoopDelayP99Ms: number;
-  readonly measuring: boolean;
+  return new URL(fromSource ? './worker.shim.mjs' : './worker.js', import.meta.url);
 }
 
 /** Everything a finished (or interrupted) run produced. */
@@ -72,12 +53,22 @@ export interface RunHandle {
   partial(): RunOutcome;
 }
 
+/**
+ * Where the coordinator writes each completed second's merged histograms (run.hlog's
+ * `IntervalLog` is one). Owned here, so the run engine names no report class.
+ */
+export interface IntervalSink {
+  /** One interval of `phase` (µs histogram), covering epoch ms `fromMs`..`toMs`. */
+  write(phase: string, h: Histogram, fromMs: number, toMs: number): void;
+  close(): void;
+}
+
 /** Hooks and options of a run. */
 export interface RunHooks {
   /** Called once per completed second. */
   onProgress?: (p: Progress) => void;
-  /** The interval log to append every completed second to. */
-  intervalLog?: (startMs: number) => IntervalLog;
+  /** The interval log to append every completed second to, made once the start barrier lifts (epoch ms). */
+  intervalLog?: (startMs: number) => IntervalSink;
   /** This machine's shard of the profile (`--shard i/N`); the whole profile when absent. */
   shard?: Part;
   /**
@@ -87,113 +78,6 @@ export interface RunHooks {
   startAtMs?: number | null;
   /** Told once the workers are ready, with the ms left until `startAtMs` (<= 0: it has passed). */
   onWaiting?: (msLeft: number) => void;
-}
-
-/** Starts the embedded server thread and resolves with its address and a `stop()` that returns its statistics. */
-export async function startServerThread(profile: Profile): Promise<{ host: string; port: number; reset(): void; stop(): Promise<ServerStats> }> {
-  const worker = new Worker(sibling('../server/thread'), { workerData: { settings: profile.server, host: '127.0.0.1' } });
-  const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('message', (m: ServerMessage) => {
-      worker.off('error', reject);
-      if (m.type === 'listening') resolve(m);
-      else reject(new Error('server thread did not report listening'));
-    });
-  });
-  return {
-    ...listening,
-    reset: () => worker.postMessage('reset'),
-    stop: () =>
-      new Promise<ServerStats>((resolve, reject) => {
-        worker.once('error', reject);
-        worker.on('message', (m: ServerMessage) => {
-          if (m.type === 'stats') {
-            resolve(m.stats);
-            void worker.terminate();
-          }
-        });
-        worker.postMessage('stop');
-      }),
-  };
-}
-
-/**
- * Adds up the workers' ticks by `seq` and releases each second once every worker still running
- * has reported it (a worker says `done` after its last tick, so it is not waited for later).
- */
-export class TickMerger {
-  private readonly pending = new Map<number, TickMessage[]>();
-  private readonly lastSeq: (number | null)[];
-  private readonly latest: Counters[];
-  private readonly latestCounts: { replies: ReplyCounts; errors: ErrorCounts }[];
-  private next = 0;
-
-  constructor(
-    private readonly workers: number,
-    private readonly t0: () => number,
-    private readonly emit: (p: Progress, ticks: readonly TickMessage[]) => void,
-  ) {
-    this.lastSeq = new Array<number | null>(workers).fill(null);
-    this.latest = Array.from({ length: workers }, zeroCounters);
-    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, errors: {} }));
-  }
-
-  tick(t: TickMessage): void {
-    let list = this.pending.get(t.seq);
-    if (!list) this.pending.set(t.seq, (list = []));
-    list.push(t);
-    this.latest[t.index] = t.counters;
-    this.latestCounts[t.index] = { replies: t.replies, errors: t.errors };
-    this.flush(false);
-  }
-
-  /** Worker `index` will send no tick after `seq`. */
-  done(index: number, seq: number): void {
-    this.lastSeq[index] = seq;
-    this.flush(false);
-  }
-
-  /** Releases every complete second in order; `all` releases the rest too (end of run). */
-  flush(all: boolean): void {
-    for (;;) {
-      const list = this.pending.get(this.next);
-      if (!list) return;
-      const expected = this.lastSeq.filter((l) => l === null || l >= this.next).length;
-      if (!all && list.length < expected) return;
-      this.pending.delete(this.next);
-      this.next++;
-      this.emit(this.merge(list), list);
-    }
-  }
-
-  private merge(list: readonly TickMessage[]): Progress {
-    const intervals = new Map<Phase, Histogram>();
-    for (const t of list) {
-      for (const [phase, b64] of Object.entries(t.intervals)) {
-        let h = intervals.get(phase as Phase);
-        if (!h) intervals.set(phase as Phase, (h = newHistogram()));
-        addEncoded(h, b64!);
-      }
-    }
-    const counters = zeroCounters();
-    for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
-    const counts = { replies: {}, errors: {} };
-    for (const c of this.latestCounts) addCountsInto(counts, c.replies, c.errors);
-    return {
-      seq: list[0].seq,
-      elapsedS: (performance.now() - this.t0()) / 1000,
-      counters,
-      replies: counts.replies,
-      errors: counts.errors,
-      intervals,
-      // Each worker counted over its own tick interval; their timers are not aligned, so the span
-      // from the earliest start to the latest end is longer than the time any worker counted over.
-      intervalS: list.reduce((sum, t) => sum + (t.endMs - t.startMs), 0) / list.length / 1000,
-      activeSessions: list.reduce((a, t) => a + t.activeSessions, 0),
-      eventLoopDelayP99Ms: Math.max(...list.map((t) => t.eventLoopDelayP99Ms)),
-      measuring: list.every((t) => t.measuring),
-    };
-  }
 }
 
 /**
@@ -234,7 +118,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     // A shard with no share of the work (more shards than sessions) runs nothing: an empty result
     // that merges as zeros, without a server thread or workers.
     if (plan.idle !== null) return { ...partial(), interrupted: false, barrierAtMs: Date.now(), workers: 0 };
-    const server = profile.target === null ? await startServerThread(profile) : null;
+    const server = profile.target === null ? await startServerThread(profile.server) : null;
     const host = profile.target?.host ?? server!.host;
     const port = profile.target?.port ?? server!.port;
     target = { host, port, embedded: server !== null };
@@ -243,9 +127,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       serverStopped = true;
       return server!.stop();
     };
-    const pool = new Tinypool({ filename: sibling('./worker').href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
+    const pool = new Tinypool({ filename: workerEntry().href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
     const ports = Array.from({ length: W }, () => new MessageChannel());
-    let log: IntervalLog | null = null;
+    let log: IntervalSink | null = null;
     const merger = new TickMerger(
       W,
       () => t0,

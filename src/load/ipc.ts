@@ -7,7 +7,6 @@ import type { Phase } from '../metrics/phases.js';
 import type { Counters, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
 import type { WorkerPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
-import type { ServerStats } from '../server/stats.js';
 
 /** The task one load worker runs: its exact share of the profile (`profile/shard.ts`, the one rule). */
 export interface WorkerTask {
@@ -81,6 +80,3 @@ export interface WorkerResult extends MetricsSnapshot {
   readonly elapsedMs: number;
   readonly health: GeneratorHealth;
 }
-
-/** Server thread → coordinator. */
-export type ServerMessage = { readonly type: 'listening'; readonly host: string; readonly port: number } | { readonly type: 'stats'; readonly stats: ServerStats };

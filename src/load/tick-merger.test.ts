@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { zeroCounters } from '../metrics/recorder.js';
-import { TickMerger, type Progress } from './coordinator.js';
+import { TickMerger, type Progress } from './tick-merger.js';
 import type { TickMessage } from './ipc.js';
 
 /** Worker `index`'s tick `seq`, counting over [startMs, startMs + 1000), with `accepted` messages so far. */

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { ProfileError } from '../errors.js';
-import { sampleDelay } from '../server/faults.js';
 import { parseFaultSpec } from './faults.js';
 import { resolveProfile } from './resolve.js';
 
@@ -72,20 +71,5 @@ describe('fault SPEC strings', () => {
       'server.faults.9.colour': 'unknown key',
     });
     expect(() => resolveProfile({ server: { faults: 'delay 5ms' } })).toThrow('server.faults: expected a list of faults, got "delay 5ms"');
-  });
-});
-
-describe('delay distributions', () => {
-  it('samples uniform delays inside their bounds and lognormal delays around their median', () => {
-    for (let i = 0; i < 1000; i++) {
-      const u = sampleDelay({ dist: 'uniform', minMs: 5, maxMs: 9 });
-      expect(u).toBeGreaterThanOrEqual(5);
-      expect(u).toBeLessThanOrEqual(9);
-    }
-    const xs = Array.from({ length: 4001 }, () => sampleDelay({ dist: 'lognormal', medianMs: 10, sigma: 0.5 })).sort((a, b) => a - b);
-    expect(xs[2000]).toBeGreaterThan(9);
-    expect(xs[2000]).toBeLessThan(11);
-    expect(xs.every((x) => x > 0)).toBe(true);
-    expect(sampleDelay({ dist: 'fixed', ms: 20 })).toBe(20);
   });
 });

@@ -3,6 +3,8 @@
 export type { Executor, Profile, ProfileInput, ServerSettings, TargetSpec, Timeouts } from './types.js';
 export { DEFAULTS, MAX_WORKERS } from './defaults.js';
 export { parseDuration, parseSize } from './units.js';
-export { MAX_RECIPIENTS, parseTarget, resolveProfile } from './resolve.js';
+export { MAX_RECIPIENTS } from './limits.js';
+export { resolveProfile } from './resolve.js';
+export { parseTarget } from './schema.js';
 export { defaultProfilePath, loadProfileFile } from './load.js';
 export { planShard, splitExactly, WHOLE, type Part, type ShardPlan, type WorkerPlan } from './shard.js';

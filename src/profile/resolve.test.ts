@@ -4,7 +4,8 @@ import { parse } from 'yaml';
 import { availableParallelism } from 'node:os';
 import { ProfileError } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
-import { parseTarget, resolveProfile } from './resolve.js';
+import { resolveProfile } from './resolve.js';
+import { parseTarget } from './schema.js';
 import { errorOf } from './errors.testkit.js';
 
 const paths = (err: ProfileError) => err.issues.map((i) => i.path);

@@ -4,6 +4,7 @@
  * `resolveProfile()` with every default filled in and every unit converted:
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
+import type { MetricUnit } from '../metrics/catalog.js';
 
 /**
  * A per-message distribution (sizes in bytes, or recipient counts). `lognormal` draws
@@ -176,15 +177,12 @@ export interface AuthSettings {
   readonly credentialsFile: string | null;
 }
 
-/** The unit a threshold's metric is measured and compared in (README "Thresholds"). */
-export type MetricUnit = 'ms' | 'ratio' | 'per-second' | 'count' | 'bool';
-
 /** A comparison operator of a threshold expression (k6's set, without `===`). */
 export type ThresholdOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
 /**
  * A parsed threshold (k6's pass/fail criterion), e.g. `transaction.p99 < 250ms`: `metric op limit`,
- * the limit converted to the metric's unit. Parsed by `parseThreshold()` (src/report/thresholds.ts).
+ * the limit converted to the metric's unit. Parsed by `parseThreshold()` (src/profile/thresholds.ts).
  */
 export interface Threshold {
   /** The expression as written (the map form: key and expression joined, `transaction.p(99) < 250`). */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../profile/defaults.js';
 import { answerOf, curvePhase, curveTable, renderCapacityHtml, renderCapacityMarkdown, type CapacityReport, type CapacityStep } from './capacity.js';
-import { evaluate, parseThreshold } from './thresholds.js';
+import { parseThreshold } from '../profile/thresholds.js';
+import { evaluate } from './thresholds.js';
 
 const SLOS = [parseThreshold('transaction.p99 < 100ms'), parseThreshold('errors.rate < 0.5%')];
 

@@ -1,6 +1,6 @@
 /**
  * The capacity curve (`smtpbench capacity`): `capacity.json` (schema 1), the answer line, the
- * terminal table, `report.md` and `report.html` (uPlot, self-contained, with html.ts's page CSS,
+ * terminal table, `report.md` and `report.html` (uPlot, self-contained, with html-page.ts's page CSS,
  * escaping and tables). The search itself is src/load/capacity.ts; each step's own results are
  * ordinary run directories under `steps/`.
  */
@@ -9,7 +9,7 @@ import { PHASES } from '../metrics/phases.js';
 import type { SearchEnd, StepVerdict } from '../load/capacity.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import type { Environment } from './environment.js';
-import { esc, pageHtml, tableHtml } from './html.js';
+import { esc, pageHtml, tableHtml } from './html-page.js';
 import type { SummaryTable } from './markdown.js';
 import { formatValue, type Verdict } from './thresholds.js';
 

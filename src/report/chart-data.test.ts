@@ -3,22 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
-import {
-  errorsChart,
-  latencyOverTime,
-  pageDataOf,
-  percentileOfX,
-  phaseColor,
-  repliesChart,
-  RESOLUTION_MS,
-  sharedDecades,
-  spectrumChart,
-  SPECTRUM_SHOWN,
-  spectrumValues,
-  spectrumXs,
-  throughputChart,
-  warmupBandEnd,
-} from './chart-data.js';
+import { pageDataOf } from './chart-data.js';
+import { phaseColor } from './chart-spec.js';
+import { percentileOfX, RESOLUTION_MS, sharedDecades, spectrumChart, SPECTRUM_SHOWN, spectrumValues, spectrumXs } from './chart-spectrum.js';
+import { errorsChart, latencyOverTime, repliesChart, throughputChart, warmupBandEnd } from './chart-time.js';
 import { IntervalLog } from './hlog.js';
 import { parseIntervalLog, type Interval, type RunData } from './run-data.js';
 import type { Summary } from './summary.js';

@@ -1,22 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
-import {
-  compareRuns,
-  DEFAULT_TOLERANCES,
-  holm,
-  intervalSamples,
-  judge,
-  markdownText,
-  metricValue,
-  parseTolerances,
-  renderCompareMarkdown,
-  renderCompareTable,
-  testMetric,
-  toleranceOf,
-  verdictLine,
-  welchTest,
-  type Tolerance,
-} from './compare.js';
+import { compareRuns, judge } from './compare.js';
+import { metricValue } from './compare-metrics.js';
+import { markdownText, renderCompareMarkdown, renderCompareTable, verdictLine } from './compare-render.js';
+import { holm, intervalSamples, testMetric, welchTest } from './compare-stats.js';
+import { DEFAULT_TOLERANCES, parseTolerances, toleranceOf, type Tolerance } from './compare-tolerance.js';
 import type { Interval, RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import type { Second } from './timeline.js';

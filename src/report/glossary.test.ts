@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PHASES } from '../metrics/phases.js';
-import { SERVER_HISTOGRAMS } from '../server/connection.js';
+import { SERVER_HISTOGRAMS } from '../metrics/server-histograms.js';
 import { errorKindMeaning, phaseMeaning } from './glossary.js';
 
 /** The phase table and the error-kind list live in docs/results.md, "What is measured". */

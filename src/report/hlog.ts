@@ -6,9 +6,10 @@
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { HistogramLogWriter } from 'hdr-histogram-js';
+import type { IntervalSink } from '../load/coordinator.js';
 import type { Histogram } from '../metrics/histogram.js';
 
-export class IntervalLog {
+export class IntervalLog implements IntervalSink {
   private readonly fd: number;
   private readonly writer: HistogramLogWriter;
   private failed = false;

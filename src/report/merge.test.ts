@@ -6,14 +6,13 @@ import type { RunOutcome } from '../load/coordinator.js';
 import { addEncoded, encodeHistogram, newHistogram, recordUs, statsOf, type Histogram } from '../metrics/histogram.js';
 import { Merged } from '../metrics/recorder.js';
 import { resolveProfile, type ProfileInput } from '../profile/index.js';
-import { resolveThresholds } from '../profile/resolve.js';
+import { resolveThresholds } from '../profile/thresholds.js';
 import { partOf } from '../profile/shard.js';
 import { ServerMetrics } from '../server/stats.js';
 import { IntervalLog } from './hlog.js';
 import { renderMarkdown } from './markdown.js';
-import { mergeDelivery, mergeRuns, writeMergedRun } from './merge.js';
+import { mergeRuns, writeMergedRun } from './merge.js';
 import { loadRunDir, runDataOf, type RunData } from './run-data.js';
-import type { DeliveryReport } from './sink.js';
 import { buildSummary, type ShardInfo, type Summary } from './summary.js';
 import type { Second } from './timeline.js';
 
@@ -399,38 +398,5 @@ describe('run.hlog and timeline.ndjson by wall-clock second', () => {
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe(renderMarkdown(back.summary));
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('Merged from 3 runs');
     expect(readFileSync(join(dir, 'transaction.hgrm'), 'utf8')).toContain('#[Max');
-  });
-});
-
-describe('mergeDelivery', () => {
-  const d = (over: Partial<DeliveryReport>): DeliveryReport => ({
-    sink: 'http://127.0.0.1:8025',
-    accepted: 100,
-    delivered: 100,
-    deliveredAtLeast: false,
-    deliveredAtLoadEnd: 90,
-    queued: 0,
-    drained: true,
-    drainStopped: false,
-    drainS: 1,
-    drainTimeoutS: 60,
-    ratePerS: 50,
-    windowS: 2,
-    clockOffsetMs: 1,
-    clockUncertaintyMs: 0.5,
-    error: null,
-    ...over,
-  });
-
-  it('adds counts, keeps unknown unknown, and is drained only when every shard was', () => {
-    const m = mergeDelivery([d({}), d({ accepted: 50, delivered: 40, queued: 10, drained: false, drainS: 60, windowS: 4, clockOffsetMs: -3 })]);
-    expect(m).toMatchObject({ accepted: 150, delivered: 140, queued: 10, drained: false, drainS: 60, windowS: 4, ratePerS: 35, clockOffsetMs: -3, deliveredAtLoadEnd: 180 });
-    expect(mergeDelivery([d({}), d({ delivered: null, queued: null, drained: null, error: 'sink restarted' })])).toMatchObject({
-      delivered: null,
-      queued: null,
-      drained: null,
-      ratePerS: null,
-      error: 'sink restarted',
-    });
   });
 });

@@ -2,22 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { newHistogram, statsOf, type Histogram } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import { Merged } from '../metrics/recorder.js';
+import { knownMetrics, metricValue, percentileName, resolveMetric, type MetricRun } from '../metrics/catalog.js';
+import { SERVER_HISTOGRAMS } from '../metrics/server-histograms.js';
+import { parseThreshold } from '../profile/thresholds.js';
 import type { RunData } from './run-data.js';
-import { SERVER_HISTOGRAMS } from '../server/connection.js';
-import {
-  abortingThreshold,
-  evaluate,
-  formatValue,
-  knownMetrics,
-  liveRun,
-  metricValue,
-  parseThreshold,
-  percentileName,
-  renderVerdicts,
-  resolveMetric,
-  verdictLine,
-  type MetricRun,
-} from './thresholds.js';
+import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, verdictLine } from './thresholds.js';
 
 // A run read back from disk is a MetricRun (checked by tsc): compare and report read metrics through this catalog.
 export const runDataIsMetricRun = (r: RunData): MetricRun => r;

@@ -6,7 +6,7 @@
  * Latencies in ms; counts are those of this second (deltas), not running totals.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Progress } from '../load/coordinator.js';
+import type { Progress } from '../load/tick-merger.js';
 import type { Histogram } from '../metrics/histogram.js';
 import type { Counters, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import type { Profile } from '../profile/types.js';

@@ -47,6 +47,7 @@ import type { AuthMechanism, ServerSettings } from '../profile/types.js';
 import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
 import { buildReplies, type Replies } from './replies.js';
 import type { FastHistogram } from '../metrics/histogram.js';
+import { SERVER_COMMANDS } from '../metrics/server-histograms.js';
 import { ServerMetrics } from './stats.js';
 
 const LF = 0x0a;
@@ -152,11 +153,8 @@ const VERB_LIST: [number, string, FaultIndex][] = [
 ];
 const VERBS = new Map<number, VerbInfo>(VERB_LIST.map(([v, name, fault], slot) => [v, { hist: `cmd.${name}`, slot, fault }]));
 const OTHER = VERBS.get(0)!;
-/**
- * Every µs histogram the server may report (`ServerStats.histograms`): one per command verb, the
- * DATA/BDAT stream time per message and the delivery time. Thresholds check `server.<name>` against it.
- */
-export const SERVER_HISTOGRAMS: readonly string[] = [...[...VERBS.values()].map((v) => v.hist), 'data-stream', 'delivery'];
+// Reports and thresholds know the server's histograms by SERVER_HISTOGRAMS (metrics/): the verb table must time exactly those commands.
+if ([...VERBS.values()].map((v) => v.hist).join() !== SERVER_COMMANDS.map((c) => `cmd.${c}`).join()) throw new Error('server/connection.ts: the verb table and SERVER_COMMANDS differ');
 const AUTH_INFO = VERBS.get(AUTH)!;
 
 /**

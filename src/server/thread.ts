@@ -1,13 +1,12 @@
 /**
  * Server thread entry: the embedded reference server runs in its own worker thread, apart from
- * the client pool, so client and server CPU can be told apart. Protocol on the parent port:
- * → `{type:'listening', host, port}` once bound; ← `'reset'` (warm-up over: statistics restart);
- * ← `'stop'`; → `{type:'stats', stats}`, then exit.
+ * the client pool, so client and server CPU can be told apart. The messages on the parent port
+ * and the parent's side are in `thread-client.ts`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServerSettings } from '../profile/types.js';
-import type { ServerMessage } from '../load/ipc.js';
 import { startReferenceServer } from './server.js';
+import type { ServerMessage } from './thread-client.js';
 
 const { settings, host } = workerData as { settings: ServerSettings; host: string };
 const server = await startReferenceServer(settings, host, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { esc, scriptJson } from './html.js';
+import { esc, scriptJson } from './html-page.js';
 
 describe('report.html escaping', () => {
   it('escapes the five HTML-significant characters, nothing else', () => {

@@ -1,0 +1,88 @@
+/**
+ * The profile rules that span fields (an executor and the keys it uses, `{n}` in the recipient
+ * template, AUTH accounts, TLS files, LMTP and BDAT, real domains on a remote target, replay and
+ * generated-message keys, warm-up within the duration).
+ */
+import type { ProfileIssue } from '../errors.js';
+import { DEFAULTS } from './defaults.js';
+import { duration, isPlainObject } from './fields.js';
+import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
+import { EnvelopeSchema, InputSchema, MessageSchema } from './schema.js';
+
+/**
+ * Rules that span fields. They read the merged input and check only values that are valid on
+ * their own, so a bad field is reported once (by the schema), not again here.
+ */
+export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[] {
+  const issues: ProfileIssue[] = [];
+  const message = isPlainObject(input.message) ? input.message : {};
+  const envelope = isPlainObject(input.envelope) ? input.envelope : {};
+
+  const parsedRecipients = MessageSchema.shape.recipients.safeParse(message.recipients).data;
+  // A distribution may give 2 or more recipients: the template needs {n} then too.
+  const recipients = typeof parsedRecipients === 'object' ? 2 : (parsedRecipients ?? DEFAULTS.message.recipients);
+  const to = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
+  if (recipients > 1 && !to.includes('{n}')) {
+    issues.push({
+      path: 'envelope.to',
+      message: `must contain "{n}" when message.recipients is ${recipients} (each recipient needs its own address)`,
+    });
+  }
+
+  const executor = typeof input.executor === 'string' ? input.executor : DEFAULTS.executor;
+  if (executor === 'open' && input.rate === undefined) issues.push({ path: 'rate', message: 'the open model needs a rate (messages per second)' });
+  const ramping = executor === 'ramping-rate' || executor === 'ramping-sessions';
+  if (ramping && input.stages === undefined) issues.push({ path: 'stages', message: `the ${executor} model needs stages: [{duration, target}]` });
+  if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
+  if (!ramping && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping models use stages (executor is "${executor}")` });
+  if (executor !== 'ramping-rate' && input.startRate !== undefined) issues.push({ path: 'startRate', message: `only the ramping-rate model uses startRate (executor is "${executor}")` });
+  if (executor !== 'ramping-sessions' && input.startSessions !== undefined) {
+    issues.push({ path: 'startSessions', message: `only the ramping-sessions model uses startSessions (executor is "${executor}")` });
+  }
+
+  const server = isPlainObject(input.server) ? input.server : {};
+  const auth = isPlainObject(server.auth) ? server.auth : {};
+  const tls = isPlainObject(server.tls) ? server.tls : {};
+  if (auth.required === true && !(isPlainObject(auth.users) && Object.keys(auth.users).length > 0)) {
+    issues.push({ path: 'server.auth.required', message: 'needs at least one account in server.auth.users' });
+  }
+  if ((tls.cert === undefined) !== (tls.key === undefined)) {
+    issues.push({ path: tls.cert === undefined ? 'server.tls.cert' : 'server.tls.key', message: 'cert and key go together (neither: an ephemeral self-signed certificate)' });
+  }
+
+  const target = InputSchema.shape.target.safeParse(input.target).data;
+  const body = MessageSchema.shape.body.safeParse(message.body).data;
+  if (target?.scheme === 'lmtp' && body === 'bdat') issues.push({ path: 'message.body', message: 'LMTP targets take DATA only here (one reply per recipient); use "data" or "auto"' });
+  const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
+  if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
+    // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
+    for (const [key, mailbox] of [
+      ['envelope.to', to],
+      ['envelope.from', from],
+    ] as const) {
+      const domain = domainOf(mailbox);
+      if (domain !== '' && !isReservedDomain(domain)) {
+        issues.push({
+          path: key,
+          message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail`,
+        });
+      }
+    }
+  }
+
+  if (message.replay !== undefined) {
+    // A replayed message has the size and text its file has.
+    if (isPlainObject(message.size)) issues.push({ path: 'message.size', message: 'a size distribution does not apply to message.replay (each file has its own size)' });
+    if (message.text !== undefined) issues.push({ path: 'message.text', message: 'does not apply to message.replay (the files are sent as they are)' });
+    if (message.attachment !== undefined) issues.push({ path: 'message.attachment', message: 'does not apply to message.replay (the files are sent as they are)' });
+  }
+  const identity = isPlainObject(input.identity) ? input.identity : {};
+  if (identity.xclient === true && identity.clientAddress === undefined) issues.push({ path: 'identity.clientAddress', message: 'identity.xclient needs the client addresses to announce' });
+
+  const warmupMs = duration(0).optional().safeParse(input.warmup).data;
+  const durationMs = duration(1).optional().safeParse(input.duration).data;
+  if (warmupMs !== undefined && durationMs !== undefined && warmupMs >= durationMs) {
+    issues.push({ path: 'warmup', message: `must be shorter than duration (${warmupMs} ms >= ${durationMs} ms)` });
+  }
+  return issues;
+}

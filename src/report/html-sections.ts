@@ -1,0 +1,125 @@
+/**
+ * The sections of report.html drawn from summary.json alone: threshold verdicts (values by
+ * `formatValue`, as on the console), a chart's frame and caption, reply codes, generator health,
+ * the reference server, the glossary of the run's phases (`glossary.ts`) and the environment.
+ * Every string from the run goes through `esc`.
+ */
+import type { ChartSpec } from './chart-spec.js';
+import { phaseMeaning, serverCommandMeaning } from './glossary.js';
+import { esc, scroller, tableHtml } from './html-page.js';
+import { measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
+import type { Summary } from './summary.js';
+import { formatValue, type Verdict } from './thresholds.js';
+
+/** The thresholds section: a pass/fail line, then one row per verdict (measured value, limit, abortOnFail). */
+export function thresholdsHtml(verdicts: readonly Verdict[]): string {
+  if (verdicts.length === 0) return '<p>No thresholds were set for this run.</p>';
+  const failed = verdicts.filter((v) => !v.ok).length;
+  // Values as the console and report.md print them.
+  const f = (v: Verdict, x: number | boolean | null): string => formatValue(x, v.unit, v.metric);
+  const onFail = (v: Verdict): string => (v.abort ? `stopped the run ${v.abort.atS} s into the measured time, at ${f(v, v.abort.value)}` : v.abortOnFail ? 'yes (did not fire)' : 'no');
+  const rows = verdicts
+    .map(
+      (v) =>
+        `<tr class="${v.ok ? 'pass' : 'fail'}"><td>${v.ok ? '✓ pass' : '✗ FAIL'}</td><td><code>${esc(v.expression)}</code></td><td>${esc(f(v, v.value))}</td><td>${esc(`${v.op} ${f(v, v.limit)}`)}</td><td>${esc(onFail(v))}</td></tr>`,
+    )
+    .join('\n');
+  return `<p class="${failed ? 'fail' : 'pass'}">${failed === 0 ? `All ${verdicts.length} thresholds passed.` : `${failed} of ${verdicts.length} thresholds failed.`}</p>
+${scroller(`<table id="thresholds"><thead><tr><th>verdict</th><th>threshold</th><th>measured</th><th>limit</th><th>abortOnFail (stop the run when it fails)</th></tr></thead><tbody>
+${rows}
+</tbody></table>`)}`;
+}
+
+/** The frame of one chart (the browser script draws into it), with its caption and, on a time chart, what the warm-up band means. */
+export function chartHtml(c: ChartSpec, warmupS: number): string {
+  const end = c.warmupEndS;
+  const warm =
+    c.kind === 'time' && end !== undefined
+      ? ` Each point is the second ending there; the grey band is the ${warmupS} s warm-up${end > warmupS ? ` (to ${end} s, the end of the last second counted in it)` : ''}: shown, but left out of every figure in the tables.`
+      : '';
+  const hover = ` Hover over the chart to read the values${c.views[0].series.length > 1 ? '; click a name in the legend to show or hide its line' : ''}.`;
+  const single = c.kind === 'time' && c.x.length === 1 ? ' This run lasted less than two seconds, so each line is a single point.' : '';
+  return `<figure class="chart" id="chart-${esc(c.id)}">
+<h3>${esc(c.title)}</h3>
+<div class="controls"></div>
+<div class="plot"></div>
+<figcaption>${esc(c.caption)}${esc(warm)}${esc(single)}${esc(hover)}</figcaption>
+</figure>`;
+}
+
+/** Reply codes per phase: one column per code seen. */
+export function repliesTable(s: Summary): SummaryTable {
+  const codes = [...new Set(Object.values(s.replies).flatMap((byCode) => Object.keys(byCode)))].sort();
+  return {
+    head: ['phase', ...codes],
+    rows: Object.entries(s.replies).map(([phase, byCode]) => [phase, ...codes.map((c) => (byCode as Record<string, number>)[c] ?? '')]),
+  };
+}
+
+/** The load generator's health: event-loop delay, the busiest worker, saturation, and each worker's figures. */
+export function generatorHtml(s: Summary): string {
+  const g = s.generator;
+  // The open model's schedule (late and dropped starts, lag) is under Totals, as in report.md.
+  const open = s.model === 'open' ? ' The schedule lag is under Totals.' : '';
+  const workers: SummaryTable = {
+    head: ['worker', 'event-loop delay p99 (ms)', 'max (ms)', 'busy'],
+    rows: (g.workers ?? []).map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
+  };
+  // Every value escaped, numbers too: a summary.json read back may have been edited by hand.
+  return `<p>Event-loop delay p99 ${esc(g.eventLoopDelayP99Ms)} ms (max ${esc(g.eventLoopDelayMaxMs)} ms), busiest worker ${esc(Math.round((g.eventLoopUtilizationMax ?? 0) * 100))} % busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
+${workers.rows.length > 0 ? tableHtml(workers, 'generator') : ''}`;
+}
+
+/** The reference server section (its own latencies and counters); empty for an external target. */
+export function serverHtml(s: Summary): string {
+  const table = serverTable(s);
+  if (!s.server || !table) return '';
+  const counters = Object.entries(s.server.counters)
+    .map(([k, v]) => `${esc(k)} ${esc(v)}`)
+    .join(' · ');
+  return `<section>
+<h2>Reference server</h2>
+<p>The embedded reference server measured itself: processing time per command (<code>cmd.*</code>), DATA stream time per message and send-to-arrival time (<code>delivery</code>); the <a href="#glossary">glossary</a> defines each. ${esc(serverScopeNote(s))}</p>
+${tableHtml(table, 'server')}
+<p class="small">Counters: ${counters}.</p>
+</section>`;
+}
+
+/** Every phase and server histogram of this run, from → to; the server's commands share one row. */
+export function glossaryHtml(s: Summary): string {
+  const server = Object.keys(s.server?.histograms ?? {});
+  const commands = server.filter((n) => n.startsWith('cmd.'));
+  const rows: [string[], string][] = [...Object.keys(s.phases), ...server.filter((n) => !n.startsWith('cmd.'))].map((n) => [[n], phaseMeaning(n, s.model) ?? 'not described by this version']);
+  if (commands.length > 0) rows.push([commands, serverCommandMeaning()]);
+  // Each name kept whole (data-stream would break at its hyphen); a list of names wraps between them.
+  const tr = ([names, meaning]: [string[], string]): string =>
+    `<tr><th scope="row">${names.map((n) => `<span class="name">${esc(n)}</span>`).join(', ')}</th><td class="text">${esc(meaning)}</td></tr>`;
+  return `<section id="glossary">
+<h2>Glossary: what each phase measures</h2>
+<p class="small">Latencies are measured from → to as below, with a monotonic clock, in µs, shown in ms. With PIPELINING a command's latency runs from the write of its batch to its own reply (RFC 2920).</p>
+${scroller(`<table id="phase-glossary"><thead><tr><th>phase</th><th>from → to</th></tr></thead><tbody>
+${rows.map(tr).join('\n')}
+</tbody></table>`)}
+</section>`;
+}
+
+/** The run's identity and environment (Node, CPU, OS, git), and the resolved profile folded away. */
+export function environmentHtml(s: Summary): string {
+  const e = s.environment;
+  const rows: [string, string | number][] = [
+    ['run id', s.runId],
+    ['started at', s.startedAt],
+    ['measured', measuredNote(s)],
+    ['target', `${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}`],
+    ['load model', modelNote(s)],
+    ['workers', s.workers],
+    ['Node', e.node],
+    ['CPU', `${e.cpu} (${e.cores} cores)`],
+    ['OS', e.os],
+    ['git', e.gitSha ?? 'unknown'],
+  ];
+  return `${scroller(`<table id="environment"><tbody>
+${rows.map(([k, v]) => `<tr><th scope="row">${esc(k)}</th><td class="text">${esc(v)}</td></tr>`).join('\n')}
+</tbody></table>`)}
+<details><summary>Resolved profile</summary><pre>${esc(JSON.stringify(s.profile, null, 2))}</pre></details>`;
+}
