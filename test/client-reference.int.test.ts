@@ -66,6 +66,29 @@ describe('client features against the embedded reference server', () => {
     expect(summary.profile.seed).toBe(3);
   });
 
+  it('enhanced status codes per phase beside the reply codes: summary.json, report.md, report.html, a threshold', async () => {
+    const { code, stderr, summary, out } = await run('messages: 60\nsessions: 2\nmessage: {recipients: 2}\nserver: {faults: ["rcpt: reply 450 4.2.1 Mailbox busy @ 20%"]}\nseed: 5\n', [
+      '--threshold',
+      'replies.enhanced.4.2.1.count > 0',
+    ]);
+    expect(code, stderr).toBe(0);
+    const r = summary.replies;
+    const e = summary.enhancedReplies;
+    // The fault's code, counted with its 450, and the reference server's own codes with theirs.
+    expect(r.rcpt['450']).toBeGreaterThan(0);
+    expect(e.rcpt).toEqual({ '2.1.5': r.rcpt['250'], '4.2.1': r.rcpt['450'] });
+    expect(e.mail).toEqual({ '2.1.0': r.mail['250'] });
+    expect(e.body).toEqual({ '2.0.0': r.body['250'] });
+    expect(e.quit).toEqual({ '2.0.0': r.quit['221'] });
+    // A message whose every recipient got 450: its DATA is refused (554 5.5.1), its 354 carries no code.
+    expect(e.data ?? {}).toEqual(r.data['554'] ? { '5.5.1': r.data['554'] } : {});
+    // No code in the greeting or the EHLO reply (RFC 2034 §4: none is expected there).
+    expect(e.greeting ?? e.ehlo).toBeUndefined();
+    expect(summary.thresholds).toMatchObject([{ metric: 'replies.enhanced.4.2.1.count', ok: true, value: r.rcpt['450'] }]);
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain(`rcpt 2.1.5 ${r.rcpt['250']}, 4.2.1 ${r.rcpt['450']}`);
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<table id="enhanced-replies">');
+  });
+
   it('recipient distribution: totals add up over varying fan-out', async () => {
     const { code, summary } = await run('messages: 100\nsessions: 4\nmessage: {recipients: {dist: lognormal, median: 20, sigma: 1, max: 500}}\n');
     expect(code).toBe(0);

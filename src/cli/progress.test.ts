@@ -8,6 +8,7 @@ const progress = (accepted: number, intervalS: number, measuring = true): Progre
   elapsedS: 3,
   counters: { ...zeroCounters(), messagesAccepted: accepted, recipientsAccepted: accepted },
   replies: {},
+  enhanced: {},
   errors: {},
   intervals: new Map(),
   intervalS,

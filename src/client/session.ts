@@ -30,10 +30,10 @@ import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { performance } from 'node:perf_hooks';
+import { closedKind, reply421Kind, timeoutKind, type CommandStep, type ErrorKind, type Step } from '../error-kinds.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import type { Recorder } from '../metrics/recorder.js';
-import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from './identity.js';
@@ -151,6 +151,29 @@ export interface MessageSource {
 
 type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'proxy-check' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
+/**
+ * The step of each state as error kinds name it (src/error-kinds.ts), so renaming a state cannot
+ * rename a reported kind. `ready` names the command in flight when there is one (`step()`); `idle`
+ * and `done` have no connection to time out or lose.
+ */
+const STATE_STEP = {
+  idle: 'connecting',
+  connecting: 'connecting',
+  tls: 'tls',
+  greeting: 'greeting',
+  'proxy-check': 'proxy-check',
+  ehlo: 'ehlo',
+  helo: 'helo',
+  xclient: 'xclient',
+  starttls: 'starttls',
+  auth: 'auth',
+  ready: 'envelope',
+  waiting: 'waiting',
+  quit: 'quit',
+  closing: 'closing',
+  done: 'connecting',
+} as const satisfies Record<State, Step>;
+
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
 /** States before a session could start its first transaction. */
@@ -165,7 +188,7 @@ const is2xx = (code: number): boolean => code >= 200 && code < 300;
 const is3xx = (code: number): boolean => code >= 300 && code < 400;
 
 /** Phase (histogram and reply counts) of each in-flight command kind. */
-const PHASE_OF: readonly Phase[] = ['rset', 'mail', 'rcpt', 'data', 'body', 'bdat'];
+const PHASE_OF: readonly CommandStep[] = ['rset', 'mail', 'rcpt', 'data', 'body', 'bdat'];
 
 let sessionIds = 0;
 /** Per-worker connection number: picks source and client addresses in turn, and fills `{n}` in the HELO name. */
@@ -252,7 +275,7 @@ export class ClientSession {
   private tlsSession: Buffer | undefined;
   private stopping = false;
   private connectFailures = 0;
-  private errorKind: string | null = null;
+  private errorKind: ErrorKind | null = null;
   private messagesOnConnection = 0;
   /** Learned from a 452: how many recipients the server takes per transaction (0: unknown). */
   private learnedCap = 0;
@@ -333,7 +356,9 @@ export class ClientSession {
 
   /** Called by the worker's sweeper when `deadlineMs` has passed. */
   timeout(): void {
-    this.fail(`${this.stepName()}-timeout`);
+    const step = this.step();
+    // No deadline is armed while connected and idle (`beginTransaction`).
+    if (step !== 'waiting') this.fail(timeoutKind(step));
   }
 
   /** Hard stop after the grace time: the connection is dropped; a transaction in flight counts as failed (`aborted`). */
@@ -344,9 +369,9 @@ export class ClientSession {
   }
 
   /** The step being waited for, for error kinds: `rcpt`, `body`, `greeting`… */
-  private stepName(): string {
+  private step(): Step {
     if (this.state === 'ready' && this.fifo.length > 0) return this.phaseOf(this.fifo.peekKind(), this.fifo.headArg());
-    return this.state === 'ready' ? 'envelope' : this.state;
+    return STATE_STEP[this.state];
   }
 
   // ---------------------------------------------------------------------------------------
@@ -478,7 +503,7 @@ export class ClientSession {
     switch (this.state) {
       case 'greeting':
         rec.record('greeting', t - this.connectedUs);
-        rec.reply('greeting', code);
+        rec.reply('greeting', code, this.parser.enhanced);
         if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused', code);
         if (this.proxyUnconfirmed) {
           // A server without the PROXY protocol reads the header as a command line and answers it
@@ -489,7 +514,7 @@ export class ClientSession {
         }
         return this.sendEhlo();
       case 'proxy-check':
-        rec.reply('proxy-check', code);
+        rec.reply('proxy-check', code, this.parser.enhanced);
         this.proxyUnconfirmed = false;
         // Anything else is the server refusing the header line: every later reply would pair with
         // the wrong command, so hang up without a QUIT.
@@ -498,7 +523,7 @@ export class ClientSession {
         return this.sendEhlo();
       case 'ehlo':
         rec.record('ehlo', t - this.sentUs);
-        rec.reply('ehlo', code);
+        rec.reply('ehlo', code, this.parser.enhanced);
         if (code === 250) {
           this.parser.captureText = false;
           this.caps = parseCapabilities(lines ?? []);
@@ -514,18 +539,18 @@ export class ClientSession {
         return this.quitAfterRefusal('ehlo-refused', code);
       case 'helo':
         rec.record('ehlo', t - this.sentUs);
-        rec.reply('helo', code);
+        rec.reply('helo', code, this.parser.enhanced);
         if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused', code);
         return this.afterHello();
       case 'xclient':
-        rec.reply('xclient', code);
+        rec.reply('xclient', code, this.parser.enhanced);
         // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
         if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused', code);
         this.xclientDone = true;
         this.caps = NO_CAPABILITIES;
         return this.sendEhlo();
       case 'starttls':
-        rec.reply('starttls', code);
+        rec.reply('starttls', code, this.parser.enhanced);
         if (code === 220) return this.upgrade(this.sentUs);
         return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('starttls-refused', code);
       case 'auth':
@@ -534,7 +559,7 @@ export class ClientSession {
         return this.onTransactionReply(code, t);
       case 'quit':
         rec.record('quit', t - this.sentUs);
-        rec.reply('quit', code);
+        rec.reply('quit', code, this.parser.enhanced);
         this.state = 'closing';
         this.deadlineMs = t / 1000 + this.cfg.timeouts.replyMs;
         this.socket!.end();
@@ -542,8 +567,9 @@ export class ClientSession {
       default:
         // A reply nobody asked for (while idle, or after QUIT). A 421 before closing an idle
         // connection is the server's right (RFC 5321 §3.8); anything else is a broken server.
-        rec.reply('unsolicited', code);
-        if (code === 421) return this.fail(`${this.state}-421`);
+        rec.reply('unsolicited', code, this.parser.enhanced);
+        // idle, connecting and done have no connection to read from.
+        if (code === 421) return this.fail(reply421Kind(this.state === 'tls' || this.state === 'closing' ? this.state : 'waiting'));
         rec.error('unexpected-reply');
     }
   }
@@ -599,13 +625,13 @@ export class ClientSession {
     const acct = this.cfg.auth!.accounts[this.id % this.cfg.auth!.accounts.length];
     if (code === 235) {
       rec.record('auth', t - this.authStartUs);
-      rec.reply('auth', code);
+      rec.reply('auth', code, this.parser.enhanced);
       this.parser.captureText = false;
       this.authed = true;
       return this.afterHello();
     }
     if (code !== 334) {
-      rec.reply('auth', code);
+      rec.reply('auth', code, this.parser.enhanced);
       this.parser.captureText = false;
       return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed', code);
     }
@@ -621,7 +647,7 @@ export class ClientSession {
     // XOAUTH2: a 334 carries the error details; an empty line lets the server send its final 535.
     else if (this.authMech === 'XOAUTH2' && step === 0) answer = '';
     if (answer === null) {
-      rec.reply('auth', code);
+      rec.reply('auth', code, this.parser.enhanced);
       return this.protocolError();
     }
     this.write(Buffer.from(`${answer}\r\n`), this.cfg.timeouts.replyMs);
@@ -761,7 +787,7 @@ export class ClientSession {
   }
 
   /** The phase of an in-flight command (steps: their own phase). */
-  private phaseOf(kind: Cmd, arg: number): Phase {
+  private phaseOf(kind: Cmd, arg: number): CommandStep {
     return kind === Cmd.Step ? STEP_PHASE[STEP_COMMANDS[arg]] : PHASE_OF[kind];
   }
 
@@ -904,7 +930,7 @@ export class ClientSession {
   private onTransactionReply(code: number, now: number): void {
     const rec = this.cfg.recorder;
     if (this.fifo.length === 0) {
-      rec.reply('unsolicited', code);
+      rec.reply('unsolicited', code, this.parser.enhanced);
       return this.fail(code === 421 ? 'ready-421' : 'unexpected-reply');
     }
     const kind = this.fifo.peekKind();
@@ -913,13 +939,13 @@ export class ClientSession {
     const sent = this.fifo.headSentUs();
     this.fifo.shift();
     const phase = this.phaseOf(kind, arg);
-    rec.reply(phase, code);
+    rec.reply(phase, code, this.parser.enhanced);
     // A reply of the wrong class for its command desynchronises the stream: RFC 5321 §4.2 gives
     // 3yz only to DATA (354); a 2yz to DATA means the server did not wait for the message.
     if (kind === Cmd.Data ? is2xx(code) : is3xx(code)) return this.protocolError();
     if (code === 421) {
       // RFC 5321 §3.8: the server is closing the channel; what is in flight will not be answered.
-      return this.fail(`${phase}-421`);
+      return this.fail(reply421Kind(phase));
     }
     switch (kind) {
       case Cmd.Rset:
@@ -953,7 +979,7 @@ export class ClientSession {
         rec.record(phase, now - sent);
         const cmd = STEP_COMMANDS[arg];
         // RFC 821 §4.1.1: an accepted TURN (or ATRN, RFC 2645) swaps the roles; this client does not act as a server.
-        if ((cmd === 'TURN' || cmd === 'ATRN') && is2xx(code)) return this.fail(`${phase}-accepted`);
+        if ((cmd === 'TURN' || cmd === 'ATRN') && is2xx(code)) return this.fail(cmd === 'TURN' ? 'turn-accepted' : 'atrn-accepted');
         // An accepted SEND/SOML/SAML opened a mail transaction: reset it before the next one.
         if ((cmd === 'SEND' || cmd === 'SOML' || cmd === 'SAML') && is2xx(code)) this.needRset = true;
         break;
@@ -1109,7 +1135,7 @@ export class ClientSession {
   }
 
   /** The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely, and do not retry at once. */
-  private quitAfterRefusal(kind: string, code = 0): void {
+  private quitAfterRefusal(kind: ErrorKind, code = 0): void {
     this.parser.captureText = false;
     this.cfg.recorder.error(kind);
     this.connectFailures++;
@@ -1130,7 +1156,7 @@ export class ClientSession {
   }
 
   /** Ends the connection after a protocol failure or timeout; `onClose` does the accounting. */
-  private fail(kind: string): void {
+  private fail(kind: ErrorKind): void {
     if (this.errorKind === null) this.errorKind = kind;
     this.deadlineMs = 0;
     // Replies after this one in the same chunk must not drive the state machine.
@@ -1142,16 +1168,18 @@ export class ClientSession {
     if (socket !== this.socket) return;
     const rec = this.cfg.recorder;
     const state = this.state;
+    const step = this.step();
     this.deadlineMs = 0;
     this.socket = null;
-    if (state === 'closing') {
+    // `closing`: the close this session asked for.
+    if (step === 'closing') {
       rec.record('session', nowUs() - this.connectStartUs);
     } else {
       // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
       // idle connection, an event rather than a failure); what is in flight has failed.
       // Closed while the PROXY check was pending: the server took the header for commands (a v2
       // header even ends in QUIT, so that such a server hangs up).
-      rec.error(this.errorKind ?? (state === 'proxy-check' ? 'proxy-refused' : `${this.stepName()}-closed`));
+      rec.error(this.errorKind ?? (step === 'proxy-check' ? 'proxy-refused' : closedKind(step)));
       // A connection lost before its first transaction could start counts toward giving up, so a
       // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
       if (PRE_TRANSACTION.has(state)) this.connectFailures++;
@@ -1192,7 +1220,7 @@ export class ClientSession {
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
-export function socketErrorKind(state: string, err: NodeJS.ErrnoException): string {
+export function socketErrorKind(state: string, err: NodeJS.ErrnoException): ErrorKind {
   if (state === 'connecting') return err.code === 'ECONNREFUSED' ? 'connect-refused' : 'connect-failed';
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
   return 'socket-error';
@@ -1202,7 +1230,7 @@ export function socketErrorKind(state: string, err: NodeJS.ErrnoException): stri
 const VERIFY_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|HOSTNAME/;
 
 /** A stable error kind for a TLS failure: `tls-verify` (certificate not trusted or wrong name) or `tls-handshake`. */
-export function tlsErrorKind(err: NodeJS.ErrnoException): string {
+export function tlsErrorKind(err: NodeJS.ErrnoException): ErrorKind {
   if (err.code && VERIFY_CODES.test(err.code)) return 'tls-verify';
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
   return 'tls-handshake';

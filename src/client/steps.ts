@@ -5,14 +5,14 @@
  * (histogram and reply codes). Command lines are built once; VRFY and EXPN name a recipient of the
  * plan (a view of its RCPT block, nothing copied).
  */
-import type { Phase } from '../metrics/phases.js';
+import type { CommandStep } from '../error-kinds.js';
 import type { Rng } from './distributions.js';
 
 export const STEP_COMMANDS = ['VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
 export type StepCommand = (typeof STEP_COMMANDS)[number];
 
-/** The phase each step is recorded in. */
-export const STEP_PHASE: Readonly<Record<StepCommand, Phase>> = {
+/** The phase each step is recorded in; also its step in error kinds (`vrfy-timeout`). */
+export const STEP_PHASE: Readonly<Record<StepCommand, CommandStep>> = {
   VRFY: 'vrfy',
   EXPN: 'expn',
   HELP: 'help',

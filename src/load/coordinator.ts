@@ -138,6 +138,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
           for (const [phase, h] of p.intervals) live.histograms.get(phase)!.add(h);
           Object.assign(live.counters, p.counters);
           live.replies = p.replies;
+          live.enhanced = p.enhanced;
           live.errors = p.errors;
         }
         if (log) {

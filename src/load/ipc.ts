@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Phase } from '../metrics/phases.js';
-import type { Counters, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
+import type { Counters, EnhancedCounts, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
 import type { WorkerPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 
@@ -39,8 +39,9 @@ export interface TickMessage {
   readonly startMs: number;
   readonly endMs: number;
   readonly counters: Counters;
-  /** Cumulative reply codes per phase and errors by kind (small; sent whole each second). */
+  /** Cumulative reply codes per phase, enhanced status codes per phase and errors by kind (small; sent whole each second). */
   readonly replies: ReplyCounts;
+  readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
   readonly intervals: Partial<Record<Phase, string>>;
   readonly activeSessions: number;

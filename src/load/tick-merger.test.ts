@@ -12,6 +12,7 @@ const tick = (index: number, seq: number, startMs: number, accepted: number): Ti
   endMs: startMs + 1000,
   counters: { ...zeroCounters(), messagesAccepted: accepted },
   replies: {},
+  enhanced: {},
   errors: {},
   intervals: {},
   activeSessions: 1,
@@ -47,5 +48,23 @@ describe('TickMerger', () => {
     m.done(1, -1); // worker 1 had nothing to run
     m.tick(tick(0, 0, 0, 10));
     expect(seen.map((p) => p.counters.messagesAccepted)).toEqual([10]);
+  });
+
+  it('adds up the latest cumulative reply codes, enhanced status codes and errors of every worker', () => {
+    const seen: Progress[] = [];
+    const m = new TickMerger(
+      2,
+      () => 0,
+      (p) => seen.push(p),
+    );
+    const counts = (n: number) => ({ replies: { rcpt: { '452': n } }, enhanced: { rcpt: { '4.5.3': n } }, errors: { 'rcpt-timeout': n } });
+    m.tick({ ...tick(0, 0, 0, 0), ...counts(1) });
+    m.tick({ ...tick(1, 0, 0, 0), ...counts(2) });
+    m.tick({ ...tick(0, 1, 1000, 0), ...counts(5) });
+    m.tick({ ...tick(1, 1, 1000, 0), ...counts(2) });
+    expect(seen.map((p) => [p.replies, p.enhanced, p.errors])).toEqual([
+      [{ rcpt: { '452': 3 } }, { rcpt: { '4.5.3': 3 } }, { 'rcpt-timeout': 3 }],
+      [{ rcpt: { '452': 7 } }, { rcpt: { '4.5.3': 7 } }, { 'rcpt-timeout': 7 }],
+    ]);
   });
 });

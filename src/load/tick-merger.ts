@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { Phase } from '../metrics/phases.js';
-import { addCountsInto, zeroCounters, type Counters, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import { addCountsInto, zeroCounters, type Counters, type EnhancedCounts, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
 import type { TickMessage } from './ipc.js';
 
 /** One second of the whole run: every worker's tick with the same `seq`, added up. */
@@ -16,8 +16,9 @@ export interface Progress {
   readonly elapsedS: number;
   /** Cumulative since the start (or the end of warm-up). */
   readonly counters: Counters;
-  /** Cumulative reply codes per phase and errors by kind, like `counters`. */
+  /** Cumulative reply codes per phase, enhanced status codes per phase and errors by kind, like `counters`. */
   readonly replies: ReplyCounts;
+  readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
   /** This interval's merged histograms, by phase. */
   readonly intervals: ReadonlyMap<Phase, Histogram>;
@@ -36,7 +37,7 @@ export class TickMerger {
   private readonly pending = new Map<number, TickMessage[]>();
   private readonly lastSeq: (number | null)[];
   private readonly latest: Counters[];
-  private readonly latestCounts: { replies: ReplyCounts; errors: ErrorCounts }[];
+  private readonly latestCounts: { replies: ReplyCounts; enhanced: EnhancedCounts; errors: ErrorCounts }[];
   private next = 0;
 
   constructor(
@@ -46,7 +47,7 @@ export class TickMerger {
   ) {
     this.lastSeq = new Array<number | null>(workers).fill(null);
     this.latest = Array.from({ length: workers }, zeroCounters);
-    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, errors: {} }));
+    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, enhanced: {}, errors: {} }));
   }
 
   tick(t: TickMessage): void {
@@ -54,7 +55,7 @@ export class TickMerger {
     if (!list) this.pending.set(t.seq, (list = []));
     list.push(t);
     this.latest[t.index] = t.counters;
-    this.latestCounts[t.index] = { replies: t.replies, errors: t.errors };
+    this.latestCounts[t.index] = { replies: t.replies, enhanced: t.enhanced, errors: t.errors };
     this.flush(false);
   }
 
@@ -88,13 +89,14 @@ export class TickMerger {
     }
     const counters = zeroCounters();
     for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
-    const counts = { replies: {}, errors: {} };
-    for (const c of this.latestCounts) addCountsInto(counts, c.replies, c.errors);
+    const counts = { replies: {}, enhanced: {}, errors: {} };
+    for (const c of this.latestCounts) addCountsInto(counts, c.replies, c.errors, c.enhanced);
     return {
       seq: list[0].seq,
       elapsedS: (performance.now() - this.t0()) / 1000,
       counters,
       replies: counts.replies,
+      enhanced: counts.enhanced,
       errors: counts.errors,
       intervals,
       // Each worker counted over its own tick interval; their timers are not aligned, so the span

@@ -149,6 +149,7 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
       endMs: now,
       counters: { ...recorder.counters },
       replies: recorder.replies,
+      enhanced: recorder.enhancedCounts(),
       errors: recorder.errors,
       intervals: recorder.interval(),
       activeSessions: run.active(),

@@ -7,7 +7,8 @@
  */
 import { statsPercentile, type Histogram, type PhaseStats } from './histogram.js';
 import { PHASES } from './phases.js';
-import type { ErrorCounts, ReplyCounts } from './recorder.js';
+import type { EnhancedCounts, ErrorCounts, ReplyCounts } from './recorder.js';
+import { enhancedCodeOf } from '../protocol/reply-parser.js';
 import { SERVER_HISTOGRAMS } from './server-histograms.js';
 
 /** The unit a metric is measured in and a threshold's limit compared in (README "Thresholds"): ms, a 0..1 ratio, per second, a count, a boolean. */
@@ -53,6 +54,8 @@ export interface MetricRun {
       readonly rates?: { readonly msgsPerS: number; readonly rcptsPerS: number; readonly mbPerS: number };
     };
     readonly replies: ReplyCounts;
+    /** Enhanced status codes per phase; absent in a summary written before they were counted. */
+    readonly enhancedReplies?: EnhancedCounts;
     readonly errors: ErrorCounts;
     /**
      * A finished run's per-phase statistics (ms): what a latency metric reads when the run has no
@@ -103,6 +106,7 @@ export function knownMetrics(): string[] {
     `recipients.<outcome>.count, outcome: ${RECIPIENT_OUTCOMES.join(', ')}; recipients.<outcome>.rate (ratio of attempted) for all but attempted`,
     'errors.rate (ratio of messages due), errors.count, errors.<kind>.count',
     'replies.<class>.rate (ratio of all replies) | .count, class 2xx, 3xx, 4xx, 5xx or a code (replies.452.count)',
+    'replies.enhanced.<code>.count | .rate (ratio of all replies), code an RFC 3463 enhanced status code (replies.enhanced.4.2.2.count)',
     'generator.saturated (true | false), generator.eventLoopDelayP99, generator.scheduleLagP99 (ms)',
     'transactions.count',
   ];
@@ -184,6 +188,15 @@ function histogramMetric(prefix: string, m: RegExpExecArray, pick: (run: MetricR
   });
 }
 
+/** Replies of every phase with enhanced status code `code`; null for a summary from before they were counted. */
+function enhancedWhere(run: MetricRun, code: string): number | null {
+  const byPhase = run.summary.enhancedReplies;
+  if (byPhase === undefined) return null;
+  let n = 0;
+  for (const codes of Object.values(byPhase)) n += codes[code] ?? 0;
+  return n;
+}
+
 /** Sum of replies over every phase whose code matches. */
 function repliesWhere(run: MetricRun, match: (code: string) => boolean): number {
   let n = 0;
@@ -199,7 +212,7 @@ function repliesWhere(run: MetricRun, match: (code: string) => boolean): number 
  * abandoned) for those never attempted (dropped, abandoned) and for attempted itself;
  * `recipients.<outcome>.rate` a share of the attempted recipients; `errors.rate` is the messages
  * not accepted (rejected + failed + dropped + abandoned) over the messages due; `replies.<class>.rate`
- * a share of every reply of every phase.
+ * and `replies.enhanced.<code>.rate` a share of every reply of every phase.
  *
  * @throws Error naming the metric when it is not in the catalog, or a percentile outside 0..100
  */
@@ -239,6 +252,17 @@ export function resolveMetric(name: string): Metric {
       return metric(name, 'ms', (run) => run.summary.generator?.eventLoopDelayP99Ms ?? null);
     case 'generator.scheduleLagP99':
       return metric(name, 'ms', (run) => run.summary.generator?.scheduleLagP99Ms ?? null);
+  }
+  // An RFC 3463 code has dots of its own: `replies.enhanced.4.2.2.count`.
+  const enhanced = /^replies\.enhanced\.(\d{1,3}\.\d{1,3}\.\d{1,3})\.(count|rate)$/.exec(name);
+  const code = enhanced === null ? null : enhancedCodeOf(enhanced[1]);
+  if (enhanced !== null && code !== null) {
+    const count = (run: MetricRun): number | null => enhancedWhere(run, code);
+    if (enhanced[2] === 'count') return metric(name, 'count', count);
+    return metric(name, 'ratio', (run) => {
+      const n = count(run);
+      return n === null ? null : ratio(n, repliesWhere(run, () => true));
+    });
   }
   const parts = name.split('.');
   if (parts.length === 3 && (parts[2] === 'count' || parts[2] === 'rate')) {

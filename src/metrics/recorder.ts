@@ -4,6 +4,8 @@
  */
 import { PHASES, type Phase } from './phases.js';
 import { addEncoded, encodeHistogram, FastHistogram, newHistogram, recordUs, type Histogram } from './histogram.js';
+import type { ErrorKind } from '../error-kinds.js';
+import { enhancedCodeText } from '../protocol/reply-parser.js';
 
 /** Message, recipient and byte totals. `failed` means no final reply (timeout, reset): neither accepted nor rejected. */
 export interface Counters {
@@ -62,7 +64,16 @@ export const zeroCounters = (): Counters => ({
 /** `replies[phase][code]` = how many replies with that code the phase got. */
 export type ReplyCounts = Record<string, Record<string, number>>;
 
-/** `errors[kind]` = how many; kinds are stable strings such as `connect-refused`, `reply-timeout`. */
+/**
+ * `enhanced[phase][code]` = how many replies of the phase carried the enhanced status code `code`
+ * (`4.2.1`, RFC 3463), beside `replies[phase]`'s basic codes. Replies without one are not here.
+ */
+export type EnhancedCounts = Record<string, Record<string, number>>;
+
+/**
+ * `errors[kind]` = how many. The client counts the kinds of src/error-kinds.ts (`connect-refused`,
+ * `rcpt-timeout`); counts read from files may hold kinds of other versions, so the key is a string.
+ */
 export type ErrorCounts = Record<string, number>;
 
 /** Histograms about the load generator itself, not the target (DESIGN §3 rule 7). */
@@ -75,6 +86,7 @@ export interface MetricsSnapshot {
   readonly generator: Partial<Record<GeneratorHistogram, string>>;
   readonly counters: Counters;
   readonly replies: ReplyCounts;
+  readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
 }
 
@@ -91,6 +103,8 @@ export class Recorder {
   readonly generator = new Map<GeneratorHistogram, Histogram>(GENERATOR_HISTOGRAMS.map((g) => [g, newHistogram()]));
   counters: Counters = zeroCounters();
   replies: ReplyCounts = {};
+  /** Enhanced status codes per phase, packed (`enhancedCodeAt`): counted without making a string. */
+  private enhanced = new Map<string, Map<number, number>>();
   errors: ErrorCounts = {};
   /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
   epoch = 0;
@@ -115,6 +129,7 @@ export class Recorder {
     for (const h of this.generator.values()) h.reset();
     this.counters = zeroCounters();
     this.replies = {};
+    this.enhanced = new Map();
     this.errors = {};
     this.epoch++;
   }
@@ -134,14 +149,31 @@ export class Recorder {
     recordUs(this.generator.get(name)!, us);
   }
 
-  /** Counts one reply `code` seen in `phase`. */
-  reply(phase: string, code: number): void {
+  /**
+   * Counts one reply `code` seen in `phase`, and its enhanced status code when it has one
+   * (`enhanced`: packed by `enhancedCodeAt`, 0 for none).
+   */
+  reply(phase: string, code: number, enhanced = 0): void {
     const byCode = (this.replies[phase] ??= {});
     byCode[code] = (byCode[code] ?? 0) + 1;
+    if (enhanced === 0) return;
+    let byEnhanced = this.enhanced.get(phase);
+    if (byEnhanced === undefined) this.enhanced.set(phase, (byEnhanced = new Map()));
+    byEnhanced.set(enhanced, (byEnhanced.get(enhanced) ?? 0) + 1);
+  }
+
+  /** The enhanced status codes counted so far, per phase, as text (`{ rcpt: { '4.2.1': 3 } }`): for ticks and snapshots. */
+  enhancedCounts(): EnhancedCounts {
+    const out: EnhancedCounts = {};
+    for (const [phase, byCode] of this.enhanced) {
+      const to: Record<string, number> = (out[phase] = {});
+      for (const [packed, n] of byCode) to[enhancedCodeText(packed)] = n;
+    }
+    return out;
   }
 
   /** Counts one error of `kind`. */
-  error(kind: string): void {
+  error(kind: ErrorKind): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + 1;
   }
 
@@ -152,7 +184,7 @@ export class Recorder {
     for (const [phase, h] of this.totals) if (h.totalCount > 0) histograms[phase] = encodeHistogram(h);
     const generator: Partial<Record<GeneratorHistogram, string>> = {};
     for (const [name, h] of this.generator) if (h.totalCount > 0) generator[name] = encodeHistogram(h);
-    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), errors: { ...this.errors } };
+    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), enhanced: this.enhancedCounts(), errors: { ...this.errors } };
   }
 }
 
@@ -162,26 +194,37 @@ export class Merged {
   readonly generator = new Map<GeneratorHistogram, Histogram>(GENERATOR_HISTOGRAMS.map((g) => [g, newHistogram()]));
   readonly counters: Counters = zeroCounters();
   replies: ReplyCounts = {};
+  enhanced: EnhancedCounts = {};
   errors: ErrorCounts = {};
 
   add(s: MetricsSnapshot): void {
     for (const [phase, b64] of Object.entries(s.histograms)) addEncoded(this.histograms.get(phase as Phase)!, b64!);
     for (const [name, b64] of Object.entries(s.generator)) addEncoded(this.generator.get(name as GeneratorHistogram)!, b64!);
     for (const k of Object.keys(this.counters) as (keyof Counters)[]) this.counters[k] += s.counters[k];
-    this.addCounts(s.replies, s.errors);
+    this.addCounts(s.replies, s.errors, s.enhanced);
   }
 
-  /** Adds reply codes per phase and errors by kind. */
-  addCounts(replies: ReplyCounts, errors: ErrorCounts): void {
-    addCountsInto(this, replies, errors);
+  /** Adds reply codes per phase, errors by kind, and enhanced status codes per phase. */
+  addCounts(replies: ReplyCounts, errors: ErrorCounts, enhanced?: EnhancedCounts): void {
+    addCountsInto(this, replies, errors, enhanced);
   }
 }
 
-/** Adds `replies` and `errors` into `into` (reply codes per phase, errors by kind). */
-export function addCountsInto(into: { replies: ReplyCounts; errors: ErrorCounts }, replies: ReplyCounts, errors: ErrorCounts): void {
-  for (const [phase, byCode] of Object.entries(replies)) {
-    const to = (into.replies[phase] ??= {});
+/**
+ * Adds `replies` and `errors` into `into` (reply codes per phase, errors by kind), and `enhanced`
+ * (enhanced status codes per phase, absent in summaries written before they were counted) into
+ * `into.enhanced`, which it creates when missing.
+ */
+export function addCountsInto(into: { replies: ReplyCounts; errors: ErrorCounts; enhanced?: EnhancedCounts }, replies: ReplyCounts, errors: ErrorCounts, enhanced?: EnhancedCounts): void {
+  addPerPhase(into.replies, replies);
+  if (enhanced !== undefined) addPerPhase((into.enhanced ??= {}), enhanced);
+  for (const [kind, n] of Object.entries(errors)) into.errors[kind] = (into.errors[kind] ?? 0) + n;
+}
+
+/** Adds counts per phase and code (`from[phase][code]`) into `into`. */
+function addPerPhase(into: Record<string, Record<string, number>>, from: Record<string, Record<string, number>>): void {
+  for (const [phase, byCode] of Object.entries(from)) {
+    const to = (into[phase] ??= {});
     for (const [code, n] of Object.entries(byCode)) to[code] = (to[code] ?? 0) + n;
   }
-  for (const [kind, n] of Object.entries(errors)) into.errors[kind] = (into.errors[kind] ?? 0) + n;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyParser, enhancedCodeOf } from './reply-parser.js';
+import { ReplyParser, enhancedCodeAt, enhancedCodeOf, enhancedCodeText } from './reply-parser.js';
 
 interface Seen {
   replies: { code: number; lines: string[] | null }[];
@@ -125,5 +125,46 @@ describe('ReplyParser', () => {
     expect(enhancedCodeOf(Buffer.from('2.0.0'))).toBe('2.0.0');
     expect(enhancedCodeOf('ok')).toBeNull();
     expect(enhancedCodeOf('3.0.0 x')).toBeNull();
+  });
+
+  it('hands each reply its enhanced status code, packed, however the transcript is split and whether or not text is captured', () => {
+    for (const captureText of [false, true]) {
+      for (const parts of splits(TRANSCRIPT)) {
+        const seen: number[] = [];
+        const p = new ReplyParser(
+          () => seen.push(p.enhanced),
+          (reason) => expect.unreachable(reason),
+        );
+        p.captureText = captureText;
+        for (const part of parts) p.feed(part);
+        expect(seen).toEqual([0, 0, 2_001_000, 5_001_001, 0, 0, 2_000_000, 0]);
+      }
+    }
+  });
+
+  it("reads a multi-line reply's enhanced code from its last line", () => {
+    const seen: number[] = [];
+    const p = new ReplyParser(
+      () => seen.push(p.enhanced),
+      (reason) => expect.unreachable(reason),
+    );
+    p.feed(Buffer.from('452-4.2.2 mailbox full\r\n452 4.2.2 try later\r\n250-first\r\n250 second\r\n421 4.7.0\r\n'));
+    expect(seen).toEqual([4_002_002, 0, 4_007_000]);
+  });
+
+  it('packs the RFC 3463 grammar and nothing else', () => {
+    const at = (text: string): number => enhancedCodeAt(Buffer.from(text, 'latin1'), 0, text.length);
+    expect(at('4.2.1')).toBe(4_002_001);
+    expect(at('4.2.1 busy')).toBe(4_002_001);
+    expect(at('4.2.1\tbusy')).toBe(4_002_001);
+    expect(at('5.999.999 x')).toBe(5_999_999);
+    expect(at('4.02.1 x')).toBe(4_002_001);
+    for (const bad of ['', '4', '4.2', '4.2.', '4..1', '.2.1', '4.2.1x', '4.1234.1', '4.1.1234', '3.0.0', '6.0.0', '2-0-0', ' 2.0.0', 'ok']) expect(at(bad), bad).toBe(0);
+    // Only `buf[from, end)` is read.
+    expect(enhancedCodeAt(Buffer.from('250 2.1.5 ok'), 4, 9)).toBe(2_001_005);
+    expect(enhancedCodeAt(Buffer.from('250 2.1.55'), 4, 9)).toBe(2_001_005);
+    expect(enhancedCodeText(4_002_001)).toBe('4.2.1');
+    expect(enhancedCodeText(5_999_999)).toBe('5.999.999');
+    expect(enhancedCodeOf('4.02.1 x')).toBe('4.2.1');
   });
 });

@@ -11,6 +11,8 @@ const LF = 0x0a;
 const CR = 0x0d;
 const HYPHEN = 0x2d;
 const SP = 0x20;
+const HT = 0x09;
+const DOT = 0x2e;
 const ZERO = 0x30;
 
 /** Longest reply line we buffer (RFC 5321 §4.5.3.1.5 says 512 octets; MTAs send longer texts). */
@@ -32,6 +34,11 @@ export type ReplyErrorHandler = (reason: string) => void;
 export class ReplyParser {
   /** When true, each reply's text lines are collected (EHLO capabilities). Off on the hot path. */
   captureText = false;
+  /**
+   * The enhanced status code of the reply being delivered (read it inside the reply handler),
+   * packed by `enhancedCodeAt` from its last line; 0 when it has none.
+   */
+  enhanced = 0;
   private partial: Buffer | null = null;
   private lines: Buffer[] = [];
   /** Code of the multi-line reply in progress, or 0. */
@@ -116,6 +123,8 @@ export class ReplyParser {
     }
     this.pendingCode = 0;
     this.pendingBytes = 0;
+    // RFC 2034 §4 puts the enhanced code at the start of every line's text; the last line's is read.
+    this.enhanced = end - start > 4 ? enhancedCodeAt(buf, start + 4, end) : 0;
     if (this.captureText) {
       const lines = this.lines;
       this.lines = [];
@@ -135,11 +144,42 @@ export class ReplyParser {
 }
 
 /**
- * The enhanced status code (RFC 3463, announced by ENHANCEDSTATUSCODES, RFC 2034) at the start
- * of a reply text, such as `2.1.5`, or null. For reports and errors, not the hot path.
+ * The enhanced status code (RFC 3463 §2, announced by ENHANCEDSTATUSCODES, RFC 2034) at
+ * `buf[from, end)`, the start of a reply text: `class "." subject "." detail`, class 2, 4 or 5,
+ * subject and detail of 1 to 3 digits, then white space or the end of the line. Packed into one
+ * integer, `class × 10^6 + subject × 10^3 + detail` (`4.2.1` → 4_002_001), so counting it needs
+ * no string; 0 when the text does not start with one. A few byte compares: cheap enough for every
+ * reply, and most texts without a code fail at the first octet.
+ */
+export function enhancedCodeAt(buf: Uint8Array, from: number, end: number): number {
+  // The shortest code is `2.0.0`.
+  if (end - from < 5) return 0;
+  const cls = buf[from] - ZERO;
+  if ((cls !== 2 && cls !== 4 && cls !== 5) || buf[from + 1] !== DOT) return 0;
+  let i = from + 2;
+  let subject = 0;
+  for (let n = 0; n < 3 && i < end && isDigit(buf[i]); n++, i++) subject = subject * 10 + (buf[i] - ZERO);
+  if (i === from + 2 || i >= end || buf[i] !== DOT) return 0;
+  const detailAt = ++i;
+  let detail = 0;
+  for (let n = 0; n < 3 && i < end && isDigit(buf[i]); n++, i++) detail = detail * 10 + (buf[i] - ZERO);
+  if (i === detailAt || (i < end && buf[i] !== SP && buf[i] !== HT && buf[i] !== CR && buf[i] !== LF)) return 0;
+  return cls * 1_000_000 + subject * 1000 + detail;
+}
+
+const isDigit = (b: number): boolean => b >= ZERO && b <= ZERO + 9;
+
+/** A packed enhanced status code (`enhancedCodeAt`) as text: 4_002_001 → `4.2.1`. */
+export function enhancedCodeText(packed: number): string {
+  return `${Math.floor(packed / 1_000_000)}.${Math.floor(packed / 1000) % 1000}.${packed % 1000}`;
+}
+
+/**
+ * The enhanced status code at the start of a reply text, such as `2.1.5`, or null (RFC 3463;
+ * the grammar of `enhancedCodeAt`; leading zeros are dropped: `2.01.5` → `2.1.5`).
  */
 export function enhancedCodeOf(text: Buffer | string): string | null {
-  const s = typeof text === 'string' ? text : text.toString('latin1', 0, Math.min(text.length, 16));
-  const m = /^([245])\.(\d{1,3})\.(\d{1,3})(?:\s|$)/.exec(s);
-  return m ? `${m[1]}.${m[2]}.${m[3]}` : null;
+  const b = typeof text === 'string' ? Buffer.from(text.slice(0, 16), 'latin1') : text;
+  const packed = enhancedCodeAt(b, 0, Math.min(b.length, 16));
+  return packed === 0 ? null : enhancedCodeText(packed);
 }

@@ -1,8 +1,10 @@
 /**
  * What each phase and error kind means, in one sentence each, for report.html's glossary and its
- * errors table: the README's "What is measured" (client phases, error kinds) and "Self-measurement"
- * (the reference server's histograms), so a reader of a report needs no other document.
+ * errors table: the README's "What is measured" (client phases), "Self-measurement" (the reference
+ * server's histograms) and the error-kind registry (src/error-kinds.ts), so a reader of a report
+ * needs no other document.
  */
+import { ERROR_KINDS, isErrorKind } from '../error-kinds.js';
 import { PHASES } from '../metrics/phases.js';
 
 /** Each client phase: from → to (README, "What is measured"). Composites last. */
@@ -54,63 +56,11 @@ export function phaseMeaning(name: string, model: 'open' | 'closed'): string | n
   return null;
 }
 
-/** The steps a `<step>-timeout` or `<step>-closed` names (README, "Other error kinds"). */
-const STEP_WORDS: Readonly<Record<string, string>> = {
-  greeting: 'the 220 greeting',
-  ehlo: 'the EHLO reply',
-  tls: 'the TLS handshake',
-  mail: 'the MAIL reply',
-  rcpt: 'a RCPT reply',
-  data: 'the 354 reply to DATA',
-  body: 'the end-of-data reply',
-  bdat: 'a BDAT reply',
-  rset: 'the RSET reply',
-  quit: 'the 221 reply to QUIT',
-  waiting: 'the next message (connected and idle)',
-};
-
-/** Error kinds with a fixed name (README, "What is measured" and "TLS"). */
-const KINDS: Readonly<Record<string, string>> = {
-  'socket-reset': 'the connection was reset (ECONNRESET or EPIPE)',
-  'socket-error': 'another socket error',
-  'connect-refused': 'TCP connection refused: nothing listens on the target port',
-  'connect-failed': 'TCP connection failed (unreachable, timed out…)',
-  'greeting-refused': 'the server refused the session in its greeting (4xx/5xx instead of 220)',
-  'ehlo-refused': 'the server refused EHLO',
-  'helo-refused': 'the server refused HELO (after EHLO was not understood)',
-  'starttls-refused': 'the server refused STARTTLS',
-  'starttls-unavailable': 'the profile asked for STARTTLS and the server does not offer it',
-  'tls-verify': "the server's certificate is not trusted or names another host",
-  'tls-handshake': 'the TLS handshake failed',
-  'auth-unavailable': 'the profile asked for AUTH and the server does not offer the mechanism',
-  'auth-failed': 'the server refused the credentials',
-  'chunking-unavailable': 'the profile asked for BDAT and the server does not offer CHUNKING',
-  'xclient-unavailable': 'the profile asked for XCLIENT and the server does not offer it',
-  'xclient-refused': 'the server refused XCLIENT',
-  'proxy-refused': 'the server closed the connection after the PROXY header',
-  'size-exceeded': "the message is larger than the server's SIZE limit: not sent (RFC 1870)",
-  '8bitmime-unavailable': 'the message needs 8BITMIME and the server does not offer it',
-  'smtputf8-unavailable': 'the message needs SMTPUTF8 and the server does not offer it',
-  'turn-accepted': 'the server accepted TURN (the roles would reverse): the session ends',
-  'atrn-accepted': 'the server accepted ATRN (the roles would reverse): the session ends',
-  'bad-reply': 'a malformed reply, or one of the wrong class for its command: the connection is closed',
-  'unexpected-reply': 'a reply arrived while the session was idle',
-  'ready-421': 'the server sent 421 (closing) while the session was idle',
-  aborted: 'in flight when the run stopped (after its graceful-stop time): dropped',
-};
-
 /**
- * What error kind `kind` means, in one sentence: a fixed kind, `<step>-timeout`, `<step>-closed`
- * or `<phase>-421`. Kinds this version does not know are named as such.
+ * What error kind `kind` means, in one sentence: the registry's (src/error-kinds.ts, listed in
+ * docs/error-kinds.md). A kind this version does not count (a summary of another version) is
+ * named as such.
  */
 export function errorKindMeaning(kind: string): string {
-  if (KINDS[kind] !== undefined) return KINDS[kind];
-  const m = /^(.+)-(timeout|closed|421)$/.exec(kind);
-  if (m) {
-    const what = STEP_WORDS[m[1]] ?? `the ${m[1]} step's reply`;
-    if (m[2] === 'timeout') return `no reply within the timeout while waiting for ${what}: the connection is closed`;
-    if (m[2] === 'closed') return `the server closed the connection while the client waited for ${what}`;
-    return `the server answered ${m[1].toUpperCase()} with 421 (closing the session, RFC 5321 §3.8)`;
-  }
-  return 'an error kind this smtpbench does not describe (README, "What is measured", "Other error kinds")';
+  return isErrorKind(kind) ? ERROR_KINDS.get(kind)! : 'an error kind this version of smtpbench does not count (docs/error-kinds.md lists those it does)';
 }

@@ -1,6 +1,6 @@
 /**
  * The sections of report.html drawn from summary.json alone: threshold verdicts (values by
- * `formatValue`, as on the console), a chart's frame and caption, reply codes, generator health,
+ * `formatValue`, as on the console), a chart's frame and caption, reply codes (basic and enhanced), generator health,
  * the reference server, the glossary of the run's phases (`glossary.ts`) and the environment.
  * Every string from the run goes through `esc`.
  */
@@ -49,10 +49,23 @@ export function chartHtml(c: ChartSpec, warmupS: number): string {
 
 /** Reply codes per phase: one column per code seen. */
 export function repliesTable(s: Summary): SummaryTable {
-  const codes = [...new Set(Object.values(s.replies).flatMap((byCode) => Object.keys(byCode)))].sort();
+  return perPhaseTable(s.replies);
+}
+
+/** Enhanced status codes per phase (RFC 3463), beside the reply codes; empty when the run counted none. */
+export function enhancedHtml(s: Summary): string {
+  if (Object.keys(s.enhancedReplies ?? {}).length === 0) return '';
+  return `<h3>Enhanced status codes per phase</h3>
+<p class="small">The RFC 3463 code at the start of a reply's text (<code>4.2.2</code>: mailbox full), beside its basic code above; replies without one are not counted here.</p>
+${tableHtml(perPhaseTable(s.enhancedReplies!), 'enhanced-replies')}`;
+}
+
+/** Counts per phase and code: one column per code seen, in numeric order (`2.2.0` before `2.10.0`). */
+function perPhaseTable(byPhase: Readonly<Record<string, Readonly<Record<string, number>>>>): SummaryTable {
+  const codes = [...new Set(Object.values(byPhase).flatMap((byCode) => Object.keys(byCode)))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   return {
     head: ['phase', ...codes],
-    rows: Object.entries(s.replies).map(([phase, byCode]) => [phase, ...codes.map((c) => (byCode as Record<string, number>)[c] ?? '')]),
+    rows: Object.entries(byPhase).map(([phase, byCode]) => [phase, ...codes.map((c) => byCode[c] ?? '')]),
   };
 }
 

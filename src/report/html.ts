@@ -9,7 +9,7 @@ import { pageDataOf } from './chart-data.js';
 import { CHART_CLIENT } from './chart-client.js';
 import { errorKindMeaning } from './glossary.js';
 import { esc, pageHtml, tableHtml } from './html-page.js';
-import { chartHtml, environmentHtml, generatorHtml, glossaryHtml, repliesTable, serverHtml, thresholdsHtml } from './html-sections.js';
+import { chartHtml, enhancedHtml, environmentHtml, generatorHtml, glossaryHtml, repliesTable, serverHtml, thresholdsHtml } from './html-sections.js';
 import { printable } from '../redact.js';
 import { deliveryNote, latencyTable, mergedNote, shardNote, modelNote, percentilesOf, scheduleNote, stopNote, totalsTable, type SummaryTable } from './markdown.js';
 import type { RunData } from './run-data.js';
@@ -65,6 +65,7 @@ ${charts([['throughput'], ['replies', 'errors']])}
 ${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors', (i) => (i === 2 ? 'text' : ''))}
 <h3>Reply codes per phase</h3>
 ${tableHtml(repliesTable(s), 'replies')}
+${enhancedHtml(s)}
 </section>
 ${serverHtml(s)}
 <section>

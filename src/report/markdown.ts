@@ -215,6 +215,7 @@ export function renderMarkdown(s: Summary): string {
             .map(([k, n]) => `${k} ${n}`)
             .join(', ')
     }.`,
+    ...enhancedMarkdown(s),
     ...(server ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`] : []),
     '',
     `Generator: ${(s.generator.workers ?? []).map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
@@ -223,6 +224,18 @@ export function renderMarkdown(s: Summary): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** One line of enhanced status codes per phase (RFC 3463), in numeric order; empty when the run counted none. */
+function enhancedMarkdown(s: Summary): string[] {
+  const phases = Object.entries(s.enhancedReplies ?? {});
+  if (phases.length === 0) return [];
+  const codes = (byCode: Record<string, number>): string =>
+    Object.entries(byCode)
+      .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
+  return ['', `Enhanced status codes (RFC 3463) per phase: ${phases.map(([phase, byCode]) => `${phase} ${codes(byCode)}`).join('; ')}.`];
 }
 
 /** The thresholds table (empty when the run had none): each verdict with its measured value. */

@@ -45,6 +45,8 @@ interface RunSpec {
   readonly timeline?: readonly Second[];
   readonly server?: boolean;
   readonly errors?: Record<string, number>;
+  /** Enhanced status codes per phase; null: a summary from before they were counted (no `enhancedReplies`). */
+  readonly enhanced?: Record<string, Record<string, number>> | null;
   /** The target's port (its URL in the summary). */
   readonly port?: number;
 }
@@ -66,7 +68,7 @@ function runOf(spec: RunSpec): RunData {
   c.connections = Math.ceil(values.length / 10);
   c.tlsHandshakes = c.connections;
   c.steps = values.length > 0 ? 3 : 0;
-  if (values.length > 0) merged.addCounts({ mail: { '250': values.length }, rcpt: { '250': values.length - 1, '452': 1 } }, spec.errors ?? { 'reply-timeout': 1 });
+  if (values.length > 0) merged.addCounts({ mail: { '250': values.length }, rcpt: { '250': values.length - 1, '452': 1 } }, spec.errors ?? { 'reply-timeout': 1 }, spec.enhanced ?? {});
   for (const v of values.slice(0, 5)) recordUs(merged.generator.get('scheduleLag')!, v);
   let server: RunOutcome['server'] = null;
   if (spec.server) {
@@ -99,7 +101,7 @@ function runOf(spec: RunSpec): RunData {
       : { index: 0, count: 3, host: `host-${spec.id}`, startAt: null, lateMs: null, clock: { offsetMs: null, errorMs: null, source: null }, idle: spec.idle ?? false, ...spec.shard };
   // A shard records its own share of the sessions, as run.ts does.
   const sessions = shard && shard.count > 1 ? partOf(profile.sessions, shard) : built.sessions;
-  const summary = JSON.parse(JSON.stringify({ ...built, shard, sessions })) as Summary;
+  const summary = JSON.parse(JSON.stringify({ ...built, shard, sessions, enhancedReplies: spec.enhanced === null ? undefined : built.enhancedReplies })) as Summary;
   let hlog: string | null = null;
   if (spec.log) {
     const path = join(tmp(), 'run.hlog');
@@ -139,6 +141,18 @@ function refusal(runs: RunData[], force = false): string {
 }
 
 describe('mergeRuns', () => {
+  it('adds enhanced status codes per phase; inputs from before they were counted add none', () => {
+    const a = runOf({ id: 'aaa', enhanced: { mail: { '2.1.0': 40 }, rcpt: { '2.1.5': 39, '4.5.3': 1 } } });
+    const b = runOf({ id: 'bb', enhanced: { rcpt: { '2.1.5': 20, '4.2.2': 3 }, body: { '5.7.1': 2 } } });
+    const old = runOf({ id: 'c', enhanced: null });
+    expect(old.summary.enhancedReplies).toBeUndefined();
+    const m = mergeRuns([a, b, old]).summary;
+    expect(m.enhancedReplies).toEqual({ mail: { '2.1.0': 40 }, rcpt: { '2.1.5': 59, '4.5.3': 1, '4.2.2': 3 }, body: { '5.7.1': 2 } });
+    expect(renderMarkdown(m)).toContain('Enhanced status codes (RFC 3463) per phase: mail 2.1.0 40; rcpt 2.1.5 59, 4.2.2 3, 4.5.3 1; body 5.7.1 2.');
+    // None of the inputs counted them: neither does the merge.
+    expect(mergeRuns([old, runOf({ id: 'd', enhanced: null })]).summary.enhancedReplies).toBeUndefined();
+  });
+
   it('adds histograms exactly and every counter, reply and error', () => {
     const va = latencies(1, 400);
     const vb = latencies(2, 250);

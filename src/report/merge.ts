@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_PERCENTILES, encodeHistogram, statsOf, type Histogram, type PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
-import { addCountsInto, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import { addCountsInto, type EnhancedCounts, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import { printable } from '../redact.js';
 import { IntervalLog } from './hlog.js';
@@ -146,8 +146,9 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const messages = sumEach((s) => s.totals.messages);
   const recipients = sumEach((s) => s.totals.recipients);
   const bytes = sum((s) => s.totals.bytes);
-  const counts = { replies: {} as ReplyCounts, errors: {} as ErrorCounts };
-  for (const s of summaries) addCountsInto(counts, s.replies, s.errors);
+  // Enhanced status codes: the sum of the inputs that counted them (absent from older summaries).
+  const counts: { replies: ReplyCounts; errors: ErrorCounts; enhanced?: EnhancedCounts } = { replies: {}, errors: {} };
+  for (const s of summaries) addCountsInto(counts, s.replies, s.errors, s.enhancedReplies);
   const durationS = round(spanMs / 1000, 3);
   const perS = (n: number, digits: number): number => (durationS > 0 ? round(n / durationS, digits) : 0);
 
@@ -211,6 +212,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     },
     phases,
     replies: counts.replies,
+    ...(counts.enhanced ? { enhancedReplies: counts.enhanced } : {}),
     errors: counts.errors,
     generator: generatorHealth,
     server,

@@ -82,6 +82,7 @@ const SummarySchema = z.looseObject({
   }),
   phases: z.record(z.string(), Stats),
   replies: z.record(z.string(), counts),
+  enhancedReplies: z.record(z.string(), counts).optional(),
   errors: counts,
   generator: z.looseObject({
     eventLoopDelayP99Ms: num,

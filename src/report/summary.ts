@@ -5,7 +5,7 @@
  */
 import { encodeHistogram, sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
-import type { ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
+import type { EnhancedCounts, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
 import { decodeServerStats } from './server-stats.js';
 import type { RunOutcome } from '../load/coordinator.js';
@@ -62,6 +62,13 @@ export interface Summary {
   };
   readonly phases: Record<string, PhaseStats>;
   readonly replies: ReplyCounts;
+  /**
+   * Enhanced status codes (RFC 3463: `4.2.1`) per phase, beside `replies`' basic codes:
+   * `enhancedReplies.rcpt['4.2.2']`. Replies without one are not counted here. Absent in
+   * summaries written before they were counted.
+   */
+  readonly enhancedReplies?: EnhancedCounts;
+  /** Errors by kind: docs/error-kinds.md (src/error-kinds.ts) lists every kind and its meaning. */
   readonly errors: ErrorCounts;
   readonly generator: {
     /** Worst worker's event-loop delay p99 and max, ms. */
@@ -251,6 +258,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     },
     phases,
     replies: m.replies,
+    enhancedReplies: m.enhanced,
     errors: m.errors,
     generator: generatorHealth(outcome),
     server,

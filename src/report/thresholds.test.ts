@@ -245,6 +245,20 @@ describe('metric catalog: values', () => {
     expect(value('replies.421.count')).toBe(0);
   });
 
+  it('reads enhanced status codes over every phase, and has no data for a summary from before they were counted', () => {
+    const all = 100 + 190 + 8 + 2 + 96 + 90 + 6;
+    const r = run();
+    const counted: MetricRun = { ...r, summary: { ...r.summary, enhancedReplies: { rcpt: { '2.1.5': 190, '4.2.2': 8 }, body: { '2.0.0': 90, '4.2.2': 2 } } } };
+    expect(value('replies.enhanced.4.2.2.count', counted)).toBe(10);
+    expect(value('replies.enhanced.4.02.2.count', counted)).toBe(10);
+    expect(value('replies.enhanced.5.1.1.count', counted)).toBe(0);
+    expect(value('replies.enhanced.4.2.2.rate', counted)).toBe(10 / all);
+    expect(value('replies.enhanced.4.2.2.count')).toBeNull();
+    expect(passes('replies.enhanced.4.2.2.count < 11', counted)).toBe(true);
+    expect(parseError('replies.enhanced.3.0.0.count < 1')).toMatch(/unknown metric/);
+    expect(parseError('replies.enhanced.4.2.count < 1')).toMatch(/unknown metric/);
+  });
+
   it('reads generator health and transactions', () => {
     expect(value('generator.saturated')).toBe(false);
     expect(value('generator.eventLoopDelayP99')).toBe(12.5);
@@ -300,6 +314,7 @@ describe('metric catalog: values', () => {
       'errors.rate',
       'errors.<kind>.count',
       'replies.<class>.rate',
+      'replies.enhanced.<code>.count',
       'generator.saturated',
       'transactions.count',
       'dropped',

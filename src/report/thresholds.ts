@@ -120,6 +120,7 @@ export function liveRun(merged: Merged, measuredS: number): MetricRun {
         bytes: c.bytes,
       },
       replies: merged.replies,
+      enhancedReplies: merged.enhanced,
       errors: merged.errors,
       generator: null,
     },

@@ -1,12 +1,15 @@
 /**
  * Runs one real `ClientSession` (with its own sweeper) against a server on 127.0.0.1 until its
- * message quota is settled; resolves with the session's Recorder.
+ * message quota is settled; resolves with the session's Recorder. Every error kind it counted must
+ * be one of the registry (src/error-kinds.ts), so each scripted server of the client tests also
+ * checks that the registry covers what the session produces.
  */
 import { ClientSession, type SessionConfig } from '../../src/client/session.js';
 import { buildWirePlan, type MessageSpec } from '../../src/client/message.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { startSweeper } from '../../src/load/sweeper.js';
 import { QuotaSource } from '../../src/load/closed.js';
+import { isErrorKind } from '../../src/error-kinds.js';
 
 export interface RunOptions {
   readonly port: number;
@@ -40,5 +43,7 @@ export async function runSession(o: RunOptions): Promise<Recorder> {
     s.start();
   });
   (sweeper as { stop(): void } | null)?.stop();
+  const unknown = Object.keys(recorder.errors).filter((kind) => !isErrorKind(kind));
+  if (unknown.length > 0) throw new Error(`error kinds missing from src/error-kinds.ts: ${unknown.join(', ')}`);
   return recorder;
 }
