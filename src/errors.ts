@@ -1,26 +1,13 @@
 /**
- * Typed errors with stable codes (house style §2, after undici's `lib/core/errors.js`).
- * Reports count failures by `code`; messages are for people and may change, codes may not.
+ * Typed errors with stable codes (house style §2, after undici's `lib/core/errors.js`): what
+ * smtpbench throws on purpose, mapped to exit statuses in one place (cli/main.ts). Messages are
+ * for people and may change, codes may not. What a run counts (timeouts, resets, refusals) is
+ * data, never thrown: those are the error kinds of error-kinds.ts, and SMTP replies, 4xx and
+ * 5xx included, are counted per phase by basic and enhanced status code (metrics/recorder.ts).
  */
 
-/** Stable error codes. Add, never rename. */
-export type ErrorCode =
-  | 'SB_INVALID_PROFILE'
-  | 'SB_USAGE'
-  | 'SB_PROFILE_NOT_FOUND'
-  | 'SB_CONNECT_REFUSED'
-  | 'SB_CONNECT_FAILED'
-  | 'SB_TIMEOUT'
-  | 'SB_SOCKET_CLOSED'
-  | 'SB_BAD_REPLY'
-  | 'SB_REPLY'
-  | 'SB_NO_SUCCESS'
-  | 'SB_LISTEN'
-  | 'SB_INTERNAL'
-  | 'SB_TLS_SETUP'
-  | 'SB_PUBLISH'
-  | 'SB_THRESHOLD_FAILED'
-  | 'SB_WRITE';
+/** Stable error codes. Add, never rename; a code is declared when something throws it. */
+export type ErrorCode = 'SB_INVALID_PROFILE' | 'SB_USAGE' | 'SB_PROFILE_NOT_FOUND' | 'SB_NO_SUCCESS' | 'SB_LISTEN' | 'SB_TLS_SETUP' | 'SB_PUBLISH' | 'SB_THRESHOLD_FAILED' | 'SB_WRITE';
 
 /** Base class: every error smtpbench throws on purpose carries a stable `code`. */
 export class SmtpBenchError extends Error {
@@ -52,22 +39,5 @@ export class ProfileError extends SmtpBenchError {
     this.name = 'ProfileError';
     this.issues = issues;
     this.note = note;
-  }
-}
-
-/**
- * A reply the session did not want (4xx/5xx where 2xx/3xx was needed). Counted, never fatal
- * to the run. `temporary` is true for 4yz (RFC 5321 §4.2.1: transient negative completion).
- */
-export class SmtpReplyError extends SmtpBenchError {
-  readonly replyCode: number;
-  readonly enhancedCode: string | null;
-  readonly temporary: boolean;
-  constructor(replyCode: number, enhancedCode: string | null, text: string) {
-    super('SB_REPLY', `unexpected reply ${replyCode}${enhancedCode ? ` ${enhancedCode}` : ''}: ${text}`);
-    this.name = 'SmtpReplyError';
-    this.replyCode = replyCode;
-    this.enhancedCode = enhancedCode;
-    this.temporary = replyCode >= 400 && replyCode < 500;
   }
 }
