@@ -91,6 +91,18 @@ export interface MetricsSnapshot {
 }
 
 /**
+ * One phase's enhanced status codes: a count cell per packed code, and the last code's cell. A
+ * phase's replies mostly repeat one code (`2.1.5` for every RCPT), so a repeat costs a compare and
+ * an increment, not a Map lookup (the reply path is hot: bench/session.bench.ts).
+ */
+class EnhancedTally {
+  readonly cells = new Map<number, { n: number }>();
+  /** The last code counted (0: none yet) and its cell. */
+  last = 0;
+  lastCell = { n: 0 };
+}
+
+/**
  * Records one thread's measurements. Not thread-safe by design: one per worker. Values go into
  * per-phase interval histograms; `interval()` (each tick) folds them into the run totals and
  * hands them out encoded for the interval log, so each value is recorded once.
@@ -104,7 +116,7 @@ export class Recorder {
   counters: Counters = zeroCounters();
   replies: ReplyCounts = {};
   /** Enhanced status codes per phase, packed (`enhancedCodeAt`): counted without making a string. */
-  private enhanced = new Map<string, Map<number, number>>();
+  private enhanced: Record<string, EnhancedTally> = {};
   errors: ErrorCounts = {};
   /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
   epoch = 0;
@@ -129,7 +141,7 @@ export class Recorder {
     for (const h of this.generator.values()) h.reset();
     this.counters = zeroCounters();
     this.replies = {};
-    this.enhanced = new Map();
+    this.enhanced = {};
     this.errors = {};
     this.epoch++;
   }
@@ -157,17 +169,22 @@ export class Recorder {
     const byCode = (this.replies[phase] ??= {});
     byCode[code] = (byCode[code] ?? 0) + 1;
     if (enhanced === 0) return;
-    let byEnhanced = this.enhanced.get(phase);
-    if (byEnhanced === undefined) this.enhanced.set(phase, (byEnhanced = new Map()));
-    byEnhanced.set(enhanced, (byEnhanced.get(enhanced) ?? 0) + 1);
+    const tally = (this.enhanced[phase] ??= new EnhancedTally());
+    if (enhanced !== tally.last) {
+      let cell = tally.cells.get(enhanced);
+      if (cell === undefined) tally.cells.set(enhanced, (cell = { n: 0 }));
+      tally.last = enhanced;
+      tally.lastCell = cell;
+    }
+    tally.lastCell.n++;
   }
 
   /** The enhanced status codes counted so far, per phase, as text (`{ rcpt: { '4.2.1': 3 } }`): for ticks and snapshots. */
   enhancedCounts(): EnhancedCounts {
     const out: EnhancedCounts = {};
-    for (const [phase, byCode] of this.enhanced) {
+    for (const [phase, tally] of Object.entries(this.enhanced)) {
       const to: Record<string, number> = (out[phase] = {});
-      for (const [packed, n] of byCode) to[enhancedCodeText(packed)] = n;
+      for (const [packed, cell] of tally.cells) to[enhancedCodeText(packed)] = cell.n;
     }
     return out;
   }

@@ -124,7 +124,7 @@ export class ReplyParser {
     this.pendingCode = 0;
     this.pendingBytes = 0;
     // RFC 2034 §4 puts the enhanced code at the start of every line's text; the last line's is read.
-    this.enhanced = end - start > 4 ? enhancedCodeAt(buf, start + 4, end) : 0;
+    this.enhanced = enhancedCodeAt(buf, start + 4, end);
     if (this.captureText) {
       const lines = this.lines;
       this.lines = [];
@@ -156,18 +156,30 @@ export function enhancedCodeAt(buf: Uint8Array, from: number, end: number): numb
   if (end - from < 5) return 0;
   const cls = buf[from] - ZERO;
   if ((cls !== 2 && cls !== 4 && cls !== 5) || buf[from + 1] !== DOT) return 0;
-  let i = from + 2;
+  // The usual shape, one digit each (`2.1.5`, `4.7.0`): no loop.
+  const subject = buf[from + 2] - ZERO;
+  const detail = buf[from + 4] - ZERO;
+  if (buf[from + 3] === DOT && isDigitValue(subject) && isDigitValue(detail) && (end - from === 5 || isSpace(buf[from + 5]))) return cls * 1_000_000 + subject * 1000 + detail;
+  return longerCodeAt(buf, from + 2, end, cls);
+}
+
+/** `enhancedCodeAt` past `class "."`, at `buf[i]`: subject and detail of 1 to 3 digits each (`5.7.26`). */
+function longerCodeAt(buf: Uint8Array, i: number, end: number, cls: number): number {
+  const subjectAt = i;
   let subject = 0;
-  for (let n = 0; n < 3 && i < end && isDigit(buf[i]); n++, i++) subject = subject * 10 + (buf[i] - ZERO);
-  if (i === from + 2 || i >= end || buf[i] !== DOT) return 0;
+  for (; i < end && i - subjectAt < 3 && isDigitValue(buf[i] - ZERO); i++) subject = subject * 10 + (buf[i] - ZERO);
+  if (i === subjectAt || i >= end || buf[i] !== DOT) return 0;
   const detailAt = ++i;
   let detail = 0;
-  for (let n = 0; n < 3 && i < end && isDigit(buf[i]); n++, i++) detail = detail * 10 + (buf[i] - ZERO);
-  if (i === detailAt || (i < end && buf[i] !== SP && buf[i] !== HT && buf[i] !== CR && buf[i] !== LF)) return 0;
+  for (; i < end && i - detailAt < 3 && isDigitValue(buf[i] - ZERO); i++) detail = detail * 10 + (buf[i] - ZERO);
+  if (i === detailAt || (i < end && !isSpace(buf[i]))) return 0;
   return cls * 1_000_000 + subject * 1000 + detail;
 }
 
-const isDigit = (b: number): boolean => b >= ZERO && b <= ZERO + 9;
+/** An octet minus `'0'` that is a decimal digit. */
+const isDigitValue = (v: number): boolean => v >= 0 && v <= 9;
+/** White space after a code (RFC 3463's `\s`); CR and LF only when a caller passes a whole line. */
+const isSpace = (b: number): boolean => b === SP || b === HT || b === CR || b === LF;
 
 /** A packed enhanced status code (`enhancedCodeAt`) as text: 4_002_001 → `4.2.1`. */
 export function enhancedCodeText(packed: number): string {
