@@ -8,6 +8,7 @@
  * not the session's internal states, so renaming a state cannot rename a reported kind (undici's
  * lesson: the code is the contract, `UND_ERR_HEADERS_TIMEOUT` is a constant, not a template).
  */
+
 /** Steps of a session outside a transaction's commands, as error kinds name them. */
 export const SESSION_STEPS = ['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth', 'envelope', 'waiting', 'quit', 'closing'] as const;
 
