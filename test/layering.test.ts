@@ -17,8 +17,9 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
  * from a lower floor. client/ and server/ share a floor and must not import each other.
  */
 const FLOORS: Readonly<Record<string, number>> = {
-  // The root leaves: typed errors, text redaction, the monotonic clock and deadline sweeper.
+  // The root leaves: typed errors, the error-kind registry, text redaction, the monotonic clock and deadline sweeper.
   'errors.ts': 0,
+  'error-kinds.ts': 0,
   'redact.ts': 0,
   'clock.ts': 0,
   // Wire knowledge shared by client and server; no sockets.

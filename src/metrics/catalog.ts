@@ -261,7 +261,12 @@ export function resolveMetric(name: string): Metric {
     if (enhanced[2] === 'count') return metric(name, 'count', count);
     return metric(name, 'ratio', (run) => {
       const n = count(run);
-      return n === null ? null : ratio(n, repliesWhere(run, () => true));
+      return n === null
+        ? null
+        : ratio(
+            n,
+            repliesWhere(run, () => true),
+          );
     });
   }
   const parts = name.split('.');
