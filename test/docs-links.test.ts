@@ -13,12 +13,6 @@ import { resolveProfile } from '../src/profile/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
-/**
- * Targets another branch of issue 12 creates (the error-kind list generated from the registry):
- * allowed to be missing until it is merged, checked like any other page once it exists.
- */
-const PENDING = new Set(['docs/error-kinds.md']);
-
 /** The Markdown pages whose links are checked, relative to the repository root. */
 function pages(): string[] {
   const walk = (dir: string): string[] =>
@@ -90,7 +84,7 @@ function problem(page: string, target: string): string | null {
   const file = path === '' ? join(ROOT, page) : resolve(ROOT, dirname(page), path);
   const name = relative(ROOT, file).replaceAll('\\', '/');
   if (name.startsWith('..')) return `${target}: outside the repository`;
-  if (!existsSync(file)) return PENDING.has(name) ? null : `${target}: no such file (${name})`;
+  if (!existsSync(file)) return `${target}: no such file (${name})`;
   if (anchor === null) return null;
   if (statSync(file).isDirectory() || !file.endsWith('.md')) return `${target}: an anchor on a page that is not Markdown`;
   return anchorsOf(readFileSync(file, 'utf8')).has(anchor) ? null : `${target}: ${name} has no heading with the anchor #${anchor}`;
