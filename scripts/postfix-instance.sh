@@ -25,7 +25,7 @@
 # With --relay HOST:PORT (or POSTFIX_INSTANCE_RELAY=HOST:PORT) the instance does not discard:
 # it relays every message to [HOST]:PORT (relayhost, no MX lookup, no TLS) with short queue
 # timers, so a sink there (smtpbench serve) measures delivery through Postfix's queue
-# (README "Delivery latency"). HOST must be a loopback address.
+# (docs/recipes.md "Delivery latency"). HOST must be a loopback address.
 #
 # Everything lives under DIR (config, queue, data, log). The system instance in
 # /etc/postfix is never read, written, started or stopped; we only use the Postfix

@@ -57,7 +57,7 @@ interface Measured extends StepMeasurement {
 
 export function capacityCommand() {
   return new Command('capacity')
-    .description('find the highest arrival rate the target sustains while every --slo holds (README "Capacity planning")')
+    .description('find the highest arrival rate the target sustains while every --slo holds (docs/recipes.md "Capacity planning")')
     .argument('[profile]', 'profile file, YAML or JSON (default: profiles/smoke.yaml); its thresholds count as SLOs too')
     .option('--slo <expr>', 'service level objective in the threshold syntax, e.g. "transaction.p99 < 250ms" (repeatable)', collect, [] as string[])
     .option('--target <url>', 'MTA to load: smtp://HOST:PORT, smtps://HOST:PORT, lmtp://HOST:PORT (default: the embedded reference server)')

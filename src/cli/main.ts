@@ -10,7 +10,7 @@
  * `capacity`: 0 an answer was found (a rate passed); 1 no rate passed (the target failed at the
  * lowest rate, could not be reached, or the first step was unreliable); 2 usage.
  * `merge`: 0 merged and every threshold passed; 1 summary.json could not be written; 2 usage, an
- * input that cannot be read, or inputs that cannot be added up (README "Merging shards"); 99 a
+ * input that cannot be read, or inputs that cannot be added up (docs/distributed.md "Merging shards"); 99 a
  * threshold failed on the merged run.
  */
 import { readFileSync } from 'node:fs';

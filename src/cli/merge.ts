@@ -1,6 +1,6 @@
 /**
  * `smtpbench merge DIR... --out DIR`: adds the runs of one profile (the shards of a distributed
- * run) into one run directory, exactly (README "Merging shards"), and applies thresholds.
+ * run) into one run directory, exactly (docs/distributed.md "Merging shards"), and applies thresholds.
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,7 +23,7 @@ export function mergeCommand() {
     .argument('<dirs...>', 'run directories (or their summary.json), e.g. one per shard')
     .requiredOption('--out <dir>', 'the merged run directory (report files of an earlier run there are replaced)')
     .option('--force', 'merge runs of different profiles or shard counts (never the same run or shard twice)')
-    .option('--threshold <expr>', 'pass/fail criterion on the merged run, after the profile\'s (repeatable; README "Thresholds"); a failure exits 99', collect)
+    .option('--threshold <expr>', 'pass/fail criterion on the merged run, after the profile\'s (repeatable; docs/results.md "Thresholds"); a failure exits 99', collect)
     .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
     .option('--json', 'print the merged summary.json to stdout (the table goes to stderr)')
     .action((dirs, opts) => {
@@ -40,7 +40,7 @@ export function mergeCommand() {
           issues,
           'merge flags',
           issues.some((i) => i.path.startsWith('--threshold'))
-            ? `known metrics (README "Thresholds"):\n${knownMetrics()
+            ? `known metrics (docs/results.md "Thresholds"):\n${knownMetrics()
                 .map((l) => `    ${l}`)
                 .join('\n')}`
             : undefined,

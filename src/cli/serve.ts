@@ -24,7 +24,7 @@ export function serveCommand() {
     .option('--proxy-protocol <version>', 'expect a PROXY protocol header first: v1, v2 or any')
     .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus), GET /sessions (session records)', num)
     .option('--quiet', 'no per-second statistics lines')
-    .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; README "Fault injection")', collect, [] as string[])
+    .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; docs/reference-server.md "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
       const file = opts.profile === undefined ? undefined : loadProfileFile(opts.profile);
       const fileServer = (file as { server?: { faults?: unknown } } | undefined)?.server;

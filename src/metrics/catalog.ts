@@ -11,7 +11,7 @@ import type { EnhancedCounts, ErrorCounts, ReplyCounts } from './recorder.js';
 import { enhancedCodeOf } from '../protocol/reply-parser.js';
 import { SERVER_HISTOGRAMS } from './server-histograms.js';
 
-/** The unit a metric is measured in and a threshold's limit compared in (README "Thresholds"): ms, a 0..1 ratio, per second, a count, a boolean. */
+/** The unit a metric is measured in and a threshold's limit compared in (docs/results.md "Thresholds"): ms, a 0..1 ratio, per second, a count, a boolean. */
 export type MetricUnit = 'ms' | 'ratio' | 'per-second' | 'count' | 'bool';
 
 /** Messages by outcome, as summary.json's `totals.messages` counts them (since the end of warm-up). */

@@ -59,7 +59,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       issues,
       source,
       badThreshold
-        ? `known metrics (README "Thresholds"):\n${knownMetrics()
+        ? `known metrics (docs/results.md "Thresholds"):\n${knownMetrics()
             .map((l) => `    ${l}`)
             .join('\n')}`
         : undefined,

@@ -4,7 +4,7 @@
  * report/thresholds.ts evaluates on a run.
  *
  * Syntax: `<metric> <op> <value>`, spaces optional, op one of `<` `<=` `>` `>=` `==` `!=`. The value
- * is in the metric's unit (README "Thresholds"):
+ * is in the metric's unit (docs/results.md "Thresholds"):
  * - latencies (ms): a bare number is ms; or `500us` (`µs`), `250ms`, `0.25s`;
  * - ratios: `0.1%` (= 0.001) or a bare ratio 0..1 (`0.001`);
  * - rates: a bare number per second (`900`, or `900/s`; `bytes.rate` in MB/s, also `12MB/s`);

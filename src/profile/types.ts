@@ -60,7 +60,7 @@ export type DelaySpec =
   | { readonly dist: 'lognormal'; readonly medianMs: number; readonly sigma: number };
 
 /**
- * One injected fault of the reference server (README "Fault injection"). `probability` (0..1)
+ * One injected fault of the reference server (docs/reference-server.md "Fault injection"). `probability` (0..1)
  * is drawn independently per reply.
  * - `reply`: the command is not run; `code text` is sent instead (4xx/5xx only; 421 then closes).
  * - `delay`: the reply is held back; later replies on the connection wait behind it (order kept).
@@ -87,7 +87,7 @@ export interface ServerSettings {
   readonly maxMessageSize: number;
   /** Host name in the greeting and EHLO reply. */
   readonly hostname: string;
-  /** Injected faults, in profile order (README "Fault injection"). Empty by default. */
+  /** Injected faults, in profile order (docs/reference-server.md "Fault injection"). Empty by default. */
   readonly faults: readonly Fault[];
   /** Concurrent connections; one more gets 421 and is closed. 0: no limit. */
   readonly maxConnections: number;

@@ -1,13 +1,13 @@
 /**
  * What each phase and error kind means, in one sentence each, for report.html's glossary and its
- * errors table: the README's "What is measured" (client phases), "Self-measurement" (the reference
+ * errors table: docs/results.md "What is measured" (client phases), docs/reference-server.md "Self-measurement" (the reference
  * server's histograms) and the error-kind registry (src/error-kinds.ts), so a reader of a report
  * needs no other document.
  */
 import { ERROR_KINDS, isErrorKind } from '../error-kinds.js';
 import { PHASES } from '../metrics/phases.js';
 
-/** Each client phase: from → to (README, "What is measured"). Composites last. */
+/** Each client phase: from → to (docs/results.md "What is measured"). Composites last. */
 const CLIENT: Readonly<Record<string, string>> = {
   connect: 'connect() called → TCP connected',
   tls: 'STARTTLS written (implicit TLS: TCP connected) → TLS handshake complete',
@@ -31,7 +31,7 @@ const TRANSACTION = {
   closed: 'first envelope octet written → the end-of-data reply (closed model: the same as service)',
 };
 
-/** The reference server's own histograms (README, "Self-measurement"). */
+/** The reference server's own histograms (docs/reference-server.md "Self-measurement"). */
 const SERVER: Readonly<Record<string, string>> = {
   'data-stream': '354 sent (or the first BDAT read) → the end of the message seen',
   delivery: "the X-Smtpbench-Sent header time (the sender's wall clock) → the message accepted: send-to-arrival time",

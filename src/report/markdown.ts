@@ -132,7 +132,7 @@ export function mdInline(text: string): string {
 }
 
 /**
- * What share of a distributed run this is (`--shard i/N`, README "Shards"), or null when unsharded:
+ * What share of a distributed run this is (`--shard i/N`, docs/distributed.md "Shards"), or null when unsharded:
  * the host, how late it started for `--start-at`, and its clock against `--clock-ref`.
  */
 export function shardNote(s: Summary, text: (t: string) => string = mdInline): string | null {

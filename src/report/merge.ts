@@ -1,6 +1,6 @@
 /**
  * `smtpbench merge`: adds several runs of one profile (the shards of a distributed run, DESIGN §6,
- * README "Merging shards") into one run, exactly: whole-run histograms add (HdrHistograms add
+ * docs/distributed.md "Merging shards") into one run, exactly: whole-run histograms add (HdrHistograms add
  * without loss, DESIGN §3 rule 6), counters, replies and errors add, run.hlog seconds and
  * timeline.ndjson lines add by wall-clock second, and every percentile is recomputed from the
  * merged histograms. Nothing is averaged.
@@ -68,7 +68,7 @@ function profileNameOf(runId: string): string {
 }
 
 /**
- * Adds `runs` into one run (README "Merging shards"): see the module comment. The inputs'
+ * Adds `runs` into one run (docs/distributed.md "Merging shards"): see the module comment. The inputs'
  * profile (the first's, with the thresholds and percentiles of all, `workers` the sum) is the
  * merged run's; its thresholds and `options.thresholds` are evaluated on the merged histograms.
  * Rates are over the merged measured span (earliest start to latest end).

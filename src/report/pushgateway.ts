@@ -193,7 +193,7 @@ export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string,
     latency.push({ suffix: '_sum', labels: { phase }, value: b.sumUs / 1e6 });
     latency.push({ suffix: '_count', labels: { phase }, value: b.count });
   }
-  family(out, 'smtpbench_phase_latency_seconds', 'histogram', `Latency of each SMTP phase (README "What is measured"; open models: transaction from the intended start).`, latency);
+  family(out, 'smtpbench_phase_latency_seconds', 'histogram', `Latency of each SMTP phase (docs/results.md "What is measured"; open models: transaction from the intended start).`, latency);
   return `${out.join('\n')}\n`;
 }
 

@@ -128,7 +128,7 @@ export interface Summary {
 }
 
 /**
- * One shard's place in a distributed run (`--shard i/N`, README "Shards"): the split is the one
+ * One shard's place in a distributed run (`--shard i/N`, docs/distributed.md "Shards"): the split is the one
  * rule of `src/profile/shard.ts`, so N shards together run exactly the profile.
  */
 export interface ShardInfo {
@@ -153,7 +153,7 @@ export interface ShardInfo {
 }
 
 /**
- * What `smtpbench merge` added up (README "Merging shards"): its inputs in the order given, how
+ * What `smtpbench merge` added up (docs/distributed.md "Merging shards"): its inputs in the order given, how
  * well their measured spans overlapped, and what it warned about.
  */
 export interface MergeInfo {

@@ -4,7 +4,7 @@
  * chunk lengths) is kept apart from meaning (what a command does to the session) even though both
  * live in this file: `consume` frames, `command` and its helpers mean.
  *
- * Policies (documented in the README):
+ * Policies (documented in docs/reference-server.md):
  * - Only CRLF ends a command line (RFC 5321 §2.3.8). A bare LF does not; the line runs on to the
  *   next CRLF and is then refused with 500 as a whole (so `EHLO x<LF>QUIT<CRLF>` never runs QUIT).
  * - A command line longer than `maxCommandLine` is not buffered: octets are dropped up to the next
@@ -275,7 +275,7 @@ export class Connection {
   /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
   private bdatRefusal: Buffer | null = null;
   private bdatActive = false;
-  /** Who this session is (README "Client identity"). */
+  /** Who this session is (docs/reference-server.md "Client identity"). */
   private readonly session: SessionRecord;
   /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
   private proxyHeader: Buffer | null = null;
