@@ -29,7 +29,7 @@
 import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
+import { epochUs, nowUs } from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -38,12 +38,6 @@ import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from './identity.js';
 import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
-
-/** Current monotonic time in microseconds (fractional; rounded when recorded). */
-export const nowUs = (): number => performance.now() * 1000;
-
-/** Wall-clock time as epoch microseconds (for `X-Smtpbench-Sent`). */
-const epochUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 /** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
 export interface TlsClientConfig {

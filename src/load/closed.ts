@@ -4,9 +4,9 @@
  * closed-model in reports, because a closed loop stops sending while the server stalls
  * (coordinated omission).
  */
-import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs, startSweeper } from '../clock.js';
+import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
 import { splitExactly } from '../profile/shard.js';
-import { startSweeper } from './sweeper.js';
 import type { Executor } from './executor.js';
 
 /**

@@ -9,10 +9,10 @@
  * schedule's time is over, nothing new is scheduled, but messages already due still start (late)
  * within `gracefulStop`; what has not started by then is dropped, what is in flight aborted.
  */
-import { ClientSession, DONE, WAIT, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs, startSweeper } from '../clock.js';
+import { ClientSession, DONE, WAIT, type MessageSource, type SessionConfig } from '../client/session.js';
 import type { ArrivalClock } from './arrivals.js';
 import type { Executor } from './executor.js';
-import { startSweeper } from './sweeper.js';
 
 /** Most due messages kept waiting for a session; beyond it the oldest are dropped (counted). */
 export const MAX_BACKLOG = 100_000;

@@ -4,10 +4,10 @@
  * gracefully stops sessions to match the target; the sessions share one message quota (or none).
  * Latencies are service times, as in every closed model.
  */
-import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs, startSweeper } from '../clock.js';
+import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
 import type { Stage } from '../profile/types.js';
 import type { Executor } from './executor.js';
-import { startSweeper } from './sweeper.js';
 
 /** How often the session count is adjusted, ms. */
 export const STEP_MS = 100;

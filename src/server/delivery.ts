@@ -22,9 +22,6 @@ export const SCAN_LIMIT = 8192;
 const CARRY_MAX = 1 + NAME.length + 40;
 const START = Buffer.from('\n');
 
-/** Wall clock now in epoch microseconds, with sub-millisecond precision. */
-export const epochUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
-
 /** Finds the send time of one message at a time. Call `begin()` per message, `feed()` per piece. */
 export class DeliveryProbe {
   /** The header's value in epoch µs, or -1 while not (yet) found. */
