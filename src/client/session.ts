@@ -37,7 +37,11 @@ import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from './identity.js';
-import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+import * as bytes from '../protocol/bytes.js';
+import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CRLF, CRLF_DOT_CRLF, DOT_CRLF } = bytes;
 
 /** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
 export interface TlsClientConfig {

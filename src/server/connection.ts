@@ -28,6 +28,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import * as bytes from '../protocol/bytes.js';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { epochUs } from '../clock.js';
 import { DeliveryProbe } from './delivery.js';
@@ -50,14 +51,8 @@ import { buildReplies, type Replies } from './replies.js';
 import type { FastHistogram } from '../metrics/histogram.js';
 import { ServerMetrics } from './stats.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const LT = 0x3c;
-const GT = 0x3e;
-const AT = 0x40;
-const COLON = 0x3a;
-const DIGIT_0 = 0x30;
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { AT, COLON, CR, DIGIT_0, equalsCI, GT, LF, LT, SP, startsWithCI } = bytes;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
 
@@ -176,28 +171,6 @@ const F_AUTH = faultIndex('auth');
 const F_DATA = faultIndex('data');
 const F_DATA_END = faultIndex('data-end');
 const F_BDAT = faultIndex('bdat');
-
-/** True when `buf[at..]` starts with `upper` (ASCII letters matched case-insensitively). */
-function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
-  if (buf.length - at < upper.length) return false;
-  for (let i = 0; i < upper.length; i++) {
-    const b = buf[at + i];
-    const u = upper[i];
-    if (b !== u && (b & 0xdf) !== u) return false;
-  }
-  return true;
-}
-
-/** True when `buf[from, to)` equals `lower` with ASCII letters compared case-insensitively. */
-function equalsCI(buf: Buffer, from: number, to: number, lower: Buffer): boolean {
-  if (to - from !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    const b = buf[from + i];
-    // Fold A-Z only: other octets (digits, dots, UTF-8) must match exactly.
-    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
-  }
-  return true;
-}
 
 const enum Mode {
   Command,

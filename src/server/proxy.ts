@@ -4,6 +4,7 @@
  * turns the first octets of a connection into an address pair; the connection decides what to do.
  */
 import { isIPv4, isIPv6, type Socket } from 'node:net';
+import { CR, LF } from '../protocol/bytes.js';
 
 /** The client and server addresses a PROXY header names; null for `UNKNOWN` / `LOCAL` (keep the real peer). */
 export interface ProxiedAddresses {
@@ -30,7 +31,7 @@ export const V2_MAX = 16 + 512;
  */
 export function parseProxyHeader(buf: Buffer, version: 'v1' | 'v2' | 'any'): ProxyParse {
   if (buf.length === 0) return { kind: 'more' };
-  const v2 = buf[0] === 0x0d;
+  const v2 = buf[0] === CR;
   if (v2 ? version === 'v1' : version === 'v2') return { kind: 'bad', reason: `PROXY ${v2 ? 'v2' : 'v1'} header where ${version} is expected` };
   return v2 ? parseV2(buf) : parseV1(buf);
 }
@@ -38,9 +39,9 @@ export function parseProxyHeader(buf: Buffer, version: 'v1' | 'v2' | 'any'): Pro
 function parseV1(buf: Buffer): ProxyParse {
   const n = Math.min(buf.length, V1_PREFIX.length);
   if (buf.compare(V1_PREFIX, 0, n, 0, n) !== 0) return { kind: 'bad', reason: 'no PROXY header' };
-  const lf = buf.indexOf(0x0a);
+  const lf = buf.indexOf(LF);
   if (lf === -1) return buf.length >= V1_MAX ? { kind: 'bad', reason: 'PROXY v1 line too long' } : { kind: 'more' };
-  if (lf + 1 > V1_MAX || buf[lf - 1] !== 0x0d) return { kind: 'bad', reason: 'PROXY v1 line too long or not ended by CRLF' };
+  if (lf + 1 > V1_MAX || buf[lf - 1] !== CR) return { kind: 'bad', reason: 'PROXY v1 line too long or not ended by CRLF' };
   const parts = buf.toString('latin1', 0, lf - 1).split(' ');
   if (parts[1] === 'UNKNOWN') return { kind: 'ok', length: lf + 1, addresses: null };
   if (parts.length !== 6 || (parts[1] !== 'TCP4' && parts[1] !== 'TCP6')) return { kind: 'bad', reason: 'malformed PROXY v1 line' };
