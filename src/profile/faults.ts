@@ -17,11 +17,12 @@
  * | `stall 1s at 5s`                         | `{stall: 1s, at: 5s}`                          |
  * | `tarpit 500ms [after 3 errors]`          | `{tarpit: 500ms, afterErrors: 3}`              |
  */
+import { FAULT_VERBS, lowerVerb } from '../protocol/verbs.js';
 import type { DelaySpec, Fault, FaultCommand } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
-/** Every command name a fault may target. */
-export const FAULT_COMMANDS: readonly FaultCommand[] = ['connect', 'helo', 'ehlo', 'auth', 'starttls', 'mail', 'rcpt', 'data', 'data-end', 'bdat', 'rset', 'noop', 'quit', 'vrfy', 'expn', 'help', '*'];
+/** Every command name a fault may target: the greeting, each verb of `FAULT_VERBS` (with the end of data after DATA), every reply. */
+export const FAULT_COMMANDS: readonly FaultCommand[] = ['connect', ...FAULT_VERBS.flatMap((v): FaultCommand[] => (v === 'DATA' ? ['data', 'data-end'] : [lowerVerb(v)])), '*'];
 
 /** Reports one problem at `path`, relative to the fault being resolved. */
 export type IssueSink = (path: readonly (string | number)[], message: string) => void;

@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { maskUserinfo } from '../redact.js';
+import { STEP_VERBS } from '../protocol/verbs.js';
 import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
 import { resolveFault } from './faults.js';
 import type { Profile, ProfileInput, ServerSettings, TargetSpec, Threshold } from './types.js';
@@ -159,7 +160,8 @@ const weight = () =>
     .number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` })
     .min(0, 'must be at least 0')
     .optional();
-const SCENARIO_KINDS = ['message', 'VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
+/** `message` (a transaction) and the scenario steps of src/protocol/verbs.ts. */
+const SCENARIO_KINDS = ['message', ...STEP_VERBS] as const;
 const ScenarioSchema = z
   .strictObject(Object.fromEntries(SCENARIO_KINDS.map((k) => [k, weight()])) as Record<(typeof SCENARIO_KINDS)[number], ReturnType<typeof weight>>)
   .refine((s) => Object.values(s).some((w) => (w ?? 0) > 0), 'needs at least one weight above 0');

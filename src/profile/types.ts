@@ -4,6 +4,7 @@
  * `resolveProfile()` with every default filled in and every unit converted:
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
+import type { FaultVerb } from '../protocol/verbs.js';
 
 /**
  * A per-message distribution (sizes in bytes, or recipient counts). `lognormal` draws
@@ -47,10 +48,11 @@ export interface Timeouts {
 }
 
 /**
- * Where a fault applies: the reply to one command, `connect` (the greeting), `data-end` (the
- * final reply after DATA's `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
+ * Where a fault applies: the reply to one command (a verb of `FAULT_VERBS`, src/protocol/verbs.ts,
+ * in lower case), `connect` (the greeting), `data-end` (the final reply after DATA's
+ * `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
  */
-export type FaultCommand = 'connect' | 'helo' | 'ehlo' | 'auth' | 'starttls' | 'mail' | 'rcpt' | 'data' | 'data-end' | 'bdat' | 'rset' | 'noop' | 'quit' | 'vrfy' | 'expn' | 'help' | '*';
+export type FaultCommand = 'connect' | Lowercase<FaultVerb> | 'data-end' | '*';
 
 /** A delay in milliseconds: fixed, uniform in [minMs, maxMs], or lognormal (median and shape σ). */
 export type DelaySpec =

@@ -30,6 +30,7 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import * as bytes from '../protocol/bytes.js';
 import { DataEndScanner } from '../protocol/data-end.js';
+import * as verbs from '../protocol/verbs.js';
 import { epochUs } from '../clock.js';
 import { DeliveryProbe } from './delivery.js';
 import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
@@ -53,6 +54,7 @@ import { ServerMetrics } from './stats.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { AT, COLON, CR, DIGIT_0, equalsCI, GT, LF, LT, SP, startsWithCI } = bytes;
+const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
 
@@ -99,36 +101,31 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
   };
 }
 
-/** Four ASCII letters, case-folded, as one 32-bit number: verbs are matched with one comparison. */
-const verb = (s: string): number => (((s.charCodeAt(0) | 0x20) << 24) | ((s.charCodeAt(1) | 0x20) << 16) | ((s.charCodeAt(2) | 0x20) << 8) | (s.charCodeAt(3) | 0x20)) >>> 0;
-
-const HELO = verb('HELO');
-const EHLO = verb('EHLO');
-const MAIL = verb('MAIL');
-const RCPT = verb('RCPT');
-const DATA = verb('DATA');
-const RSET = verb('RSET');
-const NOOP = verb('NOOP');
-const QUIT = verb('QUIT');
-const VRFY = verb('VRFY');
-const HELP = verb('HELP');
-const EXPN = verb('EXPN');
-const TURN = verb('TURN');
-const SEND = verb('SEND');
-const SOML = verb('SOML');
-const SAML = verb('SAML');
-const ATRN = verb('ATRN');
-const AUTH = verb('AUTH');
-const BDAT = verb('BDAT');
-const LHLO = verb('LHLO');
-/** STARTTLS and XCLIENT are longer than four letters: they get numbers outside the 32-bit verb space. */
-const STARTTLS = -2;
-const XCLIENT = -3;
+// Verbs as `verbCodeOf` numbers them: module constants, so the dispatch switch compares numbers.
+const HELO = verbCode('HELO');
+const EHLO = verbCode('EHLO');
+const MAIL = verbCode('MAIL');
+const RCPT = verbCode('RCPT');
+const DATA = verbCode('DATA');
+const RSET = verbCode('RSET');
+const NOOP = verbCode('NOOP');
+const QUIT = verbCode('QUIT');
+const VRFY = verbCode('VRFY');
+const HELP = verbCode('HELP');
+const EXPN = verbCode('EXPN');
+const TURN = verbCode('TURN');
+const SEND = verbCode('SEND');
+const SOML = verbCode('SOML');
+const SAML = verbCode('SAML');
+const ATRN = verbCode('ATRN');
+const AUTH = verbCode('AUTH');
+const BDAT = verbCode('BDAT');
+const LHLO = verbCode('LHLO');
+const STARTTLS = verbCode('STARTTLS');
+const XCLIENT = verbCode('XCLIENT');
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
-const STARTTLS_WORD = Buffer.from('STARTTLS');
-const XCLIENT_WORD = Buffer.from('XCLIENT');
 /** XCLIENT attributes (Postfix XCLIENT_README). */
 const XCLIENT_ATTRS = new Set(['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT']);
 const LAST_WORD = Buffer.from('LAST');
@@ -139,9 +136,9 @@ interface VerbInfo {
   readonly slot: number;
   readonly fault: FaultIndex;
 }
+/** A verb a fault can name has its own histogram and faults; LHLO takes EHLO's faults, XCLIENT the `*` ones; other verbs share `other`. */
 const VERB_LIST: [number, string, FaultIndex][] = [
-  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map((v) => [verb(v), v, faultIndex(v)] as [number, string, FaultIndex]),
-  [STARTTLS, 'starttls', faultIndex('starttls')],
+  ...FAULT_VERBS.map((v): [number, string, FaultIndex] => [verbCode(v), lowerVerb(v), faultIndex(lowerVerb(v))]),
   [LHLO, 'lhlo', faultIndex('ehlo')],
   [XCLIENT, 'xclient', faultIndex('*')],
   [0, 'other', faultIndex('*')],
@@ -566,14 +563,7 @@ export class Connection {
       this.saslResponse(line.toString('latin1'));
       return AUTH_INFO;
     }
-    let v = 0;
-    if (line.length >= 4 && (line.length === 4 || line[4] === SP)) {
-      v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
-    } else if (startsWithCI(line, 0, STARTTLS_WORD) && (line.length === 8 || line[8] === SP)) {
-      v = STARTTLS;
-    } else if (startsWithCI(line, 0, XCLIENT_WORD) && (line.length === 7 || line[7] === SP)) {
-      v = XCLIENT;
-    }
+    let v = verbCodeOf(line);
     const info = VERBS.get(v) ?? OTHER;
     this.fc = info.fault;
     if (line.indexOf(0) !== -1) {
