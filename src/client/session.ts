@@ -36,7 +36,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
-import { proxyHeader } from './identity.js';
+import { proxyHeader } from '../protocol/proxy-header.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 

@@ -33,7 +33,7 @@ import { DataEndScanner } from '../protocol/data-end.js';
 import * as verbs from '../protocol/verbs.js';
 import { epochUs } from '../clock.js';
 import { DeliveryProbe } from './delivery.js';
-import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
+import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
 import { readInto, READ_BUFFER_SIZE } from './read-into.js';
 import { Ring } from './ring.js';
 import { SessionLog, type SessionRecord } from './sessions.js';
