@@ -26,7 +26,6 @@
  * that could not be retried), failed (no final reply: timeout, reset, 421). A message is accepted
  * when at least one recipient was, else failed when any recipient failed, else rejected.
  */
-import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
 import { epochUs, nowUs } from '../clock.js';
@@ -37,6 +36,7 @@ import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from '../protocol/proxy-header.js';
+import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
@@ -66,7 +66,7 @@ export interface Account {
 /** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
 export interface AuthConfig {
   /** `auto`: the first of CRAM-MD5, PLAIN, LOGIN that the server offers. */
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly mechanism: ClientMechanism | 'auto';
   readonly accounts: readonly Account[];
 }
 
@@ -246,7 +246,7 @@ export class ClientSession {
   private secure = false;
   private authed = false;
   private authStep = 0;
-  private authMech = '';
+  private authMech: ClientMechanism = 'PLAIN';
   private tlsSession: Buffer | undefined;
   private stopping = false;
   private connectFailures = 0;
@@ -578,18 +578,15 @@ export class ClientSession {
   private startAuth(): void {
     const a = this.cfg.auth!;
     const offered = this.caps.auth;
-    const mech = a.mechanism === 'auto' ? ['CRAM-MD5', 'PLAIN', 'LOGIN'].find((m) => offered.includes(m)) : a.mechanism;
-    if (mech === undefined || !offered.includes(mech) || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
+    const mech = chooseMechanism(a.mechanism, offered);
+    if (mech === undefined || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
     const acct = a.accounts[this.id % a.accounts.length];
     this.authMech = mech;
     this.authStep = 0;
     this.state = 'auth';
     this.parser.captureText = true;
     this.authStartUs = nowUs();
-    // PLAIN and XOAUTH2 with an initial response save a round trip (RFC 4954 §4, RFC 4616; Google's XOAUTH2).
-    const first =
-      mech === 'PLAIN' ? `AUTH PLAIN ${b64(`\0${acct.user}\0${acct.pass}`)}` : mech === 'XOAUTH2' ? `AUTH XOAUTH2 ${b64(`user=${acct.user}\x01auth=Bearer ${acct.pass}\x01\x01`)}` : `AUTH ${mech}`;
-    this.write(Buffer.from(`${first}\r\n`), this.cfg.timeouts.replyMs);
+    this.write(Buffer.from(`${authCommand(mech, acct.user, acct.pass)}\r\n`), this.cfg.timeouts.replyMs);
   }
 
   private onAuthReply(code: number, lines: readonly Buffer[] | null, t: number): void {
@@ -608,16 +605,7 @@ export class ClientSession {
       return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed', code);
     }
     // 334: the server wants the next step; a mechanism has at most two.
-    const step = this.authStep++;
-    let answer: string | null = null;
-    if (this.authMech === 'LOGIN' && step < 2) answer = b64(step === 0 ? acct.user : acct.pass);
-    else if (this.authMech === 'CRAM-MD5' && step === 0) {
-      // RFC 2195: the challenge is base64; answer `user SP hex(HMAC-MD5(password, challenge))`.
-      const challenge = Buffer.from((lines?.[0] ?? Buffer.alloc(0)).toString('latin1'), 'base64');
-      answer = b64(`${acct.user} ${createHmac('md5', acct.pass).update(challenge).digest('hex')}`);
-    } else if (this.authMech === 'PLAIN' && step === 0) answer = b64(`\0${acct.user}\0${acct.pass}`);
-    // XOAUTH2: a 334 carries the error details; an empty line lets the server send its final 535.
-    else if (this.authMech === 'XOAUTH2' && step === 0) answer = '';
+    const answer = clientResponse(this.authMech, this.authStep++, acct.user, acct.pass, lines?.[0] ?? null);
     if (answer === null) {
       rec.reply('auth', code);
       return this.protocolError();
@@ -1186,8 +1174,6 @@ export class ClientSession {
     this.source.ended(this, gaveUp);
   }
 }
-
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
 export function socketErrorKind(state: string, err: NodeJS.ErrnoException): string {

@@ -4,6 +4,7 @@
  * `resolveProfile()` with every default filled in and every unit converted:
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
+import type { ClientMechanism, ServerMechanism } from '../protocol/sasl.js';
 import type { FaultVerb } from '../protocol/verbs.js';
 
 /**
@@ -78,7 +79,7 @@ export type Fault =
   | { readonly kind: 'tarpit'; readonly delayMs: number; readonly afterErrors: number };
 
 /** SASL mechanisms of the reference server's AUTH (RFC 4954; RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5). */
-export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+export type AuthMechanism = ServerMechanism;
 
 /** Reference-server settings used when the target is the embedded server. */
 export interface ServerSettings {
@@ -174,7 +175,7 @@ export interface TlsSettings {
  * environment variables SMTPBENCH_AUTH_USER and SMTPBENCH_AUTH_PASSWORD.
  */
 export interface AuthSettings {
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly mechanism: ClientMechanism | 'auto';
   readonly credentialsFile: string | null;
 }
 

@@ -24,12 +24,12 @@
  *   so `consume` copies whatever must outlive the call (a partial line, stashed input, captured
  *   content, the delivery probe's carry) and keeps no view of a chunk.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import * as bytes from '../protocol/bytes.js';
 import { DataEndScanner } from '../protocol/data-end.js';
+import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
 import { epochUs } from '../clock.js';
 import { DeliveryProbe } from './delivery.js';
@@ -1007,7 +1007,7 @@ export class Connection {
     }
     if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
     if (mech === 'LOGIN') return this.reply(R.loginUser);
-    this.sasl.challenge = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.hostname}>`;
+    this.sasl.challenge = cramMd5Challenge(s.hostname);
     this.reply(Buffer.from(`334 ${Buffer.from(this.sasl.challenge).toString('base64')}\r\n`, 'latin1'));
   }
 
@@ -1030,24 +1030,7 @@ export class Connection {
     }
     this.sasl = null;
     const users = this.ctx.settings.auth.users;
-    let user: string | null = null;
-    if (sasl.mech === 'PLAIN') {
-      // RFC 4616 §2: [authzid] NUL authcid NUL passwd; we act for nobody else, so authzid is empty or the user.
-      const parts = data.toString('utf8').split('\0');
-      if (parts.length === 3 && (parts[0] === '' || parts[0] === parts[1]) && Object.hasOwn(users, parts[1]) && users[parts[1]] === parts[2]) user = parts[1];
-    } else if (sasl.mech === 'LOGIN') {
-      const password = data.toString('utf8');
-      if (Object.hasOwn(users, sasl.user!) && users[sasl.user!] === password) user = sasl.user;
-    } else {
-      // RFC 2195: "user SP hex(HMAC-MD5(password, challenge))".
-      const text = data.toString('utf8');
-      const sp = text.lastIndexOf(' ');
-      const name = text.slice(0, sp);
-      if (sp > 0 && Object.hasOwn(users, name)) {
-        const want = createHmac('md5', users[name]).update(sasl.challenge).digest('hex');
-        if (want === text.slice(sp + 1).toLowerCase()) user = name;
-      }
-    }
+    const user = sasl.mech === 'PLAIN' ? checkPlain(data, users) : sasl.mech === 'LOGIN' ? checkLogin(sasl.user!, data, users) : checkCramMd5(data, sasl.challenge, users);
     if (user === null) {
       this.ctx.metrics.counters.authFailures++;
       return this.reply(R.authFailed);
