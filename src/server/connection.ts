@@ -28,6 +28,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import * as bytes from '../protocol/bytes.js';
+import * as commandArgs from '../protocol/command-args.js';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
@@ -53,7 +54,8 @@ import type { FastHistogram } from '../metrics/histogram.js';
 import { ServerMetrics } from './stats.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { AT, COLON, CR, DIGIT_0, equalsCI, GT, LF, LT, SP, startsWithCI } = bytes;
+const { CR, equalsCI, LF, LT, SP, startsWithCI } = bytes;
+const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
@@ -126,9 +128,6 @@ const XCLIENT = verbCode('XCLIENT');
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
-/** XCLIENT attributes (Postfix XCLIENT_README). */
-const XCLIENT_ATTRS = new Set(['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT']);
-const LAST_WORD = Buffer.from('LAST');
 
 /** Per verb number: the name of its processing-time histogram, its slot in `ServerContext.histograms`, its fault-table index. */
 interface VerbInfo {
@@ -689,27 +688,8 @@ export class Connection {
     if (s.auth.required && this.authUser === null) return this.reply(R.authRequired);
     const close = pathEnd(line, 10);
     if (close === -1) return this.reply(R.syntax);
-    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, AUTH=. Decoded as text: short, and not on the per-octet path.
-    const params = line.toString('latin1', close + 1).trim();
-    if (params.length > 0) {
-      for (const p of params.split(/ +/)) {
-        const eq = p.indexOf('=');
-        const key = (eq === -1 ? p : p.slice(0, eq)).toUpperCase();
-        const value = eq === -1 ? '' : p.slice(eq + 1);
-        if (key === 'SIZE') {
-          if (!/^\d{1,20}$/.test(value)) return this.reply(R.syntax);
-          if (s.maxMessageSize > 0 && Number(value) > s.maxMessageSize) return this.reply(R.sizeDeclaredTooBig);
-        } else if (key === 'BODY') {
-          const body = value.toUpperCase();
-          // RFC 3030 §3: BINARYMIME needs CHUNKING; we take it as any other body (content is not inspected).
-          if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && s.chunking)) return this.reply(R.syntax);
-        } else if (key === 'AUTH' && this.ctx.authOffered) {
-          // RFC 4954 §5: the original submitter, or <>; accepted and not used.
-        } else if (key !== 'SMTPUTF8') {
-          return this.reply(R.badParameter);
-        }
-      }
-    }
+    const params = checkMailParameters(line, close + 1, s.maxMessageSize, s.chunking, this.ctx.authOffered);
+    if (params !== 'ok') return this.reply(params === 'syntax' ? R.syntax : params === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
     this.inTransaction = true;
     this.recipients = 0;
     this.reply(R.mailOk);
@@ -758,11 +738,7 @@ export class Connection {
 
   /** True when the local part of the path ending at `close` is on the refused list. */
   private refusedMailbox(line: Buffer, close: number): boolean {
-    let start = line.lastIndexOf(LT, close) + 1;
-    // A source route `<@a,@b:user@d>` (RFC 5321 §4.1.2) ends at its colon.
-    if (line[start] === AT) start = line.indexOf(COLON, start) + 1;
-    const at = line.lastIndexOf(AT, close);
-    const end = at >= start ? at : close;
+    const { start, end } = localPartOf(line, close);
     for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
     return false;
   }
@@ -920,16 +896,10 @@ export class Connection {
   private bdat(line: Buffer): void {
     const R = this.ctx.replies;
     if (!this.ctx.settings.chunking) return this.reply(R.notImplemented);
-    let i = 5;
-    let size = 0;
-    // At most 15 digits: exact in a double, and far beyond any message we would accept.
-    while (i < line.length && i < 20 && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
-    const digits = i - 5;
-    let last = false;
-    if (i < line.length && line[i] === SP && startsWithCI(line, i + 1, LAST_WORD) && i + 5 === line.length) last = true;
-    else if (i !== line.length) return this.reply(R.syntax);
+    const args = parseBdatArgs(line);
     // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
-    if (digits === 0 || digits > 15) return this.reply(R.syntax);
+    if (args === null) return this.reply(R.syntax);
+    const { size, last } = args;
     let refusal: Buffer | null = null;
     if (this.ctx.faults.active) {
       if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
@@ -989,21 +959,18 @@ export class Connection {
     // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
     if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
     if (this.inTransaction) return this.reply(R.badSequence);
-    const args = line
-      .toString('latin1', 5)
-      .split(' ')
-      .filter((a) => a !== '');
-    if (args.length < 1 || args.length > 2) return this.reply(R.syntax);
-    const mech = s.auth.mechanisms.find((mm) => mm === args[0].toUpperCase());
+    const args = parseAuthArgs(line);
+    if (args === null) return this.reply(R.syntax);
+    const mech = s.auth.mechanisms.find((mm) => mm === args.mechanism.toUpperCase());
     if (mech === undefined) return this.reply(R.unknownMechanism);
     this.sasl = { mech, user: null, challenge: '' };
-    if (args.length === 2) {
+    if (args.initial !== null) {
       // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
       if (mech === 'CRAM-MD5') {
         this.sasl = null;
         return this.reply(R.syntax);
       }
-      return this.saslResponse(args[1]);
+      return this.saslResponse(args.initial);
     }
     if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
     if (mech === 'LOGIN') return this.reply(R.loginUser);
@@ -1019,7 +986,7 @@ export class Connection {
       this.sasl = null;
       return this.reply(R.authCancelled);
     }
-    const data = text === '=' ? Buffer.alloc(0) : decodeBase64(text);
+    const data = text === '=' ? Buffer.alloc(0) : decodeStrictBase64(text);
     if (data === null) {
       this.sasl = null;
       return this.reply(R.badBase64);
@@ -1050,18 +1017,9 @@ export class Connection {
     const R = this.ctx.replies;
     if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
     if (this.inTransaction) return this.reply(R.badSequence);
-    const attrs: Record<string, string> = { ...this.session.xclient };
-    const words = line
-      .toString('latin1', 7)
-      .split(' ')
-      .filter((w) => w !== '');
-    if (words.length === 0) return this.reply(R.syntax);
-    for (const w of words) {
-      const eq = w.indexOf('=');
-      const name = w.slice(0, eq).toUpperCase();
-      if (eq < 1 || !XCLIENT_ATTRS.has(name)) return this.reply(R.syntax);
-      attrs[name] = w.slice(eq + 1).replace(/\+([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-    }
+    const given = parseXclientArgs(line);
+    if (given === null) return this.reply(R.syntax);
+    const attrs: Record<string, string> = { ...this.session.xclient, ...given };
     this.session.xclient = attrs;
     if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
     this.greeted = false;
@@ -1170,30 +1128,4 @@ export class Connection {
     else if (this.mode === Mode.Upgrading) this.upgrade();
     else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }
-}
-
-/** Strict base64 (RFC 4648 §4, padded): null for anything else, where `Buffer.from` would guess. */
-function decodeBase64(text: string): Buffer | null {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  return Buffer.from(text, 'base64');
-}
-
-/**
- * Index of the `>` that closes the path starting at `at` (after optional spaces, which many
- * clients send although RFC 5321 has none), or -1 when there is no `<…>`. Source routes
- * (`<@a,@b:user@d>`, RFC 5321 §4.1.2 / Appendix C) are accepted and ignored.
- */
-function pathEnd(line: Buffer, at: number): number {
-  let i = at;
-  while (i < line.length && line[i] === SP) i++;
-  if (line[i] !== LT) return -1;
-  // A quoted local part may hold '>' (RFC 5321 §4.1.2 Quoted-string); skip over quotes.
-  let quoted = false;
-  for (let j = i + 1; j < line.length; j++) {
-    const b = line[j];
-    if (b === 0x5c && quoted) j++;
-    else if (b === 0x22) quoted = !quoted;
-    else if (b === GT && !quoted) return j;
-  }
-  return -1;
 }

@@ -4,6 +4,7 @@
  * the greeting and EHLO's own reply).
  */
 import type { ServerSettings } from '../profile/types.js';
+import { XCLIENT_ATTRIBUTES } from '../protocol/command-args.js';
 import { VERBS, type Verb } from '../protocol/verbs.js';
 
 const r = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'latin1');
@@ -75,7 +76,7 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
   // RFC 5321 Appendix F.6: SEND, SOML and SAML, when implemented, are advertised.
   if (s.legacySend === 'mail') lines.push('SEND', 'SOML', 'SAML');
   if (s.atrn === 'odmr') lines.push('ATRN');
-  if (s.xclient) lines.push('XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT');
+  if (s.xclient) lines.push(`XCLIENT ${XCLIENT_ATTRIBUTES.join(' ')}`);
   if (starttls && !inTls) lines.push('STARTTLS');
   if (Object.keys(s.auth.users).length > 0) lines.push(`AUTH ${s.auth.mechanisms.join(' ')}`);
   lines.push('HELP');
