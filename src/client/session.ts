@@ -36,6 +36,7 @@ import type { Phase } from '../metrics/phases.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from '../protocol/proxy-header.js';
+import type { Account } from '../profile/accounts.js';
 import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
@@ -55,12 +56,6 @@ export interface TlsClientConfig {
   readonly ca: Buffer | null;
   /** Offer the last TLS session again on the next connection (session resumption). */
   readonly resume: boolean;
-}
-
-/** One account for AUTH. */
-export interface Account {
-  readonly user: string;
-  readonly pass: string;
 }
 
 /** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
