@@ -7,7 +7,7 @@
  */
 import type { Phase } from '../metrics/phases.js';
 import { lowerVerb, STEP_VERBS, type StepVerb } from '../protocol/verbs.js';
-import type { Rng } from './distributions.js';
+import type { Rng } from '../rng.js';
 
 /** The steps (`STEP_VERBS` of src/protocol/verbs.ts); a step is numbered by its position here. */
 export const STEP_COMMANDS = STEP_VERBS;
