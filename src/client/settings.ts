@@ -12,7 +12,7 @@ import type { AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
 import { readEmpirical } from './distributions.js';
 import { loadReplay } from './message.js';
 import { expandAddresses } from '../profile/addresses.js';
-import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from '../profile/resolve.js';
+import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from '../profile/limits.js';
 
 /** Environment variables for a single AUTH account when no credentials file is given. */
 export const AUTH_USER_ENV = 'SMTPBENCH_AUTH_USER';

@@ -8,16 +8,14 @@ import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { maskUserinfo } from '../redact.js';
 import { STEP_VERBS } from '../protocol/verbs.js';
-import { DEFAULTS, MAX_WORKERS, deepFreeze } from './defaults.js';
+import { DEFAULTS, deepFreeze } from './defaults.js';
+import { MAX_DURATION_MS, MAX_RECIPIENTS, MAX_SIZE_BYTES, MAX_WORKERS } from './limits.js';
 import { resolveFault } from './faults.js';
 import type { Profile, ProfileInput, ServerSettings, TargetSpec, Threshold } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
 import { expandAddresses } from './addresses.js';
 import { knownMetrics, parseThreshold } from '../report/thresholds.js';
-
-/** Most recipients one message may have (RCPT commands in one transaction). */
-export const MAX_RECIPIENTS = 100_000;
 
 /** Printable form of a value for an issue message. */
 function show(value: unknown): string {
@@ -49,13 +47,8 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
     .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${maxText}`));
 }
 
-/** Largest message size: the body is built in memory once per worker, and dot-stuffing may double it. */
-export const MAX_SIZE_BYTES = 256 * 1024 * 1024;
-/** Longest duration: Node timers hold at most 2^31 − 1 ms (about 24.8 days). */
-export const MAX_DURATION_MS = 2_147_483_647;
-
 const size = (min: number, max = Number.MAX_SAFE_INTEGER, maxText = String(max)) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min, max, maxText);
-const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, '24d (2147483647 ms)');
+const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, `24d (${MAX_DURATION_MS} ms)`);
 
 /** Envelope and greeting text goes on the wire verbatim: no spaces, brackets or control characters. */
 function wireToken(min: number) {
