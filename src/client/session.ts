@@ -37,6 +37,7 @@ import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from '../protocol/proxy-header.js';
 import type { Account } from '../profile/accounts.js';
+import { DEFAULTS } from '../profile/defaults.js';
 import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
@@ -76,9 +77,9 @@ export interface SessionConfig {
   readonly recorder: Recorder;
   /** Most RCPT commands in one transaction; more recipients go in further transactions. Default: no cap. */
   readonly maxRecipientsPerTransaction?: number;
-  /** `data` (default), `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered). */
+  /** `data`, `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered); default `DEFAULTS.message.body`. */
   readonly body?: 'data' | 'bdat' | 'auto';
-  /** BDAT chunk size in octets (default 65536). */
+  /** BDAT chunk size in octets; default `DEFAULTS.message.chunkBytes`. */
   readonly chunkBytes?: number;
   readonly tls?: TlsClientConfig | null;
   readonly auth?: AuthConfig | null;
@@ -150,7 +151,6 @@ const MAX_CONNECT_FAILURES = 3;
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
-const DEFAULT_CHUNK_BYTES = 65_536;
 /** Every plain connection of this thread reads into this buffer: one read at a time per thread, and the parser copies what it keeps. */
 const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
@@ -560,7 +560,7 @@ export class ClientSession {
       if (t.starttls === 'on') return this.quitAfterRefusal('starttls-unavailable');
     }
     if (this.cfg.auth && !this.authed) return this.startAuth();
-    const body = this.cfg.body ?? 'data';
+    const body = this.cfg.body ?? DEFAULTS.message.body;
     if (body === 'bdat' && !this.caps.chunking) return this.quitAfterRefusal('chunking-unavailable');
     this.useBdat = body === 'bdat' || (body === 'auto' && this.caps.chunking && !this.cfg.lmtp);
     this.lockstep = this.cfg.pipelining === 'off' || !this.caps.pipelining;
@@ -773,7 +773,7 @@ export class ClientSession {
     t.rcptDone = 0;
     t.stage = t.rset ? 0 : 1;
     t.k = 0;
-    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES))) : 0;
+    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULTS.message.chunkBytes))) : 0;
     t.bdatFailed = false;
     t.eodLeft = 0;
     t.startUs = nowUs();
@@ -854,7 +854,7 @@ export class ClientSession {
   /** BDAT chunk `t.k` (RFC 3030 §2): `BDAT n [LAST]` then n octets of the message, not stuffed. */
   private writeChunk(t: Txn, slot: number, now: number): void {
     const s = this.socket!;
-    const chunk = this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const chunk = this.cfg.chunkBytes ?? DEFAULTS.message.chunkBytes;
     const msg = t.msg!;
     const from = t.k * chunk;
     const to = Math.min(msg.shape.size, from + chunk);
