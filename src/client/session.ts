@@ -43,7 +43,7 @@ import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { CRLF, CRLF_DOT_CRLF, DOT_CRLF } = bytes;
+const { CRLF, CRLF_DOT_CRLF, DOT_CRLF, LF } = bytes;
 
 /** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
 export interface TlsClientConfig {
@@ -731,7 +731,7 @@ export class ClientSession {
       this.fifo.push(Cmd.Step, 0, RSET_STEP, now);
     }
     s.write(line);
-    if (line[line.length - 1] !== 0x0a) {
+    if (line[line.length - 1] !== LF) {
       // `RCPT TO:<addr>\r\n` → `<addr>\r\n`: the argument is a view of the RCPT block.
       const i = Math.min(n, plan.recipients) - 1;
       s.write(plan.rcptBlock.subarray(plan.rcptOffsets[i] + 8, plan.rcptOffsets[i + 1]));
