@@ -28,7 +28,7 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { epochUs, nowUs } from '../clock.js';
+import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import type { Recorder } from '../metrics/recorder.js';
@@ -44,6 +44,7 @@ import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShap
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { CRLF, CRLF_DOT_CRLF, DOT_CRLF, LF } = bytes;
+const { epochUs, nowUs } = clock;
 
 /** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
 export interface TlsClientConfig {
