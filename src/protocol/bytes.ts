@@ -7,11 +7,12 @@
  * starts with `.` is dot-stuffed (§4.5.2).
  *
  * Hot modules (reply parser, end-of-data scanner, server connection, delivery probe, client
- * message and session) copy what they use into module constants, `const { CR, LF } = bytes;`,
- * instead of using the imports directly: V8 folds a module's own `const` into optimised code but
- * reads an imported binding through its module cell on every use, and vitest's module runner
- * turns it into a getter call. Measured on the reply parser: 11 % slower in Node with direct
- * imports, 3-5 times slower under `vitest bench`.
+ * message and session) copy what they use, constants and functions alike, into module constants
+ * (`const { CR, LF } = bytes;`) instead of using the imports directly: V8 folds a module's own
+ * `const` into optimised code but reads an imported binding through its module cell on every use,
+ * and vitest's module runner turns it into a getter call. Measured: the reply parser 11 % slower in
+ * Node with direct imports and 3-5 times slower under `vitest bench`; the client session 5 % slower
+ * on the fan-out bench with `nowUs` imported from clock.ts.
  */
 
 /** Carriage return, `\r`. */
