@@ -27,7 +27,7 @@
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import * as bytes from '../protocol/bytes.js';
+import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
 import { DataEndScanner } from '../protocol/data-end.js';
 import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
@@ -54,7 +54,7 @@ import type { FastHistogram } from '../metrics/histogram.js';
 import { ServerMetrics } from './stats.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { CR, equalsCI, LF, LT, SP, startsWithCI } = bytes;
+const { CR, equalsCI, LF, LT, SP, startsWithCI } = octets;
 const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
