@@ -62,7 +62,8 @@ describe('parseBdatArgs', () => {
     expect(parseBdatArgs(line(`BDAT ${'9'.repeat(15)}`))).toEqual({ size: 999_999_999_999_999, last: false });
   });
   it('refuses anything else', () => {
-    for (const text of ['BDAT', 'BDAT ', 'BDAT x', 'BDAT -1', 'BDAT 1  LAST', 'BDAT 1 LAST ', 'BDAT 1 LASTX', 'BDAT 1 FIRST', `BDAT ${'9'.repeat(16)}`, `BDAT ${'1'.repeat(30)} LAST`]) expect(parseBdatArgs(line(text)), text).toBeNull();
+    for (const text of ['BDAT', 'BDAT ', 'BDAT x', 'BDAT -1', 'BDAT 1  LAST', 'BDAT 1 LAST ', 'BDAT 1 LASTX', 'BDAT 1 FIRST', `BDAT ${'9'.repeat(16)}`, `BDAT ${'1'.repeat(30)} LAST`])
+      expect(parseBdatArgs(line(text)), text).toBeNull();
   });
   it('every truncation of a valid line is a smaller size or refused', () => {
     const whole = 'BDAT 1234 LAST';
