@@ -26,7 +26,7 @@ import { bench, describe } from 'vitest';
 import { buildWirePlan, messageShape } from '../src/client/message.js';
 import { ClientSession, type SessionConfig } from '../src/client/session.js';
 import { QuotaSource } from '../src/load/closed.js';
-import { startSweeper } from '../src/load/sweeper.js';
+import { startSweeper } from '../src/clock.js';
 import { Recorder } from '../src/metrics/recorder.js';
 import { cannedConnect } from '../test/helpers/canned-socket.js';
 

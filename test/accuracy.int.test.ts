@@ -6,12 +6,10 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CLI, ROOT } from './helpers/paths.js';
 import { serve } from './helpers/serve-cli.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 
 async function run(args: string[]): Promise<{ code: number; summary: any; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-acc-'));

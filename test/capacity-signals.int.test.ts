@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tmp } from './helpers/cli.js';
-import { CLI, ROOT } from './helpers/serve-cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
 
 /**
  * Runs a capacity search against the embedded server, waits until step 2 has run `afterMs`, sends

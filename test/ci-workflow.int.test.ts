@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { tmp } from './helpers/cli.js';
-import { CLI, ROOT, serve, type ServeProcess } from './helpers/serve-cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
+import { serve, type ServeProcess } from './helpers/serve-cli.js';
 
 interface Step {
   name?: string;

@@ -5,9 +5,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, type CliResult } from './helpers/cli.js';
+import { ROOT } from './helpers/paths.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
@@ -319,7 +320,6 @@ describe('bad input', () => {
 describe('the command itself', () => {
   it('is executable after the build, so `npx smtpbench` runs it from a checkout', async () => {
     const { execFile } = await import('node:child_process');
-    const ROOT = resolve(import.meta.dirname, '..');
     const out = await new Promise<{ code: number; stdout: string }>((done) =>
       execFile('npx', ['--no-install', 'smtpbench', '--version'], { cwd: ROOT, timeout: 60_000 }, (err, stdout) => done({ code: err ? Number(err.code ?? -1) : 0, stdout })),
     );

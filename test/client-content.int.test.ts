@@ -57,7 +57,8 @@ describe('message content', () => {
   });
 
   it('generates UTF-8 text, whole characters at every size, sent with BODY=8BITMIME', async () => {
-    const { Rng, sampler } = await import('../src/client/distributions.js');
+    const { sampler } = await import('../src/client/distributions.js');
+    const { Rng } = await import('../src/rng.js');
     const sizes = sampler({ dist: 'uniform', min: 300, max: 2000 }, new Rng(5));
     const { rec, log } = await run({}, { messages: 6, spec: { text: 'utf8', sizes } });
     for (const t of log.transactions) {
@@ -94,7 +95,8 @@ describe('message content', () => {
 
 describe('attachments', () => {
   it.each(['data', 'bdat'] as const)('generated multipart messages carry the whole attachment at every drawn size (%s)', async (body) => {
-    const { Rng, sampler } = await import('../src/client/distributions.js');
+    const { sampler } = await import('../src/client/distributions.js');
+    const { Rng } = await import('../src/rng.js');
     const sizes = sampler({ dist: 'uniform', min: 1000, max: 9000 }, new Rng(9));
     const { rec, log } = await run({ keywords: ['PIPELINING', 'SIZE 100000', 'CHUNKING'] }, { messages: 5, spec: { sizes, attachmentBytes: 3000 }, cfg: { body, chunkBytes: 1000 } });
     const declared = log.commands.filter((c) => c.startsWith('MAIL')).map((c) => Number(/SIZE=(\d+)/.exec(c)![1]));

@@ -199,7 +199,8 @@ describe('SIZE and pipelining behind the body', () => {
 
 describe('message generation', () => {
   it('draws size and recipients per message; SIZE=, octets and recipients match what each message carried', async () => {
-    const { sampler, Rng } = await import('../src/client/distributions.js');
+    const { sampler } = await import('../src/client/distributions.js');
+    const { Rng } = await import('../src/rng.js');
     const rng = new Rng(42);
     const sizes = sampler({ dist: 'uniform', min: 400, max: 3000 }, rng);
     const recipientCounts = sampler({ dist: 'uniform', min: 1, max: 5 }, rng, 1);

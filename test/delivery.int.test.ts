@@ -16,7 +16,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readLogSince, runCli } from './helpers/postfix-log.js';
-import { ROOT, serveWithStats } from './helpers/serve-cli.js';
+import { ROOT } from './helpers/paths.js';
+import { serveWithStats } from './helpers/serve-cli.js';
 
 const children: ChildProcess[] = [];
 const dirs: string[] = [];

@@ -24,7 +24,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { resolveProfile } from '../src/profile/index.js';
 import { cli, summaryOf, tmp } from './helpers/cli.js';
-import { CLI, ROOT, serve, type ServeProcess } from './helpers/serve-cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
+import { serve, type ServeProcess } from './helpers/serve-cli.js';
 
 const K8S = join(ROOT, 'deploy/kubernetes');
 const WORKFLOW = join(ROOT, 'deploy/github-actions/shards.yml');

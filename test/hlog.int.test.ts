@@ -6,21 +6,18 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { HistogramLogReader } from 'hdr-histogram-js';
 import { describe, expect, it } from 'vitest';
+import { CLI, ROOT } from './helpers/paths.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const JAR = '/usr/share/java/hdrhistogram.jar';
 
 async function runOnce(): Promise<string> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-hlog-'));
   await new Promise<void>((done, fail) =>
-    execFile(
-      process.execPath,
-      [join(ROOT, 'dist/cli/main.js'), 'run', '--executor', 'open', '--rate', '300', '--duration', '3500ms', '--workers', '2', '--out', out, '--quiet'],
-      { cwd: ROOT },
-      (err) => (err ? fail(err) : done()),
+    execFile(process.execPath, [CLI, 'run', '--executor', 'open', '--rate', '300', '--duration', '3500ms', '--workers', '2', '--out', out, '--quiet'], { cwd: ROOT }, (err) =>
+      err ? fail(err) : done(),
     ),
   );
   return out;

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, summaryOf, tmp } from './helpers/cli.js';
-import { CLI } from './helpers/serve-cli.js';
+import { CLI } from './helpers/paths.js';
 
 const ANSI = /\x1b\[/;
 

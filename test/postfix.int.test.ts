@@ -13,7 +13,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CLI, escapeRegExp, logSize, readLogSince, runCli } from './helpers/postfix-log.js';
+import { CLI } from './helpers/paths.js';
+import { escapeRegExp, logSize, readLogSince, runCli } from './helpers/postfix-log.js';
 
 const POSTFIX = process.env.SMTPBENCH_POSTFIX;
 const POSTFIX_LOG = process.env.SMTPBENCH_POSTFIX_LOG;

@@ -9,15 +9,14 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import os, { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decodeAll } from '../src/report/run-data.js';
 import { publish } from '../src/report/publish.js';
 import { LATENCY_BUCKETS_US, latencyBuckets } from '../src/report/pushgateway.js';
 import { cli, type CliResult } from './helpers/cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'dist/cli/main.js');
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-publish-'));

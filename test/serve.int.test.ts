@@ -5,7 +5,8 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rawClient } from './helpers/raw-client.js';
-import { CLI, ROOT, serve as serveCli } from './helpers/serve-cli.js';
+import { CLI, ROOT } from './helpers/paths.js';
+import { serve as serveCli } from './helpers/serve-cli.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {

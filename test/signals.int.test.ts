@@ -2,10 +2,9 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { CLI, ROOT } from './helpers/paths.js';
 
 /**
  * Starts a long closed run, waits until it has printed `seconds` progress lines (one per second of
@@ -16,7 +15,7 @@ const ROOT = resolve(import.meta.dirname, '..');
  */
 async function interrupted(signals: number, seconds: number, extra: string[] = []): Promise<{ code: number | null; out: string; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-sig-'));
-  const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], {
+  const child = spawn(process.execPath, [CLI, 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], {
     cwd: ROOT,
   });
   let stderr = '';

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { collect, num, portIssue } from './flags.js';
+import { parseAccounts } from '../profile/accounts.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { startReferenceServer } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
@@ -91,23 +92,22 @@ export function serveCommand() {
 }
 
 /**
- * Reads a `--users` file: one `name:password` per line; blank lines and `#` comments skipped.
- * @throws SmtpBenchError `SB_USAGE` when the file cannot be read or a line has no colon
+ * Reads a `--users` file: the `user:password` lines of `run --credentials` (src/profile/accounts.ts),
+ * as the server's accounts; a user listed twice keeps the last password.
+ * @throws SmtpBenchError `SB_USAGE` when the file cannot be read or a line is not `user:password`
  */
-function readUsers(path: string): Record<string, string> {
+export function readUsers(path: string): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new SmtpBenchError('SB_USAGE', `cannot read --users ${path}: ${(err as Error).message}`, { cause: err });
   }
-  const users: Record<string, string> = {};
-  for (const [i, raw] of text.split(/\r?\n/).entries()) {
-    const line = raw.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon < 1) throw new SmtpBenchError('SB_USAGE', `--users ${path}, line ${i + 1}: expected name:password`);
-    users[line.slice(0, colon)] = line.slice(colon + 1);
+  let accounts;
+  try {
+    accounts = parseAccounts(text);
+  } catch (err) {
+    throw new SmtpBenchError('SB_USAGE', `--users ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return users;
+  return Object.fromEntries(accounts.map((a) => [a.user, a.pass]));
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, readEmpirical, sampler, workerRng } from './distributions.js';
+import { Rng } from '../rng.js';
+import { readEmpirical, sampler, workerRng } from './distributions.js';
 import { buildWirePlan, messageShape, STAMP_BYTES } from './message.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smtpbench-dist-'));

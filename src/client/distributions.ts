@@ -7,26 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Dist } from '../profile/types.js';
 import { parseSize } from '../profile/units.js';
-
-/** mulberry32: a small, fast, seedable 32-bit generator; `next()` is uniform in [0, 1). */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Standard normal (Box–Muller). */
-  normal(): number {
-    const u = 1 - this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
-  }
-}
+import { Rng } from '../rng.js';
 
 /** A worker's generator: the profile seed mixed with the worker index. */
 export const workerRng = (seed: number, worker: number): Rng => new Rng(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(worker + 1, 0x85ebca6b));

@@ -7,8 +7,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as bytes from '../protocol/bytes.js';
 import { toDataPayload } from '../protocol/dot-stuff.js';
 import { fixed, type Sampler } from './distributions.js';
+
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CR, CRLF, LF } = bytes;
 
 /** Inputs of the wire plan, taken from the resolved profile. */
 export interface MessageSpec {
@@ -122,10 +126,10 @@ export function messageShape(plan: WirePlan, want: number): MessageShape {
   if (!b.sliceable) return { body: b, len: b.raw.length, tail: false, size: pre + b.raw.length, dataBytes: pre + b.data.length };
   const post = b.suffix?.length ?? 0;
   let len = Math.min(b.data.length, Math.max(b.minLen, want - pre - post));
-  if (len < b.data.length && b.data[len - 1] === 0x0d) len--;
+  if (len < b.data.length && b.data[len - 1] === CR) len--;
   // Never split a UTF-8 sequence: back up while the first octet left out continues one.
   while (len > b.minLen && len < b.data.length && (b.data[len] & 0xc0) === 0x80) len--;
-  const tail = !(b.data[len - 2] === 0x0d && b.data[len - 1] === 0x0a);
+  const tail = !(b.data[len - 2] === CR && b.data[len - 1] === LF);
   const size = pre + len + (tail ? 2 : 0) + post;
   return { body: b, len, tail, size, dataBytes: size };
 }
@@ -134,10 +138,6 @@ export function messageShape(plan: WirePlan, want: number): MessageShape {
 export function mailParameters(plan: WirePlan, shape: MessageShape, caps: { size: number | null; eightBitMime: boolean; smtpUtf8: boolean }): string {
   return (caps.size !== null ? ` SIZE=${shape.size}` : '') + (shape.body.eightBit && caps.eightBitMime ? ' BODY=8BITMIME' : '') + (plan.smtpUtf8 ? ' SMTPUTF8' : '');
 }
-
-export const CRLF = Buffer.from('\r\n');
-export const DOT_CRLF = Buffer.from('.\r\n');
-export const CRLF_DOT_CRLF = Buffer.from('\r\n.\r\n');
 
 const line = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'utf8');
 
@@ -272,8 +272,8 @@ function messageParts(spec: Pick<MessageSpec, 'from' | 'to' | 'recipients' | 'te
     // A full line is the text line; a shorter last one is 'x's (a cut could split a UTF-8 character).
     if (n === 76) textLine.copy(body, o);
     else body.fill(0x78, o, o + n);
-    body[o + n] = 0x0d;
-    body[o + n + 1] = 0x0a;
+    body[o + n] = CR;
+    body[o + n + 1] = LF;
     o += n + 2;
   }
   return [head, body];

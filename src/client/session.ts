@@ -26,24 +26,25 @@
  * that could not be retried), failed (no final reply: timeout, reset, 421). A message is accepted
  * when at least one recipient was, else failed when any recipient failed, else rejected.
  */
-import { createHmac } from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
-import { performance } from 'node:perf_hooks';
 import { closedKind, reply421Kind, timeoutKind, type CommandStep, type ErrorKind, type Step } from '../error-kinds.js';
+import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import type { Recorder } from '../metrics/recorder.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
-import { proxyHeader } from './identity.js';
-import { CRLF, CRLF_DOT_CRLF, DOT_CRLF, mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+import { proxyHeader } from '../protocol/proxy-header.js';
+import type { Account } from '../profile/accounts.js';
+import { DEFAULTS } from '../profile/defaults.js';
+import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
+import * as bytes from '../protocol/bytes.js';
+import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
 
-/** Current monotonic time in microseconds (fractional; rounded when recorded). */
-export const nowUs = (): number => performance.now() * 1000;
-
-/** Wall-clock time as epoch microseconds (for `X-Smtpbench-Sent`). */
-const epochUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CRLF, CRLF_DOT_CRLF, DOT_CRLF, LF } = bytes;
+const { epochUs, nowUs } = clock;
 
 /** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
 export interface TlsClientConfig {
@@ -59,16 +60,10 @@ export interface TlsClientConfig {
   readonly resume: boolean;
 }
 
-/** One account for AUTH. */
-export interface Account {
-  readonly user: string;
-  readonly pass: string;
-}
-
 /** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
 export interface AuthConfig {
   /** `auto`: the first of CRAM-MD5, PLAIN, LOGIN that the server offers. */
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly mechanism: ClientMechanism | 'auto';
   readonly accounts: readonly Account[];
 }
 
@@ -83,9 +78,9 @@ export interface SessionConfig {
   readonly recorder: Recorder;
   /** Most RCPT commands in one transaction; more recipients go in further transactions. Default: no cap. */
   readonly maxRecipientsPerTransaction?: number;
-  /** `data` (default), `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered). */
+  /** `data`, `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered); default `DEFAULTS.message.body`. */
   readonly body?: 'data' | 'bdat' | 'auto';
-  /** BDAT chunk size in octets (default 65536). */
+  /** BDAT chunk size in octets; default `DEFAULTS.message.chunkBytes`. */
   readonly chunkBytes?: number;
   readonly tls?: TlsClientConfig | null;
   readonly auth?: AuthConfig | null;
@@ -180,7 +175,6 @@ const MAX_CONNECT_FAILURES = 3;
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
-const DEFAULT_CHUNK_BYTES = 65_536;
 /** Every plain connection of this thread reads into this buffer: one read at a time per thread, and the parser copies what it keeps. */
 const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
@@ -271,7 +265,7 @@ export class ClientSession {
   private secure = false;
   private authed = false;
   private authStep = 0;
-  private authMech = '';
+  private authMech: ClientMechanism = 'PLAIN';
   private tlsSession: Buffer | undefined;
   private stopping = false;
   private connectFailures = 0;
@@ -593,7 +587,7 @@ export class ClientSession {
       if (t.starttls === 'on') return this.quitAfterRefusal('starttls-unavailable');
     }
     if (this.cfg.auth && !this.authed) return this.startAuth();
-    const body = this.cfg.body ?? 'data';
+    const body = this.cfg.body ?? DEFAULTS.message.body;
     if (body === 'bdat' && !this.caps.chunking) return this.quitAfterRefusal('chunking-unavailable');
     this.useBdat = body === 'bdat' || (body === 'auto' && this.caps.chunking && !this.cfg.lmtp);
     this.lockstep = this.cfg.pipelining === 'off' || !this.caps.pipelining;
@@ -606,18 +600,15 @@ export class ClientSession {
   private startAuth(): void {
     const a = this.cfg.auth!;
     const offered = this.caps.auth;
-    const mech = a.mechanism === 'auto' ? ['CRAM-MD5', 'PLAIN', 'LOGIN'].find((m) => offered.includes(m)) : a.mechanism;
-    if (mech === undefined || !offered.includes(mech) || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
+    const mech = chooseMechanism(a.mechanism, offered);
+    if (mech === undefined || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
     const acct = a.accounts[this.id % a.accounts.length];
     this.authMech = mech;
     this.authStep = 0;
     this.state = 'auth';
     this.parser.captureText = true;
     this.authStartUs = nowUs();
-    // PLAIN and XOAUTH2 with an initial response save a round trip (RFC 4954 §4, RFC 4616; Google's XOAUTH2).
-    const first =
-      mech === 'PLAIN' ? `AUTH PLAIN ${b64(`\0${acct.user}\0${acct.pass}`)}` : mech === 'XOAUTH2' ? `AUTH XOAUTH2 ${b64(`user=${acct.user}\x01auth=Bearer ${acct.pass}\x01\x01`)}` : `AUTH ${mech}`;
-    this.write(Buffer.from(`${first}\r\n`), this.cfg.timeouts.replyMs);
+    this.write(Buffer.from(`${authCommand(mech, acct.user, acct.pass)}\r\n`), this.cfg.timeouts.replyMs);
   }
 
   private onAuthReply(code: number, lines: readonly Buffer[] | null, t: number): void {
@@ -636,16 +627,7 @@ export class ClientSession {
       return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed', code);
     }
     // 334: the server wants the next step; a mechanism has at most two.
-    const step = this.authStep++;
-    let answer: string | null = null;
-    if (this.authMech === 'LOGIN' && step < 2) answer = b64(step === 0 ? acct.user : acct.pass);
-    else if (this.authMech === 'CRAM-MD5' && step === 0) {
-      // RFC 2195: the challenge is base64; answer `user SP hex(HMAC-MD5(password, challenge))`.
-      const challenge = Buffer.from((lines?.[0] ?? Buffer.alloc(0)).toString('latin1'), 'base64');
-      answer = b64(`${acct.user} ${createHmac('md5', acct.pass).update(challenge).digest('hex')}`);
-    } else if (this.authMech === 'PLAIN' && step === 0) answer = b64(`\0${acct.user}\0${acct.pass}`);
-    // XOAUTH2: a 334 carries the error details; an empty line lets the server send its final 535.
-    else if (this.authMech === 'XOAUTH2' && step === 0) answer = '';
+    const answer = clientResponse(this.authMech, this.authStep++, acct.user, acct.pass, lines?.[0] ?? null);
     if (answer === null) {
       rec.reply('auth', code, this.parser.enhanced);
       return this.protocolError();
@@ -776,7 +758,7 @@ export class ClientSession {
       this.fifo.push(Cmd.Step, 0, RSET_STEP, now);
     }
     s.write(line);
-    if (line[line.length - 1] !== 0x0a) {
+    if (line[line.length - 1] !== LF) {
       // `RCPT TO:<addr>\r\n` → `<addr>\r\n`: the argument is a view of the RCPT block.
       const i = Math.min(n, plan.recipients) - 1;
       s.write(plan.rcptBlock.subarray(plan.rcptOffsets[i] + 8, plan.rcptOffsets[i + 1]));
@@ -818,7 +800,7 @@ export class ClientSession {
     t.rcptDone = 0;
     t.stage = t.rset ? 0 : 1;
     t.k = 0;
-    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES))) : 0;
+    t.chunks = this.useBdat ? Math.max(1, Math.ceil(msg.shape.size / (this.cfg.chunkBytes ?? DEFAULTS.message.chunkBytes))) : 0;
     t.bdatFailed = false;
     t.eodLeft = 0;
     t.startUs = nowUs();
@@ -899,7 +881,7 @@ export class ClientSession {
   /** BDAT chunk `t.k` (RFC 3030 §2): `BDAT n [LAST]` then n octets of the message, not stuffed. */
   private writeChunk(t: Txn, slot: number, now: number): void {
     const s = this.socket!;
-    const chunk = this.cfg.chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    const chunk = this.cfg.chunkBytes ?? DEFAULTS.message.chunkBytes;
     const msg = t.msg!;
     const from = t.k * chunk;
     const to = Math.min(msg.shape.size, from + chunk);
@@ -1216,8 +1198,6 @@ export class ClientSession {
     this.source.ended(this, gaveUp);
   }
 }
-
-const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 
 /** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
 export function socketErrorKind(state: string, err: NodeJS.ErrnoException): ErrorKind {

@@ -4,20 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ProfileError } from '../errors.js';
 import { resolveProfile } from '../profile/resolve.js';
-import { parseAccounts, sessionSettings } from './settings.js';
+import { sessionSettings } from './settings.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'smtpbench-settings-'));
-
-describe('parseAccounts', () => {
-  it('reads user:password lines; the password may hold colons; comments and blanks are skipped', () => {
-    expect(parseAccounts('# accounts\nalice:s3cr:et\n\nbob:pw\r\n')).toEqual([
-      { user: 'alice', pass: 's3cr:et' },
-      { user: 'bob', pass: 'pw' },
-    ]);
-    expect(() => parseAccounts('alice\n')).toThrow('line 1 is not user:password');
-    expect(() => parseAccounts('# none\n')).toThrow('no accounts');
-  });
-});
 
 describe('sessionSettings', () => {
   it('takes credentials from the file, else from the environment, never from the profile', () => {
@@ -45,6 +34,12 @@ describe('sessionSettings', () => {
       expect((err as ProfileError).issues[2].message).toMatch(/no \.eml files/);
     }
     expect(() => sessionSettings(resolveProfile({ auth: {} }), {})).toThrow(/no credentials/);
+    const empty = join(dir, 'empty.txt');
+    writeFileSync(empty, '# none\n');
+    expect(() => sessionSettings(resolveProfile({ auth: { credentialsFile: empty } }), {})).toThrow(/empty\.txt: no accounts in the file/);
+    const bad = join(dir, 'bad.txt');
+    writeFileSync(bad, 'a:1\nalice\n');
+    expect(() => sessionSettings(resolveProfile({ auth: { credentialsFile: bad } }), {})).toThrow(/bad\.txt: line 2 is not user:password/);
   });
 
   it('turns smtps:// into implicit TLS and lmtp:// into LMTP', () => {

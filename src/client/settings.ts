@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { ProfileError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
-import type { Account, AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
+import { parseAccounts, type Account } from '../profile/accounts.js';
+import type { AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
 import { readEmpirical } from './distributions.js';
 import { loadReplay } from './message.js';
 import { expandAddresses } from '../profile/addresses.js';
@@ -16,26 +17,6 @@ import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from '../profile/limits.js';
 /** Environment variables for a single AUTH account when no credentials file is given. */
 export const AUTH_USER_ENV = 'SMTPBENCH_AUTH_USER';
 export const AUTH_PASSWORD_ENV = 'SMTPBENCH_AUTH_PASSWORD';
-
-/**
- * Parses a credentials file: one `user:password` per line (the password may contain `:`); blank
- * lines and lines starting with `#` are skipped.
- *
- * @throws Error naming the first malformed line
- */
-export function parseAccounts(text: string): Account[] {
-  const out: Account[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.trim() === '' || l.startsWith('#')) continue;
-    const colon = l.indexOf(':');
-    if (colon <= 0) throw new Error(`line ${i + 1} is not user:password`);
-    out.push({ user: l.slice(0, colon), pass: l.slice(colon + 1) });
-  }
-  if (out.length === 0) throw new Error('no accounts in the file');
-  return out;
-}
 
 /**
  * The protocol settings of the profile's sessions.
@@ -72,6 +53,7 @@ export function sessionSettings(
     if (file !== null) {
       try {
         accounts = parseAccounts(readFileSync(file, 'utf8'));
+        if (accounts.length === 0) throw new Error('no accounts in the file');
       } catch (err) {
         issues.push({ path: 'auth.credentialsFile', message: `${file}: ${(err as Error).message}` });
       }

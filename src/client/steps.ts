@@ -6,24 +6,15 @@
  * plan (a view of its RCPT block, nothing copied).
  */
 import type { CommandStep } from '../error-kinds.js';
-import type { Rng } from './distributions.js';
+import { lowerVerb, STEP_VERBS, type StepVerb } from '../protocol/verbs.js';
+import type { Rng } from '../rng.js';
 
-export const STEP_COMMANDS = ['VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
-export type StepCommand = (typeof STEP_COMMANDS)[number];
+/** The steps (`STEP_VERBS` of src/protocol/verbs.ts); a step is numbered by its position here. */
+export const STEP_COMMANDS = STEP_VERBS;
+export type StepCommand = StepVerb;
 
-/** The phase each step is recorded in; also its step in error kinds (`vrfy-timeout`). */
-export const STEP_PHASE: Readonly<Record<StepCommand, CommandStep>> = {
-  VRFY: 'vrfy',
-  EXPN: 'expn',
-  HELP: 'help',
-  NOOP: 'noop',
-  RSET: 'rset',
-  SEND: 'send',
-  SOML: 'soml',
-  SAML: 'saml',
-  TURN: 'turn',
-  ATRN: 'atrn',
-};
+/** The phase each step is recorded in, its verb in lower case; also its step in error kinds (`vrfy-timeout`). */
+export const STEP_PHASE: Readonly<Record<StepCommand, CommandStep>> = Object.fromEntries(STEP_COMMANDS.map((c) => [c, lowerVerb(c)])) as Record<StepCommand, CommandStep>;
 
 /** A weighted mix: `message` is a normal transaction. Weights are relative, ≥ 0. */
 export type Scenario = Readonly<Partial<Record<'message' | StepCommand, number>>>;

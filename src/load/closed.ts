@@ -4,10 +4,10 @@
  * closed-model in reports, because a closed loop stops sending while the server stalls
  * (coordinated omission).
  */
-import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs } from '../clock.js';
+import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
 import { splitExactly } from '../profile/shard.js';
-import { startSweeper } from './sweeper.js';
-import type { Executor } from './executor.js';
+import { Lifecycle, type Executor } from './executor.js';
 
 /**
  * Sessions start in waves of this many, one wave per `START_WAVE_MS`: 10,000 sessions dialling at
@@ -57,40 +57,27 @@ export function runClosed(cfg: SessionConfig, sessions: number, messages: number
   // A worker may get no sessions (more workers than sessions): it then has nothing to do.
   const quotas = sessions === 0 ? [] : messages === null ? new Array<number>(sessions).fill(Infinity) : splitExactly(messages, sessions);
   let active = 0;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
   const list: ClientSession[] = [];
-  const sweeper = startSweeper(list);
-  const timers: NodeJS.Timeout[] = [];
-  let stopped = false;
-  const finish = (): void => {
-    if (--active > 0) return;
-    sweeper.stop();
-    for (const t of timers) clearTimeout(t);
-    resolveDone();
+  const life = new Lifecycle(list, gracefulStopMs);
+  const ended = (): void => {
+    if (--active <= 0) life.finish();
   };
   for (const quota of quotas) {
     if (quota <= 0) continue;
     active++;
-    list.push(new ClientSession(cfg, new QuotaSource(quota, cfg, finish)));
+    list.push(new ClientSession(cfg, new QuotaSource(quota, cfg, ended)));
   }
-  const stop = (): void => {
-    if (stopped) return;
-    stopped = true;
-    for (const s of list) s.stop();
-    timers.push(setTimeout(() => list.forEach((s) => s.abort()), gracefulStopMs));
-  };
+  const stop = (): void => void life.stop(list);
   if (active === 0) {
-    sweeper.stop();
-    resolveDone();
+    life.finish();
   } else {
-    if (durationMs !== null) timers.push(setTimeout(stop, durationMs));
+    if (durationMs !== null) life.after(durationMs, stop);
     let started = 0;
     const wave = (): void => {
-      for (const end = Math.min(list.length, started + START_WAVE); started < end; started++) if (!stopped) list[started].start();
-      if (started < list.length && !stopped) timers.push(setTimeout(wave, START_WAVE_MS));
+      for (const end = Math.min(list.length, started + START_WAVE); started < end; started++) if (!life.stopped) list[started].start();
+      if (started < list.length && !life.stopped) life.after(START_WAVE_MS, wave);
     };
     wave();
   }
-  return { done, stop, active: () => active };
+  return { done: life.done, stop, active: () => active };
 }

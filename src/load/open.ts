@@ -9,10 +9,10 @@
  * schedule's time is over, nothing new is scheduled, but messages already due still start (late)
  * within `gracefulStop`; what has not started by then is dropped, what is in flight aborted.
  */
-import { ClientSession, DONE, WAIT, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs } from '../clock.js';
+import { ClientSession, DONE, WAIT, type MessageSource, type SessionConfig } from '../client/session.js';
 import type { ArrivalClock } from './arrivals.js';
-import type { Executor } from './executor.js';
-import { startSweeper } from './sweeper.js';
+import { Lifecycle, type Executor } from './executor.js';
 
 /** Most due messages kept waiting for a session; beyond it the oldest are dropped (counted). */
 export const MAX_BACKLOG = 100_000;
@@ -47,15 +47,11 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   const sessions = new Set<ClientSession>();
   const connecting = new Set<ClientSession>();
   const list: ClientSession[] = [];
-  const sweeper = startSweeper(list);
+  const life = new Lifecycle(list, opts.gracefulStopMs);
   let t0 = 0;
+  /** The next arrival's (or the schedule end's) timer. */
   let timer: NodeJS.Timeout | null = null;
-  /** After the schedule's end: the bound on draining the messages that were already due. */
-  let graceTimer: NodeJS.Timeout | null = null;
   let scheduling = true;
-  let stopped = false;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
 
   const started = (intendedUs: number): void => {
     const lag = nowUs() - intendedUs;
@@ -90,7 +86,7 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
         head = due.length;
       }
       if (sessions.size === 0 && !scheduling && head >= due.length) finish();
-      else if (!stopped) dispatch();
+      else if (!life.stopped) dispatch();
     },
   };
 
@@ -156,40 +152,34 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   function endOfSchedule(): void {
     timer = null;
     scheduling = false;
-    graceTimer = setTimeout(() => {
+    // After the schedule's end: the bound on draining the messages that were already due.
+    life.after(opts.gracefulStopMs, () => {
       stop();
-      for (const s of sessions) s.abort();
-    }, opts.gracefulStopMs);
+      life.abortAll();
+    });
     dispatch();
   }
 
-  let finished = false;
   function finish(): void {
-    if (finished) return;
-    finished = true;
     if (timer) clearTimeout(timer);
-    if (graceTimer) clearTimeout(graceTimer);
-    sweeper.stop();
-    resolveDone();
+    life.finish();
   }
 
   /** Nothing new starts; transactions in flight finish within gracefulStop, then are aborted. */
   function stop(): void {
-    if (stopped) return;
-    stopped = true;
-    scheduling = false;
-    if (timer) clearTimeout(timer);
-    // Due messages that never got a session are dropped, and counted as such.
-    rec.counters.messagesDropped += due.length - head;
-    head = due.length;
-    for (const s of sessions) s.stop();
-    if (sessions.size === 0) finish();
-    setTimeout(() => sessions.forEach((s) => s.abort()), opts.gracefulStopMs).unref();
+    const first = life.stop(sessions, () => {
+      scheduling = false;
+      if (timer) clearTimeout(timer);
+      // Due messages that never got a session are dropped, and counted as such.
+      rec.counters.messagesDropped += due.length - head;
+      head = due.length;
+    });
+    if (first && sessions.size === 0) finish();
   }
 
   t0 = nowUs();
   pump();
   if (!scheduling && sessions.size === 0) finish();
 
-  return { done, stop, active: () => sessions.size };
+  return { done: life.done, stop, active: () => sessions.size };
 }

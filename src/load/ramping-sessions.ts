@@ -4,10 +4,10 @@
  * gracefully stops sessions to match the target; the sessions share one message quota (or none).
  * Latencies are service times, as in every closed model.
  */
-import { ClientSession, DONE, nowUs, type MessageSource, type SessionConfig } from '../client/session.js';
+import { nowUs } from '../clock.js';
+import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
 import type { Stage } from '../profile/types.js';
-import type { Executor } from './executor.js';
-import { startSweeper } from './sweeper.js';
+import { Lifecycle, type Executor } from './executor.js';
 
 /** How often the session count is adjusted, ms. */
 export const STEP_MS = 100;
@@ -41,20 +41,17 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
   const live: ClientSession[] = []; // running, newest last
   const all: ClientSession[] = [];
   const retiring = new Set<ClientSession>();
-  const sweeper = startSweeper(all);
+  const life = new Lifecycle(all, gracefulStopMs);
   let active = 0;
-  let stopped = false;
-  let resolveDone!: () => void;
-  const done = new Promise<void>((r) => (resolveDone = r));
   const t0 = nowUs() / 1000;
 
   const source: MessageSource = {
     next(s) {
-      if (stopped || retiring.has(s) || remaining <= 0) return DONE;
+      if (life.stopped || retiring.has(s) || remaining <= 0) return DONE;
       remaining--;
       return nowUs();
     },
-    hasMore: (s) => !stopped && !retiring.has(s) && remaining > 0,
+    hasMore: (s) => !life.stopped && !retiring.has(s) && remaining > 0,
     ended(s, gaveUp) {
       active--;
       const i = live.indexOf(s);
@@ -65,7 +62,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
         cfg.recorder.counters.messagesAbandoned += remaining;
         remaining = 0;
       }
-      if (active === 0 && (stopped || remaining <= 0)) finish();
+      if (active === 0 && (life.stopped || remaining <= 0)) finish();
     },
   };
 
@@ -89,19 +86,14 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
 
   function finish(): void {
     clearInterval(timer);
-    sweeper.stop();
-    resolveDone();
+    life.finish();
   }
 
   function stop(): void {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(timer);
-    for (const s of live) s.stop();
+    if (!life.stop(live, () => clearInterval(timer))) return;
     if (active === 0) finish();
-    else setTimeout(() => all.forEach((s) => s.abort()), gracefulStopMs).unref();
   }
 
   step();
-  return { done, stop, active: () => active };
+  return { done: life.done, stop, active: () => active };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeHistogram, FastHistogram, newHistogram, recordUs } from './histogram.js';
+import { decodeHistogram, encodeHistogram, FastHistogram, newHistogram, recordUs } from './histogram.js';
 
 describe('FastHistogram', () => {
   it('gives exactly the histogram that direct recording gives, small values and large', () => {
@@ -18,5 +18,17 @@ describe('FastHistogram', () => {
     r.record(5);
     r.reset();
     expect(r.histogram().totalCount).toBe(0);
+  });
+});
+
+describe('decodeHistogram', () => {
+  it('gives back what encodeHistogram encoded, in the one configuration', () => {
+    const h = newHistogram();
+    for (const v of [1, 7, 1500, 250_000, 3_600_000_000]) recordUs(h, v);
+    const back = decodeHistogram(encodeHistogram(h));
+    expect(back.totalCount).toBe(5);
+    expect(back.getValueAtPercentile(50)).toBe(h.getValueAtPercentile(50));
+    expect(encodeHistogram(back)).toBe(encodeHistogram(h));
+    expect(() => decodeHistogram('not a histogram')).toThrow();
   });
 });

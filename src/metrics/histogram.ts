@@ -12,15 +12,22 @@ export type { Histogram };
 /** Highest recordable value: one hour in microseconds. */
 export const HIGHEST_US = 3_600_000_000;
 
+/**
+ * Bucket width in bits and backend of every histogram. The V2 encoding does not carry them, so
+ * whatever decodes one (`decodeHistogram`, `intervalLogReader`) names them again: from here.
+ */
+const BIT_BUCKET_SIZE = 32;
+const USE_WEB_ASSEMBLY = false;
+
 /** A fresh histogram in the project's single configuration. */
 export function newHistogram(): Histogram {
   return hdr.build({
-    bitBucketSize: 32,
+    bitBucketSize: BIT_BUCKET_SIZE,
     autoResize: false,
     lowestDiscernibleValue: 1,
     highestTrackableValue: HIGHEST_US,
     numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
+    useWebAssembly: USE_WEB_ASSEMBLY,
   });
 }
 
@@ -82,10 +89,22 @@ export function encodeHistogram(h: Histogram): string {
   return hdr.encodeIntoCompressedBase64(h);
 }
 
+/**
+ * Decodes `encodeHistogram` output (a worker's, a server's, a sink's) into a new histogram.
+ * @throws Error when `b64` is not an encoded histogram
+ */
+export function decodeHistogram(b64: string): Histogram {
+  return hdr.decodeFromCompressedBase64(b64, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
+}
+
 /** Decodes `encodeHistogram` output and adds it into `into` (merge by adding, never by averaging percentiles). */
 export function addEncoded(into: Histogram, b64: string): void {
-  const h = hdr.decodeFromCompressedBase64(b64, 32, false);
-  into.add(h);
+  into.add(decodeHistogram(b64));
+}
+
+/** A reader of an HdrHistogram interval log (`run.hlog`, complete lines only), decoding in the project's configuration. */
+export function intervalLogReader(text: string): hdr.HistogramLogReader {
+  return new hdr.HistogramLogReader(text, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
 }
 
 /** Summary row of one histogram, in milliseconds (reports are in ms; DESIGN §8). */

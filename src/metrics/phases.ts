@@ -1,3 +1,8 @@
+import { lowerVerb, STEP_VERBS, type StepVerb } from '../protocol/verbs.js';
+
+/** The phases of scenario steps besides RSET (a transaction phase too): each step's verb in lower case, in `STEP_VERBS` order. */
+const STEP_PHASES = STEP_VERBS.filter((v): v is Exclude<StepVerb, 'RSET'> => v !== 'RSET').map(lowerVerb);
+
 /**
  * Phase names (DESIGN §3 rule 2). Each phase has its own histogram; latencies are integer µs.
  * With pipelining a command's latency runs from the write of its batch to the parse of its own reply.
@@ -15,16 +20,8 @@ export const PHASES = [
   'bdat', // batch written → each BDAT chunk's reply
   'rset',
   'quit',
-  // Scenario steps (src/client/steps.ts): command written → its reply.
-  'vrfy',
-  'expn',
-  'help',
-  'noop',
-  'send',
-  'soml',
-  'saml',
-  'turn',
-  'atrn',
+  // Scenario steps (src/client/steps.ts): command written → its reply. vrfy, expn, help, noop, send, soml, saml, turn, atrn.
+  ...STEP_PHASES,
   'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
   'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221

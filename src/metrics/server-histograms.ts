@@ -4,11 +4,14 @@
  * them. Kept here, below both, so report code never reaches into the server's connection.
  */
 
+import { FAULT_VERBS, lowerVerb } from '../protocol/verbs.js';
+
 /**
  * The commands the server times, each from its parsed line to its queued reply (`cmd.<name>`), in
- * `server/connection.ts`'s verb-table order; `other` is any command it does not know.
+ * `server/connection.ts`'s verb-table order: every verb a fault can name (src/protocol/verbs.ts),
+ * LHLO and XCLIENT; `other` is any command it does not know.
  */
-export const SERVER_COMMANDS = ['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat', 'starttls', 'lhlo', 'xclient', 'other'] as const;
+export const SERVER_COMMANDS: readonly string[] = [...FAULT_VERBS.map(lowerVerb), 'lhlo', 'xclient', 'other'];
 
 /**
  * Every µs histogram the server may report: one per command (`cmd.mail`), the DATA/BDAT stream time

@@ -5,10 +5,8 @@
  */
 
 import { availableParallelism } from 'node:os';
+import { MAX_WORKERS } from './limits.js';
 import type { Profile } from './types.js';
-
-/** Upper bound on `workers` (validation) and on the default worker count. */
-export const MAX_WORKERS = 256;
 
 /**
  * Every default, in resolved units (bytes, milliseconds). `messages` is the default only

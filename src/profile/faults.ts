@@ -17,11 +17,13 @@
  * | `stall 1s at 5s`                         | `{stall: 1s, at: 5s}`                          |
  * | `tarpit 500ms [after 3 errors]`          | `{tarpit: 500ms, afterErrors: 3}`              |
  */
+import { FAULT_VERBS, lowerVerb } from '../protocol/verbs.js';
+import { MAX_DURATION_MS } from './limits.js';
 import type { DelaySpec, Fault, FaultCommand } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
-/** Every command name a fault may target. */
-export const FAULT_COMMANDS: readonly FaultCommand[] = ['connect', 'helo', 'ehlo', 'auth', 'starttls', 'mail', 'rcpt', 'data', 'data-end', 'bdat', 'rset', 'noop', 'quit', 'vrfy', 'expn', 'help', '*'];
+/** Every command name a fault may target: the greeting, each verb of `FAULT_VERBS` (with the end of data after DATA), every reply. */
+export const FAULT_COMMANDS: readonly FaultCommand[] = ['connect', ...FAULT_VERBS.flatMap((v): FaultCommand[] => (v === 'DATA' ? ['data', 'data-end'] : [lowerVerb(v)])), '*'];
 
 /** Reports one problem at `path`, relative to the fault being resolved. */
 export type IssueSink = (path: readonly (string | number)[], message: string) => void;
@@ -93,9 +95,8 @@ function unit(parse: (v: string | number) => number, value: unknown, path: (stri
   }
   try {
     const n = parse(value);
-    // A timer holds at most 2^31 − 1 ms; longer, Node fires it after 1 ms, over and over.
-    if (parse === parseDuration && n > MAX_FAULT_MS) {
-      issue(path, `must be at most 24d (${MAX_FAULT_MS} ms)`);
+    if (parse === parseDuration && n > MAX_DURATION_MS) {
+      issue(path, `must be at most 24d (${MAX_DURATION_MS} ms)`);
       return undefined;
     }
     return n;
@@ -104,9 +105,6 @@ function unit(parse: (v: string | number) => number, value: unknown, path: (stri
     return undefined;
   }
 }
-
-/** Longest fault duration (delay, stall, tarpit): what a Node timer can hold. */
-const MAX_FAULT_MS = 2_147_483_647;
 
 /** `0.05`, `"5%"` or `"5 %"` → 0.05; 1 when absent. */
 function probabilityOf(value: unknown, issue: IssueSink): number {

@@ -7,7 +7,8 @@ import { isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { maskUserinfo } from '../redact.js';
 import { expandAddresses } from './addresses.js';
-import { MAX_WORKERS } from './defaults.js';
+import { MAX_WORKERS } from './limits.js';
+import { STEP_VERBS } from '../protocol/verbs.js';
 import { bool, distSchema, duration, filePath, fixedOrDist, intIn, show, size, wireToken } from './fields.js';
 import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from './limits.js';
 import { ServerSchema } from './server-section.js';
@@ -70,7 +71,8 @@ const weight = () =>
     .number({ error: (iss) => `expected a weight (a number), got ${show(iss.input)}` })
     .min(0, 'must be at least 0')
     .optional();
-const SCENARIO_KINDS = ['message', 'VRFY', 'EXPN', 'HELP', 'NOOP', 'RSET', 'SEND', 'SOML', 'SAML', 'TURN', 'ATRN'] as const;
+/** `message` (a transaction) and the scenario steps of src/protocol/verbs.ts. */
+const SCENARIO_KINDS = ['message', ...STEP_VERBS] as const;
 const ScenarioSchema = z
   .strictObject(Object.fromEntries(SCENARIO_KINDS.map((k) => [k, weight()])) as Record<(typeof SCENARIO_KINDS)[number], ReturnType<typeof weight>>)
   .refine((s) => Object.values(s).some((w) => (w ?? 0) > 0), 'needs at least one weight above 0');

@@ -5,6 +5,8 @@
  * sizes in bytes, times in milliseconds, rates in messages per second.
  */
 import type { MetricUnit } from '../metrics/catalog.js';
+import type { ClientMechanism, ServerMechanism } from '../protocol/sasl.js';
+import type { FaultVerb } from '../protocol/verbs.js';
 
 /**
  * A per-message distribution (sizes in bytes, or recipient counts). `lognormal` draws
@@ -48,10 +50,11 @@ export interface Timeouts {
 }
 
 /**
- * Where a fault applies: the reply to one command, `connect` (the greeting), `data-end` (the
- * final reply after DATA's `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
+ * Where a fault applies: the reply to one command (a verb of `FAULT_VERBS`, src/protocol/verbs.ts,
+ * in lower case), `connect` (the greeting), `data-end` (the final reply after DATA's
+ * `<CRLF>.<CRLF>` or BDAT LAST) or `*` (every reply).
  */
-export type FaultCommand = 'connect' | 'helo' | 'ehlo' | 'auth' | 'starttls' | 'mail' | 'rcpt' | 'data' | 'data-end' | 'bdat' | 'rset' | 'noop' | 'quit' | 'vrfy' | 'expn' | 'help' | '*';
+export type FaultCommand = 'connect' | Lowercase<FaultVerb> | 'data-end' | '*';
 
 /** A delay in milliseconds: fixed, uniform in [minMs, maxMs], or lognormal (median and shape σ). */
 export type DelaySpec =
@@ -77,7 +80,7 @@ export type Fault =
   | { readonly kind: 'tarpit'; readonly delayMs: number; readonly afterErrors: number };
 
 /** SASL mechanisms of the reference server's AUTH (RFC 4954; RFC 4616 PLAIN, LOGIN, RFC 2195 CRAM-MD5). */
-export type AuthMechanism = 'PLAIN' | 'LOGIN' | 'CRAM-MD5';
+export type AuthMechanism = ServerMechanism;
 
 /** Reference-server settings used when the target is the embedded server. */
 export interface ServerSettings {
@@ -173,7 +176,7 @@ export interface TlsSettings {
  * environment variables SMTPBENCH_AUTH_USER and SMTPBENCH_AUTH_PASSWORD.
  */
 export interface AuthSettings {
-  readonly mechanism: 'PLAIN' | 'LOGIN' | 'CRAM-MD5' | 'XOAUTH2' | 'auto';
+  readonly mechanism: ClientMechanism | 'auto';
   readonly credentialsFile: string | null;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataEndScanner } from './data-end.js';
+import { splits } from './splits.testkit.js';
 
 /**
  * Feeds `parts` through a scanner and returns the offset (in the concatenated stream) just past
@@ -14,14 +15,6 @@ function endOf(parts: Buffer[]): number {
     base += part.length;
   }
   return -1;
-}
-
-/** Every two-way split, every three-way split, and one octet at a time. */
-function* splits(bytes: Buffer): Generator<Buffer[]> {
-  for (let i = 0; i <= bytes.length; i++) {
-    for (let j = i; j <= bytes.length; j++) yield [bytes.subarray(0, i), bytes.subarray(i, j), bytes.subarray(j)];
-  }
-  yield [...bytes].map((b) => Buffer.from([b]));
 }
 
 const cases: [string, string, number][] = [
@@ -41,7 +34,7 @@ const cases: [string, string, number][] = [
 
 describe('DataEndScanner', () => {
   it.each(cases)('%s — at every split', (_name, text, expected) => {
-    for (const parts of splits(Buffer.from(text, 'latin1'))) expect(endOf(parts)).toBe(expected);
+    for (const parts of splits(Buffer.from(text, 'latin1'), 3)) expect(endOf(parts)).toBe(expected);
   });
 
   it('resumes in the same chunk after the terminator, and begin() restarts', () => {

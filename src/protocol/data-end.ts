@@ -8,9 +8,10 @@
  * The match state lives here, across chunks (house style §5, after go-smtp `data.go`), so no
  * leftover bytes are ever concatenated onto the next chunk.
  */
+import * as bytes from './bytes.js';
 
-const CR = 0x0d;
-const TERMINATOR = Buffer.from('\r\n.\r\n');
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CR, CRLF_DOT_CRLF: TERMINATOR } = bytes;
 
 /**
  * Scans a DATA stream for its terminator. One instance per connection; call `begin()` after each

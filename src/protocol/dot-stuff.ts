@@ -3,10 +3,7 @@
  * Done once per distinct message, never per send: the result is shared by every session and
  * every recipient (house style §7).
  */
-
-const CR = 0x0d;
-const LF = 0x0a;
-const DOT = 0x2e;
+import { CR, CRLF, DOT, LF } from './bytes.js';
 
 /**
  * Turns message content into the exact octets to send after a 354: every line ending becomes
@@ -61,7 +58,7 @@ export function unstuff(data: Buffer): Buffer {
   let from = 0;
   while (from < data.length) {
     if (data[from] === DOT) from++; // a line-initial dot: drop it
-    const crlf = data.indexOf('\r\n', from);
+    const crlf = data.indexOf(CRLF, from);
     const end = crlf === -1 ? data.length : crlf + 2;
     o += data.copy(out, o, from, end);
     from = end;

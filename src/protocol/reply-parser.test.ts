@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReplyParser, enhancedCodeAt, enhancedCodeOf, enhancedCodeText } from './reply-parser.js';
+import { splits } from './splits.testkit.js';
 
 interface Seen {
   replies: { code: number; lines: string[] | null }[];
@@ -16,14 +17,6 @@ function parse(parts: Buffer[], captureText = true): Seen {
   p.captureText = captureText;
   for (const part of parts) p.feed(part);
   return seen;
-}
-
-/** Every way to cut `bytes` in two, plus one octet at a time. */
-function splits(bytes: Buffer): Buffer[][] {
-  const out: Buffer[][] = [];
-  for (let i = 0; i <= bytes.length; i++) out.push([bytes.subarray(0, i), bytes.subarray(i)]);
-  out.push([...bytes].map((b) => Buffer.from([b])));
-  return out;
 }
 
 const TRANSCRIPT = Buffer.from(

@@ -6,14 +6,12 @@
  * Reply-code [ SP textstring ] CRLF`. A multi-line reply is complete at its first line whose
  * fourth octet is not `-`; every line of it must carry the same code (§4.2.1).
  */
+import * as bytes from './bytes.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const HYPHEN = 0x2d;
-const SP = 0x20;
-const HT = 0x09;
-const DOT = 0x2e;
-const ZERO = 0x30;
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CR, DIGIT_0, DOT, HYPHEN, LF, SP, TAB } = bytes;
+const HT = TAB;
+const ZERO = DIGIT_0;
 
 /** Longest reply line we buffer (RFC 5321 §4.5.3.1.5 says 512 octets; MTAs send longer texts). */
 export const MAX_REPLY_LINE_BYTES = 64 * 1024;
@@ -104,9 +102,9 @@ export class ReplyParser {
   private line(buf: Buffer, start: number, lf: number): boolean {
     const end = lf > start && buf[lf - 1] === CR ? lf - 1 : lf;
     if (end - start < 3) return this.fail('reply line shorter than a reply code');
-    const d0 = buf[start] - ZERO;
-    const d1 = buf[start + 1] - ZERO;
-    const d2 = buf[start + 2] - ZERO;
+    const d0 = buf[start] - DIGIT_0;
+    const d1 = buf[start + 1] - DIGIT_0;
+    const d2 = buf[start + 2] - DIGIT_0;
     // RFC 5321 §4.2: first digit 2..5, second 0..5, third 0..9. Be exact: a wrong code is a broken server.
     if (d0 < 2 || d0 > 5 || d1 < 0 || d1 > 5 || d2 < 0 || d2 > 9) return this.fail('reply does not start with a reply code');
     const code = d0 * 100 + d1 * 10 + d2;

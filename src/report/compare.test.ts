@@ -8,7 +8,7 @@ import { DEFAULT_TOLERANCES, parseTolerances, toleranceOf, type Tolerance } from
 import type { Interval, RunData } from './run-data.js';
 import type { Summary } from './summary.js';
 import type { Second } from './timeline.js';
-import { Rng } from '../client/distributions.js';
+import { Rng } from '../rng.js';
 
 /** The project's seeded generator (mulberry32), so every sample below is the same on every run. */
 const rng = (seed: number): (() => number) => {

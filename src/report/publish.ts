@@ -14,6 +14,7 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import type { ProfileIssue } from '../errors.js';
+import { MAX_DURATION_MS } from '../profile/limits.js';
 import { maskUserinfo, printable } from '../redact.js';
 import { defaultInstance, pushgatewayGroupPath, pushgatewayUrl, runMetricsText } from './pushgateway.js';
 import type { Summary } from './summary.js';
@@ -22,10 +23,10 @@ import type { Summary } from './summary.js';
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 10_000;
 
 /**
- * Longest total time of one publish, ms: Node timers hold at most 2^31 − 1 ms (about 24.8 days);
+ * Longest total time of one publish, ms: what a Node timer holds (`MAX_DURATION_MS`);
  * `AbortSignal.timeout` throws above 2^32 − 1 and `setTimeout` fires after 1 ms above 2^31 − 1.
  */
-export const MAX_PUBLISH_TIMEOUT_MS = 2_147_483_647;
+export const MAX_PUBLISH_TIMEOUT_MS = MAX_DURATION_MS;
 
 /** A failed response's body is counted up to this many bytes, then the response is dropped. */
 const BODY_COUNT_LIMIT = 64 * 1024;

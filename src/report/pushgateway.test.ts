@@ -7,7 +7,7 @@ import type { RunOutcome } from '../load/coordinator.js';
 import { escapeLabelValue, LATENCY_BUCKETS_US, latencyBuckets, pushgatewayUrl, runMetricsText } from './pushgateway.js';
 import { buildSummary, type Summary } from './summary.js';
 import type { Verdict } from './thresholds.js';
-import { Rng } from '../client/distributions.js';
+import { Rng } from '../rng.js';
 
 /** The project's seeded generator (mulberry32), so every sample below is the same on every run. */
 const random = (seed: number): (() => number) => {

@@ -5,12 +5,11 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import * as hdr from 'hdr-histogram-js';
 import { z } from 'zod';
 import { SmtpBenchError } from '../errors.js';
 import { MAX_SHARDS } from '../profile/shard.js';
 import { MAX_CLOCK_OFFSET_MS } from '../load/clock-offset.js';
-import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
+import { addEncoded, intervalLogReader, newHistogram, type Histogram } from '../metrics/histogram.js';
 import { SUMMARY_SCHEMA, type Summary } from './summary.js';
 import type { Second } from './timeline.js';
 
@@ -159,7 +158,7 @@ export function parseIntervalLog(text: string): Interval[] {
  */
 export function readIntervalLog(text: string): { startMs: number | null; intervals: Interval[] } {
   const complete = text.endsWith('\n') ? text : text.slice(0, text.lastIndexOf('\n') + 1);
-  const reader = new hdr.HistogramLogReader(complete, 32, false);
+  const reader = intervalLogReader(complete);
   const byStart = new Map<number, Interval>();
   let startMs: number | null = null;
   for (let h = reader.nextIntervalHistogram(); h !== null; h = reader.nextIntervalHistogram()) {

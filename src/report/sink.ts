@@ -10,9 +10,8 @@
  * hosts each fetch estimates the sink's offset as NTP does for one exchange: the sink's reported
  * clock minus the midpoint of the client's request and response times, within ± half the round trip.
  */
-import * as hdr from 'hdr-histogram-js';
 import { Agent, request } from 'undici';
-import { newHistogram, type Histogram } from '../metrics/histogram.js';
+import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ServerCounters } from '../server/stats.js';
 
 /** One reading of the sink. */
@@ -173,7 +172,7 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, tim
   const b64 = doc.encoded.histograms?.delivery;
   let delivery: Histogram;
   try {
-    delivery = b64 ? hdr.decodeFromCompressedBase64(b64, 32, false) : newHistogram();
+    delivery = b64 ? decodeHistogram(b64) : newHistogram();
   } catch {
     throw new Error('its delivery histogram does not decode');
   }

@@ -24,13 +24,17 @@
  *   so `consume` copies whatever must outlive the call (a partial line, stashed input, captured
  *   content, the delivery probe's carry) and keeps no view of a chunk.
  */
-import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
+import * as octets from '../protocol/bytes.js';
+import * as commandArgs from '../protocol/command-args.js';
 import { DataEndScanner } from '../protocol/data-end.js';
-import { DeliveryProbe, epochUs } from './delivery.js';
-import { parseProxyHeader, type ProxiedAddresses } from './proxy.js';
+import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
+import * as verbs from '../protocol/verbs.js';
+import { epochUs } from '../clock.js';
+import { DeliveryProbe } from './delivery.js';
+import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
 import { readInto, READ_BUFFER_SIZE } from './read-into.js';
 import { Ring } from './ring.js';
 import { SessionLog, type SessionRecord } from './sessions.js';
@@ -50,14 +54,10 @@ import type { FastHistogram } from '../metrics/histogram.js';
 import { SERVER_COMMANDS } from '../metrics/server-histograms.js';
 import { ServerMetrics } from './stats.js';
 
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const LT = 0x3c;
-const GT = 0x3e;
-const AT = 0x40;
-const COLON = 0x3a;
-const DIGIT_0 = 0x30;
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { CR, equalsCI, LF, LT, SP, startsWithCI } = octets;
+const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
+const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
 
@@ -104,39 +104,31 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
   };
 }
 
-/** Four ASCII letters, case-folded, as one 32-bit number: verbs are matched with one comparison. */
-const verb = (s: string): number => (((s.charCodeAt(0) | 0x20) << 24) | ((s.charCodeAt(1) | 0x20) << 16) | ((s.charCodeAt(2) | 0x20) << 8) | (s.charCodeAt(3) | 0x20)) >>> 0;
-
-const HELO = verb('HELO');
-const EHLO = verb('EHLO');
-const MAIL = verb('MAIL');
-const RCPT = verb('RCPT');
-const DATA = verb('DATA');
-const RSET = verb('RSET');
-const NOOP = verb('NOOP');
-const QUIT = verb('QUIT');
-const VRFY = verb('VRFY');
-const HELP = verb('HELP');
-const EXPN = verb('EXPN');
-const TURN = verb('TURN');
-const SEND = verb('SEND');
-const SOML = verb('SOML');
-const SAML = verb('SAML');
-const ATRN = verb('ATRN');
-const AUTH = verb('AUTH');
-const BDAT = verb('BDAT');
-const LHLO = verb('LHLO');
-/** STARTTLS and XCLIENT are longer than four letters: they get numbers outside the 32-bit verb space. */
-const STARTTLS = -2;
-const XCLIENT = -3;
+// Verbs as `verbCodeOf` numbers them: module constants, so the dispatch switch compares numbers.
+const HELO = verbCode('HELO');
+const EHLO = verbCode('EHLO');
+const MAIL = verbCode('MAIL');
+const RCPT = verbCode('RCPT');
+const DATA = verbCode('DATA');
+const RSET = verbCode('RSET');
+const NOOP = verbCode('NOOP');
+const QUIT = verbCode('QUIT');
+const VRFY = verbCode('VRFY');
+const HELP = verbCode('HELP');
+const EXPN = verbCode('EXPN');
+const TURN = verbCode('TURN');
+const SEND = verbCode('SEND');
+const SOML = verbCode('SOML');
+const SAML = verbCode('SAML');
+const ATRN = verbCode('ATRN');
+const AUTH = verbCode('AUTH');
+const BDAT = verbCode('BDAT');
+const LHLO = verbCode('LHLO');
+const STARTTLS = verbCode('STARTTLS');
+const XCLIENT = verbCode('XCLIENT');
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
-const STARTTLS_WORD = Buffer.from('STARTTLS');
-const XCLIENT_WORD = Buffer.from('XCLIENT');
-/** XCLIENT attributes (Postfix XCLIENT_README). */
-const XCLIENT_ATTRS = new Set(['NAME', 'ADDR', 'PORT', 'PROTO', 'HELO', 'LOGIN', 'DESTADDR', 'DESTPORT']);
-const LAST_WORD = Buffer.from('LAST');
 
 /** Per verb number: the name of its processing-time histogram, its slot in `ServerContext.histograms`, its fault-table index. */
 interface VerbInfo {
@@ -144,9 +136,9 @@ interface VerbInfo {
   readonly slot: number;
   readonly fault: FaultIndex;
 }
+/** A verb a fault can name has its own histogram and faults; LHLO takes EHLO's faults, XCLIENT the `*` ones; other verbs share `other`. */
 const VERB_LIST: [number, string, FaultIndex][] = [
-  ...(['helo', 'ehlo', 'mail', 'rcpt', 'data', 'rset', 'noop', 'quit', 'vrfy', 'help', 'expn', 'auth', 'bdat'] as const).map((v) => [verb(v), v, faultIndex(v)] as [number, string, FaultIndex]),
-  [STARTTLS, 'starttls', faultIndex('starttls')],
+  ...FAULT_VERBS.map((v): [number, string, FaultIndex] => [verbCode(v), lowerVerb(v), faultIndex(lowerVerb(v))]),
   [LHLO, 'lhlo', faultIndex('ehlo')],
   [XCLIENT, 'xclient', faultIndex('*')],
   [0, 'other', faultIndex('*')],
@@ -173,28 +165,6 @@ const F_AUTH = faultIndex('auth');
 const F_DATA = faultIndex('data');
 const F_DATA_END = faultIndex('data-end');
 const F_BDAT = faultIndex('bdat');
-
-/** True when `buf[at..]` starts with `upper` (ASCII letters matched case-insensitively). */
-function startsWithCI(buf: Buffer, at: number, upper: Buffer): boolean {
-  if (buf.length - at < upper.length) return false;
-  for (let i = 0; i < upper.length; i++) {
-    const b = buf[at + i];
-    const u = upper[i];
-    if (b !== u && (b & 0xdf) !== u) return false;
-  }
-  return true;
-}
-
-/** True when `buf[from, to)` equals `lower` with ASCII letters compared case-insensitively. */
-function equalsCI(buf: Buffer, from: number, to: number, lower: Buffer): boolean {
-  if (to - from !== lower.length) return false;
-  for (let i = 0; i < lower.length; i++) {
-    const b = buf[from + i];
-    // Fold A-Z only: other octets (digits, dots, UTF-8) must match exactly.
-    if ((b >= 0x41 && b <= 0x5a ? b | 0x20 : b) !== lower[i]) return false;
-  }
-  return true;
-}
 
 const enum Mode {
   Command,
@@ -590,14 +560,7 @@ export class Connection {
       this.saslResponse(line.toString('latin1'));
       return AUTH_INFO;
     }
-    let v = 0;
-    if (line.length >= 4 && (line.length === 4 || line[4] === SP)) {
-      v = (((line[0] | 0x20) << 24) | ((line[1] | 0x20) << 16) | ((line[2] | 0x20) << 8) | (line[3] | 0x20)) >>> 0;
-    } else if (startsWithCI(line, 0, STARTTLS_WORD) && (line.length === 8 || line[8] === SP)) {
-      v = STARTTLS;
-    } else if (startsWithCI(line, 0, XCLIENT_WORD) && (line.length === 7 || line[7] === SP)) {
-      v = XCLIENT;
-    }
+    let v = verbCodeOf(line);
     const info = VERBS.get(v) ?? OTHER;
     this.fc = info.fault;
     if (line.indexOf(0) !== -1) {
@@ -723,27 +686,8 @@ export class Connection {
     if (s.auth.required && this.authUser === null) return this.reply(R.authRequired);
     const close = pathEnd(line, 10);
     if (close === -1) return this.reply(R.syntax);
-    // mail-parameters: SIZE=n, BODY=7BIT|8BITMIME, SMTPUTF8, AUTH=. Decoded as text: short, and not on the per-octet path.
-    const params = line.toString('latin1', close + 1).trim();
-    if (params.length > 0) {
-      for (const p of params.split(/ +/)) {
-        const eq = p.indexOf('=');
-        const key = (eq === -1 ? p : p.slice(0, eq)).toUpperCase();
-        const value = eq === -1 ? '' : p.slice(eq + 1);
-        if (key === 'SIZE') {
-          if (!/^\d{1,20}$/.test(value)) return this.reply(R.syntax);
-          if (s.maxMessageSize > 0 && Number(value) > s.maxMessageSize) return this.reply(R.sizeDeclaredTooBig);
-        } else if (key === 'BODY') {
-          const body = value.toUpperCase();
-          // RFC 3030 §3: BINARYMIME needs CHUNKING; we take it as any other body (content is not inspected).
-          if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && s.chunking)) return this.reply(R.syntax);
-        } else if (key === 'AUTH' && this.ctx.authOffered) {
-          // RFC 4954 §5: the original submitter, or <>; accepted and not used.
-        } else if (key !== 'SMTPUTF8') {
-          return this.reply(R.badParameter);
-        }
-      }
-    }
+    const params = checkMailParameters(line, close + 1, s.maxMessageSize, s.chunking, this.ctx.authOffered);
+    if (params !== 'ok') return this.reply(params === 'syntax' ? R.syntax : params === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
     this.inTransaction = true;
     this.recipients = 0;
     this.reply(R.mailOk);
@@ -792,11 +736,7 @@ export class Connection {
 
   /** True when the local part of the path ending at `close` is on the refused list. */
   private refusedMailbox(line: Buffer, close: number): boolean {
-    let start = line.lastIndexOf(LT, close) + 1;
-    // A source route `<@a,@b:user@d>` (RFC 5321 §4.1.2) ends at its colon.
-    if (line[start] === AT) start = line.indexOf(COLON, start) + 1;
-    const at = line.lastIndexOf(AT, close);
-    const end = at >= start ? at : close;
+    const { start, end } = localPartOf(line, close);
     for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
     return false;
   }
@@ -954,16 +894,10 @@ export class Connection {
   private bdat(line: Buffer): void {
     const R = this.ctx.replies;
     if (!this.ctx.settings.chunking) return this.reply(R.notImplemented);
-    let i = 5;
-    let size = 0;
-    // At most 15 digits: exact in a double, and far beyond any message we would accept.
-    while (i < line.length && i < 20 && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
-    const digits = i - 5;
-    let last = false;
-    if (i < line.length && line[i] === SP && startsWithCI(line, i + 1, LAST_WORD) && i + 5 === line.length) last = true;
-    else if (i !== line.length) return this.reply(R.syntax);
+    const args = parseBdatArgs(line);
     // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
-    if (digits === 0 || digits > 15) return this.reply(R.syntax);
+    if (args === null) return this.reply(R.syntax);
+    const { size, last } = args;
     let refusal: Buffer | null = null;
     if (this.ctx.faults.active) {
       if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
@@ -1023,25 +957,22 @@ export class Connection {
     // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
     if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
     if (this.inTransaction) return this.reply(R.badSequence);
-    const args = line
-      .toString('latin1', 5)
-      .split(' ')
-      .filter((a) => a !== '');
-    if (args.length < 1 || args.length > 2) return this.reply(R.syntax);
-    const mech = s.auth.mechanisms.find((mm) => mm === args[0].toUpperCase());
+    const args = parseAuthArgs(line);
+    if (args === null) return this.reply(R.syntax);
+    const mech = s.auth.mechanisms.find((mm) => mm === args.mechanism.toUpperCase());
     if (mech === undefined) return this.reply(R.unknownMechanism);
     this.sasl = { mech, user: null, challenge: '' };
-    if (args.length === 2) {
+    if (args.initial !== null) {
       // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
       if (mech === 'CRAM-MD5') {
         this.sasl = null;
         return this.reply(R.syntax);
       }
-      return this.saslResponse(args[1]);
+      return this.saslResponse(args.initial);
     }
     if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
     if (mech === 'LOGIN') return this.reply(R.loginUser);
-    this.sasl.challenge = `<${randomBytes(8).toString('hex')}.${Date.now()}@${s.hostname}>`;
+    this.sasl.challenge = cramMd5Challenge(s.hostname);
     this.reply(Buffer.from(`334 ${Buffer.from(this.sasl.challenge).toString('base64')}\r\n`, 'latin1'));
   }
 
@@ -1053,7 +984,7 @@ export class Connection {
       this.sasl = null;
       return this.reply(R.authCancelled);
     }
-    const data = text === '=' ? Buffer.alloc(0) : decodeBase64(text);
+    const data = text === '=' ? Buffer.alloc(0) : decodeStrictBase64(text);
     if (data === null) {
       this.sasl = null;
       return this.reply(R.badBase64);
@@ -1064,24 +995,7 @@ export class Connection {
     }
     this.sasl = null;
     const users = this.ctx.settings.auth.users;
-    let user: string | null = null;
-    if (sasl.mech === 'PLAIN') {
-      // RFC 4616 §2: [authzid] NUL authcid NUL passwd; we act for nobody else, so authzid is empty or the user.
-      const parts = data.toString('utf8').split('\0');
-      if (parts.length === 3 && (parts[0] === '' || parts[0] === parts[1]) && Object.hasOwn(users, parts[1]) && users[parts[1]] === parts[2]) user = parts[1];
-    } else if (sasl.mech === 'LOGIN') {
-      const password = data.toString('utf8');
-      if (Object.hasOwn(users, sasl.user!) && users[sasl.user!] === password) user = sasl.user;
-    } else {
-      // RFC 2195: "user SP hex(HMAC-MD5(password, challenge))".
-      const text = data.toString('utf8');
-      const sp = text.lastIndexOf(' ');
-      const name = text.slice(0, sp);
-      if (sp > 0 && Object.hasOwn(users, name)) {
-        const want = createHmac('md5', users[name]).update(sasl.challenge).digest('hex');
-        if (want === text.slice(sp + 1).toLowerCase()) user = name;
-      }
-    }
+    const user = sasl.mech === 'PLAIN' ? checkPlain(data, users) : sasl.mech === 'LOGIN' ? checkLogin(sasl.user!, data, users) : checkCramMd5(data, sasl.challenge, users);
     if (user === null) {
       this.ctx.metrics.counters.authFailures++;
       return this.reply(R.authFailed);
@@ -1101,18 +1015,9 @@ export class Connection {
     const R = this.ctx.replies;
     if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
     if (this.inTransaction) return this.reply(R.badSequence);
-    const attrs: Record<string, string> = { ...this.session.xclient };
-    const words = line
-      .toString('latin1', 7)
-      .split(' ')
-      .filter((w) => w !== '');
-    if (words.length === 0) return this.reply(R.syntax);
-    for (const w of words) {
-      const eq = w.indexOf('=');
-      const name = w.slice(0, eq).toUpperCase();
-      if (eq < 1 || !XCLIENT_ATTRS.has(name)) return this.reply(R.syntax);
-      attrs[name] = w.slice(eq + 1).replace(/\+([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-    }
+    const given = parseXclientArgs(line);
+    if (given === null) return this.reply(R.syntax);
+    const attrs: Record<string, string> = { ...this.session.xclient, ...given };
     this.session.xclient = attrs;
     if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
     this.greeted = false;
@@ -1221,30 +1126,4 @@ export class Connection {
     else if (this.mode === Mode.Upgrading) this.upgrade();
     else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }
-}
-
-/** Strict base64 (RFC 4648 §4, padded): null for anything else, where `Buffer.from` would guess. */
-function decodeBase64(text: string): Buffer | null {
-  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return null;
-  return Buffer.from(text, 'base64');
-}
-
-/**
- * Index of the `>` that closes the path starting at `at` (after optional spaces, which many
- * clients send although RFC 5321 has none), or -1 when there is no `<…>`. Source routes
- * (`<@a,@b:user@d>`, RFC 5321 §4.1.2 / Appendix C) are accepted and ignored.
- */
-function pathEnd(line: Buffer, at: number): number {
-  let i = at;
-  while (i < line.length && line[i] === SP) i++;
-  if (line[i] !== LT) return -1;
-  // A quoted local part may hold '>' (RFC 5321 §4.1.2 Quoted-string); skip over quotes.
-  let quoted = false;
-  for (let j = i + 1; j < line.length; j++) {
-    const b = line[j];
-    if (b === 0x5c && quoted) j++;
-    else if (b === 0x22) quoted = !quoted;
-    else if (b === GT && !quoted) return j;
-  }
-  return -1;
 }

@@ -4,12 +4,13 @@
  * the start of a message, the greeting), and a server without faults never asks at all
  * (`FaultPlan.active` is false), so the hot path pays one boolean test.
  *
- * Randomness is `Math.random()`: faults are drawn per reply, independently, and are not meant to
- * be replayed octet for octet.
+ * Randomness is one `Rng` seeded from `Math.random()`: faults are drawn per reply, independently,
+ * and are not meant to be replayed octet for octet.
  */
 import { performance } from 'node:perf_hooks';
 import type { DelaySpec, Fault, FaultCommand } from '../profile/types.js';
 import { FAULT_COMMANDS } from '../profile/faults.js';
+import { Rng } from '../rng.js';
 
 /** Index of a command in the plan's tables (position in `FAULT_COMMANDS`). */
 export type FaultIndex = number;
@@ -28,24 +29,25 @@ interface Drawn<T> {
   readonly value: T;
 }
 
-/** Draws one sample of `d` in ms (Box–Muller for the lognormal: median·e^(σ·N(0,1))). */
+/** Every fault draw of this thread. */
+const rng = Rng.unseeded();
+
+/** Draws one sample of `d` in ms (the lognormal: median·e^(σ·N(0,1))). */
 export function sampleDelay(d: DelaySpec): number {
   switch (d.dist) {
     case 'fixed':
       return d.ms;
     case 'uniform':
-      return d.minMs + Math.random() * (d.maxMs - d.minMs);
-    case 'lognormal': {
-      const n = Math.sqrt(-2 * Math.log(1 - Math.random())) * Math.cos(2 * Math.PI * Math.random());
-      return d.medianMs * Math.exp(d.sigma * n);
-    }
+      return d.minMs + rng.next() * (d.maxMs - d.minMs);
+    case 'lognormal':
+      return d.medianMs * Math.exp(d.sigma * rng.normal());
   }
 }
 
 /** The first entry of `list` whose probability draw succeeds, or undefined. */
 function draw<T>(list: readonly Drawn<T>[] | undefined): T | undefined {
   if (list === undefined) return undefined;
-  for (const e of list) if (e.probability >= 1 || Math.random() < e.probability) return e.value;
+  for (const e of list) if (e.probability >= 1 || rng.next() < e.probability) return e.value;
   return undefined;
 }
 
@@ -90,7 +92,7 @@ export class FaultPlan {
    * (faults without `afterBytes`).
    */
   disconnectNow(c: FaultIndex): boolean {
-    const hit = (list: readonly Drawn<number | null>[] | undefined) => list !== undefined && list.some((d) => d.value === null && (d.probability >= 1 || Math.random() < d.probability));
+    const hit = (list: readonly Drawn<number | null>[] | undefined) => list !== undefined && list.some((d) => d.value === null && (d.probability >= 1 || rng.next() < d.probability));
     return hit(this.disconnects[c]) || hit(this.disconnects[this.any]);
   }
 
@@ -98,7 +100,7 @@ export class FaultPlan {
   disconnectAfterBytes(c: FaultIndex): number {
     const e = this.disconnects[c];
     if (e === undefined) return -1;
-    for (const d of e) if (d.value !== null && (d.probability >= 1 || Math.random() < d.probability)) return d.value;
+    for (const d of e) if (d.value !== null && (d.probability >= 1 || rng.next() < d.probability)) return d.value;
     return -1;
   }
 

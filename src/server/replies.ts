@@ -4,6 +4,8 @@
  * the greeting and EHLO's own reply).
  */
 import type { ServerSettings } from '../profile/types.js';
+import { XCLIENT_ATTRIBUTES } from '../protocol/command-args.js';
+import { VERBS, type Verb } from '../protocol/verbs.js';
 
 const r = (s: string): Buffer => Buffer.from(`${s}\r\n`, 'latin1');
 
@@ -74,25 +76,58 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
   // RFC 5321 Appendix F.6: SEND, SOML and SAML, when implemented, are advertised.
   if (s.legacySend === 'mail') lines.push('SEND', 'SOML', 'SAML');
   if (s.atrn === 'odmr') lines.push('ATRN');
-  if (s.xclient) lines.push('XCLIENT NAME ADDR PORT PROTO HELO LOGIN DESTADDR DESTPORT');
+  if (s.xclient) lines.push(`XCLIENT ${XCLIENT_ATTRIBUTES.join(' ')}`);
   if (starttls && !inTls) lines.push('STARTTLS');
   if (Object.keys(s.auth.users).length > 0) lines.push(`AUTH ${s.auth.mechanisms.join(' ')}`);
   lines.push('HELP');
   return r(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`).join('\r\n'));
 }
 
-/** HELP (RFC 5321 §4.1.1.8): the commands this configuration serves, as EHLO advertises them. */
+/**
+ * Whether this configuration serves `verb` (and says so in HELP), as EHLO advertises it. Every
+ * verb must be decided here: a verb added to src/protocol/verbs.ts does not compile until it is.
+ */
+export function serves(verb: Verb, s: ServerSettings, starttls: boolean): boolean {
+  switch (verb) {
+    case 'HELO':
+    case 'EHLO':
+      return !s.lmtp;
+    case 'LHLO':
+      return s.lmtp;
+    case 'STARTTLS':
+      return starttls;
+    case 'AUTH':
+      return Object.keys(s.auth.users).length > 0;
+    case 'XCLIENT':
+      return s.xclient;
+    case 'BDAT':
+      return s.chunking;
+    case 'EXPN':
+      return Object.keys(s.expn).length > 0;
+    case 'SEND':
+    case 'SOML':
+    case 'SAML':
+      return s.legacySend === 'mail';
+    case 'ATRN':
+      return s.atrn === 'odmr';
+    // RFC 5321 Appendix F.1: never run.
+    case 'TURN':
+      return false;
+    case 'MAIL':
+    case 'RCPT':
+    case 'DATA':
+    case 'QUIT':
+    case 'VRFY':
+    case 'HELP':
+    case 'NOOP':
+    case 'RSET':
+      return true;
+  }
+}
+
+/** HELP (RFC 5321 §4.1.1.8): the commands this configuration serves, in `VERBS` order. */
 function helpReply(s: ServerSettings, starttls: boolean): Buffer {
-  const verbs = [s.lmtp ? 'LHLO' : 'HELO EHLO', 'MAIL RCPT DATA'];
-  if (s.chunking) verbs.push('BDAT');
-  verbs.push('RSET NOOP QUIT VRFY HELP');
-  if (Object.keys(s.expn).length > 0) verbs.push('EXPN');
-  if (s.legacySend === 'mail') verbs.push('SEND SOML SAML');
-  if (s.atrn === 'odmr') verbs.push('ATRN');
-  if (s.xclient) verbs.push('XCLIENT');
-  if (Object.keys(s.auth.users).length > 0) verbs.push('AUTH');
-  if (starttls) verbs.push('STARTTLS');
-  return r(`214 2.0.0 Commands: ${verbs.join(' ')}`);
+  return r(`214 2.0.0 Commands: ${VERBS.filter((v) => serves(v, s, starttls)).join(' ')}`);
 }
 
 /**

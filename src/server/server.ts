@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { Duplex, PassThrough } from 'node:stream';
 import tls from 'node:tls';
-import { startSweeper } from '../load/sweeper.js';
+import { startSweeper } from '../clock.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
 import { CLOSE_GRACE_MS, Connection, serverContext, type CapturedMessage } from './connection.js';

@@ -4,7 +4,7 @@
  * delivered. Kept in a bounded ring, newest first, so tests and `serve --http` (`GET /sessions`)
  * can check that varied client identities arrived as sent.
  */
-import type { ProxiedAddresses } from './proxy.js';
+import type { ProxiedAddresses } from '../protocol/proxy-header.js';
 import { Ring } from './ring.js';
 
 /** One session. Plain data (structured-clone safe); updated while the session runs. */

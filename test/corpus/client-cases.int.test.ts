@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { ClientSession } from '../../src/client/session.js';
 import { buildWirePlan, type WirePlan } from '../../src/client/message.js';
 import { Recorder } from '../../src/metrics/recorder.js';
-import { startSweeper } from '../../src/load/sweeper.js';
+import { startSweeper } from '../../src/clock.js';
 import { QuotaSource } from '../../src/load/closed.js';
 import { toDataPayload } from '../../src/protocol/dot-stuff.js';
 import { loadCorpus, matchesClientPattern, startScriptServer, type CorpusCase, type ScriptEvent } from './runner.js';

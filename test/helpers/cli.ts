@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ROOT } from './serve-cli.js';
+import { CLI, ROOT } from './paths.js';
 
 export interface CliResult {
   /** The exit code (a signal or a spawn failure counts as -1). */

@@ -8,11 +8,7 @@
  */
 import { execFile } from 'node:child_process';
 import { open, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+import { CLI, ROOT } from './paths.js';
 
 /** Current size of the maillog in bytes: everything after this offset was written later. */
 export async function logSize(path: string): Promise<number> {
@@ -52,7 +48,7 @@ export interface CliResult {
 /** Runs `node dist/cli/main.js ...args` from the repository root; never rejects on exit status. */
 export function runCli(args: readonly string[], timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd: REPO_ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: ROOT, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024, env }, (err, stdout, stderr) => {
       const e = err as (NodeJS.ErrnoException & { code?: number | string; signal?: NodeJS.Signals }) | null;
       resolve({
         code: e ? (typeof e.code === 'number' ? e.code : null) : 0,

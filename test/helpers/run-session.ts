@@ -7,7 +7,7 @@
 import { ClientSession, type SessionConfig } from '../../src/client/session.js';
 import { buildWirePlan, type MessageSpec } from '../../src/client/message.js';
 import { Recorder } from '../../src/metrics/recorder.js';
-import { startSweeper } from '../../src/load/sweeper.js';
+import { startSweeper } from '../../src/clock.js';
 import { QuotaSource } from '../../src/load/closed.js';
 import { isErrorKind } from '../../src/error-kinds.js';
 

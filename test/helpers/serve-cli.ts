@@ -1,9 +1,6 @@
 /** Starts the built CLI's `serve` (dist/, built by pretest) as a child process on port 0. */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
-
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const CLI = join(ROOT, 'dist/cli/main.js');
+import { CLI, ROOT } from './paths.js';
 
 /** A running `smtpbench serve`: its port, its first stdout line, and everything it printed so far. */
 export interface ServeProcess {

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { checkMailParameters, decodeStrictBase64, decodeXtext, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } from './command-args.js';
+
+const line = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+describe('pathEnd', () => {
+  it('finds the closing bracket of a path, after optional spaces', () => {
+    expect(pathEnd(line('MAIL FROM:<a@b>'), 10)).toBe(14);
+    expect(pathEnd(line('MAIL FROM:  <a@b> SIZE=1'), 10)).toBe(16);
+    expect(pathEnd(line('MAIL FROM:<>'), 10)).toBe(11);
+    expect(pathEnd(line('RCPT TO:<@relay.example,@b:user@d>'), 8)).toBe(33);
+  });
+  it('skips a quoted local part, escapes included', () => {
+    expect(pathEnd(line('RCPT TO:<"a>b"@x>'), 8)).toBe(16);
+    expect(pathEnd(line('RCPT TO:<"a\\">"@x>'), 8)).toBe(17);
+  });
+  it('is -1 without a bracketed path', () => {
+    for (const text of ['MAIL FROM:a@b', 'MAIL FROM:<a@b', 'MAIL FROM:', 'RCPT TO:<"a>@b']) expect(pathEnd(line(text), text.startsWith('RCPT') ? 8 : 10), text).toBe(-1);
+  });
+});
+
+describe('localPartOf', () => {
+  const part = (text: string): string => {
+    const b = line(text);
+    const { start, end } = localPartOf(b, pathEnd(b, 8));
+    return text.slice(start, end);
+  };
+  it('runs from the bracket (or a source route) to the last @, or to the bracket', () => {
+    expect(part('RCPT TO:<user@example.test>')).toBe('user');
+    expect(part('RCPT TO:<@relay.example:user@example.test>')).toBe('user');
+    expect(part('RCPT TO:<"a@b"@example.test>')).toBe('"a@b"');
+    expect(part('RCPT TO:<postmaster>')).toBe('postmaster');
+  });
+});
+
+describe('checkMailParameters', () => {
+  const check = (params: string, max = 1000, chunking = true, authOffered = true) => {
+    const b = line(`MAIL FROM:<a@b>${params}`);
+    return checkMailParameters(b, pathEnd(b, 10) + 1, max, chunking, authOffered);
+  };
+  it('takes SIZE, BODY, SMTPUTF8 and AUTH in any case', () => {
+    for (const p of ['', ' ', ' SIZE=10', ' size=1000 body=8bitmime smtputf8', '  SIZE=1   BODY=7BIT ', ' AUTH=<>', ' BODY=BINARYMIME']) expect(check(p), p).toBe('ok');
+  });
+  it('names what is wrong', () => {
+    expect(check(' SIZE=')).toBe('syntax');
+    expect(check(' SIZE=1e3')).toBe('syntax');
+    expect(check(` SIZE=${'9'.repeat(21)}`)).toBe('syntax');
+    expect(check(' SIZE=1001')).toBe('size-too-big');
+    expect(check(' SIZE=1001', 0)).toBe('ok');
+    expect(check(' BODY=9BIT')).toBe('syntax');
+    expect(check(' BODY=BINARYMIME', 1000, false)).toBe('syntax');
+    expect(check(' AUTH=<>', 1000, true, false)).toBe('unknown');
+    expect(check(' RET=HDRS')).toBe('unknown');
+  });
+});
+
+describe('parseBdatArgs', () => {
+  it('reads the size and LAST in any case', () => {
+    expect(parseBdatArgs(line('BDAT 0'))).toEqual({ size: 0, last: false });
+    expect(parseBdatArgs(line('BDAT 65536 LAST'))).toEqual({ size: 65536, last: true });
+    expect(parseBdatArgs(line('bdat 7 last'))).toEqual({ size: 7, last: true });
+    expect(parseBdatArgs(line(`BDAT ${'9'.repeat(15)}`))).toEqual({ size: 999_999_999_999_999, last: false });
+  });
+  it('refuses anything else', () => {
+    for (const text of ['BDAT', 'BDAT ', 'BDAT x', 'BDAT -1', 'BDAT 1  LAST', 'BDAT 1 LAST ', 'BDAT 1 LASTX', 'BDAT 1 FIRST', `BDAT ${'9'.repeat(16)}`, `BDAT ${'1'.repeat(30)} LAST`])
+      expect(parseBdatArgs(line(text)), text).toBeNull();
+  });
+  it('every truncation of a valid line is a smaller size or refused', () => {
+    const whole = 'BDAT 1234 LAST';
+    for (let i = 0; i < whole.length; i++) {
+      const cut = whole.slice(0, i);
+      const want = /^BDAT \d+$/.test(cut) ? { size: Number(cut.slice(5)), last: false } : null;
+      expect(parseBdatArgs(line(cut)), cut).toEqual(want);
+    }
+  });
+});
+
+describe('parseAuthArgs', () => {
+  it('a mechanism and an optional initial response', () => {
+    expect(parseAuthArgs(line('AUTH PLAIN'))).toEqual({ mechanism: 'PLAIN', initial: null });
+    expect(parseAuthArgs(line('AUTH  plain  AGFiAGM= '))).toEqual({ mechanism: 'plain', initial: 'AGFiAGM=' });
+    for (const text of ['AUTH', 'AUTH ', 'AUTH PLAIN a b']) expect(parseAuthArgs(line(text)), text).toBeNull();
+  });
+});
+
+describe('decodeStrictBase64', () => {
+  it('decodes padded base64 and nothing else', () => {
+    expect(decodeStrictBase64('YWxpY2U=')?.toString()).toBe('alice');
+    expect(decodeStrictBase64('')?.length).toBe(0);
+    for (const text of ['YWxpY2U', 'YWxp Y2U=', 'YWxpY2U=YQ==', 'YW=pY2U=', 'YWxpY2U==='.slice(0, 9), '*', '=']) expect(decodeStrictBase64(text), text).toBeNull();
+  });
+});
+
+describe('XCLIENT arguments', () => {
+  it('decodes xtext: +XX in upper-case hex only', () => {
+    expect(decodeXtext('a+2Bb+3Dc')).toBe('a+b=c');
+    expect(decodeXtext('a+2bb')).toBe('a+2bb');
+    expect(decodeXtext('[UNAVAILABLE]')).toBe('[UNAVAILABLE]');
+  });
+  it('takes known attributes by upper-case name, in order', () => {
+    expect(parseXclientArgs(line('XCLIENT addr=192.0.2.1  HELO=mx+2Eexample'))).toEqual({ ADDR: '192.0.2.1', HELO: 'mx.example' });
+    expect(Object.keys(parseXclientArgs(line('XCLIENT NAME=x ADDR=y PORT=1'))!)).toEqual(['NAME', 'ADDR', 'PORT']);
+    for (const text of ['XCLIENT', 'XCLIENT ', 'XCLIENT ADDR', 'XCLIENT =x', 'XCLIENT FOO=1', 'XCLIENT ADDR=1 FOO=2']) expect(parseXclientArgs(line(text)), text).toBeNull();
+  });
+});
