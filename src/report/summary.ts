@@ -5,7 +5,7 @@
  */
 import { encodeHistogram, sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
-import type { EnhancedCounts, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
+import type { Counters, EnhancedCounts, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
 import { decodeServerStats } from './server-stats.js';
 import type { RunOutcome } from '../load/coordinator.js';
@@ -235,16 +235,8 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     profile: redacted(profile),
     environment: env,
     totals: {
-      messages: {
-        attempted: c.messagesAttempted,
-        accepted: c.messagesAccepted,
-        rejected: c.messagesRejected,
-        failed: c.messagesFailed,
-        abandoned: c.messagesAbandoned,
-        late: c.messagesLate,
-        dropped: c.messagesDropped,
-      },
-      recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred },
+      messages: messageTotals(c),
+      recipients: recipientTotals(c),
       transactions: c.transactions,
       bytes: c.bytes,
       connections: c.connections,
@@ -273,6 +265,24 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
 function measuredSpan(outcome: RunOutcome, profile: Profile): Summary['measured'] {
   const start = outcome.barrierAtMs + (outcome.durationS > 0 ? profile.warmupMs : 0);
   return { start: new Date(start).toISOString(), end: new Date(start + outcome.durationS * 1000).toISOString() };
+}
+
+/** summary.json's `totals.messages` from a run's counters. */
+export function messageTotals(c: Counters): Summary['totals']['messages'] {
+  return {
+    attempted: c.messagesAttempted,
+    accepted: c.messagesAccepted,
+    rejected: c.messagesRejected,
+    failed: c.messagesFailed,
+    abandoned: c.messagesAbandoned,
+    late: c.messagesLate,
+    dropped: c.messagesDropped,
+  };
+}
+
+/** summary.json's `totals.recipients` from a run's counters. */
+export function recipientTotals(c: Counters): Summary['totals']['recipients'] {
+  return { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred };
 }
 
 /** The placeholder written instead of a password. */

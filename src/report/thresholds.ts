@@ -8,6 +8,7 @@
 import { resolveMetric, type MetricRun, type MetricUnit } from '../metrics/catalog.js';
 import type { Merged } from '../metrics/recorder.js';
 import type { Threshold, ThresholdOp } from '../profile/types.js';
+import { messageTotals, recipientTotals } from './summary.js';
 
 /** The verdict of one threshold, as summary.json, report.md, report.html and JUnit show it. */
 export interface Verdict {
@@ -106,16 +107,8 @@ export function liveRun(merged: Merged, measuredS: number): MetricRun {
     summary: {
       durationS: measuredS,
       totals: {
-        messages: {
-          attempted: c.messagesAttempted,
-          accepted: c.messagesAccepted,
-          rejected: c.messagesRejected,
-          failed: c.messagesFailed,
-          abandoned: c.messagesAbandoned,
-          late: c.messagesLate,
-          dropped: c.messagesDropped,
-        },
-        recipients: { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred },
+        messages: messageTotals(c),
+        recipients: recipientTotals(c),
         transactions: c.transactions,
         bytes: c.bytes,
       },
