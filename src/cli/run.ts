@@ -199,7 +199,7 @@ export function runCommand() {
       let measuredS = 0;
       let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
-        shard,
+        plan,
         startAtMs,
         onWaiting: (msLeft) => {
           const at = new Date(startAtRef!).toISOString();

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import Tinypool from 'tinypool';
 import type { Histogram } from '../metrics/histogram.js';
 import { Merged } from '../metrics/recorder.js';
-import { planShard, WHOLE, type Part, type ShardPlan } from '../profile/shard.js';
+import { planShard, WHOLE, type ShardPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 import type { ServerStats } from '../server/stats.js';
 import { startServerThread } from '../server/thread-client.js';
@@ -32,8 +32,6 @@ export interface RunOutcome {
   readonly barrierAtMs: number;
   /** With `startAtMs`: how much later than it the barrier was lifted, ms (0 on time); null without. Set by `startRun`. */
   readonly lateMs?: number | null;
-  /** This machine's plan: its shard, its workers' shares, and whether it had nothing to do. Set by `startRun`. */
-  readonly plan?: ShardPlan;
   /** Measured seconds (after warm-up): the longest worker's. */
   readonly durationS: number;
   readonly interrupted: boolean;
@@ -69,8 +67,11 @@ export interface RunHooks {
   onProgress?: (p: Progress) => void;
   /** The interval log to append every completed second to, made once the start barrier lifts (epoch ms). */
   intervalLog?: (startMs: number) => IntervalSink;
-  /** This machine's shard of the profile (`--shard i/N`); the whole profile when absent. */
-  shard?: Part;
+  /**
+   * This machine's share of the profile (`planShard`, `--shard i/N`), when the caller planned it
+   * already; else the whole profile on `profile.workers` workers.
+   */
+  plan?: ShardPlan;
   /**
    * Lift the start barrier at this epoch ms of the local clock (`--start-at`, already corrected by
    * the clock offset), not before; at once when it has passed. A stop while waiting ends the run.
@@ -95,7 +96,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   const live = new Merged();
   const startedAt = new Date();
   // The one splitting rule: this machine's shard, then its workers (the workers may be fewer, open models).
-  const plan = planShard(profile, hooks.shard ?? WHOLE, profile.workers);
+  const plan = hooks.plan ?? planShard(profile, WHOLE, profile.workers);
   const W = plan.workers.length;
   let lateMs: number | null = null;
   let t0 = 0;
@@ -108,7 +109,6 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     startedAt,
     barrierAtMs: barrierAtMs || startedAt.getTime(),
     lateMs,
-    plan,
     durationS: t0 === 0 ? 0 : (performance.now() - t0) / 1000,
     interrupted: true,
     workers: W,
@@ -218,7 +218,6 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         startedAt,
         barrierAtMs,
         lateMs,
-        plan,
         durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
         interrupted: stopRequested,
         workers: W,
