@@ -10,13 +10,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addEncoded, encodeHistogram, newHistogram } from '../src/metrics/histogram.js';
 import { parseIntervalLog } from '../src/report/run-data.js';
 import { cli, summaryOf, tmp } from './helpers/cli.js';
-import { serve, type ServeProcess } from './helpers/serve-cli.js';
+import type { ChildProcess } from 'node:child_process';
+import { serveWithStats, statsOf } from './helpers/serve-cli.js';
 
 const root = tmp();
 const dir = (name: string): string => join(root, name);
 const RUNS = ['r0', 'r1', 'r2'];
-let server: ServeProcess;
-let serverStats: { counters: { messages: number; recipients: number } };
+const children: ChildProcess[] = [];
+let serverStats: Awaited<ReturnType<typeof statsOf>>;
 
 // A small closed profile: 300 messages of 2 recipients on 4 sessions, one worker per process.
 const PROFILE = 'executor: closed\nsessions: 4\nmessagesPerSession: 50\nmessages: 300\nworkers: 1\nmessage: {size: 1KiB, recipients: 2}\n';
@@ -30,10 +31,7 @@ const oneLine = (stderr: string): string => {
 
 beforeAll(async () => {
   writeFileSync(dir('profile.yaml'), PROFILE);
-  server = await serve(['--quiet', '--http', '0']);
-  // The stats URL is the second line of serve's output.
-  for (let i = 0; i < 100 && !server.stdout().includes('stats on '); i++) await new Promise((r) => setTimeout(r, 20));
-  const statsUrl = /stats on (http:\/\/\S+\/stats)/.exec(server.stdout())![1];
+  const server = await serveWithStats(children);
   const target = ['--target', `smtp://127.0.0.1:${server.port}`, '--quiet'];
   // The three at once, as shards run; and one run of another profile (2 sessions) for a refusal.
   const runs = await Promise.all([
@@ -41,12 +39,12 @@ beforeAll(async () => {
     cli(['run', dir('profile.yaml'), ...target, '--sessions', '2', '--messages', '20', '--out', dir('other')]),
   ]);
   for (const r of runs) expect(r.code, r.stderr).toBe(0);
-  serverStats = (await (await fetch(statsUrl)).json()) as typeof serverStats;
+  serverStats = await statsOf(server.url);
   mkdirSync(dir('empty'));
 });
 
 afterAll(() => {
-  server?.child.kill();
+  for (const c of children) c.kill();
 });
 
 describe('smtpbench merge', () => {
