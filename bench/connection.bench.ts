@@ -7,21 +7,21 @@
  *   with the default text-line check (1000 octets) and without it.
  */
 import { bench, describe } from 'vitest';
-import { resolveProfile } from '../src/profile/index.js';
-import { Connection, serverContext } from '../src/server/connection.js';
 import { FakeSocket } from '../test/helpers/fake-socket.js';
+import { type ServerEngine, serverEngines } from './server-engines.js';
 
-const settings = resolveProfile({ server: { tls: { starttls: false } } }).server;
-const ctx = serverContext(settings, null);
+/** This tree's server, and another checkout's with `CONNECTION_BENCH_BASE=DIR` (issue 12's before/after). */
+const engines = await serverEngines();
 
-/** Without the text-line check (`maxTextLine: 0`; the default checks 1000 octets, RFC 5321 §4.5.3.1.6). */
-const uncheckedCtx = serverContext(resolveProfile({ server: { tls: { starttls: false }, maxTextLine: 0 } }).server, null);
-
-/** A greeted connection whose socket forgets what it writes (so memory stays flat). */
-function connection(context = ctx): FakeSocket {
+/**
+ * A greeted connection of `engine` whose socket forgets what it writes (so memory stays flat);
+ * `maxTextLine: 0` turns the text-line check off (the default checks 1000 octets, RFC 5321 §4.5.3.1.6).
+ */
+function connection(engine: ServerEngine, maxTextLine?: number): FakeSocket {
+  const settings = engine.resolveProfile({ server: { tls: { starttls: false }, ...(maxTextLine === undefined ? {} : { maxTextLine }) } }).server;
   const sock = new FakeSocket();
   sock.write = () => true;
-  new Connection(sock.asSocket(), context);
+  new engine.Connection(sock.asSocket(), engine.serverContext(settings, null));
   sock.feedDirect(Buffer.from('EHLO bench.example\r\n'));
   return sock;
 }
@@ -40,17 +40,21 @@ const fanout = Buffer.from(`MAIL FROM:<bench@example.test>\r\n${'RCPT TO:<rcpt@e
 const fanoutChunks = chunked(fanout, 65_536);
 
 describe(`command parser: ${TXNS} pipelined transactions (${TXNS * 4} commands incl. end of data), 64 KiB chunks`, () => {
-  const sock = connection();
-  bench('MAIL/RCPT/DATA/body transactions', () => {
-    for (const c of commandChunks) sock.feedDirect(c);
-  });
+  for (const e of engines) {
+    const sock = connection(e);
+    bench(`MAIL/RCPT/DATA/body transactions${e.label}`, () => {
+      for (const c of commandChunks) sock.feedDirect(c);
+    });
+  }
 });
 
 describe('command parser: fan-out, 4002 commands (MAIL, 4000 RCPT, RSET), 64 KiB chunks', () => {
-  const sock = connection();
-  bench('MAIL + 4000 RCPT + RSET', () => {
-    for (const c of fanoutChunks) sock.feedDirect(c);
-  });
+  for (const e of engines) {
+    const sock = connection(e);
+    bench(`MAIL + 4000 RCPT + RSET${e.label}`, () => {
+      for (const c of fanoutChunks) sock.feedDirect(c);
+    });
+  }
 });
 
 const line = `${'x'.repeat(76)}\r\n`;
@@ -59,22 +63,26 @@ const envelope = Buffer.from('MAIL FROM:<bench@example.test>\r\nRCPT TO:<rcpt1@e
 
 describe(`DATA path through Connection: ${body.length} octets per message`, () => {
   for (const size of [1024, 4096, 16_384, 65_536]) {
-    const sock = connection();
     const parts = chunked(body, size);
-    bench(`${size / 1024} KiB chunks`, () => {
-      sock.feedDirect(envelope);
-      for (const p of parts) sock.feedDirect(p);
-    });
+    for (const e of engines) {
+      const sock = connection(e);
+      bench(`${size / 1024} KiB chunks${e.label}`, () => {
+        sock.feedDirect(envelope);
+        for (const p of parts) sock.feedDirect(p);
+      });
+    }
   }
 });
 
 describe(`DATA path with maxTextLine: 0 (lines not measured): ${body.length} octets per message`, () => {
   for (const size of [4096, 65_536]) {
-    const sock = connection(uncheckedCtx);
     const parts = chunked(body, size);
-    bench(`${size / 1024} KiB chunks`, () => {
-      sock.feedDirect(envelope);
-      for (const p of parts) sock.feedDirect(p);
-    });
+    for (const e of engines) {
+      const sock = connection(e, 0);
+      bench(`${size / 1024} KiB chunks${e.label}`, () => {
+        sock.feedDirect(envelope);
+        for (const p of parts) sock.feedDirect(p);
+      });
+    }
   }
 });

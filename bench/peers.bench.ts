@@ -8,9 +8,11 @@
 import { Duplex } from 'node:stream';
 import { SMTPServer } from 'smtp-server';
 import { bench, describe } from 'vitest';
-import { resolveProfile } from '../src/profile/index.js';
-import { Connection, serverContext } from '../src/server/connection.js';
 import { FakeSocket } from '../test/helpers/fake-socket.js';
+import { type ServerEngine, serverEngines } from './server-engines.js';
+
+/** This tree's server, and another checkout's with `CONNECTION_BENCH_BASE=DIR` (issue 12's before/after). */
+const engines = await serverEngines();
 
 function chunked(buf: Buffer, size: number): Buffer[] {
   const out: Buffer[] = [];
@@ -19,12 +21,12 @@ function chunked(buf: Buffer, size: number): Buffer[] {
 }
 
 /** A greeted reference-server connection that counts the replies it writes (one write per reply). */
-function ours(): { feed(chunks: Buffer[]): void; replies(): number } {
-  const ctx = serverContext(resolveProfile({ server: { tls: { starttls: false } } }).server, null);
+function ours(engine: ServerEngine): { feed(chunks: Buffer[]): void; replies(): number } {
+  const ctx = engine.serverContext(engine.resolveProfile({ server: { tls: { starttls: false } } }).server, null);
   const sock = new FakeSocket();
   let n = 0;
   sock.write = () => (n++, true);
-  new Connection(sock.asSocket(), ctx);
+  new engine.Connection(sock.asSocket(), ctx);
   sock.feedDirect(Buffer.from('EHLO bench.example\r\n'));
   return { feed: (chunks) => chunks.forEach((c) => sock.feedDirect(c)), replies: () => n };
 }
@@ -86,12 +88,14 @@ async function theirs(): Promise<MemorySocket> {
 
 /** Adds one op per engine: `chunks` in, `replies` replies out. */
 function sideBySide(chunks: Buffer[], replies: number): void {
-  const a = ours();
-  bench('smtpbench Connection', () => {
-    const before = a.replies();
-    a.feed(chunks);
-    if (a.replies() - before !== replies) throw new Error(`smtpbench: ${a.replies() - before} replies, expected ${replies}`);
-  });
+  for (const e of engines) {
+    const a = ours(e);
+    bench(`smtpbench Connection${e.label}`, () => {
+      const before = a.replies();
+      a.feed(chunks);
+      if (a.replies() - before !== replies) throw new Error(`smtpbench: ${a.replies() - before} replies, expected ${replies}`);
+    });
+  }
   let b: MemorySocket | null = null;
   bench(
     'smtp-server library',
