@@ -101,6 +101,43 @@ describe('output hygiene', () => {
     expect(isDir.stderr).toContain(`--junit: ${dir} is a directory`);
   });
 
+  it('--out never deletes what smtpbench did not write: a foreign directory is refused (exit 2) unless --force, and reruns replace only their own files (hostile review F1)', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'nginx-wrk2.hgrm'), 'precious wrk2 data');
+    writeFileSync(join(dir, 'report.md'), 'my notes');
+    writeFileSync(join(dir, 'summary.json'), '{"mine":1}');
+    const refused = await cli(['run', '--messages', '100', '--quiet', '--out', dir]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/holds files smtpbench did not write \(.*nginx-wrk2\.hgrm.*\).*--force/);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).sort()).toEqual(['nginx-wrk2.hgrm', 'report.md', 'summary.json']);
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toBe('my notes');
+
+    const forced = await cli(['run', '--messages', '100', '--quiet', '--out', dir, '--force']);
+    expect(forced.code).toBe(0);
+    expect(summaryOf(dir).totals.messages.accepted).toBe(100);
+    expect(readFileSync(join(dir, 'nginx-wrk2.hgrm'), 'utf8')).toBe('precious wrk2 data');
+    // The next run needs no --force (the manifest says what is smtpbench's) and leaves the rest alone.
+    const again = await cli(['run', '--messages', '50', '--quiet', '--out', dir]);
+    expect(again.code).toBe(0);
+    expect(summaryOf(dir).totals.messages.accepted).toBe(50);
+    expect(readFileSync(join(dir, 'nginx-wrk2.hgrm'), 'utf8')).toBe('precious wrk2 data');
+    const manifest = JSON.parse(readFileSync(join(dir, '.smtpbench-manifest.json'), 'utf8'));
+    expect(manifest.files).toEqual(expect.arrayContaining(['summary.json', 'report.md', 'run.hlog', 'timeline.ndjson', 'mail.hgrm']));
+    expect(manifest.files).not.toContain('nginx-wrk2.hgrm');
+  });
+
+  it('an --out that cannot be written, or under /proc, is exit 2 with one line before any thread starts (hostile review F11, F21)', async () => {
+    const proc = await cli(['run', '--messages', '10', '--quiet', '--out', '/proc/self/nope'], { timeoutMs: 20_000 });
+    expect(proc.code).toBe(2);
+    expect(proc.stderr).toContain('cannot use /proc/self/nope as the results directory');
+    // /proc/self exists, but nobody (root included) can create a file there.
+    const unwritable = await cli(['run', '--messages', '10', '--quiet', '--out', '/proc/self', '--force'], { timeoutMs: 20_000 });
+    expect(unwritable.code).toBe(2);
+    expect(unwritable.stderr).toMatch(/cannot use \/proc\/self as the results directory: cannot write there \(E[A-Z]+\)/);
+    expect(unwritable.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a stream that fails mid-run (a full disk, a closed pipe) is one line; the run goes on and writes its results', async () => {
     const out = join(tmp(), 'out');
     const r = await cli(['run', '--messages', '500', '--quiet', '--out', out, '--ndjson', '/dev/full']);

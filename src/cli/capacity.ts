@@ -6,7 +6,7 @@
  * its results are an ordinary run directory under `steps/<n>-<rate>/`.
  */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { sessionSettings } from '../client/settings.js';
@@ -36,7 +36,8 @@ import { buildSummary, redacted, type Summary } from '../report/summary.js';
 import { metricValue } from '../metrics/catalog.js';
 import { evaluate, liveRun, type AbortRecord } from '../report/thresholds.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
-import { clearResults, newRunId, writeResults } from '../report/write.js';
+import { newRunId, writeResults } from '../report/write.js';
+import { claimOutDir, makeDirs, settleOutDir } from '../report/out-dir.js';
 import { collect, definedOnly, num } from './flags.js';
 
 /** The highest arrival rate the profile resolver accepts (src/profile/schema.ts). */
@@ -74,7 +75,8 @@ export function capacityCommand() {
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)
     .option('--size <size>', 'message size, e.g. 4KiB', num)
     .option('--seed <n>', 'random seed', num)
-    .option('--out <dir>', 'results directory (default: results/<run-id>)')
+    .option('--out <dir>', 'results directory (default: results/<run-id>); replaces only the files an earlier smtpbench run wrote there')
+    .option('--force', 'write into an --out directory that holds files smtpbench did not write (same names are replaced, nothing else is touched)')
     .option('--json', 'print capacity.json to stdout (the table goes to stderr)')
     .option('--quiet', 'no line per step')
     .action(async (profileArg, opts) => {
@@ -179,12 +181,9 @@ export function capacityCommand() {
 
       const runId = newRunId(`capacity-${basename(path, extname(path))}`);
       const outDir = resolve(opts.out ?? `results/${runId}`);
-      try {
-        clearResults(outDir);
-        mkdirSync(outDir, { recursive: true });
-      } catch (err) {
-        throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
-      }
+      const claim = claimOutDir(outDir, runId, { force: opts.force ?? false, streaming: ['steps/'] });
+      // Every file the search wrote, for the directory's manifest (src/report/out-dir.ts).
+      const written: string[] = [];
       const env = readEnvironment();
       const warn = (message: string): void => void process.stderr.write(`smtpbench: ${message}\n`);
       const say = (line: string): void => {
@@ -217,7 +216,7 @@ export function capacityCommand() {
       const runStep = async (rate: number, index: number): Promise<Measured> => {
         const profile = resolveProfile(input, overrides(rate), source);
         const dir = join(outDir, 'steps', `${index + 1}-${rate}`);
-        mkdirSync(dir, { recursive: true });
+        makeDirs(dir);
         say(`step ${index + 1}: ${rate} msg/s for ${stepMs / 1000} s after ${warmupMs / 1000} s warm-up`);
         const timeline = new TimelineBuilder(profile);
         const log = new TimelineLog(join(dir, 'timeline.ndjson'), warn);
@@ -254,7 +253,7 @@ export function capacityCommand() {
         const built = buildSummary(`${runId}-step-${index + 1}`, profile, outcome, env);
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
         const summary: Summary = { ...built, thresholds: evaluate(slos, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, early) };
-        writeResults(dir, summary, outcome);
+        written.push(...writeResults(dir, summary, outcome), ...['run.hlog', 'timeline.ndjson'].map((f) => join(dir, f)).filter((f) => existsSync(f)));
         const m = summary.totals.messages;
         if (m.accepted === 0 && m.attempted + m.abandoned + m.dropped > 0)
           warn(
@@ -315,6 +314,7 @@ export function capacityCommand() {
         const put = (name: string, text: () => string): void => {
           try {
             writeFileSync(join(outDir, name), text());
+            written.push(join(outDir, name));
           } catch (err) {
             warn(`cannot write ${join(outDir, name)}: ${(err as Error).message}`);
           }
@@ -322,6 +322,7 @@ export function capacityCommand() {
         put('capacity.json', () => `${JSON.stringify(report, null, 2)}\n`);
         put('report.md', () => renderCapacityMarkdown(report));
         put('report.html', () => renderCapacityHtml(report));
+        settleOutDir(claim, written, warn);
         tableTo.write(`${renderCapacityConsole(report)}\nresults: ${outDir}\n`);
       };
       const result = await searchCapacity(

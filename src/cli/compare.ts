@@ -1,5 +1,6 @@
 /** `smtpbench compare BASELINE CURRENT`: two runs side by side; exit 3 on a regression. */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
+import { makeDirs } from '../report/out-dir.js';
 import { dirname, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, type ProfileIssue } from '../errors.js';
@@ -68,7 +69,7 @@ export function compareCommand() {
         // The comparison is done and printed: a file that cannot be written is one line, and the
         // exit code stays the comparison's (a regression must not hide behind a usage error).
         try {
-          mkdirSync(dirname(mdPath), { recursive: true });
+          makeDirs(dirname(mdPath));
           writeFileSync(mdPath, renderCompareMarkdown(result));
         } catch (err) {
           process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);

@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ProfileIssue } from '../errors.js';
-import { RESULT_FILES } from '../report/write.js';
+import { RESULT_FILES } from '../report/out-dir.js';
 
 /**
  * A flag value as a number when it is a decimal one (`500`, `2.5`, `1e-6`); otherwise the raw

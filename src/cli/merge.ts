@@ -2,7 +2,7 @@
  * `smtpbench merge DIR... --out DIR`: adds the runs of one profile (the shards of a distributed
  * run) into one run directory, exactly (docs/distributed.md "Merging shards"), and applies thresholds.
  */
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
@@ -14,7 +14,7 @@ import { loadRunDir } from '../report/run-data.js';
 import { renderConsole } from '../report/table.js';
 import { knownMetrics } from '../metrics/catalog.js';
 import { renderVerdicts } from '../report/thresholds.js';
-import { clearResults } from '../report/write.js';
+import { claimOutDir, makeDirs, settleOutDir } from '../report/out-dir.js';
 import { collect, outIssue, outputIssue, sameDir } from './flags.js';
 
 export function mergeCommand() {
@@ -22,7 +22,7 @@ export function mergeCommand() {
     .description('add the runs of one profile (the shards of a distributed run) into one run directory, exactly; thresholds apply to the merged run')
     .argument('<dirs...>', 'run directories (or their summary.json), e.g. one per shard')
     .requiredOption('--out <dir>', 'the merged run directory (report files of an earlier run there are replaced)')
-    .option('--force', 'merge runs of different profiles or shard counts (never the same run or shard twice)')
+    .option('--force', 'merge runs of different profiles or shard counts (never the same run or shard twice), and write into an --out directory that holds files smtpbench did not write')
     .option('--threshold <expr>', 'pass/fail criterion on the merged run, after the profile\'s (repeatable; docs/results.md "Thresholds"); a failure exits 99', collect)
     .option('--junit <file>', 'write the threshold verdicts as JUnit XML')
     .option('--json', 'print the merged summary.json to stdout (the table goes to stderr)')
@@ -50,12 +50,7 @@ export function mergeCommand() {
       if (clash !== undefined) throw new SmtpBenchError('SB_USAGE', `--out ${printable(opts.out)} is the input ${printable(clash)}: merge into a new directory`);
       const merged = mergeRuns(runs, { force: opts.force ?? false, thresholds: flagThresholds });
       for (const w of merged.summary.merged?.warnings ?? []) process.stderr.write(`smtpbench: warning: ${w}\n`);
-      try {
-        clearResults(outDir);
-        mkdirSync(outDir, { recursive: true });
-      } catch (err) {
-        throw new SmtpBenchError('SB_USAGE', `cannot use ${printable(outDir)} as the results directory: ${(err as Error).message}`);
-      }
+      const claim = claimOutDir(outDir, merged.summary.runId, { force: opts.force ?? false, streaming: [] });
       const written = writeMergedRun(outDir, merged);
       const s = merged.summary;
       const verdicts = renderVerdicts(s.thresholds);
@@ -66,12 +61,14 @@ export function mergeCommand() {
       } else process.stdout.write(table);
       if (junitPath !== null) {
         try {
-          mkdirSync(dirname(junitPath), { recursive: true });
+          makeDirs(dirname(junitPath));
           writeFileSync(junitPath, junitXml(s.thresholds, s));
+          written.push(junitPath);
         } catch (err) {
           process.stderr.write(`smtpbench: cannot write --junit ${printable(junitPath)}: ${(err as Error).message}\n`);
         }
       }
+      settleOutDir(claim, written, (m) => void process.stderr.write(`smtpbench: ${m}\n`));
       if (!written.includes(join(outDir, 'summary.json'))) throw new SmtpBenchError('SB_WRITE', `the merged results could not be written to ${outDir} (the summary above is all there is)`);
       const failed = s.thresholds.filter((v) => !v.ok).length;
       if (failed > 0) throw new SmtpBenchError('SB_THRESHOLD_FAILED', `${failed} of ${s.thresholds.length} threshold(s) failed (results: ${outDir})`);

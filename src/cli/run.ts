@@ -1,6 +1,6 @@
 /** `smtpbench run [profile]`: resolve, run, report. */
 import { Command } from '@commander-js/extra-typings';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { ProfileError, SmtpBenchError } from '../errors.js';
 import { sessionSettings } from '../client/settings.js';
@@ -16,7 +16,8 @@ import { shardSettings } from './shard-flags.js';
 import { hostname } from 'node:os';
 import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
 import { renderConsole } from '../report/table.js';
-import { clearResults, newRunId, writeResults } from '../report/write.js';
+import { newRunId, writeResults } from '../report/write.js';
+import { claimOutDir, makeDirs, settleOutDir } from '../report/out-dir.js';
 import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { publishRun } from '../report/publish.js';
@@ -62,7 +63,8 @@ export function runCommand() {
     .option('--warmup <time>', 'excluded from every figure, e.g. 2s')
     .option('--graceful-stop <time>', 'after a stop, how long transactions in flight may take, e.g. 10s')
     .option('--seed <n>', 'random seed, recorded in the summary', num)
-    .option('--out <dir>', 'results directory (default: results/<run-id>)')
+    .option('--out <dir>', 'results directory (default: results/<run-id>); replaces only the files an earlier smtpbench run wrote there')
+    .option('--force', 'write into an --out directory that holds files smtpbench did not write (same names are replaced, nothing else is touched)')
     .option('--json', 'print summary.json to stdout instead of the table (the table goes to stderr)')
     .option('--ndjson <file>', 'stream one JSON line per second (rates, totals, per-phase p50/p99) to FILE, or - for stdout (the table then goes to stderr)')
     .option('--percentiles <list>', 'percentiles the reports show, e.g. 50,90,99,99.9,99.99 (default 50,90,99,99.9)')
@@ -137,12 +139,7 @@ export function runCommand() {
       const offset = clock.offsetMs ?? 0;
       const startAtRef = sharding.startAtMs === null ? null : sharding.startAtRelative ? sharding.startAtMs + offset : sharding.startAtMs;
       const startAtMs = startAtRef === null || plan.idle !== null ? null : startAtRef - offset;
-      try {
-        clearResults(outDir);
-        mkdirSync(outDir, { recursive: true });
-      } catch (err) {
-        throw new SmtpBenchError('SB_USAGE', `cannot use ${outDir} as the results directory: ${(err as Error).message}`);
-      }
+      const claim = claimOutDir(outDir, runId, { force: opts.force ?? false, streaming: ['run.hlog', 'timeline.ndjson'] });
       // The sink's figures before the load: the run's share is the end minus this (a shared sink
       // keeps counting across runs). A sink that does not answer is one line; the run goes on.
       const agent = sinking.url ? sinkAgent() : null;
@@ -159,10 +156,10 @@ export function runCommand() {
       const display = opts.quiet ? null : progressDisplay();
       const timeline = new TimelineBuilder(profile);
       const warn = (message: string): void => void process.stderr.write(`\nsmtpbench: ${message}\n`);
-      const timelineLogs = [new TimelineLog(join(outDir, 'timeline.ndjson'), warn)];
+      const timelineLogs: TimelineLog[] = [];
       if (opts.ndjson !== undefined) {
         try {
-          if (ndjsonPath !== null) mkdirSync(dirname(ndjsonPath), { recursive: true });
+          if (ndjsonPath !== null) makeDirs(dirname(ndjsonPath));
           timelineLogs.push(new TimelineLog(ndjsonPath ?? '-', warn));
         } catch (err) {
           throw new SmtpBenchError('SB_USAGE', `--ndjson ${opts.ndjson}: cannot write (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
@@ -197,6 +194,7 @@ export function runCommand() {
           .finally(() => (sinkReading = null));
       };
       let measuredS = 0;
+      let timelineOpened = false;
       let stoppedBy: AbortRecord | null = null;
       const handle = startRun(profile, {
         plan,
@@ -207,6 +205,16 @@ export function runCommand() {
           else if (!opts.quiet) process.stderr.write(`smtpbench: ${shardName} ready; waiting ${(msLeft / 1000).toFixed(1)} s for --start-at ${at}\n`);
         },
         onProgress: (p) => {
+          // The directory's timeline opens with the first second, as run.hlog does at the start:
+          // an earlier run's files there stay until this run has figures of its own.
+          if (!timelineOpened) {
+            timelineOpened = true;
+            try {
+              timelineLogs.unshift(new TimelineLog(join(outDir, 'timeline.ndjson'), warn));
+            } catch (err) {
+              warn(`${join(outDir, 'timeline.ndjson')}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; the timeline is not written there`);
+            }
+          }
           const second = timeline.next(p);
           for (const log of timelineLogs) log.write(second);
           display?.update(p);
@@ -238,7 +246,8 @@ export function runCommand() {
         // Thresholds read the exact merged histograms, the client's and the embedded server's.
         const serverHistograms = outcome.server ? decodeServerStats(outcome.server) : new Map();
         const summary: Summary = { ...built, thresholds: evaluate(judged, { summary: built, histograms: outcome.merged.histograms, serverHistograms }, stoppedBy) };
-        summaryWritten = writeResults(outDir, summary, outcome).includes(join(outDir, 'summary.json'));
+        const written = writeResults(outDir, summary, outcome);
+        summaryWritten = written.includes(join(outDir, 'summary.json'));
         const verdicts = renderVerdicts(summary.thresholds);
         // stdout carries one machine-readable stream at most; the table then goes to stderr.
         const table = `${renderConsole(summary)}\n${verdicts ? `${verdicts}\n` : ''}results: ${outDir}\n`;
@@ -247,12 +256,15 @@ export function runCommand() {
         else process.stdout.write(table);
         if (junitPath !== null) {
           try {
-            mkdirSync(dirname(junitPath), { recursive: true });
+            makeDirs(dirname(junitPath));
             writeFileSync(junitPath, junitXml(summary.thresholds, summary));
+            written.push(junitPath);
           } catch (err) {
             process.stderr.write(`smtpbench: cannot write --junit ${junitPath}: ${(err as Error).message}\n`);
           }
         }
+        const streamed = ['run.hlog', 'timeline.ndjson'].map((f) => join(outDir, f)).filter((f) => existsSync(f));
+        settleOutDir(claim, [...written, ...streamed], (m) => void process.stderr.write(`smtpbench: ${m}\n`));
         return summary;
       };
       let interrupts = 0;

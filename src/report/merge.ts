@@ -5,7 +5,7 @@
  * timeline.ndjson lines add by wall-clock second, and every percentile is recomputed from the
  * merged histograms. Nothing is averaged.
  */
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from './out-dir.js';
 import { join } from 'node:path';
 import { DEFAULT_PERCENTILES, encodeHistogram, statsOf, type Histogram, type PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
@@ -240,7 +240,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
  * stderr, as for `run`.
  */
 export function writeMergedRun(dir: string, run: MergedRun): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const written: string[] = [];
   const warn = (message: string): void => void process.stderr.write(`smtpbench: ${message}\n`);
   const attempt = (file: string, write: (path: string) => void): void => {

@@ -5,7 +5,8 @@
  * run.hlog and timeline.ndjson, which the run has finished writing by then).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { makeDirs } from './out-dir.js';
 import { join } from 'node:path';
 import { hgrmOf, type Histogram } from '../metrics/histogram.js';
 import type { RunOutcome } from '../load/coordinator.js';
@@ -32,7 +33,7 @@ export function writeResults(dir: string, summary: Summary, outcome: RunOutcome)
  * write those first). Same failure rules as `writeResults`.
  */
 export function writeReports(dir: string, summary: Summary, histograms: ReadonlyMap<string, Histogram>, serverHistograms: ReadonlyMap<string, Histogram>): string[] {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const written: string[] = [];
   const put = (name: string, text: string): void => {
     const path = join(dir, name);
@@ -63,20 +64,4 @@ export function writeReports(dir: string, summary: Summary, histograms: Readonly
 export function newRunId(profileName: string, at = new Date()): string {
   const stamp = at.toISOString().replaceAll(':', '-');
   return `${stamp}-${profileName.replace(/[^A-Za-z0-9_.-]+/g, '_')}-${randomBytes(3).toString('hex')}`;
-}
-
-/** The files a run writes into its directory besides the `.hgrm`s. */
-export const RESULT_FILES: readonly string[] = ['summary.json', 'report.md', 'report.html', 'run.hlog', 'timeline.ndjson'];
-
-/** Removes the report files an earlier run left in `dir` (a reused `--out`), so no stale `.hgrm` survives. */
-export function clearResults(dir: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    if (name.endsWith('.hgrm') || RESULT_FILES.includes(name) || name === 'junit.xml') rmSync(`${dir}/${name}`, { force: true });
-  }
 }
