@@ -225,6 +225,35 @@ describe('ramping sessions', () => {
     expect(s.totals.messages.accepted).toBe(s.totals.messages.attempted);
     // 6 sessions at the peak, each reconnecting every 50 messages: at least 6 connections.
     expect(s.totals.connections).toBeGreaterThanOrEqual(6);
+    // summary.sessions is the peak opened (sampled once a second), not the unused closed default of 20 (hostile review F18).
+    expect(s.sessions).toBeGreaterThanOrEqual(4);
+    expect(s.sessions).toBeLessThanOrEqual(6);
+  });
+
+  it('a quota that ends inside the warm-up says nothing was measured instead of showing warm-up data (hostile review F3)', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--messages', '300', '--warmup', '3s', '--duration', '10s', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('the run ended inside its 3 s warm-up (its message quota ran out first): nothing was measured');
+    expect(r.stdout).toContain('nothing measured: the run ended inside its 3 s warm-up');
+    const s = summaryOf(out);
+    expect(s.warmupCompleted).toBe(false);
+    expect(s.totals.messages).toMatchObject({ attempted: 0, accepted: 0 });
+    expect(s.phases).toEqual({});
+    expect(s.server.counters.messages).toBe(0);
+    expect(s.generator).toBeNull();
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('nothing measured: the run ended inside its 3 s warm-up');
+  });
+
+  it('a worker with no sessions, or a run under a second, reports no event-loop utilization instead of "busy 100 %" (hostile review F9)', async () => {
+    const out = join(tmp(), 'out');
+    const r = await cli(['run', '--sessions', '1', '--workers', '2', '--messages', '300', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const g = summaryOf(out).generator;
+    expect(g.workers).toHaveLength(2);
+    expect(g.workers[1].eventLoopUtilization).toBeNull();
+    expect(g.eventLoopUtilizationMax).toBeNull();
+    expect(r.stdout).toMatch(/generator: event-loop p99 [\d.]+ ms · busy unknown/);
   });
 
   it('starts with startSessions sessions and ramps down from there', async () => {

@@ -267,7 +267,7 @@ export function capacityCommand() {
           rate,
           achievedRate: summary.totals.rates.msgsPerS,
           slos: summary.thresholds,
-          saturated: summary.generator.saturated,
+          saturated: summary.generator?.saturated ?? false,
           dropped: m.dropped,
           late: m.late,
           stoppedEarly: early === null ? null : slos[(early as AbortRecord).index].metric,

@@ -238,8 +238,9 @@ export function runCommand() {
         const base = {
           ...buildSummary(runId, profile, outcome, readEnvironment(), aborted),
           shard: sharding.shard === null && sharding.startAtMs === null && sharding.clockRef === null ? null : shardInfo(shard, startAtRef, outcome.lateMs ?? null, clock, plan.idle !== null),
-          // A shard's own sessions (its share): the profile's whole count is in `profile`.
-          sessions: partOf(profile.sessions, shard),
+          // A closed model's shard has its own share of the sessions (the profile's whole count is in
+          // `profile`); the other models report the peak they opened (buildSummary).
+          ...(profile.executor === 'closed' ? { sessions: partOf(profile.sessions, shard) } : {}),
         };
         // A Ctrl-C during the drain interrupts the run as one during the load does.
         const built = { ...base, interrupted: base.interrupted || drainInterrupted, ...(delivery ? { delivery } : {}) };
@@ -331,6 +332,10 @@ export function runCommand() {
       await agent?.destroy();
       writing = true;
       const summary = finish(outcome, false, delivery);
+      if (summary.warmupCompleted === false && !summary.interrupted)
+        process.stderr.write(
+          `smtpbench: the run ended inside its ${summary.warmupS} s warm-up (its message quota ran out first): nothing was measured; raise --messages or --duration, or shorten --warmup\n`,
+        );
       const failure = noSuccess(summary);
       let published: string[] = [];
       if (publishing.webhook || publishing.pushgateway) {

@@ -32,10 +32,18 @@ export interface RunOutcome {
   readonly barrierAtMs: number;
   /** With `startAtMs`: how much later than it the barrier was lifted, ms (0 on time); null without. Set by `startRun`. */
   readonly lateMs?: number | null;
-  /** Measured seconds (after warm-up): the longest worker's. */
+  /** Measured seconds (after warm-up): the longest worker's; an abort's, the seconds merged while measuring. */
   readonly durationS: number;
+  /**
+   * False when the run ended inside its warm-up (a message quota, a stop): nothing was measured,
+   * and every figure, the embedded server's too, is empty rather than warm-up data (hostile review F3).
+   */
+  readonly warmupCompleted: boolean;
+  /** Most sessions open at once, sampled once a second from the workers' ticks (warm-up included). */
+  readonly sessionsPeak: number;
   readonly interrupted: boolean;
   readonly workers: number;
+  /** Each worker's health; empty when the workers never reported (an abort): unknown, not zero. */
   readonly health: readonly GeneratorHealth[];
 }
 
@@ -101,6 +109,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   let lateMs: number | null = null;
   let t0 = 0;
   let barrierAtMs = 0;
+  // From the merged ticks, for an abort's outcome: seconds merged while measuring, and the peak of open sessions.
+  let measuredS = 0;
+  let sessionsPeak = 0;
   let target = { host: profile.target?.host ?? '127.0.0.1', port: profile.target?.port ?? 0, embedded: profile.target === null };
   const partial = (): RunOutcome => ({
     merged: live,
@@ -109,7 +120,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     startedAt,
     barrierAtMs: barrierAtMs || startedAt.getTime(),
     lateMs,
-    durationS: t0 === 0 ? 0 : (performance.now() - t0) / 1000,
+    durationS: measuredS,
+    warmupCompleted: profile.warmupMs === 0 || measuredS > 0,
+    sessionsPeak,
     interrupted: true,
     workers: W,
     health: [],
@@ -117,7 +130,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
   const outcome = (async (): Promise<RunOutcome> => {
     // A shard with no share of the work (more shards than sessions) runs nothing: an empty result
     // that merges as zeros, without a server thread or workers.
-    if (plan.idle !== null) return { ...partial(), interrupted: false, barrierAtMs: Date.now(), workers: 0 };
+    if (plan.idle !== null) return { ...partial(), interrupted: false, warmupCompleted: true, barrierAtMs: Date.now(), workers: 0 };
     const server = profile.target === null ? await startServerThread(profile.server) : null;
     const host = profile.target?.host ?? server!.host;
     const port = profile.target?.port ?? server!.port;
@@ -134,7 +147,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       W,
       () => t0,
       (p, ticks) => {
+        sessionsPeak = Math.max(sessionsPeak, p.activeSessions);
         if (p.measuring) {
+          measuredS += p.intervalS;
           for (const [phase, h] of p.intervals) live.histograms.get(phase)!.add(h);
           Object.assign(live.counters, p.counters);
           live.replies = p.replies;
@@ -211,6 +226,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       merger.flush(true);
       const merged = new Merged();
       for (const r of results) merged.add(r);
+      const warmupCompleted = profile.warmupMs === 0 || results.some((r) => r.elapsedMs > 0);
+      // The workers threw their warm-up away; the server's figures would still be warm-up data.
+      if (server && !warmupCompleted) server.reset();
       return {
         merged,
         server: server ? await stopServer() : null,
@@ -219,6 +237,8 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         barrierAtMs,
         lateMs,
         durationS: Math.max(...results.map((r) => r.elapsedMs)) / 1000,
+        warmupCompleted,
+        sessionsPeak,
         interrupted: stopRequested,
         workers: W,
         health: results.map((r) => r.health),

@@ -19,6 +19,9 @@ import type { ControlMessage, DoneMessage, TickMessage, WorkerResult, WorkerTask
 import { runOpen } from './open.js';
 import { runRampingSessions } from './ramping-sessions.js';
 
+/** A worker that measured less than this (ms) reports no event-loop utilization: the figure would be its start-up. */
+const MIN_UTILIZATION_WINDOW_MS = 1000;
+
 /** Sampling period of the event-loop delay monitors, ms. */
 const LOOP_RESOLUTION_MS = 10;
 
@@ -112,7 +115,7 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
   if (!(await started)) {
     port.postMessage({ type: 'done', index: spec.index, seq: -1 } satisfies DoneMessage);
     port.close();
-    return { index: spec.index, elapsedMs: 0, health: { eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: 0 }, ...recorder.snapshot() };
+    return { index: spec.index, elapsedMs: 0, health: { eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: null }, ...recorder.snapshot() };
   }
 
   const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
@@ -194,7 +197,7 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
     health: {
       eventLoopDelayP99Ms: lateMs(loopDelay.percentile(99)),
       eventLoopDelayMaxMs: lateMs(loopDelay.max),
-      eventLoopUtilization: performance.eventLoopUtilization(elu0).utilization,
+      eventLoopUtilization: spec.plan.sessions === 0 || measuredMs < MIN_UTILIZATION_WINDOW_MS ? null : performance.eventLoopUtilization(elu0).utilization,
     },
     ...recorder.snapshot(),
   };

@@ -61,6 +61,19 @@ describe('loadProfileFile', () => {
     expect(err.issues[0].message).toMatch(/line 2, column 1: .*unique/);
   });
 
+  it('reports a YAML alias bomb as a profile issue, not a crash (hostile review F16)', () => {
+    const levels = ['a: &a [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 8; i++)
+      levels.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(', ')}]`,
+      );
+    const err = thrown(() => loadProfileFile(write('bomb.yaml', `${levels.join('\n')}\n`)));
+    expect(err).toBeInstanceOf(ProfileError);
+    expect((err as ProfileError).issues[0].message).toMatch(/^YAML cannot be read: .*alias/i);
+  });
+
   it('reports a JSON syntax error with line and column', () => {
     const err = thrown(() => loadProfileFile(write('bad.json', '{\n  "sessions": 3\n  "workers": 2\n}'))) as ProfileError;
     expect(err).toBeInstanceOf(ProfileError);

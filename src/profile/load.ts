@@ -56,7 +56,13 @@ function parseYaml(text: string, path: string): unknown {
     });
     throw new ProfileError(issues, path);
   }
-  return doc.toJS();
+  try {
+    // The yaml library refuses an alias bomb (aliases that expand a small file into billions of
+    // nodes) here, as it converts the document: a profile issue like a syntax error (hostile review F16).
+    return doc.toJS();
+  } catch (err) {
+    throw new ProfileError([{ path: '', message: `YAML cannot be read: ${(err as Error).message}` }], path);
+  }
 }
 
 function parseJson(text: string, path: string): unknown {

@@ -7,7 +7,7 @@
 import type { ChartSpec } from './chart-spec.js';
 import { phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { esc, scroller, tableHtml } from './html-page.js';
-import { measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
+import { busyText, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -72,14 +72,15 @@ function perPhaseTable(byPhase: Readonly<Record<string, Readonly<Record<string, 
 /** The load generator's health: event-loop delay, the busiest worker, saturation, and each worker's figures. */
 export function generatorHtml(s: Summary): string {
   const g = s.generator;
+  if (g === null) return '<p>Unknown: the run was aborted before its workers reported their health, or ended inside its warm-up.</p>';
   // The open model's schedule (late and dropped starts, lag) is under Totals, as in report.md.
   const open = s.model === 'open' ? ' The schedule lag is under Totals.' : '';
   const workers: SummaryTable = {
     head: ['worker', 'event-loop delay p99 (ms)', 'max (ms)', 'busy'],
-    rows: (g.workers ?? []).map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, `${Math.round(w.eventLoopUtilization * 100)} %`]),
+    rows: (g.workers ?? []).map((w, i) => [String(i), w.eventLoopDelayP99Ms, w.eventLoopDelayMaxMs, busyText(w.eventLoopUtilization)]),
   };
   // Every value escaped, numbers too: a summary.json read back may have been edited by hand.
-  return `<p>Event-loop delay p99 ${esc(g.eventLoopDelayP99Ms)} ms (max ${esc(g.eventLoopDelayMaxMs)} ms), busiest worker ${esc(Math.round((g.eventLoopUtilizationMax ?? 0) * 100))} % busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
+  return `<p>Event-loop delay p99 ${esc(g.eventLoopDelayP99Ms)} ms (max ${esc(g.eventLoopDelayMaxMs)} ms), busiest worker ${esc(busyText(g.eventLoopUtilizationMax ?? null))} busy.${esc(open)} ${g.saturated ? '<strong>Saturated.</strong>' : 'Not saturated: the generator kept its own clock.'}</p>
 ${workers.rows.length > 0 ? tableHtml(workers, 'generator') : ''}`;
 }
 

@@ -46,8 +46,20 @@ export function modelNote(s: Summary): string {
     : `${s.executor} model (transaction latency from each message's intended start; service = uncorrected)`;
 }
 
-/** How long the run measured: `3.997 s after 2 s warm-up`. */
+/**
+ * An event-loop utilization as a share: `48 %`, or `unknown` for a worker with no sessions or under a
+ * second of measured time (its start-up alone would read as 100 %).
+ */
+export function busyText(utilization: number | null): string {
+  return utilization === null ? 'unknown' : `${Math.round(utilization * 100)} %`;
+}
+
+/**
+ * How long the run measured: `3.997 s after 2 s warm-up`, or, for a run that ended inside its
+ * warm-up, `nothing measured: the run ended inside its 3 s warm-up` (its figures are empty, not warm-up data).
+ */
 export function measuredNote(s: Summary): string {
+  if (s.warmupCompleted === false) return `nothing measured: the run ended inside its ${s.warmupS} s warm-up`;
   return `${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}`;
 }
 
@@ -77,7 +89,7 @@ export function stopNote(s: Summary, code: (expression: string) => string = (e) 
 export function scheduleNote(s: Summary): string | null {
   if (s.model !== 'open') return null;
   const m = s.totals.messages;
-  return `Schedule (${s.executor} model): late starts ${m.late} (more than 10 ms behind), dropped ${m.dropped} (never started); schedule lag p99 ${s.generator.scheduleLagP99Ms} ms, max ${s.generator.scheduleLagMaxMs} ms.`;
+  return `Schedule (${s.executor} model): late starts ${m.late} (more than 10 ms behind), dropped ${m.dropped} (never started); ${s.generator ? `schedule lag p99 ${s.generator.scheduleLagP99Ms} ms, max ${s.generator.scheduleLagMaxMs} ms` : 'schedule lag unknown (aborted)'}.`;
 }
 
 /**
@@ -197,7 +209,7 @@ export function renderMarkdown(s: Summary): string {
     `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
     ...(merged ? ['', merged] : []),
     ...(stop ? ['', `**${stop}**`] : []),
-    ...(s.generator.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
+    ...(s.generator?.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
     ...thresholdsMarkdown(s.thresholds ?? []),
     '',
     ...table(totalsTable(s)),
@@ -218,7 +230,9 @@ export function renderMarkdown(s: Summary): string {
     ...enhancedMarkdown(s),
     ...(server ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`] : []),
     '',
-    `Generator: ${(s.generator.workers ?? []).map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${Math.round(w.eventLoopUtilization * 100)} %`).join('; ')}.`,
+    s.generator === null
+      ? 'Generator: unknown (the run was aborted before its workers reported, or ended inside its warm-up).'
+      : `Generator: ${(s.generator.workers ?? []).map((w, i) => `worker ${i} event-loop p99 ${w.eventLoopDelayP99Ms} ms, busy ${busyText(w.eventLoopUtilization)}`).join('; ')}.`,
     '',
     `Environment: Node ${s.environment.node}, ${s.environment.cpu} (${s.environment.cores} cores), ${s.environment.os}, git ${s.environment.gitSha ?? 'unknown'}.`,
     '',

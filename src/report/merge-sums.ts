@@ -106,18 +106,23 @@ export function mergeServers(
  * `generator` histograms (µs) when the inputs had them, every worker listed with the input it came from.
  */
 export function mergeGenerators(summaries: readonly Summary[], generator: ReadonlyMap<string, Histogram>): Summary['generator'] {
+  // An aborted input's health is unknown: the others' still tell; with none known, the merge's is unknown too.
+  const known = summaries.flatMap((s, input) => (s.generator === null ? [] : [{ g: s.generator, input }]));
+  if (known.length === 0) return null;
   const lag = generator.get('scheduleLag');
-  const worst = (f: (g: Summary['generator']) => number | undefined): number => Math.max(0, ...summaries.map((s) => f(s.generator) ?? 0));
+  type G = NonNullable<Summary['generator']>;
+  const worst = (f: (g: G) => number | null | undefined): number => Math.max(0, ...known.map(({ g }) => f(g) ?? 0));
+  const utilizations = known.map(({ g }) => g.eventLoopUtilizationMax).filter((u) => u !== null && u !== undefined);
   const loopP99 = worst((g) => g.eventLoopDelayP99Ms);
   return {
     eventLoopDelayP99Ms: loopP99,
     eventLoopDelayMaxMs: worst((g) => g.eventLoopDelayMaxMs),
-    eventLoopUtilizationMax: worst((g) => g.eventLoopUtilizationMax),
+    eventLoopUtilizationMax: utilizations.length > 0 ? Math.max(...utilizations) : null,
     // From the merged histogram; inputs without it (older summaries) give their own worst.
     scheduleLagP99Ms: lag && lag.totalCount > 0 ? lag.getValueAtPercentile(99) / 1000 : worst((g) => g.scheduleLagP99Ms),
     // The inputs' own maxima are exact (see withMax).
     scheduleLagMaxMs: worst((g) => g.scheduleLagMaxMs),
-    saturated: summaries.some((s) => s.generator.saturated) || loopP99 > SATURATION_EVENT_LOOP_P99_MS,
-    workers: summaries.flatMap((s, input) => (s.generator.workers ?? []).map((w) => ({ ...w, input }))),
+    saturated: known.some(({ g }) => g.saturated) || loopP99 > SATURATION_EVENT_LOOP_P99_MS,
+    workers: known.flatMap(({ g, input }) => (g.workers ?? []).map((w) => ({ ...w, input }))),
   };
 }

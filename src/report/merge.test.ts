@@ -89,6 +89,8 @@ function runOf(spec: RunSpec): RunData {
     startedAt: new Date(T0 + (spec.startMs ?? 0) - 100),
     barrierAtMs: T0 + (spec.startMs ?? 0),
     durationS: spec.idle ? 0 : durationS,
+    warmupCompleted: true,
+    sessionsPeak: 0,
     interrupted: false,
     workers: 1,
     health: [{ eventLoopDelayP99Ms: spec.id.length, eventLoopDelayMaxMs: spec.id.length * 2, eventLoopUtilization: 0.5 }],
@@ -172,7 +174,7 @@ describe('mergeRuns', () => {
 
     const s = m.summary;
     const sum = (f: (x: Summary) => number): number => runs.reduce((a, r) => a + f(r.summary), 0);
-    expect(s.totals.messages).toEqual({ attempted: all.length, accepted: all.length, rejected: 0, failed: 0, abandoned: 0, late: 0, dropped: 0 });
+    expect(s.totals.messages).toEqual({ attempted: all.length, accepted: all.length, rejected: 0, failed: 0, inFlight: 0, abandoned: 0, late: 0, dropped: 0 });
     expect(s.totals.recipients.accepted).toBe(all.length);
     expect(s.totals.transactions).toBe(all.length);
     expect(s.totals.bytes).toBe(sum((x) => x.totals.bytes));
@@ -182,9 +184,9 @@ describe('mergeRuns', () => {
     expect(s.replies).toEqual({ mail: { '250': all.length }, rcpt: { '250': all.length - 3, '452': 3 } });
     expect(s.errors).toEqual({ 'reply-timeout': 2, 'connect-refused': 2 });
     // Generator: the schedule lag histogram adds; the worst worker; every worker, tagged with its input.
-    expect(s.generator.scheduleLagMaxMs).toBe(histogramOf([...va.slice(0, 5), ...vb.slice(0, 5), ...vc.slice(0, 5)]).maxValue / 1000);
-    expect(s.generator.eventLoopDelayP99Ms).toBe(3);
-    expect(s.generator.workers.map((w) => w.input)).toEqual([0, 1, 2]);
+    expect(s.generator!.scheduleLagMaxMs).toBe(histogramOf([...va.slice(0, 5), ...vb.slice(0, 5), ...vc.slice(0, 5)]).maxValue / 1000);
+    expect(s.generator!.eventLoopDelayP99Ms).toBe(3);
+    expect(s.generator!.workers.map((w) => w.input)).toEqual([0, 1, 2]);
     expect(s.workers).toBe(3);
     expect(s.shard).toBeNull();
     expect(s.merged!.inputs.map((i) => [i.source, i.accepted])).toEqual([
@@ -229,7 +231,7 @@ describe('mergeRuns', () => {
     expect(good.merged!.warnings).toEqual([]);
     expect(good.durationS).toBe(10.1);
     expect(good.totals.messages.accepted).toBe(100);
-    expect(good.generator.workers).toHaveLength(3);
+    expect(good.generator!.workers).toHaveLength(3);
   });
 
   it('sees through merged inputs: a run inside a merge counts as that run, and a merge of merges lists every run once', () => {

@@ -142,7 +142,9 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   // Counts: added.
   const sum = (f: (s: Summary) => number | undefined): number => summaries.reduce((a, s) => a + (f(s) ?? 0), 0);
   // Every count of a totals section, by the first input's keys (summary.json's fields for it).
-  const sumEach = <T extends object>(pick: (s: Summary) => T): T => Object.fromEntries(Object.keys(pick(first)).map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
+  // Every key any input has (older summaries lack `inFlight`), each summed over the inputs.
+  const sumEach = <T extends object>(pick: (s: Summary) => T): T =>
+    Object.fromEntries([...new Set(summaries.flatMap((s) => Object.keys(pick(s))))].map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
   const messages = sumEach((s) => s.totals.messages);
   const recipients = sumEach((s) => s.totals.recipients);
   const bytes = sum((s) => s.totals.bytes);
@@ -191,6 +193,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     model: first.model,
     executor: first.executor,
     warmupS: first.warmupS,
+    warmupCompleted: summaries.every((s) => s.warmupCompleted ?? true),
     interrupted: summaries.some((s) => s.interrupted),
     aborted: summaries.some((s) => s.aborted ?? false),
     target: { url: urls[0], embedded },

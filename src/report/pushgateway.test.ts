@@ -51,6 +51,8 @@ function summaryWith(phases: Record<string, number[]>, extra: { errors?: Record<
     startedAt: new Date('2026-01-02T03:04:05.678Z'),
     barrierAtMs: Date.parse('2026-01-02T03:04:05.900Z'),
     durationS: 2,
+    warmupCompleted: true,
+    sessionsPeak: 0,
     interrupted: false,
     workers: 2,
     health: [{ eventLoopDelayP99Ms: 12.5, eventLoopDelayMaxMs: 30, eventLoopUtilization: 0.4 }],

@@ -164,12 +164,18 @@ export function runMetricsText(summary: Summary, histograms: ReadonlyMap<string,
   family(out, 'smtpbench_accepted_messages_per_second', 'gauge', 'Accepted messages per second over the run.', one(t.rates.msgsPerS));
   family(out, 'smtpbench_accepted_recipients_per_second', 'gauge', 'Accepted recipients per second over the run.', one(t.rates.rcptsPerS));
   family(out, 'smtpbench_accepted_bytes_per_second', 'gauge', 'Accepted message octets per second over the run.', one(Math.round(t.rates.mbPerS * 1e6)));
-  family(out, 'smtpbench_generator_event_loop_delay_p99_seconds', 'gauge', 'Worst worker event-loop delay, 99th percentile.', one(g.eventLoopDelayP99Ms / 1000));
-  family(out, 'smtpbench_generator_event_loop_delay_max_seconds', 'gauge', 'Worst worker event-loop delay, maximum.', one(g.eventLoopDelayMaxMs / 1000));
-  family(out, 'smtpbench_generator_event_loop_utilization_ratio', 'gauge', 'Busiest worker event-loop utilization, 0..1.', one(g.eventLoopUtilizationMax));
-  family(out, 'smtpbench_generator_schedule_lag_p99_seconds', 'gauge', 'Open models: start lag behind the intended time, 99th percentile.', one(g.scheduleLagP99Ms / 1000));
-  family(out, 'smtpbench_generator_schedule_lag_max_seconds', 'gauge', 'Open models: start lag behind the intended time, maximum.', one(g.scheduleLagMaxMs / 1000));
-  family(out, 'smtpbench_generator_saturated', 'gauge', '1 when the load generator could not keep its own clock (its latencies include its own delays).', one(g.saturated ? 1 : 0));
+  family(out, 'smtpbench_generator_event_loop_delay_p99_seconds', 'gauge', 'Worst worker event-loop delay, 99th percentile.', g ? one(g.eventLoopDelayP99Ms / 1000) : []);
+  family(out, 'smtpbench_generator_event_loop_delay_max_seconds', 'gauge', 'Worst worker event-loop delay, maximum.', g ? one(g.eventLoopDelayMaxMs / 1000) : []);
+  family(
+    out,
+    'smtpbench_generator_event_loop_utilization_ratio',
+    'gauge',
+    'Busiest worker event-loop utilization, 0..1.',
+    g && g.eventLoopUtilizationMax !== null ? one(g.eventLoopUtilizationMax) : [],
+  );
+  family(out, 'smtpbench_generator_schedule_lag_p99_seconds', 'gauge', 'Open models: start lag behind the intended time, 99th percentile.', g ? one(g.scheduleLagP99Ms / 1000) : []);
+  family(out, 'smtpbench_generator_schedule_lag_max_seconds', 'gauge', 'Open models: start lag behind the intended time, maximum.', g ? one(g.scheduleLagMaxMs / 1000) : []);
+  family(out, 'smtpbench_generator_saturated', 'gauge', '1 when the load generator could not keep its own clock (its latencies include its own delays).', g ? one(g.saturated ? 1 : 0) : []);
   // One series per expression, not per verdict: the Pushgateway refuses a push that holds one series
   // twice, and the same expression from the profile and a flag asks one question. A label such as
   // `index` would keep them apart, but would move a threshold to a new series whenever one is added

@@ -35,6 +35,8 @@ function summaryJson(): Record<string, unknown> {
     startedAt: new Date(0),
     barrierAtMs: 0,
     durationS: 1,
+    warmupCompleted: true,
+    sessionsPeak: 0,
     interrupted: false,
     workers: 1,
     health: [],

@@ -83,13 +83,16 @@ const SummarySchema = z.looseObject({
   replies: z.record(z.string(), counts),
   enhancedReplies: z.record(z.string(), counts).optional(),
   errors: counts,
-  generator: z.looseObject({
-    eventLoopDelayP99Ms: num,
-    eventLoopDelayMaxMs: num,
-    scheduleLagP99Ms: num,
-    saturated: z.boolean(),
-    workers: z.array(z.looseObject({ eventLoopDelayP99Ms: num, eventLoopUtilization: num })).optional(),
-  }),
+  // Null when unknown (an aborted run); a worker's utilization null when it tells nothing.
+  generator: z
+    .looseObject({
+      eventLoopDelayP99Ms: num,
+      eventLoopDelayMaxMs: num,
+      scheduleLagP99Ms: num,
+      saturated: z.boolean(),
+      workers: z.array(z.looseObject({ eventLoopDelayP99Ms: num, eventLoopUtilization: num.nullable() })).optional(),
+    })
+    .nullable(),
   server: z.looseObject({ counters: counts, histograms: z.record(z.string(), Stats) }).nullable(),
   thresholds: z.array(z.looseObject({ expression: z.string(), metric: z.string(), ok: z.boolean() })).optional(),
   // What `merge` aligns, checks and adds (fields of later schema-1 summaries).

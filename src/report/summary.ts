@@ -37,19 +37,34 @@ export interface Summary {
   readonly executor: Profile['executor'];
   /** Seconds of warm-up excluded from every figure. */
   readonly warmupS: number;
+  /**
+   * False when the run ended inside its warm-up (its message quota ran out, or a stop came first):
+   * nothing was measured and every figure is empty, not warm-up data (hostile review F3). Absent in
+   * summaries written before it was recorded.
+   */
+  readonly warmupCompleted?: boolean;
   readonly interrupted: boolean;
   /** A second Ctrl-C: only the seconds merged before it are reported, and no server statistics. */
   readonly aborted: boolean;
   readonly target: { readonly url: string; readonly embedded: boolean };
   readonly workers: number;
-  /** The profile's sessions; a shard's own share of them (`--shard i/N`), a merge's whole count. */
+  /**
+   * Closed model: the profile's sessions, a shard's own share of them (`--shard i/N`), a merge's
+   * whole count. Open and ramping models: the most sessions open at once, sampled once a second
+   * (their session count is not configured but follows the load; hostile review F18).
+   */
   readonly sessions: number;
   readonly profile: Profile;
   readonly environment: Environment;
   readonly totals: {
-    readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; abandoned: number; late: number; dropped: number };
-    /** Each recipient settles once: attempted = accepted + rejected + failed; `deferred` counts 452 continuations (not an outcome). */
-    readonly recipients: { attempted: number; accepted: number; rejected: number; failed: number; deferred: number };
+    /**
+     * attempted = accepted + rejected + failed + inFlight. `inFlight`: on the wire without a final
+     * reply when the summary was written, non-zero only in an aborted run (a second Ctrl-C) or a
+     * live reading (hostile review F13); absent in summaries written before it was counted.
+     */
+    readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; inFlight?: number; abandoned: number; late: number; dropped: number };
+    /** Each recipient settles once: attempted = accepted + rejected + failed + inFlight; `deferred` counts 452 continuations (not an outcome). */
+    readonly recipients: { attempted: number; accepted: number; rejected: number; failed: number; inFlight?: number; deferred: number };
     /** SMTP transactions; more than messages when recipients were split (cap or 452 continuation). */
     readonly transactions: number;
     readonly bytes: number;
@@ -70,12 +85,16 @@ export interface Summary {
   readonly enhancedReplies?: EnhancedCounts;
   /** Errors by kind: docs/error-kinds.md (src/error-kinds.ts) lists every kind and its meaning. */
   readonly errors: ErrorCounts;
-  readonly generator: {
+  /**
+   * The load generator's health; null when it is unknown (an aborted run: the workers never
+   * reported), so no zero poses as a measurement (hostile review F13).
+   */
+  readonly generator: null | {
     /** Worst worker's event-loop delay p99 and max, ms. */
     readonly eventLoopDelayP99Ms: number;
     readonly eventLoopDelayMaxMs: number;
-    /** Busiest worker's event-loop utilization over the measured time, 0..1. */
-    readonly eventLoopUtilizationMax: number;
+    /** Busiest worker's event-loop utilization over the measured time, 0..1; null when no worker's tells anything (see `workers`). */
+    readonly eventLoopUtilizationMax: number | null;
     /** Open models: how late messages started after their intended time, p99 and max, ms. */
     readonly scheduleLagP99Ms: number;
     readonly scheduleLagMaxMs: number;
@@ -84,7 +103,8 @@ export interface Summary {
     readonly workers: readonly {
       readonly eventLoopDelayP99Ms: number;
       readonly eventLoopDelayMaxMs: number;
-      readonly eventLoopUtilization: number;
+      /** Null for a worker with no sessions or under a second of measured time (its start-up would read as 100 %). */
+      readonly eventLoopUtilization: number | null;
       /** A merged run's worker: the index in `merged.inputs` of the run it came from. */
       readonly input?: number;
     }[];
@@ -224,6 +244,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     model: profile.executor === 'open' || profile.executor === 'ramping-rate' ? 'open' : 'closed',
     executor: profile.executor,
     warmupS: profile.warmupMs / 1000,
+    warmupCompleted: outcome.warmupCompleted,
     interrupted: outcome.interrupted,
     aborted,
     target: {
@@ -231,7 +252,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
       embedded: outcome.target.embedded,
     },
     workers: outcome.workers,
-    sessions: profile.sessions,
+    sessions: profile.executor === 'closed' ? profile.sessions : outcome.sessionsPeak,
     profile: redacted(profile),
     environment: env,
     totals: {
@@ -274,6 +295,7 @@ export function messageTotals(c: Counters): Summary['totals']['messages'] {
     accepted: c.messagesAccepted,
     rejected: c.messagesRejected,
     failed: c.messagesFailed,
+    inFlight: Math.max(0, c.messagesAttempted - c.messagesAccepted - c.messagesRejected - c.messagesFailed),
     abandoned: c.messagesAbandoned,
     late: c.messagesLate,
     dropped: c.messagesDropped,
@@ -282,7 +304,14 @@ export function messageTotals(c: Counters): Summary['totals']['messages'] {
 
 /** summary.json's `totals.recipients` from a run's counters. */
 export function recipientTotals(c: Counters): Summary['totals']['recipients'] {
-  return { attempted: c.recipientsAttempted, accepted: c.recipientsAccepted, rejected: c.recipientsRejected, failed: c.recipientsFailed, deferred: c.recipientsDeferred };
+  return {
+    attempted: c.recipientsAttempted,
+    accepted: c.recipientsAccepted,
+    rejected: c.recipientsRejected,
+    failed: c.recipientsFailed,
+    inFlight: Math.max(0, c.recipientsAttempted - c.recipientsAccepted - c.recipientsRejected - c.recipientsFailed),
+    deferred: c.recipientsDeferred,
+  };
 }
 
 /** The placeholder written instead of a password. */
@@ -300,6 +329,9 @@ export function redacted(profile: Profile): Profile {
 }
 
 function generatorHealth(outcome: RunOutcome): Summary['generator'] {
+  // Unknown: the workers never reported (an abort), or everything they saw was warm-up.
+  if (outcome.health.length === 0 || !outcome.warmupCompleted) return null;
+  const utilizations = outcome.health.map((h) => h.eventLoopUtilization).filter((u) => u !== null);
   const lag = outcome.merged.generator.get('scheduleLag')!;
   const loopP99 = Math.max(0, ...outcome.health.map((h) => h.eventLoopDelayP99Ms));
   return {
@@ -307,12 +339,12 @@ function generatorHealth(outcome: RunOutcome): Summary['generator'] {
     eventLoopDelayMaxMs: round(Math.max(0, ...outcome.health.map((h) => h.eventLoopDelayMaxMs)), 3),
     scheduleLagP99Ms: lag.totalCount > 0 ? lag.getValueAtPercentile(99) / 1000 : 0,
     scheduleLagMaxMs: lag.totalCount > 0 ? lag.maxValue / 1000 : 0,
-    eventLoopUtilizationMax: round(Math.max(0, ...outcome.health.map((h) => h.eventLoopUtilization)), 3),
+    eventLoopUtilizationMax: utilizations.length > 0 ? round(Math.max(...utilizations), 3) : null,
     saturated: loopP99 > SATURATION_EVENT_LOOP_P99_MS,
     workers: outcome.health.map((h) => ({
       eventLoopDelayP99Ms: round(h.eventLoopDelayP99Ms, 3),
       eventLoopDelayMaxMs: round(h.eventLoopDelayMaxMs, 3),
-      eventLoopUtilization: round(h.eventLoopUtilization, 3),
+      eventLoopUtilization: h.eventLoopUtilization === null ? null : round(h.eventLoopUtilization, 3),
     })),
   };
 }

@@ -1,7 +1,7 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
-import { deliveryNote, latencyTable, modelNote, percentilesOf, shardNote } from './markdown.js';
+import { busyText, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
 import type { Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
@@ -22,13 +22,15 @@ export function renderConsole(s: Summary): string {
   phases.push(...rows.rows.map((r) => [...r]));
   const errors = Object.entries(s.errors);
   return [
-    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${s.durationS} s${s.warmupS ? ` after ${s.warmupS} s warm-up` : ''}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
+    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
     ...(s.delivery ? [deliveryNote(s)!] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
-    `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${Math.round(s.generator.eventLoopUtilizationMax * 100)} %${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
+    s.generator === null
+      ? 'generator: unknown (aborted before the workers reported, or nothing measured)'
+      : `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${busyText(s.generator.eventLoopUtilizationMax)}${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
   ].join('\n');
 }
