@@ -230,6 +230,17 @@ describe('ramping sessions', () => {
     expect(s.sessions).toBeLessThanOrEqual(6);
   });
 
+  it('refuses a domain-less recipient for a non-loopback target before any connection (hostile review F6)', async () => {
+    // 192.0.2.1 (TEST-NET-1) is never contacted: the profile is refused while it resolves.
+    const dir = tmp();
+    const profile = join(dir, 'postmaster.yaml');
+    writeFileSync(profile, 'envelope: {to: "postmaster"}\nmessages: 2\nsessions: 1\n');
+    const r = await cli(['run', profile, '--target', 'smtp://192.0.2.1:25', '--out', join(dir, 'out')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/envelope\.to: "postmaster" has no domain.*--allow-real-recipients/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('a quota that ends inside the warm-up says nothing was measured instead of showing warm-up data (hostile review F3)', async () => {
     const out = join(tmp(), 'out');
     const r = await cli(['run', '--messages', '300', '--warmup', '3s', '--duration', '10s', '--out', out]);

@@ -6,7 +6,7 @@
 import type { ProfileIssue } from '../errors.js';
 import { DEFAULTS } from './defaults.js';
 import { duration, isPlainObject } from './fields.js';
-import { domainOf, isLoopbackHost, isReservedDomain } from './safety.js';
+import { isLoopbackHost, realMailboxRisk } from './safety.js';
 import { EnvelopeSchema, InputSchema, MessageSchema } from './schema.js';
 
 /**
@@ -56,15 +56,15 @@ export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[]
   const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
   if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
     // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
-    for (const [key, mailbox] of [
-      ['envelope.to', to],
-      ['envelope.from', from],
+    for (const [key, mailbox, role] of [
+      ['envelope.to', to, 'recipient'],
+      ['envelope.from', from, 'sender'],
     ] as const) {
-      const domain = domainOf(mailbox);
-      if (domain !== '' && !isReservedDomain(domain)) {
+      const risk = realMailboxRisk(mailbox, role);
+      if (risk !== null) {
         issues.push({
           path: key,
-          message: `domain "${domain}" is not reserved (RFC 2606) and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail`,
+          message: `${risk} and the target ${target.host} is not loopback; set allowRealRecipients: true (--allow-real-recipients) to send real mail`,
         });
       }
     }

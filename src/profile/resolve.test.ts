@@ -357,6 +357,22 @@ describe('resolveProfile: client protocol keys', () => {
     expect(issueAt(err, 'envelope.to')).toMatch(/domain "gmail.com" is not reserved .* allowRealRecipients/);
     expect(paths(errorOf({ ...real, envelope: { to: 'u{n}@example.test', from: 'me@corp.com' } }))).toEqual(['envelope.from']);
     expect(resolveProfile({ ...real, allowRealRecipients: true }).allowRealRecipients).toBe(true);
+    // Shapes that reach a real mailbox whatever the domain says (hostile review F6).
+    const remote = { target: 'smtp://192.0.2.1:25', envelope: { from: 'bench@example.test' } };
+    for (const [to, why] of [
+      ['postmaster', /"postmaster" has no domain: the MTA delivers it to a local mailbox/],
+      ['rcpt{n}', /"rcpt\{n\}" has no domain/],
+      ['@gmail.com:rcpt{n}@example.test', /is a source route/],
+      ['victim%gmail.com@example.test', /routes through its local part/],
+      ['gmail.com!victim@example.test', /routes through its local part/],
+      ['user@[192.0.2.7]', /domain "\[192.0.2.7\]" is not reserved/],
+    ] as const) {
+      expect(issueAt(errorOf({ ...remote, envelope: { ...remote.envelope, to } }), 'envelope.to'), to).toMatch(why);
+      expect(() => resolveProfile({ ...remote, envelope: { ...remote.envelope, to }, allowRealRecipients: true }), to).not.toThrow();
+    }
+    // The null reverse-path is no address at all; a domain-less sender is refused like a recipient.
+    expect(() => resolveProfile({ ...remote, envelope: { from: '', to: 'r{n}@example.test' } })).not.toThrow();
+    expect(issueAt(errorOf({ ...remote, envelope: { from: 'root', to: 'r{n}@example.test' } }), 'envelope.from')).toMatch(/"root" has no domain/);
     // Loopback targets and reserved domains pass.
     expect(() => resolveProfile({ ...real, target: 'smtp://127.0.0.1:2525' })).not.toThrow();
     expect(() => resolveProfile({ ...real, target: 'smtp://[::1]:2525' })).not.toThrow();

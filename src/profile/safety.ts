@@ -26,8 +26,26 @@ export function isLoopbackHost(host: string): boolean {
   return h === '::1' || h === '0:0:0:0:0:0:0:1';
 }
 
-/** The domain of a mailbox or template (`rcpt{n}@example.test` → `example.test`); empty for `<>`. */
-export function domainOf(mailbox: string): string {
-  const at = mailbox.lastIndexOf('@');
-  return at < 0 ? '' : mailbox.slice(at + 1);
+/**
+ * Why `mailbox` (a template such as `rcpt{n}@example.test`) could reach a real mailbox through a
+ * non-loopback MTA, or null when it cannot: its domain is reserved. Besides a real domain, three
+ * shapes route mail where the domain does not say (hostile review F6):
+ * - no domain (`postmaster`, `rcpt{n}`): the MTA delivers it locally (Postfix appends
+ *   `$myorigin`; `postmaster` is a mailbox every MTA must have, RFC 5321 §4.5.1);
+ * - a source route (`@relay.example:user@example.test`, RFC 5321 §4.1.2's A-d-l, obsolete but
+ *   still parsed by some MTAs, Appendix C);
+ * - `%` or `!` in the local part: the "percent hack" (`user%real.com@example.test`, RFC 1123
+ *   §5.2.16) and UUCP bang paths (`real.com!user@example.test`), which some MTAs still relay.
+ * The null reverse-path (`<>`, or empty) is allowed as a sender.
+ */
+export function realMailboxRisk(mailbox: string, role: 'sender' | 'recipient'): string | null {
+  const m = mailbox.trim().replace(/^<(.*)>$/, '$1');
+  if (m === '') return role === 'sender' ? null : 'is empty';
+  if (m.startsWith('@')) return `"${mailbox}" is a source route (RFC 5321 §4.1.2): the MTA may relay it to the hosts it names`;
+  const at = m.lastIndexOf('@');
+  if (at < 0) return `"${mailbox}" has no domain: the MTA delivers it to a local mailbox (Postfix appends $myorigin; postmaster always exists)`;
+  const local = m.slice(0, at);
+  if (local.includes('%') || local.includes('!')) return `"${mailbox}" routes through its local part (the % hack or a ! bang path): the MTA may relay it to another host`;
+  const domain = m.slice(at + 1);
+  return isReservedDomain(domain) ? null : `domain "${domain}" is not reserved (RFC 2606)`;
 }
