@@ -44,10 +44,11 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   const due: number[] = []; // intended start times (µs) of messages due but not started; `head` is the oldest
   let head = 0;
   const idle: ClientSession[] = [];
+  // Sessions not yet ended: the lifecycle sweeps and aborts these only, so a soak run against a
+  // failing target keeps no dead session (hostile review F12: a list of all grew without bound).
   const sessions = new Set<ClientSession>();
   const connecting = new Set<ClientSession>();
-  const list: ClientSession[] = [];
-  const life = new Lifecycle(list, opts.gracefulStopMs);
+  const life = new Lifecycle(sessions, opts.gracefulStopMs);
   let t0 = 0;
   /** The next arrival's (or the schedule end's) timer. */
   let timer: NodeJS.Timeout | null = null;
@@ -107,7 +108,6 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
     while (due.length - head > connecting.size && sessions.size < opts.maxSessions) {
       const s = new ClientSession(cfg, source);
       sessions.add(s);
-      list.push(s);
       s.start();
     }
     const backlog = due.length - head;

@@ -39,9 +39,11 @@ export function sessionTarget(ms: number, stages: readonly Stage[], start = 0): 
 export function runRampingSessions(cfg: SessionConfig, startSessions: number, stages: readonly Stage[], messages: number | null, gracefulStopMs: number): Executor {
   let remaining = messages ?? Infinity;
   const live: ClientSession[] = []; // running, newest last
-  const all: ClientSession[] = [];
+  // Every session not yet ended (live and retiring): the lifecycle sweeps and aborts these only, so
+  // oscillating stages keep no dead session (hostile review F12).
+  const running = new Set<ClientSession>();
   const retiring = new Set<ClientSession>();
-  const life = new Lifecycle(all, gracefulStopMs);
+  const life = new Lifecycle(running, gracefulStopMs);
   let active = 0;
   const t0 = nowUs() / 1000;
 
@@ -54,6 +56,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
     hasMore: (s) => !life.stopped && !retiring.has(s) && remaining > 0,
     ended(s, gaveUp) {
       active--;
+      running.delete(s);
       const i = live.indexOf(s);
       if (i !== -1) live.splice(i, 1);
       retiring.delete(s);
@@ -72,7 +75,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
     for (let n = 0; live.length < target && n < MAX_STARTS_PER_STEP; n++) {
       const s = new ClientSession(cfg, source);
       live.push(s);
-      all.push(s);
+      running.add(s);
       active++;
       s.start();
     }
