@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHistogram, encodeHistogram, FastHistogram, newHistogram, recordUs } from './histogram.js';
+import { decodeHistogram, encodeHistogram, FastHistogram, newHistogram, recordUs, statsOf } from './histogram.js';
 
 describe('FastHistogram', () => {
   it('gives exactly the histogram that direct recording gives, small values and large', () => {
@@ -30,5 +30,21 @@ describe('decodeHistogram', () => {
     expect(back.getValueAtPercentile(50)).toBe(h.getValueAtPercentile(50));
     expect(encodeHistogram(back)).toBe(encodeHistogram(h));
     expect(() => decodeHistogram('not a histogram')).toThrow();
+  });
+});
+
+describe('statsOf', () => {
+  it('never reports a percentile above the max, on a live histogram as on a decoded one (hostile review F19)', () => {
+    const h = newHistogram();
+    // Raw values inside one bucket at the top: the raw max sits below that bucket's top.
+    for (let i = 0; i < 1000; i++) recordUs(h, 1000 + (i % 50));
+    recordUs(h, 3312);
+    for (const stats of [statsOf(h, [50, 99, 99.9, 99.99]), statsOf(decodeHistogram(encodeHistogram(h)), [50, 99, 99.9, 99.99])]) {
+      for (const p of Object.values(stats.percentiles)) expect(p).toBeLessThanOrEqual(stats.max);
+      expect(stats.p999).toBeLessThanOrEqual(stats.max);
+      expect(stats.max).toBeGreaterThanOrEqual(3.312);
+      expect(stats.max).toBeLessThan(3.32);
+    }
+    expect(statsOf(h).max).toBe(statsOf(decodeHistogram(encodeHistogram(h))).max);
   });
 });
