@@ -13,7 +13,7 @@ import { CLI, ROOT } from './helpers/paths.js';
  * on a loaded machine where start-up takes longer. `extra` comes first: a profile (a stalling
  * server, to make the graceful stop take a while) or flags.
  */
-async function interrupted(signals: number, seconds: number, extra: string[] = []): Promise<{ code: number | null; out: string; stderr: string }> {
+async function interrupted(signals: number, seconds: number, extra: string[] = [], signal: NodeJS.Signals = 'SIGINT'): Promise<{ code: number | null; out: string; stderr: string }> {
   const out = mkdtempSync(join(tmpdir(), 'smtpbench-sig-'));
   const child = spawn(process.execPath, [CLI, 'run', ...extra, '--duration', '60s', '--messages', '100000000', '--sessions', '4', '--workers', '2', '--out', out], {
     cwd: ROOT,
@@ -29,7 +29,7 @@ async function interrupted(signals: number, seconds: number, extra: string[] = [
   for (const t0 = Date.now(); !progressed() && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
   expect(progressed(), stderr).toBe(true);
   for (let i = 0; i < signals; i++) {
-    child.kill('SIGINT');
+    child.kill(signal);
     await new Promise((r) => setTimeout(r, 300));
   }
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -51,6 +51,15 @@ describe('signals', () => {
     expect(s.totals.messages.accepted + s.totals.messages.rejected).toBe(s.totals.messages.attempted);
     expect(s.server.counters.messages).toBe(s.totals.messages.accepted);
     expect(readFileSync(join(r.out, 'run.hlog'), 'utf8')).toMatch(/^Tag=transaction,/m);
+  });
+
+  it('a hang-up (the ssh session closed) stops the run like Ctrl-C and writes every report (hostile review F21)', async () => {
+    const r = await interrupted(1, 1, [], 'SIGHUP');
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(r.out, 'summary.json'), 'utf8'));
+    expect(s.interrupted).toBe(true);
+    expect(s.totals.messages.accepted).toBeGreaterThan(0);
+    expect(s.totals.messages.accepted + s.totals.messages.rejected).toBe(s.totals.messages.attempted);
   });
 
   it('a Ctrl-C during warm-up reports nothing measured: warm-up is excluded from every figure', async () => {

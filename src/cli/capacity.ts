@@ -6,6 +6,7 @@
  * its results are an ordinary run directory under `steps/<n>-<rate>/`.
  */
 import { Command } from '@commander-js/extra-typings';
+import { onStopSignals } from './signals.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -210,8 +211,7 @@ export function capacityCommand() {
           current.stop();
         }
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const offSignals = onStopSignals(onSignal);
 
       const runStep = async (rate: number, index: number): Promise<Measured> => {
         const profile = resolveProfile(input, overrides(rate), source);
@@ -341,8 +341,7 @@ export function capacityCommand() {
         () => performance.now(),
         () => stopping,
       );
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       const report = reportOf(result.steps, result.end, null);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

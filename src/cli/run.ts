@@ -23,6 +23,7 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { publishRun } from '../report/publish.js';
 import { deliveryReport, drainSink, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
+import { onStopSignals } from './signals.js';
 import { collect, num, outIssue, outputIssue } from './flags.js';
 import { profileOverrides, publishSettings, sinkSettings } from './run-flags.js';
 
@@ -287,8 +288,7 @@ export function runCommand() {
         finish(handle.partial(), true);
         process.exit(130);
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const offSignals = onStopSignals(onSignal);
       const outcome = await handle.outcome;
       let delivery: DeliveryReport | null = null;
       if (sinking.url && agent && sinkStart) {
@@ -346,8 +346,7 @@ export function runCommand() {
         for (const r of results) if (r.ok && !opts.quiet) process.stderr.write(`smtpbench: ${r.message}\n`);
         published = results.filter((r) => !r.ok).map((r) => r.message);
       }
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      offSignals();
       // Exit 1 (nothing succeeded) wins over 99: the run measured nothing a threshold could judge.
       // A failed publish is one line; with --publish-required it is the error (exit 1) of a run that would exit 0.
       const failed = summary.thresholds.filter((v) => !v.ok).length;

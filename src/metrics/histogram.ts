@@ -155,10 +155,10 @@ function summarize<U extends string>(h: Histogram, unit: U, convert: (v: number)
     p90: convert(h.getValueAtPercentile(90)),
     p99: convert(h.getValueAtPercentile(99)),
     p999: convert(h.getValueAtPercentile(99.9)),
-    // The top of the max's bucket, as Java's getMaxValue: percentiles are bucket tops, so a raw max
+    // The top of the max's bucket (what the 100th percentile is), as Java's getMaxValue: percentiles are bucket tops, so a raw max
     // (a live histogram's; a decoded one's is a bucket top already) could read below the p99.9
     // (hostile review F19: /stats showed cmd.ehlo p99 3.313 > max 3.312).
-    max: convert(h.highestEquivalentValue(h.maxValue)),
+    max: convert(h.getValueAtPercentile(100)),
     percentiles: at,
   };
 }
