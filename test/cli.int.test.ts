@@ -320,6 +320,11 @@ describe('bad input', () => {
     [['serve', '--bogus'], "unknown option '--bogus'"],
     [['serve', '--port', 'abc', '--max-recipients', 'x'], 'server.maxRecipients:'],
     [['serve', '--port', '70000'], 'port:'],
+    // Hostile review F17: a usage error naming the flag, not "cannot listen" and exit 1.
+    [['serve', '--tls-cert', '/nonexistent.pem', '--tls-key', '/nonexistent.pem'], 'server.tls.cert (--tls-cert): cannot read /nonexistent.pem: ENOENT'],
+    [['run', '--insecure', '--ca', '/etc/hostname'], 'tls.ca: has no effect with tls.verify: false'],
+    [['run', '--target', 'smtps://127.0.0.1:465', '--starttls', 'on'], 'tls.starttls: does not apply to an smtps:// target'],
+    [['run', '--executor', 'closed', '--max-sessions', '10'], 'maxSessions: only the open models'],
   ])('exits 2 for %j', async (args, text) => {
     const r = await cli(args);
     expect(r.code).toBe(2);

@@ -23,6 +23,7 @@ import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { publishRun } from '../report/publish.js';
 import { deliveryReport, drainSink, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
 import { progressDisplay } from './progress.js';
+import { credentialIssues } from '../server/certificate.js';
 import { onStopSignals } from './signals.js';
 import { collect, num, outIssue, outputIssue } from './flags.js';
 import { profileOverrides, publishSettings, sinkSettings } from './run-flags.js';
@@ -116,6 +117,9 @@ export function runCommand() {
       if (flagIssues.length > 0) throw new ProfileError(flagIssues, source);
       // Read the CA and credentials files now: a bad one is a usage error naming its key, before any thread starts.
       sessionSettings(profile);
+      // The embedded server's PEM files likewise, before its thread starts.
+      const pemIssues = profile.target === null ? credentialIssues(profile.server.tls) : [];
+      if (pemIssues.length > 0) throw new ProfileError(pemIssues, source);
       // This machine's share (throws SB_USAGE for a shard that cannot run its share), before anything is written.
       const shard = sharding.shard ?? WHOLE;
       const plan = planShard(profile, shard, profile.workers);

@@ -5,6 +5,7 @@ import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { collect, num, portIssue } from './flags.js';
 import { parseAccounts } from '../profile/accounts.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
+import { credentialIssues } from '../server/certificate.js';
 import { startReferenceServer } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
@@ -52,6 +53,7 @@ export function serveCommand() {
         if (!(err instanceof ProfileError)) throw err;
         issues.unshift(...err.issues);
       }
+      if (settings !== undefined) issues.push(...credentialIssues(settings.tls, { cert: opts.tlsCert && '--tls-cert', key: opts.tlsKey && '--tls-key' }));
       if (issues.length > 0 || settings === undefined) throw new ProfileError(issues, opts.profile ? `profile ${opts.profile} with flags` : 'serve flags');
       const port = opts.port as number;
       const srv = await startReferenceServer(settings, opts.host, port).catch((err: Error) => {

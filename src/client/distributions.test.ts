@@ -43,6 +43,9 @@ describe('seeded draws', () => {
     expect(small / 4000).toBeLessThan(0.8);
     writeFileSync(file, '1KiB,0\n');
     expect(() => readEmpirical(file)).toThrow('line 1: weight "0" is not a positive number');
+    // Every bad line at once (hostile review F17), not only the first.
+    writeFileSync(file, '1KiB\n-5\n2KiB,x\n300MiB\n');
+    expect(() => readEmpirical(file, { min: 1, max: 256 * 1024 * 1024 })).toThrow(/^line 2: .*negative.*; line 3: weight "x" is not a positive number; line 4: 300MiB is outside 1\.\.268435456$/);
   });
 });
 

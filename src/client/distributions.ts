@@ -25,11 +25,12 @@ export const fixed = (value: number): Sampler => ({ max: value, draw: () => valu
  * unit such as `4KiB`, or a plain count), `#` comments and a header line without digits skipped.
  *
  * @param limits the allowed range of values (sizes: 1 .. 256 MiB; recipients: 1 .. 100,000)
- * @throws Error naming the first bad line
+ * @throws Error naming every bad line (the first 10, then how many more), so one fix round is enough
  */
 export function readEmpirical(file: string, limits: { min: number; max: number } = { min: 0, max: Number.MAX_SAFE_INTEGER }): { values: number[]; weights: number[] } {
   const values: number[] = [];
   const weights: number[] = [];
+  const bad: string[] = [];
   const lines = readFileSync(file, 'utf8').split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i].trim();
@@ -40,13 +41,17 @@ export function readEmpirical(file: string, limits: { min: number; max: number }
     try {
       value = parseSize(v);
     } catch (err) {
-      throw new Error(`line ${i + 1}: ${(err as Error).message}`, { cause: err });
+      bad.push(`line ${i + 1}: ${(err as Error).message}`);
+      continue;
     }
-    if (!(weight > 0)) throw new Error(`line ${i + 1}: weight ${JSON.stringify(w)} is not a positive number`);
-    if (value < limits.min || value > limits.max) throw new Error(`line ${i + 1}: ${v} is outside ${limits.min}..${limits.max}`);
-    values.push(value);
-    weights.push(weight);
+    if (!(weight > 0)) bad.push(`line ${i + 1}: weight ${JSON.stringify(w)} is not a positive number`);
+    else if (value < limits.min || value > limits.max) bad.push(`line ${i + 1}: ${v} is outside ${limits.min}..${limits.max}`);
+    else {
+      values.push(value);
+      weights.push(weight);
+    }
   }
+  if (bad.length > 0) throw new Error(bad.length > 10 ? `${bad.slice(0, 10).join('; ')}; and ${bad.length - 10} more bad lines` : bad.join('; '));
   if (values.length === 0) throw new Error('no values in the file');
   return { values, weights };
 }

@@ -36,6 +36,10 @@ export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[]
   if (executor !== 'open' && input.rate !== undefined) issues.push({ path: 'rate', message: `only the open model uses a rate (executor is "${executor}")` });
   if (!ramping && input.stages !== undefined) issues.push({ path: 'stages', message: `only the ramping models use stages (executor is "${executor}")` });
   if (executor !== 'ramping-rate' && input.startRate !== undefined) issues.push({ path: 'startRate', message: `only the ramping-rate model uses startRate (executor is "${executor}")` });
+  if ((executor === 'closed' || executor === 'ramping-sessions') && input.maxSessions !== undefined) {
+    // As a rate with the closed model: a key the model ignores is refused, not silently dropped (hostile review F17).
+    issues.push({ path: 'maxSessions', message: `only the open models (open, ramping-rate) use maxSessions (executor is "${executor}"; it runs \`sessions\`)` });
+  }
   if (executor !== 'ramping-sessions' && input.startSessions !== undefined) {
     issues.push({ path: 'startSessions', message: `only the ramping-sessions model uses startSessions (executor is "${executor}")` });
   }
@@ -51,6 +55,20 @@ export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[]
   }
 
   const target = InputSchema.shape.target.safeParse(input.target).data;
+  // Settings that contradict each other are refused, not resolved silently one way (hostile review F17).
+  const clientTls = isPlainObject(input.tls) ? input.tls : {};
+  if (clientTls.verify === false && clientTls.ca !== undefined) {
+    issues.push({ path: 'tls.ca', message: 'has no effect with tls.verify: false (--insecure), which checks no certificate; keep one of the two' });
+  }
+  if (target?.scheme === 'smtps' && (clientTls.starttls === 'on' || clientTls.starttls === 'auto') && isPlainObject(input.tls) && 'starttls' in input.tls) {
+    issues.push({ path: 'tls.starttls', message: `does not apply to an smtps:// target (TLS from the first octet); leave it unset or "off"` });
+  }
+  for (const key of ['size', 'recipients'] as const) {
+    const d = MessageSchema.shape[key].safeParse(message[key]).data as { min?: number; max?: number } | number | undefined;
+    if (typeof d === 'object' && d.min !== undefined && d.max !== undefined && d.min > d.max) {
+      issues.push({ path: `message.${key}.min`, message: `is above max (${d.min} > ${d.max})` });
+    }
+  }
   const body = MessageSchema.shape.body.safeParse(message.body).data;
   if (target?.scheme === 'lmtp' && body === 'bdat') issues.push({ path: 'message.body', message: 'LMTP targets take DATA only here (one reply per recipient); use "data" or "auto"' });
   const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;

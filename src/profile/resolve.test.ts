@@ -317,7 +317,7 @@ describe('resolveProfile: client protocol keys', () => {
   it('resolves fan-out, body, TLS and AUTH settings', () => {
     const p = resolveProfile({
       message: { recipients: 5000, maxRecipientsPerTransaction: 1000, body: 'bdat', chunkSize: '1MiB' },
-      tls: { starttls: 'on', verify: false, ca: 'ca.pem', resume: true },
+      tls: { starttls: 'on', verify: true, ca: 'ca.pem', resume: true },
       auth: { mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' },
     });
     expect(p.message).toEqual({
@@ -332,7 +332,7 @@ describe('resolveProfile: client protocol keys', () => {
       replay: null,
       attachmentBytes: null,
     });
-    expect(p.tls).toEqual({ starttls: 'on', verify: false, ca: 'ca.pem', resume: true });
+    expect(p.tls).toEqual({ starttls: 'on', verify: true, ca: 'ca.pem', resume: true });
     expect(p.auth).toEqual({ mechanism: 'CRAM-MD5', credentialsFile: 'accounts.txt' });
     expect(resolveProfile({ auth: {} }).auth).toEqual({ mechanism: 'auto', credentialsFile: null });
   });
@@ -348,6 +348,18 @@ describe('resolveProfile: client protocol keys', () => {
     expect(issueAt(err, 'tls.starttls')).toBe('expected "off", "auto" or "on", got "yes"');
     expect(issueAt(err, 'tls.resum')).toBe('unknown key (did you mean "resume"?)');
     expect(issueAt(err, 'auth.mechanism')).toMatch(/expected "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2" or "auto"/);
+  });
+
+  it('refuses settings that contradict each other or that the model ignores, each named (hostile review F17)', () => {
+    expect(issueAt(errorOf({ tls: { verify: false, ca: 'ca.pem' } }), 'tls.ca')).toMatch(/no effect with tls.verify: false \(--insecure\)/);
+    expect(issueAt(errorOf({ target: 'smtps://127.0.0.1:465', tls: { starttls: 'on' } }), 'tls.starttls')).toMatch(/does not apply to an smtps:\/\/ target/);
+    expect(() => resolveProfile({ target: 'smtps://127.0.0.1:465', tls: { starttls: 'off' } })).not.toThrow();
+    expect(issueAt(errorOf({ executor: 'closed', maxSessions: 10 }), 'maxSessions')).toMatch(/only the open models .* "closed"/);
+    expect(issueAt(errorOf({ executor: 'ramping-sessions', stages: [{ duration: '1s', target: 2 }], maxSessions: 10 }), 'maxSessions')).toMatch(/"ramping-sessions"/);
+    const swapped = errorOf({ message: { recipients: { dist: 'uniform', min: 10, max: 5 }, size: { dist: 'uniform', min: '64KiB', max: '1KiB' } }, envelope: { to: 'r{n}@example.test' } });
+    expect(issueAt(swapped, 'message.recipients.min')).toBe('is above max (10 > 5)');
+    expect(issueAt(swapped, 'message.size.min')).toBe('is above max (65536 > 1024)');
+    expect(resolveProfile({ message: { size: { dist: 'uniform', min: '1KiB', max: '64KiB' } } }).message.sizeDist).toEqual({ dist: 'uniform', min: 1024, max: 65536 });
   });
 
   it('refuses real recipient domains on a non-loopback target unless allowed', () => {

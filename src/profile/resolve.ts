@@ -150,7 +150,8 @@ function fixedOrDistValue<V extends string, D extends string>(
   }
   const d = input as { dist: string; min?: number; max?: number; median?: number; sigma?: number; file?: string };
   let dist: ResolvedDist;
-  if (d.dist === 'uniform') dist = { dist: 'uniform', min: Math.min(d.min!, d.max!), max: Math.max(d.min!, d.max!) };
+  if (d.dist === 'uniform')
+    dist = { dist: 'uniform', min: d.min!, max: d.max! }; // min <= max: crossFieldIssues refuses the reverse
   else if (d.dist === 'lognormal') dist = { dist: 'lognormal', median: d.median!, sigma: d.sigma!, min: d.min ?? 1, max: d.max ?? LOGNORMAL_DEFAULT_MAX(d.median!, d.sigma!) };
   else dist = { dist: 'empirical', file: d.file! };
   out[valueKey] = dist.dist === 'empirical' ? 0 : dist.max;

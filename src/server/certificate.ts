@@ -5,11 +5,13 @@
  * own client needs `--insecure` (tls.verify: false) against it.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createSecureContext } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { SmtpBenchError } from '../errors.js';
+import { SmtpBenchError, type ProfileIssue } from '../errors.js';
 
 /** PEM certificate chain and private key. */
 export interface Credentials {
@@ -77,4 +79,34 @@ export async function loadCredentials(certFile: string | null, keyFile: string |
   } catch (err) {
     throw new SmtpBenchError('SB_TLS_SETUP', `cannot read the TLS certificate or key: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * What is wrong with the configured PEM files, before anything listens: each file readable, and
+ * the two a certificate and its private key (Node's TLS context accepts them together). A missing
+ * or mismatched file is a usage error naming its key, not a listen failure (hostile review F17).
+ * @param flags the command-line flag each key came from, to name it beside the key (`--tls-cert`)
+ */
+export function credentialIssues(tls: { certFile: string | null; keyFile: string | null }, flags: { cert?: string; key?: string } = {}): ProfileIssue[] {
+  if (tls.certFile === null || tls.keyFile === null) return [];
+  const named = (key: string, flag?: string): string => (flag ? `${key} (${flag})` : key);
+  const issues: ProfileIssue[] = [];
+  const read = (file: string, path: string): string | null => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (err) {
+      issues.push({ path, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
+      return null;
+    }
+  };
+  const cert = read(tls.certFile, named('server.tls.cert', flags.cert));
+  const key = read(tls.keyFile, named('server.tls.key', flags.key));
+  if (cert !== null && key !== null) {
+    try {
+      createSecureContext({ cert, key });
+    } catch (err) {
+      issues.push({ path: named('server.tls.cert', flags.cert), message: `${tls.certFile} and ${tls.keyFile} are not a PEM certificate and its private key: ${(err as Error).message}` });
+    }
+  }
+  return issues;
 }
