@@ -79,5 +79,5 @@ export function runClosed(cfg: SessionConfig, sessions: number, messages: number
     };
     wave();
   }
-  return { done: life.done, stop, active: () => active };
+  return { done: life.done, stop, active: () => active, started: () => list.length };
 }

@@ -13,6 +13,8 @@ export interface Executor {
   stop(): void;
   /** Sessions not yet ended. */
   active(): number;
+  /** Sessions started so far (0: this worker had no share of the load; its health tells nothing). */
+  started(): number;
 }
 
 /** The part of a client session the lifecycle drives (`ClientSession`). */

@@ -70,7 +70,7 @@ export interface GeneratorHealth {
   /**
    * Share of the measured time the worker's event loop was busy, 0..1 (`performance.eventLoopUtilization`):
    * near 1, the worker had no idle time left and its sessions waited on each other. Null when it
-   * tells nothing: a worker with no sessions, or one that measured less than a second (its loop
+   * tells nothing: a worker that started no session, or one that measured less than a second (its loop
    * was busy starting up, which reads as 100 %: hostile review F9).
    */
   readonly eventLoopUtilization: number | null;

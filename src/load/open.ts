@@ -50,6 +50,8 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   const connecting = new Set<ClientSession>();
   const life = new Lifecycle(sessions, opts.gracefulStopMs);
   let t0 = 0;
+  /** Sessions opened so far. */
+  let opened = 0;
   /** The next arrival's (or the schedule end's) timer. */
   let timer: NodeJS.Timeout | null = null;
   let scheduling = true;
@@ -107,6 +109,7 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
     }
     while (due.length - head > connecting.size && sessions.size < opts.maxSessions) {
       const s = new ClientSession(cfg, source);
+      opened++;
       sessions.add(s);
       s.start();
     }
@@ -181,5 +184,5 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
   pump();
   if (!scheduling && sessions.size === 0) finish();
 
-  return { done: life.done, stop, active: () => sessions.size };
+  return { done: life.done, stop, active: () => sessions.size, started: () => opened };
 }

@@ -45,6 +45,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
   const retiring = new Set<ClientSession>();
   const life = new Lifecycle(running, gracefulStopMs);
   let active = 0;
+  let started = 0;
   const t0 = nowUs() / 1000;
 
   const source: MessageSource = {
@@ -74,6 +75,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
     if (target === null || remaining <= 0) return stop();
     for (let n = 0; live.length < target && n < MAX_STARTS_PER_STEP; n++) {
       const s = new ClientSession(cfg, source);
+      started++;
       live.push(s);
       running.add(s);
       active++;
@@ -98,5 +100,5 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
   }
 
   step();
-  return { done: life.done, stop, active: () => active };
+  return { done: life.done, stop, active: () => active, started: () => started };
 }

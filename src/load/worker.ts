@@ -197,7 +197,7 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
     health: {
       eventLoopDelayP99Ms: lateMs(loopDelay.percentile(99)),
       eventLoopDelayMaxMs: lateMs(loopDelay.max),
-      eventLoopUtilization: spec.plan.sessions === 0 || measuredMs < MIN_UTILIZATION_WINDOW_MS ? null : performance.eventLoopUtilization(elu0).utilization,
+      eventLoopUtilization: run.started() === 0 || measuredMs < MIN_UTILIZATION_WINDOW_MS ? null : performance.eventLoopUtilization(elu0).utilization,
     },
     ...recorder.snapshot(),
   };
