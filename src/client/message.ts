@@ -158,14 +158,27 @@ export const SENT_BYTES = sentPrefix(0).length;
 /**
  * The .eml files of `dir` (sorted by name), each read once.
  *
- * @throws Error when the directory cannot be read or holds no .eml file
+ * @throws Error when the directory cannot be read or holds no .eml file, or naming every .eml that
+ *   cannot be read (a directory called `x.eml`) or is empty (it would go out as a bare header)
  */
 export function loadReplay(dir: string): Buffer[] {
   const names = readdirSync(dir)
     .filter((n) => n.toLowerCase().endsWith('.eml'))
     .sort();
   if (names.length === 0) throw new Error(`no .eml files in ${dir}`);
-  return names.map((n) => readFileSync(join(dir, n)));
+  const bad: string[] = [];
+  const files = names.map((n) => {
+    try {
+      const content = readFileSync(join(dir, n));
+      if (content.length === 0) bad.push(`${n} is empty`);
+      return content;
+    } catch (err) {
+      bad.push(`${n}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      return Buffer.alloc(0);
+    }
+  });
+  if (bad.length > 0) throw new Error(`${dir}: ${bad.join('; ')}`);
+  return files;
 }
 
 /** DATA and BDAT forms of explicit content: CRLF-normalised once; stuffed once for DATA (RFC 5321 §4.5.2). */

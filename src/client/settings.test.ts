@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,6 +40,14 @@ describe('sessionSettings', () => {
     const bad = join(dir, 'bad.txt');
     writeFileSync(bad, 'a:1\nalice\n');
     expect(() => sessionSettings(resolveProfile({ auth: { credentialsFile: bad } }), {})).toThrow(/bad\.txt: line 2 is not user:password/);
+  });
+
+  it('names every replay file it cannot send: a directory called x.eml, an empty .eml (hostile review F22)', () => {
+    const replay = mkdtempSync(join(tmpdir(), 'smtpbench-replay-'));
+    writeFileSync(join(replay, 'a.eml'), 'Subject: a\r\n\r\nhi\r\n');
+    writeFileSync(join(replay, 'b.eml'), '');
+    mkdirSync(join(replay, 'x.eml'));
+    expect(() => sessionSettings(resolveProfile({ message: { replay } }), {})).toThrow(/message\.replay: .*: b\.eml is empty; x\.eml: EISDIR/);
   });
 
   it('turns smtps:// into implicit TLS and lmtp:// into LMTP', () => {
