@@ -7,6 +7,7 @@
  */
 import { Command } from '@commander-js/extra-typings';
 import { onStopSignals } from './signals.js';
+import { errorList } from '../report/table.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -256,13 +257,7 @@ export function capacityCommand() {
         written.push(...writeResults(dir, summary, outcome), ...['run.hlog', 'timeline.ndjson'].map((f) => join(dir, f)).filter((f) => existsSync(f)));
         const m = summary.totals.messages;
         if (m.accepted === 0 && m.attempted + m.abandoned + m.dropped > 0)
-          warn(
-            `step ${index + 1}: no transaction succeeded against ${summary.target.url}: ${
-              Object.entries(summary.errors)
-                .map(([k, n]) => `${k} ×${n}`)
-                .join(', ') || 'every message was rejected'
-            }`,
-          );
+          warn(`step ${index + 1}: no transaction succeeded against ${summary.target.url}: ${errorList(summary) || 'every message was rejected'}`);
         return {
           rate,
           achievedRate: summary.totals.rates.msgsPerS,

@@ -10,6 +10,7 @@ const progress = (accepted: number, intervalS: number, measuring = true): Progre
   replies: {},
   enhanced: {},
   errors: {},
+  causes: {},
   intervals: new Map(),
   intervalS,
   activeSessions: 4,

@@ -15,7 +15,7 @@ import { measureClockOffset } from '../load/clock-offset.js';
 import { shardSettings } from './shard-flags.js';
 import { hostname } from 'node:os';
 import { abortingThreshold, evaluate, formatValue, liveRun, renderVerdicts, type AbortRecord } from '../report/thresholds.js';
-import { renderConsole } from '../report/table.js';
+import { errorList, renderConsole } from '../report/table.js';
 import { newRunId, writeResults } from '../report/write.js';
 import { claimOutDir, makeDirs, settleOutDir } from '../report/out-dir.js';
 import { IntervalLog } from '../report/hlog.js';
@@ -381,9 +381,6 @@ function shardInfo(shard: Part, startAtMs: number | null, lateMs: number | null,
 function noSuccess(s: Summary): string | null {
   const m = s.totals.messages;
   if (m.accepted > 0 || m.attempted + m.abandoned === 0) return null;
-  const errors =
-    Object.entries(s.errors)
-      .map(([k, n]) => `${k} ×${n}`)
-      .join(', ') || 'every message was rejected';
+  const errors = errorList(s) || 'every message was rejected';
   return `no transaction succeeded against ${s.target.url}: ${errors}`;
 }

@@ -155,6 +155,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
           live.replies = p.replies;
           live.enhanced = p.enhanced;
           live.errors = p.errors;
+          live.causes = p.causes;
         }
         if (log) {
           const from = Math.min(...ticks.map((t) => t.startMs));

@@ -4,7 +4,7 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import type { Phase } from '../metrics/phases.js';
-import type { Counters, EnhancedCounts, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
+import type { Counters, EnhancedCounts, ErrorCauses, ErrorCounts, MetricsSnapshot, ReplyCounts } from '../metrics/recorder.js';
 import type { WorkerPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 
@@ -43,6 +43,8 @@ export interface TickMessage {
   readonly replies: ReplyCounts;
   readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
+  /** The first cause of each error kind (small; sent whole each second). */
+  readonly causes: ErrorCauses;
   readonly intervals: Partial<Record<Phase, string>>;
   readonly activeSessions: number;
   /** Event-loop delay p99 over the interval, ms (generator health). */

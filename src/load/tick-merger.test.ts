@@ -14,6 +14,7 @@ const tick = (index: number, seq: number, startMs: number, accepted: number): Ti
   replies: {},
   enhanced: {},
   errors: {},
+  causes: {},
   intervals: {},
   activeSessions: 1,
   eventLoopDelayP99Ms: 1,

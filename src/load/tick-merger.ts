@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { addEncoded, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { Phase } from '../metrics/phases.js';
-import { addCountsInto, zeroCounters, type Counters, type EnhancedCounts, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import { addCauses, addCountsInto, zeroCounters, type Counters, type EnhancedCounts, type ErrorCauses, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
 import type { TickMessage } from './ipc.js';
 
 /** One second of the whole run: every worker's tick with the same `seq`, added up. */
@@ -20,6 +20,8 @@ export interface Progress {
   readonly replies: ReplyCounts;
   readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
+  /** The first cause of each error kind (workers in index order). */
+  readonly causes: ErrorCauses;
   /** This interval's merged histograms, by phase. */
   readonly intervals: ReadonlyMap<Phase, Histogram>;
   readonly intervalS: number;
@@ -37,7 +39,7 @@ export class TickMerger {
   private readonly pending = new Map<number, TickMessage[]>();
   private readonly lastSeq: (number | null)[];
   private readonly latest: Counters[];
-  private readonly latestCounts: { replies: ReplyCounts; enhanced: EnhancedCounts; errors: ErrorCounts }[];
+  private readonly latestCounts: { replies: ReplyCounts; enhanced: EnhancedCounts; errors: ErrorCounts; causes: ErrorCauses }[];
   private next = 0;
 
   constructor(
@@ -47,7 +49,7 @@ export class TickMerger {
   ) {
     this.lastSeq = new Array<number | null>(workers).fill(null);
     this.latest = Array.from({ length: workers }, zeroCounters);
-    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, enhanced: {}, errors: {} }));
+    this.latestCounts = Array.from({ length: workers }, () => ({ replies: {}, enhanced: {}, errors: {}, causes: {} }));
   }
 
   tick(t: TickMessage): void {
@@ -55,7 +57,7 @@ export class TickMerger {
     if (!list) this.pending.set(t.seq, (list = []));
     list.push(t);
     this.latest[t.index] = t.counters;
-    this.latestCounts[t.index] = { replies: t.replies, enhanced: t.enhanced, errors: t.errors };
+    this.latestCounts[t.index] = { replies: t.replies, enhanced: t.enhanced, errors: t.errors, causes: t.causes };
     this.flush(false);
   }
 
@@ -90,7 +92,11 @@ export class TickMerger {
     const counters = zeroCounters();
     for (const c of this.latest) for (const k of Object.keys(counters) as (keyof Counters)[]) counters[k] += c[k];
     const counts = { replies: {}, enhanced: {}, errors: {} };
-    for (const c of this.latestCounts) addCountsInto(counts, c.replies, c.errors, c.enhanced);
+    const causes: ErrorCauses = {};
+    for (const c of this.latestCounts) {
+      addCountsInto(counts, c.replies, c.errors, c.enhanced);
+      addCauses(causes, c.causes);
+    }
     return {
       seq: list[0].seq,
       elapsedS: (performance.now() - this.t0()) / 1000,
@@ -98,6 +104,7 @@ export class TickMerger {
       replies: counts.replies,
       enhanced: counts.enhanced,
       errors: counts.errors,
+      causes,
       intervals,
       // Each worker counted over its own tick interval; their timers are not aligned, so the span
       // from the earliest start to the latest end is longer than the time any worker counted over.

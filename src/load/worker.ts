@@ -154,6 +154,7 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
       replies: recorder.replies,
       enhanced: recorder.enhancedCounts(),
       errors: recorder.errors,
+      causes: recorder.causes,
       intervals: recorder.interval(),
       activeSessions: run.active(),
       eventLoopDelayP99Ms: lateMs(tickDelay.percentile(99)),

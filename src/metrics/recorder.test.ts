@@ -37,3 +37,27 @@ describe('Recorder reply counts', () => {
     expect(into.enhanced).toEqual({ mail: { '2.1.0': 1 } });
   });
 });
+
+describe('Recorder error causes (hostile review F8)', () => {
+  it('keeps the first cause of each kind, bounded, through snapshots and merges; a reset forgets them', () => {
+    const a = new Recorder();
+    a.error('connect-failed', 'getaddrinfo ENOTFOUND no-such-host.invalid');
+    a.error('connect-failed', 'connect ECONNREFUSED 127.0.0.1:25');
+    a.error('mail-timeout');
+    a.error('bad-reply', `reply line longer than 65536 octets ${'x'.repeat(500)}`);
+    expect(a.errors).toEqual({ 'connect-failed': 2, 'mail-timeout': 1, 'bad-reply': 1 });
+    expect(a.causes['connect-failed']).toBe('getaddrinfo ENOTFOUND no-such-host.invalid');
+    expect(a.causes['mail-timeout']).toBeUndefined();
+    expect(a.causes['bad-reply']).toHaveLength(200);
+    const b = new Recorder();
+    b.error('connect-failed', 'connect EADDRNOTAVAIL 10.255.255.1');
+    b.error('mail-timeout', 'no reply to MAIL within 30000 ms');
+    const m = new Merged();
+    m.add(a.snapshot());
+    m.add(b.snapshot());
+    expect(m.errors['connect-failed']).toBe(3);
+    expect(m.causes).toMatchObject({ 'connect-failed': 'getaddrinfo ENOTFOUND no-such-host.invalid', 'mail-timeout': 'no reply to MAIL within 30000 ms' });
+    a.reset();
+    expect(a.snapshot().causes).toEqual({});
+  });
+});

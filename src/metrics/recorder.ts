@@ -76,6 +76,22 @@ export type EnhancedCounts = Record<string, Record<string, number>>;
  */
 export type ErrorCounts = Record<string, number>;
 
+/**
+ * `causes[kind]` = the first cause seen of an error kind, as text: the OS error (`getaddrinfo
+ * ENOTFOUND no-such-host.invalid`, `EADDRNOTAVAIL`), the reply parser's reason, the failed
+ * certificate check (`DEPTH_ZERO_SELF_SIGNED_CERT`). A count says how often; this says why
+ * (hostile review F8). At most `MAX_CAUSE` characters.
+ */
+export type ErrorCauses = Record<string, string>;
+
+/** Longest cause kept, characters: a cause is one line for a person, not a dump. */
+export const MAX_CAUSE = 200;
+
+/** Adds the causes of `from` that `into` does not have yet (the first cause of each kind wins). */
+export function addCauses(into: ErrorCauses, from: ErrorCauses | undefined): void {
+  if (from) for (const [kind, cause] of Object.entries(from)) into[kind] ??= cause;
+}
+
 /** Histograms about the load generator itself, not the target (DESIGN §3 rule 7). */
 export const GENERATOR_HISTOGRAMS = ['scheduleLag'] as const;
 export type GeneratorHistogram = (typeof GENERATOR_HISTOGRAMS)[number];
@@ -88,6 +104,7 @@ export interface MetricsSnapshot {
   readonly replies: ReplyCounts;
   readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
+  readonly causes: ErrorCauses;
 }
 
 /**
@@ -118,6 +135,8 @@ export class Recorder {
   /** Enhanced status codes per phase, packed (`enhancedCodeAt`): counted without making a string. */
   private enhanced: Record<string, EnhancedTally> = {};
   errors: ErrorCounts = {};
+  /** The first cause of each error kind counted (`error(kind, cause)`). */
+  causes: ErrorCauses = {};
   /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
   epoch = 0;
 
@@ -143,6 +162,7 @@ export class Recorder {
     this.replies = {};
     this.enhanced = {};
     this.errors = {};
+    this.causes = {};
     this.epoch++;
   }
 
@@ -189,9 +209,13 @@ export class Recorder {
     return out;
   }
 
-  /** Counts one error of `kind`. */
-  error(kind: ErrorKind): void {
+  /**
+   * Counts one error of `kind`; `cause` (the OS error, the parser's reason) is kept if it is the
+   * first of its kind, so a report can say why, not only how often.
+   */
+  error(kind: ErrorKind, cause?: string): void {
     this.errors[kind] = (this.errors[kind] ?? 0) + 1;
+    if (cause !== undefined && this.causes[kind] === undefined) this.causes[kind] = cause.length > MAX_CAUSE ? `${cause.slice(0, MAX_CAUSE - 1)}…` : cause;
   }
 
   /** The run totals (the open interval folded in), encoded. */
@@ -201,7 +225,7 @@ export class Recorder {
     for (const [phase, h] of this.totals) if (h.totalCount > 0) histograms[phase] = encodeHistogram(h);
     const generator: Partial<Record<GeneratorHistogram, string>> = {};
     for (const [name, h] of this.generator) if (h.totalCount > 0) generator[name] = encodeHistogram(h);
-    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), enhanced: this.enhancedCounts(), errors: { ...this.errors } };
+    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), enhanced: this.enhancedCounts(), errors: { ...this.errors }, causes: { ...this.causes } };
   }
 }
 
@@ -213,12 +237,14 @@ export class Merged {
   replies: ReplyCounts = {};
   enhanced: EnhancedCounts = {};
   errors: ErrorCounts = {};
+  causes: ErrorCauses = {};
 
   add(s: MetricsSnapshot): void {
     for (const [phase, b64] of Object.entries(s.histograms)) addEncoded(this.histograms.get(phase as Phase)!, b64!);
     for (const [name, b64] of Object.entries(s.generator)) addEncoded(this.generator.get(name as GeneratorHistogram)!, b64!);
     for (const k of Object.keys(this.counters) as (keyof Counters)[]) this.counters[k] += s.counters[k];
     this.addCounts(s.replies, s.errors, s.enhanced);
+    addCauses(this.causes, s.causes);
   }
 
   /** Adds reply codes per phase, errors by kind, and enhanced status codes per phase. */

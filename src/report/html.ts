@@ -28,7 +28,10 @@ export function renderHtml(run: RunData): string {
     return html.length === 0 ? '<p>No per-second data in this run.</p>' : html.join('\n');
   };
   const errors = Object.entries(s.errors);
-  const errorsTable: SummaryTable = { head: ['error kind', 'count', 'meaning'], rows: errors.map(([kind, n]) => [kind, n, errorKindMeaning(kind)]) };
+  const errorsTable: SummaryTable = {
+    head: ['error kind', 'count', 'first cause', 'meaning'],
+    rows: errors.map(([kind, n]) => [kind, n, printable(s.errorCauses?.[kind] ?? ''), errorKindMeaning(kind)]),
+  };
   const stop = stopNote(s, (e) => `“${e}”`);
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
@@ -62,7 +65,7 @@ ${charts([['spectrum', 'server-spectrum'], ['latency-over-time']])}
 <h2>Throughput, replies and errors</h2>
 ${charts([['throughput'], ['replies', 'errors']])}
 <h3>Errors by kind</h3>
-${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors', (i) => (i === 2 ? 'text' : ''))}
+${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors', (i) => (i >= 2 ? 'text' : ''))}
 <h3>Reply codes per phase</h3>
 ${tableHtml(repliesTable(s), 'replies')}
 ${enhancedHtml(s)}

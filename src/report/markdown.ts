@@ -224,7 +224,7 @@ export function renderMarkdown(s: Summary): string {
       Object.keys(s.errors).length === 0
         ? 'none'
         : Object.entries(s.errors)
-            .map(([k, n]) => `${k} ${n}`)
+            .map(([k, n]) => `${k} ${n}${s.errorCauses?.[k] ? ` (first: ${mdInline(printable(s.errorCauses[k]))})` : ''}`)
             .join(', ')
     }.`,
     ...enhancedMarkdown(s),

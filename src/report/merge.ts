@@ -9,7 +9,7 @@ import { makeDirs } from './out-dir.js';
 import { join } from 'node:path';
 import { DEFAULT_PERCENTILES, encodeHistogram, statsOf, type Histogram, type PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
-import { addCountsInto, type EnhancedCounts, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import { addCauses, addCountsInto, type EnhancedCounts, type ErrorCauses, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import { printable } from '../redact.js';
 import { IntervalLog } from './hlog.js';
@@ -150,7 +150,12 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const bytes = sum((s) => s.totals.bytes);
   // Enhanced status codes: the sum of the inputs that counted them (absent from older summaries).
   const counts: { replies: ReplyCounts; errors: ErrorCounts; enhanced?: EnhancedCounts } = { replies: {}, errors: {} };
-  for (const s of summaries) addCountsInto(counts, s.replies, s.errors, s.enhancedReplies);
+  // The first cause of each error kind, inputs in order (a kind's cause is an example, not a sum).
+  const causes: ErrorCauses = {};
+  for (const s of summaries) {
+    addCountsInto(counts, s.replies, s.errors, s.enhancedReplies);
+    addCauses(causes, s.errorCauses);
+  }
   const durationS = round(spanMs / 1000, 3);
   const perS = (n: number, digits: number): number => (durationS > 0 ? round(n / durationS, digits) : 0);
 
@@ -217,6 +222,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
     replies: counts.replies,
     ...(counts.enhanced ? { enhancedReplies: counts.enhanced } : {}),
     errors: counts.errors,
+    errorCauses: causes,
     generator: generatorHealth,
     server,
     ...(deliveries.length > 0 ? { delivery: mergeDelivery(deliveries) } : {}),

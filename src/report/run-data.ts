@@ -83,6 +83,7 @@ const SummarySchema = z.looseObject({
   replies: z.record(z.string(), counts),
   enhancedReplies: z.record(z.string(), counts).optional(),
   errors: counts,
+  errorCauses: z.record(z.string(), z.string()).optional(),
   // Null when unknown (an aborted run); a worker's utilization null when it tells nothing.
   generator: z
     .looseObject({

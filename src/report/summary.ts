@@ -5,7 +5,7 @@
  */
 import { encodeHistogram, sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
-import type { Counters, EnhancedCounts, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
+import type { Counters, EnhancedCounts, ErrorCauses, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
 import { decodeServerStats } from './server-stats.js';
 import type { RunOutcome } from '../load/coordinator.js';
@@ -85,6 +85,12 @@ export interface Summary {
   readonly enhancedReplies?: EnhancedCounts;
   /** Errors by kind: docs/error-kinds.md (src/error-kinds.ts) lists every kind and its meaning. */
   readonly errors: ErrorCounts;
+  /**
+   * The first cause seen of each error kind in `errors` that had one: the OS error
+   * (`getaddrinfo ENOTFOUND mx.example.invalid`), the reply parser's reason, the failed
+   * certificate check. Absent in summaries written before causes were kept.
+   */
+  readonly errorCauses?: ErrorCauses;
   /**
    * The load generator's health; null when it is unknown (an aborted run: the workers never
    * reported), so no zero poses as a measurement (hostile review F13).
@@ -273,6 +279,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     replies: m.replies,
     enhancedReplies: m.enhanced,
     errors: m.errors,
+    errorCauses: m.causes,
     generator: generatorHealth(outcome),
     server,
     thresholds: [],

@@ -28,9 +28,19 @@ export function renderConsole(s: Summary): string {
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}`,
     phases.toString(),
     ...(s.delivery ? [deliveryNote(s)!] : []),
-    `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}`).join(' ')}`,
+    `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
     s.generator === null
       ? 'generator: unknown (aborted before the workers reported, or nothing measured)'
       : `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${busyText(s.generator.eventLoopUtilizationMax)}${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
   ].join('\n');
+}
+
+/**
+ * Errors by kind for a one-line message, each with its first cause: `connect-failed ×15 (getaddrinfo
+ * ENOTFOUND mx.example.invalid), rcpt-timeout ×2`; empty when there were none.
+ */
+export function errorList(s: Pick<Summary, 'errors' | 'errorCauses'>): string {
+  return Object.entries(s.errors)
+    .map(([k, n]) => `${k} ×${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`)
+    .join(', ');
 }
