@@ -4,7 +4,8 @@
  * there, or the benchmark would time something else.
  */
 import { describe, expect, it } from 'vitest';
-import { ClientSession, type SessionConfig } from '../src/client/session.js';
+import { ClientSession } from '../src/client/session.js';
+import type { SessionConfig } from '../src/client/config.js';
 import { buildWirePlan } from '../src/client/message.js';
 import { QuotaSource } from '../src/load/closed.js';
 import { Recorder } from '../src/metrics/recorder.js';

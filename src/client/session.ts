@@ -32,117 +32,24 @@ import { closedKind, reply421Kind, timeoutKind, type CommandStep, type ErrorKind
 import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
-import type { Recorder } from '../metrics/recorder.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { proxyHeader } from '../protocol/proxy-header.js';
-import type { Account } from '../profile/accounts.js';
 import { DEFAULTS } from '../profile/defaults.js';
 import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
+import { DONE, WAIT, type MessageSource, type SessionConfig } from './config.js';
 import * as bytes from '../protocol/bytes.js';
-import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape } from './message.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { CRLF, CRLF_DOT_CRLF, DOT_CRLF, LF } = bytes;
 const { epochUs, nowUs } = clock;
-
-/** TLS settings of a session (RFC 3207 STARTTLS, RFC 8314 implicit TLS). */
-export interface TlsClientConfig {
-  /** Implicit TLS from the first octet (`smtps://`). */
-  readonly implicit: boolean;
-  /** `auto`: STARTTLS when offered; `on`: required (a server without it is an error); `off`: never. */
-  readonly starttls: 'off' | 'auto' | 'on';
-  /** Verify the server certificate and name (default). A failure is a `tls-verify` error, never a plaintext fallback. */
-  readonly verify: boolean;
-  /** Extra trusted CA certificates (PEM), e.g. a test CA; null: the system store. */
-  readonly ca: Buffer | null;
-  /** Offer the last TLS session again on the next connection (session resumption). */
-  readonly resume: boolean;
-}
-
-/** SASL settings (RFC 4954). Session `i` uses `accounts[i % accounts.length]`; for XOAUTH2 `pass` is the bearer token. */
-export interface AuthConfig {
-  /** `auto`: the first of CRAM-MD5, PLAIN, LOGIN that the server offers. */
-  readonly mechanism: ClientMechanism | 'auto';
-  readonly accounts: readonly Account[];
-}
-
-/** Where and how a session connects. Times in ms. */
-export interface SessionConfig {
-  readonly host: string;
-  readonly port: number;
-  readonly plan: WirePlan;
-  readonly pipelining: 'auto' | 'off';
-  readonly messagesPerConnection: number;
-  readonly timeouts: { readonly connectMs: number; readonly greetingMs: number; readonly replyMs: number; readonly bodyMs: number };
-  readonly recorder: Recorder;
-  /** Most RCPT commands in one transaction; more recipients go in further transactions. Default: no cap. */
-  readonly maxRecipientsPerTransaction?: number;
-  /** `data`, `bdat` (CHUNKING required) or `auto` (BDAT when CHUNKING is offered); default `DEFAULTS.message.body`. */
-  readonly body?: 'data' | 'bdat' | 'auto';
-  /** BDAT chunk size in octets; default `DEFAULTS.message.chunkBytes`. */
-  readonly chunkBytes?: number;
-  readonly tls?: TlsClientConfig | null;
-  readonly auth?: AuthConfig | null;
-  /** LMTP (RFC 2033): LHLO instead of EHLO (the plan's `ehlo` holds it) and one end-of-data reply per accepted recipient. */
-  readonly lmtp?: boolean;
-  /** Tags for the per-message `Message-ID` (run and worker). */
-  readonly stamp?: { readonly run: number; readonly worker: number };
-  /**
-   * A weighted mix of scenario steps and messages: `pick()` answers -1 for a message or the index
-   * of a step in `STEP_COMMANDS`; `lines` are the steps' command lines (`buildStepLines`).
-   */
-  readonly scenario?: { readonly pick: () => number; readonly lines: readonly Buffer[] } | null;
-  readonly identity?: IdentityConfig | null;
-  /**
-   * Opens the connection; default `net.connect`. A seam for in-memory transports (the benchmark
-   * `bench/session.bench.ts`, transcript tests): it gets the options the session would dial with,
-   * `onread` included (the session reads through that callback, not through 'data' events), and
-   * returns a socket that emits 'connect', 'error' and 'close'. TLS, when configured, wraps it.
-   */
-  readonly connect?: (options: net.TcpNetConnectOpts) => net.Socket;
-}
-
-/**
- * Who the client says it is, per connection (connections take the list entries in turn): the local
- * address to connect from, and the client address announced with the PROXY protocol (before the
- * greeting, or the TLS handshake of implicit TLS) or Postfix's XCLIENT (after EHLO; the server
- * greets again and EHLO is repeated).
- */
-export interface IdentityConfig {
-  readonly sourceIps: readonly string[];
-  readonly clientAddresses: readonly string[];
-  readonly proxy: 'off' | 'v1' | 'v2';
-  readonly xclient: boolean;
-}
 
 /** `takeNext()` result: a scenario step was written instead of a transaction. */
 const STEP_SENT = 'step';
 const RSET_STEP = STEP_COMMANDS.indexOf('RSET');
 /** The PROXY check after the greeting (see `onReply`, 'greeting'). */
 const NOOP_LINE = Buffer.from('NOOP\r\n');
-
-/** `next()` result: no message is due yet; the source will call `assign()` when one is. */
-export const WAIT = -1;
-/** `next()` result: no more messages for this session. */
-export const DONE = -2;
-
-/**
- * Where a session gets its messages: the executor (closed quota, open-model arrival schedule).
- * Sessions pull; an open-model source also pushes to waiting sessions with `assign()`.
- */
-export interface MessageSource {
-  /**
-   * The next message for `session`: its intended start time in µs on the `nowUs()` clock (the
-   * closed model answers `nowUs()`, so intended and actual start coincide), `WAIT` when none is
-   * due yet (the session stays connected and idle until `assign()`), or `DONE`.
-   */
-  next(session: ClientSession): number;
-  /** True while more messages may come, so a new connection is worth opening. */
-  hasMore(session: ClientSession): boolean;
-  /** The session has ended for good; `gaveUp` when its connections kept failing. */
-  ended(session: ClientSession, gaveUp: boolean): void;
-}
 
 type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'proxy-check' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
@@ -306,7 +213,7 @@ export class ClientSession {
 
   constructor(
     private readonly cfg: SessionConfig,
-    private readonly source: MessageSource,
+    private readonly source: MessageSource<ClientSession>,
   ) {
     this.parser = new ReplyParser(
       (code, lines) => this.onReply(code, lines),
