@@ -27,17 +27,16 @@
  * when at least one recipient was, else failed when any recipient failed, else rejected.
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import { closedKind, reply421Kind, timeoutKind, type CommandStep, type ErrorKind, type Step } from '../error-kinds.js';
 import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
-import { proxyHeader } from '../protocol/proxy-header.js';
 import { DEFAULTS } from '../profile/defaults.js';
 import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import { DONE, WAIT, type MessageSource, type SessionConfig } from './config.js';
+import { Transport, type TransportSink } from './transport.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape } from './message.js';
 
@@ -82,11 +81,21 @@ const MAX_CONNECT_FAILURES = 3;
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
-/** Every plain connection of this thread reads into this buffer: one read at a time per thread, and the parser copies what it keeps. */
-const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
 const is3xx = (code: number): boolean => code >= 300 && code < 400;
+
+/** What a session blocked by back-pressure writes after 'drain' (`defer`); a larger value outweighs a smaller. */
+const Resume = {
+  None: 0,
+  /** The next transaction, or the look-ahead group behind a body. */
+  Next: 1,
+  /** The rest of the transaction in `resumeTxn` (its next lock-step command, or further BDAT chunks). */
+  Emit: 2,
+  /** The message of `resumeTxn`, whose 354 came while blocked. */
+  Body: 3,
+} as const;
+type Resume = (typeof Resume)[keyof typeof Resume];
 
 /** Phase (histogram and reply counts) of each in-flight command kind. */
 const PHASE_OF: readonly CommandStep[] = ['rset', 'mail', 'rcpt', 'data', 'body', 'bdat'];
@@ -158,13 +167,13 @@ class Txn {
  * fires once when the source has no more, when its connections keep failing, or after `stop()`
  * once the transaction in flight has finished.
  */
-export class ClientSession {
+export class ClientSession implements TransportSink {
   /** Monotonic ms after which the sweeper times the current step out; 0 when nothing is awaited. */
   deadlineMs = 0;
 
   private readonly id = sessionIds++;
   private state: State = 'idle';
-  private socket: net.Socket | null = null;
+  private readonly transport: Transport;
   private readonly parser: ReplyParser;
   private caps: Capabilities = NO_CAPABILITIES;
   private lockstep = false;
@@ -173,7 +182,6 @@ export class ClientSession {
   private authed = false;
   private authStep = 0;
   private authMech: ClientMechanism = 'PLAIN';
-  private tlsSession: Buffer | undefined;
   private stopping = false;
   private connectFailures = 0;
   private errorKind: ErrorKind | null = null;
@@ -201,6 +209,9 @@ export class ClientSession {
   private heloLine: Buffer;
   private heloName: string;
   private readonly fifo = new InFlight();
+  /** What waits for the blocked socket's 'drain', and its transaction (`defer`, `onDrain`). */
+  private resume: Resume = Resume.None;
+  private resumeTxn: Txn | null = null;
   private readonly txns = [new Txn(), new Txn()];
   /** The message whose recipients are being sent (or wait for a continuation). */
   private cur: Msg | null = null;
@@ -219,6 +230,7 @@ export class ClientSession {
       (code, lines) => this.onReply(code, lines),
       () => this.protocolError(),
     );
+    this.transport = new Transport(cfg, this.parser, this);
     this.ehloLine = cfg.plan.ehlo;
     this.heloLine = cfg.plan.helo;
     this.heloName = cfg.plan.heloName;
@@ -265,7 +277,7 @@ export class ClientSession {
   /** Hard stop after the grace time: the connection is dropped; a transaction in flight counts as failed (`aborted`). */
   abort(): void {
     this.stopping = true;
-    if (this.socket) this.fail('aborted');
+    if (this.transport.socket !== null) this.fail('aborted');
     else this.finish(false);
   }
 
@@ -280,7 +292,6 @@ export class ClientSession {
 
   private connect(): void {
     if (this.state === 'done') return;
-    const rec = this.cfg.recorder;
     this.state = 'connecting';
     this.errorKind = null;
     this.caps = NO_CAPABILITIES;
@@ -290,6 +301,8 @@ export class ClientSession {
     this.proxyUnconfirmed = false;
     this.needRset = false;
     this.messagesOnConnection = 0;
+    this.resume = Resume.None;
+    this.resumeTxn = null;
     this.fifo.clear();
     this.parser.reset();
     this.connectStartUs = nowUs();
@@ -304,35 +317,29 @@ export class ClientSession {
       this.ehloLine = Buffer.from(`${this.cfg.lmtp ? 'LHLO' : 'EHLO'} ${this.heloName}\r\n`);
       this.heloLine = Buffer.from(`HELO ${this.heloName}\r\n`);
     }
-    // Replies are read into one buffer per thread (Node's `onread`): no allocation per read. The
-    // parser copies what it keeps across reads (a partial line, captured reply text).
-    const socket = (this.cfg.connect ?? net.connect)({
-      host: this.cfg.host,
-      port: this.cfg.port,
-      noDelay: true,
-      localAddress,
-      onread: { buffer: READ_BUFFER, callback: (nread, buf) => (this.parser.feed((buf as Buffer).subarray(0, nread)), true) },
-    });
-    this.socket = socket;
-    socket.on('connect', () => {
-      rec.counters.connections++;
-      this.connectedUs = nowUs();
-      rec.record('connect', this.connectedUs - this.connectStartUs);
-      if (id && id.proxy !== 'off') {
-        // PROXY protocol: the first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
-        const src = this.clientAddress ?? socket.localAddress!;
-        socket.write(proxyHeader(id.proxy, src, socket.remoteAddress!, socket.localPort!, socket.remotePort!));
-        // Implicit TLS: a server without PROXY fails the handshake instead, which is counted as such.
-        this.proxyUnconfirmed = !this.cfg.tls?.implicit && !this.proxyConfirmed;
-      }
-      if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
-      this.state = 'greeting';
-      this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
-    });
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.errorKind === null) this.errorKind = socketErrorKind(this.state, err);
-    });
-    socket.on('close', () => this.onClose(socket));
+    this.transport.connect(localAddress);
+  }
+
+  /** TCP is up: the PROXY preface, then the greeting (or implicit TLS first). */
+  onConnect(): void {
+    const rec = this.cfg.recorder;
+    const id = this.cfg.identity;
+    rec.counters.connections++;
+    this.connectedUs = nowUs();
+    rec.record('connect', this.connectedUs - this.connectStartUs);
+    if (id && id.proxy !== 'off') {
+      this.transport.writeProxyHeader(id.proxy, this.clientAddress);
+      // Implicit TLS: a server without PROXY fails the handshake instead, which is counted as such.
+      this.proxyUnconfirmed = !this.cfg.tls?.implicit && !this.proxyConfirmed;
+    }
+    if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
+    this.state = 'greeting';
+    this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
+  }
+
+  /** The connection's first error names its failure (unless the session already named one). */
+  onError(kind: ErrorKind): void {
+    if (this.errorKind === null) this.errorKind = kind;
   }
 
   /**
@@ -340,53 +347,36 @@ export class ClientSession {
    * phase runs from `startUs` (STARTTLS written, or TCP connected) to the finished handshake.
    */
   private upgrade(startUs: number): void {
-    const t = this.cfg.tls!;
-    // The TLS layer takes over the TCP handle's reads: the raw socket's `onread` is not called again.
-    const raw = this.socket!;
     this.state = 'tls';
     this.tlsStartUs = startUs;
     this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.connectMs;
-    const host = this.cfg.host;
-    const socket = tls.connect({
-      socket: raw,
-      host,
-      // SNI carries host names only (RFC 6066 §3); an IP target is still checked against the certificate's IP SANs.
-      servername: net.isIP(host) ? undefined : host,
-      ca: t.ca ?? undefined,
-      rejectUnauthorized: t.verify,
-      session: t.resume ? this.tlsSession : undefined,
-    });
-    this.socket = socket;
-    if (t.resume) socket.on('session', (s: Buffer) => (this.tlsSession = s));
-    socket.on('secureConnect', () => {
-      const rec = this.cfg.recorder;
-      const now = nowUs();
-      rec.record('tls', now - this.tlsStartUs);
-      rec.counters.tlsHandshakes++;
-      if (socket.isSessionReused()) rec.counters.tlsResumed++;
-      this.secure = true;
-      this.parser.reset();
-      if (t.implicit) {
-        this.connectedUs = now;
-        this.state = 'greeting';
-        this.deadlineMs = now / 1000 + this.cfg.timeouts.greetingMs;
-        return;
-      }
-      // RFC 3207 §4.2: forget everything learnt before TLS and say EHLO again.
-      this.caps = NO_CAPABILITIES;
-      this.sendEhlo();
-    });
-    socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (this.errorKind === null) this.errorKind = tlsErrorKind(err);
-    });
-    socket.on('close', () => this.onClose(socket));
+    this.transport.startTls(this.cfg.tls!);
+  }
+
+  /** The TLS handshake finished: greeting next (implicit TLS), or EHLO again (STARTTLS). */
+  onSecure(reused: boolean): void {
+    const rec = this.cfg.recorder;
+    const now = nowUs();
+    rec.record('tls', now - this.tlsStartUs);
+    rec.counters.tlsHandshakes++;
+    if (reused) rec.counters.tlsResumed++;
+    this.secure = true;
+    this.parser.reset();
+    if (this.cfg.tls!.implicit) {
+      this.connectedUs = now;
+      this.state = 'greeting';
+      this.deadlineMs = now / 1000 + this.cfg.timeouts.greetingMs;
+      return;
+    }
+    // RFC 3207 §4.2: forget everything learnt before TLS and say EHLO again.
+    this.caps = NO_CAPABILITIES;
+    this.sendEhlo();
   }
 
   private write(buf: Buffer, awaitMs: number): void {
     this.sentUs = nowUs();
     this.deadlineMs = this.sentUs / 1000 + awaitMs;
-    this.socket!.write(buf);
+    this.transport.write(buf);
   }
 
   private sendEhlo(): void {
@@ -463,7 +453,7 @@ export class ClientSession {
         rec.reply('quit', code, this.parser.enhanced);
         this.state = 'closing';
         this.deadlineMs = t / 1000 + this.cfg.timeouts.replyMs;
-        this.socket!.end();
+        this.transport.end();
         return;
       default:
         // A reply nobody asked for (while idle, or after QUIT). A 421 before closing an idle
@@ -549,6 +539,10 @@ export class ClientSession {
   private beginTransaction(): void {
     // The session is established (greeted, EHLO/HELO accepted): earlier failures no longer count as a streak.
     this.connectFailures = 0;
+    if (this.transport.blocked) {
+      this.state = 'ready';
+      return this.defer(Resume.Next, null);
+    }
     const txn = this.takeNext(false);
     if (txn === STEP_SENT) {
       this.state = 'ready';
@@ -556,9 +550,9 @@ export class ClientSession {
     }
     if (txn !== null) {
       this.state = 'ready';
-      this.socket!.cork();
+      this.transport.cork();
       this.emit(txn);
-      this.socket!.uncork();
+      this.transport.uncork();
       return;
     }
     // After stop() nothing new will be handed over: QUIT instead of waiting for a message that
@@ -650,7 +644,7 @@ export class ClientSession {
 
   /** Writes scenario step `step` (index in STEP_COMMANDS); VRFY/EXPN name recipient `n` (1-based) of the plan. */
   private sendStep(step: number, n: number): void {
-    const s = this.socket!;
+    const s = this.transport;
     const plan = this.cfg.plan;
     const line = this.cfg.scenario!.lines[step];
     const now = nowUs();
@@ -722,7 +716,7 @@ export class ClientSession {
    * The caller corks and uncorks around it. Pushes one FIFO entry per command.
    */
   private emit(t: Txn): void {
-    const s = this.socket!;
+    const s = this.transport;
     const plan = this.cfg.plan;
     const slot = t === this.txns[0] ? 0 : 1;
     const now = nowUs();
@@ -773,11 +767,18 @@ export class ClientSession {
         return this.armDeadline();
       }
       const end = all ? t.chunks : t.k + 1;
-      for (; t.k < end; t.k++) this.writeChunk(t, slot, now);
+      for (; t.k < end;) {
+        this.writeChunk(t, slot, now);
+        // Pipelined chunks stop at a blocked socket and go on after 'drain' (`onDrain`).
+        if (++t.k < end && s.blocked) {
+          this.defer(Resume.Emit, t);
+          break;
+        }
+      }
       if (t.k >= t.chunks) {
         t.stage = 4;
         const gen = t.gen;
-        s.write(Buffer.alloc(0), () => {
+        s.writeThen(Buffer.alloc(0), () => {
           if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
         });
       }
@@ -787,7 +788,7 @@ export class ClientSession {
 
   /** BDAT chunk `t.k` (RFC 3030 §2): `BDAT n [LAST]` then n octets of the message, not stuffed. */
   private writeChunk(t: Txn, slot: number, now: number): void {
-    const s = this.socket!;
+    const s = this.transport;
     const chunk = this.cfg.chunkBytes ?? DEFAULTS.message.chunkBytes;
     const msg = t.msg!;
     const from = t.k * chunk;
@@ -858,7 +859,7 @@ export class ClientSession {
         // LMTP answers the end of data once per accepted recipient (RFC 2033 §4.2): with none, a 354
         // would leave nothing to wait for. The server must refuse DATA then (503); it did not.
         if (code === 354 && this.cfg.lmtp && t.rcptOk === 0 && t.rcptDone === t.count) return this.protocolError();
-        if (code === 354) return this.sendBody(t);
+        if (code === 354) return this.transport.blocked ? this.defer(Resume.Body, t) : this.sendBody(t);
         // RFC 5321 §3.3: the transaction is over without a message; the server may still hold MAIL.
         this.needRset = t.mailOk;
         return this.closeTxn(t, false);
@@ -886,9 +887,10 @@ export class ClientSession {
     }
     // Lock-step: the next command of the transaction. Pipelined: the group is already written.
     if (this.lockstep && t.msg !== null && t.stage < 4) {
-      this.socket!.cork();
+      if (this.transport.blocked) return this.defer(Resume.Emit, t);
+      this.transport.cork();
       this.emit(t);
-      this.socket!.uncork();
+      this.transport.uncork();
       return;
     }
     if (this.fifo.length > 0) this.armDeadline();
@@ -926,15 +928,14 @@ export class ClientSession {
 
   /** After the 354: the message, then (pipelining) the next group right behind it (RFC 2920 §3.1). */
   private sendBody(t: Txn): void {
-    const s = this.socket!;
+    const s = this.transport;
     const slot = t === this.txns[0] ? 0 : 1;
     const msg = t.msg!;
     t.stage = 4;
     t.bodySentUs = 0;
     // No look-ahead behind an LMTP body: its end of data has one reply per recipient, and a server
     // answering fewer would otherwise have the next envelope's replies taken for them.
-    const pick = this.lockstep || this.awaiting || this.cfg.lmtp ? null : this.takeNext(true);
-    const next = pick === STEP_SENT ? null : pick;
+    const lookahead = !(this.lockstep || this.awaiting || this.cfg.lmtp);
     const now = nowUs();
     s.cork();
     if (msg.prefix !== null) s.write(msg.prefix);
@@ -946,15 +947,22 @@ export class ClientSession {
       if (msg.shape.tail) s.write(CRLF);
       s.write(body.suffix);
     }
-    s.write(msg.shape.tail && body.suffix === null ? CRLF_DOT_CRLF : DOT_CRLF, () => {
+    s.writeThen(msg.shape.tail && body.suffix === null ? CRLF_DOT_CRLF : DOT_CRLF, () => {
       if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
     });
     // LMTP: one end-of-data reply per accepted recipient (RFC 2033 §4.2).
     t.eodLeft = this.cfg.lmtp ? t.rcptOk : 1;
     for (let i = 0; i < t.eodLeft; i++) this.fifo.push(Cmd.Eod, slot, i, now);
-    if (next !== null) this.emit(next);
+    if (lookahead) {
+      // A blocked socket takes no next group until 'drain' (DESIGN §4); `onDrain` writes it then.
+      if (s.blocked) this.defer(Resume.Next, null);
+      else {
+        const next = this.takeNext(true);
+        if (next !== null && next !== STEP_SENT) this.emit(next);
+      }
+    }
     s.uncork();
-    if (s.writableLength === 0 && t.bodySentUs === 0) t.bodySentUs = nowUs();
+    if (s.pending === 0 && t.bodySentUs === 0) t.bodySentUs = nowUs();
     this.armDeadline();
   }
 
@@ -1015,7 +1023,48 @@ export class ClientSession {
 
   /** Nothing in flight: go on (the state may already have moved on, e.g. to QUIT). */
   private afterTransactions(): void {
-    if (this.state === 'ready' && this.fifo.length === 0) this.beginTransaction();
+    if (this.state !== 'ready' || this.fifo.length > 0) return;
+    // A body or the rest of a transaction waiting for 'drain' comes first (`onDrain`); the drain is
+    // awaited for at most the body timeout.
+    if (this.resume > Resume.Next) this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.bodyMs;
+    else this.beginTransaction();
+  }
+
+  /**
+   * Remembers what to write once the blocked socket drains (the weightiest want wins: a body over
+   * the rest of a transaction over the next one). Deadlines still apply while blocked: with
+   * nothing in flight, the drain itself is awaited, for at most the body timeout.
+   */
+  private defer(what: Resume, t: Txn | null): void {
+    if (what > this.resume) {
+      this.resume = what;
+      this.resumeTxn = t;
+    }
+    if (this.fifo.length === 0) this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.bodyMs;
+  }
+
+  /** The socket drained: write what waited for it (`defer`). */
+  onDrain(): void {
+    const what = this.resume;
+    const t = this.resumeTxn;
+    if (what === Resume.None) return;
+    this.resume = Resume.None;
+    this.resumeTxn = null;
+    if (this.state !== 'ready') return;
+    if (what === Resume.Body && t !== null) return this.sendBody(t);
+    if (what === Resume.Emit && t !== null && t.msg !== null) {
+      this.transport.cork();
+      this.emit(t);
+      this.transport.uncork();
+      return;
+    }
+    if (this.fifo.length === 0) return this.afterTransactions();
+    // The look-ahead behind a body (`sendBody`), its end of data still awaited.
+    const next = this.takeNext(true);
+    if (next === null || next === STEP_SENT) return;
+    this.transport.cork();
+    this.emit(next);
+    this.transport.uncork();
   }
 
   private sendQuit(): void {
@@ -1036,7 +1085,7 @@ export class ClientSession {
     this.parser.halt();
     this.state = 'closing';
     this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.replyMs;
-    this.socket!.end();
+    this.transport.end();
   }
 
   /** A malformed or out-of-sequence reply: the stream cannot be trusted any more. */
@@ -1050,16 +1099,15 @@ export class ClientSession {
     this.deadlineMs = 0;
     // Replies after this one in the same chunk must not drive the state machine.
     this.parser.halt();
-    this.socket?.destroy();
+    this.transport.destroy();
   }
 
-  private onClose(socket: net.Socket): void {
-    if (socket !== this.socket) return;
+  /** The connection is gone: account for it, then reconnect, give up, or finish. */
+  onClose(): void {
     const rec = this.cfg.recorder;
     const state = this.state;
     const step = this.step();
     this.deadlineMs = 0;
-    this.socket = null;
     // `closing`: the close this session asked for.
     if (step === 'closing') {
       rec.record('session', nowUs() - this.connectStartUs);
@@ -1104,21 +1152,4 @@ export class ClientSession {
     this.assigned = -1;
     this.source.ended(this, gaveUp);
   }
-}
-
-/** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
-export function socketErrorKind(state: string, err: NodeJS.ErrnoException): ErrorKind {
-  if (state === 'connecting') return err.code === 'ECONNREFUSED' ? 'connect-refused' : 'connect-failed';
-  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
-  return 'socket-error';
-}
-
-/** Certificate problems (OpenSSL verify codes and Node's name check) versus anything else in the handshake. */
-const VERIFY_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ALTNAME|HOSTNAME/;
-
-/** A stable error kind for a TLS failure: `tls-verify` (certificate not trusted or wrong name) or `tls-handshake`. */
-export function tlsErrorKind(err: NodeJS.ErrnoException): ErrorKind {
-  if (err.code && VERIFY_CODES.test(err.code)) return 'tls-verify';
-  if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
-  return 'tls-handshake';
 }
