@@ -26,17 +26,16 @@
  * that could not be retried), failed (no final reply: timeout, reset, 421). A message is accepted
  * when at least one recipient was, else failed when any recipient failed, else rejected.
  */
-import net from 'node:net';
 import { closedKind, reply421Kind, timeoutKind, type CommandStep, type ErrorKind, type Step } from '../error-kinds.js';
 import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
-import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
+import { NO_CAPABILITIES, type Capabilities } from '../protocol/capabilities.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { DEFAULTS } from '../profile/defaults.js';
-import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import { DONE, WAIT, type MessageSource, type SessionConfig } from './config.js';
 import { Transport, type TransportSink } from './transport.js';
+import { Handshake, type HandshakeAction } from './handshake.js';
 import * as bytes from '../protocol/bytes.js';
 import { mailParameters, messageShape, sentPrefix, stampPrefix, type MessageShape } from './message.js';
 
@@ -47,27 +46,20 @@ const { epochUs, nowUs } = clock;
 /** `takeNext()` result: a scenario step was written instead of a transaction. */
 const STEP_SENT = 'step';
 const RSET_STEP = STEP_COMMANDS.indexOf('RSET');
-/** The PROXY check after the greeting (see `onReply`, 'greeting'). */
-const NOOP_LINE = Buffer.from('NOOP\r\n');
 
-type State = 'idle' | 'connecting' | 'tls' | 'greeting' | 'proxy-check' | 'ehlo' | 'helo' | 'xclient' | 'starttls' | 'auth' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
+/** Where a session stands; `handshake`: greeting to AUTH, its own step in `Handshake.state`. */
+type State = 'idle' | 'connecting' | 'tls' | 'handshake' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
 
 /**
  * The step of each state as error kinds name it (src/error-kinds.ts), so renaming a state cannot
- * rename a reported kind. `ready` names the command in flight when there is one (`step()`); `idle`
- * and `done` have no connection to time out or lose.
+ * rename a reported kind. `ready` names the command in flight when there is one and `handshake` the
+ * handshake's step (`step()`); `idle` and `done` have no connection to time out or lose.
  */
 const STATE_STEP = {
   idle: 'connecting',
   connecting: 'connecting',
   tls: 'tls',
-  greeting: 'greeting',
-  'proxy-check': 'proxy-check',
-  ehlo: 'ehlo',
-  helo: 'helo',
-  xclient: 'xclient',
-  starttls: 'starttls',
-  auth: 'auth',
+  handshake: 'greeting',
   ready: 'envelope',
   waiting: 'waiting',
   quit: 'quit',
@@ -78,7 +70,7 @@ const STATE_STEP = {
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
 /** States before a session could start its first transaction. */
-const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'greeting', 'proxy-check', 'ehlo', 'helo', 'xclient', 'starttls', 'auth']);
+const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'handshake']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
 const MAX_SKIPS_PER_TURN = 64;
 
@@ -178,10 +170,6 @@ export class ClientSession implements TransportSink {
   private caps: Capabilities = NO_CAPABILITIES;
   private lockstep = false;
   private useBdat = false;
-  private secure = false;
-  private authed = false;
-  private authStep = 0;
-  private authMech: ClientMechanism = 'PLAIN';
   private stopping = false;
   private connectFailures = 0;
   private errorKind: ErrorKind | null = null;
@@ -198,16 +186,9 @@ export class ClientSession implements TransportSink {
   private nextPick: number | null = null;
   /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
   private stepSeq = 0;
-  private xclientDone = false;
-  /** A PROXY header went out on this connection and the server has not yet shown that it took it. */
-  private proxyUnconfirmed = false;
-  /** The target took this session's PROXY header once: later connections skip the NOOP check. */
-  private proxyConfirmed = false;
-  /** This connection's client address (PROXY/XCLIENT) and EHLO/HELO lines. */
+  /** This connection's client address (PROXY/XCLIENT). */
   private clientAddress: string | null = null;
-  private ehloLine: Buffer;
-  private heloLine: Buffer;
-  private heloName: string;
+  private readonly hs: Handshake;
   private readonly fifo = new InFlight();
   /** What waits for the blocked socket's 'drain', and its transaction (`defer`, `onDrain`). */
   private resume: Resume = Resume.None;
@@ -220,7 +201,6 @@ export class ClientSession implements TransportSink {
   private connectedUs = 0;
   private sentUs = 0;
   private tlsStartUs = 0;
-  private authStartUs = 0;
 
   constructor(
     private readonly cfg: SessionConfig,
@@ -231,9 +211,8 @@ export class ClientSession implements TransportSink {
       () => this.protocolError(),
     );
     this.transport = new Transport(cfg, this.parser, this);
-    this.ehloLine = cfg.plan.ehlo;
-    this.heloLine = cfg.plan.helo;
-    this.heloName = cfg.plan.heloName;
+    const a = cfg.auth;
+    this.hs = new Handshake(cfg, cfg.recorder, a && a.accounts.length > 0 ? a.accounts[this.id % a.accounts.length] : null);
   }
 
   /** Starts the first connection (or finishes at once when the source has nothing). */
@@ -284,6 +263,7 @@ export class ClientSession implements TransportSink {
   /** The step being waited for, for error kinds: `rcpt`, `body`, `greeting`… */
   private step(): Step {
     if (this.state === 'ready' && this.fifo.length > 0) return this.phaseOf(this.fifo.peekKind(), this.fifo.headArg());
+    if (this.state === 'handshake') return this.hs.step;
     return STATE_STEP[this.state];
   }
 
@@ -295,10 +275,6 @@ export class ClientSession implements TransportSink {
     this.state = 'connecting';
     this.errorKind = null;
     this.caps = NO_CAPABILITIES;
-    this.secure = false;
-    this.authed = false;
-    this.xclientDone = false;
-    this.proxyUnconfirmed = false;
     this.needRset = false;
     this.messagesOnConnection = 0;
     this.resume = Resume.None;
@@ -311,12 +287,7 @@ export class ClientSession implements TransportSink {
     const id = this.cfg.identity;
     const localAddress = id && id.sourceIps.length > 0 ? id.sourceIps[k % id.sourceIps.length] : undefined;
     this.clientAddress = id && id.clientAddresses.length > 0 ? id.clientAddresses[k % id.clientAddresses.length] : null;
-    if (this.cfg.plan.heloName.includes('{n}')) {
-      // One HELO name per connection: `client{n}.example.test`.
-      this.heloName = this.cfg.plan.heloName.replaceAll('{n}', String(k + 1));
-      this.ehloLine = Buffer.from(`${this.cfg.lmtp ? 'LHLO' : 'EHLO'} ${this.heloName}\r\n`);
-      this.heloLine = Buffer.from(`HELO ${this.heloName}\r\n`);
-    }
+    this.hs.begin(k, this.clientAddress, id !== null && id !== undefined && id.proxy !== 'off');
     this.transport.connect(localAddress);
   }
 
@@ -327,13 +298,10 @@ export class ClientSession implements TransportSink {
     rec.counters.connections++;
     this.connectedUs = nowUs();
     rec.record('connect', this.connectedUs - this.connectStartUs);
-    if (id && id.proxy !== 'off') {
-      this.transport.writeProxyHeader(id.proxy, this.clientAddress);
-      // Implicit TLS: a server without PROXY fails the handshake instead, which is counted as such.
-      this.proxyUnconfirmed = !this.cfg.tls?.implicit && !this.proxyConfirmed;
-    }
+    if (id && id.proxy !== 'off') this.transport.writeProxyHeader(id.proxy, this.clientAddress);
     if (this.cfg.tls?.implicit) return this.upgrade(this.connectedUs);
-    this.state = 'greeting';
+    this.state = 'handshake';
+    this.hs.expectGreeting(this.connectedUs, false);
     this.deadlineMs = this.connectedUs / 1000 + this.cfg.timeouts.greetingMs;
   }
 
@@ -360,17 +328,15 @@ export class ClientSession implements TransportSink {
     rec.record('tls', now - this.tlsStartUs);
     rec.counters.tlsHandshakes++;
     if (reused) rec.counters.tlsResumed++;
-    this.secure = true;
     this.parser.reset();
     if (this.cfg.tls!.implicit) {
       this.connectedUs = now;
-      this.state = 'greeting';
+      this.state = 'handshake';
+      this.hs.expectGreeting(now, true);
       this.deadlineMs = now / 1000 + this.cfg.timeouts.greetingMs;
       return;
     }
-    // RFC 3207 §4.2: forget everything learnt before TLS and say EHLO again.
-    this.caps = NO_CAPABILITIES;
-    this.sendEhlo();
+    this.perform(this.hs.afterTls(now));
   }
 
   private write(buf: Buffer, awaitMs: number): void {
@@ -379,10 +345,25 @@ export class ClientSession implements TransportSink {
     this.transport.write(buf);
   }
 
-  private sendEhlo(): void {
-    this.parser.captureText = true;
-    this.state = 'ehlo';
-    this.write(this.ehloLine, this.cfg.timeouts.replyMs);
+  /** Does what the handshake asks after a reply (`Handshake.onReply`). */
+  private perform(a: HandshakeAction): void {
+    this.parser.captureText = this.hs.captureText;
+    switch (a.kind) {
+      case 'send':
+        this.state = 'handshake';
+        return this.write(a.bytes, this.cfg.timeouts.replyMs);
+      case 'tls':
+        return this.upgrade(a.startUs);
+      case 'ready':
+        this.caps = a.caps;
+        this.useBdat = a.bdat;
+        this.lockstep = !a.pipelining;
+        return this.beginTransaction();
+      case 'refused':
+        return this.quitAfterRefusal(a.error, a.close);
+      case 'fail':
+        return this.fail(a.error);
+    }
   }
 
   // ---------------------------------------------------------------------------------------
@@ -392,60 +373,8 @@ export class ClientSession implements TransportSink {
     const rec = this.cfg.recorder;
     const t = nowUs();
     switch (this.state) {
-      case 'greeting':
-        rec.record('greeting', t - this.connectedUs);
-        rec.reply('greeting', code, this.parser.enhanced);
-        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('greeting-refused', code);
-        if (this.proxyUnconfirmed) {
-          // A server without the PROXY protocol reads the header as a command line and answers it
-          // after the greeting; one with it answers nothing. A NOOP (RFC 5321 §4.5.1: always
-          // implemented, 250) tells them apart: its reply comes first only if the header was taken.
-          this.state = 'proxy-check';
-          return this.write(NOOP_LINE, this.cfg.timeouts.replyMs);
-        }
-        return this.sendEhlo();
-      case 'proxy-check':
-        rec.reply('proxy-check', code, this.parser.enhanced);
-        this.proxyUnconfirmed = false;
-        // Anything else is the server refusing the header line: every later reply would pair with
-        // the wrong command, so hang up without a QUIT.
-        if (!is2xx(code)) return this.fail('proxy-refused');
-        this.proxyConfirmed = true;
-        return this.sendEhlo();
-      case 'ehlo':
-        rec.record('ehlo', t - this.sentUs);
-        rec.reply('ehlo', code, this.parser.enhanced);
-        if (code === 250) {
-          this.parser.captureText = false;
-          this.caps = parseCapabilities(lines ?? []);
-          return this.afterHello();
-        }
-        if (is3xx(code)) return this.protocolError();
-        // RFC 5321 §3.2: a server that does not know EHLO answers 500 or 502; try HELO (not in LMTP: LHLO only).
-        if ((code === 500 || code === 502) && !this.cfg.lmtp) {
-          this.parser.captureText = false;
-          this.state = 'helo';
-          return this.write(this.heloLine, this.cfg.timeouts.replyMs);
-        }
-        return this.quitAfterRefusal('ehlo-refused', code);
-      case 'helo':
-        rec.record('ehlo', t - this.sentUs);
-        rec.reply('helo', code, this.parser.enhanced);
-        if (code !== 250) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('helo-refused', code);
-        return this.afterHello();
-      case 'xclient':
-        rec.reply('xclient', code, this.parser.enhanced);
-        // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
-        if (code !== 220) return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('xclient-refused', code);
-        this.xclientDone = true;
-        this.caps = NO_CAPABILITIES;
-        return this.sendEhlo();
-      case 'starttls':
-        rec.reply('starttls', code, this.parser.enhanced);
-        if (code === 220) return this.upgrade(this.sentUs);
-        return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('starttls-refused', code);
-      case 'auth':
-        return this.onAuthReply(code, lines, t);
+      case 'handshake':
+        return this.perform(this.hs.onReply(code, lines, this.parser.enhanced, t));
       case 'ready':
         return this.onTransactionReply(code, t);
       case 'quit':
@@ -463,73 +392,6 @@ export class ClientSession implements TransportSink {
         if (code === 421) return this.fail(reply421Kind(this.state === 'tls' || this.state === 'closing' ? this.state : 'waiting'));
         rec.error('unexpected-reply');
     }
-  }
-
-  /** After a 250 to EHLO/HELO: STARTTLS, AUTH, then transactions. */
-  private afterHello(): void {
-    const id = this.cfg.identity;
-    if (id?.xclient && !this.xclientDone && this.clientAddress !== null) {
-      if (!this.caps.keywords.has('XCLIENT')) return this.quitAfterRefusal('xclient-unavailable');
-      const addr = net.isIP(this.clientAddress) === 6 ? `IPV6:${this.clientAddress}` : this.clientAddress;
-      this.state = 'xclient';
-      return this.write(Buffer.from(`XCLIENT ADDR=${addr} HELO=${this.heloName}\r\n`, 'latin1'), this.cfg.timeouts.replyMs);
-    }
-    const t = this.cfg.tls;
-    if (t && !this.secure && t.starttls !== 'off') {
-      if (this.caps.startTls) {
-        this.state = 'starttls';
-        return this.write(this.cfg.plan.starttls, this.cfg.timeouts.replyMs);
-      }
-      // `on` never falls back to plaintext.
-      if (t.starttls === 'on') return this.quitAfterRefusal('starttls-unavailable');
-    }
-    if (this.cfg.auth && !this.authed) return this.startAuth();
-    const body = this.cfg.body ?? DEFAULTS.message.body;
-    if (body === 'bdat' && !this.caps.chunking) return this.quitAfterRefusal('chunking-unavailable');
-    this.useBdat = body === 'bdat' || (body === 'auto' && this.caps.chunking && !this.cfg.lmtp);
-    this.lockstep = this.cfg.pipelining === 'off' || !this.caps.pipelining;
-    this.beginTransaction();
-  }
-
-  // ---------------------------------------------------------------------------------------
-  // AUTH (RFC 4954)
-
-  private startAuth(): void {
-    const a = this.cfg.auth!;
-    const offered = this.caps.auth;
-    const mech = chooseMechanism(a.mechanism, offered);
-    if (mech === undefined || a.accounts.length === 0) return this.quitAfterRefusal('auth-unavailable');
-    const acct = a.accounts[this.id % a.accounts.length];
-    this.authMech = mech;
-    this.authStep = 0;
-    this.state = 'auth';
-    this.parser.captureText = true;
-    this.authStartUs = nowUs();
-    this.write(Buffer.from(`${authCommand(mech, acct.user, acct.pass)}\r\n`), this.cfg.timeouts.replyMs);
-  }
-
-  private onAuthReply(code: number, lines: readonly Buffer[] | null, t: number): void {
-    const rec = this.cfg.recorder;
-    const acct = this.cfg.auth!.accounts[this.id % this.cfg.auth!.accounts.length];
-    if (code === 235) {
-      rec.record('auth', t - this.authStartUs);
-      rec.reply('auth', code, this.parser.enhanced);
-      this.parser.captureText = false;
-      this.authed = true;
-      return this.afterHello();
-    }
-    if (code !== 334) {
-      rec.reply('auth', code, this.parser.enhanced);
-      this.parser.captureText = false;
-      return is3xx(code) ? this.protocolError() : this.quitAfterRefusal('auth-failed', code);
-    }
-    // 334: the server wants the next step; a mechanism has at most two.
-    const answer = clientResponse(this.authMech, this.authStep++, acct.user, acct.pass, lines?.[0] ?? null);
-    if (answer === null) {
-      rec.reply('auth', code, this.parser.enhanced);
-      return this.protocolError();
-    }
-    this.write(Buffer.from(`${answer}\r\n`), this.cfg.timeouts.replyMs);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -1072,16 +934,15 @@ export class ClientSession implements TransportSink {
     this.write(this.cfg.plan.quit, this.cfg.timeouts.replyMs);
   }
 
-  /** The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely, and do not retry at once. */
-  private quitAfterRefusal(kind: ErrorKind, code = 0): void {
-    this.parser.captureText = false;
+  /**
+   * The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely
+   * (or with `close`, see `HandshakeAction`, close our side), and do not retry at once.
+   */
+  private quitAfterRefusal(kind: ErrorKind, close: boolean): void {
     this.cfg.recorder.error(kind);
     this.connectFailures++;
-    if (code !== 421 && !this.proxyUnconfirmed) return this.sendQuit();
-    // RFC 5321 §3.8: with 421 the server is closing the channel; a QUIT would go unanswered and
-    // count a second error. With a PROXY header not yet taken, the server may still answer the
-    // header's line, and that reply would be taken for the QUIT's. Close our side and let the
-    // server's close end the session; whatever it still sends is not ours to read.
+    if (!close) return this.sendQuit();
+    // Let the server's close end the session; whatever it still sends is not ours to read.
     this.parser.halt();
     this.state = 'closing';
     this.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.replyMs;
