@@ -204,7 +204,7 @@ export class Handshake {
       // `on` never falls back to plaintext.
       if (t.starttls === 'on') return this.refused('starttls-unavailable');
     }
-    if (this.cfg.auth && !this.authed) return this.startAuth(nowUs);
+    if (this.cfg.auth && !this.authed) return this.startAuth(this.cfg.auth.mechanism, nowUs);
     const body = this.cfg.body ?? DEFAULTS.message.body;
     if (body === 'bdat' && !this.caps.chunking) return this.refused('chunking-unavailable');
     this.state = 'done';
@@ -216,8 +216,8 @@ export class Handshake {
     };
   }
 
-  private startAuth(nowUs: number): HandshakeAction {
-    const mech = chooseMechanism(this.cfg.auth!.mechanism, this.caps.auth);
+  private startAuth(configured: ClientMechanism | 'auto', nowUs: number): HandshakeAction {
+    const mech = chooseMechanism(configured, this.caps.auth);
     const acct = this.account;
     if (mech === undefined || acct === null) return this.refused('auth-unavailable');
     this.authMech = mech;
@@ -230,7 +230,9 @@ export class Handshake {
 
   private onAuthReply(code: number, lines: readonly Buffer[] | null, enhanced: number, nowUs: number): HandshakeAction {
     const rec = this.rec;
-    const acct = this.account!;
+    const acct = this.account;
+    // Unreachable: AUTH starts only with an account (`startAuth`).
+    if (acct === null) return BAD_REPLY;
     if (code === 235) {
       rec.record('auth', nowUs - this.authStartUs);
       rec.reply('auth', code, enhanced);

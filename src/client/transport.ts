@@ -4,25 +4,32 @@
  * the socket in TLS (STARTTLS or implicit), names socket and TLS errors as error kinds, and writes
  * corked batches with back-pressure: when `write()` returns false (the socket buffers more than its
  * high-water mark) `blocked` is set until `'drain'`, and the session writes no further command
- * group or body chunk until `TransportSink.onDrain` (DESIGN §4; house style §8). One transport per
- * session, reused by each of its connections (it keeps the TLS session for resumption).
+ * group or body chunk until `TransportSink.onDrain` (DESIGN §4; house style §8). It measures the
+ * `connect` and `tls` phases. One transport per session, reused by each of its connections (it
+ * keeps the TLS session for resumption).
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import * as clock from '../clock.js';
 import type { ErrorKind } from '../error-kinds.js';
 import { proxyHeader } from '../protocol/proxy-header.js';
 import type { ReplyParser } from '../protocol/reply-parser.js';
 import type { SessionConfig, TlsClientConfig } from './config.js';
+
+const { nowUs } = clock;
+
+/** Per-worker connection number (module state: one module instance per worker thread): picks source and client addresses in turn, and fills `{n}` in the HELO name. */
+let connectionSeq = 0;
 
 /** Every plain connection of this thread reads into this buffer: one read at a time per thread, and the parser copies what it keeps. */
 const READ_BUFFER = Buffer.allocUnsafe(65_536);
 
 /** What the transport tells its session. Each is called for the current socket only. */
 export interface TransportSink {
-  /** TCP is up (before any TLS of implicit TLS). */
-  onConnect(): void;
-  /** The TLS handshake finished; `reused`: an earlier TLS session was resumed. */
-  onSecure(reused: boolean): void;
+  /** TCP is up (before any TLS of implicit TLS), at `nowUs`. */
+  onConnect(nowUs: number): void;
+  /** The TLS handshake finished at `nowUs`. */
+  onSecure(nowUs: number): void;
   /** The first error of this connection as an error kind; the close follows. */
   onError(kind: ErrorKind): void;
   /** The connection is closed (by either side, or after an error). */
@@ -31,12 +38,20 @@ export interface TransportSink {
   onDrain(): void;
 }
 
-/** One session's connection (a new socket per connection, this object reused). */
+/**
+ * One session's connection (a new socket per connection, this object reused). Its write, cork and
+ * end methods are called only while connected (`socket` set): the session writes nothing between
+ * `onClose` and the next `connect`.
+ */
 export class Transport {
   /** The socket in use (the TLS socket after an upgrade); null between connections. */
   socket: net.Socket | null = null;
   /** A write returned false and `'drain'` has not come yet: write nothing more of a transaction. */
   blocked = false;
+  /** This connection's number in the worker thread, from 0. */
+  connection = 0;
+  /** The client address this connection announces (PROXY header, XCLIENT), or null: its own. */
+  clientAddress: string | null = null;
   /** The TCP connection is established (socket errors before it are connect errors). */
   private connected = false;
   private tlsSession: Buffer | undefined;
@@ -48,10 +63,18 @@ export class Transport {
     private readonly sink: TransportSink,
   ) {}
 
-  /** Dials the target (`cfg.connect`, default `net.connect`) from `localAddress` when given. */
-  connect(localAddress: string | undefined): void {
+  /**
+   * Dials the target (`cfg.connect`, default `net.connect`); `startUs`: now, the start of the
+   * `connect` phase. The identity's source and client addresses are taken in turn per connection;
+   * a PROXY header, when configured, is the first thing written.
+   */
+  connect(startUs: number): void {
     this.blocked = false;
     this.connected = false;
+    const k = (this.connection = connectionSeq++);
+    const id = this.cfg.identity;
+    const localAddress = id && id.sourceIps.length > 0 ? id.sourceIps[k % id.sourceIps.length] : undefined;
+    this.clientAddress = id && id.clientAddresses.length > 0 ? id.clientAddresses[k % id.clientAddresses.length] : null;
     // Replies are read into one buffer per thread (Node's `onread`): no allocation per read. The
     // parser copies what it keeps across reads (a partial line, captured reply text).
     const socket = (this.cfg.connect ?? net.connect)({
@@ -63,24 +86,23 @@ export class Transport {
     });
     this.socket = socket;
     socket.on('connect', () => {
+      const rec = this.cfg.recorder;
+      const now = nowUs();
       this.connected = true;
-      this.sink.onConnect();
+      rec.counters.connections++;
+      rec.record('connect', now - startUs);
+      if (id && id.proxy !== 'off') this.writeProxyHeader(id.proxy);
+      this.sink.onConnect(now);
     });
     socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(socketErrorKind(this.connected ? 'connected' : 'connecting', err)));
     this.watch(socket);
   }
 
   /**
-   * Writes the PROXY protocol header announcing `clientAddress` (default: our own address): the
-   * first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
+   * Wraps the connection in TLS (after the STARTTLS 220, or at once for implicit TLS); `onSecure`
+   * when done. The `tls` phase runs from `startUs` (STARTTLS written, or TCP connected).
    */
-  writeProxyHeader(version: 'v1' | 'v2', clientAddress: string | null): void {
-    const s = this.socket!;
-    this.write(proxyHeader(version, clientAddress ?? s.localAddress!, s.remoteAddress!, s.localPort!, s.remotePort!));
-  }
-
-  /** Wraps the connection in TLS (after the STARTTLS 220, or at once for implicit TLS); `onSecure` when done. */
-  startTls(t: TlsClientConfig): void {
+  startTls(t: TlsClientConfig, startUs: number): void {
     // The TLS layer takes over the TCP handle's reads: the raw socket's `onread` is not called again.
     const raw = this.socket!;
     const host = this.cfg.host;
@@ -96,7 +118,14 @@ export class Transport {
     this.socket = socket;
     this.blocked = false;
     if (t.resume) socket.on('session', (s: Buffer) => (this.tlsSession = s));
-    socket.on('secureConnect', () => this.sink.onSecure(socket.isSessionReused()));
+    socket.on('secureConnect', () => {
+      const rec = this.cfg.recorder;
+      const now = nowUs();
+      rec.record('tls', now - startUs);
+      rec.counters.tlsHandshakes++;
+      if (socket.isSessionReused()) rec.counters.tlsResumed++;
+      this.sink.onSecure(now);
+    });
     socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(tlsErrorKind(err)));
     this.watch(socket);
@@ -133,6 +162,17 @@ export class Transport {
   /** Drops the connection at once (a failure, a timeout, an abort). */
   destroy(): void {
     this.socket?.destroy();
+  }
+
+  /**
+   * Writes the PROXY protocol header announcing `clientAddress` (default: our own address): the
+   * first octets on the connection, before any TLS (HAProxy proxy-protocol.txt §2).
+   */
+  private writeProxyHeader(version: 'v1' | 'v2'): void {
+    const s = this.socket;
+    if (s === null) return;
+    // A connected TCP socket knows both ends; `?? ''`/`?? 0` only satisfy the types.
+    this.write(proxyHeader(version, this.clientAddress ?? s.localAddress ?? '', s.remoteAddress ?? '', s.localPort ?? 0, s.remotePort ?? 0));
   }
 
   private watch(socket: net.Socket): void {
