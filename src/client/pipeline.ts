@@ -33,7 +33,7 @@ import type { SessionConfig } from './config.js';
 import { Cmd, InFlight } from './inflight.js';
 import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 import { settle, Stage, Txn, type Msg } from './transaction.js';
-import type { Transport } from './transport.js';
+import type { Wire } from './transport.js';
 import { GroupWriter, type Deadline } from './writer.js';
 
 const { nowUs } = clock;
@@ -85,7 +85,7 @@ export class Pipeline {
 
   constructor(
     private readonly cfg: SessionConfig,
-    private readonly transport: Transport,
+    private readonly transport: Wire,
     private readonly host: PipelineHost,
   ) {
     this.writer = new GroupWriter(cfg, transport, this.fifo, host);

@@ -39,11 +39,27 @@ export interface TransportSink {
 }
 
 /**
+ * What the pipeline writes through: corked batches with back-pressure. `Transport` in a session;
+ * an in-memory one in the pipeline's tests.
+ */
+export interface Wire {
+  /** A write returned false and `'drain'` has not come yet: write nothing more of a transaction. */
+  readonly blocked: boolean;
+  /** Octets written and not yet handed to the kernel. */
+  readonly pending: number;
+  write(buf: Buffer): void;
+  /** `write` with a callback once `buf` is handed to the kernel. */
+  writeThen(buf: Buffer, done: () => void): void;
+  cork(): void;
+  uncork(): void;
+}
+
+/**
  * One session's connection (a new socket per connection, this object reused). Its write, cork and
  * end methods are called only while connected (`socket` set): the session writes nothing between
  * `onClose` and the next `connect`.
  */
-export class Transport {
+export class Transport implements Wire {
   /** The socket in use (the TLS socket after an upgrade); null between connections. */
   socket: net.Socket | null = null;
   /** A write returned false and `'drain'` has not come yet: write nothing more of a transaction. */

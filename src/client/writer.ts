@@ -15,7 +15,7 @@ import { Cmd, type InFlight } from './inflight.js';
 import { mailParameters } from './message.js';
 import { STEP_COMMANDS } from './steps.js';
 import { Stage, type Msg, type Txn } from './transaction.js';
-import type { Transport } from './transport.js';
+import type { Wire } from './transport.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { CRLF, CRLF_DOT_CRLF, DOT_CRLF, LF } = bytes;
@@ -41,7 +41,7 @@ export class GroupWriter {
 
   constructor(
     private readonly cfg: SessionConfig,
-    private readonly transport: Transport,
+    private readonly transport: Wire,
     private readonly fifo: InFlight,
     private readonly deadline: Deadline,
   ) {}
