@@ -4,7 +4,7 @@
  * per recipient, each against a scripted server on 127.0.0.1 port 0.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TlsClientConfig } from '../src/client/session.js';
+import type { TlsClientConfig } from '../src/client/config.js';
 import { testCert } from './helpers/cert.js';
 import { mini, newLog, type MiniLog, type MiniOptions } from './helpers/mini-smtp.js';
 import { runSession, type RunOptions } from './helpers/run-session.js';

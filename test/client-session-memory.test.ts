@@ -4,7 +4,8 @@
  * there, or the benchmark would time something else.
  */
 import { describe, expect, it } from 'vitest';
-import { ClientSession, type SessionConfig } from '../src/client/session.js';
+import { ClientSession } from '../src/client/session.js';
+import type { SessionConfig } from '../src/client/config.js';
 import { buildWirePlan } from '../src/client/message.js';
 import { QuotaSource } from '../src/load/closed.js';
 import { Recorder } from '../src/metrics/recorder.js';
@@ -46,5 +47,50 @@ describe('ClientSession over the canned in-memory server', () => {
     // Writes: EHLO; the first group; body 1 + group 2; body 2 + group 3; body 3; QUIT (RFC 2920 §3.1).
     expect(s.batches).toBe(6);
     expect(s.destroyed).toBe(true);
+  });
+
+  it.each(['auto', 'off'] as const)('pipelining %s: writes no further group or body while write() returns false, until the socket drains (DESIGN §4)', async (pipelining) => {
+    const recorder = new Recorder();
+    const sockets: CannedSocket[] = [];
+    /** Commands written after a write returned false and before 'drain': none may start a group or a body. */
+    const early: string[] = [];
+    let drains = 0;
+    const watch = (s: CannedSocket): void => {
+      sockets.push(s);
+      let blocked = false;
+      const write = s.write.bind(s) as (chunk: Buffer, cb?: () => void) => boolean;
+      s.write = ((chunk: Buffer, cb?: () => void): boolean => {
+        const head = chunk.subarray(0, 4).toString('latin1');
+        if (blocked && /^(MAIL|RSET|RCPT|DATA|BDAT|QUIT|EHLO|NOOP)$/.test(head)) early.push(head);
+        const ok = write(chunk, cb);
+        if (!ok) blocked = true;
+        return ok;
+      }) as typeof s.write;
+      // Registered before the session's own listener (the socket is handed out first): cleared before it writes again.
+      s.on('drain', () => {
+        blocked = false;
+        drains++;
+      });
+    };
+    const cfg: SessionConfig = {
+      host: 'mx.example.test',
+      port: 25,
+      // 2 KiB bodies against a 512-octet high-water mark: every body blocks the socket.
+      plan: buildWirePlan({ from: 'sender@example.test', to: 'r{n}@example.test', recipients: 2, sizeBytes: 2048, helo: 'client.example' }),
+      pipelining,
+      messagesPerConnection: 4,
+      timeouts: { connectMs: 2000, greetingMs: 2000, replyMs: 2000, bodyMs: 2000 },
+      recorder,
+      connect: cannedConnect(watch, { highWaterMark: 512, slowWrites: true }),
+    };
+    await new Promise<void>((done) => new ClientSession(cfg, new QuotaSource(4, cfg, done)).start());
+
+    expect(early).toEqual([]);
+    expect(drains).toBeGreaterThanOrEqual(4);
+    expect(recorder.errors).toEqual({});
+    expect(recorder.counters).toMatchObject({ connections: 1, messagesAccepted: 4, recipientsAccepted: 8, transactions: 4 });
+    expect(sockets[0].messages).toBe(4);
+    // EHLO, 4 × (MAIL, 2 RCPT, DATA), QUIT: nothing lost or repeated while waiting for 'drain'.
+    expect(sockets[0].commands).toBe(18);
   });
 });

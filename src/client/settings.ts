@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { ProfileError } from '../errors.js';
 import type { Profile } from '../profile/types.js';
 import { parseAccounts, type Account } from '../profile/accounts.js';
-import type { AuthConfig, SessionConfig, TlsClientConfig } from './session.js';
+import type { AuthConfig, SessionConfig, TlsClientConfig } from './config.js';
 import { readEmpirical } from './distributions.js';
 import { loadReplay } from './message.js';
 import { expandAddresses } from '../profile/addresses.js';

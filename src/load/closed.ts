@@ -5,7 +5,8 @@
  * (coordinated omission).
  */
 import { nowUs } from '../clock.js';
-import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
+import { ClientSession } from '../client/session.js';
+import { DONE, type MessageSource, type SessionConfig } from '../client/config.js';
 import { splitExactly } from '../profile/shard.js';
 import { Lifecycle, type Executor } from './executor.js';
 
@@ -21,7 +22,7 @@ export const START_WAVE_MS = 25;
  * One session's message quota: intended start = actual start, so latency is service time.
  * `onEnd` runs once when the session has ended.
  */
-export class QuotaSource implements MessageSource {
+export class QuotaSource implements MessageSource<ClientSession> {
   constructor(
     private remaining: number,
     private readonly cfg: SessionConfig,

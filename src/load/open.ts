@@ -10,7 +10,8 @@
  * within `gracefulStop`; what has not started by then is dropped, what is in flight aborted.
  */
 import { nowUs } from '../clock.js';
-import { ClientSession, DONE, WAIT, type MessageSource, type SessionConfig } from '../client/session.js';
+import { ClientSession } from '../client/session.js';
+import { DONE, WAIT, type MessageSource, type SessionConfig } from '../client/config.js';
 import type { ArrivalClock } from './arrivals.js';
 import { Lifecycle, type Executor } from './executor.js';
 
@@ -62,7 +63,7 @@ export function runOpen(cfg: SessionConfig, opts: OpenOptions): Executor {
     if (lag > LATE_START_US) rec.counters.messagesLate++;
   };
 
-  const source: MessageSource = {
+  const source: MessageSource<ClientSession> = {
     next(s) {
       connecting.delete(s);
       if (head < due.length) {

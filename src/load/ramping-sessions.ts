@@ -5,7 +5,8 @@
  * Latencies are service times, as in every closed model.
  */
 import { nowUs } from '../clock.js';
-import { ClientSession, DONE, type MessageSource, type SessionConfig } from '../client/session.js';
+import { ClientSession } from '../client/session.js';
+import { DONE, type MessageSource, type SessionConfig } from '../client/config.js';
 import type { Stage } from '../profile/types.js';
 import { Lifecycle, type Executor } from './executor.js';
 
@@ -48,7 +49,7 @@ export function runRampingSessions(cfg: SessionConfig, startSessions: number, st
   let started = 0;
   const t0 = nowUs() / 1000;
 
-  const source: MessageSource = {
+  const source: MessageSource<ClientSession> = {
     next(s) {
       if (life.stopped || retiring.has(s) || remaining <= 0) return DONE;
       remaining--;

@@ -9,7 +9,7 @@ import { buildWirePlan, loadReplay } from '../client/message.js';
 import { sessionSettings } from '../client/settings.js';
 import { fixed, sampler, workerRng } from '../client/distributions.js';
 import { buildStepLines, scenarioPicker } from '../client/steps.js';
-import type { SessionConfig } from '../client/session.js';
+import type { SessionConfig } from '../client/config.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
 import { runClosed } from './closed.js';

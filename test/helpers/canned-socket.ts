@@ -12,7 +12,9 @@
  * batch: the session sees them only after its write returned, so it runs its pipelining path.
  *
  * Being a real Writable, it gives the session Node's cork/uncork batching, write callbacks and
- * `'drain'`, as `net.Socket` does. Only plain connections: no TLS, no PROXY header addresses.
+ * `'drain'`, as `net.Socket` does. With `CannedOptions.slowWrites` it also pushes back as a slow
+ * peer does: each write completes a turn later, so `write()` returns false past the high-water mark
+ * until `'drain'`. Only plain connections: no TLS, no PROXY header addresses.
  */
 import type net from 'node:net';
 import { Duplex } from 'node:stream';
@@ -28,6 +30,14 @@ const BYE = Buffer.from('221 2.0.0 bye\r\n');
 const LF = 0x0a;
 /** ASCII letters fold to lower case with this bit. */
 const LOWER = 0x20;
+
+/** How a canned socket takes the client's writes. */
+export interface CannedOptions {
+  /** Octets buffered before `write()` returns false (Node's default: 16 KiB). */
+  readonly highWaterMark?: number;
+  /** Complete each write on the next turn (`setImmediate`), not at once, so buffered octets stay above the high-water mark until then. */
+  readonly slowWrites?: boolean;
+}
 
 /** The canned server's side of one connection; the session holds it as its `net.Socket`. */
 export class CannedSocket extends Duplex {
@@ -45,8 +55,11 @@ export class CannedSocket extends Duplex {
   private scheduled = false;
 
   /** `onread`: the options' read callback, as `net.connect` takes it; without one, replies are pushed as 'data'. */
-  constructor(private readonly onread: net.OnReadOpts | undefined) {
-    super();
+  constructor(
+    private readonly onread: net.OnReadOpts | undefined,
+    private readonly options: CannedOptions = {},
+  ) {
+    super({ writableHighWaterMark: options.highWaterMark });
   }
 
   /** Connects on the next turn and greets on the one after, as a server on loopback does. */
@@ -60,13 +73,19 @@ export class CannedSocket extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.batches++;
     this.scan(chunk);
-    callback();
+    this.done(callback);
   }
 
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     this.batches++;
     for (const c of chunks) this.scan(c.chunk);
-    callback();
+    this.done(callback);
+  }
+
+  /** Completes a write: at once, or on the next turn with `slowWrites` (the octets were read when written). */
+  private done(callback: (error?: Error | null) => void): void {
+    if (this.options.slowWrites) setImmediate(callback);
+    else callback();
   }
 
   /** The client closed its side: the server closes too (after QUIT, or on a client failure). */
@@ -155,9 +174,9 @@ export class CannedSocket extends Duplex {
  * A `SessionConfig.connect` that opens a `CannedSocket` instead of dialling; `onSocket` sees each
  * one (to read its counts).
  */
-export function cannedConnect(onSocket?: (socket: CannedSocket) => void): (options: net.TcpNetConnectOpts) => net.Socket {
+export function cannedConnect(onSocket?: (socket: CannedSocket) => void, canned?: CannedOptions): (options: net.TcpNetConnectOpts) => net.Socket {
   return (options) => {
-    const socket = new CannedSocket(options.onread);
+    const socket = new CannedSocket(options.onread, canned);
     onSocket?.(socket);
     socket.open();
     return socket.asSocket();

@@ -4,7 +4,8 @@
  * be one of the registry (src/error-kinds.ts), so each scripted server of the client tests also
  * checks that the registry covers what the session produces.
  */
-import { ClientSession, type SessionConfig } from '../../src/client/session.js';
+import { ClientSession } from '../../src/client/session.js';
+import type { SessionConfig } from '../../src/client/config.js';
 import { buildWirePlan, type MessageSpec } from '../../src/client/message.js';
 import { Recorder } from '../../src/metrics/recorder.js';
 import { startSweeper } from '../../src/clock.js';
