@@ -3,7 +3,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { buildWirePlan } from '../client/message.js';
-import type { SessionConfig } from '../client/session.js';
+import type { SessionConfig } from '../client/config.js';
 import { Recorder } from '../metrics/recorder.js';
 import { ArrivalClock } from './arrivals.js';
 import { runOpen } from './open.js';
