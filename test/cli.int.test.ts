@@ -299,6 +299,27 @@ describe('bad input', () => {
     expect(s.totals.messages.accepted).toBe(0);
     expect(s.totals.messages.abandoned).toBe(20);
     expect(s.errors['connect-refused']).toBeGreaterThan(0);
+    // The kind keeps its first cause, in the summary and in the exit message (hostile review F8).
+    expect(s.errorCauses['connect-refused']).toBe(`connect ECONNREFUSED 127.0.0.1:${port}`);
+    expect(r.stderr).toContain(`connect-refused ×${s.errors['connect-refused']} (connect ECONNREFUSED 127.0.0.1:${port})`);
+  });
+
+  it("says why a reply was bad: the parser's reason beside bad-reply (hostile review F8)", async () => {
+    // A server that greets with garbage: the reply parser refuses it and says why.
+    const srv = net.createServer((sock) => sock.end('hello there\r\n'));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as net.AddressInfo).port;
+    const out = tmp();
+    try {
+      const r = await cli(['run', '--target', `smtp://127.0.0.1:${port}`, '--messages', '3', '--sessions', '1', '--workers', '1', '--out', out, '--quiet']);
+      expect(r.code).toBe(1);
+      const s = summaryOf(out);
+      expect(s.errors['bad-reply']).toBeGreaterThan(0);
+      expect(s.errorCauses['bad-reply']).toMatch(/reply code/);
+      expect(r.stdout).toMatch(/bad-reply=\d+ \(.*reply code.*\)/);
+    } finally {
+      srv.close();
+    }
   });
 
   it('lists every bad profile field in one error and exits 2', async () => {

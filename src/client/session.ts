@@ -76,6 +76,8 @@ export class ClientSession implements TransportSink, PipelineHost {
   private stopping = false;
   private connectFailures = 0;
   private errorKind: ErrorKind | null = null;
+  /** The first failure's cause (an OS error, the parser's reason, a reply code), kept beside its count. */
+  private errorCause: string | null = null;
   private messagesOnConnection = 0;
   /** A `next()` answered WAIT: the source will `assign()` this session. */
   private awaiting = false;
@@ -98,7 +100,7 @@ export class ClientSession implements TransportSink, PipelineHost {
   ) {
     this.parser = new ReplyParser(
       (code, lines) => this.onReply(code, lines),
-      () => this.protocolError(),
+      (reason) => this.protocolError(reason),
     );
     this.transport = new Transport(cfg, this.parser, this);
     this.pipeline = new Pipeline(cfg, this.transport, this);
@@ -162,6 +164,7 @@ export class ClientSession implements TransportSink, PipelineHost {
     if (this.state === 'done') return;
     this.state = 'connecting';
     this.errorKind = null;
+    this.errorCause = null;
     this.caps = NO_CAPABILITIES;
     this.messagesOnConnection = 0;
     this.pipeline.reset();
@@ -186,9 +189,12 @@ export class ClientSession implements TransportSink, PipelineHost {
     this.deadlineMs = now / 1000 + this.cfg.timeouts.greetingMs;
   }
 
-  /** TransportSink: the connection's first error names its failure (unless the session already named one). */
-  onError(kind: ErrorKind): void {
-    if (this.errorKind === null) this.errorKind = kind;
+  /** TransportSink: the connection's first error names its failure (unless the session already named one), with its cause. */
+  onError(kind: ErrorKind, cause: string): void {
+    if (this.errorKind === null) {
+      this.errorKind = kind;
+      this.errorCause = cause;
+    }
   }
 
   /**
@@ -217,8 +223,8 @@ export class ClientSession implements TransportSink, PipelineHost {
     this.transport.write(buf);
   }
 
-  /** Does what the handshake asks after a reply (`Handshake.onReply`). */
-  private perform(a: HandshakeAction): void {
+  /** Does what the handshake asks after a reply (`Handshake.onReply`; `code`: that reply's, the cause of a refusal). */
+  private perform(a: HandshakeAction, code = 0): void {
     this.parser.captureText = this.hs.captureText;
     switch (a.kind) {
       case 'send':
@@ -231,9 +237,9 @@ export class ClientSession implements TransportSink, PipelineHost {
         this.pipeline.configure(a.caps, a.bdat, a.pipelining);
         return this.beginTransaction();
       case 'refused':
-        return this.quitAfterRefusal(a.error, a.close);
+        return this.quitAfterRefusal(a.error, a.close, code > 0 ? `reply ${code}` : undefined);
       case 'fail':
-        return this.fail(a.error);
+        return this.fail(a.error, code > 0 ? `reply ${code}` : undefined);
     }
   }
 
@@ -242,10 +248,10 @@ export class ClientSession implements TransportSink, PipelineHost {
     const t = nowUs();
     switch (this.state) {
       case 'handshake':
-        return this.perform(this.hs.onReply(code, lines, this.parser.enhanced, t));
+        return this.perform(this.hs.onReply(code, lines, this.parser.enhanced, t), code);
       case 'ready': {
         const kind = this.pipeline.onReply(code, this.parser.enhanced, t);
-        if (kind !== null) return this.fail(kind);
+        if (kind !== null) return this.fail(kind, `reply ${code}`);
         if (this.pipeline.idle) this.afterTransactions();
         return;
       }
@@ -262,7 +268,7 @@ export class ClientSession implements TransportSink, PipelineHost {
         rec.reply('unsolicited', code, this.parser.enhanced);
         // idle, connecting and done have no connection to read from.
         if (code === 421) return this.fail(reply421Kind(this.state === 'tls' || this.state === 'closing' ? this.state : 'waiting'));
-        rec.error('unexpected-reply');
+        rec.error('unexpected-reply', `reply ${code}`);
     }
   }
 
@@ -377,8 +383,8 @@ export class ClientSession implements TransportSink, PipelineHost {
    * The server refused the session (greeting, EHLO/HELO, STARTTLS, AUTH): count it, QUIT politely
    * (or with `close`, see `HandshakeAction`, close our side), and do not retry at once.
    */
-  private quitAfterRefusal(kind: ErrorKind, close: boolean): void {
-    this.cfg.recorder.error(kind);
+  private quitAfterRefusal(kind: ErrorKind, close: boolean, cause?: string): void {
+    this.cfg.recorder.error(kind, cause);
     this.connectFailures++;
     if (!close) return this.sendQuit();
     // Let the server's close end the session; whatever it still sends is not ours to read.
@@ -388,14 +394,17 @@ export class ClientSession implements TransportSink, PipelineHost {
     this.transport.end();
   }
 
-  /** A malformed or out-of-sequence reply: the stream cannot be trusted any more. */
-  private protocolError(): void {
-    this.fail('bad-reply');
+  /** A malformed or out-of-sequence reply (`reason`: the parser's): the stream cannot be trusted any more. */
+  private protocolError(reason: string): void {
+    this.fail('bad-reply', reason);
   }
 
   /** Ends the connection after a protocol failure or timeout; `onClose` does the accounting. */
-  private fail(kind: ErrorKind): void {
-    if (this.errorKind === null) this.errorKind = kind;
+  private fail(kind: ErrorKind, cause?: string): void {
+    if (this.errorKind === null) {
+      this.errorKind = kind;
+      this.errorCause = cause ?? null;
+    }
     this.deadlineMs = 0;
     // Replies after this one in the same chunk must not drive the state machine.
     this.parser.halt();
@@ -416,7 +425,7 @@ export class ClientSession implements TransportSink, PipelineHost {
       // idle connection, an event rather than a failure); what is in flight has failed.
       // Closed while the PROXY check was pending: the server took the header for commands (a v2
       // header even ends in QUIT, so that such a server hangs up).
-      rec.error(this.errorKind ?? (step === 'proxy-check' ? 'proxy-refused' : closedKind(step)));
+      rec.error(this.errorKind ?? (step === 'proxy-check' ? 'proxy-refused' : closedKind(step)), this.errorCause ?? undefined);
       // A connection lost before its first transaction could start counts toward giving up, so a
       // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
       if (PRE_TRANSACTION.has(state)) this.connectFailures++;

@@ -31,7 +31,7 @@ export interface TransportSink {
   /** The TLS handshake finished at `nowUs`. */
   onSecure(nowUs: number): void;
   /** The first error of this connection as an error kind; the close follows. */
-  onError(kind: ErrorKind): void;
+  onError(kind: ErrorKind, cause: string): void;
   /** The connection is closed (by either side, or after an error). */
   onClose(): void;
   /** A blocked socket drained: the session may write its next group or body. */
@@ -110,7 +110,7 @@ export class Transport implements Wire {
       if (id && id.proxy !== 'off') this.writeProxyHeader(id.proxy);
       this.sink.onConnect(now);
     });
-    socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(socketErrorKind(this.connected ? 'connected' : 'connecting', err)));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(socketErrorKind(this.connected ? 'connected' : 'connecting', err), causeOf(err)));
     this.watch(socket);
   }
 
@@ -143,7 +143,7 @@ export class Transport implements Wire {
       this.sink.onSecure(now);
     });
     socket.on('data', (chunk: Buffer) => this.parser.feed(chunk));
-    socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(tlsErrorKind(err)));
+    socket.on('error', (err: NodeJS.ErrnoException) => this.sink.onError(tlsErrorKind(err), causeOf(err)));
     this.watch(socket);
   }
 
@@ -209,6 +209,15 @@ export class Transport implements Wire {
 }
 
 /** A stable error kind for a socket error: `connect-refused`, `connect-failed`, `socket-reset`, `socket-error`. */
+/**
+ * An OS or TLS error as one line for a person: its message, with its code when the message does not
+ * name it (`getaddrinfo ENOTFOUND mx.example.invalid`, `DEPTH_ZERO_SELF_SIGNED_CERT: self-signed
+ * certificate`): the cause a report shows beside the error kind (hostile review F8).
+ */
+export function causeOf(err: NodeJS.ErrnoException): string {
+  return err.code && !err.message.includes(err.code) ? `${err.code}: ${err.message}` : err.message;
+}
+
 export function socketErrorKind(state: string, err: NodeJS.ErrnoException): ErrorKind {
   if (state === 'connecting') return err.code === 'ECONNREFUSED' ? 'connect-refused' : 'connect-failed';
   if (err.code === 'ECONNRESET' || err.code === 'EPIPE') return 'socket-reset';
