@@ -304,6 +304,21 @@ describe('bad input', () => {
     expect(r.stderr).toContain(`connect-refused ×${s.errors['connect-refused']} (connect ECONNREFUSED 127.0.0.1:${port})`);
   });
 
+  it('a server whose SIZE no message fits is refused once per session, not counted as millions of phantom attempts (hostile review F2)', async () => {
+    const dir = tmp();
+    const profile = join(dir, 'size.yaml');
+    writeFileSync(profile, 'server: {maxMessageSize: 100}\nmessage: {size: 1KiB}\n');
+    const r = await cli(['run', profile, '--sessions', '4', '--workers', '1', '--duration', '3s', '--messages', '100000000', '--out', join(dir, 'out'), '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.wallMs).toBeLessThan(15_000);
+    const s = summaryOf(join(dir, 'out'));
+    expect(s.totals.messages).toMatchObject({ attempted: 0, rejected: 0, abandoned: 100_000_000 });
+    expect(s.errors).toEqual({ 'size-exceeded': 4 });
+    expect(s.errorCauses['size-exceeded']).toMatch(/^the smallest message \(\d+ octets\) is over the server's SIZE 100$/);
+    expect(s.server.counters.commands).toBe(8); // 4 EHLO, 4 QUIT: no MAIL
+    expect(r.stderr).toContain('size-exceeded ×4 (the smallest message');
+  });
+
   it("says why a reply was bad: the parser's reason beside bad-reply (hostile review F8)", async () => {
     // A server that greets with garbage: the reply parser refuses it and says why.
     const srv = net.createServer((sock) => sock.end('hello there\r\n'));

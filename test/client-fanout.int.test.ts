@@ -152,8 +152,10 @@ describe('SIZE and pipelining behind the body', () => {
   it('does not send a message larger than the SIZE the server declares (size-exceeded)', async () => {
     const { rec, log } = await run({ keywords: ['PIPELINING', 'SIZE 200'] }, { messages: 3, spec: { sizeBytes: 300 } });
     expect(log.commands.filter((c) => c.startsWith('MAIL'))).toEqual([]);
-    expect(rec.errors).toEqual({ 'size-exceeded': 3 });
-    expect(rec.counters).toMatchObject({ messagesAttempted: 3, messagesRejected: 3, recipientsRejected: 3, transactions: 0 });
+    // No message can fit: the session is refused once and gives its messages up; none counts as attempted (hostile review F2).
+    expect(rec.errors).toEqual({ 'size-exceeded': 1 });
+    expect(rec.counters).toMatchObject({ messagesAttempted: 0, messagesRejected: 0, messagesAbandoned: 3, recipientsAttempted: 0, transactions: 0, connections: 1 });
+    expect(log.commands).toEqual(['EHLO client.example', 'QUIT']);
   });
 
   it('declares SIZE= and sends a message within the limit', async () => {

@@ -14,11 +14,13 @@ export const workerRng = (seed: number, worker: number): Rng => new Rng(Math.imu
 
 /** Draws integers; `max` is the largest value it can return (wire buffers are sized for it). */
 export interface Sampler {
+  /** The smallest and largest value `draw` can return. */
+  readonly min: number;
   readonly max: number;
   draw(): number;
 }
 
-export const fixed = (value: number): Sampler => ({ max: value, draw: () => value });
+export const fixed = (value: number): Sampler => ({ min: value, max: value, draw: () => value });
 
 /**
  * Reads an empirical distribution: one `value[,weight]` per line (value in bytes with an optional
@@ -60,18 +62,19 @@ export function readEmpirical(file: string, limits: { min: number; max: number }
 export function sampler(d: Dist, rng: Rng, floor = 0): Sampler {
   if (d.dist === 'uniform') {
     const lo = Math.max(floor, d.min);
-    return { max: Math.max(lo, d.max), draw: () => lo + Math.floor(rng.next() * (d.max - lo + 1)) };
+    return { min: lo, max: Math.max(lo, d.max), draw: () => lo + Math.floor(rng.next() * (d.max - lo + 1)) };
   }
   if (d.dist === 'lognormal') {
     const mu = Math.log(d.median);
     const lo = Math.max(floor, d.min);
-    return { max: d.max, draw: () => Math.min(d.max, Math.max(lo, Math.round(Math.exp(mu + d.sigma * rng.normal())))) };
+    return { min: Math.min(lo, d.max), max: d.max, draw: () => Math.min(d.max, Math.max(lo, Math.round(Math.exp(mu + d.sigma * rng.normal())))) };
   }
   const { values, weights } = readEmpirical(d.file);
   const cumulative: number[] = [];
   let total = 0;
   for (const w of weights) cumulative.push((total += w));
   return {
+    min: Math.max(floor, Math.min(...values)),
     max: Math.max(floor, ...values),
     draw: () => {
       // Binary search for the first cumulative weight above the draw.

@@ -93,6 +93,17 @@ describe('Handshake, fed whole server transcripts split at every offset', () => 
     expect(r.replies).toEqual({ greeting: { 220: 1 }, ehlo: { 250: 1 } });
   });
 
+  it('a server that can take none of the messages refuses the session once, with why (hostile review F2)', () => {
+    // Every message of this plan is 300 octets: a SIZE of 100 can never take one.
+    const small = transcript(config(), `${GREETING}250-mx.example.test\r\n250 SIZE 100\r\n`);
+    expect(small.actions).toEqual([EHLO_LINE, { kind: 'refused', error: 'size-exceeded', close: false, cause: "the smallest message (300 octets) is over the server's SIZE 100" }]);
+    // Sizes from 200 to 400 octets: some fit under 300, so the session goes on (too large ones are skipped one by one).
+    const varied = buildWirePlan({ from: 'sender@example.test', to: 'r{n}@example.test', recipients: 1, sizeBytes: 400, helo: 'client.example', sizes: { min: 200, max: 400, draw: () => 300 } });
+    expect(transcript(config({ plan: varied }), `${GREETING}250-mx.example.test\r\n250 SIZE 300\r\n`).actions[1]).toMatchObject({ ready: { size: 300 } });
+    const utf8 = buildWirePlan({ from: 'sender@example.test', to: 'r{n}@example.test', recipients: 1, sizeBytes: 300, helo: 'client.example', text: 'utf8' });
+    expect(transcript(config({ plan: utf8 }), `${GREETING}250 mx.example.test\r\n`).actions[1]).toMatchObject({ kind: 'refused', error: '8bitmime-unavailable' });
+  });
+
   it('pipelining off and DATA: ready in lock-step without BDAT', () => {
     const r = transcript(config({ pipelining: 'off', body: 'data' }), `${GREETING}250-mx.example.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n`);
     expect(r.actions).toEqual([EHLO_LINE, { ready: { pipelining: false, bdat: false, size: null, auth: [], startTls: false } }]);
@@ -125,7 +136,7 @@ describe('Handshake, fed whole server transcripts split at every offset', () => 
     const refused = transcript(config({ tls: TLS }), `${GREETING}250-mx.example.test\r\n250 STARTTLS\r\n454 4.7.0 TLS not available\r\n`);
     expect(refused.actions).toEqual([EHLO_LINE, { send: 'STARTTLS\r\n' }, { kind: 'refused', error: 'starttls-refused', close: false }]);
     const missing = transcript(config({ tls: { ...TLS, starttls: 'on' } }), `${GREETING}250 mx.example.test\r\n`);
-    expect(missing.actions).toEqual([EHLO_LINE, { kind: 'refused', error: 'starttls-unavailable', close: false }]);
+    expect(missing.actions).toEqual([EHLO_LINE, { kind: 'refused', error: 'starttls-unavailable', close: false, cause: 'tls.starttls is on and the server offers no STARTTLS' }]);
     // `auto` goes on in plaintext when the server does not offer it.
     expect(transcript(config({ tls: TLS }), `${GREETING}250 mx.example.test\r\n`).actions[1]).toMatchObject({ ready: {} });
   });
@@ -156,7 +167,10 @@ describe('Handshake, fed whole server transcripts split at every offset', () => 
     const r = transcript(auth('PLAIN'), `${GREETING}${EHLO_AUTH}535 5.7.8 bad credentials\r\n`);
     expect(r.actions).toEqual([EHLO_LINE, { send: `AUTH PLAIN ${b64('\0alice\0secret')}\r\n` }, { kind: 'refused', error: 'auth-failed', close: false }]);
     expect(r.replies).toEqual({ greeting: { 220: 1 }, ehlo: { 250: 1 }, auth: { 535: 1 } });
-    expect(transcript(auth('CRAM-MD5'), `${GREETING}250-mx.example.test\r\n250 AUTH PLAIN\r\n`).actions).toEqual([EHLO_LINE, { kind: 'refused', error: 'auth-unavailable', close: false }]);
+    expect(transcript(auth('CRAM-MD5'), `${GREETING}250-mx.example.test\r\n250 AUTH PLAIN\r\n`).actions).toEqual([
+      EHLO_LINE,
+      { kind: 'refused', error: 'auth-unavailable', close: false, cause: 'the server offers AUTH PLAIN; the profile asks for CRAM-MD5' },
+    ]);
   });
 
   it('PROXY check: a NOOP after the greeting; 250 means the header was taken, anything else hangs up', () => {

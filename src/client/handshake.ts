@@ -14,8 +14,17 @@ import { DEFAULTS } from '../profile/defaults.js';
 import { NO_CAPABILITIES, parseCapabilities, type Capabilities } from '../protocol/capabilities.js';
 import { authCommand, chooseMechanism, clientResponse, type ClientMechanism } from '../protocol/sasl.js';
 import type { SessionConfig } from './config.js';
+import { messageShape } from './message.js';
+import { unsendableKind } from './transaction.js';
 
 /** What the session does after a handshake reply. */
+/** Why a server can take none of the plan's messages, for the error's cause (`size`: the smallest message; `limit`: the server's SIZE). */
+const NEVER_CAUSE: Partial<Record<ErrorKind, (size: number, limit: number | null) => string>> = {
+  'size-exceeded': (size, limit) => `the smallest message (${size} octets) is over the server's SIZE ${limit}`,
+  '8bitmime-unavailable': () => 'the body is 8-bit and the server offers no 8BITMIME',
+  'smtputf8-unavailable': () => 'the addresses need SMTPUTF8 and the server does not offer it',
+};
+
 export type HandshakeAction =
   /** Write `bytes` (one command line) and await its reply. */
   | { readonly kind: 'send'; readonly bytes: Buffer }
@@ -27,7 +36,7 @@ export type HandshakeAction =
    * The server refused the session (or lacks what it needs): count `error` and QUIT; with `close`
    * (a 421, RFC 5321 §3.8, or a PROXY header not yet taken) close our side without a QUIT.
    */
-  | { readonly kind: 'refused'; readonly error: ErrorKind; readonly close: boolean }
+  | { readonly kind: 'refused'; readonly error: ErrorKind; readonly close: boolean; readonly cause?: string }
   /** The stream cannot be trusted (a malformed or out-of-sequence reply, a refused PROXY header): hang up. */
   | { readonly kind: 'fail'; readonly error: ErrorKind };
 
@@ -202,11 +211,22 @@ export class Handshake {
         return this.send(this.cfg.plan.starttls, nowUs);
       }
       // `on` never falls back to plaintext.
-      if (t.starttls === 'on') return this.refused('starttls-unavailable');
+      if (t.starttls === 'on') return this.refused('starttls-unavailable', 0, 'tls.starttls is on and the server offers no STARTTLS');
     }
     if (this.cfg.auth && !this.authed) return this.startAuth(this.cfg.auth.mechanism, nowUs);
     const body = this.cfg.body ?? DEFAULTS.message.body;
-    if (body === 'bdat' && !this.caps.chunking) return this.refused('chunking-unavailable');
+    if (body === 'bdat' && !this.caps.chunking) return this.refused('chunking-unavailable', 0, 'message.body is bdat and the server offers no CHUNKING');
+    // A server that can take none of the plan's messages (the smallest is over its SIZE, the body
+    // is 8-bit without 8BITMIME, the addresses need SMTPUTF8) refuses the session, once: drawing and
+    // skipping message after message would count phantom attempts at full CPU (hostile review F2).
+    // Scenario steps need no message, and replayed bodies differ: those are checked one by one.
+    const plan = this.cfg.plan;
+    if (!this.cfg.scenario && plan.bodies.length === 1) {
+      // One body: messageShape draws nothing (with several it would take a turn of pickBody).
+      const smallest = messageShape(plan, plan.sizes.min);
+      const never = unsendableKind(plan, smallest, this.caps);
+      if (never !== null) return this.refused(never, 0, NEVER_CAUSE[never]?.(smallest.size, this.caps.size));
+    }
     this.state = 'done';
     return {
       kind: 'ready',
@@ -219,7 +239,12 @@ export class Handshake {
   private startAuth(configured: ClientMechanism | 'auto', nowUs: number): HandshakeAction {
     const mech = chooseMechanism(configured, this.caps.auth);
     const acct = this.account;
-    if (mech === undefined || acct === null) return this.refused('auth-unavailable');
+    if (mech === undefined || acct === null)
+      return this.refused(
+        'auth-unavailable',
+        0,
+        acct === null ? 'no account to authenticate with' : `the server offers AUTH ${this.caps.auth.join(' ') || '(none)'}; the profile asks for ${configured}`,
+      );
     this.authMech = mech;
     this.authStep = 0;
     this.state = 'auth';
@@ -270,8 +295,9 @@ export class Handshake {
    * a second error. With a PROXY header not yet taken, the server may still answer the header's
    * line, and that reply would be taken for the QUIT's: close instead.
    */
-  private refused(error: ErrorKind, code = 0): HandshakeAction {
+  private refused(error: ErrorKind, code = 0, cause?: string): HandshakeAction {
     this.captureText = false;
-    return { kind: 'refused', error, close: code === 421 || this.proxyUnconfirmed };
+    const close = code === 421 || this.proxyUnconfirmed;
+    return cause === undefined ? { kind: 'refused', error, close } : { kind: 'refused', error, close, cause };
   }
 }

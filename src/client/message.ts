@@ -315,7 +315,7 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
     sizeBytes = STAMP_BYTES + content.length + (suffix?.length ?? 0);
   }
   let turn = 0;
-  const pickBody = spec.pickBody ?? { max: bodies.length - 1, draw: () => turn++ % bodies.length };
+  const pickBody = spec.pickBody ?? { min: 0, max: bodies.length - 1, draw: () => turn++ % bodies.length };
   const mailHead = `MAIL FROM:<${spec.from}>`;
   const list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
   const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));

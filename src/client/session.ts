@@ -51,6 +51,11 @@ const STATE_STEP = {
 
 /** Consecutive connections that failed before a transaction could start (refused, timed out, greeting or EHLO refused), after which a session gives up its remaining messages. */
 const MAX_CONNECT_FAILURES = 3;
+/**
+ * Refusals that no reconnection can change: the server lacks what every message needs. The session
+ * gives its messages up after the first (counted once, not three times; hostile review F2).
+ */
+const FINAL_REFUSALS: ReadonlySet<ErrorKind> = new Set(['auth-unavailable', 'chunking-unavailable', 'size-exceeded', '8bitmime-unavailable', 'smtputf8-unavailable']);
 /** States before a session could start its first transaction. */
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'handshake']);
 /** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
@@ -237,7 +242,7 @@ export class ClientSession implements TransportSink, PipelineHost {
         this.pipeline.configure(a.caps, a.bdat, a.pipelining);
         return this.beginTransaction();
       case 'refused':
-        return this.quitAfterRefusal(a.error, a.close, code > 0 ? `reply ${code}` : undefined);
+        return this.quitAfterRefusal(a.error, a.close, a.cause ?? (code > 0 ? `reply ${code}` : undefined));
       case 'fail':
         return this.fail(a.error, code > 0 ? `reply ${code}` : undefined);
     }
@@ -385,7 +390,7 @@ export class ClientSession implements TransportSink, PipelineHost {
    */
   private quitAfterRefusal(kind: ErrorKind, close: boolean, cause?: string): void {
     this.cfg.recorder.error(kind, cause);
-    this.connectFailures++;
+    this.connectFailures = FINAL_REFUSALS.has(kind) ? MAX_CONNECT_FAILURES : this.connectFailures + 1;
     if (!close) return this.sendQuit();
     // Let the server's close end the session; whatever it still sends is not ours to read.
     this.parser.halt();

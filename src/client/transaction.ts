@@ -185,21 +185,22 @@ let stampSeq = 0;
 
 /**
  * A new message of `n` recipients and `shape`, intended to start at `intendedUs`, counted as
- * attempted; null when the server cannot take it (`unsendableKind`: counted as rejected, with its
- * error kind, and not sent). Its stamp (`Message-ID`, sent time) is made here, once.
+ * attempted; null when the server cannot take this one (`unsendableKind`: a size drawn above its
+ * SIZE), which is counted as abandoned with its error kind and not as attempted: it never goes on
+ * the wire (hostile review F2; a plan no message of which fits is refused at the handshake).
+ * Its stamp (`Message-ID`, sent time) is made here, once.
  */
 export function admitMessage(cfg: SessionConfig, caps: Capabilities, n: number, shape: MessageShape, intendedUs: number): Msg | null {
   const rec = cfg.recorder;
   const c = rec.counters;
-  c.messagesAttempted++;
-  c.recipientsAttempted += n;
   const unsendable = unsendableKind(cfg.plan, shape, caps);
   if (unsendable !== null) {
-    rec.error(unsendable);
-    c.messagesRejected++;
-    c.recipientsRejected += n;
+    rec.error(unsendable, unsendable === 'size-exceeded' ? `a ${shape.size}-octet message over the server's SIZE ${caps.size}` : undefined);
+    c.messagesAbandoned++;
     return null;
   }
+  c.messagesAttempted++;
+  c.recipientsAttempted += n;
   const stamp = shape.body.stamp;
   const prefix = stamp === 'full' ? stampPrefix(cfg.stamp?.run ?? 0, cfg.stamp?.worker ?? 0, stampSeq++, clock.epochUs()) : stamp === 'sent' ? sentPrefix(clock.epochUs()) : null;
   return new Msg(n, intendedUs, prefix, shape, rec.epoch);
@@ -208,7 +209,7 @@ export function admitMessage(cfg: SessionConfig, caps: Capabilities, n: number, 
 /**
  * Why the server cannot take a message of `shape`, or null when it can: larger than its SIZE
  * (RFC 1870 §6), 8-bit without 8BITMIME (RFC 6152 §3), non-ASCII addresses without SMTPUTF8
- * (RFC 6531 §3.4). Such a message is counted as rejected and not sent.
+ * (RFC 6531 §3.4). Such a message is not sent.
  */
 export function unsendableKind(plan: WirePlan, shape: MessageShape, caps: Capabilities): ErrorKind | null {
   if (caps.size !== null && caps.size > 0 && shape.size > caps.size) return 'size-exceeded';
