@@ -35,24 +35,17 @@ import * as verbs from '../protocol/verbs.js';
 import { epochUs } from '../clock.js';
 import { DeliveryProbe } from './delivery.js';
 import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
-import { readInto, READ_BUFFER_SIZE } from './read-into.js';
-import { Ring } from './ring.js';
-import { SessionLog, type SessionRecord } from './sessions.js';
+import { readInto } from './read-into.js';
+import type { SessionRecord } from './sessions.js';
 import { unstuff } from '../protocol/dot-stuff.js';
 
-/** One accepted message as a capturing sink keeps it (`capture` > 0). */
-export interface CapturedMessage {
-  /** `SessionRecord.id` of the session that sent it. */
-  readonly session: number;
-  /** The content: headers and body, dot-unstuffed (DATA) or as chunked (BDAT). */
-  readonly content: Buffer;
-}
-import type { AuthMechanism, ServerSettings } from '../profile/types.js';
-import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
-import { buildReplies, type Replies } from './replies.js';
-import type { FastHistogram } from '../metrics/histogram.js';
+import type { AuthMechanism } from '../profile/types.js';
+import { faultIndex, type FaultIndex } from './faults.js';
 import { SERVER_COMMANDS } from '../metrics/server-histograms.js';
-import { ServerMetrics } from './stats.js';
+import type { ServerContext } from './context.js';
+import { ReplyQueue } from './reply-queue.js';
+
+export { serverContext, type CapturedMessage, type ServerContext } from './context.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { CR, equalsCI, LF, LT, SP, startsWithCI } = octets;
@@ -60,49 +53,6 @@ const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, par
 const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
-
-/** Everything a connection shares with the other connections of its server, built once. */
-export interface ServerContext {
-  readonly settings: ServerSettings;
-  readonly replies: Replies;
-  readonly metrics: ServerMetrics;
-  readonly commandHistograms: CommandHistograms;
-  readonly faults: FaultPlan;
-  /** For STARTTLS; null when STARTTLS is not offered. */
-  readonly secureContext: tls.SecureContext | null;
-  /** AUTH is offered: at least one account is configured. */
-  readonly authOffered: boolean;
-  /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
-  readonly refusedLocalParts: readonly Buffer[];
-  readonly sessions: SessionLog;
-  readonly captured: Ring<CapturedMessage>;
-  /** A coarse clock (`performance.now()` ms), advanced by the server's sweeper: deadlines cost no clock read. */
-  readonly clock: { nowMs: number };
-  /** The buffer every plain TCP connection of this server reads into (one thread, one read at a time). */
-  readonly readBuffer: Buffer;
-}
-
-/**
- * Builds the shared state of one server: replies encoded once, fresh metrics, the compiled
- * faults. `secureContext` is null when STARTTLS is not offered.
- */
-export function serverContext(settings: ServerSettings, secureContext: tls.SecureContext | null): ServerContext {
-  const metrics = new ServerMetrics();
-  return {
-    settings,
-    replies: buildReplies(settings, secureContext !== null),
-    metrics,
-    commandHistograms: new CommandHistograms(metrics),
-    faults: new FaultPlan(settings.faults),
-    secureContext,
-    authOffered: Object.keys(settings.auth.users).length > 0,
-    refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
-    sessions: new SessionLog(settings.sessionLog),
-    captured: new Ring(settings.capture),
-    clock: { nowMs: performance.now() },
-    readBuffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
-  };
-}
 
 // Verbs as `verbCodeOf` numbers them: module constants, so the dispatch switch compares numbers.
 const HELO = verbCode('HELO');
@@ -149,17 +99,6 @@ const OTHER = VERBS.get(0)!;
 if ([...VERBS.values()].map((v) => v.hist).join() !== SERVER_COMMANDS.map((c) => `cmd.${c}`).join()) throw new Error('server/connection.ts: the verb table and SERVER_COMMANDS differ');
 const AUTH_INFO = VERBS.get(AUTH)!;
 
-/**
- * The per-command recorders of one server, by `VerbInfo.slot`, created on first use: the hot
- * path then records with one array load instead of a Map lookup by name.
- */
-export class CommandHistograms {
-  private readonly bySlot: (FastHistogram | undefined)[] = [];
-  constructor(private readonly metrics: ServerMetrics) {}
-  get(info: VerbInfo): FastHistogram {
-    return (this.bySlot[info.slot] ??= this.metrics.recorder(info.hist));
-  }
-}
 const F_CONNECT = faultIndex('connect');
 const F_AUTH = faultIndex('auth');
 const F_DATA = faultIndex('data');
@@ -190,21 +129,7 @@ export class Connection {
   private mode = Mode.Command;
   private readonly scanner = new DataEndScanner();
   private readonly probe = new DeliveryProbe();
-  /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
-  private readonly out: Buffer[] = [];
-  private held = false;
-  private holdFrom = 0;
-  /** `performance.now()` ms before which the held reply must not go out. */
-  private holdUntil = 0;
-  private holdTimer: NodeJS.Timeout | null = null;
-  /** Input that arrived (or was left over) while replies were held; the socket is paused meanwhile. */
-  private readonly stash: Buffer[] = [];
-  /** Fault-table index of the command being answered. */
-  private fc: FaultIndex = F_CONNECT;
-  /** Negative replies sent on this connection (the tarpit counts them). */
-  private errors = 0;
-  /** Protocol errors (50x but 502) on this connection, for `maxErrors`. */
-  private protocolErrors = 0;
+  private readonly queue: ReplyQueue;
   /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
   private refused = false;
   /** Drop the connection once the current message reaches this many octets (-1: never). */
@@ -263,15 +188,12 @@ export class Connection {
     before?: { readonly peerAddress: string; readonly peerPort: number; readonly proxied: ProxiedAddresses | null },
   ) {
     this.socket = socket;
+    this.queue = new ReplyQueue(ctx, () => this.released());
     this.tls = tlsFromStart;
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
     this.listen(socket);
-    socket.on('close', () => {
-      if (this.holdTimer === null) return;
-      clearTimeout(this.holdTimer);
-      clearImmediate(this.holdTimer as unknown as NodeJS.Immediate);
-    });
+    socket.on('close', () => this.queue.stop());
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
     this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
     // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
@@ -318,7 +240,7 @@ export class Connection {
 
   /** Sends the greeting, or the connect fault drawn for this connection. */
   private greet(): void {
-    this.fc = F_CONNECT;
+    this.queue.fc = F_CONNECT;
     const f = this.ctx.faults;
     if (f.active) {
       if (f.disconnectNow(F_CONNECT)) return this.drop();
@@ -349,11 +271,11 @@ export class Connection {
     // After our FIN (the grace for the client's is over), or a second strike (the 421 could not even be written).
     if (this.hungUp || this.timedOut) return void this.socket.destroy();
     // A hold we caused ourselves (fault injection) is not the client's idleness.
-    if (this.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
+    if (this.queue.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
     this.timedOut = true;
     this.ctx.metrics.counters.timeouts++;
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
-    this.out.length = 0;
+    this.queue.clear();
     this.reply(this.lineInProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
     this.mode = Mode.Closing;
     this.flush();
@@ -367,9 +289,10 @@ export class Connection {
   private onData(chunk: Buffer): void {
     // After our FIN, input is read only to see the client's FIN, and dropped.
     if (this.hungUp) return;
-    if (this.held || this.stash.length > 0) {
+    const q = this.queue;
+    if (q.held || q.stash.length > 0) {
       // Replies are held: keep (a copy of) the input for later, and stop reading (TCP back-pressure bounds memory).
-      this.stash.push(Buffer.from(chunk));
+      q.stash.push(Buffer.from(chunk));
       this.socket.pause();
       return;
     }
@@ -385,7 +308,7 @@ export class Connection {
   /** The client half-closed: answer what it sent (after any held reply and stashed input), then close. */
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (!this.held && this.stash.length === 0) this.flush();
+    if (!this.queue.held && this.queue.stash.length === 0) this.flush();
   }
 
   /** Sends our FIN once the queued replies are written, and keeps reading to see the client's. */
@@ -398,24 +321,10 @@ export class Connection {
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
   }
 
-  /** The hold timer fired: let the held replies go and carry on with the stashed input. */
-  private release(): void {
-    this.holdTimer = null;
-    // libuv times a setTimeout from the loop's cached time, which lags when the loop is busy, so the
-    // timer can fire early by that lag: an injected delay must never be shorter than asked.
-    // The last millisecond or two is waited out in setImmediate turns (timers are 1 ms coarse and
-    // fire late); this only runs while a fault holds a reply.
-    const left = this.holdUntil - performance.now();
-    if (left > 2) {
-      this.holdTimer = setTimeout(() => this.release(), left - 1);
-      return;
-    }
-    if (left > 0) {
-      this.holdTimer = setImmediate(() => this.release()) as unknown as NodeJS.Timeout;
-      return;
-    }
-    this.held = false;
-    while (!this.held && this.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(this.stash.shift()!);
+  /** Held replies may go: carry on with the stashed input, then write. */
+  private released(): void {
+    const q = this.queue;
+    while (!q.held && q.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(q.stash.shift()!);
     this.flush();
   }
 
@@ -424,7 +333,7 @@ export class Connection {
     const s = this.socket;
     // After our FIN: read on, to see the client's.
     if (this.hungUp) s.resume();
-    else if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else if (this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
     else s.resume();
   }
 
@@ -439,7 +348,8 @@ export class Connection {
     const len = chunk.length;
     // Command timing: read lazily, so chunks of message content cost no clock read.
     let clock = 0;
-    while (pos < len && this.mode < Mode.Upgrading && !this.held) {
+    const q = this.queue;
+    while (pos < len && this.mode < Mode.Upgrading && !q.held) {
       if (this.proxyHeader !== null) {
         pos = this.proxy(chunk, pos);
         continue;
@@ -518,7 +428,7 @@ export class Connection {
       }
     }
     if (pos < len) {
-      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(Buffer.from(chunk.subarray(pos)));
+      if (q.held && this.mode < Mode.Upgrading) q.stash.unshift(Buffer.from(chunk.subarray(pos)));
       else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
     }
   }
@@ -556,13 +466,13 @@ export class Connection {
     const R = this.ctx.replies;
     if (this.sasl !== null) {
       // RFC 4954 §4: inside an exchange every line is a SASL response, whatever it looks like.
-      this.fc = F_AUTH;
+      this.queue.fc = F_AUTH;
       this.saslResponse(line.toString('latin1'));
       return AUTH_INFO;
     }
     let v = verbCodeOf(line);
     const info = VERBS.get(v) ?? OTHER;
-    this.fc = info.fault;
+    this.queue.fc = info.fault;
     if (line.indexOf(0) !== -1) {
       this.reply(R.nul);
       v = -1;
@@ -659,16 +569,16 @@ export class Connection {
   }
 
   /**
-   * Draws the faults of the current command (`this.fc`): a disconnect, or a reply that replaces
+   * Draws the faults of the current command (`queue.fc`): a disconnect, or a reply that replaces
    * the command's own. True when one fired and the command must not run.
    */
   private injected(): boolean {
     const f = this.ctx.faults;
-    if (f.disconnectNow(this.fc)) {
+    if (f.disconnectNow(this.queue.fc)) {
       this.drop();
       return true;
     }
-    const o = f.override(this.fc);
+    const o = f.override(this.queue.fc);
     if (o === undefined) return false;
     this.ctx.metrics.counters.faults++;
     this.reply(o.reply);
@@ -776,7 +686,7 @@ export class Connection {
     const m = this.ctx.metrics;
     m.record('data-stream', (performance.now() - this.dataStartMs) * 1000);
     this.disconnectAt = -1;
-    this.fc = F_DATA_END;
+    this.queue.fc = F_DATA_END;
     const max = this.ctx.settings.maxMessageSize;
     if (this.ctx.settings.lmtp) {
       this.lmtpReplies(bytes);
@@ -930,7 +840,7 @@ export class Connection {
   /** The current BDAT chunk has been read: its one reply. */
   private endOfChunk(): void {
     this.mode = Mode.Command;
-    this.fc = F_BDAT;
+    this.queue.fc = F_BDAT;
     const refusal = this.bdatRefusal;
     if (refusal !== null) {
       this.bdatRefusal = null;
@@ -1045,8 +955,7 @@ export class Connection {
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('drain');
-    this.ctx.metrics.counters.discardedPlaintext += this.stash.reduce((n, b) => n + b.length, 0);
-    this.stash.length = 0;
+    this.ctx.metrics.counters.discardedPlaintext += this.queue.dropStash();
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.socket = secure;
     this.listen(secure);
@@ -1065,32 +974,9 @@ export class Connection {
     this.bdatActive = false;
   }
 
-  /**
-   * Queues a reply to the current command. With faults, draws its delay: a delayed reply is held
-   * with everything after it, and input processing stops until the hold timer releases it.
-   */
+  /** Queues a reply to the current command (`ReplyQueue.push`); closes at the client's `maxErrors`-th protocol error. */
   private reply(buf: Buffer): void {
-    // Negative completion replies start with '4' or '5'.
-    if (buf[0] >= 0x34) {
-      this.ctx.metrics.counters.negativeReplies++;
-      this.errors++;
-      // 500, 501, 503, 504 are the client's protocol errors (502 is our gap, not its fault).
-      if (buf[0] === 0x35 && buf[1] === 0x30 && buf[2] !== 0x32 && ++this.protocolErrors === this.ctx.settings.maxErrors) {
-        this.out.push(buf, this.ctx.replies.tooManyErrors);
-        this.mode = Mode.Closing;
-        return;
-      }
-    }
-    this.out.push(buf);
-    if (this.ctx.faults.active && !this.held) {
-      const ms = this.ctx.faults.delayMs(this.fc, performance.now(), this.errors);
-      if (ms > 0) {
-        this.ctx.metrics.counters.delayedReplies++;
-        this.held = true;
-        this.holdFrom = this.out.length - 1;
-        this.holdUntil = performance.now() + ms;
-      }
-    }
+    if (this.queue.push(buf)) this.mode = Mode.Closing;
   }
 
   /**
@@ -1098,31 +984,10 @@ export class Connection {
    * rest. Once everything is written: closes after QUIT or a 421, upgrades after STARTTLS.
    */
   private flush(): void {
-    const out = this.out;
-    const n = this.held ? this.holdFrom : out.length;
     const s = this.socket;
-    if (n > 0 && !s.destroyed) {
-      if (n === 1) s.write(out[0]);
-      else {
-        s.cork();
-        for (let i = 0; i < n; i++) s.write(out[i]);
-        s.uncork();
-      }
-    }
-    if (this.held) {
-      out.splice(0, n);
-      this.holdFrom = 0;
-      s.pause();
-      // One timer per connection, and only while a reply is held (faults only).
-      // Wake a little early; release() waits out the rest precisely.
-      this.holdTimer ??= setTimeout(() => this.release(), Math.max(0, this.holdUntil - performance.now() - 1));
-      return;
-    }
-    // pop() for the usual single reply: shrinking `length` is a slow runtime call in V8.
-    if (out.length === 1) out.pop();
-    else out.length = 0;
+    if (!this.queue.write(s)) return;
     // After the client's FIN nothing more can come; an upgrade could not happen either.
-    if (this.mode === Mode.Closing || (this.peerEnded && this.stash.length === 0)) this.hangUp();
+    if (this.mode === Mode.Closing || (this.peerEnded && this.queue.stash.length === 0)) this.hangUp();
     else if (this.mode === Mode.Upgrading) this.upgrade();
     else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }
