@@ -20,11 +20,11 @@ const context = (): ServerContext => serverContext(settings, null);
 function play(chunks: Buffer[]) {
   const ctx = context();
   const sock = new FakeSocket();
-  const conn = new Connection(sock.asSocket(), ctx) as unknown as { partialLen: number; queue: { out: Buffer[]; stash: Buffer[] } };
+  const conn = new Connection(sock.asSocket(), ctx) as unknown as { framer: { partialLen: number }; queue: { out: Buffer[]; stash: Buffer[] } };
   for (const c of chunks) {
     sock.feed(c);
     // Bounded: a partial line never exceeds the limit; replies never pile up; nothing is stashed without a hold.
-    expect(conn.partialLen).toBeLessThanOrEqual(settings.maxCommandLine);
+    expect(conn.framer.partialLen).toBeLessThanOrEqual(settings.maxCommandLine);
     expect(conn.queue.out.length).toBe(0);
     expect(conn.queue.stash.length).toBe(0);
   }

@@ -30,6 +30,7 @@ import tls from 'node:tls';
 import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
 import { DataEndScanner } from '../protocol/data-end.js';
+import * as framing from '../protocol/line-framer.js';
 import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
 import { epochUs } from '../clock.js';
@@ -48,7 +49,8 @@ import { ReplyQueue } from './reply-queue.js';
 export { serverContext, type CapturedMessage, type ServerContext } from './context.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { CR, equalsCI, LF, LT, SP, startsWithCI } = octets;
+const { equalsCI, LF, LT, SP, startsWithCI } = octets;
+const { FRAME_LINE, FRAME_NEED_MORE, FRAME_TOO_LONG, LineFramer } = framing;
 const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
@@ -142,13 +144,7 @@ export class Connection {
   private peerEnded = false;
   /** We sent our FIN: from here input is dropped and the sweeper only waits for the close. */
   private hungUp = false;
-  // Command-line framing across chunks.
-  private partial: Buffer[] = [];
-  private partialLen = 0;
-  private discarding = false;
-  private sawBareLf = false;
-  /** The octets kept (or dropped, while discarding) for the current line end in CR: an LF first in the next chunk completes a CRLF. */
-  private partialEndsInCr = false;
+  private readonly framer: framing.LineFramer;
   // Session and transaction state (RFC 5321 §4.1.4).
   private tls: boolean;
   private greeted = false;
@@ -189,6 +185,7 @@ export class Connection {
   ) {
     this.socket = socket;
     this.queue = new ReplyQueue(ctx, () => this.released());
+    this.framer = new LineFramer(ctx.settings.maxCommandLine);
     this.tls = tlsFromStart;
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
@@ -276,14 +273,9 @@ export class Connection {
     this.ctx.metrics.counters.timeouts++;
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
     this.queue.clear();
-    this.reply(this.lineInProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
+    this.reply(this.framer.inProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
     this.mode = Mode.Closing;
     this.flush();
-  }
-
-  /** A command line has begun and not ended: kept in `partial`, or being dropped for its length. */
-  private lineInProgress(): boolean {
-    return this.partialLen > 0 || this.discarding;
   }
 
   private onData(chunk: Buffer): void {
@@ -301,7 +293,7 @@ export class Connection {
     const t = this.ctx.settings.timeouts;
     // One store per chunk arms both timeouts, on the sweeper's coarse clock; the sweeper compares.
     // A line being dropped for its length still runs against the command-line timeout (no slowloris).
-    this.deadlineMs = this.lineInProgress() ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
+    this.deadlineMs = this.framer.inProgress() ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
     this.flush();
   }
 
@@ -382,81 +374,28 @@ export class Connection {
         clock = 0;
         continue;
       }
-      const lf = chunk.indexOf(LF, pos);
-      if (lf === -1) {
-        this.keepPartial(chunk, pos, len);
-        pos = len;
-        continue;
-      }
-      const crBefore = lf > pos ? chunk[lf - 1] === CR : this.partialEndsInCr;
-      if (!crBefore) {
-        // Bare LF: not a line end (RFC 5321 §2.3.8). Keep the octets; the line is refused at its CRLF.
-        this.sawBareLf = true;
-        this.keepPartial(chunk, pos, lf + 1);
-        pos = lf + 1;
-        continue;
-      }
-      if (this.discarding || this.partialLen + (lf + 1 - pos) > this.ctx.settings.maxCommandLine) {
-        this.resetLine();
-        this.reply(this.ctx.replies.lineTooLong);
-        pos = lf + 1;
-        clock = 0;
-        continue;
-      }
-      let line: Buffer;
-      if (this.partialLen === 0) {
-        line = chunk.subarray(pos, lf - 1);
-      } else {
-        this.partial.push(chunk.subarray(pos, lf + 1));
-        const whole = Buffer.concat(this.partial);
-        line = whole.subarray(0, whole.length - 2);
-      }
-      const bareLf = this.sawBareLf;
-      this.resetLine();
-      pos = lf + 1;
-      if (bareLf) {
-        this.reply(this.ctx.replies.bareLf);
-        clock = 0;
-      } else {
+      const framer = this.framer;
+      const f = framer.next(chunk, pos);
+      pos = framer.end;
+      if (f === FRAME_LINE) {
         if (clock === 0) clock = performance.now();
-        const info = this.command(line);
+        const info = this.command(framer.line);
         // One clock read per command: its time runs from the previous command's end (or from
         // when its line was found), so it includes framing the next line in a pipelined group.
         const now = performance.now();
         this.ctx.commandHistograms.get(info).record((now - clock) * 1000);
         clock = now;
+      } else if (f === FRAME_NEED_MORE) {
+        if (framer.began) this.lineStartMs = this.ctx.clock.nowMs;
+      } else {
+        this.reply(f === FRAME_TOO_LONG ? this.ctx.replies.lineTooLong : this.ctx.replies.bareLf);
+        clock = 0;
       }
     }
     if (pos < len) {
       if (q.held && this.mode < Mode.Upgrading) q.stash.unshift(Buffer.from(chunk.subarray(pos)));
       else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
     }
-  }
-
-  private keepPartial(chunk: Buffer, from: number, to: number): void {
-    if (to > from) this.partialEndsInCr = chunk[to - 1] === CR;
-    if (this.discarding) return;
-    if (this.partialLen === 0) this.lineStartMs = this.ctx.clock.nowMs;
-    if (this.partialLen + (to - from) > this.ctx.settings.maxCommandLine) {
-      // Too long already: drop what we have and skip to the next CRLF.
-      this.partial = [];
-      this.partialLen = 0;
-      this.discarding = true;
-      return;
-    }
-    // Copy: a partial line is short, and keeping a view would pin the whole socket chunk.
-    this.partial.push(Buffer.from(chunk.subarray(from, to)));
-    this.partialLen += to - from;
-  }
-
-  private resetLine(): void {
-    if (this.partialLen > 0) {
-      this.partial = [];
-      this.partialLen = 0;
-    }
-    this.discarding = false;
-    this.sawBareLf = false;
-    this.partialEndsInCr = false;
   }
 
   /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */
