@@ -379,7 +379,7 @@ export class Connection {
       pos = framer.end;
       if (f === FRAME_LINE) {
         if (clock === 0) clock = performance.now();
-        const info = this.command(framer.line);
+        const info = this.command(framer.line(chunk));
         // One clock read per command: its time runs from the previous command's end (or from
         // when its line was found), so it includes framing the next line in a pipelined group.
         const now = performance.now();
