@@ -29,27 +29,24 @@ import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
 import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
-import { DataEndScanner } from '../protocol/data-end.js';
 import * as framing from '../protocol/line-framer.js';
 import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
-import { epochUs } from '../clock.js';
-import { DeliveryProbe } from './delivery.js';
 import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
 import { readInto } from './read-into.js';
 import type { SessionRecord } from './sessions.js';
-import { unstuff } from '../protocol/dot-stuff.js';
 
 import type { AuthMechanism } from '../profile/types.js';
 import { faultIndex, type FaultIndex } from './faults.js';
 import { SERVER_COMMANDS } from '../metrics/server-histograms.js';
-import type { ServerContext } from './context.js';
+import { injectFault, type ReplySink, type ServerContext } from './context.js';
+import { MessageStream, STREAM_CUT } from './message-stream.js';
 import { ReplyQueue } from './reply-queue.js';
 
 export { serverContext, type CapturedMessage, type ServerContext } from './context.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { equalsCI, LF, LT, SP, startsWithCI } = octets;
+const { equalsCI, LT, SP, startsWithCI } = octets;
 const { FRAME_LINE, FRAME_NEED_MORE, FRAME_TOO_LONG, LineFramer } = framing;
 const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
@@ -103,8 +100,6 @@ const AUTH_INFO = VERBS.get(AUTH)!;
 
 const F_CONNECT = faultIndex('connect');
 const F_AUTH = faultIndex('auth');
-const F_DATA = faultIndex('data');
-const F_DATA_END = faultIndex('data-end');
 const F_BDAT = faultIndex('bdat');
 
 const enum Mode {
@@ -126,16 +121,12 @@ interface Sasl {
 }
 
 /** Serves one accepted socket until it closes. */
-export class Connection {
+export class Connection implements ReplySink {
   private socket: Socket;
   private mode = Mode.Command;
-  private readonly scanner = new DataEndScanner();
-  private readonly probe = new DeliveryProbe();
   private readonly queue: ReplyQueue;
   /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
   private refused = false;
-  /** Drop the connection once the current message reaches this many octets (-1: never). */
-  private disconnectAt = -1;
   /** Sweeper deadline (`performance.now()` ms): idle or command-line timeout. */
   deadlineMs = 0;
   private lineStartMs = 0;
@@ -152,20 +143,8 @@ export class Connection {
   private sasl: Sasl | null = null;
   private inTransaction = false;
   private recipients = 0;
-  private messageBytes = 0;
-  private dataStartMs = 0;
-  /** Octets of the current DATA text line so far, and whether one was over `maxTextLine`. */
-  private textLineLength = 0;
-  private textLineTooLong = false;
-  /** Views of the current message's octets, kept only for a capturing sink; null otherwise. */
-  private captureParts: Buffer[] | null = null;
-  private captureBdat = false;
-  // BDAT (RFC 3030): octets of the current chunk still to read, and the decision taken for it.
-  private bdatRemaining = 0;
-  private bdatLast = false;
-  /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
-  private bdatRefusal: Buffer | null = null;
   private bdatActive = false;
+  private readonly stream: MessageStream;
   /** Who this session is (docs/reference-server.md "Client identity"). */
   private readonly session: SessionRecord;
   /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
@@ -194,6 +173,7 @@ export class Connection {
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
     this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
     // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
+    this.stream = new MessageStream(ctx, this.session, this);
     if (before !== undefined) this.session.proxied = before.proxied;
     if (ctx.settings.proxyProtocol !== 'off' && before === undefined) this.proxyHeader = Buffer.alloc(0);
     else this.greet();
@@ -347,30 +327,25 @@ export class Connection {
         continue;
       }
       if (this.mode === Mode.Data) {
-        const end = this.scanner.feed(chunk, pos);
-        const upTo = end === -1 ? len : end;
-        if (this.probe.active) this.probe.feed(chunk, pos, upTo);
-        if (this.captureParts !== null) this.capture(chunk, pos, upTo);
-        this.inspectText(chunk, pos, upTo);
-        this.messageBytes += upTo - pos;
-        pos = upTo;
-        if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
-        if (end !== -1) this.endOfData();
+        const end = this.stream.feedData(chunk, pos);
+        if (end === STREAM_CUT) return this.drop();
         clock = 0;
+        if (end === -1) pos = len;
+        else {
+          pos = end;
+          this.mode = Mode.Command;
+          this.endOfData();
+        }
         continue;
       }
       if (this.mode === Mode.Bdat) {
-        // RFC 3030 §2: the chunk is exactly this many octets, CRLF or not; the next command starts right after.
-        const take = Math.min(this.bdatRemaining, len - pos);
-        pos += take;
-        this.bdatRemaining -= take;
-        if (this.bdatRefusal === null) {
-          if (this.probe.active) this.probe.feed(chunk, pos - take, pos);
-          if (this.captureParts !== null) this.capture(chunk, pos - take, pos);
-          this.messageBytes += take;
-          if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
+        const next = this.stream.feedChunk(chunk, pos);
+        if (next === STREAM_CUT) return this.drop();
+        pos = next;
+        if (this.stream.chunkRemaining === 0) {
+          this.mode = Mode.Command;
+          this.endOfChunk();
         }
-        if (this.bdatRemaining === 0) this.endOfChunk();
         clock = 0;
         continue;
       }
@@ -492,7 +467,7 @@ export class Connection {
         this.auth(line);
         break;
       case STARTTLS:
-        this.startTls(line);
+        this.starttls(line);
         break;
       case XCLIENT:
         this.xclient(line);
@@ -507,22 +482,9 @@ export class Connection {
     return info;
   }
 
-  /**
-   * Draws the faults of the current command (`queue.fc`): a disconnect, or a reply that replaces
-   * the command's own. True when one fired and the command must not run.
-   */
+  /** Draws the faults of the current command (`injectFault`): true when one fired and the command must not run. */
   private injected(): boolean {
-    const f = this.ctx.faults;
-    if (f.disconnectNow(this.queue.fc)) {
-      this.drop();
-      return true;
-    }
-    const o = f.override(this.queue.fc);
-    if (o === undefined) return false;
-    this.ctx.metrics.counters.faults++;
-    this.reply(o.reply);
-    if (o.close) this.mode = Mode.Closing;
-    return true;
+    return injectFault(this.ctx, this.queue.fc, this);
   }
 
   /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
@@ -598,142 +560,14 @@ export class Connection {
     if (!this.inTransaction || this.bdatActive) return this.reply(R.badSequence);
     if (this.recipients === 0) return this.reply(R.noValidRecipients);
     this.reply(R.dataGo);
-    this.mode = Mode.Data;
-    this.scanner.begin();
-    this.startMessage(false);
+    this.startData();
+    this.stream.beginData();
   }
 
-  private startMessage(bdat: boolean): void {
-    this.messageBytes = 0;
-    // Only with `capture` (a test sink): copies of the content, since input chunks are borrowed.
-    this.captureParts = this.ctx.settings.capture > 0 ? [] : null;
-    this.captureBdat = bdat;
-    this.textLineLength = 0;
-    this.textLineTooLong = false;
-    this.probe.begin();
-    this.dataStartMs = performance.now();
-    if (this.ctx.faults.active) this.disconnectAt = this.ctx.faults.disconnectAfterBytes(F_DATA);
-  }
-
+  /** DATA's terminator was read. */
   private endOfData(): void {
-    this.mode = Mode.Command;
-    this.finishMessage(this.messageBytes - 3); // the final ".<CRLF>" is not message content
-  }
-
-  /** The end of a message (DATA's terminator or BDAT LAST): one final reply, then the transaction ends. */
-  private finishMessage(bytes: number): void {
-    const m = this.ctx.metrics;
-    m.record('data-stream', (performance.now() - this.dataStartMs) * 1000);
-    this.disconnectAt = -1;
-    this.queue.fc = F_DATA_END;
-    const max = this.ctx.settings.maxMessageSize;
-    if (this.ctx.settings.lmtp) {
-      this.lmtpReplies(bytes);
-    } else if (this.ctx.faults.active && this.injected()) {
-      m.counters.messagesRejected++;
-    } else if (max > 0 && bytes > max) {
-      m.counters.messagesRejected++;
-      this.reply(this.ctx.replies.sizeTooBig);
-    } else if (this.textLineTooLong) {
-      m.counters.messagesRejected++;
-      this.reply(this.ctx.replies.textLineTooLong);
-    } else {
-      m.counters.messages++;
-      m.counters.recipients += this.recipients;
-      m.counters.bytes += bytes;
-      this.session.messages++;
-      this.session.recipients += this.recipients;
-      this.recordDelivery();
-      this.keepContent(bytes);
-      this.reply(this.ctx.replies.messageOk);
-    }
+    this.stream.finish(this.stream.bytes - 3, this.recipients); // the final ".<CRLF>" is not message content
     this.resetTransaction();
-  }
-
-  /**
-   * DATA content checks that need the octets: NULs are passed through but counted (memchr, one
-   * pass per piece), and with `maxTextLine` set, lines are measured across chunks (RFC 5321
-   * §4.5.3.1.6: 1000 octets with CRLF). Off by default: MTAs take longer lines in practice.
-   *
-   * The line check does not visit every line end. A line is too long exactly when some run of
-   * `max` octets from a line start holds no LF, so from each line start it asks for the last LF
-   * within `max` octets (`lastIndexOf`, backwards from the window's end) and jumps past it: one
-   * native call per ~`max` octets instead of one per line.
-   */
-  private inspectText(chunk: Buffer, from: number, to: number): void {
-    for (let z = chunk.indexOf(0, from); z !== -1 && z < to; z = chunk.indexOf(0, z + 1)) this.ctx.metrics.counters.nulOctets++;
-    const max = this.ctx.settings.maxTextLine;
-    if (max === 0 || this.textLineTooLong || to <= from) return;
-    // Where the current line starts, as a position in `chunk` (before `from` when it began in an earlier piece).
-    let lineStart = from - this.textLineLength;
-    // The line's LF may be at most at lineStart + max - 1 (the CRLF counts in the limit).
-    for (let last = lineStart + max - 1; last < to; last = lineStart + max - 1) {
-      // An LF before `from` belongs to an earlier command or message, not to this line.
-      const lf = chunk.lastIndexOf(LF, last);
-      if (lf < Math.max(lineStart, from)) {
-        this.textLineTooLong = true;
-        return;
-      }
-      lineStart = lf + 1;
-    }
-    // The window now ends past the piece: the rest fits so far. Carry only the octets after its last LF.
-    const lf = chunk.lastIndexOf(LF, to - 1);
-    if (lf >= Math.max(lineStart, from)) lineStart = lf + 1;
-    this.textLineLength = to - lineStart;
-  }
-
-  /** Capturing sink: keeps a view of message octets, and gives up on a message past the SIZE limit (it will be refused). */
-  private capture(chunk: Buffer, from: number, to: number): void {
-    const max = this.ctx.settings.maxMessageSize;
-    if (max > 0 && this.messageBytes + (to - from) > max + 3) this.captureParts = null;
-    else this.captureParts!.push(Buffer.from(chunk.subarray(from, to)));
-  }
-
-  /** An accepted message's size histogram, and for a capturing sink its content (DATA: without the terminator, unstuffed). */
-  private keepContent(bytes: number): void {
-    this.ctx.metrics.recordBytes('message-bytes', bytes);
-    const parts = this.captureParts;
-    if (parts === null) return;
-    this.captureParts = null;
-    const raw = Buffer.concat(parts).subarray(0, bytes);
-    this.ctx.captured.push({ session: this.session.id, content: this.captureBdat ? Buffer.from(raw) : unstuff(raw) });
-  }
-
-  /** Delivery sink: arrival (now) minus the message's `X-Smtpbench-Sent` time, when it had one. */
-  private recordDelivery(): void {
-    if (this.probe.sentUs >= 0) this.ctx.metrics.record('delivery', epochUs() - this.probe.sentUs);
-  }
-
-  /**
-   * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
-   * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
-   */
-  private lmtpReplies(bytes: number): void {
-    const m = this.ctx.metrics;
-    const f = this.ctx.faults;
-    const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
-    let accepted = 0;
-    for (let i = 0; i < this.recipients; i++) {
-      const o = f.active ? f.override(F_DATA_END) : undefined;
-      if (o !== undefined) {
-        m.counters.faults++;
-        this.reply(o.reply);
-      } else if (tooBig) this.reply(this.ctx.replies.sizeTooBig);
-      else {
-        accepted++;
-        this.reply(this.ctx.replies.messageOk);
-      }
-    }
-    if (accepted === 0) m.counters.messagesRejected++;
-    else {
-      this.recordDelivery();
-      this.keepContent(bytes);
-      this.session.messages++;
-      this.session.recipients += accepted;
-      m.counters.messages++;
-      m.counters.recipients += accepted;
-      m.counters.bytes += bytes;
-    }
   }
 
   /**
@@ -765,36 +599,31 @@ export class Connection {
       if (!this.inTransaction) refusal = R.badSequence;
       else if (this.recipients === 0) refusal = R.noValidRecipients;
     }
-    this.bdatRemaining = size;
-    this.bdatLast = last;
-    this.bdatRefusal = refusal;
-    if (refusal === null && !this.bdatActive) {
-      this.bdatActive = true;
-      this.startMessage(true);
-    }
-    this.mode = Mode.Bdat;
+    const start = refusal === null && !this.bdatActive;
+    if (start) this.bdatActive = true;
+    this.stream.beginChunk(size, last, refusal, start);
     if (size === 0) this.endOfChunk();
+    else this.startBdat();
   }
 
   /** The current BDAT chunk has been read: its one reply. */
   private endOfChunk(): void {
-    this.mode = Mode.Command;
     this.queue.fc = F_BDAT;
-    const refusal = this.bdatRefusal;
+    const refusal = this.stream.takeRefusal();
     if (refusal !== null) {
-      this.bdatRefusal = null;
       // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
       if (this.bdatActive) this.resetTransaction();
       return this.reply(refusal);
     }
-    const max = this.ctx.settings.maxMessageSize;
-    if (max > 0 && this.messageBytes > max) {
+    if (this.stream.overSize()) {
       this.ctx.metrics.counters.messagesRejected++;
       this.resetTransaction();
       return this.reply(this.ctx.replies.sizeTooBig);
     }
-    if (this.bdatLast) this.finishMessage(this.messageBytes);
-    else this.reply(this.ctx.replies.chunkOk);
+    if (this.stream.chunkLast) {
+      this.stream.finish(this.stream.bytes, this.recipients);
+      this.resetTransaction();
+    } else this.reply(this.ctx.replies.chunkOk);
   }
 
   /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
@@ -877,13 +706,13 @@ export class Connection {
   }
 
   /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
-  private startTls(line: Buffer): void {
+  private starttls(line: Buffer): void {
     const R = this.ctx.replies;
     if (this.ctx.secureContext === null) return this.reply(R.notImplemented);
     if (line.length > 8) return this.reply(R.tlsNoParameters);
     if (this.tls) return this.reply(R.tlsActive);
     this.reply(R.tlsGo);
-    this.mode = Mode.Upgrading;
+    this.startTls();
   }
 
   /**
@@ -914,8 +743,28 @@ export class Connection {
   }
 
   /** Queues a reply to the current command (`ReplyQueue.push`); closes at the client's `maxErrors`-th protocol error. */
-  private reply(buf: Buffer): void {
+  reply(buf: Buffer): void {
     if (this.queue.push(buf)) this.mode = Mode.Closing;
+  }
+
+  answering(fc: FaultIndex): void {
+    this.queue.fc = fc;
+  }
+
+  startData(): void {
+    this.mode = Mode.Data;
+  }
+
+  startBdat(): void {
+    this.mode = Mode.Bdat;
+  }
+
+  startTls(): void {
+    this.mode = Mode.Upgrading;
+  }
+
+  close(): void {
+    this.mode = Mode.Closing;
   }
 
   /**

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { FastHistogram } from '../metrics/histogram.js';
 import type { ServerSettings } from '../profile/types.js';
-import { FaultPlan } from './faults.js';
+import { FaultPlan, type FaultIndex } from './faults.js';
 import { READ_BUFFER_SIZE } from './read-into.js';
 import { buildReplies, type Replies } from './replies.js';
 import { Ring } from './ring.js';
@@ -81,4 +81,42 @@ export class CommandHistograms {
   get(info: HistogramSlot): FastHistogram {
     return (this.bySlot[info.slot] ??= this.metrics.recorder(info.hist));
   }
+}
+
+/**
+ * Where the command machine and the message stream send their decisions; the connection (the
+ * socket shell) implements it, a test records it. Replies go out in the order given.
+ */
+export interface ReplySink {
+  /** Queues a reply (a complete, CRLF-ended reply Buffer) to the command being answered. */
+  reply(buf: Buffer): void;
+  /** The command now being answered, by fault-table index: its reply delays are drawn from it. */
+  answering(fc: FaultIndex): void;
+  /** After 354: what follows is message data up to `<CRLF>.<CRLF>` (RFC 5321 §4.1.1.4). */
+  startData(): void;
+  /** After a BDAT command: what follows is the chunk's octets (RFC 3030 §2). */
+  startBdat(): void;
+  /** After 220 to STARTTLS: the TLS handshake once the 220 is written (RFC 3207 §4). */
+  startTls(): void;
+  /** Close once the queued replies are written (QUIT, a 421, an injected disconnect). */
+  close(): void;
+}
+
+/**
+ * Draws the faults of command `fc`: a disconnect, or a reply that replaces the command's own
+ * (closing after a 421). True when one fired and the command must not run.
+ */
+export function injectFault(ctx: ServerContext, fc: FaultIndex, sink: ReplySink): boolean {
+  const f = ctx.faults;
+  if (f.disconnectNow(fc)) {
+    ctx.metrics.counters.faults++;
+    sink.close();
+    return true;
+  }
+  const o = f.override(fc);
+  if (o === undefined) return false;
+  ctx.metrics.counters.faults++;
+  sink.reply(o.reply);
+  if (o.close) sink.close();
+  return true;
 }
