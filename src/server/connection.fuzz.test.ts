@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeSocket } from './helpers/fake-socket.js';
-import { resolveProfile } from '../src/profile/index.js';
-import { Connection, serverContext, type ServerContext } from '../src/server/connection.js';
+import { FakeSocket } from './fake-socket.testkit.js';
+import { resolveProfile } from '../profile/index.js';
+import { Connection, serverContext, type ServerContext } from './connection.js';
 
 const settings = resolveProfile({
   server: { maxCommandLine: 600, maxMessageSize: 5000, maxRecipients: 5, maxErrors: 0, tls: { starttls: false }, auth: { users: { alice: 'secret' } } },
