@@ -31,7 +31,7 @@ import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-heade
 import { CommandMachine } from './commands.js';
 import type { ReplySink, ServerContext } from './context.js';
 import type { FaultIndex } from './faults.js';
-import { STREAM_CUT } from './message-stream.js';
+import * as streaming from './message-stream.js';
 import { readInto } from './read-into.js';
 import { ReplyQueue } from './reply-queue.js';
 import type { SessionRecord } from './sessions.js';
@@ -40,6 +40,7 @@ export { serverContext, type CapturedMessage, type ServerContext } from './conte
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { FRAME_LINE, FRAME_NEED_MORE, FRAME_TOO_LONG, LineFramer } = framing;
+const { STREAM_CUT } = streaming;
 
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
