@@ -1,13 +1,10 @@
 /**
  * The reference server's command machine: what each command line means for one SMTP session, and
  * the state gates between them (RFC 5321 §4.1.4: greeted, in a transaction, recipients; AUTH,
- * RFC 4954; STARTTLS, RFC 3207; XCLIENT; LMTP, RFC 2033). It never sees a socket: lines come in
- * (framed by src/protocol/line-framer.ts), decisions go out through a `ReplySink` (reply, start
- * DATA, start BDAT, start TLS, close), and message data goes to its `MessageStream`. The
- * connection (src/server/connection.ts) is the shell that frames, times and writes.
- *
- * Hot path: the verb is one 32-bit compare (`verbCodeOf`), replies are Buffers encoded once
- * (src/server/replies.ts), and MAIL/RCPT arguments are checked as bytes.
+ * RFC 4954; STARTTLS, RFC 3207; XCLIENT; LMTP, RFC 2033). It never sees a socket: framed lines come
+ * in, decisions go out through a `ReplySink` (reply, start DATA, start BDAT, start TLS, close),
+ * message data goes to its `MessageStream`. Hot path: the verb is one 32-bit compare
+ * (`verbCodeOf`), replies are Buffers encoded once, MAIL/RCPT arguments are checked as bytes.
  */
 import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
