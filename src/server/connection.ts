@@ -215,10 +215,11 @@ export class Connection implements ReplySink {
   }
 
   /**
-   * Frames one chunk: data octets go to the end-of-data scanner, BDAT chunks are counted off,
-   * command lines go to `command`. Stops early when a reply is held; the rest of the chunk is
-   * stashed for `release`. After STARTTLS the rest is dropped: plaintext pipelined behind
-   * STARTTLS must never be read as if it came through TLS (CVE-2011-0411).
+   * Runs one chunk through the mode loop: a PROXY header, message data (the message stream),
+   * or command lines (the framer, then the command machine, each command timed). Stops early
+   * when a reply is held; the rest of the chunk is stashed for `released`. After STARTTLS the
+   * rest is dropped: plaintext pipelined behind STARTTLS must never be read as if it came
+   * through TLS (CVE-2011-0411).
    */
   private consume(chunk: Buffer): void {
     let pos = 0;
