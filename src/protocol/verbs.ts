@@ -5,7 +5,7 @@
  * - scenario steps (`STEP_VERBS`): the client's `scenario` weights (src/client/steps.ts), the
  *   profile resolver's `scenario` keys and their phases (src/metrics/phases.ts);
  * - fault targets (`FAULT_VERBS`): the reference server's `server.faults[].command` names
- *   (src/profile/faults.ts) and its per-command histograms (src/server/connection.ts);
+ *   (src/profile/faults.ts) and its per-command histograms (src/server/verb-table.ts);
  * - the reference server's HELP reply (src/server/replies.ts) and its verb recognition from bytes
  *   (`verbCodeOf`).
  *

@@ -1,14 +1,13 @@
 /**
- * One reference-server connection: command-line framing, verb dispatch from bytes, the DATA and
- * BDAT streams, SASL exchanges and the STARTTLS upgrade. Framing (finding lines, the end of data,
- * chunk lengths) is kept apart from meaning (what a command does to the session) even though both
- * live in this file: `consume` frames, `command` and its helpers mean.
+ * One reference-server connection: the socket shell around the session's command machine
+ * (src/server/commands.ts), its message stream (src/server/message-stream.ts) and its reply queue
+ * (src/server/reply-queue.ts). The shell owns what needs a socket or a clock: reading (into the
+ * shared buffer), the mode loop (PROXY header, then command lines framed by
+ * src/protocol/line-framer.ts, or message data), command timing, timeouts, half-close and the
+ * STARTTLS upgrade.
  *
  * Policies (documented in docs/reference-server.md):
- * - Only CRLF ends a command line (RFC 5321 §2.3.8). A bare LF does not; the line runs on to the
- *   next CRLF and is then refused with 500 as a whole (so `EHLO x<LF>QUIT<CRLF>` never runs QUIT).
- * - A command line longer than `maxCommandLine` is not buffered: octets are dropped up to the next
- *   CRLF, then one 500 is sent (resync; memory stays bounded).
+ * - Only CRLF ends a command line; overlong lines are dropped to the next CRLF (the framer).
  * - All replies to one input chunk go out in one corked burst, and are flushed at the end of every
  *   chunk, so a pipelining client never waits on us (RFC 2920 §3.2 rule 7).
  * - A delayed reply (fault injection) is held, and so is every reply after it: the connection
@@ -21,150 +20,30 @@
  *   (after QUIT, a 421, a dropped connection) it reads and drops input until the client's FIN, for
  *   at most `CLOSE_GRACE_MS`; then the socket is destroyed.
  * - Input chunks are borrowed: plain TCP connections read into one buffer per server (`readInto`),
- *   so `consume` copies whatever must outlive the call (a partial line, stashed input, captured
- *   content, the delivery probe's carry) and keeps no view of a chunk.
+ *   so whatever must outlive a chunk (a partial line, stashed input, captured content, the delivery
+ *   probe's carry) is copied where it is kept, and no view of a chunk is kept.
  */
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import tls from 'node:tls';
-import * as octets from '../protocol/bytes.js';
-import * as commandArgs from '../protocol/command-args.js';
-import { DataEndScanner } from '../protocol/data-end.js';
-import { checkCramMd5, checkLogin, checkPlain, cramMd5Challenge } from '../protocol/sasl.js';
-import * as verbs from '../protocol/verbs.js';
-import { epochUs } from '../clock.js';
-import { DeliveryProbe } from './delivery.js';
+import * as framing from '../protocol/line-framer.js';
 import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
-import { readInto, READ_BUFFER_SIZE } from './read-into.js';
-import { Ring } from './ring.js';
-import { SessionLog, type SessionRecord } from './sessions.js';
-import { unstuff } from '../protocol/dot-stuff.js';
+import { CommandMachine } from './commands.js';
+import type { ReplySink, ServerContext } from './context.js';
+import type { FaultIndex } from './faults.js';
+import * as streaming from './message-stream.js';
+import { readInto } from './read-into.js';
+import { ReplyQueue } from './reply-queue.js';
+import type { SessionRecord } from './sessions.js';
 
-/** One accepted message as a capturing sink keeps it (`capture` > 0). */
-export interface CapturedMessage {
-  /** `SessionRecord.id` of the session that sent it. */
-  readonly session: number;
-  /** The content: headers and body, dot-unstuffed (DATA) or as chunked (BDAT). */
-  readonly content: Buffer;
-}
-import type { AuthMechanism, ServerSettings } from '../profile/types.js';
-import { faultIndex, FaultPlan, type FaultIndex } from './faults.js';
-import { buildReplies, type Replies } from './replies.js';
-import type { FastHistogram } from '../metrics/histogram.js';
-import { SERVER_COMMANDS } from '../metrics/server-histograms.js';
-import { ServerMetrics } from './stats.js';
+export { serverContext, type CapturedMessage, type ServerContext } from './context.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { CR, equalsCI, LF, LT, SP, startsWithCI } = octets;
-const { checkMailParameters, decodeStrictBase64, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
-const { FAULT_VERBS, lowerVerb, verbCode, verbCodeOf } = verbs;
+const { FRAME_LINE, FRAME_NEED_MORE, FRAME_TOO_LONG, LineFramer } = framing;
+const { STREAM_CUT } = streaming;
+
 /** After our FIN, how long the client has to close its side before the socket is destroyed, ms. */
 export const CLOSE_GRACE_MS = 5_000;
-
-/** Everything a connection shares with the other connections of its server, built once. */
-export interface ServerContext {
-  readonly settings: ServerSettings;
-  readonly replies: Replies;
-  readonly metrics: ServerMetrics;
-  readonly commandHistograms: CommandHistograms;
-  readonly faults: FaultPlan;
-  /** For STARTTLS; null when STARTTLS is not offered. */
-  readonly secureContext: tls.SecureContext | null;
-  /** AUTH is offered: at least one account is configured. */
-  readonly authOffered: boolean;
-  /** `settings.refusedLocalParts`, ASCII lower-cased, as Buffers: compared without decoding. */
-  readonly refusedLocalParts: readonly Buffer[];
-  readonly sessions: SessionLog;
-  readonly captured: Ring<CapturedMessage>;
-  /** A coarse clock (`performance.now()` ms), advanced by the server's sweeper: deadlines cost no clock read. */
-  readonly clock: { nowMs: number };
-  /** The buffer every plain TCP connection of this server reads into (one thread, one read at a time). */
-  readonly readBuffer: Buffer;
-}
-
-/**
- * Builds the shared state of one server: replies encoded once, fresh metrics, the compiled
- * faults. `secureContext` is null when STARTTLS is not offered.
- */
-export function serverContext(settings: ServerSettings, secureContext: tls.SecureContext | null): ServerContext {
-  const metrics = new ServerMetrics();
-  return {
-    settings,
-    replies: buildReplies(settings, secureContext !== null),
-    metrics,
-    commandHistograms: new CommandHistograms(metrics),
-    faults: new FaultPlan(settings.faults),
-    secureContext,
-    authOffered: Object.keys(settings.auth.users).length > 0,
-    refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
-    sessions: new SessionLog(settings.sessionLog),
-    captured: new Ring(settings.capture),
-    clock: { nowMs: performance.now() },
-    readBuffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
-  };
-}
-
-// Verbs as `verbCodeOf` numbers them: module constants, so the dispatch switch compares numbers.
-const HELO = verbCode('HELO');
-const EHLO = verbCode('EHLO');
-const MAIL = verbCode('MAIL');
-const RCPT = verbCode('RCPT');
-const DATA = verbCode('DATA');
-const RSET = verbCode('RSET');
-const NOOP = verbCode('NOOP');
-const QUIT = verbCode('QUIT');
-const VRFY = verbCode('VRFY');
-const HELP = verbCode('HELP');
-const EXPN = verbCode('EXPN');
-const TURN = verbCode('TURN');
-const SEND = verbCode('SEND');
-const SOML = verbCode('SOML');
-const SAML = verbCode('SAML');
-const ATRN = verbCode('ATRN');
-const AUTH = verbCode('AUTH');
-const BDAT = verbCode('BDAT');
-const LHLO = verbCode('LHLO');
-const STARTTLS = verbCode('STARTTLS');
-const XCLIENT = verbCode('XCLIENT');
-
-const FROM_COLON = Buffer.from('FROM:');
-const TO_COLON = Buffer.from('TO:');
-
-/** Per verb number: the name of its processing-time histogram, its slot in `ServerContext.histograms`, its fault-table index. */
-interface VerbInfo {
-  readonly hist: string;
-  readonly slot: number;
-  readonly fault: FaultIndex;
-}
-/** A verb a fault can name has its own histogram and faults; LHLO takes EHLO's faults, XCLIENT the `*` ones; other verbs share `other`. */
-const VERB_LIST: [number, string, FaultIndex][] = [
-  ...FAULT_VERBS.map((v): [number, string, FaultIndex] => [verbCode(v), lowerVerb(v), faultIndex(lowerVerb(v))]),
-  [LHLO, 'lhlo', faultIndex('ehlo')],
-  [XCLIENT, 'xclient', faultIndex('*')],
-  [0, 'other', faultIndex('*')],
-];
-const VERBS = new Map<number, VerbInfo>(VERB_LIST.map(([v, name, fault], slot) => [v, { hist: `cmd.${name}`, slot, fault }]));
-const OTHER = VERBS.get(0)!;
-// Reports and thresholds know the server's histograms by SERVER_HISTOGRAMS (metrics/): the verb table must time exactly those commands.
-if ([...VERBS.values()].map((v) => v.hist).join() !== SERVER_COMMANDS.map((c) => `cmd.${c}`).join()) throw new Error('server/connection.ts: the verb table and SERVER_COMMANDS differ');
-const AUTH_INFO = VERBS.get(AUTH)!;
-
-/**
- * The per-command recorders of one server, by `VerbInfo.slot`, created on first use: the hot
- * path then records with one array load instead of a Map lookup by name.
- */
-export class CommandHistograms {
-  private readonly bySlot: (FastHistogram | undefined)[] = [];
-  constructor(private readonly metrics: ServerMetrics) {}
-  get(info: VerbInfo): FastHistogram {
-    return (this.bySlot[info.slot] ??= this.metrics.recorder(info.hist));
-  }
-}
-const F_CONNECT = faultIndex('connect');
-const F_AUTH = faultIndex('auth');
-const F_DATA = faultIndex('data');
-const F_DATA_END = faultIndex('data-end');
-const F_BDAT = faultIndex('bdat');
 
 const enum Mode {
   Command,
@@ -175,76 +54,22 @@ const enum Mode {
   Closing,
 }
 
-/** A SASL exchange in progress (RFC 4954 §4). */
-interface Sasl {
-  readonly mech: AuthMechanism;
-  /** LOGIN: the user name once given. */
-  user: string | null;
-  /** CRAM-MD5: the challenge sent. */
-  challenge: string;
-}
-
-/** Serves one accepted socket until it closes. */
-export class Connection {
+/** Serves one accepted socket until it closes. Its `ReplySink` methods are for its command machine. */
+export class Connection implements ReplySink {
   private socket: Socket;
   private mode = Mode.Command;
-  private readonly scanner = new DataEndScanner();
-  private readonly probe = new DeliveryProbe();
-  /** Replies not yet written. From `holdFrom` on they wait for the hold timer. */
-  private readonly out: Buffer[] = [];
-  private held = false;
-  private holdFrom = 0;
-  /** `performance.now()` ms before which the held reply must not go out. */
-  private holdUntil = 0;
-  private holdTimer: NodeJS.Timeout | null = null;
-  /** Input that arrived (or was left over) while replies were held; the socket is paused meanwhile. */
-  private readonly stash: Buffer[] = [];
-  /** Fault-table index of the command being answered. */
-  private fc: FaultIndex = F_CONNECT;
-  /** Negative replies sent on this connection (the tarpit counts them). */
-  private errors = 0;
-  /** Protocol errors (50x but 502) on this connection, for `maxErrors`. */
-  private protocolErrors = 0;
-  /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
-  private refused = false;
-  /** Drop the connection once the current message reaches this many octets (-1: never). */
-  private disconnectAt = -1;
+  private readonly queue: ReplyQueue;
+  private readonly framer: framing.LineFramer;
+  private readonly commands: CommandMachine;
   /** Sweeper deadline (`performance.now()` ms): idle or command-line timeout. */
   deadlineMs = 0;
+  /** The coarse clock (`ServerContext.clock`) when the command line in progress began. */
   private lineStartMs = 0;
   private timedOut = false;
   /** The client sent its FIN (the server socket is half-open: `allowHalfOpen`). */
   private peerEnded = false;
   /** We sent our FIN: from here input is dropped and the sweeper only waits for the close. */
   private hungUp = false;
-  // Command-line framing across chunks.
-  private partial: Buffer[] = [];
-  private partialLen = 0;
-  private discarding = false;
-  private sawBareLf = false;
-  /** The octets kept (or dropped, while discarding) for the current line end in CR: an LF first in the next chunk completes a CRLF. */
-  private partialEndsInCr = false;
-  // Session and transaction state (RFC 5321 §4.1.4).
-  private tls: boolean;
-  private greeted = false;
-  private authUser: string | null = null;
-  private sasl: Sasl | null = null;
-  private inTransaction = false;
-  private recipients = 0;
-  private messageBytes = 0;
-  private dataStartMs = 0;
-  /** Octets of the current DATA text line so far, and whether one was over `maxTextLine`. */
-  private textLineLength = 0;
-  private textLineTooLong = false;
-  /** Views of the current message's octets, kept only for a capturing sink; null otherwise. */
-  private captureParts: Buffer[] | null = null;
-  private captureBdat = false;
-  // BDAT (RFC 3030): octets of the current chunk still to read, and the decision taken for it.
-  private bdatRemaining = 0;
-  private bdatLast = false;
-  /** The reply refusing the current chunk (its octets are still read and thrown away), or null. */
-  private bdatRefusal: Buffer | null = null;
-  private bdatActive = false;
   /** Who this session is (docs/reference-server.md "Client identity"). */
   private readonly session: SessionRecord;
   /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
@@ -263,21 +88,19 @@ export class Connection {
     before?: { readonly peerAddress: string; readonly peerPort: number; readonly proxied: ProxiedAddresses | null },
   ) {
     this.socket = socket;
-    this.tls = tlsFromStart;
+    this.queue = new ReplyQueue(ctx, () => this.released());
+    this.framer = new LineFramer(ctx.settings.maxCommandLine);
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
     this.listen(socket);
-    socket.on('close', () => {
-      if (this.holdTimer === null) return;
-      clearTimeout(this.holdTimer);
-      clearImmediate(this.holdTimer as unknown as NodeJS.Immediate);
-    });
+    socket.on('close', () => this.queue.stop());
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
     this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
-    // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
+    this.commands = new CommandMachine(ctx, this.session, this, tlsFromStart);
     if (before !== undefined) this.session.proxied = before.proxied;
+    // With the PROXY protocol the proxy speaks first; the greeting waits for its header.
     if (ctx.settings.proxyProtocol !== 'off' && before === undefined) this.proxyHeader = Buffer.alloc(0);
-    else this.greet();
+    else this.commands.greet();
     this.flush();
   }
 
@@ -300,7 +123,7 @@ export class Connection {
     }
     this.proxyHeader = null;
     this.session.proxied = r.addresses;
-    this.greet();
+    this.commands.greet();
     // The header's end, as a position in `chunk` (the header may have begun in earlier chunks).
     return chunk.length - (buf.length - r.length);
   }
@@ -314,25 +137,6 @@ export class Connection {
     socket.on('drain', () => this.updateReading());
     // Only for the current socket: after STARTTLS the raw socket's events belong to the TLS layer.
     socket.on('end', () => socket === this.socket && this.onPeerEnd());
-  }
-
-  /** Sends the greeting, or the connect fault drawn for this connection. */
-  private greet(): void {
-    this.fc = F_CONNECT;
-    const f = this.ctx.faults;
-    if (f.active) {
-      if (f.disconnectNow(F_CONNECT)) return this.drop();
-      const o = f.override(F_CONNECT);
-      if (o !== undefined) {
-        this.ctx.metrics.counters.faults++;
-        this.reply(o.reply);
-        // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
-        if (o.reply[0] === 0x34) this.mode = Mode.Closing;
-        else this.refused = true;
-        return;
-      }
-    }
-    this.reply(this.ctx.replies.greeting);
   }
 
   /**
@@ -349,27 +153,23 @@ export class Connection {
     // After our FIN (the grace for the client's is over), or a second strike (the 421 could not even be written).
     if (this.hungUp || this.timedOut) return void this.socket.destroy();
     // A hold we caused ourselves (fault injection) is not the client's idleness.
-    if (this.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
+    if (this.queue.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
     this.timedOut = true;
     this.ctx.metrics.counters.timeouts++;
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
-    this.out.length = 0;
-    this.reply(this.lineInProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
+    this.queue.clear();
+    this.reply(this.framer.inProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
     this.mode = Mode.Closing;
     this.flush();
-  }
-
-  /** A command line has begun and not ended: kept in `partial`, or being dropped for its length. */
-  private lineInProgress(): boolean {
-    return this.partialLen > 0 || this.discarding;
   }
 
   private onData(chunk: Buffer): void {
     // After our FIN, input is read only to see the client's FIN, and dropped.
     if (this.hungUp) return;
-    if (this.held || this.stash.length > 0) {
+    const q = this.queue;
+    if (q.held || q.stash.length > 0) {
       // Replies are held: keep (a copy of) the input for later, and stop reading (TCP back-pressure bounds memory).
-      this.stash.push(Buffer.from(chunk));
+      q.stash.push(Buffer.from(chunk));
       this.socket.pause();
       return;
     }
@@ -378,14 +178,14 @@ export class Connection {
     const t = this.ctx.settings.timeouts;
     // One store per chunk arms both timeouts, on the sweeper's coarse clock; the sweeper compares.
     // A line being dropped for its length still runs against the command-line timeout (no slowloris).
-    this.deadlineMs = this.lineInProgress() ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
+    this.deadlineMs = this.framer.inProgress() ? Math.min(now + t.idleMs, this.lineStartMs + t.commandMs) : now + t.idleMs;
     this.flush();
   }
 
   /** The client half-closed: answer what it sent (after any held reply and stashed input), then close. */
   private onPeerEnd(): void {
     this.peerEnded = true;
-    if (!this.held && this.stash.length === 0) this.flush();
+    if (!this.queue.held && this.queue.stash.length === 0) this.flush();
   }
 
   /** Sends our FIN once the queued replies are written, and keeps reading to see the client's. */
@@ -398,24 +198,10 @@ export class Connection {
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
   }
 
-  /** The hold timer fired: let the held replies go and carry on with the stashed input. */
-  private release(): void {
-    this.holdTimer = null;
-    // libuv times a setTimeout from the loop's cached time, which lags when the loop is busy, so the
-    // timer can fire early by that lag: an injected delay must never be shorter than asked.
-    // The last millisecond or two is waited out in setImmediate turns (timers are 1 ms coarse and
-    // fire late); this only runs while a fault holds a reply.
-    const left = this.holdUntil - performance.now();
-    if (left > 2) {
-      this.holdTimer = setTimeout(() => this.release(), left - 1);
-      return;
-    }
-    if (left > 0) {
-      this.holdTimer = setImmediate(() => this.release()) as unknown as NodeJS.Timeout;
-      return;
-    }
-    this.held = false;
-    while (!this.held && this.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(this.stash.shift()!);
+  /** Held replies may go: carry on with the stashed input, then write. */
+  private released(): void {
+    const q = this.queue;
+    while (!q.held && q.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(q.stash.shift()!);
     this.flush();
   }
 
@@ -424,673 +210,113 @@ export class Connection {
     const s = this.socket;
     // After our FIN: read on, to see the client's.
     if (this.hungUp) s.resume();
-    else if (this.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else if (this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
     else s.resume();
   }
 
   /**
-   * Frames one chunk: data octets go to the end-of-data scanner, BDAT chunks are counted off,
-   * command lines go to `command`. Stops early when a reply is held; the rest of the chunk is
-   * stashed for `release`. After STARTTLS the rest is dropped: plaintext pipelined behind
-   * STARTTLS must never be read as if it came through TLS (CVE-2011-0411).
+   * Runs one chunk through the mode loop: a PROXY header, message data (the message stream),
+   * or command lines (the framer, then the command machine, each command timed). Stops early
+   * when a reply is held; the rest of the chunk is stashed for `released`. After STARTTLS the
+   * rest is dropped: plaintext pipelined behind STARTTLS must never be read as if it came
+   * through TLS (CVE-2011-0411).
    */
   private consume(chunk: Buffer): void {
     let pos = 0;
     const len = chunk.length;
     // Command timing: read lazily, so chunks of message content cost no clock read.
     let clock = 0;
-    while (pos < len && this.mode < Mode.Upgrading && !this.held) {
+    const q = this.queue;
+    const stream = this.commands.stream;
+    while (pos < len && this.mode < Mode.Upgrading && !q.held) {
       if (this.proxyHeader !== null) {
         pos = this.proxy(chunk, pos);
         continue;
       }
       if (this.mode === Mode.Data) {
-        const end = this.scanner.feed(chunk, pos);
-        const upTo = end === -1 ? len : end;
-        if (this.probe.active) this.probe.feed(chunk, pos, upTo);
-        if (this.captureParts !== null) this.capture(chunk, pos, upTo);
-        this.inspectText(chunk, pos, upTo);
-        this.messageBytes += upTo - pos;
-        pos = upTo;
-        if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
-        if (end !== -1) this.endOfData();
+        const end = stream.feedData(chunk, pos);
+        if (end === STREAM_CUT) return this.drop();
         clock = 0;
+        if (end === -1) pos = len;
+        else {
+          pos = end;
+          this.mode = Mode.Command;
+          this.commands.endOfData();
+        }
         continue;
       }
       if (this.mode === Mode.Bdat) {
-        // RFC 3030 §2: the chunk is exactly this many octets, CRLF or not; the next command starts right after.
-        const take = Math.min(this.bdatRemaining, len - pos);
-        pos += take;
-        this.bdatRemaining -= take;
-        if (this.bdatRefusal === null) {
-          if (this.probe.active) this.probe.feed(chunk, pos - take, pos);
-          if (this.captureParts !== null) this.capture(chunk, pos - take, pos);
-          this.messageBytes += take;
-          if (this.disconnectAt >= 0 && this.messageBytes >= this.disconnectAt) return this.drop();
+        const next = stream.feedChunk(chunk, pos);
+        if (next === STREAM_CUT) return this.drop();
+        pos = next;
+        if (stream.chunkRemaining === 0) {
+          this.mode = Mode.Command;
+          this.commands.endOfChunk();
         }
-        if (this.bdatRemaining === 0) this.endOfChunk();
         clock = 0;
         continue;
       }
-      const lf = chunk.indexOf(LF, pos);
-      if (lf === -1) {
-        this.keepPartial(chunk, pos, len);
-        pos = len;
-        continue;
-      }
-      const crBefore = lf > pos ? chunk[lf - 1] === CR : this.partialEndsInCr;
-      if (!crBefore) {
-        // Bare LF: not a line end (RFC 5321 §2.3.8). Keep the octets; the line is refused at its CRLF.
-        this.sawBareLf = true;
-        this.keepPartial(chunk, pos, lf + 1);
-        pos = lf + 1;
-        continue;
-      }
-      if (this.discarding || this.partialLen + (lf + 1 - pos) > this.ctx.settings.maxCommandLine) {
-        this.resetLine();
-        this.reply(this.ctx.replies.lineTooLong);
-        pos = lf + 1;
-        clock = 0;
-        continue;
-      }
-      let line: Buffer;
-      if (this.partialLen === 0) {
-        line = chunk.subarray(pos, lf - 1);
-      } else {
-        this.partial.push(chunk.subarray(pos, lf + 1));
-        const whole = Buffer.concat(this.partial);
-        line = whole.subarray(0, whole.length - 2);
-      }
-      const bareLf = this.sawBareLf;
-      this.resetLine();
-      pos = lf + 1;
-      if (bareLf) {
-        this.reply(this.ctx.replies.bareLf);
-        clock = 0;
-      } else {
+      const framer = this.framer;
+      const f = framer.next(chunk, pos);
+      pos = framer.end;
+      if (f === FRAME_LINE) {
         if (clock === 0) clock = performance.now();
-        const info = this.command(line);
+        const info = this.commands.command(framer.line(chunk));
         // One clock read per command: its time runs from the previous command's end (or from
         // when its line was found), so it includes framing the next line in a pipelined group.
         const now = performance.now();
         this.ctx.commandHistograms.get(info).record((now - clock) * 1000);
         clock = now;
+      } else if (f === FRAME_NEED_MORE) {
+        if (framer.began) this.lineStartMs = this.ctx.clock.nowMs;
+      } else {
+        this.reply(f === FRAME_TOO_LONG ? this.ctx.replies.lineTooLong : this.ctx.replies.bareLf);
+        clock = 0;
       }
     }
     if (pos < len) {
-      if (this.held && this.mode < Mode.Upgrading) this.stash.unshift(Buffer.from(chunk.subarray(pos)));
+      if (q.held && this.mode < Mode.Upgrading) q.stash.unshift(Buffer.from(chunk.subarray(pos)));
       else if (this.mode === Mode.Upgrading) this.ctx.metrics.counters.discardedPlaintext += len - pos;
     }
   }
 
-  private keepPartial(chunk: Buffer, from: number, to: number): void {
-    if (to > from) this.partialEndsInCr = chunk[to - 1] === CR;
-    if (this.discarding) return;
-    if (this.partialLen === 0) this.lineStartMs = this.ctx.clock.nowMs;
-    if (this.partialLen + (to - from) > this.ctx.settings.maxCommandLine) {
-      // Too long already: drop what we have and skip to the next CRLF.
-      this.partial = [];
-      this.partialLen = 0;
-      this.discarding = true;
-      return;
-    }
-    // Copy: a partial line is short, and keeping a view would pin the whole socket chunk.
-    this.partial.push(Buffer.from(chunk.subarray(from, to)));
-    this.partialLen += to - from;
-  }
-
-  private resetLine(): void {
-    if (this.partialLen > 0) {
-      this.partial = [];
-      this.partialLen = 0;
-    }
-    this.discarding = false;
-    this.sawBareLf = false;
-    this.partialEndsInCr = false;
-  }
-
-  /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */
-  private command(line: Buffer): VerbInfo {
-    const m = this.ctx.metrics;
-    m.counters.commands++;
-    const R = this.ctx.replies;
-    if (this.sasl !== null) {
-      // RFC 4954 §4: inside an exchange every line is a SASL response, whatever it looks like.
-      this.fc = F_AUTH;
-      this.saslResponse(line.toString('latin1'));
-      return AUTH_INFO;
-    }
-    let v = verbCodeOf(line);
-    const info = VERBS.get(v) ?? OTHER;
-    this.fc = info.fault;
-    if (line.indexOf(0) !== -1) {
-      this.reply(R.nul);
-      v = -1;
-    } else if (this.refused && v !== QUIT) {
-      this.reply(R.badSequence);
-      v = -1;
-    } else if (this.ctx.faults.active && v !== BDAT && this.injected()) {
-      // BDAT draws its faults itself: a refused chunk must still be read (RFC 3030).
-      v = -1;
-    }
-    switch (v) {
-      case -1:
-        break;
-      case EHLO:
-      case HELO:
-      case LHLO:
-        // LHLO is LMTP's EHLO (RFC 2033 §4.1); each protocol refuses the other's greeting verb.
-        if ((v === LHLO) !== this.ctx.settings.lmtp) {
-          this.reply(v === LHLO ? R.unknown : R.useLhlo);
-          break;
-        }
-        if (line.length < 6 || line.subarray(5).every((b) => b === SP)) {
-          this.reply(R.heloSyntax);
-          break;
-        }
-        // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
-        this.greeted = true;
-        this.session.helo = line.toString('utf8', 5).trim();
-        this.resetTransaction();
-        this.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
-        break;
-      case MAIL:
-        this.mail(line);
-        break;
-      case RCPT:
-        this.rcpt(line);
-        break;
-      case DATA:
-        this.data(line);
-        break;
-      case BDAT:
-        this.bdat(line);
-        break;
-      case RSET:
-        this.resetTransaction();
-        this.reply(R.ok);
-        break;
-      case NOOP:
-        this.reply(R.ok);
-        break;
-      case QUIT:
-        this.reply(R.quit);
-        this.mode = Mode.Closing;
-        break;
-      case VRFY:
-        this.vrfy(line);
-        break;
-      case EXPN:
-        this.expn(line);
-        break;
-      case SEND:
-      case SOML:
-      case SAML:
-        // RFC 821 §4.1.1: the same syntax as MAIL; with the `mail` policy they open a transaction like it.
-        if (this.ctx.settings.legacySend === 'mail') this.mail(line);
-        else this.reply(R.notImplemented);
-        break;
-      case ATRN:
-        // RFC 2645 §4: ODMR needs an authenticated client; we queue nothing, so the answer is 453.
-        if (this.ctx.settings.atrn === 'refuse') this.reply(R.notImplemented);
-        else if (this.inTransaction) this.reply(R.badSequence);
-        else this.reply(this.authUser === null ? R.authRequired : R.atrnNothingQueued);
-        break;
-      case HELP:
-        this.reply(R.help);
-        break;
-      case AUTH:
-        this.auth(line);
-        break;
-      case STARTTLS:
-        this.startTls(line);
-        break;
-      case XCLIENT:
-        this.xclient(line);
-        break;
-      case TURN:
-        // RFC 5321 Appendix F.1: TURN would hand queued mail to an unauthenticated peer. Never run.
-        this.reply(R.notImplemented);
-        break;
-      default:
-        this.reply(R.unknown);
-    }
-    return info;
-  }
-
-  /**
-   * Draws the faults of the current command (`this.fc`): a disconnect, or a reply that replaces
-   * the command's own. True when one fired and the command must not run.
-   */
-  private injected(): boolean {
-    const f = this.ctx.faults;
-    if (f.disconnectNow(this.fc)) {
-      this.drop();
-      return true;
-    }
-    const o = f.override(this.fc);
-    if (o === undefined) return false;
-    this.ctx.metrics.counters.faults++;
-    this.reply(o.reply);
-    if (o.close) this.mode = Mode.Closing;
-    return true;
-  }
-
-  /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
-  private mail(line: Buffer): void {
-    const R = this.ctx.replies;
-    const s = this.ctx.settings;
-    if (!startsWithCI(line, 5, FROM_COLON)) return this.reply(R.syntax);
-    if (!this.greeted) return this.reply(R.needHelo);
-    if (this.inTransaction) return this.reply(R.badSequence);
-    if (s.auth.required && this.authUser === null) return this.reply(R.authRequired);
-    const close = pathEnd(line, 10);
-    if (close === -1) return this.reply(R.syntax);
-    const params = checkMailParameters(line, close + 1, s.maxMessageSize, s.chunking, this.ctx.authOffered);
-    if (params !== 'ok') return this.reply(params === 'syntax' ? R.syntax : params === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
-    this.inTransaction = true;
-    this.recipients = 0;
-    this.reply(R.mailOk);
-  }
-
-  /** `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3). */
-  private rcpt(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (!startsWithCI(line, 5, TO_COLON)) return this.reply(R.syntax);
-    if (!this.inTransaction) return this.reply(R.badSequence);
-    const close = pathEnd(line, 8);
-    // RCPT needs a mailbox: `<>` is not a forward-path.
-    if (close === -1 || line[close - 1] === LT) return this.reply(R.syntax);
-    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.reply(R.mailboxUnavailable);
-    if (this.recipients >= this.ctx.settings.maxRecipients) return this.reply(R.tooManyRecipients);
-    this.recipients++;
-    this.reply(R.rcptOk);
-  }
-
-  /**
-   * `VRFY string` (RFC 5321 §3.5.1, §4.1.1.6). Without a configured list: 252 to everything, never
-   * 250 without checking (§7.3). With one: 250 for a listed mailbox (full address, or local part),
-   * 550 otherwise. Not a hot path: compared as text.
-   */
-  private vrfy(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (line.length <= 5) return this.reply(R.syntax);
-    const list = this.ctx.settings.vrfy;
-    if (list.length === 0) return this.reply(R.vrfy);
-    const arg = line
-      .toString('utf8', 5)
-      .trim()
-      .replace(/^<(.*)>$/, '$1')
-      .toLowerCase();
-    const hit = list.find((mb) => mb.toLowerCase() === arg || mb.toLowerCase().split('@')[0] === arg);
-    this.reply(hit === undefined ? R.vrfyUnknown : Buffer.from(`250 2.1.5 <${hit}>\r\n`, 'utf8'));
-  }
-
-  /** `EXPN list` (RFC 5321 §3.5.2): 502 without lists; 250 with one member per line, or 550. */
-  private expn(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (R.expnLists.size === 0) return this.reply(R.notImplemented);
-    if (line.length <= 5) return this.reply(R.syntax);
-    this.reply(R.expnLists.get(line.toString('utf8', 5).trim().toLowerCase()) ?? R.expnUnknown);
-  }
-
-  /** True when the local part of the path ending at `close` is on the refused list. */
-  private refusedMailbox(line: Buffer, close: number): boolean {
-    const { start, end } = localPartOf(line, close);
-    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
-    return false;
-  }
-
-  /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
-  private data(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (line.length > 4) return this.reply(R.syntax);
-    // RFC 3030 §3: DATA may not follow BDAT in one transaction.
-    if (!this.inTransaction || this.bdatActive) return this.reply(R.badSequence);
-    if (this.recipients === 0) return this.reply(R.noValidRecipients);
-    this.reply(R.dataGo);
-    this.mode = Mode.Data;
-    this.scanner.begin();
-    this.startMessage(false);
-  }
-
-  private startMessage(bdat: boolean): void {
-    this.messageBytes = 0;
-    // Only with `capture` (a test sink): copies of the content, since input chunks are borrowed.
-    this.captureParts = this.ctx.settings.capture > 0 ? [] : null;
-    this.captureBdat = bdat;
-    this.textLineLength = 0;
-    this.textLineTooLong = false;
-    this.probe.begin();
-    this.dataStartMs = performance.now();
-    if (this.ctx.faults.active) this.disconnectAt = this.ctx.faults.disconnectAfterBytes(F_DATA);
-  }
-
-  private endOfData(): void {
-    this.mode = Mode.Command;
-    this.finishMessage(this.messageBytes - 3); // the final ".<CRLF>" is not message content
-  }
-
-  /** The end of a message (DATA's terminator or BDAT LAST): one final reply, then the transaction ends. */
-  private finishMessage(bytes: number): void {
-    const m = this.ctx.metrics;
-    m.record('data-stream', (performance.now() - this.dataStartMs) * 1000);
-    this.disconnectAt = -1;
-    this.fc = F_DATA_END;
-    const max = this.ctx.settings.maxMessageSize;
-    if (this.ctx.settings.lmtp) {
-      this.lmtpReplies(bytes);
-    } else if (this.ctx.faults.active && this.injected()) {
-      m.counters.messagesRejected++;
-    } else if (max > 0 && bytes > max) {
-      m.counters.messagesRejected++;
-      this.reply(this.ctx.replies.sizeTooBig);
-    } else if (this.textLineTooLong) {
-      m.counters.messagesRejected++;
-      this.reply(this.ctx.replies.textLineTooLong);
-    } else {
-      m.counters.messages++;
-      m.counters.recipients += this.recipients;
-      m.counters.bytes += bytes;
-      this.session.messages++;
-      this.session.recipients += this.recipients;
-      this.recordDelivery();
-      this.keepContent(bytes);
-      this.reply(this.ctx.replies.messageOk);
-    }
-    this.resetTransaction();
-  }
-
-  /**
-   * DATA content checks that need the octets: NULs are passed through but counted (memchr, one
-   * pass per piece), and with `maxTextLine` set, lines are measured across chunks (RFC 5321
-   * §4.5.3.1.6: 1000 octets with CRLF). Off by default: MTAs take longer lines in practice.
-   *
-   * The line check does not visit every line end. A line is too long exactly when some run of
-   * `max` octets from a line start holds no LF, so from each line start it asks for the last LF
-   * within `max` octets (`lastIndexOf`, backwards from the window's end) and jumps past it: one
-   * native call per ~`max` octets instead of one per line.
-   */
-  private inspectText(chunk: Buffer, from: number, to: number): void {
-    for (let z = chunk.indexOf(0, from); z !== -1 && z < to; z = chunk.indexOf(0, z + 1)) this.ctx.metrics.counters.nulOctets++;
-    const max = this.ctx.settings.maxTextLine;
-    if (max === 0 || this.textLineTooLong || to <= from) return;
-    // Where the current line starts, as a position in `chunk` (before `from` when it began in an earlier piece).
-    let lineStart = from - this.textLineLength;
-    // The line's LF may be at most at lineStart + max - 1 (the CRLF counts in the limit).
-    for (let last = lineStart + max - 1; last < to; last = lineStart + max - 1) {
-      // An LF before `from` belongs to an earlier command or message, not to this line.
-      const lf = chunk.lastIndexOf(LF, last);
-      if (lf < Math.max(lineStart, from)) {
-        this.textLineTooLong = true;
-        return;
-      }
-      lineStart = lf + 1;
-    }
-    // The window now ends past the piece: the rest fits so far. Carry only the octets after its last LF.
-    const lf = chunk.lastIndexOf(LF, to - 1);
-    if (lf >= Math.max(lineStart, from)) lineStart = lf + 1;
-    this.textLineLength = to - lineStart;
-  }
-
-  /** Capturing sink: keeps a view of message octets, and gives up on a message past the SIZE limit (it will be refused). */
-  private capture(chunk: Buffer, from: number, to: number): void {
-    const max = this.ctx.settings.maxMessageSize;
-    if (max > 0 && this.messageBytes + (to - from) > max + 3) this.captureParts = null;
-    else this.captureParts!.push(Buffer.from(chunk.subarray(from, to)));
-  }
-
-  /** An accepted message's size histogram, and for a capturing sink its content (DATA: without the terminator, unstuffed). */
-  private keepContent(bytes: number): void {
-    this.ctx.metrics.recordBytes('message-bytes', bytes);
-    const parts = this.captureParts;
-    if (parts === null) return;
-    this.captureParts = null;
-    const raw = Buffer.concat(parts).subarray(0, bytes);
-    this.ctx.captured.push({ session: this.session.id, content: this.captureBdat ? Buffer.from(raw) : unstuff(raw) });
-  }
-
-  /** Delivery sink: arrival (now) minus the message's `X-Smtpbench-Sent` time, when it had one. */
-  private recordDelivery(): void {
-    if (this.probe.sentUs >= 0) this.ctx.metrics.record('delivery', epochUs() - this.probe.sentUs);
-  }
-
-  /**
-   * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
-   * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
-   */
-  private lmtpReplies(bytes: number): void {
-    const m = this.ctx.metrics;
-    const f = this.ctx.faults;
-    const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
-    let accepted = 0;
-    for (let i = 0; i < this.recipients; i++) {
-      const o = f.active ? f.override(F_DATA_END) : undefined;
-      if (o !== undefined) {
-        m.counters.faults++;
-        this.reply(o.reply);
-      } else if (tooBig) this.reply(this.ctx.replies.sizeTooBig);
-      else {
-        accepted++;
-        this.reply(this.ctx.replies.messageOk);
-      }
-    }
-    if (accepted === 0) m.counters.messagesRejected++;
-    else {
-      this.recordDelivery();
-      this.keepContent(bytes);
-      this.session.messages++;
-      this.session.recipients += accepted;
-      m.counters.messages++;
-      m.counters.recipients += accepted;
-      m.counters.bytes += bytes;
-    }
-  }
-
-  /**
-   * `BDAT chunk-size [SP LAST]` (RFC 3030 §2). The reply waits until the chunk has been read, and
-   * a refused chunk is read and thrown away all the same: its octets are never commands.
-   */
-  private bdat(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (!this.ctx.settings.chunking) return this.reply(R.notImplemented);
-    const args = parseBdatArgs(line);
-    // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
-    if (args === null) return this.reply(R.syntax);
-    const { size, last } = args;
-    let refusal: Buffer | null = null;
-    if (this.ctx.faults.active) {
-      if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
-      const o = this.ctx.faults.override(F_BDAT);
-      if (o !== undefined) {
-        this.ctx.metrics.counters.faults++;
-        if (o.close) {
-          this.reply(o.reply);
-          this.mode = Mode.Closing;
-          return;
-        }
-        refusal = o.reply;
-      }
-    }
-    if (refusal === null) {
-      if (!this.inTransaction) refusal = R.badSequence;
-      else if (this.recipients === 0) refusal = R.noValidRecipients;
-    }
-    this.bdatRemaining = size;
-    this.bdatLast = last;
-    this.bdatRefusal = refusal;
-    if (refusal === null && !this.bdatActive) {
-      this.bdatActive = true;
-      this.startMessage(true);
-    }
-    this.mode = Mode.Bdat;
-    if (size === 0) this.endOfChunk();
-  }
-
-  /** The current BDAT chunk has been read: its one reply. */
-  private endOfChunk(): void {
-    this.mode = Mode.Command;
-    this.fc = F_BDAT;
-    const refusal = this.bdatRefusal;
-    if (refusal !== null) {
-      this.bdatRefusal = null;
-      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
-      if (this.bdatActive) this.resetTransaction();
-      return this.reply(refusal);
-    }
-    const max = this.ctx.settings.maxMessageSize;
-    if (max > 0 && this.messageBytes > max) {
-      this.ctx.metrics.counters.messagesRejected++;
-      this.resetTransaction();
-      return this.reply(this.ctx.replies.sizeTooBig);
-    }
-    if (this.bdatLast) this.finishMessage(this.messageBytes);
-    else this.reply(this.ctx.replies.chunkOk);
-  }
-
-  /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
-  private auth(line: Buffer): void {
-    const R = this.ctx.replies;
-    const s = this.ctx.settings;
-    if (!this.ctx.authOffered) return this.reply(R.notImplemented);
-    if (!this.greeted) return this.reply(R.needHelo);
-    // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
-    if (this.authUser !== null) return this.reply(R.alreadyAuthenticated);
-    if (this.inTransaction) return this.reply(R.badSequence);
-    const args = parseAuthArgs(line);
-    if (args === null) return this.reply(R.syntax);
-    const mech = s.auth.mechanisms.find((mm) => mm === args.mechanism.toUpperCase());
-    if (mech === undefined) return this.reply(R.unknownMechanism);
-    this.sasl = { mech, user: null, challenge: '' };
-    if (args.initial !== null) {
-      // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
-      if (mech === 'CRAM-MD5') {
-        this.sasl = null;
-        return this.reply(R.syntax);
-      }
-      return this.saslResponse(args.initial);
-    }
-    if (mech === 'PLAIN') return this.reply(R.emptyChallenge);
-    if (mech === 'LOGIN') return this.reply(R.loginUser);
-    this.sasl.challenge = cramMd5Challenge(s.hostname);
-    this.reply(Buffer.from(`334 ${Buffer.from(this.sasl.challenge).toString('base64')}\r\n`, 'latin1'));
-  }
-
-  /** One client line of a SASL exchange: `*` cancels, `=` is an empty initial response (RFC 4954 §4). */
-  private saslResponse(text: string): void {
-    const R = this.ctx.replies;
-    const sasl = this.sasl!;
-    if (text === '*') {
-      this.sasl = null;
-      return this.reply(R.authCancelled);
-    }
-    const data = text === '=' ? Buffer.alloc(0) : decodeStrictBase64(text);
-    if (data === null) {
-      this.sasl = null;
-      return this.reply(R.badBase64);
-    }
-    if (sasl.mech === 'LOGIN' && sasl.user === null) {
-      sasl.user = data.toString('utf8');
-      return this.reply(R.loginPassword);
-    }
-    this.sasl = null;
-    const users = this.ctx.settings.auth.users;
-    const user = sasl.mech === 'PLAIN' ? checkPlain(data, users) : sasl.mech === 'LOGIN' ? checkLogin(sasl.user!, data, users) : checkCramMd5(data, sasl.challenge, users);
-    if (user === null) {
-      this.ctx.metrics.counters.authFailures++;
-      return this.reply(R.authFailed);
-    }
-    this.authUser = user;
-    this.session.authUser = user;
-    this.reply(R.authOk);
-  }
-
-  /**
-   * `XCLIENT attr=value …` (Postfix XCLIENT_README): overrides the client identity for the rest of
-   * the session, which starts over with a fresh 220 greeting (the client must EHLO again). Values
-   * are xtext (RFC 3461 §4: `+XX` hex escapes). Refused inside a transaction (503), with an
-   * unknown attribute (501), and when switched off (502, not advertised).
-   */
-  private xclient(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (!this.ctx.settings.xclient) return this.reply(R.notImplemented);
-    if (this.inTransaction) return this.reply(R.badSequence);
-    const given = parseXclientArgs(line);
-    if (given === null) return this.reply(R.syntax);
-    const attrs: Record<string, string> = { ...this.session.xclient, ...given };
-    this.session.xclient = attrs;
-    if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
-    this.greeted = false;
-    this.authUser = attrs.LOGIN !== undefined && attrs.LOGIN !== '[UNAVAILABLE]' ? attrs.LOGIN : null;
-    this.session.authUser = this.authUser;
-    this.resetTransaction();
-    this.reply(R.greeting);
-  }
-
-  /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
-  private startTls(line: Buffer): void {
-    const R = this.ctx.replies;
-    if (this.ctx.secureContext === null) return this.reply(R.notImplemented);
-    if (line.length > 8) return this.reply(R.tlsNoParameters);
-    if (this.tls) return this.reply(R.tlsActive);
-    this.reply(R.tlsGo);
-    this.mode = Mode.Upgrading;
-  }
-
-  /**
-   * Wraps the socket in TLS. RFC 3207 §4.2: the session starts over, so the client must EHLO again
-   * and any AUTH or transaction is forgotten. Plaintext received after STARTTLS is dropped.
-   */
+  /** Wraps the socket in TLS once the 220 to STARTTLS is written; plaintext received after STARTTLS is dropped. */
   private upgrade(): void {
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('drain');
-    this.ctx.metrics.counters.discardedPlaintext += this.stash.reduce((n, b) => n + b.length, 0);
-    this.stash.length = 0;
+    this.ctx.metrics.counters.discardedPlaintext += this.queue.dropStash();
     const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.ctx.secureContext! });
     this.socket = secure;
     this.listen(secure);
-    this.tls = true;
-    this.session.tls = true;
-    this.greeted = false;
-    this.authUser = null;
-    this.resetTransaction();
+    this.commands.upgraded();
     this.mode = Mode.Command;
     this.ctx.metrics.counters.tlsUpgrades++;
   }
 
-  private resetTransaction(): void {
-    this.inTransaction = false;
-    this.recipients = 0;
-    this.bdatActive = false;
+  /** Queues a reply to the current command (`ReplyQueue.push`); closes at the client's `maxErrors`-th protocol error. */
+  reply(buf: Buffer): void {
+    if (this.queue.push(buf)) this.mode = Mode.Closing;
   }
 
-  /**
-   * Queues a reply to the current command. With faults, draws its delay: a delayed reply is held
-   * with everything after it, and input processing stops until the hold timer releases it.
-   */
-  private reply(buf: Buffer): void {
-    // Negative completion replies start with '4' or '5'.
-    if (buf[0] >= 0x34) {
-      this.ctx.metrics.counters.negativeReplies++;
-      this.errors++;
-      // 500, 501, 503, 504 are the client's protocol errors (502 is our gap, not its fault).
-      if (buf[0] === 0x35 && buf[1] === 0x30 && buf[2] !== 0x32 && ++this.protocolErrors === this.ctx.settings.maxErrors) {
-        this.out.push(buf, this.ctx.replies.tooManyErrors);
-        this.mode = Mode.Closing;
-        return;
-      }
-    }
-    this.out.push(buf);
-    if (this.ctx.faults.active && !this.held) {
-      const ms = this.ctx.faults.delayMs(this.fc, performance.now(), this.errors);
-      if (ms > 0) {
-        this.ctx.metrics.counters.delayedReplies++;
-        this.held = true;
-        this.holdFrom = this.out.length - 1;
-        this.holdUntil = performance.now() + ms;
-      }
-    }
+  answering(fc: FaultIndex): void {
+    this.queue.fc = fc;
+  }
+
+  startData(): void {
+    this.mode = Mode.Data;
+  }
+
+  startBdat(): void {
+    this.mode = Mode.Bdat;
+  }
+
+  startTls(): void {
+    this.mode = Mode.Upgrading;
+  }
+
+  close(): void {
+    this.mode = Mode.Closing;
   }
 
   /**
@@ -1098,31 +324,10 @@ export class Connection {
    * rest. Once everything is written: closes after QUIT or a 421, upgrades after STARTTLS.
    */
   private flush(): void {
-    const out = this.out;
-    const n = this.held ? this.holdFrom : out.length;
     const s = this.socket;
-    if (n > 0 && !s.destroyed) {
-      if (n === 1) s.write(out[0]);
-      else {
-        s.cork();
-        for (let i = 0; i < n; i++) s.write(out[i]);
-        s.uncork();
-      }
-    }
-    if (this.held) {
-      out.splice(0, n);
-      this.holdFrom = 0;
-      s.pause();
-      // One timer per connection, and only while a reply is held (faults only).
-      // Wake a little early; release() waits out the rest precisely.
-      this.holdTimer ??= setTimeout(() => this.release(), Math.max(0, this.holdUntil - performance.now() - 1));
-      return;
-    }
-    // pop() for the usual single reply: shrinking `length` is a slow runtime call in V8.
-    if (out.length === 1) out.pop();
-    else out.length = 0;
+    if (!this.queue.write(s)) return;
     // After the client's FIN nothing more can come; an upgrade could not happen either.
-    if (this.mode === Mode.Closing || (this.peerEnded && this.stash.length === 0)) this.hangUp();
+    if (this.mode === Mode.Closing || (this.peerEnded && this.queue.stash.length === 0)) this.hangUp();
     else if (this.mode === Mode.Upgrading) this.upgrade();
     else if (s.writableNeedDrain || s.isPaused()) this.updateReading();
   }

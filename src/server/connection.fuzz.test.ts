@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FakeSocket } from './helpers/fake-socket.js';
-import { resolveProfile } from '../src/profile/index.js';
-import { Connection, serverContext, type ServerContext } from '../src/server/connection.js';
+import { FakeSocket } from './fake-socket.testkit.js';
+import { resolveProfile } from '../profile/index.js';
+import { Connection, serverContext, type ServerContext } from './connection.js';
 
 const settings = resolveProfile({
   server: { maxCommandLine: 600, maxMessageSize: 5000, maxRecipients: 5, maxErrors: 0, tls: { starttls: false }, auth: { users: { alice: 'secret' } } },
@@ -20,13 +20,13 @@ const context = (): ServerContext => serverContext(settings, null);
 function play(chunks: Buffer[]) {
   const ctx = context();
   const sock = new FakeSocket();
-  const conn = new Connection(sock.asSocket(), ctx) as unknown as { partialLen: number; out: Buffer[]; stash: Buffer[] };
+  const conn = new Connection(sock.asSocket(), ctx) as unknown as { framer: { partialLen: number }; queue: { out: Buffer[]; stash: Buffer[] } };
   for (const c of chunks) {
     sock.feed(c);
     // Bounded: a partial line never exceeds the limit; replies never pile up; nothing is stashed without a hold.
-    expect(conn.partialLen).toBeLessThanOrEqual(settings.maxCommandLine);
-    expect(conn.out.length).toBe(0);
-    expect(conn.stash.length).toBe(0);
+    expect(conn.framer.partialLen).toBeLessThanOrEqual(settings.maxCommandLine);
+    expect(conn.queue.out.length).toBe(0);
+    expect(conn.queue.stash.length).toBe(0);
   }
   return { sock, counters: ctx.metrics.counters };
 }

@@ -1,0 +1,398 @@
+/**
+ * The reference server's command machine: what each command line means for one SMTP session, and
+ * the state gates between them (RFC 5321 §4.1.4: greeted, in a transaction, recipients; AUTH,
+ * RFC 4954; STARTTLS, RFC 3207; XCLIENT; LMTP, RFC 2033). It never sees a socket: framed lines come
+ * in, decisions go out through a `ReplySink` (reply, start DATA, start BDAT, start TLS, close),
+ * message data goes to its `MessageStream`. Hot path: the verb is one 32-bit compare
+ * (`verbCodeOf`), replies are Buffers encoded once, MAIL/RCPT arguments are checked as bytes.
+ */
+import * as octets from '../protocol/bytes.js';
+import * as commandArgs from '../protocol/command-args.js';
+import * as verbs from '../protocol/verbs.js';
+import { injectFault, type ReplySink, type ServerContext } from './context.js';
+import { faultIndex } from './faults.js';
+import { expnReply, vrfyReply } from './lookups.js';
+import { MessageStream } from './message-stream.js';
+import { SaslExchange } from './sasl-exchange.js';
+import type { SessionRecord } from './sessions.js';
+import * as verbTable from './verb-table.js';
+
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { equalsCI, LT, SP, startsWithCI } = octets;
+const { checkMailParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
+const { verbCodeOf } = verbs;
+const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
+
+const FROM_COLON = Buffer.from('FROM:');
+const TO_COLON = Buffer.from('TO:');
+
+const F_CONNECT = faultIndex('connect');
+const F_AUTH = faultIndex('auth');
+const F_BDAT = faultIndex('bdat');
+
+/** One SMTP session's command state, from the greeting to the end of the connection. */
+export class CommandMachine {
+  /** The message data of this session's transactions (the shell feeds it after `startData` / `startBdat`). */
+  readonly stream: MessageStream;
+  /** TLS is on: implicit TLS, or after STARTTLS. */
+  private tls: boolean;
+  /** After a 5xx greeting (RFC 5321 §3.1): only QUIT is served, everything else gets 503. */
+  private refused = false;
+  // Session and transaction state (RFC 5321 §4.1.4).
+  private greeted = false;
+  private authUser: string | null = null;
+  private sasl: SaslExchange | null = null;
+  private inTransaction = false;
+  private recipients = 0;
+  /** A BDAT chunk of this transaction was accepted: DATA may not follow (RFC 3030 §3). */
+  private bdatActive = false;
+
+  /**
+   * @param session the session's record (docs/reference-server.md "Client identity"), updated here
+   * @param tls true on the implicit-TLS port (RFC 8314): STARTTLS is then refused
+   */
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly session: SessionRecord,
+    private readonly sink: ReplySink,
+    tls: boolean,
+  ) {
+    this.tls = tls;
+    this.stream = new MessageStream(ctx, session, sink);
+  }
+
+  /**
+   * The TLS handshake after STARTTLS is done. RFC 3207 §4.2: the session starts over, so the
+   * client must EHLO again and any AUTH or transaction is forgotten.
+   */
+  upgraded(): void {
+    this.tls = true;
+    this.session.tls = true;
+    this.greeted = false;
+    this.authUser = null;
+    this.resetTransaction();
+  }
+
+  /** Closes the connection without answering the current command (fault injection). */
+  private drop(): void {
+    this.ctx.metrics.counters.faults++;
+    this.sink.close();
+  }
+
+  /** Sends the greeting, or the connect fault drawn for this connection. */
+  greet(): void {
+    this.sink.answering(F_CONNECT);
+    const f = this.ctx.faults;
+    if (f.active) {
+      if (f.disconnectNow(F_CONNECT)) return this.drop();
+      const o = f.override(F_CONNECT);
+      if (o !== undefined) {
+        this.ctx.metrics.counters.faults++;
+        this.sink.reply(o.reply);
+        // 4yz on connect: hang up (421). 5yz: RFC 5321 §3.1, wait for QUIT and refuse the rest with 503.
+        if (o.reply[0] === 0x34) this.sink.close();
+        else this.refused = true;
+        return;
+      }
+    }
+    this.sink.reply(this.ctx.replies.greeting);
+  }
+
+  /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */
+  command(line: Buffer): verbTable.VerbInfo {
+    const m = this.ctx.metrics;
+    m.counters.commands++;
+    const R = this.ctx.replies;
+    if (this.sasl !== null) {
+      // RFC 4954 §4: inside an exchange every line is a SASL response, whatever it looks like.
+      this.sink.answering(F_AUTH);
+      this.saslResponse(line.toString('latin1'));
+      return AUTH_INFO;
+    }
+    let v = verbCodeOf(line);
+    const info = VERBS.get(v) ?? OTHER;
+    this.sink.answering(info.fault);
+    if (line.indexOf(0) !== -1) {
+      this.sink.reply(R.nul);
+      v = -1;
+    } else if (this.refused && v !== QUIT) {
+      this.sink.reply(R.badSequence);
+      v = -1;
+    } else if (this.ctx.faults.active && v !== BDAT && injectFault(this.ctx, info.fault, this.sink)) {
+      // BDAT draws its faults itself: a refused chunk must still be read (RFC 3030).
+      v = -1;
+    }
+    switch (v) {
+      case -1:
+        break;
+      case EHLO:
+      case HELO:
+      case LHLO:
+        // LHLO is LMTP's EHLO (RFC 2033 §4.1); each protocol refuses the other's greeting verb.
+        if ((v === LHLO) !== this.ctx.settings.lmtp) {
+          this.sink.reply(v === LHLO ? R.unknown : R.useLhlo);
+          break;
+        }
+        if (line.length < 6 || line.subarray(5).every((b) => b === SP)) {
+          this.sink.reply(R.heloSyntax);
+          break;
+        }
+        // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
+        this.greeted = true;
+        this.session.helo = line.toString('utf8', 5).trim();
+        this.resetTransaction();
+        this.sink.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
+        break;
+      case MAIL:
+        this.mail(line);
+        break;
+      case RCPT:
+        this.rcpt(line);
+        break;
+      case DATA:
+        this.data(line);
+        break;
+      case BDAT:
+        this.bdat(line);
+        break;
+      case RSET:
+        this.resetTransaction();
+        this.sink.reply(R.ok);
+        break;
+      case NOOP:
+        this.sink.reply(R.ok);
+        break;
+      case QUIT:
+        this.sink.reply(R.quit);
+        this.sink.close();
+        break;
+      case VRFY:
+        this.sink.reply(vrfyReply(this.ctx, line));
+        break;
+      case EXPN:
+        this.sink.reply(expnReply(this.ctx, line));
+        break;
+      case SEND:
+      case SOML:
+      case SAML:
+        // RFC 821 §4.1.1: the same syntax as MAIL; with the `mail` policy they open a transaction like it.
+        if (this.ctx.settings.legacySend === 'mail') this.mail(line);
+        else this.sink.reply(R.notImplemented);
+        break;
+      case ATRN:
+        // RFC 2645 §4: ODMR needs an authenticated client; we queue nothing, so the answer is 453.
+        if (this.ctx.settings.atrn === 'refuse') this.sink.reply(R.notImplemented);
+        else if (this.inTransaction) this.sink.reply(R.badSequence);
+        else this.sink.reply(this.authUser === null ? R.authRequired : R.atrnNothingQueued);
+        break;
+      case HELP:
+        this.sink.reply(R.help);
+        break;
+      case AUTH:
+        this.auth(line);
+        break;
+      case STARTTLS:
+        this.starttls(line);
+        break;
+      case XCLIENT:
+        this.xclient(line);
+        break;
+      case TURN:
+        // RFC 5321 Appendix F.1: TURN would hand queued mail to an unauthenticated peer. Never run.
+        this.sink.reply(R.notImplemented);
+        break;
+      default:
+        this.sink.reply(R.unknown);
+    }
+    return info;
+  }
+
+  /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
+  private mail(line: Buffer): void {
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
+    if (!startsWithCI(line, 5, FROM_COLON)) return this.sink.reply(R.syntax);
+    if (!this.greeted) return this.sink.reply(R.needHelo);
+    if (this.inTransaction) return this.sink.reply(R.badSequence);
+    if (s.auth.required && this.authUser === null) return this.sink.reply(R.authRequired);
+    const close = pathEnd(line, 10);
+    if (close === -1) return this.sink.reply(R.syntax);
+    const params = checkMailParameters(line, close + 1, s.maxMessageSize, s.chunking, this.ctx.authOffered);
+    if (params !== 'ok') return this.sink.reply(params === 'syntax' ? R.syntax : params === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
+    this.inTransaction = true;
+    this.recipients = 0;
+    this.sink.reply(R.mailOk);
+  }
+
+  /** `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3). */
+  private rcpt(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!startsWithCI(line, 5, TO_COLON)) return this.sink.reply(R.syntax);
+    if (!this.inTransaction) return this.sink.reply(R.badSequence);
+    const close = pathEnd(line, 8);
+    // RCPT needs a mailbox: `<>` is not a forward-path.
+    if (close === -1 || line[close - 1] === LT) return this.sink.reply(R.syntax);
+    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.sink.reply(R.mailboxUnavailable);
+    if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);
+    this.recipients++;
+    this.sink.reply(R.rcptOk);
+  }
+
+  /** True when the local part of the path ending at `close` is on the refused list. */
+  private refusedMailbox(line: Buffer, close: number): boolean {
+    const { start, end } = localPartOf(line, close);
+    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
+    return false;
+  }
+
+  /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
+  private data(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (line.length > 4) return this.sink.reply(R.syntax);
+    // RFC 3030 §3: DATA may not follow BDAT in one transaction.
+    if (!this.inTransaction || this.bdatActive) return this.sink.reply(R.badSequence);
+    if (this.recipients === 0) return this.sink.reply(R.noValidRecipients);
+    this.sink.reply(R.dataGo);
+    this.sink.startData();
+    this.stream.beginData();
+  }
+
+  /** DATA's terminator was read. */
+  endOfData(): void {
+    this.stream.finish(this.stream.bytes - 3, this.recipients); // the final ".<CRLF>" is not message content
+    this.resetTransaction();
+  }
+
+  /**
+   * `BDAT chunk-size [SP LAST]` (RFC 3030 §2). The reply waits until the chunk has been read, and
+   * a refused chunk is read and thrown away all the same: its octets are never commands.
+   */
+  private bdat(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.chunking) return this.sink.reply(R.notImplemented);
+    const args = parseBdatArgs(line);
+    // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
+    if (args === null) return this.sink.reply(R.syntax);
+    const { size, last } = args;
+    let refusal: Buffer | null = null;
+    if (this.ctx.faults.active) {
+      if (this.ctx.faults.disconnectNow(F_BDAT)) return this.drop();
+      const o = this.ctx.faults.override(F_BDAT);
+      if (o !== undefined) {
+        this.ctx.metrics.counters.faults++;
+        if (o.close) {
+          this.sink.reply(o.reply);
+          this.sink.close();
+          return;
+        }
+        refusal = o.reply;
+      }
+    }
+    if (refusal === null) {
+      if (!this.inTransaction) refusal = R.badSequence;
+      else if (this.recipients === 0) refusal = R.noValidRecipients;
+    }
+    const start = refusal === null && !this.bdatActive;
+    if (start) this.bdatActive = true;
+    this.stream.beginChunk(size, last, refusal, start);
+    if (size === 0) this.endOfChunk();
+    else this.sink.startBdat();
+  }
+
+  /** The current BDAT chunk has been read: its one reply. */
+  endOfChunk(): void {
+    this.sink.answering(F_BDAT);
+    const refusal = this.stream.takeRefusal();
+    if (refusal !== null) {
+      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
+      if (this.bdatActive) this.resetTransaction();
+      return this.sink.reply(refusal);
+    }
+    if (this.stream.overSize()) {
+      this.ctx.metrics.counters.messagesRejected++;
+      this.resetTransaction();
+      return this.sink.reply(this.ctx.replies.sizeTooBig);
+    }
+    if (this.stream.chunkLast) {
+      this.stream.finish(this.stream.bytes, this.recipients);
+      this.resetTransaction();
+    } else this.sink.reply(this.ctx.replies.chunkOk);
+  }
+
+  /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
+  private auth(line: Buffer): void {
+    const R = this.ctx.replies;
+    const s = this.ctx.settings;
+    if (!this.ctx.authOffered) return this.sink.reply(R.notImplemented);
+    if (!this.greeted) return this.sink.reply(R.needHelo);
+    // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
+    if (this.authUser !== null) return this.sink.reply(R.alreadyAuthenticated);
+    if (this.inTransaction) return this.sink.reply(R.badSequence);
+    const args = parseAuthArgs(line);
+    if (args === null) return this.sink.reply(R.syntax);
+    const mech = s.auth.mechanisms.find((mm) => mm === args.mechanism.toUpperCase());
+    if (mech === undefined) return this.sink.reply(R.unknownMechanism);
+    const sasl = new SaslExchange(mech, this.ctx.replies, s);
+    if (args.initial === null) {
+      this.sasl = sasl;
+      return this.sink.reply(sasl.begin());
+    }
+    // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
+    if (mech === 'CRAM-MD5') return this.sink.reply(R.syntax);
+    this.sasl = sasl;
+    this.saslResponse(args.initial);
+  }
+
+  /** One client line of the SASL exchange in progress. */
+  private saslResponse(text: string): void {
+    const sasl = this.sasl!;
+    const reply = sasl.respond(text);
+    if (sasl.state !== 'continue') {
+      this.sasl = null;
+      if (sasl.state === 'failed') this.ctx.metrics.counters.authFailures++;
+      else if (sasl.state === 'ok') {
+        this.authUser = sasl.user;
+        this.session.authUser = sasl.user;
+      }
+    }
+    this.sink.reply(reply);
+  }
+
+  /**
+   * `XCLIENT attr=value …` (Postfix XCLIENT_README): overrides the client identity for the rest of
+   * the session, which starts over with a fresh 220 greeting (the client must EHLO again). Values
+   * are xtext (RFC 3461 §4: `+XX` hex escapes). Refused inside a transaction (503), with an
+   * unknown attribute (501), and when switched off (502, not advertised).
+   */
+  private xclient(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (!this.ctx.settings.xclient) return this.sink.reply(R.notImplemented);
+    if (this.inTransaction) return this.sink.reply(R.badSequence);
+    const given = parseXclientArgs(line);
+    if (given === null) return this.sink.reply(R.syntax);
+    const attrs: Record<string, string> = { ...this.session.xclient, ...given };
+    this.session.xclient = attrs;
+    if (attrs.HELO !== undefined) this.session.helo = attrs.HELO;
+    this.greeted = false;
+    this.authUser = attrs.LOGIN !== undefined && attrs.LOGIN !== '[UNAVAILABLE]' ? attrs.LOGIN : null;
+    this.session.authUser = this.authUser;
+    this.resetTransaction();
+    this.sink.reply(R.greeting);
+  }
+
+  /** `STARTTLS` (RFC 3207 §4): 220, then the handshake once the 220 is written. */
+  private starttls(line: Buffer): void {
+    const R = this.ctx.replies;
+    if (this.ctx.secureContext === null) return this.sink.reply(R.notImplemented);
+    if (line.length > 8) return this.sink.reply(R.tlsNoParameters);
+    if (this.tls) return this.sink.reply(R.tlsActive);
+    this.sink.reply(R.tlsGo);
+    this.sink.startTls();
+  }
+
+  private resetTransaction(): void {
+    this.inTransaction = false;
+    this.recipients = 0;
+    this.bdatActive = false;
+  }
+}
