@@ -7,7 +7,8 @@
  * - handshake.ts: greeting → PROXY check → EHLO/HELO → XCLIENT → STARTTLS → AUTH, a state
  *   machine that returns actions this shell performs;
  * - pipeline.ts (with writer.ts and transaction.ts): transactions, the in-flight FIFO, 452
- *   continuation and the settlement of every recipient and message.
+ *   continuation and the settlement of every recipient and message;
+ * - work.ts: what comes next (a continuation, a scenario step, a new message from the source).
  *
  * Module state, one instance per worker thread: `sessionIds` here (picks each session's AUTH
  * account), `connectionSeq` in transport.ts (source and client addresses in turn, `{n}` in the HELO
@@ -17,17 +18,14 @@ import { closedKind, reply421Kind, timeoutKind, type ErrorKind, type Step } from
 import * as clock from '../clock.js';
 import { ReplyParser } from '../protocol/reply-parser.js';
 import { NO_CAPABILITIES, type Capabilities } from '../protocol/capabilities.js';
-import { DONE, WAIT, type MessageSource, type SessionConfig } from './config.js';
+import type { MessageSource, SessionConfig } from './config.js';
 import { Transport, type TransportSink } from './transport.js';
 import { Handshake, type HandshakeAction } from './handshake.js';
 import { Pipeline, type PipelineHost } from './pipeline.js';
-import { admitMessage, type Txn } from './transaction.js';
-import { messageShape } from './message.js';
+import type { Txn } from './transaction.js';
+import { STEP_SENT, Work } from './work.js';
 
 const { nowUs } = clock;
-
-/** `takeNext()` result: a scenario step was written instead of a transaction. */
-const STEP_SENT = 'step';
 
 /** Where a session stands; `handshake`: greeting to AUTH, its own step in `Handshake.state`. */
 type State = 'idle' | 'connecting' | 'tls' | 'handshake' | 'ready' | 'waiting' | 'quit' | 'closing' | 'done';
@@ -58,8 +56,6 @@ const MAX_CONNECT_FAILURES = 3;
 const FINAL_REFUSALS: ReadonlySet<ErrorKind> = new Set(['auth-unavailable', 'chunking-unavailable', 'size-exceeded', '8bitmime-unavailable', 'smtputf8-unavailable']);
 /** States before a session could start its first transaction. */
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'handshake']);
-/** Messages skipped in a row (SIZE exceeded) before the session lets the event loop run. */
-const MAX_SKIPS_PER_TURN = 64;
 
 /** Per-worker session number: session `i` uses AUTH account `i % accounts.length`. */
 let sessionIds = 0;
@@ -83,18 +79,9 @@ export class ClientSession implements TransportSink, PipelineHost {
   private errorKind: ErrorKind | null = null;
   /** The first failure's cause (an OS error, the parser's reason, a reply code), kept beside its count. */
   private errorCause: string | null = null;
-  private messagesOnConnection = 0;
-  /** A `next()` answered WAIT: the source will `assign()` this session. */
-  private awaiting = false;
-  /** Intended start of a message assigned while this session was busy, or -1. */
-  private assigned = -1;
-  private yielding = false;
-  /** The scenario's draw for the next unit of work, or null when not drawn yet (or no scenario). */
-  private nextPick: number | null = null;
-  /** VRFY/EXPN walk the plan's recipients in turn (a directory-harvest probe). */
-  private stepSeq = 0;
   private readonly hs: Handshake;
   private readonly pipeline: Pipeline;
+  private readonly work: Work<ClientSession>;
   // Times in µs.
   private connectStartUs = 0;
   private sentUs = 0;
@@ -109,6 +96,9 @@ export class ClientSession implements TransportSink, PipelineHost {
     );
     this.transport = new Transport(cfg, this.parser, this);
     this.pipeline = new Pipeline(cfg, this.transport, this);
+    this.work = new Work(cfg, source, this, this.pipeline, () => {
+      if (this.state === 'waiting') this.beginTransaction();
+    });
     const a = cfg.auth;
     this.hs = new Handshake(cfg, cfg.recorder, a && a.accounts.length > 0 ? a.accounts[this.id % a.accounts.length] : null);
   }
@@ -132,9 +122,9 @@ export class ClientSession implements TransportSink, PipelineHost {
    * its replies are in. Returns false when it did not ask (the source offers the message elsewhere).
    */
   assign(intendedUs: number): boolean {
-    if (!this.awaiting || this.stopping || this.state === 'done') return false;
-    this.awaiting = false;
-    this.assigned = intendedUs;
+    if (!this.work.awaiting || this.stopping || this.state === 'done') return false;
+    this.work.awaiting = false;
+    this.work.assigned = intendedUs;
     if (this.state === 'waiting') this.beginTransaction();
     return true;
   }
@@ -171,7 +161,7 @@ export class ClientSession implements TransportSink, PipelineHost {
     this.errorKind = null;
     this.errorCause = null;
     this.caps = NO_CAPABILITIES;
-    this.messagesOnConnection = 0;
+    this.work.onConnection = 0;
     this.pipeline.reset();
     this.parser.reset();
     this.connectStartUs = nowUs();
@@ -285,7 +275,7 @@ export class ClientSession implements TransportSink, PipelineHost {
       this.state = 'ready';
       return this.pipeline.deferNext();
     }
-    const txn = this.takeNext(false);
+    const txn = this.work.take(false, this.caps, this.stopping);
     if (txn === STEP_SENT) {
       this.state = 'ready';
       return;
@@ -297,69 +287,12 @@ export class ClientSession implements TransportSink, PipelineHost {
     }
     // After stop() nothing new will be handed over: QUIT instead of waiting for a message that
     // never comes (the session would otherwise sit until the graceful-stop timer aborts it).
-    if ((this.awaiting || this.yielding) && !this.stopping) {
+    if ((this.work.awaiting || this.work.yielding) && !this.stopping) {
       this.state = 'waiting';
       this.deadlineMs = 0;
       return;
     }
     this.sendQuit();
-  }
-
-  /**
-   * The next transaction to write, or null: a continuation of the current message first (its
-   * deferred and not yet sent recipients), else a new message from the source. With a scenario a
-   * unit of work may be a step instead: it is written here (`STEP_SENT`), never as `lookahead`
-   * behind a message body (RFC 2920 §3.1 puts VRFY, EXPN, TURN and NOOP last in a group).
-   */
-  private takeNext(lookahead: boolean): Txn | null | typeof STEP_SENT {
-    const cont = this.pipeline.continuation();
-    if (cont !== null) return cont;
-    const rec = this.cfg.recorder;
-    const plan = this.cfg.plan;
-    for (let skips = 0; ; skips++) {
-      if (this.stopping || this.awaiting || this.messagesOnConnection >= this.cfg.messagesPerConnection) return null;
-      if (skips === MAX_SKIPS_PER_TURN) {
-        // Every message so far was too large: let timers (duration, stop) run before trying more.
-        this.yielding = true;
-        setImmediate(() => {
-          this.yielding = false;
-          if (this.state === 'waiting') this.beginTransaction();
-        });
-        return null;
-      }
-      const scenario = this.cfg.scenario;
-      if (scenario) {
-        this.nextPick ??= scenario.pick();
-        if (this.nextPick >= 0 && lookahead) return null;
-      }
-      // Draw this message's recipient count and size (seeded, per worker); O(1), nothing is copied.
-      const n = plan.recipientCounts.draw();
-      const shape = messageShape(plan, plan.sizes.draw());
-      let intended = this.assigned;
-      this.assigned = -1;
-      if (intended < 0) {
-        intended = this.source.next(this);
-        if (intended === WAIT) {
-          this.awaiting = true;
-          return null;
-        }
-        if (intended === DONE) return null;
-      }
-      const c = rec.counters;
-      if (scenario && this.nextPick !== null && this.nextPick >= 0) {
-        const step = this.nextPick;
-        this.nextPick = null;
-        this.messagesOnConnection++;
-        c.steps++;
-        this.pipeline.writeStep(step, (this.stepSeq++ % plan.recipients) + 1);
-        return STEP_SENT;
-      }
-      this.nextPick = null;
-      const msg = admitMessage(this.cfg, this.caps, n, shape, intended);
-      if (msg === null) continue;
-      this.messagesOnConnection++;
-      return this.pipeline.startMessage(msg);
-    }
   }
 
   /** Nothing in flight: go on (the state may already have moved on, e.g. to QUIT). */
@@ -369,8 +302,8 @@ export class ClientSession implements TransportSink, PipelineHost {
 
   /** PipelineHost: the next transaction to write behind a message body, or null. */
   lookahead(): Txn | null {
-    if (this.awaiting) return null;
-    const t = this.takeNext(true);
+    if (this.work.awaiting) return null;
+    const t = this.work.take(true, this.caps, this.stopping);
     return t === STEP_SENT ? null : t;
   }
 
@@ -437,7 +370,7 @@ export class ClientSession implements TransportSink, PipelineHost {
     }
     this.pipeline.abandon();
     this.state = 'idle';
-    if (this.stopping || (this.assigned < 0 && !this.source.hasMore(this))) return this.finish(false);
+    if (this.stopping || (this.work.assigned < 0 && !this.source.hasMore(this))) return this.finish(false);
     if (this.connectFailures >= MAX_CONNECT_FAILURES) return this.finish(true);
     if (this.connectFailures > 0) setTimeout(() => this.connect(), 50 * this.connectFailures);
     else this.connect();
@@ -446,8 +379,8 @@ export class ClientSession implements TransportSink, PipelineHost {
   private finish(gaveUp: boolean): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    if (this.assigned >= 0 && gaveUp) this.cfg.recorder.counters.messagesAbandoned++;
-    this.assigned = -1;
+    if (this.work.assigned >= 0 && gaveUp) this.cfg.recorder.counters.messagesAbandoned++;
+    this.work.assigned = -1;
     this.source.ended(this, gaveUp);
   }
 }
