@@ -118,7 +118,8 @@ const TIMEOUT_WORDS: Partial<Record<TimeoutStep, string>> = {
   connecting: 'the TCP connection did not open within the connect timeout',
   tls: 'the TLS handshake did not finish within the connect timeout: the connection is closed',
   envelope: 'the deadline passed inside a transaction with nothing in flight: the connection is closed',
-  closing: 'the server did not close the connection within the reply timeout after the session ended it (after the 221 to QUIT, or a 421): the client dropped it',
+  closing:
+    'the server did not close the connection after the session ended it: within 1 s (or the reply timeout, if shorter) after the 221 to QUIT, within the reply timeout after a 421; the client dropped it',
 };
 
 /** Closes that read better in words of their own than in the family's sentence. */

@@ -104,6 +104,13 @@ describe('Handshake, fed whole server transcripts split at every offset', () => 
     expect(transcript(config({ plan: utf8 }), `${GREETING}250 mx.example.test\r\n`).actions[1]).toMatchObject({ kind: 'refused', error: '8bitmime-unavailable' });
   });
 
+  it('a greeting sent twice is a broken server (bad-reply), not an EHLO refusal; so is any 2xx but 250 to EHLO (hostile review F15)', () => {
+    // The session hangs up at the failure (what follows is never read): the first two actions are what counts.
+    expect(transcript(config(), `${GREETING}${GREETING}250 mx.example.test\r\n`).actions.slice(0, 2)).toEqual([EHLO_LINE, { kind: 'fail', error: 'bad-reply' }]);
+    expect(transcript(config(), `${GREETING}251 mx.example.test\r\n`).actions).toEqual([EHLO_LINE, { kind: 'fail', error: 'bad-reply' }]);
+    expect(transcript(config(), '250 mx.example.test\r\n').actions).toEqual([{ kind: 'fail', error: 'bad-reply' }]);
+  });
+
   it('pipelining off and DATA: ready in lock-step without BDAT', () => {
     const r = transcript(config({ pipelining: 'off', body: 'data' }), `${GREETING}250-mx.example.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n`);
     expect(r.actions).toEqual([EHLO_LINE, { ready: { pipelining: false, bdat: false, size: null, auth: [], startTls: false } }]);

@@ -48,7 +48,6 @@ const NOOP_LINE = Buffer.from('NOOP\r\n');
 const BAD_REPLY: HandshakeAction = Object.freeze({ kind: 'fail', error: 'bad-reply' });
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
-const is3xx = (code: number): boolean => code >= 300 && code < 400;
 
 /** One session's handshakes, one per connection (`begin`); it remembers across connections only whether the PROXY header was taken. */
 export class Handshake {
@@ -139,7 +138,7 @@ export class Handshake {
       case 'greeting':
         rec.record('greeting', nowUs - this.connectedUs);
         rec.reply('greeting', code, enhanced);
-        if (code !== 220) return is3xx(code) ? BAD_REPLY : this.refused('greeting-refused', code);
+        if (code !== 220) return code < 400 ? BAD_REPLY : this.refused('greeting-refused', code);
         if (this.proxyUnconfirmed) {
           // A server without the PROXY protocol reads the header as a command line and answers it
           // after the greeting; one with it answers nothing. A NOOP (RFC 5321 §4.5.1: always
@@ -164,7 +163,10 @@ export class Handshake {
           this.caps = parseCapabilities(lines ?? []);
           return this.afterHello(nowUs);
         }
-        if (is3xx(code)) return BAD_REPLY;
+        // Only 250 accepts EHLO (RFC 5321 §4.1.1.1): another 2xx or a 3xx is a server out of step,
+        // such as one that greeted twice, whose second 220 would otherwise pass for the EHLO's
+        // refusal and shift every later reply by one (hostile review F15).
+        if (code < 400) return BAD_REPLY;
         // RFC 5321 §3.2: a server that does not know EHLO answers 500 or 502; try HELO (not in LMTP: LHLO only).
         if ((code === 500 || code === 502) && !this.cfg.lmtp) {
           this.captureText = false;
@@ -175,19 +177,19 @@ export class Handshake {
       case 'helo':
         rec.record('ehlo', nowUs - this.sentUs);
         rec.reply('helo', code, enhanced);
-        if (code !== 250) return is3xx(code) ? BAD_REPLY : this.refused('helo-refused', code);
+        if (code !== 250) return code < 400 ? BAD_REPLY : this.refused('helo-refused', code);
         return this.afterHello(nowUs);
       case 'xclient':
         rec.reply('xclient', code, enhanced);
         // Postfix XCLIENT_README: success is a new 220 greeting, after which EHLO is repeated.
-        if (code !== 220) return is3xx(code) ? BAD_REPLY : this.refused('xclient-refused', code);
+        if (code !== 220) return code < 400 ? BAD_REPLY : this.refused('xclient-refused', code);
         this.xclientDone = true;
         this.caps = NO_CAPABILITIES;
         return this.ehlo(nowUs);
       case 'starttls':
         rec.reply('starttls', code, enhanced);
         if (code === 220) return { kind: 'tls', startUs: this.sentUs };
-        return is3xx(code) ? BAD_REPLY : this.refused('starttls-refused', code);
+        return code < 400 ? BAD_REPLY : this.refused('starttls-refused', code);
       case 'auth':
         return this.onAuthReply(code, lines, enhanced, nowUs);
       case 'done':
@@ -268,7 +270,7 @@ export class Handshake {
     if (code !== 334) {
       rec.reply('auth', code, enhanced);
       this.captureText = false;
-      return is3xx(code) ? BAD_REPLY : this.refused('auth-failed', code);
+      return code < 400 ? BAD_REPLY : this.refused('auth-failed', code);
     }
     // 334: the server wants the next step; a mechanism has at most two.
     const answer = clientResponse(this.authMech, this.authStep++, acct.user, acct.pass, lines?.[0] ?? null);

@@ -25,6 +25,7 @@ class MemoryWire implements Wire {
   blocked = false;
   blockAfterBody = false;
   readonly pending = 0;
+  readonly unsent = 0;
   /** Corked batches (one per uncork): what a pipelining server receives at once. */
   batches = 0;
   private readonly chunks: Buffer[] = [];

@@ -82,6 +82,8 @@ export class Pipeline {
   private needRset = false;
   private resume: Resume = Resume.None;
   private resumeTxn: Txn | null = null;
+  /** Octets of the last body still queued in the socket when its deadline was last armed; -1: none going out. */
+  private draining = -1;
 
   constructor(
     private readonly cfg: SessionConfig,
@@ -272,6 +274,7 @@ export class Pipeline {
   /** The connection is gone: every recipient without a final reply has failed. */
   abandon(): void {
     this.fifo.clear();
+    this.draining = -1;
     for (const t of this.txns) {
       const msg = t.msg;
       if (msg === null) continue;
@@ -315,7 +318,25 @@ export class Pipeline {
     }
     s.uncork();
     if (s.pending === 0 && t.bodySentUs === 0) t.bodySentUs = nowUs();
+    this.draining = s.pending > 0 ? s.unsent : -1;
     this.writer.armDeadline();
+  }
+
+  /**
+   * The deadline passed while a message body was still going out: RFC 5321 §4.5.3.2.5 times each
+   * data block, not the whole upload, so while octets left the socket since the deadline was armed
+   * it is armed again (a slow reader is not a dead one; hostile review F5). True when re-armed.
+   */
+  extendWhileSending(): boolean {
+    if (this.draining < 0) return false;
+    const left = this.transport.pending === 0 ? 0 : this.transport.unsent;
+    if (left === 0 || left >= this.draining) {
+      this.draining = -1;
+      return false;
+    }
+    this.draining = left;
+    this.host.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.bodyMs;
+    return true;
   }
 
   /** An end-of-data reply (the DATA terminator's, the last BDAT's, or one of LMTP's per recipient). */
@@ -323,6 +344,7 @@ export class Pipeline {
     const rec = this.cfg.recorder;
     const msg = t.msg;
     if (msg === null) return null;
+    this.draining = -1;
     rec.record('body', now - (t.bodySentUs || now));
     const ok = is2xx(code);
     const bdat = this.writer.bdat;

@@ -54,6 +54,8 @@ const MAX_CONNECT_FAILURES = 3;
  * gives its messages up after the first (counted once, not three times; hostile review F2).
  */
 const FINAL_REFUSALS: ReadonlySet<ErrorKind> = new Set(['auth-unavailable', 'chunking-unavailable', 'size-exceeded', '8bitmime-unavailable', 'smtputf8-unavailable']);
+/** After the 221, how long the server may take to close before the session drops the connection, ms. */
+const CLOSE_WAIT_MS = 1000;
 /** States before a session could start its first transaction. */
 const PRE_TRANSACTION: ReadonlySet<State> = new Set(['connecting', 'tls', 'handshake']);
 
@@ -137,6 +139,8 @@ export class ClientSession implements TransportSink, PipelineHost {
   /** Called by the worker's sweeper when `deadlineMs` has passed. */
   timeout(): void {
     const step = this.step();
+    // A body still leaving the socket is a slow reader, not a dead one: its deadline moves on.
+    if (step === 'body' && this.pipeline.extendWhileSending()) return;
     // No deadline is armed while connected and idle (`beginTransaction`).
     if (step !== 'waiting') this.fail(timeoutKind(step));
   }
@@ -253,8 +257,12 @@ export class ClientSession implements TransportSink, PipelineHost {
       case 'quit':
         rec.record('quit', t - this.sentUs);
         rec.reply('quit', code, this.parser.enhanced);
+        // Only 221 answers QUIT (RFC 5321 §4.1.1.10); anything else is a server out of step.
+        if (code !== 221) return this.fail('bad-reply', `reply ${code} to QUIT`);
         this.state = 'closing';
-        this.deadlineMs = t / 1000 + this.cfg.timeouts.replyMs;
+        // The server closes after its 221 (RFC 5321 §4.1.1.10); one that does not is given a short
+        // wait, then dropped and counted, instead of stalling the session a whole reply timeout (hostile review F4).
+        this.deadlineMs = t / 1000 + Math.min(this.cfg.timeouts.replyMs, CLOSE_WAIT_MS);
         this.transport.end();
         return;
       default:
@@ -358,6 +366,8 @@ export class ClientSession implements TransportSink, PipelineHost {
     // `closing`: the close this session asked for.
     if (step === 'closing') {
       rec.record('session', nowUs() - this.connectStartUs);
+      // Our QUIT was answered; a server that then kept the connection open is still counted.
+      if (this.errorKind !== null) rec.error(this.errorKind, this.errorCause ?? undefined);
     } else {
       // Anything else is an unplanned end, counted by kind (`waiting-closed`: the server closed an
       // idle connection, an event rather than a failure); what is in flight has failed.

@@ -47,6 +47,8 @@ export interface Wire {
   readonly blocked: boolean;
   /** Octets written and not yet handed to the kernel. */
   readonly pending: number;
+  /** A progress measure of what is still to go: it shrinks with every octet the kernel takes, even inside one large write. */
+  readonly unsent: number;
   write(buf: Buffer): void;
   /** `write` with a callback once `buf` is handed to the kernel. */
   writeThen(buf: Buffer, done: () => void): void;
@@ -168,6 +170,17 @@ export class Transport implements Wire {
   /** Octets written and not yet handed to the kernel. */
   get pending(): number {
     return this.socket!.writableLength;
+  }
+
+  /**
+   * `pending` plus libuv's unwritten part of the write in progress (the handle's `writeQueueSize`,
+   * what Node's `bufferSize` once read): one large body is one write, whose `writableLength` stays
+   * whole until the last octet is in the kernel, while this shrinks as the kernel takes octets.
+   */
+  get unsent(): number {
+    const s = this.socket!;
+    const handle = (s as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+    return s.writableLength + (handle?.writeQueueSize ?? 0);
   }
 
   /** Ends our side (after QUIT, or a refusal); the server's close follows. */

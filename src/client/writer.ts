@@ -148,7 +148,11 @@ export class GroupWriter {
       s.write(body.suffix);
     }
     s.writeThen(msg.shape.tail && body.suffix === null ? CRLF_DOT_CRLF : DOT_CRLF, () => {
-      if (t.gen === gen && t.bodySentUs === 0) t.bodySentUs = nowUs();
+      if (t.gen !== gen || t.bodySentUs !== 0) return;
+      t.bodySentUs = nowUs();
+      // The end-of-data timeout runs from here, the terminator handed to the kernel (RFC 5321
+      // §4.5.3.2.6), not from when the body was queued (hostile review F5).
+      this.armDeadline();
     });
     t.eodLeft = this.cfg.lmtp ? t.rcptOk : 1;
     for (let i = 0; i < t.eodLeft; i++) this.fifo.push(Cmd.Eod, t.slot, i, now);
