@@ -27,10 +27,12 @@ async function run(profile: string, args: string[] = []) {
 
 describe('client features against the embedded reference server', () => {
   it('452 continuation at 2,500 recipients per message with a 1,000-recipient server, per-recipient totals', async () => {
-    const { code, stderr, summary } = await run('messages: 6\nsessions: 2\nmessage: {recipients: 2500}\nserver: {maxRecipients: 1000}\n');
+    const { code, stderr, summary, out } = await run('messages: 6\nsessions: 2\nmessage: {recipients: 2500}\nserver: {maxRecipients: 1000}\n');
     expect(code, stderr).toBe(0);
+    // A learnt cap changes the load's shape: the reports say so (hostile review F14).
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('Recipient cap learnt: 1000 per transaction');
     expect(summary.totals.messages).toMatchObject({ attempted: 6, accepted: 6, rejected: 0, failed: 0 });
-    expect(summary.totals.recipients).toEqual({ attempted: 15_000, accepted: 15_000, rejected: 0, failed: 0, inFlight: 0, deferred: 2 * 1500 });
+    expect(summary.totals.recipients).toEqual({ attempted: 15_000, accepted: 15_000, rejected: 0, failed: 0, inFlight: 0, deferred: 2 * 1500, learnedCap: 1000 });
     // Each session's first message: 2500 RCPT, 1500 × 452, then 1000 + 500; later ones 1000 + 1000 + 500.
     expect(summary.totals.transactions).toBe(18);
     expect(summary.replies.rcpt).toEqual({ 250: 15_000, 452: 3000 });
@@ -41,7 +43,7 @@ describe('client features against the embedded reference server', () => {
     const { code, stderr, summary } = await run('messages: 2\nsessions: 1\nmessage: {recipients: 100000}\nserver: {maxRecipients: 20000}\n', ['--workers', '1']);
     expect(code, stderr).toBe(0);
     expect(summary.totals.messages).toMatchObject({ attempted: 2, accepted: 2 });
-    expect(summary.totals.recipients).toEqual({ attempted: 200_000, accepted: 200_000, rejected: 0, failed: 0, inFlight: 0, deferred: 80_000 });
+    expect(summary.totals.recipients).toEqual({ attempted: 200_000, accepted: 200_000, rejected: 0, failed: 0, inFlight: 0, deferred: 80_000, learnedCap: 20_000 });
     expect(summary.totals.transactions).toBe(10);
     expect(summary.replies.rcpt).toEqual({ 250: 200_000, 452: 80_000 });
   });

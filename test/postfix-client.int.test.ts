@@ -80,7 +80,7 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
     // Each session's first message: 25 RCPT pipelined, 10 × 250 + 15 × 452, then 10 and 5 in new
     // transactions (limit learnt); its second message: 10 + 10 + 5, no 452 at all.
     expect(summary.totals.messages).toMatchObject({ attempted: 4, accepted: 4, rejected: 0, failed: 0 });
-    expect(summary.totals.recipients).toEqual({ attempted: 100, accepted: 100, rejected: 0, failed: 0, inFlight: 0, deferred: 30 });
+    expect(summary.totals.recipients).toEqual({ attempted: 100, accepted: 100, rejected: 0, failed: 0, inFlight: 0, deferred: 30, learnedCap: 10 });
     expect(summary.totals.transactions).toBe(12);
     expect(summary.replies.rcpt).toEqual({ 250: 100, 452: 30 });
     expect(summary.errors).toEqual({});
@@ -99,7 +99,7 @@ describe.skipIf(!POSTFIX)('real MTA: client features against Postfix', () => {
     expect(summary.replies.rcpt).toEqual({ 250: 3010, 452: 1020, 421: 1 });
     expect(summary.errors).toEqual({ 'rcpt-421': 1 });
     expect(summary.totals.messages).toMatchObject({ attempted: 3, accepted: 2, failed: 1 });
-    expect(summary.totals.recipients).toEqual({ attempted: 4500, accepted: 3000, rejected: 0, failed: 1500, inFlight: 0, deferred: 0 });
+    expect(summary.totals.recipients).toEqual({ attempted: 4500, accepted: 3000, rejected: 0, failed: 1500, inFlight: 0, deferred: 0, learnedCap: 10 });
     expect(summary.totals.transactions).toBe(300);
     const seen = await logged(from, offset, 3000);
     expect(seen.nrcpt).toEqual(new Array(300).fill(10));

@@ -220,7 +220,7 @@ export class Pipeline {
         rec.record('rcpt', now - sent);
         {
           const limit = t.onRcpt(arg, code, rec);
-          if (limit > 0) this.learnedCap = Math.min(this.learnedCap || Infinity, limit);
+          if (limit > 0) this.noteLimit(limit);
         }
         if (lockstep && t.rcptDone === t.count && t.rcptOk === 0) {
           this.needRset = t.mailOk;
@@ -286,6 +286,22 @@ export class Pipeline {
     }
     const cur = this.cur;
     if (cur !== null) this.settle(cur, cur.n - cur.accepted - cur.rejected);
+  }
+
+  /**
+   * A 452 after `limit` accepted recipients (RFC 5321 §4.5.3.1.10) is learnt at once as the
+   * server's recipient limit, kept across reconnects: a real limit (Postfix's
+   * smtpd_recipient_limit) answers 452 at the same place every time, and Postfix drops a client
+   * after too many excess recipients, so waiting for a repeat would cost an oversized transaction
+   * against the very servers the limit is for. A passing throttle's 452 therefore also splits the
+   * session's later messages: that is reported, as `totals.recipients.learnedCap` and a line in
+   * every report (hostile review F14), instead of staying silent.
+   */
+  private noteLimit(limit: number): void {
+    if (this.learnedCap === 0 || limit < this.learnedCap) {
+      this.learnedCap = limit;
+      this.cfg.recorder.learnCap(limit);
+    }
   }
 
   /** Takes the next recipients of `msg` (deferred first, then fresh) into a free transaction slot. */

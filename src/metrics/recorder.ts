@@ -105,6 +105,8 @@ export interface MetricsSnapshot {
   readonly enhanced: EnhancedCounts;
   readonly errors: ErrorCounts;
   readonly causes: ErrorCauses;
+  /** The smallest recipient cap a session learnt from repeated 452s, recipients per transaction (0: none). */
+  readonly recipientCap: number;
 }
 
 /**
@@ -137,6 +139,11 @@ export class Recorder {
   errors: ErrorCounts = {};
   /** The first cause of each error kind counted (`error(kind, cause)`). */
   causes: ErrorCauses = {};
+  /**
+   * The smallest recipient cap a session of this thread learnt (0: none). Session state, not a
+   * measurement: the warm-up's end keeps it, as the sessions keep using the cap.
+   */
+  recipientCap = 0;
   /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
   epoch = 0;
 
@@ -209,6 +216,11 @@ export class Recorder {
     return out;
   }
 
+  /** A session learnt that the server takes at most `cap` recipients per transaction (repeated 452s). */
+  learnCap(cap: number): void {
+    if (this.recipientCap === 0 || cap < this.recipientCap) this.recipientCap = cap;
+  }
+
   /**
    * Counts one error of `kind`; `cause` (the OS error, the parser's reason) is kept if it is the
    * first of its kind, so a report can say why, not only how often.
@@ -225,7 +237,16 @@ export class Recorder {
     for (const [phase, h] of this.totals) if (h.totalCount > 0) histograms[phase] = encodeHistogram(h);
     const generator: Partial<Record<GeneratorHistogram, string>> = {};
     for (const [name, h] of this.generator) if (h.totalCount > 0) generator[name] = encodeHistogram(h);
-    return { histograms, generator, counters: { ...this.counters }, replies: structuredClone(this.replies), enhanced: this.enhancedCounts(), errors: { ...this.errors }, causes: { ...this.causes } };
+    return {
+      histograms,
+      generator,
+      counters: { ...this.counters },
+      replies: structuredClone(this.replies),
+      enhanced: this.enhancedCounts(),
+      errors: { ...this.errors },
+      causes: { ...this.causes },
+      recipientCap: this.recipientCap,
+    };
   }
 }
 
@@ -238,6 +259,8 @@ export class Merged {
   enhanced: EnhancedCounts = {};
   errors: ErrorCounts = {};
   causes: ErrorCauses = {};
+  /** The smallest recipient cap any thread learnt (0: none). */
+  recipientCap = 0;
 
   add(s: MetricsSnapshot): void {
     for (const [phase, b64] of Object.entries(s.histograms)) addEncoded(this.histograms.get(phase as Phase)!, b64!);
@@ -245,6 +268,7 @@ export class Merged {
     for (const k of Object.keys(this.counters) as (keyof Counters)[]) this.counters[k] += s.counters[k];
     this.addCounts(s.replies, s.errors, s.enhanced);
     addCauses(this.causes, s.causes);
+    if (s.recipientCap > 0 && (this.recipientCap === 0 || s.recipientCap < this.recipientCap)) this.recipientCap = s.recipientCap;
   }
 
   /** Adds reply codes per phase, errors by kind, and enhanced status codes per phase. */

@@ -47,6 +47,15 @@ export function modelNote(s: Summary): string {
 }
 
 /**
+ * ` Recipient cap learnt: 100 per transaction (the same 452 twice running); later messages were split.`,
+ * or '' when no session learnt one (`totals.recipients.learnedCap`).
+ */
+export function capNote(s: Summary): string {
+  const cap = s.totals.recipients.learnedCap;
+  return cap ? ` Recipient cap learnt: ${cap} per transaction (the same 452 twice running); later messages were split.` : '';
+}
+
+/**
  * An event-loop utilization as a share: `48 %`, or `unknown` for a worker with no sessions or under a
  * second of measured time (its start-up alone would read as 100 %).
  */
@@ -214,7 +223,7 @@ export function renderMarkdown(s: Summary): string {
     '',
     ...table(totalsTable(s)),
     '',
-    `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.`,
+    `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.${capNote(s)}`,
     ...(schedule ? ['', schedule] : []),
     '',
     ...table(latencyTable('phase', s.phases, percentilesOf(s))),

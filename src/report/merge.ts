@@ -146,7 +146,9 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const sumEach = <T extends object>(pick: (s: Summary) => T): T =>
     Object.fromEntries([...new Set(summaries.flatMap((s) => Object.keys(pick(s))))].map((k) => [k, sum((s) => (pick(s) as Record<string, number | undefined>)[k])])) as T;
   const messages = sumEach((s) => s.totals.messages);
-  const recipients = sumEach((s) => s.totals.recipients);
+  const caps = summaries.flatMap((s) => ((s.totals.recipients.learnedCap ?? 0) > 0 ? [s.totals.recipients.learnedCap as number] : []));
+  // A learnt cap is the smallest of the inputs', not their sum.
+  const recipients = { ...sumEach((s) => s.totals.recipients), learnedCap: caps.length > 0 ? Math.min(...caps) : null };
   const bytes = sum((s) => s.totals.bytes);
   // Enhanced status codes: the sum of the inputs that counted them (absent from older summaries).
   const counts: { replies: ReplyCounts; errors: ErrorCounts; enhanced?: EnhancedCounts } = { replies: {}, errors: {} };

@@ -63,8 +63,13 @@ export interface Summary {
      * live reading (hostile review F13); absent in summaries written before it was counted.
      */
     readonly messages: { attempted: number; accepted: number; rejected: number; failed: number; inFlight?: number; abandoned: number; late: number; dropped: number };
-    /** Each recipient settles once: attempted = accepted + rejected + failed + inFlight; `deferred` counts 452 continuations (not an outcome). */
-    readonly recipients: { attempted: number; accepted: number; rejected: number; failed: number; inFlight?: number; deferred: number };
+    /**
+     * Each recipient settles once: attempted = accepted + rejected + failed + inFlight; `deferred`
+     * counts 452 continuations (not an outcome); `learnedCap`: the recipients per transaction a
+     * session learnt from the same 452 limit twice running, the smallest (null: none; absent in
+     * older summaries). A learnt cap splits every later message of that session.
+     */
+    readonly recipients: { attempted: number; accepted: number; rejected: number; failed: number; inFlight?: number; deferred: number; learnedCap?: number | null };
     /** SMTP transactions; more than messages when recipients were split (cap or 452 continuation). */
     readonly transactions: number;
     readonly bytes: number;
@@ -263,7 +268,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
     environment: env,
     totals: {
       messages: messageTotals(c),
-      recipients: recipientTotals(c),
+      recipients: { ...recipientTotals(c), learnedCap: m.recipientCap > 0 ? m.recipientCap : null },
       transactions: c.transactions,
       bytes: c.bytes,
       connections: c.connections,
