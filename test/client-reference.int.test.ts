@@ -39,6 +39,17 @@ describe('client features against the embedded reference server', () => {
     expect(summary.server.counters).toBeDefined();
   });
 
+  it('X-Smtpbench-Sent is the time the body went out, not the time its envelope was pipelined (hostile review F20)', async () => {
+    // Each end-of-data reply is held 200 ms; the next envelope is pipelined behind the body in the
+    // meantime. Stamped at pipelining, the server's delivery time (arrival − X-Smtpbench-Sent) would
+    // include those 200 ms; stamped after the 354 it is the DATA stream's own time.
+    const { code, stderr, summary } = await run('messages: 10\nsessions: 1\nserver: {faults: ["data-end: delay 200ms"]}\n', ['--workers', '1']);
+    expect(code, stderr).toBe(0);
+    const delivery = summary.server.histograms.delivery;
+    expect(delivery.count).toBe(10);
+    expect(delivery.p50).toBeLessThan(100);
+  });
+
   it('100,000 recipients per message, continued after 452 at 20,000, every recipient settled once', async () => {
     const { code, stderr, summary } = await run('messages: 2\nsessions: 1\nmessage: {recipients: 100000}\nserver: {maxRecipients: 20000}\n', ['--workers', '1']);
     expect(code, stderr).toBe(0);

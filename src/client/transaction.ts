@@ -35,13 +35,15 @@ export class Msg {
   accepted = 0;
   rejected = 0;
   txnsOpen = 0;
+  /** Stamp lines written before the body (`Message-ID`, sent time), made when the body first goes out (`stamped`); null until then or without a stamp. */
+  prefix: Buffer | null = null;
   constructor(
     /** Recipients of the message. */
     readonly n: number,
     /** Intended start, µs on the `nowUs()` clock. */
     readonly intendedUs: number,
-    /** Stamp lines written before the body (`Message-ID`, sent time), or null. */
-    readonly prefix: Buffer | null,
+    /** The `Message-ID` number of a full stamp, taken at admission (-1: the body has no full stamp). */
+    readonly stampId: number,
     /** Which part of the shared body this message sends, and its size in octets. */
     readonly shape: MessageShape,
     /** The recorder's epoch when the message started (see `Pipeline.settle`). */
@@ -201,9 +203,22 @@ export function admitMessage(cfg: SessionConfig, caps: Capabilities, n: number, 
   }
   c.messagesAttempted++;
   c.recipientsAttempted += n;
-  const stamp = shape.body.stamp;
-  const prefix = stamp === 'full' ? stampPrefix(cfg.stamp?.run ?? 0, cfg.stamp?.worker ?? 0, stampSeq++, clock.epochUs()) : stamp === 'sent' ? sentPrefix(clock.epochUs()) : null;
-  return new Msg(n, intendedUs, prefix, shape, rec.epoch);
+  return new Msg(n, intendedUs, shape.body.stamp === 'full' ? stampSeq++ : -1, shape, rec.epoch);
+}
+
+/**
+ * `msg`'s stamp lines, made the first time its body goes on the wire (after the 354, or with its
+ * first BDAT chunk) and kept for its 452 continuations: X-Smtpbench-Sent is then the time the
+ * message was sent, not the time its envelope was pipelined behind the previous message, whose
+ * end-of-data wait would otherwise count as delivery time (hostile review F20). Fixed width, so
+ * the SIZE= declared in MAIL holds. Null for a body without a stamp.
+ */
+export function stamped(cfg: SessionConfig, msg: Msg): Buffer | null {
+  if (msg.prefix !== null) return msg.prefix;
+  const stamp = msg.shape.body.stamp;
+  if (stamp === 'none') return null;
+  msg.prefix = stamp === 'full' ? stampPrefix(cfg.stamp?.run ?? 0, cfg.stamp?.worker ?? 0, msg.stampId, clock.epochUs()) : sentPrefix(clock.epochUs());
+  return msg.prefix;
 }
 
 /**

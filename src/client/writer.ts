@@ -14,7 +14,7 @@ import type { SessionConfig } from './config.js';
 import { Cmd, type InFlight } from './inflight.js';
 import { mailParameters } from './message.js';
 import { STEP_COMMANDS } from './steps.js';
-import { Stage, type Msg, type Txn } from './transaction.js';
+import { Stage, stamped, type Msg, type Txn } from './transaction.js';
 import type { Wire } from './transport.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
@@ -138,7 +138,8 @@ export class GroupWriter {
     const now = nowUs();
     t.stage = Stage.Written;
     t.bodySentUs = 0;
-    if (msg.prefix !== null) s.write(msg.prefix);
+    const prefix = stamped(this.cfg, msg);
+    if (prefix !== null) s.write(prefix);
     // Generated content: a prefix view of the shared body (its own stuffed form). Explicit content: all of its stuffed form.
     const body = msg.shape.body;
     s.write(body.sliceable && msg.shape.len < body.data.length ? body.data.subarray(0, msg.shape.len) : body.data);
@@ -195,7 +196,7 @@ export class GroupWriter {
     // The message is [prefix][raw body, len octets][CRLF when tail]; a chunk may span all three.
     let base = 0;
     const body = msg.shape.body;
-    for (const part of [msg.prefix, body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null, body.suffix]) {
+    for (const part of [stamped(this.cfg, msg), body.sliceable ? body.raw.subarray(0, msg.shape.len) : body.raw, msg.shape.tail ? CRLF : null, body.suffix]) {
       if (part === null) continue;
       const a = Math.max(from, base);
       const b = Math.min(to, base + part.length);
