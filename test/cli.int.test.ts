@@ -148,6 +148,19 @@ describe('open model bounds', () => {
     expect(s.totals.messages.attempted + s.totals.messages.dropped).toBeLessThanOrEqual(30);
   });
 
+  it('a message still in flight when the graceful stop runs out is censored, not dropped from the latency figures (issue 13)', async () => {
+    // The server stalls every end of data for 10 s: at 2 s + 1 s graceful stop, the message in flight is cut.
+    const { r, s } = await runYaml('executor: closed\nsessions: 2\nduration: 2s\ngracefulStop: 1s\nmessages: 100000000\nserver: {faults: ["data-end: delay 10s"]}\n', ['--workers', '1']);
+    expect([0, 1]).toContain(r.code);
+    expect(s.errors.aborted).toBe(2);
+    // Each session had its message and the next one, pipelined behind the body, in flight: every
+    // one of them is censored, its time at least from its start to the cut (about 3 s).
+    expect(s.totals.messages.failed).toBeGreaterThanOrEqual(2);
+    expect(s.phases.censored.count).toBe(s.totals.messages.failed);
+    expect(s.phases.censored.min).toBeGreaterThan(2500);
+    expect(s.phases.transaction).toBeUndefined();
+  });
+
   it('still starts, late, the messages that were due when the schedule ended, within gracefulStop', async () => {
     // 10 arrivals in 1 s; two sessions, each message 300 ms: about half are still queued at 1 s.
     const { r, s } = await runYaml('executor: open\nrate: 10\nduration: 1s\ngracefulStop: 10s\nmaxSessions: 2\nserver: {faults: ["data-end: delay 300ms"]}\n', ['--workers', '1']);

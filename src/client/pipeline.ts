@@ -272,7 +272,7 @@ export class Pipeline {
   }
 
   /** The connection is gone: every recipient without a final reply has failed. */
-  abandon(): void {
+  abandon(cutUs: number | null = null): void {
     this.fifo.clear();
     this.draining = -1;
     for (const t of this.txns) {
@@ -282,10 +282,24 @@ export class Pipeline {
       t.gen++;
       msg.txnsOpen = 0;
       if (msg === this.cur) continue;
+      this.censor(msg, cutUs);
       this.settle(msg, msg.n - msg.accepted - msg.rejected);
     }
     const cur = this.cur;
-    if (cur !== null) this.settle(cur, cur.n - cur.accepted - cur.rejected);
+    if (cur !== null) {
+      this.censor(cur, cutUs);
+      this.settle(cur, cur.n - cur.accepted - cur.rejected);
+    }
+  }
+
+  /**
+   * A message cut by the end of the run (`cutUs`: when; null: the connection failed for another
+   * reason) has no transaction time; its elapsed time so far is a lower bound of it, recorded as
+   * `censored` so a stalled server cannot hide from the latency figures (issue 13). Not for a
+   * message of the warm-up.
+   */
+  private censor(msg: Msg, cutUs: number | null): void {
+    if (cutUs !== null && msg.epoch === this.cfg.recorder.epoch) this.cfg.recorder.record('censored', cutUs - msg.intendedUs);
   }
 
   /**

@@ -378,7 +378,8 @@ export class ClientSession implements TransportSink, PipelineHost {
       // server that drops every session at EHLO (or STARTTLS, AUTH) cannot keep us reconnecting forever.
       if (PRE_TRANSACTION.has(state)) this.connectFailures++;
     }
-    this.pipeline.abandon();
+    // Cut by the end of the run (the graceful stop ran out): what was in flight is censored, not lost.
+    this.pipeline.abandon(this.errorKind === 'aborted' ? nowUs() : null);
     this.state = 'idle';
     if (this.stopping || (this.work.assigned < 0 && !this.source.hasMore(this))) return this.finish(false);
     if (this.connectFailures >= MAX_CONNECT_FAILURES) return this.finish(true);

@@ -23,6 +23,9 @@ export const PHASES = [
   // Scenario steps (src/client/steps.ts): command written → its reply. vrfy, expn, help, noop, send, soml, saml, turn, atrn.
   ...STEP_PHASES,
   'transaction', // intended start → end-of-data reply (open model: corrects coordinated omission; closed: = service)
+  // Messages in flight when the run was cut (the graceful stop ran out): intended start → the cut,
+  // a lower bound of their transaction time, so a stalled server cannot hide in a short p99.
+  'censored',
   'service', // first envelope octet written → end-of-data reply (uncorrected service time)
   'session', // connect() → socket closed after 221
   // Not measured by the client: `run --sink` fills it from the sink's own histogram (its arrival

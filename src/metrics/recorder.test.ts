@@ -61,3 +61,16 @@ describe('Recorder error causes (hostile review F8)', () => {
     expect(a.snapshot().causes).toEqual({});
   });
 });
+
+describe('Recorder clamped values (issue 13)', () => {
+  it('counts a latency above the histograms’ highest trackable value, which records it as that value', () => {
+    const r = new Recorder();
+    r.record('transaction', 5_000);
+    r.record('transaction', 4_000_000_000); // 66 min: above 1 h
+    expect(r.counters.clampedValues).toBe(1);
+    const m = new Merged();
+    m.add(r.snapshot());
+    expect(m.histograms.get('transaction')!.maxValue).toBeLessThanOrEqual(3_600_000_000 * 1.001);
+    expect(m.counters.clampedValues).toBe(1);
+  });
+});

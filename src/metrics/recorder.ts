@@ -3,7 +3,7 @@
  * Everything here crosses threads only through `snapshot()` (structured-clone safe, house style §10).
  */
 import { PHASES, type Phase } from './phases.js';
-import { addEncoded, encodeHistogram, FastHistogram, newHistogram, recordUs, type Histogram } from './histogram.js';
+import { addEncoded, encodeHistogram, FastHistogram, HIGHEST_US, newHistogram, recordUs, type Histogram } from './histogram.js';
 import type { ErrorKind } from '../error-kinds.js';
 import { enhancedCodeText } from '../protocol/reply-parser.js';
 
@@ -38,9 +38,12 @@ export interface Counters {
   /** Message octets sent in DATA (dot-stuffed payload, terminator excluded). */
   bytes: number;
   connections: number;
+  /** Values above the histograms' highest trackable value (`HIGHEST_US`, 1 h), recorded as that value: the max and top percentiles are then lower bounds. */
+  clampedValues: number;
 }
 
 export const zeroCounters = (): Counters => ({
+  clampedValues: 0,
   messagesAttempted: 0,
   messagesAccepted: 0,
   messagesRejected: 0,
@@ -180,6 +183,8 @@ export class Recorder {
 
   /** Records a latency of `us` microseconds for `phase`. */
   record(phase: Phase, us: number): void {
+    // Above 1 h the histogram holds 1 h: count it, so a report can say its top is a lower bound.
+    if (us >= HIGHEST_US) this.counters.clampedValues++;
     this.current.get(phase)!.record(us);
   }
 

@@ -22,6 +22,7 @@ const CLIENT: Readonly<Record<string, string>> = {
   rset: 'RSET written → its reply',
   quit: 'QUIT written → the 221 reply',
   service: 'first envelope octet written → the end-of-data reply: the uncorrected service time',
+  censored: 'a message still in flight when the run was cut (the graceful stop ran out): its intended start → the cut, a lower bound of its transaction time',
   session: 'connect() called → connection closed after the 221',
 };
 

@@ -77,6 +77,16 @@ describe('report.md', () => {
     expect(renderMarkdown(summary({ server: null }))).not.toContain('server (ms)');
   });
 
+  it('says when the load changed shape or the histograms lost their top: a learnt recipient cap, clamped latencies (hostile review F14, issue 13)', () => {
+    const plain = summary();
+    expect(renderMarkdown(plain)).not.toMatch(/Recipient cap|recorded as 1 h/);
+    const s = summary({ totals: { ...plain.totals, recipients: { ...plain.totals.recipients, learnedCap: 100 }, clampedValues: 3 } });
+    for (const text of [renderMarkdown(s), renderConsole(s)]) {
+      expect(text).toContain('Recipient cap learnt: 100 per transaction (from a 452); later messages were split.');
+      expect(text).toContain("3 latencies above 1 h were recorded as 1 h (the histograms' highest trackable value)");
+    }
+  });
+
   it('stays compact enough for a CI step summary', () => {
     expect(renderMarkdown(summary()).split('\n').length).toBeLessThan(45);
   });

@@ -47,12 +47,17 @@ export function modelNote(s: Summary): string {
 }
 
 /**
- * ` Recipient cap learnt: 100 per transaction (the same 452 twice running); later messages were split.`,
- * or '' when no session learnt one (`totals.recipients.learnedCap`).
+ * What changed the shape of the load or the reach of the histograms, as sentences after the totals:
+ * a recipient cap learnt from a 452 (`totals.recipients.learnedCap`), latencies clamped at 1 h
+ * (`totals.clampedValues`); '' when neither.
  */
-export function capNote(s: Summary): string {
+export function totalsNote(s: Summary): string {
   const cap = s.totals.recipients.learnedCap;
-  return cap ? ` Recipient cap learnt: ${cap} per transaction (the same 452 twice running); later messages were split.` : '';
+  const clamped = s.totals.clampedValues ?? 0;
+  return (
+    (cap ? ` Recipient cap learnt: ${cap} per transaction (from a 452); later messages were split.` : '') +
+    (clamped > 0 ? ` ${clamped} latencies above 1 h were recorded as 1 h (the histograms' highest trackable value): those maxima and top percentiles are lower bounds.` : '')
+  );
 }
 
 /**
@@ -223,7 +228,7 @@ export function renderMarkdown(s: Summary): string {
     '',
     ...table(totalsTable(s)),
     '',
-    `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.${capNote(s)}`,
+    `Bytes ${t.bytes} (${t.rates.mbPerS} MB/s); failed ${t.messages.failed}, abandoned ${t.messages.abandoned}; connections ${t.connections}.${totalsNote(s)}`,
     ...(schedule ? ['', schedule] : []),
     '',
     ...table(latencyTable('phase', s.phases, percentilesOf(s))),

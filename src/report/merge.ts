@@ -218,6 +218,7 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
       connections: sum((s) => s.totals.connections),
       tls: { handshakes: sum((s) => s.totals.tls?.handshakes), resumed: sum((s) => s.totals.tls?.resumed) },
       steps: sum((s) => s.totals.steps),
+      clampedValues: sum((s) => s.totals.clampedValues),
       rates: { msgsPerS: perS(messages.accepted, 1), rcptsPerS: perS(recipients.accepted, 1), mbPerS: perS(bytes / 1e6, 3) },
     },
     phases,

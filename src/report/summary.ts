@@ -77,6 +77,11 @@ export interface Summary {
     readonly tls: { handshakes: number; resumed: number };
     /** Scenario steps (VRFY, NOOP, …) sent instead of messages; their latencies and replies are per phase. */
     readonly steps: number;
+    /**
+     * Latencies above the histograms' highest trackable value (1 h), recorded as 1 h: where non-zero,
+     * a phase's max and top percentiles are lower bounds. Absent in older summaries.
+     */
+    readonly clampedValues?: number;
     /** Accepted messages and recipients per second; MB = 10^6 bytes of accepted message octets. */
     readonly rates: { msgsPerS: number; rcptsPerS: number; mbPerS: number };
   };
@@ -274,6 +279,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
       connections: c.connections,
       tls: { handshakes: c.tlsHandshakes, resumed: c.tlsResumed },
       steps: c.steps,
+      clampedValues: c.clampedValues,
       rates: {
         msgsPerS: Number.isFinite(d) ? round(c.messagesAccepted / d, 1) : 0,
         rcptsPerS: Number.isFinite(d) ? round(c.recipientsAccepted / d, 1) : 0,

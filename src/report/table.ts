@@ -1,7 +1,7 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
-import { busyText, capNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
+import { busyText, totalsNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
 import type { Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
@@ -25,7 +25,7 @@ export function renderConsole(s: Summary): string {
     `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
-    `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}${capNote(s)}`,
+    `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}${totalsNote(s)}`,
     phases.toString(),
     ...(s.delivery ? [deliveryNote(s)!] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
