@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMailParameters, decodeStrictBase64, decodeXtext, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } from './command-args.js';
+import { checkMailParameters, checkRcptParameters, decodeStrictBase64, decodeXtext, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } from './command-args.js';
 
 const line = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -101,5 +101,18 @@ describe('XCLIENT arguments', () => {
     expect(parseXclientArgs(line('XCLIENT addr=192.0.2.1  HELO=mx+2Eexample'))).toEqual({ ADDR: '192.0.2.1', HELO: 'mx.example' });
     expect(Object.keys(parseXclientArgs(line('XCLIENT NAME=x ADDR=y PORT=1'))!)).toEqual(['NAME', 'ADDR', 'PORT']);
     for (const text of ['XCLIENT', 'XCLIENT ', 'XCLIENT ADDR', 'XCLIENT =x', 'XCLIENT FOO=1', 'XCLIENT ADDR=1 FOO=2']) expect(parseXclientArgs(line(text)), text).toBeNull();
+  });
+});
+
+describe('checkRcptParameters', () => {
+  it('takes a forward-path alone (spaces and the line end), and refuses any parameter: this server offers none (RFC 5321 §4.1.1.3, §4.1.1.11)', () => {
+    const at = (text: string): 'ok' | 'unknown' => {
+      const line = Buffer.from(text);
+      return checkRcptParameters(line, line.indexOf('>') + 1);
+    };
+    expect(at('RCPT TO:<r@example.test>\r\n')).toBe('ok');
+    expect(at('RCPT TO:<r@example.test>  \r\n')).toBe('ok');
+    expect(at('RCPT TO:<r@example.test> XYZZY=1\r\n')).toBe('unknown');
+    expect(at('RCPT TO:<r@example.test> NOTIFY=NEVER\r\n')).toBe('unknown');
   });
 });

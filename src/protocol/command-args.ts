@@ -11,7 +11,7 @@
 import * as bytes from './bytes.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { AT, COLON, DIGIT_0, GT, LT, SP, startsWithCI } = bytes;
+const { AT, COLON, CR, DIGIT_0, GT, LF, LT, SP, startsWithCI } = bytes;
 
 const BACKSLASH = 0x5c;
 const QUOTE = 0x22;
@@ -77,6 +77,21 @@ export function checkMailParameters(line: Buffer, from: number, maxMessageSize: 
     } else if (key !== 'SMTPUTF8') {
       return 'unknown';
     }
+  }
+  return 'ok';
+}
+
+/**
+ * Checks the `rcpt-parameters` after the forward-path of `RCPT TO:<…>` (from `from` on; RFC 5321
+ * §4.1.1.3): only service extensions define them, and this server offers none that does (DSN's
+ * NOTIFY and ORCPT are not advertised), so any parameter is one it does not take: `unknown`, a
+ * 555 (§4.1.1.11), as for MAIL. Spaces and the line end alone are `ok`. One octet compare on the
+ * common line with nothing after the path.
+ */
+export function checkRcptParameters(line: Buffer, from: number): 'ok' | 'unknown' {
+  for (let i = from; i < line.length; i++) {
+    const c = line[i];
+    if (c !== SP && c !== CR && c !== LF) return 'unknown';
   }
   return 'ok';
 }

@@ -19,7 +19,7 @@ import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { equalsCI, LT, SP, startsWithCI } = octets;
-const { checkMailParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
+const { checkMailParameters, checkRcptParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { verbCodeOf } = verbs;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
@@ -232,6 +232,7 @@ export class CommandMachine {
     const close = pathEnd(line, 8);
     // RCPT needs a mailbox: `<>` is not a forward-path.
     if (close === -1 || line[close - 1] === LT) return this.sink.reply(R.syntax);
+    if (checkRcptParameters(line, close + 1) !== 'ok') return this.sink.reply(R.badParameter);
     if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);
     this.recipients++;
