@@ -86,3 +86,17 @@ describe('AUTH exchanges through Connection', () => {
     }
   });
 });
+
+describe('BDAT with a size but bad syntax (hostile review of the split)', () => {
+  it('refuses it (501) and skips the octets it announced: they are never read as commands, however they arrive', () => {
+    const ctx = serverContext(resolveProfile({ server: { tls: { starttls: false } } }).server, null);
+    const transcript = 'EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nBDAT 5 LAST extra\r\nabcdeNOOP\r\nMAIL FROM:<a@example.test>\r\nQUIT\r\n';
+    for (const parts of splits(Buffer.from(transcript, 'latin1'))) {
+      const sock = new FakeSocket();
+      new Connection(sock.asSocket(), ctx);
+      for (const p of parts) sock.feed(p);
+      // 501 for the BDAT, which also fails the transaction; NOOP read after the 5 skipped octets; a new MAIL is taken.
+      expect(sock.codes()).toEqual([220, 250, 250, 250, 501, 250, 250, 221]);
+    }
+  });
+});

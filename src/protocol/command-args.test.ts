@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMailParameters, checkRcptParameters, decodeStrictBase64, decodeXtext, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } from './command-args.js';
+import { bdatSizeLenient, checkMailParameters, checkRcptParameters, decodeStrictBase64, decodeXtext, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } from './command-args.js';
 
 const line = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -72,6 +72,21 @@ describe('parseBdatArgs', () => {
       const want = /^BDAT \d+$/.test(cut) ? { size: Number(cut.slice(5)), last: false } : null;
       expect(parseBdatArgs(line(cut)), cut).toEqual(want);
     }
+  });
+});
+
+describe('bdatSizeLenient', () => {
+  it('finds the size a malformed BDAT meant, so its octets can be skipped; none when there is no size', () => {
+    for (const [text, want] of [
+      ['BDAT 5 LAST extra', 5],
+      ['BDAT  5', 5],
+      ['BDAT 5 FIRST', 5],
+      ['BDAT x', null],
+      ['BDAT', null],
+      ['BDAT 5x', null],
+      [`BDAT ${'9'.repeat(16)}`, null],
+    ] as const)
+      expect(bdatSizeLenient(line(text)), text).toBe(want);
   });
 });
 

@@ -124,6 +124,22 @@ export function parseBdatArgs(line: Buffer): BdatArgs | null {
 }
 
 /**
+ * The chunk size of a malformed BDAT line, read leniently (spaces before it, anything after it:
+ * `BDAT  5`, `BDAT 5 LAST extra`), or null when there is none. The command is refused all the same
+ * (501), but a size the client meant tells where its chunk ends: those octets are skipped, never
+ * read as commands (they could carry a smuggled MAIL or RCPT).
+ */
+export function bdatSizeLenient(line: Buffer): number | null {
+  let i = 4;
+  while (i < line.length && line[i] === SP) i++;
+  const from = i;
+  let size = 0;
+  while (i < line.length && i - from <= BDAT_MAX_DIGITS && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
+  const digits = i - from;
+  return digits === 0 || digits > BDAT_MAX_DIGITS || (i < line.length && line[i] !== SP) ? null : size;
+}
+
+/**
  * `AUTH mechanism [initial-response]` (RFC 4954 §4), the verb at `line[0..4)`: the mechanism as
  * given and the initial response if any, or null for no argument or more than two.
  */

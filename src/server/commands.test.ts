@@ -98,6 +98,24 @@ describe('CommandMachine', () => {
     expect(send('DATA')).toEqual(['badSequence']);
   });
 
+  it('BDAT: a fault refusing the first chunk fails the transaction too: no message is taken, the next MAIL gets 250 (hostile review of the split)', () => {
+    const { ctx, m, sink, send } = session({ faults: ['bdat: reply 451 4.3.0 try later @ 100%'] });
+    send('EHLO c.example', 'MAIL FROM:<a@example.test>', 'RCPT TO:<b@example.test>', 'BDAT 3');
+    m.stream.feedChunk(Buffer.from('abc'), 0);
+    sink.events.length = 0;
+    m.endOfChunk();
+    expect(sink.events).toEqual(['451 4.3.0 try later']);
+    expect(send('BDAT 3 LAST')).toEqual(['start BDAT']);
+    m.stream.feedChunk(Buffer.from('def'), 0);
+    sink.events.length = 0;
+    m.endOfChunk();
+    // At 100 % the fault answers this chunk as well; what matters is that no message was taken
+    // from a transaction whose first chunk was refused, and that the transaction is over.
+    expect(sink.events).toEqual(['451 4.3.0 try later']);
+    expect(ctx.metrics.counters.messages).toBe(0);
+    expect(send('MAIL FROM:<a@example.test>')).toEqual(['mailOk']);
+  });
+
   it('closes after the maxErrors-th protocol error; 502 is not the client’s error', () => {
     const { send } = session({ maxErrors: 3 });
     expect(send('XYZZY', 'TURN', 'MAIL', 'TURN')).toEqual(['unknown', 'notImplemented', 'syntax', 'notImplemented']);

@@ -19,7 +19,7 @@ import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { equalsCI, LT, SP, startsWithCI } = octets;
-const { checkMailParameters, checkRcptParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
+const { bdatSizeLenient, checkMailParameters, checkRcptParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
 const { verbCodeOf } = verbs;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
@@ -272,8 +272,17 @@ export class CommandMachine {
     const R = this.ctx.replies;
     if (!this.ctx.settings.chunking) return this.sink.reply(R.notImplemented);
     const args = parseBdatArgs(line);
-    // Without a valid size we cannot know where the chunk ends: 501, and the octets are read as commands.
-    if (args === null) return this.sink.reply(R.syntax);
+    if (args === null) {
+      // Malformed, but with a size the client meant (`BDAT 5 LAST extra`): 501, the transaction
+      // fails, and the chunk's octets are skipped, never read as commands. Without any size nobody
+      // knows where the chunk ends: 501, and what follows is read as commands.
+      const meant = bdatSizeLenient(line);
+      if (meant === null) return this.sink.reply(R.syntax);
+      this.stream.beginChunk(meant, false, R.syntax, false);
+      if (meant === 0) this.endOfChunk();
+      else this.sink.startBdat();
+      return;
+    }
     const { size, last } = args;
     let refusal: Buffer | null = null;
     if (this.ctx.faults.active) {
@@ -305,8 +314,11 @@ export class CommandMachine {
     this.sink.answering(F_BDAT);
     const refusal = this.stream.takeRefusal();
     if (refusal !== null) {
-      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503.
-      if (this.bdatActive) this.resetTransaction();
+      // RFC 3030 §2: after a refused chunk the transaction has failed; later chunks get 503. That
+      // holds for a refused first chunk too (a fault's 451), which had not started the message:
+      // only the refusals that say there is no transaction to fail leave it as it is.
+      const R = this.ctx.replies;
+      if (this.bdatActive || (this.inTransaction && refusal !== R.badSequence && refusal !== R.noValidRecipients)) this.resetTransaction();
       return this.sink.reply(refusal);
     }
     if (this.stream.overSize()) {
