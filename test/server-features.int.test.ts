@@ -162,10 +162,11 @@ describe('BDAT (RFC 3030)', () => {
     expect(s.metrics.counters).toMatchObject({ messages: 0, messagesRejected: 1 });
   });
 
-  it('answers 501 to a BDAT without a valid size, and 554 with no recipient', async () => {
+  it('answers 501 to a malformed BDAT (skipping the chunk it announced, if any), and 554 with no recipient', async () => {
     const s = await serverWith();
     const c = await ehloClient(s.port);
-    c.write('BDAT\r\nBDAT x\r\nBDAT 1 FIRST\r\nMAIL FROM:<a@example.test>\r\nBDAT 2\r\nxxNOOP\r\n');
+    // `BDAT 1 FIRST` announced one octet (X): refused, and X is skipped, not read as a command.
+    c.write('BDAT\r\nBDAT x\r\nBDAT 1 FIRST\r\nXMAIL FROM:<a@example.test>\r\nBDAT 2\r\nxxNOOP\r\n');
     expect((await c.replyCount(6)).map((x) => x.code)).toEqual([501, 501, 501, 250, 554, 250]);
   });
 });
@@ -264,6 +265,19 @@ describe('protection', () => {
     await c.closedByServer(3000);
     expect(c.replies.map((x) => x.code)).toEqual([220, 421]);
     expect(c.replies[1].atMs - c.openedMs).toBeGreaterThanOrEqual(290);
+    expect(s.metrics.counters.timeouts).toBe(1);
+  });
+
+  it('drops a connection whose TLS handshake never comes after the 220 to STARTTLS, at the idle timeout (hostile review of the split)', async () => {
+    const s = await serverWith({ timeouts: { idle: '500ms' } });
+    const c = await ehloClient(s.port);
+    c.write('STARTTLS\r\n');
+    await c.replyCount(1);
+    expect(c.replies.map((x) => x.code)).toEqual([220]);
+    const t0 = performance.now();
+    // No ClientHello: an end() would wait out the handshake (the socket's 5 s fallback); the server drops it.
+    await c.closedByServer(3000);
+    expect(performance.now() - t0).toBeLessThan(2000);
     expect(s.metrics.counters.timeouts).toBe(1);
   });
 

@@ -73,6 +73,8 @@ export class Connection implements ReplySink {
   /** Who this session is (docs/reference-server.md "Client identity"). */
   private readonly session: SessionRecord;
   /** Octets of a PROXY header received so far, while one is awaited before the greeting. */
+  /** A TLS handshake is under way (STARTTLS accepted, or the implicit-TLS port): a timeout then drops the socket. */
+  private handshaking = false;
   private proxyHeader: Buffer | null = null;
 
   /**
@@ -129,6 +131,10 @@ export class Connection implements ReplySink {
   }
 
   private listen(socket: Socket): void {
+    if (socket instanceof tls.TLSSocket) {
+      this.handshaking = true;
+      socket.once('secure', () => (this.handshaking = false));
+    }
     // TLS sockets keep 'data' events: their handle is the TLS layer, not the TCP stream.
     if (socket instanceof tls.TLSSocket || !readInto(socket, this.ctx.readBuffer, (chunk) => this.onData(chunk))) {
       socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -156,6 +162,9 @@ export class Connection implements ReplySink {
     if (this.queue.held) return void (this.deadlineMs = performance.now() + this.ctx.settings.timeouts.idleMs);
     this.timedOut = true;
     this.ctx.metrics.counters.timeouts++;
+    // A TLS handshake that never finished (after our 220 to STARTTLS, or on the implicit-TLS port):
+    // no reply can be written in either form, and an end() would wait for the handshake; drop it.
+    if (this.mode === Mode.Upgrading || this.handshaking) return void this.socket.destroy();
     this.deadlineMs = performance.now() + CLOSE_GRACE_MS;
     this.queue.clear();
     this.reply(this.framer.inProgress() ? this.ctx.replies.commandTimeout : this.ctx.replies.idleTimeout);
