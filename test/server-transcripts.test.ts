@@ -100,3 +100,19 @@ describe('BDAT with a size but bad syntax (hostile review of the split)', () => 
     }
   });
 });
+
+describe('the DATA text-line limit counts lines ended by CRLF only (hostile review of the split)', () => {
+  it('a bare LF does not end a line: 500 + LF + 600 octets + CRLF is one 1,103-octet line, over 1,000', () => {
+    const ctx = serverContext(resolveProfile({ server: { tls: { starttls: false } } }).server, null);
+    const body = `${'y'.repeat(500)}\n${'y'.repeat(600)}\r\n`;
+    const ok = `${'y'.repeat(500)}\r\n${'y'.repeat(600)}\r\n`;
+    const run = (text: string): number[] => {
+      const sock = new FakeSocket();
+      new Connection(sock.asSocket(), ctx);
+      sock.feed(Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\nDATA\r\n${text}.\r\nQUIT\r\n`, 'latin1'));
+      return sock.codes();
+    };
+    expect(run(body)).toEqual([220, 250, 250, 250, 354, 554, 221]);
+    expect(run(ok)).toEqual([220, 250, 250, 250, 354, 250, 221]);
+  });
+});

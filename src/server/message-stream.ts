@@ -19,7 +19,19 @@ import { faultIndex } from './faults.js';
 import type { SessionRecord } from './sessions.js';
 
 // Local copies (see bytes.ts).
-const { LF } = octets;
+const { CR, LF } = octets;
+
+/**
+ * The last line end in `chunk[lo..at]`: an LF preceded by CR, since only CRLF ends a line (RFC 5321
+ * §2.3.8; a bare LF is text). An LF at position 0 counts: its CR was the previous piece's last
+ * octet, or it is the line's own. -1 when there is none.
+ */
+function lastLineEnd(chunk: Buffer, lo: number, at: number): number {
+  for (let lf = chunk.lastIndexOf(LF, at); lf >= lo; lf = chunk.lastIndexOf(LF, lf - 1)) {
+    if (lf === 0 || chunk[lf - 1] === CR) return lf;
+  }
+  return -1;
+}
 
 /** `feedData` / `feedChunk`: a disconnect fault's octet count was reached; drop the connection. */
 export const STREAM_CUT = -2;
@@ -181,16 +193,16 @@ export class MessageStream {
     // The line's LF may be at most at lineStart + max - 1 (the CRLF counts in the limit).
     for (let last = lineStart + max - 1; last < to; last = lineStart + max - 1) {
       // An LF before `from` belongs to an earlier command or message, not to this line.
-      const lf = chunk.lastIndexOf(LF, last);
-      if (lf < Math.max(lineStart, from)) {
+      const lf = lastLineEnd(chunk, Math.max(lineStart, from), last);
+      if (lf < 0) {
         this.textLineTooLong = true;
         return;
       }
       lineStart = lf + 1;
     }
     // The window now ends past the piece: the rest fits so far. Carry only the octets after its last LF.
-    const lf = chunk.lastIndexOf(LF, to - 1);
-    if (lf >= Math.max(lineStart, from)) lineStart = lf + 1;
+    const lf = lastLineEnd(chunk, Math.max(lineStart, from), to - 1);
+    if (lf >= 0) lineStart = lf + 1;
     this.textLineLength = to - lineStart;
   }
 
