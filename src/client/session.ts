@@ -270,7 +270,7 @@ export class ClientSession implements TransportSink, PipelineHost {
         // connection is the server's right (RFC 5321 §3.8); anything else is a broken server.
         rec.reply('unsolicited', code, this.parser.enhanced);
         // idle, connecting and done have no connection to read from.
-        if (code === 421) return this.fail(reply421Kind(this.state === 'tls' || this.state === 'closing' ? this.state : 'waiting'));
+        if (code === 421) return this.fail(reply421Kind(this.state === 'tls' || this.state === 'closing' ? this.state : 'waiting'), 'reply 421');
         rec.error('unexpected-reply', `reply ${code}`);
     }
   }
