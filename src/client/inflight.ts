@@ -5,6 +5,8 @@
  * parallel typed arrays with head/tail cursors: pushing and shifting allocate nothing, and the
  * ring doubles only when a bigger group (a large fan-out) is written than ever before.
  */
+import type { CommandStep } from '../error-kinds.js';
+import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
 
 /** What a command in flight is. */
 export const Cmd = {
@@ -19,6 +21,21 @@ export const Cmd = {
   Step: 6,
 } as const;
 export type Cmd = (typeof Cmd)[keyof typeof Cmd];
+
+/** Phase (histogram and reply counts) of each in-flight command kind (`Cmd.Step`: the step's own phase). */
+const PHASE_OF: Readonly<Record<Exclude<Cmd, typeof Cmd.Step>, CommandStep>> = {
+  [Cmd.Rset]: 'rset',
+  [Cmd.Mail]: 'mail',
+  [Cmd.Rcpt]: 'rcpt',
+  [Cmd.Data]: 'data',
+  [Cmd.Eod]: 'body',
+  [Cmd.Bdat]: 'bdat',
+};
+
+/** The phase of an in-flight command `kind` with its `arg` (a step: the step's own phase). */
+export function phaseOf(kind: Cmd, arg: number): CommandStep {
+  return kind === Cmd.Step ? STEP_PHASE[STEP_COMMANDS[arg]] : PHASE_OF[kind];
+}
 
 export class InFlight {
   private kind: Uint8Array;

@@ -30,9 +30,9 @@ import { reply421Kind, type CommandStep, type ErrorKind } from '../error-kinds.j
 import type { Capabilities } from '../protocol/capabilities.js';
 import { DEFAULTS } from '../profile/defaults.js';
 import type { SessionConfig } from './config.js';
-import { Cmd, InFlight } from './inflight.js';
-import { STEP_COMMANDS, STEP_PHASE } from './steps.js';
-import { settle, Stage, Txn, type Msg } from './transaction.js';
+import { Cmd, InFlight, phaseOf } from './inflight.js';
+import { STEP_COMMANDS } from './steps.js';
+import { censor, settle, Stage, Txn, type Msg } from './transaction.js';
 import type { Wire } from './transport.js';
 import { GroupWriter, type Deadline } from './writer.js';
 
@@ -40,16 +40,6 @@ const { nowUs } = clock;
 
 const is2xx = (code: number): boolean => code >= 200 && code < 300;
 const is3xx = (code: number): boolean => code >= 300 && code < 400;
-
-/** Phase (histogram and reply counts) of each in-flight command kind, indexed by `Cmd` (`Cmd.Step`: the step's own phase). */
-const PHASE_OF: Readonly<Record<Exclude<Cmd, typeof Cmd.Step>, CommandStep>> = {
-  [Cmd.Rset]: 'rset',
-  [Cmd.Mail]: 'mail',
-  [Cmd.Rcpt]: 'rcpt',
-  [Cmd.Data]: 'data',
-  [Cmd.Eod]: 'body',
-  [Cmd.Bdat]: 'bdat',
-};
 
 /** What waits for 'drain' (`defer`); a larger value outweighs a smaller. */
 const Resume = {
@@ -120,7 +110,7 @@ export class Pipeline {
 
   /** The phase of the command whose reply is awaited next, for error kinds; only while `inFlight > 0`. */
   headStep(): CommandStep {
-    return this.phaseOf(this.fifo.peekKind(), this.fifo.headArg());
+    return phaseOf(this.fifo.peekKind(), this.fifo.headArg());
   }
 
   /** A transaction for the rest of the current message (deferred and unsent recipients), or null when it has none. */
@@ -199,7 +189,7 @@ export class Pipeline {
     const arg = this.fifo.headArg();
     const sent = this.fifo.headSentUs();
     this.fifo.shift();
-    const phase = this.phaseOf(kind, arg);
+    const phase = phaseOf(kind, arg);
     rec.reply(phase, code, enhanced);
     // A reply of the wrong class for its command desynchronises the stream: RFC 5321 §4.2 gives
     // 3yz only to DATA (354); a 2yz to DATA means the server did not wait for the message.
@@ -282,24 +272,14 @@ export class Pipeline {
       t.gen++;
       msg.txnsOpen = 0;
       if (msg === this.cur) continue;
-      this.censor(msg, cutUs);
+      censor(this.cfg.recorder, msg, cutUs);
       this.settle(msg, msg.n - msg.accepted - msg.rejected);
     }
     const cur = this.cur;
     if (cur !== null) {
-      this.censor(cur, cutUs);
+      censor(this.cfg.recorder, cur, cutUs);
       this.settle(cur, cur.n - cur.accepted - cur.rejected);
     }
-  }
-
-  /**
-   * A message cut by the end of the run (`cutUs`: when; null: the connection failed for another
-   * reason) has no transaction time; its elapsed time so far is a lower bound of it, recorded as
-   * `censored` so a stalled server cannot hide from the latency figures (issue 13). Not for a
-   * message of the warm-up.
-   */
-  private censor(msg: Msg, cutUs: number | null): void {
-    if (cutUs !== null && msg.epoch === this.cfg.recorder.epoch) this.cfg.recorder.record('censored', cutUs - msg.intendedUs);
   }
 
   /**
@@ -440,10 +420,5 @@ export class Pipeline {
       this.resumeTxn = t;
     }
     if (this.fifo.length === 0) this.host.deadlineMs = nowUs() / 1000 + this.cfg.timeouts.bodyMs;
-  }
-
-  /** The phase of an in-flight command (steps: their own phase). */
-  private phaseOf(kind: Cmd, arg: number): CommandStep {
-    return kind === Cmd.Step ? STEP_PHASE[STEP_COMMANDS[arg]] : PHASE_OF[kind];
   }
 }

@@ -232,3 +232,13 @@ export function unsendableKind(plan: WirePlan, shape: MessageShape, caps: Capabi
   if (plan.smtpUtf8 && !caps.smtpUtf8) return 'smtputf8-unavailable';
   return null;
 }
+
+/**
+ * A message cut by the end of the run (`cutUs`: when; null: its connection failed for another
+ * reason) has no transaction time; its elapsed time so far is a lower bound of it, recorded as
+ * `censored` so a stalled server cannot hide from the latency figures (issue 13). Not for a
+ * message of the warm-up.
+ */
+export function censor(rec: Recorder, msg: Msg, cutUs: number | null): void {
+  if (cutUs !== null && msg.epoch === rec.epoch) rec.record('censored', cutUs - msg.intendedUs);
+}
