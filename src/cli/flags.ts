@@ -1,7 +1,7 @@
 import { realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { ProfileIssue } from '../errors.js';
-import { RESULT_FILES } from '../report/out-dir.js';
+import { notADirectory, RESULT_FILES } from '../report/out-dir.js';
 
 /**
  * A flag value as a number when it is a decimal one (`500`, `2.5`, `1e-6`); otherwise the raw
@@ -54,17 +54,6 @@ export function outputIssue(flag: string, path: string | null, dirs: readonly st
   }
   const blocked = notADirectory(dirname(path));
   return blocked === null ? null : { path: flag, message: `${blocked} is not a directory` };
-}
-
-/** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */
-export function notADirectory(dir: string): string | null {
-  for (let d = dir; ; d = dirname(d)) {
-    try {
-      return statSync(d).isDirectory() ? null : d;
-    } catch {
-      if (dirname(d) === d) return null;
-    }
-  }
 }
 
 /** True when `a` and `b` name the same directory (symbolic links resolved; a missing one by its path). */

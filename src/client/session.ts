@@ -190,10 +190,14 @@ export class ClientSession implements TransportSink, PipelineHost {
 
   /** TransportSink: the connection's first error names its failure (unless the session already named one), with its cause. */
   onError(kind: ErrorKind, cause: string): void {
-    if (this.errorKind === null) {
-      this.errorKind = kind;
-      this.errorCause = cause;
-    }
+    this.nameFailure(kind, cause);
+  }
+
+  /** The connection's failure is the first one named, with its cause; `onClose` counts it. */
+  private nameFailure(kind: ErrorKind, cause?: string): void {
+    if (this.errorKind !== null) return;
+    this.errorKind = kind;
+    this.errorCause = cause ?? null;
   }
 
   /**
@@ -347,10 +351,7 @@ export class ClientSession implements TransportSink, PipelineHost {
 
   /** Ends the connection after a protocol failure or timeout; `onClose` does the accounting. */
   private fail(kind: ErrorKind, cause?: string): void {
-    if (this.errorKind === null) {
-      this.errorKind = kind;
-      this.errorCause = cause ?? null;
-    }
+    this.nameFailure(kind, cause);
     this.deadlineMs = 0;
     // Replies after this one in the same chunk must not drive the state machine.
     this.parser.halt();

@@ -47,22 +47,31 @@ export interface OutDir {
  * @throws the file system's error, or an Error naming the part of the path that is not a directory
  */
 export function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let p = resolve(dir); ; p = dirname(p)) {
-    let isDir: boolean;
-    try {
-      isDir = statSync(p).isDirectory();
-    } catch (err) {
-      // ENOTDIR: a file further up the path; the walk reaches it and names it.
-      const code = (err as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(p) === p) throw err;
-      missing.push(p);
-      continue;
-    }
-    if (!isDir) throw new Error(`${p} is not a directory`);
-    break;
-  }
+  const { existing, missing } = walkUp(resolve(dir));
+  if (existing !== null) throw new Error(`${existing} is not a directory`);
   for (const p of missing.reverse()) mkdirSync(p);
+}
+
+/** The nearest existing ancestor of `dir` (itself included) when it is not a directory, else null: `dir` can be made. */
+export function notADirectory(dir: string): string | null {
+  return walkUp(dir).existing;
+}
+
+/**
+ * Walks up from `dir` to its nearest existing ancestor (itself included): that ancestor when it is
+ * not a directory (else null), and the missing levels below it, deepest first. A level that cannot
+ * be read counts as missing: making it then says why.
+ */
+function walkUp(dir: string): { existing: string | null; missing: string[] } {
+  const missing: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    try {
+      return { existing: statSync(d).isDirectory() ? null : d, missing };
+    } catch {
+      if (dirname(d) === d) return { existing: null, missing };
+      missing.push(d);
+    }
+  }
 }
 
 function readManifest(dir: string): Manifest | null {
