@@ -1,97 +1,51 @@
 /**
- * The argument grammar of SMTP commands, as the reference server reads it: paths and their local
- * parts (RFC 5321 §4.1.2), MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8,
- * RFC 4954 §5 AUTH), BDAT sizes (RFC 3030 §2), AUTH's arguments and strict base64 (RFC 4954 §4),
- * and XCLIENT's attributes in xtext (Postfix XCLIENT_README, RFC 3461 §4). Pure functions on a
- * command line (CRLF removed): what a valid argument means for the session is the caller's.
- *
- * Paths are scanned as octets (per recipient, on the hot path); the rest is decoded as text:
- * it is short, and comes once per message or session.
+ * The argument grammar of SMTP commands other than paths (those are in address.ts), as the
+ * reference server reads it: what MAIL parameters mean (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531
+ * SMTPUTF8, RFC 4954 §5 AUTH), BDAT sizes (RFC 3030 §2), AUTH's arguments and strict base64
+ * (RFC 4954 §4), and XCLIENT's attributes in xtext (Postfix XCLIENT_README, RFC 3461 §4). Pure
+ * functions on a command line (CRLF removed): what a valid argument means for the session is the
+ * caller's. Decoded as text: it is short, and comes once per message or session.
  */
+import type { EsmtpParam } from './address.js';
 import * as bytes from './bytes.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { AT, COLON, CR, DIGIT_0, GT, LF, LT, SP, startsWithCI } = bytes;
+const { DIGIT_0, SP, startsWithCI } = bytes;
 
-const BACKSLASH = 0x5c;
-const QUOTE = 0x22;
-
-/**
- * Index of the `>` that closes the path starting at `at` (after optional spaces, which many
- * clients send although RFC 5321 has none), or -1 when there is no `<…>`. Source routes
- * (`<@a,@b:user@d>`, RFC 5321 §4.1.2 / Appendix C) are accepted and ignored. A quoted local part
- * may hold `>` and escaped quotes (RFC 5321 §4.1.2 Quoted-string).
- */
-export function pathEnd(line: Buffer, at: number): number {
-  let i = at;
-  while (i < line.length && line[i] === SP) i++;
-  if (line[i] !== LT) return -1;
-  let quoted = false;
-  for (let j = i + 1; j < line.length; j++) {
-    const b = line[j];
-    if (b === BACKSLASH && quoted) j++;
-    else if (b === QUOTE) quoted = !quoted;
-    else if (b === GT && !quoted) return j;
-  }
-  return -1;
-}
-
-/**
- * The local part of the path whose `>` is at `close` (`pathEnd`), as `[start, end)` in `line`: from
- * after `<` (or after a source route's `:`) to the last `@`, or to `>` for a mailbox without one.
- */
-export function localPartOf(line: Buffer, close: number): { readonly start: number; readonly end: number } {
-  let start = line.lastIndexOf(LT, close) + 1;
-  // A source route `<@a,@b:user@d>` (RFC 5321 §4.1.2) ends at its colon.
-  if (line[start] === AT) start = line.indexOf(COLON, start) + 1;
-  const at = line.lastIndexOf(AT, close);
-  return { start, end: at >= start ? at : close };
-}
-
-/** What `checkMailParameters` found: all acceptable, a malformed value, a declared size over the limit, or a parameter we do not take. */
+/** What `checkMailParameters` found: all acceptable, a malformed or repeated one, a declared size over the limit, or a parameter we do not take. */
 export type MailParametersCheck = 'ok' | 'syntax' | 'size-too-big' | 'unknown';
 
-/**
- * Checks the `mail-parameters` after the reverse-path of `MAIL FROM:<…>` (from `from` on):
- * `SIZE=digits` (RFC 1870 §6; over `maxMessageSize` when that is > 0 is `size-too-big`),
- * `BODY=7BIT|8BITMIME` (RFC 6152; `BINARYMIME` only with CHUNKING, RFC 3030 §3), `SMTPUTF8`
- * (RFC 6531), `AUTH=…` (RFC 4954 §5, only when AUTH is offered; its value is not used). Keywords in
- * any case; parameters separated by spaces.
- */
-export function checkMailParameters(line: Buffer, from: number, maxMessageSize: number, chunking: boolean, authOffered: boolean): MailParametersCheck {
-  const params = line.toString('latin1', from).trim();
-  if (params.length === 0) return 'ok';
-  for (const p of params.split(/ +/)) {
-    const eq = p.indexOf('=');
-    const key = (eq === -1 ? p : p.slice(0, eq)).toUpperCase();
-    const value = eq === -1 ? '' : p.slice(eq + 1);
-    if (key === 'SIZE') {
-      if (!/^\d{1,20}$/.test(value)) return 'syntax';
-      if (maxMessageSize > 0 && Number(value) > maxMessageSize) return 'size-too-big';
-    } else if (key === 'BODY') {
-      const body = value.toUpperCase();
-      // RFC 3030 §3: BINARYMIME needs CHUNKING; it is taken as any other body (content is not inspected).
-      if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && chunking)) return 'syntax';
-    } else if (key === 'AUTH' && authOffered) {
-      // RFC 4954 §5: the original submitter, or <>; accepted and not used.
-    } else if (key !== 'SMTPUTF8') {
-      return 'unknown';
-    }
-  }
-  return 'ok';
-}
+/** xtext (RFC 3461 §4): octets 33 to 126 but `+` and `=`, or `+` and two upper-case hex digits. */
+const XTEXT = /^(?:[!-*,-<>-~]|\+[0-9A-F]{2})+$/;
 
 /**
- * Checks the `rcpt-parameters` after the forward-path of `RCPT TO:<…>` (from `from` on; RFC 5321
- * §4.1.1.3): only service extensions define them, and this server offers none that does (DSN's
- * NOTIFY and ORCPT are not advertised), so any parameter is one it does not take: `unknown`, a
- * 555 (§4.1.1.11), as for MAIL. Spaces and the line end alone are `ok`. One octet compare on the
- * common line with nothing after the path.
+ * Checks `MAIL FROM:` parameters (`parseEsmtpParams`, protocol/address.ts), in order, the first
+ * problem deciding: `SIZE=1*20DIGIT` (RFC 1870 §3; over `maxMessageSize` when that is > 0 is
+ * `size-too-big`), `BODY=7BIT|8BITMIME` (RFC 6152; `BINARYMIME` only with CHUNKING, RFC 3030 §3),
+ * `SMTPUTF8` without a value (RFC 6531 §3.4: it "MUST not accept a value"), `AUTH=xtext` (RFC 4954
+ * §5, RFC 3461 §4; only when AUTH is offered; `<>` is xtext too). A keyword given twice is
+ * `syntax` (its meaning would be ambiguous); one this server does not offer (DSN's RET and ENVID
+ * among them) is `unknown`, a 555 (RFC 5321 §4.1.1.11).
  */
-export function checkRcptParameters(line: Buffer, from: number): 'ok' | 'unknown' {
-  for (let i = from; i < line.length; i++) {
-    const c = line[i];
-    if (c !== SP && c !== CR && c !== LF) return 'unknown';
+export function checkMailParameters(params: readonly EsmtpParam[], maxMessageSize: number, chunking: boolean, authOffered: boolean): MailParametersCheck {
+  for (let k = 0; k < params.length; k++) {
+    const { keyword, value } = params[k];
+    for (let j = 0; j < k; j++) if (params[j].keyword === keyword) return 'syntax';
+    if (keyword === 'SIZE') {
+      if (value === null || !/^\d{1,20}$/.test(value)) return 'syntax';
+      if (maxMessageSize > 0 && Number(value) > maxMessageSize) return 'size-too-big';
+    } else if (keyword === 'BODY') {
+      const body = value?.toUpperCase();
+      // RFC 3030 §3: BINARYMIME needs CHUNKING; it is taken as any other body (content is not inspected).
+      if (body !== '7BIT' && body !== '8BITMIME' && !(body === 'BINARYMIME' && chunking)) return 'syntax';
+    } else if (keyword === 'SMTPUTF8') {
+      if (value !== null) return 'syntax';
+    } else if (keyword === 'AUTH' && authOffered) {
+      // RFC 4954 §5: the original submitter as xtext, or <>; accepted and not used.
+      if (value === null || !XTEXT.test(value)) return 'syntax';
+    } else {
+      return 'unknown';
+    }
   }
   return 'ok';
 }
@@ -140,16 +94,16 @@ export function bdatSizeLenient(line: Buffer): number | null {
 }
 
 /**
- * `AUTH mechanism [initial-response]` (RFC 4954 §4), the verb at `line[0..4)`: the mechanism as
- * given and the initial response if any, or null for no argument or more than two.
+ * `AUTH SP sasl-mech [SP initial-response]` (RFC 4954 §4), the verb at `line[0..4)`: the mechanism
+ * (RFC 4422 §3.1: 1 to 20 of upper-case letters, digits, `-`, `_`; taken in any case, as clients
+ * send it) and the initial response if any (`=` is an empty one; the caller decodes it), or null
+ * for anything else: no mechanism, two spaces, a third word. Trailing white space is tolerated
+ * (RFC 5321 §4.1.1).
  */
 export function parseAuthArgs(line: Buffer): { readonly mechanism: string; readonly initial: string | null } | null {
-  const args = line
-    .toString('latin1', 5)
-    .split(' ')
-    .filter((a) => a !== '');
-  if (args.length < 1 || args.length > 2) return null;
-  return { mechanism: args[0], initial: args.length === 2 ? args[1] : null };
+  const text = line.toString('latin1', 4).replace(/[ \t]+$/, '');
+  const m = /^ ([A-Za-z0-9_-]{1,20})(?: (\S+))?$/.exec(text);
+  return m === null ? null : { mechanism: m[1].toUpperCase(), initial: m[2] ?? null };
 }
 
 /** Strict base64 (RFC 4648 §4, padded; RFC 4954 §4 asks for it in SASL responses): null for anything else, where `Buffer.from` would guess. */

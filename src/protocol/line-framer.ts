@@ -51,8 +51,11 @@ export class LineFramer {
   /** The octets kept (or dropped, while discarding) for the current line end in CR: an LF first in the next chunk completes a CRLF. */
   private partialEndsInCr = false;
 
-  /** @param maxLength the longest command line accepted, CRLF included, octets (`maxCommandLine`) */
-  constructor(private readonly maxLength: number) {}
+  /**
+   * @param maxLength the longest line accepted, CRLF included, octets (`maxCommandLine`); the owner
+   * may change it between lines (a SASL exchange takes longer lines, RFC 4954 §4)
+   */
+  constructor(public maxLength: number) {}
 
   /** A line has begun and not ended: its octets are kept, or being dropped for its length. */
   inProgress(): boolean {

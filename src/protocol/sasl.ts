@@ -11,6 +11,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
 /** Mechanisms the client speaks. */
+/**
+ * The longest SASL response line a server takes, octets without CRLF: RFC 4954 §4 calls 12288
+ * "a sufficient line length limit for handling of deployed authentication mechanisms" (Postfix's
+ * `smtpd_sasl_response_limit` default). A longer line fails the AUTH command with 500 5.5.6.
+ */
+export const SASL_LINE_MAX = 12288;
+
 export const CLIENT_MECHANISMS = ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'] as const;
 export type ClientMechanism = (typeof CLIENT_MECHANISMS)[number];
 

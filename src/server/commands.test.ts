@@ -17,7 +17,10 @@ class RecordingSink implements ReplySink {
   private readonly names = new Map<Buffer, string>();
   private readonly queue: ReplyQueue;
   constructor(private readonly ctx: ServerContext) {
-    for (const [name, value] of Object.entries(ctx.replies)) if (Buffer.isBuffer(value)) this.names.set(value, name);
+    for (const [name, value] of Object.entries(ctx.replies)) {
+      if (Buffer.isBuffer(value)) this.names.set(value, name);
+      else if (Array.isArray(value)) value.forEach((v: Buffer, i) => this.names.set(v, `${name}[${i}]`));
+    }
     this.queue = new ReplyQueue(ctx, () => {});
   }
   reply(buf: Buffer): void {
@@ -61,7 +64,7 @@ describe('CommandMachine', () => {
     expect(send('MAIL FROM:<a@example.test>')).toEqual(['needHelo']);
     expect(send('EHLO c.example', 'RCPT TO:<b@example.test>', 'DATA')).toEqual(['ehlo', 'badSequence', 'badSequence']);
     expect(send('MAIL FROM:<a@example.test>', 'DATA', 'MAIL FROM:<a@example.test>')).toEqual(['mailOk', 'noValidRecipients', 'badSequence']);
-    expect(send('RCPT TO:<>', 'RCPT TO:<b@example.test>', 'DATA')).toEqual(['syntax', 'rcptOk', 'dataGo', 'start DATA']);
+    expect(send('RCPT TO:<>', 'RCPT TO:<b@example.test>', 'DATA')).toEqual(['recipientRefusals[1]', 'rcptOk', 'dataGo', 'start DATA']);
   });
 
   it('RSET and EHLO end the transaction; NOOP and HELP do not', () => {

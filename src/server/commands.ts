@@ -6,8 +6,10 @@
  * message data goes to its `MessageStream`. Hot path: the verb is one 32-bit compare
  * (`verbCodeOf`), replies are Buffers encoded once, MAIL/RCPT arguments are checked as bytes.
  */
+import * as address from '../protocol/address.js';
 import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
+import { SASL_LINE_MAX } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
 import { injectFault, type ReplySink, type ServerContext } from './context.js';
 import { faultIndex } from './faults.js';
@@ -18,17 +20,37 @@ import type { SessionRecord } from './sessions.js';
 import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { equalsCI, LT, SP, startsWithCI } = octets;
-const { bdatSizeLenient, checkMailParameters, checkRcptParameters, localPartOf, parseAuthArgs, parseBdatArgs, parseXclientArgs, pathEnd } = commandArgs;
+const { equalsCI, startsWithCI } = octets;
+const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PathScan, scanPath } = address;
+const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
 const FROM_COLON = Buffer.from('FROM:');
 const TO_COLON = Buffer.from('TO:');
+/** The octet offset of the path in `MAIL FROM:<…>` (and SEND, SOML, SAML) and in `RCPT TO:<…>`: RFC 5321 §3.3 allows no space around the colon. */
+const MAIL_PATH_AT = 10;
+const RCPT_PATH_AT = 8;
+/** One scan result for every path this thread reads (commands run one at a time). */
+const PATH = new PathScan();
 
 const F_CONNECT = faultIndex('connect');
 const F_AUTH = faultIndex('auth');
 const F_BDAT = faultIndex('bdat');
+
+/**
+ * HELO/EHLO's argument holds no control octet (HTAB aside) and nothing beyond ASCII: RFC 5321
+ * §4.1.2 has commands with invalid character codes refused with 501. Its Domain or address-literal
+ * grammar is not enforced: clients commonly send names with `_` or bare IP addresses, and §4.1.4
+ * lets the server take them (documented in docs/reference-server.md).
+ */
+function printableArgument(line: Buffer): boolean {
+  for (let i = 5; i < line.length; i++) {
+    const c = line[i];
+    if ((c < 0x20 && c !== 0x09) || c >= 0x7f) return false;
+  }
+  return true;
+}
 
 /** One SMTP session's command state, from the greeting to the end of the connection. */
 export class CommandMachine {
@@ -43,6 +65,8 @@ export class CommandMachine {
   private authUser: string | null = null;
   private sasl: SaslExchange | null = null;
   private inTransaction = false;
+  /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4): its forward-paths may be UTF-8. */
+  private smtputf8 = false;
   private recipients = 0;
   /** A BDAT chunk of this transaction was accepted: DATA may not follow (RFC 3030 §3). */
   private bdatActive = false;
@@ -98,6 +122,28 @@ export class CommandMachine {
     this.sink.reply(this.ctx.replies.greeting);
   }
 
+  /**
+   * The longest line, CRLF included, the framer should take next: `maxCommandLine`, or inside a
+   * SASL exchange at least `SASL_LINE_MAX` octets and CRLF (RFC 4954 §4: responses may be far
+   * longer than commands).
+   */
+  lineLimit(): number {
+    const max = this.ctx.settings.maxCommandLine;
+    return this.sasl === null ? max : Math.max(max, SASL_LINE_MAX + 2);
+  }
+
+  /**
+   * The framer refused a line (over `lineLimit`, or with a bare LF): its reply. Inside a SASL
+   * exchange the AUTH command fails with it (RFC 4954 §4: a line longer than the authentication
+   * buffer gets 500 5.5.6), and the exchange ends.
+   */
+  refuseLine(tooLong: boolean): Buffer {
+    const R = this.ctx.replies;
+    if (this.sasl === null) return tooLong ? R.lineTooLong : R.bareLf;
+    this.sasl = null;
+    return tooLong ? R.authLineTooLong : R.bareLf;
+  }
+
   /** Gives one command line (CRLF removed) its meaning; returns its verb for the histogram. */
   command(line: Buffer): verbTable.VerbInfo {
     const m = this.ctx.metrics;
@@ -133,7 +179,7 @@ export class CommandMachine {
           this.sink.reply(v === LHLO ? R.unknown : R.useLhlo);
           break;
         }
-        if (line.length < 6 || line.subarray(5).every((b) => b === SP)) {
+        if (line.length < 6 || onlyTrailingSpace(line, 5) || !printableArgument(line)) {
           this.sink.reply(R.heloSyntax);
           break;
         }
@@ -156,15 +202,23 @@ export class CommandMachine {
         this.bdat(line);
         break;
       case RSET:
-        this.resetTransaction();
-        this.sink.reply(R.ok);
+        // RFC 5321 §4.1.1.5: `rset = "RSET" CRLF`; it resets only when it is well formed.
+        if (!onlyTrailingSpace(line, 4)) this.sink.reply(R.noParameters);
+        else {
+          this.resetTransaction();
+          this.sink.reply(R.ok);
+        }
         break;
       case NOOP:
         this.sink.reply(R.ok);
         break;
       case QUIT:
-        this.sink.reply(R.quit);
-        this.sink.close();
+        // RFC 5321 §4.1.1.10: `quit = "QUIT" CRLF`.
+        if (!onlyTrailingSpace(line, 4)) this.sink.reply(R.noParameters);
+        else {
+          this.sink.reply(R.quit);
+          this.sink.close();
+        }
         break;
       case VRFY:
         this.sink.reply(vrfyReply(this.ctx, line));
@@ -207,7 +261,11 @@ export class CommandMachine {
     return info;
   }
 
-  /** `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, RFC 1870 SIZE). */
+  /**
+   * `MAIL FROM:<reverse-path> [SP mail-parameters]` (RFC 5321 §4.1.1.2, §4.1.2; the grammar is in
+   * protocol/address.ts): the path first, then the parameters (RFC 1870 SIZE, RFC 6152 BODY,
+   * RFC 6531 SMTPUTF8, RFC 4954 §5 AUTH). UTF-8 in the path needs this line's SMTPUTF8.
+   */
   private mail(line: Buffer): void {
     const R = this.ctx.replies;
     const s = this.ctx.settings;
@@ -215,41 +273,59 @@ export class CommandMachine {
     if (!this.greeted) return this.sink.reply(R.needHelo);
     if (this.inTransaction) return this.sink.reply(R.badSequence);
     if (s.auth.required && this.authUser === null) return this.sink.reply(R.authRequired);
-    const close = pathEnd(line, 10);
-    if (close === -1) return this.sink.reply(R.syntax);
-    const params = checkMailParameters(line, close + 1, s.maxMessageSize, s.chunking, this.ctx.authOffered);
-    if (params !== 'ok') return this.sink.reply(params === 'syntax' ? R.syntax : params === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
+    const verdict = scanPath(line, MAIL_PATH_AT, 'reverse', PATH);
+    if (verdict !== PATH_OK) return this.sink.reply(R.senderRefusals[verdict]);
+    const params = parseEsmtpParams(line, PATH.end);
+    if (params === null) return this.sink.reply(R.parameterSyntax);
+    const check = checkMailParameters(params, s.maxMessageSize, s.chunking, this.ctx.authOffered);
+    if (check !== 'ok') return this.sink.reply(check === 'syntax' ? R.parameterSyntax : check === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
+    const smtputf8 = params.some((p) => p.keyword === 'SMTPUTF8');
+    if (!smtputf8) {
+      // RFC 6531 §3.3: UTF-8 in an esmtp-value is only its extension's; §3.5: a UTF-8 path gets 550 5.6.7.
+      if (params.length > 0 && hasNonAscii(line, PATH.end)) return this.sink.reply(R.parameterSyntax);
+      if (PATH.nonAscii) return this.sink.reply(R.senderNeedsUtf8);
+    }
     this.inTransaction = true;
+    this.smtputf8 = smtputf8;
     this.recipients = 0;
     this.sink.reply(R.mailOk);
   }
 
-  /** `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3). */
+  /**
+   * `RCPT TO:<forward-path> [SP rcpt-parameters]` (RFC 5321 §4.1.1.3, §4.1.2), `<Postmaster>`
+   * included. This server offers no RCPT parameter (DSN's NOTIFY and ORCPT are not advertised), so
+   * any well-formed one is 555 (§4.1.1.11). The common line, a path and nothing after it, allocates
+   * nothing.
+   */
   private rcpt(line: Buffer): void {
     const R = this.ctx.replies;
     if (!startsWithCI(line, 5, TO_COLON)) return this.sink.reply(R.syntax);
     if (!this.inTransaction) return this.sink.reply(R.badSequence);
-    const close = pathEnd(line, 8);
-    // RCPT needs a mailbox: `<>` is not a forward-path.
-    if (close === -1 || line[close - 1] === LT) return this.sink.reply(R.syntax);
-    if (checkRcptParameters(line, close + 1) !== 'ok') return this.sink.reply(R.badParameter);
-    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, close)) return this.sink.reply(R.mailboxUnavailable);
+    const verdict = scanPath(line, RCPT_PATH_AT, 'forward', PATH);
+    if (verdict !== PATH_OK) return this.sink.reply(R.recipientRefusals[verdict]);
+    if (PATH.end !== line.length && !onlyTrailingSpace(line, PATH.end)) {
+      const params = parseEsmtpParams(line, PATH.end);
+      if (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end))) return this.sink.reply(R.parameterSyntax);
+      return this.sink.reply(R.badParameter);
+    }
+    if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
+    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);
     this.recipients++;
     this.sink.reply(R.rcptOk);
   }
 
-  /** True when the local part of the path ending at `close` is on the refused list. */
-  private refusedMailbox(line: Buffer, close: number): boolean {
-    const { start, end } = localPartOf(line, close);
-    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, start, end, lp)) return true;
+  /** True when the local part of the path just scanned (`PATH`) is on the refused list. */
+  private refusedMailbox(line: Buffer): boolean {
+    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, PATH.localStart, PATH.localEnd, lp)) return true;
     return false;
   }
 
   /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
   private data(line: Buffer): void {
     const R = this.ctx.replies;
-    if (line.length > 4) return this.sink.reply(R.syntax);
+    // RFC 5321 §4.1.1.4: `data = "DATA" CRLF`.
+    if (!onlyTrailingSpace(line, 4)) return this.sink.reply(R.noParameters);
     // RFC 3030 §3: DATA may not follow BDAT in one transaction.
     if (!this.inTransaction || this.bdatActive) return this.sink.reply(R.badSequence);
     if (this.recipients === 0) return this.sink.reply(R.noValidRecipients);
@@ -353,13 +429,13 @@ export class CommandMachine {
     // CRAM-MD5 has no initial response: the server speaks first (RFC 2195).
     if (mech === 'CRAM-MD5') return this.sink.reply(R.syntax);
     this.sasl = sasl;
-    this.saslResponse(args.initial);
+    this.saslResponse(args.initial, true);
   }
 
-  /** One client line of the SASL exchange in progress. */
-  private saslResponse(text: string): void {
+  /** One client line of the SASL exchange in progress (`initial`: AUTH's initial response). */
+  private saslResponse(text: string, initial = false): void {
     const sasl = this.sasl!;
-    const reply = sasl.respond(text);
+    const reply = sasl.respond(text, initial);
     if (sasl.state !== 'continue') {
       this.sasl = null;
       if (sasl.state === 'failed') this.ctx.metrics.counters.authFailures++;
@@ -397,7 +473,8 @@ export class CommandMachine {
   private starttls(line: Buffer): void {
     const R = this.ctx.replies;
     if (this.ctx.secureContext === null) return this.sink.reply(R.notImplemented);
-    if (line.length > 8) return this.sink.reply(R.tlsNoParameters);
+    // RFC 3207 §4: `STARTTLS` takes no parameters.
+    if (!onlyTrailingSpace(line, 8)) return this.sink.reply(R.noParameters);
     if (this.tls) return this.sink.reply(R.tlsActive);
     this.sink.reply(R.tlsGo);
     this.sink.startTls();
@@ -405,6 +482,7 @@ export class CommandMachine {
 
   private resetTransaction(): void {
     this.inTransaction = false;
+    this.smtputf8 = false;
     this.recipients = 0;
     this.bdatActive = false;
   }

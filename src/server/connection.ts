@@ -271,6 +271,7 @@ export class Connection implements ReplySink {
       if (f === FRAME_LINE) {
         if (clock === 0) clock = performance.now();
         const info = this.commands.command(framer.line(chunk));
+        framer.maxLength = this.commands.lineLimit();
         // One clock read per command: its time runs from the previous command's end (or from
         // when its line was found), so it includes framing the next line in a pipelined group.
         const now = performance.now();
@@ -279,7 +280,8 @@ export class Connection implements ReplySink {
       } else if (f === FRAME_NEED_MORE) {
         if (framer.began) this.lineStartMs = this.ctx.clock.nowMs;
       } else {
-        this.reply(f === FRAME_TOO_LONG ? this.ctx.replies.lineTooLong : this.ctx.replies.bareLf);
+        this.reply(this.commands.refuseLine(f === FRAME_TOO_LONG));
+        framer.maxLength = this.commands.lineLimit();
         clock = 0;
       }
     }

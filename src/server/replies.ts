@@ -4,6 +4,7 @@
  * the greeting and EHLO's own reply).
  */
 import type { ServerSettings } from '../profile/types.js';
+import { MAX_DOMAIN, MAX_LABEL, MAX_LOCAL_PART, MAX_PATH } from '../protocol/address.js';
 import { XCLIENT_ATTRIBUTES } from '../protocol/command-args.js';
 import { VERBS, type Verb } from '../protocol/verbs.js';
 
@@ -39,6 +40,20 @@ export interface Replies {
   readonly sizeDeclaredTooBig: Buffer;
   readonly sizeTooBig: Buffer;
   readonly badParameter: Buffer;
+  /** MAIL/RCPT parameters that are not the esmtp-param grammar, or a repeated or malformed one. */
+  readonly parameterSyntax: Buffer;
+  /** MAIL's reverse-path refused, by `PathVerdict` (protocol/address.ts; index 0 unused). */
+  readonly senderRefusals: readonly Buffer[];
+  /** RCPT's forward-path refused, by `PathVerdict`. */
+  readonly recipientRefusals: readonly Buffer[];
+  /** RFC 6531 §3.5: a non-ASCII reverse-path without SMTPUTF8. */
+  readonly senderNeedsUtf8: Buffer;
+  /** RFC 6531 §3.5: a non-ASCII forward-path in a transaction without SMTPUTF8. */
+  readonly recipientNeedsUtf8: Buffer;
+  /** A command whose grammar has no arguments (DATA, RSET, QUIT, STARTTLS) given some. */
+  readonly noParameters: Buffer;
+  /** RFC 4954 §4: a SASL line longer than the authentication buffer. */
+  readonly authLineTooLong: Buffer;
   readonly shuttingDown: Buffer;
   readonly mailboxUnavailable: Buffer;
   readonly chunkOk: Buffer;
@@ -53,7 +68,6 @@ export interface Replies {
   readonly authRequired: Buffer;
   readonly alreadyAuthenticated: Buffer;
   readonly tlsGo: Buffer;
-  readonly tlsNoParameters: Buffer;
   readonly tlsActive: Buffer;
   readonly tooManyErrors: Buffer;
   readonly tooManyConnections: Buffer;
@@ -66,6 +80,17 @@ export interface Replies {
   readonly expnLists: ReadonlyMap<string, Buffer>;
   readonly atrnNothingQueued: Buffer;
   readonly textLineTooLong: Buffer;
+}
+
+/** The refusal of a path for each `PathVerdict` (protocol/address.ts), in that order. */
+function pathRefusals(status: string, who: string): Buffer[] {
+  return [
+    Buffer.alloc(0),
+    r(`501 ${status} Bad ${who} address syntax`),
+    r(`501 ${status} Path too long (over ${MAX_PATH} octets)`),
+    r(`501 ${status} Local part too long (over ${MAX_LOCAL_PART} octets)`),
+    r(`501 ${status} Domain too long (over ${MAX_DOMAIN} octets, or a label over ${MAX_LABEL})`),
+  ];
 }
 
 /** The EHLO keywords (RFC 5321 §4.1.1.1) for one configuration, in or out of TLS. */
@@ -166,6 +191,17 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     sizeDeclaredTooBig: r('552 5.3.4 Declared message size exceeds fixed maximum message size'),
     sizeTooBig: r('552 5.3.4 Message size exceeds fixed maximum message size'),
     badParameter: r('555 5.5.4 MAIL FROM/RCPT TO parameter not recognized or not implemented'),
+    parameterSyntax: r('501 5.5.4 Syntax error in MAIL FROM/RCPT TO parameters'),
+    // RFC 5321 §4.1.2: a path with invalid characters gets 501; §4.5.3.1.9: "501 Path too long".
+    // RFC 3463: X.1.7 is the sender's address syntax, X.1.3 the recipient's.
+    senderRefusals: pathRefusals('5.1.7', 'sender'),
+    recipientRefusals: pathRefusals('5.1.3', 'recipient'),
+    // RFC 6531 §3.5: 550 for MAIL, 553 for RCPT, both X.6.7.
+    senderNeedsUtf8: r('550 5.6.7 Non-ASCII sender address needs SMTPUTF8'),
+    recipientNeedsUtf8: r('553 5.6.7 Non-ASCII recipient address needs SMTPUTF8'),
+    noParameters: r('501 5.5.4 Syntax error (no parameters allowed)'),
+    // RFC 4954 §4 and §6: 500 with 5.5.6.
+    authLineTooLong: r('500 5.5.6 Authentication exchange line is too long'),
     shuttingDown: r('421 4.3.2 Service shutting down'),
     mailboxUnavailable: r('550 5.1.1 Mailbox unavailable'),
     chunkOk: r('250 2.0.0 Chunk accepted'),
@@ -182,8 +218,6 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     authRequired: r('530 5.7.0 Authentication required'),
     alreadyAuthenticated: r('503 5.5.1 Already authenticated'),
     tlsGo: r('220 2.0.0 Ready to start TLS'),
-    // RFC 3207 §4: STARTTLS takes no parameters.
-    tlsNoParameters: r('501 5.5.4 Syntax error (no parameters allowed)'),
     tlsActive: r('503 5.5.1 TLS already active'),
     tooManyErrors: r('421 4.7.0 Too many errors, closing connection'),
     tooManyConnections: r('421 4.3.2 Too many connections, try again later'),

@@ -45,14 +45,18 @@ export class SaslExchange {
     return Buffer.from(`334 ${Buffer.from(this.challenge).toString('base64')}\r\n`, 'latin1');
   }
 
-  /** One client line of the exchange: `*` cancels, `=` is an empty initial response (RFC 4954 §4). */
-  respond(text: string): Buffer {
+  /**
+   * One client line of the exchange (RFC 4954 §4): `*` cancels (501); otherwise strict base64, or
+   * 501. `=` stands for an empty response only as AUTH's initial response (`initial`); on a line of
+   * its own an empty response is an empty line.
+   */
+  respond(text: string, initial = false): Buffer {
     const R = this.replies;
     if (text === '*') {
       this.state = 'aborted';
       return R.authCancelled;
     }
-    const data = text === '=' ? Buffer.alloc(0) : decodeStrictBase64(text);
+    const data = initial && text === '=' ? Buffer.alloc(0) : decodeStrictBase64(text);
     if (data === null) {
       this.state = 'aborted';
       return R.badBase64;
