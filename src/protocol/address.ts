@@ -73,7 +73,8 @@ export type PathVerdict = typeof PATH_OK | typeof PATH_SYNTAX | typeof PATH_TOO_
 export type PathRole = 'reverse' | 'forward';
 
 /**
- * What `scanPath` found in a valid path (fields are undefined after a refusal). One object is
+ * What `scanPath` found in a path that is the grammar (`end` and the local part are set for a
+ * length verdict too, so the caller can check what follows before it reports the length). One object is
  * reused for every scan of a connection: nothing is allocated per recipient.
  */
 export class PathScan {

@@ -21,7 +21,7 @@ import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
 const { equalsCI, startsWithCI } = octets;
-const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PathScan, scanPath } = address;
+const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PATH_SYNTAX, PathScan, scanPath } = address;
 const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
@@ -274,17 +274,18 @@ export class CommandMachine {
     if (this.inTransaction) return this.sink.reply(R.badSequence);
     if (s.auth.required && this.authUser === null) return this.sink.reply(R.authRequired);
     const verdict = scanPath(line, MAIL_PATH_AT, 'reverse', PATH);
-    if (verdict !== PATH_OK) return this.sink.reply(R.senderRefusals[verdict]);
+    if (verdict === PATH_SYNTAX) return this.sink.reply(R.senderRefusals[verdict]);
     const params = parseEsmtpParams(line, PATH.end);
     if (params === null) return this.sink.reply(R.parameterSyntax);
+    const smtputf8 = params.some((p) => p.keyword === 'SMTPUTF8');
+    // RFC 6531 §3.3: UTF-8 in an esmtp-value is that extension's grammar only.
+    if (!smtputf8 && params.length > 0 && hasNonAscii(line, PATH.end)) return this.sink.reply(R.parameterSyntax);
+    // A grammar error anywhere outranks a length error (RFC 5321 §4.5.3.1.9: "501 Path too long").
+    if (verdict !== PATH_OK) return this.sink.reply(R.senderRefusals[verdict]);
     const check = checkMailParameters(params, s.maxMessageSize, s.chunking, this.ctx.authOffered);
     if (check !== 'ok') return this.sink.reply(check === 'syntax' ? R.parameterSyntax : check === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
-    const smtputf8 = params.some((p) => p.keyword === 'SMTPUTF8');
-    if (!smtputf8) {
-      // RFC 6531 §3.3: UTF-8 in an esmtp-value is only its extension's; §3.5: a UTF-8 path gets 550 5.6.7.
-      if (params.length > 0 && hasNonAscii(line, PATH.end)) return this.sink.reply(R.parameterSyntax);
-      if (PATH.nonAscii) return this.sink.reply(R.senderNeedsUtf8);
-    }
+    // RFC 6531 §3.5: a UTF-8 reverse-path without SMTPUTF8 gets 550 5.6.7.
+    if (!smtputf8 && PATH.nonAscii) return this.sink.reply(R.senderNeedsUtf8);
     this.inTransaction = true;
     this.smtputf8 = smtputf8;
     this.recipients = 0;
@@ -302,12 +303,11 @@ export class CommandMachine {
     if (!startsWithCI(line, 5, TO_COLON)) return this.sink.reply(R.syntax);
     if (!this.inTransaction) return this.sink.reply(R.badSequence);
     const verdict = scanPath(line, RCPT_PATH_AT, 'forward', PATH);
+    if (verdict === PATH_SYNTAX) return this.sink.reply(R.recipientRefusals[verdict]);
+    const params = PATH.end === line.length ? null : parseEsmtpParams(line, PATH.end);
+    if (PATH.end !== line.length && (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end)))) return this.sink.reply(R.parameterSyntax);
     if (verdict !== PATH_OK) return this.sink.reply(R.recipientRefusals[verdict]);
-    if (PATH.end !== line.length && !onlyTrailingSpace(line, PATH.end)) {
-      const params = parseEsmtpParams(line, PATH.end);
-      if (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end))) return this.sink.reply(R.parameterSyntax);
-      return this.sink.reply(R.badParameter);
-    }
+    if (params !== null && params.length > 0) return this.sink.reply(R.badParameter);
     if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
     if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);

@@ -179,7 +179,8 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     unknown: r('500 5.5.1 Command unrecognized'),
     lineTooLong: r('500 5.5.6 Line too long'),
     bareLf: r('500 5.5.2 Bare <LF> in command line; lines end with <CRLF>'),
-    nul: r('500 5.5.2 NUL octet in command line'),
+    // RFC 5321 §4.1.2: a command with invalid character codes MUST get 501.
+    nul: r('501 5.5.2 NUL octet in command line'),
     badSequence: r('503 5.5.1 Bad sequence of commands'),
     needHelo: r('503 5.5.1 Send HELO or EHLO first'),
     syntax: r('501 5.5.4 Syntax error in parameters or arguments'),
