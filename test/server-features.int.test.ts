@@ -85,11 +85,26 @@ describe('AUTH (RFC 4954)', () => {
     expect((await d.replyCount(3)).slice(1).map((x) => x.code)).toEqual([503, 503]);
   });
 
-  it('answers an unknown mechanism with 504', async () => {
+  it('answers an unknown mechanism with 504, and a malformed AUTH line with 501', async () => {
     const s = await serverWith({ auth: ALICE });
     const c = await ehloClient(s.port);
-    c.write('AUTH NTLM\r\n');
-    expect((await c.replyCount(1))[0].code).toBe(504);
+    c.write(`AUTH NTLM\r\nAUTH  PLAIN\r\nAUTH PLAIN a b\r\nAUTH ${'X'.repeat(21)}\r\n`);
+    expect((await c.replyCount(4)).map((r) => r.code)).toEqual([504, 501, 501, 501]);
+  });
+
+  it('takes SASL lines of 12288 octets and fails AUTH on a longer one with 500 5.5.6 (RFC 4954 §4), then goes on', async () => {
+    // Longer than maxCommandLine (4096): a SASL response is not a command line.
+    const s = await serverWith({ auth: ALICE });
+    const c = await ehloClient(s.port);
+    const line = (n: number) => 'A'.repeat(n - 4) + 'AA==';
+    c.write(`AUTH PLAIN\r\n${line(12288)}\r\nAUTH PLAIN\r\n${line(12292)}\r\nNOOP ${'x'.repeat(4200)}\r\nAUTH PLAIN\r\n=\r\nNOOP\r\n`);
+    // `=` is an empty response only as AUTH's initial response: on a line of its own it is not base64.
+    const r = await c.replyCount(8);
+    expect(r.map((x) => x.code)).toEqual([334, 535, 334, 500, 500, 334, 501, 250]);
+    expect(r[3].text).toBe('500 5.5.6 Authentication exchange line is too long\r\n');
+    // Back to commands: the 4,200-octet NOOP is over maxCommandLine again.
+    expect(r[4].text).toContain('Line too long');
+    expect(s.metrics.counters.authFailures).toBe(1);
   });
 });
 

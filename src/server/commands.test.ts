@@ -51,7 +51,7 @@ function session(server: ProfileInput['server'] = {}) {
   m.greet();
   const send = (...lines: string[]): string[] => {
     sink.events.length = 0;
-    for (const l of lines) m.command(Buffer.from(l, 'latin1'));
+    for (const l of lines) m.command(Buffer.from(l, 'utf8'));
     return [...sink.events];
   };
   return { ctx, m, sink, send, record };
@@ -198,5 +198,80 @@ describe('CommandMachine', () => {
     const { send, sink } = session({ faults: ['connect: reply 554'] });
     expect(sink.events[0]).toMatch(/^554 /);
     expect(send('EHLO c.example', 'QUIT')).toEqual(['badSequence', 'quit', 'close']);
+  });
+
+  describe('the command grammar (RFC 5321 §4.1.1, §4.1.2, RFC 6531 §3.5; issue 13 item 3)', () => {
+    const mail = (...lines: string[]) => {
+      const { send } = session({ maxMessageSize: 1000 });
+      send('EHLO c.example');
+      return lines.map((l) => {
+        const r = send(l);
+        if (r[0] === 'mailOk') send('RSET');
+        return r[0];
+      });
+    };
+    it('MAIL: no space around the colon, one SP before parameters, trailing white space tolerated', () => {
+      expect(mail('MAIL FROM: <a@b>', 'MAIL FROM :<a@b>', 'MAIL  FROM:<a@b>', 'MAIL FROM:<a@b>SIZE=1', 'MAIL FROM:<a@b>  SIZE=1', 'MAIL FROM:<a@b> \t', 'MAIL FROM:<a@b> SIZE=1 ')).toEqual([
+        'senderRefusals[1]',
+        'syntax',
+        'syntax',
+        'parameterSyntax',
+        'parameterSyntax',
+        'mailOk',
+        'mailOk',
+      ]);
+    });
+    it('MAIL: parameters with a malformed or repeated value get 501, unknown ones 555, a size over the limit 552', () => {
+      expect(
+        mail('MAIL FROM:<a@b> SIZE=1 SIZE=1', 'MAIL FROM:<a@b> SMTPUTF8=yes', 'MAIL FROM:<a@b> SIZE=', 'MAIL FROM:<a@b> RET=HDRS', 'MAIL FROM:<a@b> SIZE=1001', 'MAIL FROM:<a@b> AUTH=<>'),
+      ).toEqual([
+        'parameterSyntax',
+        'parameterSyntax',
+        'parameterSyntax',
+        'badParameter',
+        'sizeDeclaredTooBig',
+        // AUTH= only when AUTH is offered (RFC 4954 §5).
+        'badParameter',
+      ]);
+    });
+    it('MAIL: a UTF-8 reverse-path needs SMTPUTF8 on the same line (550 5.6.7, RFC 6531 §3.5)', () => {
+      expect(mail('MAIL FROM:<jörg@example.test>', 'MAIL FROM:<jörg@example.test> SMTPUTF8', 'MAIL FROM:<a@b> X=ü', 'MAIL FROM:<a@b> SMTPUTF8 X=ü')).toEqual([
+        'senderNeedsUtf8',
+        'mailOk',
+        'parameterSyntax',
+        'badParameter',
+      ]);
+    });
+    it('RCPT: `<Postmaster>` alone, a UTF-8 forward-path only under SMTPUTF8 (553 5.6.7), parameters 501 or 555, paths by the limits of §4.5.3.1', () => {
+      const { send } = session();
+      send('EHLO c.example', 'MAIL FROM:<a@b>');
+      const codes = (...lines: string[]) => lines.map((l) => send(l)[0]);
+      expect(codes('RCPT TO:<Postmaster>', 'RCPT TO:<postmaster@x>', 'RCPT TO:<用户@例子.测试>', 'RCPT TO: <a@b>', 'RCPT TO:<a@b> NOTIFY=NEVER', 'RCPT TO:<a@b> NOTIFY=', 'RCPT TO:<a@b> ')).toEqual([
+        'rcptOk',
+        'rcptOk',
+        'recipientNeedsUtf8',
+        'recipientRefusals[1]',
+        'badParameter',
+        'parameterSyntax',
+        'rcptOk',
+      ]);
+      expect(codes(`RCPT TO:<${'l'.repeat(64)}@x>`, `RCPT TO:<${'l'.repeat(65)}@x>`, `RCPT TO:<a@${'d'.repeat(64)}.x>`, `RCPT TO:<a@${'d.'.repeat(127)}x>`)).toEqual([
+        'rcptOk',
+        'recipientRefusals[3]',
+        'recipientRefusals[4]',
+        'recipientRefusals[2]',
+      ]);
+      send('RSET', 'MAIL FROM:<a@b> SMTPUTF8');
+      expect(codes('RCPT TO:<用户@例子.测试>', 'RCPT TO:<a@b> X=ü')).toEqual(['rcptOk', 'badParameter']);
+    });
+    it('DATA, RSET, QUIT and STARTTLS take no arguments (501, nothing reset or closed); trailing white space is tolerated', () => {
+      const { send } = session();
+      send('EHLO c.example', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>');
+      expect(send('RSET now', 'QUIT later', 'DATA x', 'DATA ')).toEqual(['noParameters', 'noParameters', 'noParameters', 'dataGo', 'start DATA']);
+    });
+    it('HELO/EHLO with control octets or non-ASCII in the argument get 501 and change nothing (§4.1.2, §4.1.4)', () => {
+      const { send } = session();
+      expect(send('EHLO c\x07.example', 'EHLO cé.example', 'MAIL FROM:<a@b>', 'EHLO my_host', 'EHLO [192.0.2.1]')).toEqual(['heloSyntax', 'heloSyntax', 'needHelo', 'ehlo', 'ehlo']);
+    });
   });
 });
