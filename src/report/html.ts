@@ -11,7 +11,7 @@ import { errorKindMeaning } from './glossary.js';
 import { esc, pageHtml, tableHtml } from './html-page.js';
 import { chartHtml, enhancedHtml, environmentHtml, generatorHtml, glossaryHtml, repliesTable, serverHtml, thresholdsHtml } from './html-sections.js';
 import { printable } from '../redact.js';
-import { deliveryNote, latencyTable, measuredNote, mergedNote, shardNote, modelNote, percentilesOf, scheduleNote, stopNote, totalsTable, type SummaryTable } from './markdown.js';
+import { acceptWaitNote, deliveryNote, latencyTable, measuredNote, mergedNote, shardNote, modelNote, percentilesOf, scheduleNote, stopNote, totalsTable, type SummaryTable } from './markdown.js';
 import type { RunData } from './run-data.js';
 
 /** The whole page for `run`. @throws when the uplot package cannot be read (not installed) */
@@ -36,6 +36,7 @@ export function renderHtml(run: RunData): string {
   const schedule = scheduleNote(s);
   const delivery = deliveryNote(s);
   const merged = mergedNote(s, printable) ?? shardNote(s, printable);
+  const acceptWait = acceptWaitNote(s);
   return pageHtml(
     `smtpbench run ${s.runId}`,
     `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} workers; ${measuredNote(s)}; started ${s.startedAt}.`)}</p>
@@ -43,6 +44,7 @@ export function renderHtml(run: RunData): string {
 ${merged ? `<p class="banner${s.merged?.warnings.length || (s.shard?.lateMs ?? 0) > 1000 ? ' warning' : ''}" id="${s.merged ? 'merged' : 'shard'}">${esc(merged)}</p>` : ''}
 ${stop ? `<p class="banner warning" id="stopped">${esc(stop)}</p>` : ''}
 ${delivery ? `<p class="banner${s.delivery?.drained ? '' : ' warning'}" id="delivery">${esc(delivery)}</p>` : ''}
+${acceptWait ? `<p class="banner warning" id="accept-wait">${esc(acceptWait.replace(/`/g, ''))}</p>` : ''}
 ${s.generator?.saturated ? `<p class="banner warning" id="saturated"><strong>The load generator was saturated</strong> (event-loop delay p99 ${esc(s.generator.eventLoopDelayP99Ms)} ms): latencies include the generator's own delays, so they overstate the server's. Use more workers or a lower rate.</p>` : ''}
 <section>
 <h2>Thresholds</h2>

@@ -106,6 +106,27 @@ export function scheduleNote(s: Summary): string | null {
   return `Schedule (${s.executor} model): late starts ${m.late} (more than 10 ms behind), dropped ${m.dropped} (never started); ${s.generator ? `schedule lag p99 ${s.generator.scheduleLagP99Ms} ms, max ${s.generator.scheduleLagMaxMs} ms` : 'schedule lag unknown (aborted)'}.`;
 }
 
+/** Greeting p99 over this many times connect p99 (and over `ACCEPT_WAIT_FLOOR_MS`) is flagged. */
+export const ACCEPT_WAIT_RATIO = 2;
+/** Below this greeting p99 (ms) nothing is flagged: a loopback connect takes microseconds, a greeting a server turn. */
+export const ACCEPT_WAIT_FLOOR_MS = 100;
+
+/**
+ * A warning when the greeting took much longer than the connect (p99 over twice connect's and
+ * over 100 ms), else null. A connection is complete when the kernel has it; the greeting comes only
+ * once the server process accepts it, so a server whose loop is too busy to accept (an accept
+ * queue holding thousands of connections: hostile review F7) or that delays its greeting on
+ * purpose (postscreen, a `connect: delay` fault) shows here, and `greeting` then measures that wait.
+ */
+export function acceptWaitNote(s: Summary): string | null {
+  const connect = s.phases.connect;
+  const greeting = s.phases.greeting;
+  if (!connect || !greeting || greeting.count === 0) return null;
+  if (greeting.p99 <= ACCEPT_WAIT_FLOOR_MS || greeting.p99 <= ACCEPT_WAIT_RATIO * connect.p99) return null;
+  const ratio = connect.p99 > 0 ? ` (${Math.round((greeting.p99 / connect.p99) * 10) / 10}×)` : '';
+  return `greeting latency dominated by accept wait at the target: greeting p99 ${greeting.p99} ms against connect p99 ${connect.p99} ms${ratio}. The target was slow to accept connections the kernel had completed (a busy server's accept queue) or delayed its greeting on purpose; \`greeting\` measures that wait, not SMTP.`;
+}
+
 /**
  * `run --sink`: what the sink behind the MTA received, or null without a sink: accepted,
  * delivered, still queued, time to drain, delivery rate, the clock offset, and why figures are
@@ -216,6 +237,7 @@ export function renderMarkdown(s: Summary): string {
   const delivery = deliveryNote(s);
   const server = serverTable(s);
   const merged = mergedNote(s) ?? shardNote(s);
+  const acceptWait = acceptWaitNote(s);
   const counters = s.server ? Object.entries(s.server.counters).filter(([, n]) => n !== 0) : [];
   const lines = [
     `# smtpbench run ${s.runId}`,
@@ -224,6 +246,7 @@ export function renderMarkdown(s: Summary): string {
     ...(merged ? ['', merged] : []),
     ...(stop ? ['', `**${stop}**`] : []),
     ...(s.generator?.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),
+    ...(acceptWait ? ['', `**Warning:** ${acceptWait}`] : []),
     ...thresholdsMarkdown(s.thresholds ?? []),
     '',
     ...table(totalsTable(s)),

@@ -1,7 +1,7 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
-import { busyText, totalsNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
+import { acceptWaitNote, busyText, totalsNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
 import type { Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
@@ -21,12 +21,14 @@ export function renderConsole(s: Summary): string {
   const phases = new Table({ head: [...rows.head], ...look });
   phases.push(...rows.rows.map((r) => [...r]));
   const errors = Object.entries(s.errors);
+  const acceptWait = acceptWaitNote(s);
   return [
     `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}${totalsNote(s)}`,
     phases.toString(),
+    ...(acceptWait ? [`WARNING: ${acceptWait.replace(/`/g, '')}`] : []),
     ...(s.delivery ? [deliveryNote(s)!] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
     s.generator === null

@@ -15,6 +15,8 @@
  *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
  * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
  *   pipelines without reading replies), so memory per connection stays bounded.
+ * - Reading also stops, briefly, while the server drains its accept queue after an accept
+ *   (src/server/accept-drain.ts): otherwise busy connections starve new ones of their greeting.
  * - A client that half-closes (FIN after its last command, without QUIT) still gets every reply to
  *   what it sent, held ones included; then the server closes too. Once the server has sent its FIN
  *   (after QUIT, a 421, a dropped connection) it reads and drops input until the client's FIN, for
@@ -29,6 +31,7 @@ import tls from 'node:tls';
 import * as framing from '../protocol/line-framer.js';
 import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
 import { CommandMachine } from './commands.js';
+import type { Yielding } from './accept-drain.js';
 import type { ReplySink, ServerContext } from './context.js';
 import type { FaultIndex } from './faults.js';
 import * as streaming from './message-stream.js';
@@ -54,8 +57,11 @@ const enum Mode {
   Closing,
 }
 
-/** Serves one accepted socket until it closes. Its `ReplySink` methods are for its command machine. */
-export class Connection implements ReplySink {
+/**
+ * Serves one accepted socket until it closes. Its `ReplySink` methods are for its command machine;
+ * `yieldReading` is for the server's accept drain.
+ */
+export class Connection implements ReplySink, Yielding {
   private socket: Socket;
   private mode = Mode.Command;
   private readonly queue: ReplyQueue;
@@ -76,6 +82,8 @@ export class Connection implements ReplySink {
   /** A TLS handshake is under way (STARTTLS accepted, or the implicit-TLS port): a timeout then drops the socket. */
   private handshaking = false;
   private proxyHeader: Buffer | null = null;
+  /** Paused by the server's accept drain (`yieldReading`). */
+  private yielding = false;
 
   /**
    * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
@@ -95,7 +103,11 @@ export class Connection implements ReplySink {
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
     this.listen(socket);
-    socket.on('close', () => this.queue.stop());
+    ctx.drain.add(this);
+    socket.on('close', () => {
+      this.queue.stop();
+      ctx.drain.forget(this);
+    });
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
     this.session = ctx.sessions.open(before?.peerAddress ?? socket.remoteAddress ?? '', before?.peerPort ?? socket.remotePort ?? 0, tlsFromStart);
     this.commands = new CommandMachine(ctx, this.session, this, tlsFromStart);
@@ -219,8 +231,16 @@ export class Connection implements ReplySink {
     const s = this.socket;
     // After our FIN: read on, to see the client's.
     if (this.hungUp) s.resume();
-    else if (this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else if (this.yielding || this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
     else s.resume();
+  }
+
+  /** The server's accept drain: stop reading (true) until it has accepted what was queued (false). */
+  yieldReading(on: boolean): void {
+    if (this.yielding === on) return;
+    this.yielding = on;
+    // Only a socket we may have paused needs resuming (a resume costs a tick even when flowing).
+    if (on || this.socket.isPaused()) this.updateReading();
   }
 
   /**

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
 import type { FastHistogram } from '../metrics/histogram.js';
 import type { ServerSettings } from '../profile/types.js';
+import { AcceptDrain } from './accept-drain.js';
 import { FaultPlan, type FaultIndex } from './faults.js';
 import { READ_BUFFER_SIZE } from './read-into.js';
 import { buildReplies, type Replies } from './replies.js';
@@ -41,6 +42,8 @@ export interface ServerContext {
   readonly clock: { nowMs: number };
   /** The buffer every plain TCP connection of this server reads into (one thread, one read at a time). */
   readonly readBuffer: Buffer;
+  /** Pauses reading while the listeners drain their accept queue (src/server/accept-drain.ts). */
+  readonly drain: AcceptDrain;
 }
 
 /**
@@ -62,6 +65,7 @@ export function serverContext(settings: ServerSettings, secureContext: tls.Secur
     captured: new Ring(settings.capture),
     clock: { nowMs: performance.now() },
     readBuffer: Buffer.allocUnsafe(READ_BUFFER_SIZE),
+    drain: new AcceptDrain(metrics.counters),
   };
 }
 

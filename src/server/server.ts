@@ -54,6 +54,8 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   let served = 0;
   /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
   const accept = (socket: net.Socket, implicitTls: boolean) => {
+    // Pause the busy connections so the next loop turns accept what else is queued (F7).
+    ctx.drain.accepted();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     if (settings.maxConnections > 0 && served >= settings.maxConnections) {
@@ -125,6 +127,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
     messages: () => ctx.captured.newestFirst(),
     close: async () => {
       sweeper.stop();
+      ctx.drain.stop();
       const closed = listeners.map((l) => new Promise((resolve) => l.close(resolve)));
       for (const s of sockets) s.destroy();
       await Promise.all(closed);

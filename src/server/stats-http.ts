@@ -56,6 +56,8 @@ const HELP: Record<keyof ServerCounters, string> = {
   authFailures: 'AUTH exchanges that ended in 535.',
   badProxyHeaders: 'Connections closed for a missing or malformed PROXY header.',
   nulOctets: 'NUL octets in DATA content (passed through).',
+  acceptDrains: 'Accept drains: other connections paused until the accept queue was empty.',
+  drainedConnections: 'Connections accepted during an accept drain (they had waited in the accept queue).',
 };
 
 /** snake_case for metric names: `messagesRejected` → `messages_rejected`. */

@@ -34,6 +34,13 @@ export interface ServerCounters {
   badProxyHeaders: number;
   /** NUL octets seen in DATA content (passed through, RFC 5321 §4.5.2 leaves them to the content). */
   nulOctets: number;
+  /**
+   * Accept drains begun: a connection was accepted while others were reading, so they paused
+   * until the accept queue was empty (src/server/accept-drain.ts).
+   */
+  acceptDrains: number;
+  /** Connections accepted during a drain, after the one that began it: they had waited in the accept queue. */
+  drainedConnections: number;
 }
 
 /**
@@ -67,6 +74,8 @@ export class ServerMetrics {
     authFailures: 0,
     badProxyHeaders: 0,
     nulOctets: 0,
+    acceptDrains: 0,
+    drainedConnections: 0,
   };
   private readonly timings = new Map<string, FastHistogram>();
   /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
