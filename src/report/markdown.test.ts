@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown, scheduleNote, shardNote, stopNote } from './markdown.js';
+import { acceptWaitNote, renderMarkdown, scheduleNote, shardNote, stopNote } from './markdown.js';
 import type { Summary } from './summary.js';
 import { renderConsole } from './table.js';
 import type { Verdict } from './thresholds.js';
@@ -153,5 +153,19 @@ describe('text from a summary inside report.md', () => {
     expect(md).not.toMatch(/^# Injected/m);
     expect(md).not.toContain('\x1b');
     expect(md).not.toContain('<!--');
+  });
+});
+
+describe('acceptWaitNote (hostile review F7)', () => {
+  const phases = (connectP50: number, greetingP50: number) => ({ transaction: stats(1), connect: stats(connectP50), greeting: stats(greetingP50) }) as unknown as Summary['phases'];
+  it('warns when greeting p99 is over twice connect p99 and over 100 ms', () => {
+    const note = acceptWaitNote(summary({ phases: phases(50, 200) }));
+    expect(note).toMatch(/^greeting latency dominated by accept wait at the target: greeting p99 600 ms against connect p99 150 ms \(4×\)/);
+    expect(renderMarkdown(summary({ phases: phases(50, 200) }))).toContain('**Warning:** greeting latency dominated by accept wait');
+  });
+  it('stays quiet at twice or less, under 100 ms, or without the phases', () => {
+    expect(acceptWaitNote(summary({ phases: phases(50, 100) }))).toBeNull();
+    expect(acceptWaitNote(summary({ phases: phases(1, 30) }))).toBeNull();
+    expect(acceptWaitNote(summary())).toBeNull();
   });
 });
