@@ -6,13 +6,12 @@ import { statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
-import { resolveThresholds } from '../profile/thresholds.js';
+import { knownMetricsNote, resolveThresholds } from '../profile/thresholds.js';
 import { printable } from '../redact.js';
 import { junitXml } from '../report/junit.js';
 import { mergeRuns, writeMergedRun } from '../report/merge.js';
 import { loadRunDir } from '../report/run-data.js';
 import { renderConsole } from '../report/table.js';
-import { knownMetrics } from '../metrics/catalog.js';
 import { renderVerdicts } from '../report/thresholds.js';
 import { claimOutDir, makeDirs, settleOutDir } from '../report/out-dir.js';
 import { collect, outIssue, outputIssue, sameDir } from './flags.js';
@@ -35,16 +34,7 @@ export function mergeCommand() {
       const runs = dirs.map(loadRunDir);
       const inputDirs = dirs.map((d) => (statSync(d).isFile() ? dirname(d) : d));
       for (const issue of [outIssue(opts.out), outputIssue('--junit', junitPath, [outDir, ...inputDirs])]) if (issue) issues.push(issue);
-      if (issues.length > 0)
-        throw new ProfileError(
-          issues,
-          'merge flags',
-          issues.some((i) => i.path.startsWith('--threshold'))
-            ? `known metrics (docs/results.md "Thresholds"):\n${knownMetrics()
-                .map((l) => `    ${l}`)
-                .join('\n')}`
-            : undefined,
-        );
+      if (issues.length > 0) throw new ProfileError(issues, 'merge flags', knownMetricsNote(issues));
       // Writing into an input would replace the files being merged (a symbolic link to it too).
       const clash = inputDirs.find((d) => sameDir(d, outDir));
       if (clash !== undefined) throw new SmtpBenchError('SB_USAGE', `--out ${printable(opts.out)} is the input ${printable(clash)}: merge into a new directory`);

@@ -106,7 +106,7 @@ export function runCommand() {
         ...sharding.issues,
         ...[outputIssue('--junit', junitPath, [outDir]), outputIssue('--ndjson', ndjsonPath, [outDir]), outIssue(opts.out)].filter((i) => i !== null),
       ];
-      const source = `profile ${path} with flags`;
+      const source = flagIssues.length > 0 || Object.values(overrides).some((v) => v !== undefined) ? `profile ${path} with flags` : `profile ${path}`;
       let profile;
       try {
         profile = resolveProfile(loadProfileFile(path), overrides, source);

@@ -3,7 +3,7 @@
  * (`auth.credentialsFile`, `run --credentials`) and the reference server's (`serve --users`). So
  * one file can drive both, and what the client sends is exactly what the server checks.
  *
- * One `user:password` per line, taken as written (README "Credentials"): the user name runs to the
+ * One `user:password` per line, taken as written (docs/profiles.md "Credentials"): the user name runs to the
  * first `:` and is not empty; the password is the rest of the line, colons and spaces included.
  * Lines of nothing but white space, and lines that start with `#`, are skipped. Lines end in LF or
  * CRLF.

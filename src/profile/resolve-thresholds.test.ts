@@ -101,6 +101,12 @@ thresholds:
     expect(errorOf({ sessions: 0, thresholds: ['transaction.p99 < 5'] }).message).not.toMatch(/known metrics/);
   });
 
+  it('leaves the metric list out when the metric is known and only its value is wrong', () => {
+    const err = errorOf({ thresholds: ['transaction.p99 <', 'transaction.p99 < 5 parsecs'] });
+    expect(err.message).toMatch(/transaction\.p99/);
+    expect(err.message).not.toMatch(/known metrics/);
+  });
+
   it("resolves the docs' threshold examples", () => {
     const profiles = readFileSync(new URL('../../docs/profiles.md', import.meta.url), 'utf8');
     const profileBlock = parse(/```yaml\n(target:[\s\S]*?)```/.exec(profiles)![1]) as { thresholds: unknown };

@@ -7,14 +7,13 @@
  */
 
 import { z } from 'zod';
-import { knownMetrics } from '../metrics/catalog.js';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { crossFieldIssues } from './cross-field.js';
 import { DEFAULTS, deepFreeze } from './defaults.js';
 import { isPlainObject, show } from './fields.js';
 import { InputSchema, KNOWN_KEYS } from './schema.js';
 import { resolveServer } from './server-section.js';
-import { resolveThresholds } from './thresholds.js';
+import { knownMetricsNote, resolveThresholds } from './thresholds.js';
 import type { Profile, ProfileInput } from './types.js';
 
 /** Largest lognormal draw when no `max` is given: median · e^(4σ) (a draw above it has odds of about 3 in 100,000), at most 100 MiB. */
@@ -54,16 +53,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
   issues.push(...crossFieldIssues(merged));
   const extraThresholds = flagThresholds === undefined ? [] : resolveThresholds(flagThresholds, (path, message) => issues.push({ path: `--threshold${path.map((p) => `[${p}]`).join('')}`, message }));
   if (issues.length > 0 || !parsed.success) {
-    const badThreshold = issues.some((i) => i.path.startsWith('thresholds') || i.path.startsWith('--threshold'));
-    throw new ProfileError(
-      issues,
-      source,
-      badThreshold
-        ? `known metrics (docs/results.md "Thresholds"):\n${knownMetrics()
-            .map((l) => `    ${l}`)
-            .join('\n')}`
-        : undefined,
-    );
+    throw new ProfileError(issues, source, knownMetricsNote(issues));
   }
 
   const v = parsed.data;

@@ -13,7 +13,7 @@
  * catalog (metrics/catalog.ts `resolveMetric`).
  */
 import { z } from 'zod';
-import { resolveMetric, type Metric } from '../metrics/catalog.js';
+import { knownMetrics, resolveMetric, type Metric } from '../metrics/catalog.js';
 import { bool, duration, isPlainObject, show } from './fields.js';
 import type { Threshold, ThresholdOp } from './types.js';
 
@@ -135,3 +135,17 @@ export function resolveThresholds(value: unknown, issue: (path: readonly (string
 
 /** `thresholds`: `resolveThresholds` as a schema field, each problem an issue below `thresholds`. */
 export const ThresholdsSchema = z.unknown().transform((value, ctx) => resolveThresholds(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] })));
+
+/**
+ * The list of known metrics for an error message, when one of `issues` is a threshold that names
+ * an unknown metric or has no metric at all (a wrong value under a known metric needs no list),
+ * else undefined.
+ */
+export function knownMetricsNote(issues: readonly { readonly path: string; readonly message: string }[]): string | undefined {
+  const lost = issues.some((i) => (i.path.startsWith('thresholds') || i.path.startsWith('--threshold')) && /unknown metric|expected "<metric>/.test(i.message));
+  return lost
+    ? `known metrics (docs/results.md "Thresholds"):\n${knownMetrics()
+        .map((l) => `    ${l}`)
+        .join('\n')}`
+    : undefined;
+}

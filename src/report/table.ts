@@ -2,7 +2,7 @@
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
 import { acceptWaitNote, busyText, totalsNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
-import type { Summary } from './summary.js';
+import { SATURATION_EVENT_LOOP_P99_MS, type Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
 const look = {
@@ -33,7 +33,7 @@ export function renderConsole(s: Summary): string {
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
     s.generator === null
       ? 'generator: unknown (aborted before the workers reported, or nothing measured)'
-      : `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${busyText(s.generator.eventLoopUtilizationMax)}${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ' · SATURATED: the generator fell behind; latencies include its own delays' : ''}`,
+      : `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${busyText(s.generator.eventLoopUtilizationMax)}${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ` · SATURATED (event-loop delay p99 over ${SATURATION_EVENT_LOOP_P99_MS} ms): the generator fell behind; latencies include its own delays` : ''}`,
   ].join('\n');
 }
 

@@ -20,7 +20,7 @@ import type { SessionRecord } from './sessions.js';
 import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { equalsCI, startsWithCI } = octets;
+const { equalsCI, SP, startsWithCI } = octets;
 const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PATH_SYNTAX, PathScan, scanPath } = address;
 const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
@@ -180,7 +180,7 @@ export class CommandMachine {
           break;
         }
         if (line.length < 6 || onlyTrailingSpace(line, 5) || !printableArgument(line)) {
-          this.sink.reply(R.heloSyntax);
+          this.sink.reply(line.length < 6 || onlyTrailingSpace(line, 5) ? R.heloSyntax : R.heloOctets);
           break;
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
@@ -274,7 +274,7 @@ export class CommandMachine {
     if (this.inTransaction) return this.sink.reply(R.badSequence);
     if (s.auth.required && this.authUser === null) return this.sink.reply(R.authRequired);
     const verdict = scanPath(line, MAIL_PATH_AT, 'reverse', PATH);
-    if (verdict === PATH_SYNTAX) return this.sink.reply(R.senderRefusals[verdict]);
+    if (verdict === PATH_SYNTAX) return this.sink.reply(line[MAIL_PATH_AT] === SP ? R.senderSpace : R.senderRefusals[verdict]);
     const params = parseEsmtpParams(line, PATH.end);
     if (params === null) return this.sink.reply(R.parameterSyntax);
     const smtputf8 = params.some((p) => p.keyword === 'SMTPUTF8');
@@ -303,7 +303,7 @@ export class CommandMachine {
     if (!startsWithCI(line, 5, TO_COLON)) return this.sink.reply(R.syntax);
     if (!this.inTransaction) return this.sink.reply(R.badSequence);
     const verdict = scanPath(line, RCPT_PATH_AT, 'forward', PATH);
-    if (verdict === PATH_SYNTAX) return this.sink.reply(R.recipientRefusals[verdict]);
+    if (verdict === PATH_SYNTAX) return this.sink.reply(line[RCPT_PATH_AT] === SP ? R.recipientSpace : R.recipientRefusals[verdict]);
     const params = PATH.end === line.length ? null : parseEsmtpParams(line, PATH.end);
     if (PATH.end !== line.length && (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end)))) return this.sink.reply(R.parameterSyntax);
     if (verdict !== PATH_OK) return this.sink.reply(R.recipientRefusals[verdict]);

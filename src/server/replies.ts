@@ -35,6 +35,11 @@ export interface Replies {
   readonly needHelo: Buffer;
   readonly syntax: Buffer;
   readonly heloSyntax: Buffer;
+  /** HELO/EHLO with control octets or non-ASCII in its argument (RFC 5321 §4.1.2). */
+  readonly heloOctets: Buffer;
+  /** `MAIL FROM: <…>` / `RCPT TO: <…>`: RFC 5321 §3.3 allows no space after the colon; said outright, many MTAs take it. */
+  readonly senderSpace: Buffer;
+  readonly recipientSpace: Buffer;
   readonly noValidRecipients: Buffer;
   readonly tooManyRecipients: Buffer;
   readonly sizeDeclaredTooBig: Buffer;
@@ -185,6 +190,9 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     needHelo: r('503 5.5.1 Send HELO or EHLO first'),
     syntax: r('501 5.5.4 Syntax error in parameters or arguments'),
     heloSyntax: r('501 5.5.4 HELO/EHLO needs a domain or address literal'),
+    heloOctets: r('501 5.5.4 HELO/EHLO argument must be printable ASCII'),
+    senderSpace: r('501 5.1.7 Bad sender address syntax: no space after MAIL FROM: (RFC 5321 §3.3)'),
+    recipientSpace: r('501 5.1.3 Bad recipient address syntax: no space after RCPT TO: (RFC 5321 §3.3)'),
     // RFC 5321 §3.3: DATA with no accepted recipient gets 503 or 554; 554 reads better under pipelining.
     noValidRecipients: r('554 5.5.1 No valid recipients'),
     // RFC 5321 §4.5.3.1.10: 452 (not 552) for too many recipients, so the client continues in a new transaction.
