@@ -99,6 +99,21 @@ describe('BDAT with a size but bad syntax (hostile review of the split)', () => 
       expect(sock.codes()).toEqual([220, 250, 250, 250, 501, 250, 250, 221]);
     }
   });
+
+  it('reads a size with leading zeros as a size (RFC 3030 §2: 1*DIGIT), and skips the octets of `BDAT 6x` and `BDAT 6<TAB>LAST` (hostile review of issue 13)', () => {
+    const ctx = serverContext(resolveProfile({ server: { tls: { starttls: false } } }).server, null);
+    const run = (bdat: string): number[] => {
+      const sock = new FakeSocket();
+      new Connection(sock.asSocket(), ctx);
+      sock.feed(Buffer.from(`EHLO x\r\nMAIL FROM:<a@example.test>\r\nRCPT TO:<b@example.test>\r\n${bdat}\r\nRSET\r\nQUIT\r\n`, 'latin1'));
+      return sock.codes();
+    };
+    // The chunk is "RSET\r\n": taken as message content, never as a command.
+    expect(run('BDAT 0000000000000006 LAST')).toEqual([220, 250, 250, 250, 250, 221]);
+    expect(run('BDAT 6 LAST ')).toEqual([220, 250, 250, 250, 250, 221]);
+    expect(run('BDAT 6x')).toEqual([220, 250, 250, 250, 501, 221]);
+    expect(run('BDAT 6\tLAST')).toEqual([220, 250, 250, 250, 501, 221]);
+  });
 });
 
 describe('the DATA text-line limit counts lines ended by CRLF only (hostile review of the split)', () => {

@@ -35,7 +35,10 @@ export function isLoopbackHost(host: string): boolean {
  * - a source route (`@relay.example:user@example.test`, RFC 5321 §4.1.2's A-d-l, obsolete but
  *   still parsed by some MTAs, Appendix C);
  * - `%` or `!` in the local part: the "percent hack" (`user%real.com@example.test`, RFC 1123
- *   §5.2.16) and UUCP bang paths (`real.com!user@example.test`), which some MTAs still relay.
+ *   §5.2.16) and UUCP bang paths (`real.com!user@example.test`), which some MTAs still relay; a
+ *   quoted `@` (`"user@real.com"@example.test`) is refused with them;
+ * - `localhost` (and names under it): reserved (RFC 6761), but the MTA's own host, where it
+ *   delivers to real local mailboxes.
  * The null reverse-path (`<>`, or empty) is allowed as a sender.
  */
 export function realMailboxRisk(mailbox: string, role: 'sender' | 'recipient'): string | null {
@@ -45,7 +48,13 @@ export function realMailboxRisk(mailbox: string, role: 'sender' | 'recipient'): 
   const at = m.lastIndexOf('@');
   if (at < 0) return `"${mailbox}" has no domain: the MTA delivers it to a local mailbox (Postfix appends $myorigin; postmaster always exists)`;
   const local = m.slice(0, at);
-  if (local.includes('%') || local.includes('!')) return `"${mailbox}" routes through its local part (the % hack or a ! bang path): the MTA may relay it to another host`;
-  const domain = m.slice(at + 1);
+  if (local.includes('%') || local.includes('!') || local.includes('@'))
+    return `"${mailbox}" routes through its local part (the % hack, a ! bang path or a quoted @): the MTA may relay it to another host`;
+  const domain = m
+    .slice(at + 1)
+    .toLowerCase()
+    .replace(/\.$/, '');
+  // RFC 6761 §6.3 reserves localhost, but for the MTA it is itself: Postfix's mydestination has it.
+  if (domain === 'localhost' || domain.endsWith('.localhost')) return `domain "${domain}" is the MTA's own host: it delivers to a real local mailbox there`;
   return isReservedDomain(domain) ? null : `domain "${domain}" is not reserved (RFC 2606)`;
 }

@@ -39,16 +39,34 @@ describe('parseBdatArgs', () => {
     expect(parseBdatArgs(line('BDAT 65536 LAST'))).toEqual({ size: 65536, last: true });
     expect(parseBdatArgs(line('bdat 7 last'))).toEqual({ size: 7, last: true });
     expect(parseBdatArgs(line(`BDAT ${'9'.repeat(15)}`))).toEqual({ size: 999_999_999_999_999, last: false });
+    // RFC 3030 §2: chunk-size = 1*DIGIT, so leading zeros are digits like any other (hostile review of issue 13).
+    expect(parseBdatArgs(line('BDAT 0000000000000006 LAST'))).toEqual({ size: 6, last: true });
+    // RFC 5321 §4.1.1: trailing white space is tolerated.
+    expect(parseBdatArgs(line('BDAT 6 LAST \t'))).toEqual({ size: 6, last: true });
+    expect(parseBdatArgs(line('BDAT 6 '))).toEqual({ size: 6, last: false });
   });
   it('refuses anything else', () => {
-    for (const text of ['BDAT', 'BDAT ', 'BDAT x', 'BDAT -1', 'BDAT 1  LAST', 'BDAT 1 LAST ', 'BDAT 1 LASTX', 'BDAT 1 FIRST', `BDAT ${'9'.repeat(16)}`, `BDAT ${'1'.repeat(30)} LAST`])
+    for (const text of [
+      'BDAT',
+      'BDAT ',
+      'BDAT x',
+      'BDAT -1',
+      'BDAT 1  LAST',
+      'BDAT  1',
+      'BDAT 1\tLAST',
+      'BDAT 6x',
+      'BDAT 1 LASTX',
+      'BDAT 1 FIRST',
+      `BDAT ${'9'.repeat(16)}`,
+      `BDAT ${'1'.repeat(30)} LAST`,
+    ])
       expect(parseBdatArgs(line(text)), text).toBeNull();
   });
   it('every truncation of a valid line is a smaller size or refused', () => {
     const whole = 'BDAT 1234 LAST';
     for (let i = 0; i < whole.length; i++) {
       const cut = whole.slice(0, i);
-      const want = /^BDAT \d+$/.test(cut) ? { size: Number(cut.slice(5)), last: false } : null;
+      const want = /^BDAT \d+ ?$/.test(cut) ? { size: Number(cut.slice(5)), last: false } : null;
       expect(parseBdatArgs(line(cut)), cut).toEqual(want);
     }
   });
@@ -62,7 +80,9 @@ describe('bdatSizeLenient', () => {
       ['BDAT 5 FIRST', 5],
       ['BDAT x', null],
       ['BDAT', null],
-      ['BDAT 5x', null],
+      ['BDAT 5x', 5],
+      ['BDAT 6\tLAST', 6],
+      ['BDAT 0000000000000006 LAST', 6],
       [`BDAT ${'9'.repeat(16)}`, null],
     ] as const)
       expect(bdatSizeLenient(line(text)), text).toBe(want);

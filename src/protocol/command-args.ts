@@ -56,41 +56,55 @@ export interface BdatArgs {
   readonly last: boolean;
 }
 
-/** Most digits a BDAT size may have: exact in a double, and far beyond any message we would accept. */
+/** Most significant digits a BDAT size may have: exact in a double, and far beyond any message we would accept. */
 export const BDAT_MAX_DIGITS = 15;
 const LAST_WORD = Buffer.from('LAST');
+const HTAB = 0x09;
 
 /**
- * `BDAT chunk-size [SP "LAST"]` (RFC 3030 §2), the verb at `line[0..4)`: the size (1 to
- * `BDAT_MAX_DIGITS` digits) and LAST in any case, or null when malformed. Without a valid size
- * nobody knows where the chunk ends, so the caller must read what follows as commands.
+ * The chunk size at `line[i]`: `1*DIGIT` (RFC 3030 §2: any number of digits, leading zeros
+ * included), at most `BDAT_MAX_DIGITS` of them significant. Returns the size and where the digits
+ * end, or null when there is no digit or the number is too large.
+ */
+function chunkSize(line: Buffer, i: number): { readonly size: number; readonly end: number } | null {
+  const from = i;
+  while (i < line.length && line[i] === DIGIT_0) i++;
+  const significant = i;
+  let size = 0;
+  while (i < line.length && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) {
+    if (i - significant === BDAT_MAX_DIGITS) return null;
+    size = size * 10 + (line[i++] - DIGIT_0);
+  }
+  return i === from ? null : { size, end: i };
+}
+
+/**
+ * `BDAT SP chunk-size [SP "LAST"]` (RFC 3030 §2), the verb at `line[0..4)`: the size and LAST in
+ * any case, or null when malformed. Trailing white space is tolerated (RFC 5321 §4.1.1). Without a
+ * valid size nobody knows where the chunk ends; see `bdatSizeLenient` for a malformed line.
  */
 export function parseBdatArgs(line: Buffer): BdatArgs | null {
-  let i = 5;
-  let size = 0;
-  // One digit more than allowed is read, so that an over-long size fails below.
-  while (i < line.length && i <= 5 + BDAT_MAX_DIGITS && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
-  const digits = i - 5;
-  if (digits === 0 || digits > BDAT_MAX_DIGITS) return null;
-  if (i === line.length) return { size, last: false };
-  if (line[i] === SP && i + 5 === line.length && startsWithCI(line, i + 1, LAST_WORD)) return { size, last: true };
+  let end = line.length;
+  while (end > 5 && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
+  if (line[4] !== SP) return null;
+  const n = chunkSize(line, 5);
+  if (n === null) return null;
+  if (n.end === end) return { size: n.size, last: false };
+  if (line[n.end] === SP && n.end + 5 === end && startsWithCI(line, n.end + 1, LAST_WORD)) return { size: n.size, last: true };
   return null;
 }
 
 /**
- * The chunk size of a malformed BDAT line, read leniently (spaces before it, anything after it:
- * `BDAT  5`, `BDAT 5 LAST extra`), or null when there is none. The command is refused all the same
- * (501), but a size the client meant tells where its chunk ends: those octets are skipped, never
- * read as commands (they could carry a smuggled MAIL or RCPT).
+ * The chunk size of a malformed BDAT line, read leniently: the first run of digits after the verb
+ * and any spaces or tabs, whatever follows it (`BDAT  5`, `BDAT 5 LAST extra`, `BDAT 6x`,
+ * `BDAT 6\tLAST`), or null when there is none. The command is refused all the same (501), but a
+ * size the client may have meant tells where its chunk ends: those octets are skipped, never read
+ * as commands (they could carry a smuggled MAIL or RCPT).
  */
 export function bdatSizeLenient(line: Buffer): number | null {
   let i = 4;
-  while (i < line.length && line[i] === SP) i++;
-  const from = i;
-  let size = 0;
-  while (i < line.length && i - from <= BDAT_MAX_DIGITS && line[i] >= DIGIT_0 && line[i] <= DIGIT_0 + 9) size = size * 10 + (line[i++] - DIGIT_0);
-  const digits = i - from;
-  return digits === 0 || digits > BDAT_MAX_DIGITS || (i < line.length && line[i] !== SP) ? null : size;
+  while (i < line.length && (line[i] === SP || line[i] === HTAB)) i++;
+  return chunkSize(line, i)?.size ?? null;
 }
 
 /**

@@ -54,7 +54,7 @@ export const DRAIN_MAX_MS = 250;
 /** epoll_wait's batch in libuv (src/unix/linux.c `uv__io_poll`: `struct epoll_event events[1024]`). */
 const EPOLL_BATCH = 1024;
 
-/** Least time between the end of one drain and the start of the next, ms. */
+/** Least time between the end of one drain and the start of the next, ms (longer after a longer drain). */
 export const DRAIN_GAP_MS = 100;
 
 /** Counts of what the drains did (the server's `acceptDrains` and `drainedConnections` counters). */
@@ -79,6 +79,9 @@ export class AcceptDrain {
   private immediate: NodeJS.Immediate | null = null;
   /** When the last drain ended (`performance.now()`, ms). */
   private endedMs = -Infinity;
+  /** Least time from the last drain's end to the next one's start: `DRAIN_GAP_MS`, or as long as that drain lasted. */
+  private gapMs = DRAIN_GAP_MS;
+  private stopped = false;
   /** Connections accepted during the current drain (after the one that began it). */
   private acceptedInDrain = 0;
   /** The next drain, due `DRAIN_GAP_MS` after one that found a backlog. */
@@ -115,7 +118,7 @@ export class AcceptDrain {
       this.acceptedInDrain++;
       return;
     }
-    if (this.connections.size === 0 || performance.now() - this.endedMs < DRAIN_GAP_MS) return;
+    if (this.connections.size === 0 || performance.now() - this.endedMs < this.gapMs) return;
     this.begin();
   }
 
@@ -152,14 +155,17 @@ export class AcceptDrain {
   private end(): void {
     this.draining = false;
     this.endedMs = performance.now();
+    // Drains never take more than half the loop's time, whatever the rate of new connections
+    // (a flood of connects would otherwise pause established sessions 250 ms in every 350 ms).
+    this.gapMs = Math.max(DRAIN_GAP_MS, this.endedMs - this.startedMs);
     // A drain that found a backlog is likely to find one again: the next begins after the gap,
     // without waiting for epoll to report the listening socket after a whole pass over the busy
     // connections (hundreds of milliseconds at 5,000 sessions). One that found none schedules none.
-    if (this.acceptedInDrain > 0 && this.timer === null) {
+    if (this.acceptedInDrain > 0 && this.timer === null && !this.stopped) {
       this.timer = setTimeout(() => {
         this.timer = null;
         if (!this.draining && this.connections.size > 0) this.begin();
-      }, DRAIN_GAP_MS);
+      }, this.gapMs);
       this.timer.unref();
     }
     for (const c of this.paused) c.yieldReading(false);
@@ -168,6 +174,7 @@ export class AcceptDrain {
 
   /** Ends a drain at once (the server is closing). */
   stop(): void {
+    this.stopped = true;
     if (this.immediate !== null) clearImmediate(this.immediate);
     if (this.timer !== null) clearTimeout(this.timer);
     this.immediate = null;

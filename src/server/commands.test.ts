@@ -273,5 +273,31 @@ describe('CommandMachine', () => {
       const { send } = session();
       expect(send('EHLO c\x07.example', 'EHLO cé.example', 'MAIL FROM:<a@b>', 'EHLO my_host', 'EHLO [192.0.2.1]')).toEqual(['heloOctets', 'heloOctets', 'needHelo', 'ehlo', 'ehlo']);
     });
+    it("HELO offers no extension: MAIL parameters get 555, AUTH and BDAT 503 (RFC 5321 §2.2.1; BDAT's octets still read)", () => {
+      const { send } = session({ auth: { users: { alice: 'secret' } } });
+      expect(send('HELO c.example', 'MAIL FROM:<a@b> SIZE=10', 'AUTH PLAIN =', 'MAIL FROM:<a@b>', 'RCPT TO:<c@d>', 'BDAT 3 LAST')).toEqual([
+        'helo',
+        'badParameter',
+        'needEhlo',
+        'mailOk',
+        'rcptOk',
+        'start BDAT',
+      ]);
+      expect(send('EHLO c.example', 'MAIL FROM:<a@b> SIZE=10')).toEqual(['ehlo', 'mailOk']);
+    });
+    it('DATA after MAIL … BODY=BINARYMIME gets 503 (RFC 3030 §3); VRFY with a control octet 501', () => {
+      const { send } = session();
+      expect(send('EHLO c.example', 'MAIL FROM:<a@b> BODY=BINARYMIME', 'RCPT TO:<c@d>', 'DATA', 'VRFY a\x01b')).toEqual(['ehlo', 'mailOk', 'rcptOk', 'badSequence', 'syntax']);
+    });
+    it('refusedLocalParts hold for quoted forms too: "unknown" and "unk\\nown" are unknown (RFC 5321 §4.1.2)', () => {
+      const { send } = session({ refusedLocalParts: ['unknown'] });
+      send('EHLO c.example', 'MAIL FROM:<a@b>');
+      expect(send('RCPT TO:<unknown@y.z>', 'RCPT TO:<"unknown"@y.z>', 'RCPT TO:<"unk\\nown"@y.z>', 'RCPT TO:<"un known"@y.z>')).toEqual([
+        'mailboxUnavailable',
+        'mailboxUnavailable',
+        'mailboxUnavailable',
+        'rcptOk',
+      ]);
+    });
   });
 });

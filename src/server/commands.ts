@@ -39,17 +39,28 @@ const F_AUTH = faultIndex('auth');
 const F_BDAT = faultIndex('bdat');
 
 /**
- * HELO/EHLO's argument holds no control octet (HTAB aside) and nothing beyond ASCII: RFC 5321
+ * A HELO/EHLO argument holds no control octet (HTAB aside) and nothing beyond ASCII (VRFY and EXPN
+ * may hold UTF-8, `utf8`): RFC 5321
  * §4.1.2 has commands with invalid character codes refused with 501. Its Domain or address-literal
  * grammar is not enforced: clients commonly send names with `_` or bare IP addresses, and §4.1.4
  * lets the server take them (documented in docs/reference-server.md).
  */
-function printableArgument(line: Buffer): boolean {
+function printableArgument(line: Buffer, utf8 = false): boolean {
   for (let i = 5; i < line.length; i++) {
     const c = line[i];
-    if ((c < 0x20 && c !== 0x09) || c >= 0x7f) return false;
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f || (c > 0x7f && !utf8)) return false;
   }
   return true;
+}
+
+const QUOTE = 0x22;
+
+/** The octets of a quoted string's content with its quoted-pairs (`\x`) resolved (RFC 5321 §4.1.2). */
+function unquote(content: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(content.length);
+  let n = 0;
+  for (let i = 0; i < content.length; i++) out[n++] = content[i] === 0x5c ? content[++i] : content[i];
+  return out.subarray(0, n);
 }
 
 /** One SMTP session's command state, from the greeting to the end of the connection. */
@@ -65,8 +76,12 @@ export class CommandMachine {
   private authUser: string | null = null;
   private sasl: SaslExchange | null = null;
   private inTransaction = false;
+  /** The session greeted with EHLO (or LHLO), not HELO: only then are service extensions offered (RFC 5321 §2.2.1). */
+  private esmtp = false;
   /** The transaction's MAIL declared SMTPUTF8 (RFC 6531 §3.4): its forward-paths may be UTF-8. */
   private smtputf8 = false;
+  /** The transaction's MAIL declared BODY=BINARYMIME: DATA is refused (RFC 3030 §3). */
+  private binarymime = false;
   private recipients = 0;
   /** A BDAT chunk of this transaction was accepted: DATA may not follow (RFC 3030 §3). */
   private bdatActive = false;
@@ -185,6 +200,7 @@ export class CommandMachine {
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
         this.greeted = true;
+        this.esmtp = v !== HELO;
         this.session.helo = line.toString('utf8', 5).trim();
         this.resetTransaction();
         this.sink.reply(v === HELO ? R.helo : this.tls ? R.ehloTls : R.ehlo);
@@ -221,10 +237,11 @@ export class CommandMachine {
         }
         break;
       case VRFY:
-        this.sink.reply(vrfyReply(this.ctx, line));
+        // RFC 5321 §4.1.2: invalid character codes get 501 (UTF-8 may come with RFC 6531 §3.1's SMTPUTF8 parameter).
+        this.sink.reply(printableArgument(line, true) ? vrfyReply(this.ctx, line) : R.syntax);
         break;
       case EXPN:
-        this.sink.reply(expnReply(this.ctx, line));
+        this.sink.reply(printableArgument(line, true) ? expnReply(this.ctx, line) : R.syntax);
         break;
       case SEND:
       case SOML:
@@ -282,12 +299,15 @@ export class CommandMachine {
     if (!smtputf8 && params.length > 0 && hasNonAscii(line, PATH.end)) return this.sink.reply(R.parameterSyntax);
     // A grammar error anywhere outranks a length error (RFC 5321 §4.5.3.1.9: "501 Path too long").
     if (verdict !== PATH_OK) return this.sink.reply(R.senderRefusals[verdict]);
+    // After HELO no extension was offered, so no parameter is recognised (RFC 5321 §2.2.1, §4.1.1.11).
+    if (!this.esmtp && params.length > 0) return this.sink.reply(R.badParameter);
     const check = checkMailParameters(params, s.maxMessageSize, s.chunking, this.ctx.authOffered);
     if (check !== 'ok') return this.sink.reply(check === 'syntax' ? R.parameterSyntax : check === 'size-too-big' ? R.sizeDeclaredTooBig : R.badParameter);
     // RFC 6531 §3.5: a UTF-8 reverse-path without SMTPUTF8 gets 550 5.6.7.
     if (!smtputf8 && PATH.nonAscii) return this.sink.reply(R.senderNeedsUtf8);
     this.inTransaction = true;
     this.smtputf8 = smtputf8;
+    this.binarymime = params.some((p) => p.keyword === 'BODY' && p.value?.toUpperCase() === 'BINARYMIME');
     this.recipients = 0;
     this.sink.reply(R.mailOk);
   }
@@ -315,9 +335,21 @@ export class CommandMachine {
     this.sink.reply(R.rcptOk);
   }
 
-  /** True when the local part of the path just scanned (`PATH`) is on the refused list. */
+  /**
+   * True when the local part of the path just scanned (`PATH`) is on the refused list. A quoted
+   * local part is compared unquoted: `"unknown"` and `"unk\nown"` are `unknown` (RFC 5321 §4.1.2:
+   * all quoted forms MUST be treated as equivalent).
+   */
   private refusedMailbox(line: Buffer): boolean {
-    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(line, PATH.localStart, PATH.localEnd, lp)) return true;
+    let local = line;
+    let start = PATH.localStart;
+    let end = PATH.localEnd;
+    if (line[start] === QUOTE) {
+      local = unquote(line.subarray(start + 1, end - 1));
+      start = 0;
+      end = local.length;
+    }
+    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(local, start, end, lp)) return true;
     return false;
   }
 
@@ -326,8 +358,8 @@ export class CommandMachine {
     const R = this.ctx.replies;
     // RFC 5321 §4.1.1.4: `data = "DATA" CRLF`.
     if (!onlyTrailingSpace(line, 4)) return this.sink.reply(R.noParameters);
-    // RFC 3030 §3: DATA may not follow BDAT in one transaction.
-    if (!this.inTransaction || this.bdatActive) return this.sink.reply(R.badSequence);
+    // RFC 3030 §3: DATA may not follow BDAT in one transaction, nor a MAIL with BODY=BINARYMIME.
+    if (!this.inTransaction || this.bdatActive || this.binarymime) return this.sink.reply(R.badSequence);
     if (this.recipients === 0) return this.sink.reply(R.noValidRecipients);
     this.sink.reply(R.dataGo);
     this.sink.startData();
@@ -375,7 +407,9 @@ export class CommandMachine {
       }
     }
     if (refusal === null) {
-      if (!this.inTransaction) refusal = R.badSequence;
+      // BDAT is CHUNKING's, offered after EHLO only (RFC 3030 §2); its octets are read all the same.
+      if (!this.esmtp && this.greeted) refusal = R.needEhlo;
+      else if (!this.inTransaction) refusal = R.badSequence;
       else if (this.recipients === 0) refusal = R.noValidRecipients;
     }
     const start = refusal === null && !this.bdatActive;
@@ -414,6 +448,7 @@ export class CommandMachine {
     const s = this.ctx.settings;
     if (!this.ctx.authOffered) return this.sink.reply(R.notImplemented);
     if (!this.greeted) return this.sink.reply(R.needHelo);
+    if (!this.esmtp) return this.sink.reply(R.needEhlo);
     // RFC 4954 §4: no AUTH after a successful one, nor inside a transaction.
     if (this.authUser !== null) return this.sink.reply(R.alreadyAuthenticated);
     if (this.inTransaction) return this.sink.reply(R.badSequence);
@@ -476,6 +511,7 @@ export class CommandMachine {
     // RFC 3207 §4: `STARTTLS` takes no parameters.
     if (!onlyTrailingSpace(line, 8)) return this.sink.reply(R.noParameters);
     if (this.tls) return this.sink.reply(R.tlsActive);
+    if (this.greeted && !this.esmtp) return this.sink.reply(R.needEhlo);
     this.sink.reply(R.tlsGo);
     this.sink.startTls();
   }
@@ -483,6 +519,7 @@ export class CommandMachine {
   private resetTransaction(): void {
     this.inTransaction = false;
     this.smtputf8 = false;
+    this.binarymime = false;
     this.recipients = 0;
     this.bdatActive = false;
   }

@@ -33,6 +33,8 @@ export interface Replies {
   readonly nul: Buffer;
   readonly badSequence: Buffer;
   readonly needHelo: Buffer;
+  /** A service extension (AUTH, STARTTLS, BDAT) after HELO, which offers none (RFC 5321 §2.2.1). */
+  readonly needEhlo: Buffer;
   readonly syntax: Buffer;
   readonly heloSyntax: Buffer;
   /** HELO/EHLO with control octets or non-ASCII in its argument (RFC 5321 §4.1.2). */
@@ -182,12 +184,14 @@ export function buildReplies(s: ServerSettings, starttls: boolean): Replies {
     // RFC 5321 §4.2.4: 502 = recognised but not implemented; 500 = not recognised.
     notImplemented: r('502 5.5.1 Command not implemented'),
     unknown: r('500 5.5.1 Command unrecognized'),
-    lineTooLong: r('500 5.5.6 Line too long'),
+    // RFC 5321 §4.5.3.1.9: "500 Line too long"; X.5.6 is RFC 4954's, for SASL lines only.
+    lineTooLong: r('500 5.5.2 Line too long'),
     bareLf: r('500 5.5.2 Bare <LF> in command line; lines end with <CRLF>'),
     // RFC 5321 §4.1.2: a command with invalid character codes MUST get 501.
     nul: r('501 5.5.2 NUL octet in command line'),
     badSequence: r('503 5.5.1 Bad sequence of commands'),
     needHelo: r('503 5.5.1 Send HELO or EHLO first'),
+    needEhlo: r('503 5.5.1 Send EHLO first: HELO offers no extensions'),
     syntax: r('501 5.5.4 Syntax error in parameters or arguments'),
     heloSyntax: r('501 5.5.4 HELO/EHLO needs a domain or address literal'),
     heloOctets: r('501 5.5.4 HELO/EHLO argument must be printable ASCII'),

@@ -54,8 +54,6 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   let served = 0;
   /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
   const accept = (socket: net.Socket, implicitTls: boolean) => {
-    // Pause the busy connections so the next loop turns accept what else is queued (F7).
-    ctx.drain.accepted();
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     if (settings.maxConnections > 0 && served >= settings.maxConnections) {
@@ -70,6 +68,9 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       socket.resume();
       return;
     }
+    // Pause the busy connections so the next loop turns accept what else is queued (F7). A refused
+    // socket neither starts nor prolongs a drain: it gets its 421 whatever the loop is doing.
+    ctx.drain.accepted();
     served++;
     socket.on('close', () => served--);
     if (implicitTls && settings.proxyProtocol !== 'off') {
