@@ -109,6 +109,14 @@ export function utf8NonAsciiLength(b: Buffer, i: number): number {
   return 0;
 }
 
+/** The index past the UTF8-non-ascii sequence at `i`, flagging `out.nonAscii`, or -1 when the octets there are not one. */
+function pastUtf8(line: Buffer, i: number, out: PathScan): number {
+  const n = utf8NonAsciiLength(line, i);
+  if (n === 0) return -1;
+  out.nonAscii = true;
+  return i + n;
+}
+
 const POSTMASTER = Buffer.from('postmaster');
 
 /**
@@ -183,10 +191,8 @@ function dotStringEnd(line: Buffer, i: number, out: PathScan): number {
       i++;
       atomLength++;
     } else if (c >= 0x80) {
-      const n = utf8NonAsciiLength(line, i);
-      if (n === 0) return -1;
-      out.nonAscii = true;
-      i += n;
+      i = pastUtf8(line, i, out);
+      if (i < 0) return -1;
       atomLength++;
     } else if (c === DOT && atomLength > 0) {
       i++;
@@ -213,10 +219,8 @@ function quotedStringEnd(line: Buffer, i: number, out: PathScan): number {
     } else if ((CLASS[c] & C_QTEXT) !== 0) {
       i++;
     } else if (c >= 0x80) {
-      const n = utf8NonAsciiLength(line, i);
-      if (n === 0) return -1;
-      out.nonAscii = true;
-      i += n;
+      i = pastUtf8(line, i, out);
+      if (i < 0) return -1;
     } else {
       return -1;
     }
@@ -243,11 +247,9 @@ function domainEnd(line: Buffer, i: number, out: PathScan): number {
       last = c;
       i++;
     } else if (c !== undefined && c >= 0x80) {
-      const n = utf8NonAsciiLength(line, i);
-      if (n === 0) return -1;
-      out.nonAscii = true;
       last = c;
-      i += n;
+      i = pastUtf8(line, i, out);
+      if (i < 0) return -1;
     } else {
       // A label ends here: it must not be empty nor end in a hyphen.
       if (i === labelStart || last === HYPHEN) return -1;
