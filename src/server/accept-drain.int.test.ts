@@ -12,9 +12,10 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveProfile } from '../profile/index.js';
+import { DRAIN_MIN_CONNECTIONS } from './accept-drain.js';
 import { startReferenceServer, type ReferenceServer } from './server.js';
 
-/** Established connections that pipeline NOOPs as fast as the server answers. */
+/** Established connections that pipeline NOOPs as fast as the server answers (over `DRAIN_MIN_CONNECTIONS`). */
 const BUSY = 50;
 /** NOOPs per batch a busy connection writes whenever it gets a reply. */
 const BATCH = 10;
@@ -54,7 +55,7 @@ describe('accepting under load (F7)', () => {
       s.on('error', () => {});
       sockets.push(s);
     }
-    await until(() => c.commands >= BUSY * BATCH * 5, 20_000);
+    await until(() => c.connections >= BUSY && c.commands >= BUSY * BATCH * 5, 20_000);
 
     let greeted = 0;
     for (let i = 0; i < NEW; i++) {
@@ -83,5 +84,24 @@ describe('accepting under load (F7)', () => {
     await until(() => greeted === NEW, 20_000);
     const resumed = c.commands;
     await until(() => c.commands > resumed + BUSY * BATCH, 20_000);
+  });
+
+  it(`does not drain with fewer than ${DRAIN_MIN_CONNECTIONS} connections: a churn of short ones is left alone`, async () => {
+    expect(BUSY).toBeGreaterThan(DRAIN_MIN_CONNECTIONS);
+    const srv = await startReferenceServer(resolveProfile({}).server, '127.0.0.1', 0);
+    servers.push(srv);
+    const c = srv.metrics.counters;
+    let done = 0;
+    for (let i = 0; i < 200; i++) {
+      // One connection after another, each greeted and quit: at most a few open at once.
+      await new Promise<void>((resolve) => {
+        const s = net.connect(srv.port, '127.0.0.1');
+        s.once('data', () => s.end('QUIT\r\n'));
+        s.on('close', () => (done++, resolve()));
+        s.on('error', () => {});
+      });
+    }
+    expect(done).toBe(200);
+    expect(c.acceptDrains).toBe(0);
   });
 });

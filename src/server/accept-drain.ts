@@ -54,6 +54,14 @@ export const DRAIN_MAX_MS = 250;
 /** epoll_wait's batch in libuv (src/unix/linux.c `uv__io_poll`: `struct epoll_event events[1024]`). */
 const EPOLL_BATCH = 1024;
 
+/**
+ * Fewest open connections for a drain. With a handful, a loop turn reads them all in a moment and
+ * accepts one more, so a queue drains in a few short turns anyway; and a churn of short connections
+ * (one message each, the shape of inbound mail: smtp-source's 20 sessions) arrives one per turn
+ * with no queue at all, where a drain would only pause the others.
+ */
+export const DRAIN_MIN_CONNECTIONS = 32;
+
 /** Least time between the end of one drain and the start of the next, ms (longer after a longer drain). */
 export const DRAIN_GAP_MS = 100;
 
@@ -118,7 +126,7 @@ export class AcceptDrain {
       this.acceptedInDrain++;
       return;
     }
-    if (this.connections.size === 0 || performance.now() - this.endedMs < this.gapMs) return;
+    if (this.connections.size < DRAIN_MIN_CONNECTIONS || performance.now() - this.endedMs < this.gapMs) return;
     this.begin();
   }
 
@@ -164,7 +172,7 @@ export class AcceptDrain {
     if (this.acceptedInDrain > 0 && this.timer === null && !this.stopped) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        if (!this.draining && this.connections.size > 0) this.begin();
+        if (!this.draining && this.connections.size >= DRAIN_MIN_CONNECTIONS) this.begin();
       }, this.gapMs);
       this.timer.unref();
     }
