@@ -98,7 +98,7 @@ async function smtpSourceRun(ctx: SuiteContext, sink: Proc, args: string[], mess
 
 /** What a `smtpbench run` wrote to summary.json that the suite reads. */
 interface RunSummary {
-  totals: { messages: { accepted: number }; recipients: { accepted: number }; rates: { mbPerS: number } };
+  totals: { messages: { accepted: number }; recipients: { accepted: number }; rates: { msgsPerS: number; rcptsPerS: number; mbPerS: number } };
   phases: Record<string, { min: number } | undefined>;
 }
 
@@ -110,6 +110,7 @@ async function smtpbenchRun(
   messages: number,
   units: number,
   out: string,
+  unit: string = 'msg/s',
 ): Promise<Sample & { summary: RunSummary | null; spawnedAtMs: number; out: string }> {
   const c0 = sink?.cpuS() ?? 0;
   const target = sink ? ['--target', `smtp://127.0.0.1:${sink.port}`] : [];
@@ -121,7 +122,9 @@ async function smtpbenchRun(
     summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as RunSummary;
     if (summary.totals.messages.accepted !== messages) error = `accepted ${summary.totals.messages.accepted} of ${messages} messages`;
   }
-  return { wallS: t.wallS, messages, units, generatorCpuS: t.cpuS, sinkCpuS: c1 - c0, error, summary, spawnedAtMs: t.spawnedAtMs, out };
+  const rates = summary?.totals.rates;
+  const loadRate = rates === undefined ? undefined : unit === 'rcpt/s' ? rates.rcptsPerS : unit === 'MB/s' ? rates.mbPerS : rates.msgsPerS;
+  return { wallS: t.wallS, messages, units, generatorCpuS: t.cpuS, sinkCpuS: c1 - c0, error, summary, spawnedAtMs: t.spawnedAtMs, out, loadRate };
 }
 
 /** A fresh output directory for `smtpbench run` under the scratch directory. */
@@ -221,7 +224,7 @@ export async function clientCase(ctx: SuiteContext, pool: SinkPool, w: Workload,
     {
       name: 'smtpbench run',
       missing: sinkMissing,
-      run: async () => smtpbenchRun(ctx, await pool.get(sinkKind), runArgs(w), w.messages, units(w, w.messages), out),
+      run: async () => smtpbenchRun(ctx, await pool.get(sinkKind), runArgs(w), w.messages, units(w, w.messages), out, w.unit),
     },
   ];
   if (w.id === 'client-small' && sinkKind === 'smtp-sink') {
@@ -363,7 +366,7 @@ export interface EndToEndResult {
 /** One iperf3 stream on loopback, MB/s (10^6 octets) received. */
 async function iperf3Once(ctx: SuiteContext): Promise<number> {
   const port = await freePort();
-  const server = spawn(ctx.peers.iperf3.path!, ['-s', '-B', '127.0.0.1', '-p', String(port), '-1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const server = spawn(ctx.peers.iperf3.path!, ['-s', '-B', '127.0.0.1', '-p', String(port), '-1', '--forceflush'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const exited = new Promise<void>((done) => server.once('exit', () => done()));
   try {
     // Wait for its banner: a probe connection would be taken for the one client of -1.

@@ -19,6 +19,8 @@ export interface Sample {
   readonly sinkCpuS: number;
   /** Null when the run did what it should; else why not (it is then left out of every figure). */
   readonly error: string | null;
+  /** `smtpbench run` only: its own rate over the load phase (summary.json), start-up excluded. */
+  readonly loadRate?: number;
 }
 
 /** A column of a case: one load generator against one sink. */
@@ -47,6 +49,8 @@ export interface ColumnResult {
   readonly errors: string[];
   /** units per second, whole process wall. */
   readonly rate: Spread | null;
+  /** `smtpbench run` only: its own rate over the load phase (summary.json), start-up excluded. */
+  readonly loadRate: Spread | null;
   /** Median over rounds of this column's rate ÷ the baseline's rate in the same round. */
   readonly ratio: Spread | null;
   /** CPU per message, µs: load generator, sink, both (medians over rounds). */
@@ -98,7 +102,7 @@ export async function runRounds(columns: readonly Column[], pairs: number, log: 
   const perMsg = (s: Sample, cpu: number): number => (s.error === null ? (cpu / s.messages) * 1e6 : NaN);
   return columns.map((c): ColumnResult => {
     const runs = samples.get(c.name);
-    if (!runs) return { name: c.name, missing: c.missing, ok: '0/0', errors: [], rate: null, ratio: null, cpuPerMsgUs: null, cpuRatio: null, runs: [] };
+    if (!runs) return { name: c.name, missing: c.missing, ok: '0/0', errors: [], rate: null, loadRate: null, ratio: null, cpuPerMsgUs: null, cpuRatio: null, runs: [] };
     const good = runs.filter((s) => s.error === null);
     const rates = runs.map((s) => (s.error === null ? s.units / s.wallS : NaN));
     const baseRates = base.map((s) => (s.error === null ? s.units / s.wallS : NaN));
@@ -119,6 +123,7 @@ export async function runRounds(columns: readonly Column[], pairs: number, log: 
         .slice(0, 3)
         .map((s) => s.error!.slice(0, 300)),
       rate: spread(rates),
+      loadRate: spread(runs.map((s) => (s.error === null && s.loadRate !== undefined ? s.loadRate : NaN))),
       ratio,
       cpuPerMsgUs:
         good.length === 0

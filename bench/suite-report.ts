@@ -156,7 +156,7 @@ export function renderMarkdown(d: BenchDocument): string {
   for (const t of d.targets) L.push(`| ${t.text} | ${t.goal} | ${t.measured ?? '–'} | ${t.verdict}${t.note ? ` (${t.note})` : ''} |`);
   L.push('', '## Side by side', '');
   L.push(
-    "Ratio: median over the rounds of this column's rate ÷ the first column's rate in the same round (above 1: faster). CPU per message: user + system, µs, of the load generator, of the sink, and of both; CPU ×: median of the per-round ratios to the first column (generator / both).",
+    "Ratio: median over the rounds of this column's rate ÷ the first column's rate in the same round (above 1: faster). CPU per message: user + system, µs, of the load generator, of the sink, and of both; CPU ×: median of the per-round ratios to the first column (generator / both). Rates and CPU are whole-process, start-up included; \"load phase\" is `smtpbench run`'s own rate from its summary.json, start-up excluded, for reading only.",
     '',
   );
   L.push('| case | column | rate (median) | ratio [min–max] | CPU µs/msg gen · sink · both | CPU × gen / both | ok |', '|---|---|---|---|---|---|---|');
@@ -171,7 +171,7 @@ export function renderMarkdown(d: BenchDocument): string {
       const cpuRatio = col.cpuRatio ? `${fmt(col.cpuRatio.generator.median)} / ${fmt(col.cpuRatio.both.median)}` : col.ratio === null ? 'baseline' : '–';
       const ratio = col.ratio === null ? (col.rate ? 'baseline' : '–') : ratioText(col.ratio);
       L.push(
-        `| ${c.id} | ${col.name} | ${col.rate ? `${fmt(col.rate.median)} ${c.unit}` : '–'} | ${ratio} | ${cpuText} | ${cpuRatio} | ${col.ok}${col.errors.length ? ` (${col.errors[0].replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 80)})` : ''} |`,
+        `| ${c.id} | ${col.name} | ${col.rate ? `${fmt(col.rate.median)} ${c.unit}${col.loadRate ? ` (load phase ${fmt(col.loadRate.median)})` : ''}` : '–'} | ${ratio} | ${cpuText} | ${cpuRatio} | ${col.ok}${col.errors.length ? ` (${col.errors[0].replace(/\|/g, '/').replace(/\n/g, ' ').slice(0, 80)})` : ''} |`,
       );
     }
   }
