@@ -183,9 +183,9 @@ export function workloads(short: boolean): { server: Workload[]; client: Workloa
   return {
     server: [
       { id: 'server-small', title: 'server, small persistent: smtp-source -s 20 -d -m N -l 1024', unit: 'msg/s', messages: n(20_000, 5_000), recipients: 1, payload: 1024, churn: false },
-      { id: 'server-fanout', title: 'server, fan-out: smtp-source -s 20 -d -m N -r 1000', unit: 'rcpt/s', messages: n(200, 50), recipients: 1000, payload: 0, churn: false },
-      { id: 'server-churn', title: 'server, churn (one message per connection): smtp-source -s 20 -m N -l 1024', unit: 'msg/s', messages: n(10_000, 2_000), recipients: 1, payload: 1024, churn: true },
-      { id: 'server-1mib', title: 'server, 1 MiB: smtp-source -s 20 -d -m N -l 1048576', unit: 'MB/s', messages: n(500, 100), recipients: 1, payload: 1_048_576, churn: false },
+      { id: 'server-fanout', title: 'server, fan-out: smtp-source -s 20 -d -m N -r 1000', unit: 'rcpt/s', messages: n(200, 20), recipients: 1000, payload: 0, churn: false },
+      { id: 'server-churn', title: 'server, churn (one message per connection): smtp-source -s 20 -m N -l 1024', unit: 'msg/s', messages: n(10_000, 1_000), recipients: 1, payload: 1024, churn: true },
+      { id: 'server-1mib', title: 'server, 1 MiB: smtp-source -s 20 -d -m N -l 1048576', unit: 'MB/s', messages: n(500, 50), recipients: 1, payload: 1_048_576, churn: false },
     ],
     client: [
       { id: 'client-small', title: 'client, small: N × 1 KiB, 20 sessions kept open', unit: 'msg/s', messages: n(100_000, 20_000), recipients: 1, payload: 1024, churn: false },
@@ -228,7 +228,7 @@ export async function clientCase(ctx: SuiteContext, pool: SinkPool, w: Workload,
     },
   ];
   if (w.id === 'client-small' && sinkKind === 'smtp-sink') {
-    const n = ctx.short ? 1_000 : 4_000;
+    const n = ctx.short ? 400 : 4_000;
     columns.push({ name: 'postal -t 20', missing: ctx.peers.postal.missing ?? sinkMissing, run: () => postalRun(ctx, n) });
   }
   const id = `${w.id}${sinkKind === 'smtp-sink' ? '' : '-serve'}`;
