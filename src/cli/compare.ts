@@ -3,9 +3,10 @@ import { statSync, writeFileSync } from 'node:fs';
 import { makeDirs } from '../report/out-dir.js';
 import { dirname, resolve } from 'node:path';
 import { Command } from '@commander-js/extra-typings';
-import { ProfileError, type ProfileIssue } from '../errors.js';
+import { ProfileError, SmtpBenchError, type ProfileIssue } from '../errors.js';
 import { parseDuration } from '../profile/units.js';
 import { printable } from '../redact.js';
+import { compareBenchDocuments, readBenchDocument, renderBenchComparison } from '../report/bench-compare.js';
 import { compareRuns } from '../report/compare.js';
 import { renderCompareMarkdown, renderCompareTable } from '../report/compare-render.js';
 import { parseTolerances } from '../report/compare-tolerance.js';
@@ -25,7 +26,7 @@ const DEFAULT_TIMEOUT = `${DEFAULT_FETCH_TIMEOUTS.totalMs / 1000}s`;
 export function compareCommand() {
   return new Command('compare')
     .description('compare two runs metric by metric (Welch t-test on per-second values); exit 3 on a regression')
-    .argument('<baseline>', 'run directory, summary.json, or http(s) URL of a summary.json (run.hlog and timeline.ndjson are read beside it)')
+    .argument('<baseline>', 'run directory, summary.json, or http(s) URL of a summary.json (run.hlog and timeline.ndjson are read beside it); or a results/bench-*.json of `npm run bench`')
     .argument('<current>', 'the run to judge: the same forms')
     .option('--alpha <p>', `significance level of the t-test, 0 < p < 1 (default ${DEFAULT_ALPHA})`)
     .option(
@@ -57,6 +58,7 @@ export function compareCommand() {
       const mdIssue = mdPath === null ? null : outputFileIssue(mdPath);
       if (mdIssue !== null) issues.push({ path: '--md', message: mdIssue });
       if (issues.length > 0) throw new ProfileError(issues, 'compare flags');
+      if (compareBench(baselineArg, currentArg, opts.json === true, mdPath)) return;
       const timeouts = { ...DEFAULT_FETCH_TIMEOUTS, totalMs, connectMs: Math.min(DEFAULT_FETCH_TIMEOUTS.connectMs, totalMs), idleMs: Math.min(DEFAULT_FETCH_TIMEOUTS.idleMs, totalMs) };
       const [baseline, current] = await loadBoth(baselineArg, currentArg, timeouts);
       const result = compareRuns(baseline, current, { alpha, tolerances: settings });
@@ -77,6 +79,37 @@ export function compareCommand() {
       }
       process.exitCode = result.regression ? EXIT_REGRESSION : 0;
     });
+}
+
+/**
+ * Two benchmark documents of `npm run bench` (results/bench-*.json): prints how each ratio moved,
+ * writes `--md`, exit 0 (ratios are for reading; see bench/README.md). Returns false when neither
+ * argument is one (two runs: the caller compares them).
+ * @throws SmtpBenchError SB_USAGE when only one of the two is a benchmark document
+ */
+function compareBench(baselineArg: string, currentArg: string, json: boolean, mdPath: string | null): boolean {
+  const a = readBenchDocument(baselineArg);
+  const b = readBenchDocument(currentArg);
+  if (a === null && b === null) return false;
+  if (a === null || b === null) {
+    throw new SmtpBenchError('SB_USAGE', `compare: ${printable(a === null ? baselineArg : currentArg)} is not a benchmark document (results/bench-*.json) like the other`);
+  }
+  const result = compareBenchDocuments(a, b);
+  const text = renderBenchComparison(result);
+  if (json) {
+    process.stderr.write(text);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else process.stdout.write(text);
+  if (mdPath !== null) {
+    try {
+      makeDirs(dirname(mdPath));
+      writeFileSync(mdPath, text);
+    } catch (err) {
+      process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);
+    }
+  }
+  process.exitCode = 0;
+  return true;
 }
 
 /**
