@@ -81,6 +81,7 @@ export class Pipeline {
     private readonly host: PipelineHost,
   ) {
     this.writer = new GroupWriter(cfg, transport, this.fifo, host);
+    cfg.recorder.domains.use(cfg.plan.domainNames);
   }
 
   /** A new connection: nothing in flight, nothing waiting for 'drain'. */
@@ -208,6 +209,8 @@ export class Pipeline {
         break;
       case Cmd.Rcpt:
         rec.record('rcpt', now - sent);
+        // Per recipient domain, by the plan's domain number: one increment (metrics/domains.ts).
+        rec.domains.rcpt(this.cfg.plan.rcptDomain[arg], code);
         {
           const limit = t.onRcpt(arg, code, rec);
           if (limit > 0) this.noteLimit(limit);
