@@ -48,7 +48,7 @@ const ADDRESS_BARE = /[^\s<>()[\]"',;:]+@[A-Za-z0-9.-]*[A-Za-z0-9]/g;
  * @param text the reply's text, the code included: `451 4.7.1 Rate limited, try again in 30 seconds`
  */
 export function normaliseReply(text: string): string {
-  const head = /^(\d{3})[ -]?(?:([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
+  const head = /^(\d{3})(?:[ -]?\s*([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
   const keep = head ? head[0].length : 0;
   let rest = text.slice(keep);
   rest = rest.replace(ADDRESS_BRACKETED, '<email>').replace(ADDRESS_BARE, '<email>');

@@ -167,7 +167,8 @@ const recipientTo = () =>
     if (r.success) return r.data as string | WeightedTo;
     for (const iss of r.error.issues) {
       if (iss.code === 'unrecognized_keys') for (const key of iss.keys) ctx.addIssue({ code: 'custom', message: 'unknown key (expected local or domains)', path: [...iss.path, key] });
-      else if (iss.code === 'invalid_type' && iss.path.length === 0) ctx.addIssue({ code: 'custom', message: `expected an address template such as rcpt{n}@example.test, or {local, domains}, got ${show(value)}` });
+      else if (iss.code === 'invalid_type' && iss.path.length === 0)
+        ctx.addIssue({ code: 'custom', message: `expected an address template such as rcpt{n}@example.test, or {local, domains}, got ${show(value)}` });
       else if (iss.code === 'invalid_type' && iss.path[0] === 'domains' && iss.path.length === 1) ctx.addIssue({ code: 'custom', message: 'is required in the mapping form', path: iss.path });
       else ctx.addIssue({ code: 'custom', message: iss.message, path: iss.path });
     }

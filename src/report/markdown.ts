@@ -260,7 +260,8 @@ const row = (cells: readonly (string | number)[]): string =>
         .replace(/[\r\n]+/g, ' '),
     )
     .join(' | ')} |`;
-const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
+/** A Markdown table; the first column and those in `text` are left-aligned, the others (numbers) right-aligned. */
+const table = (t: SummaryTable, text: readonly number[] = []): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 || text.includes(i) ? '---' : '---:'))), ...t.rows.map(row)];
 
 /** report.md: compact enough for a CI step summary, with the numbers the console prints. */
 export function renderMarkdown(s: Summary): string {
@@ -316,7 +317,14 @@ export function renderMarkdown(s: Summary): string {
 function domainsMarkdown(s: Summary): string[] {
   const t = domainsTable(s);
   if (t === null) return [];
-  return ['', '## Recipient domains', '', 'RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz).', '', ...table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) })];
+  return [
+    '',
+    '## Recipient domains',
+    '',
+    'RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz).',
+    '',
+    ...table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) }),
+  ];
 }
 
 /** The distinct failure replies (`failureRepliesTable`) under a heading, texts as code; empty when there were none. */
@@ -330,7 +338,7 @@ function failureRepliesMarkdown(s: Summary): string[] {
     '',
     `Distinct 4yz and 5yz reply texts per phase, normalised (numbers #, IDs &lt;id>, addresses &lt;email>, IPs &lt;ip>); at most ${FAILURE_TEXTS_SHOWN} per phase, the rest under ${OTHERS}.`,
     '',
-    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, code(String(text))]) }),
+    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, code(String(text))]) }, [2]),
   ];
 }
 

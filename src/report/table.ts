@@ -1,7 +1,20 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
-import { acceptWaitNote, busyText, totalsNote, deliveryNote, domainsTable, failureRepliesTable, latencyTable, measuredNote, modelNote, percentilesOf, shardNote, type SummaryTable } from './markdown.js';
+import {
+  acceptWaitNote,
+  busyText,
+  totalsNote,
+  deliveryNote,
+  domainsTable,
+  failureRepliesTable,
+  latencyTable,
+  measuredNote,
+  modelNote,
+  percentilesOf,
+  shardNote,
+  type SummaryTable,
+} from './markdown.js';
 import { SATURATION_EVENT_LOOP_P99_MS, type Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
