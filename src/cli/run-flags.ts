@@ -49,6 +49,24 @@ export interface ProfileFlags {
   readonly credentials?: string;
   readonly threshold: readonly string[];
   readonly percentiles?: string;
+  /** `--domain gmail.test:67.4` (repeatable): weighted recipient domains. */
+  readonly domain?: readonly string[];
+}
+
+/**
+ * `--domain` values (`gmail.test:67.4`, KumoMTA's traffic generator's form; `gmail.test` alone
+ * weighs 1) as `envelope.to.domains`; undefined without any. A weight that is not a number is
+ * kept as text for the resolver to name.
+ */
+export function domainWeights(values: readonly string[] | undefined): Record<string, number | string> | undefined {
+  if (values === undefined || values.length === 0) return undefined;
+  const out: Record<string, number | string> = {};
+  for (const v of values) {
+    const colon = v.lastIndexOf(':');
+    const domain = (colon < 0 ? v : v.slice(0, colon)).trim();
+    Object.defineProperty(out, domain, { value: colon < 0 ? 1 : num(v.slice(colon + 1)), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /**
@@ -94,6 +112,7 @@ export function profileOverrides(opts: ProfileFlags): ProfileInput {
     },
     tls: { starttls: opts.starttls, ca: opts.ca, verify: opts.insecure ? false : undefined, resume: opts.tlsResume || undefined },
     auth: { mechanism: opts.auth, credentialsFile: opts.credentials },
+    envelope: { to: opts.domain?.length ? { domains: domainWeights(opts.domain) } : undefined },
     thresholds: opts.threshold.length > 0 ? opts.threshold : undefined,
     percentiles: opts.percentiles === undefined ? undefined : opts.percentiles.split(',').map((p) => num(p.trim())),
   } as ProfileInput);

@@ -58,6 +58,7 @@ export function runCommand() {
     .option('--proxy <version>', 'PROXY protocol header before the greeting: off | v1 | v2')
     .option('--xclient', 'announce --client-address with Postfix XCLIENT after EHLO')
     .option('--scenario <mix>', 'units of work by weight, e.g. message=90,VRFY=5,NOOP=5')
+    .option('--domain <domain:weight>', 'weighted recipient domain, e.g. gmail.test:67.4 (repeatable; weights are normalised; envelope.to.domains)', collect, [] as string[])
     .option('--allow-real-recipients', 'allow non-reserved recipient domains on a non-loopback target')
     .option('--executor <model>', 'closed | open | ramping-rate | ramping-sessions')
     .option('--rate <msgs/s>', 'open model: arrival rate, messages per second', num)

@@ -90,3 +90,49 @@ export function sampler(d: Dist, rng: Rng, floor = 0): Sampler {
     },
   };
 }
+
+/**
+ * A weighted pick among `weights.length` choices (Vose's alias method): `draw()` answers index `i`
+ * with probability `weights[i] / Σ weights`, in O(1) (one uniform draw, one compare), after an
+ * O(n) table build. Weights need not sum to anything; each must be positive and finite.
+ *
+ * @throws Error for an empty list or a weight that is not a positive finite number
+ */
+export function weightedPick(weights: readonly number[], rng: Rng): Sampler {
+  const n = weights.length;
+  if (n === 0) throw new Error('no weights');
+  let total = 0;
+  for (const w of weights) {
+    if (!(w > 0) || !Number.isFinite(w)) throw new Error(`weight ${w} is not a positive number`);
+    total += w;
+  }
+  // Scaled so the mean is 1: a column holds its own share up to `prob`, the rest is its alias's.
+  const prob = new Float64Array(n);
+  const alias = new Int32Array(n);
+  const scaled = weights.map((w) => (w * n) / total);
+  const small: number[] = [];
+  const large: number[] = [];
+  for (let i = 0; i < n; i++) (scaled[i] < 1 ? small : large).push(i);
+  while (small.length > 0 && large.length > 0) {
+    const s = small.pop()!;
+    const l = large.pop()!;
+    prob[s] = scaled[s];
+    alias[s] = l;
+    scaled[l] = scaled[l] + scaled[s] - 1;
+    (scaled[l] < 1 ? small : large).push(l);
+  }
+  // What is left is 1 up to rounding.
+  for (const i of [...small, ...large]) {
+    prob[i] = 1;
+    alias[i] = i;
+  }
+  return {
+    min: 0,
+    max: n - 1,
+    draw: () => {
+      const x = rng.next() * n;
+      const i = Math.floor(x);
+      return x - i < prob[i] ? i : alias[i];
+    },
+  };
+}

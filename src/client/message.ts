@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as bytes from '../protocol/bytes.js';
 import { toDataPayload } from '../protocol/dot-stuff.js';
+import { MAX_DOMAINS, OTHER_DOMAIN } from '../metrics/domains.js';
 import { fixed, type Sampler } from './distributions.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
@@ -44,7 +45,23 @@ export interface MessageSpec {
   readonly pickBody?: Sampler;
   /** Generated content: a base64 attachment of this many octets (decoded) in a multipart/mixed message. */
   readonly attachmentBytes?: number;
+  /**
+   * Weighted recipient domains (lower-cased): recipients become `<to's local part>@<domain>` with
+   * the domain drawn by `pickDomain` (an index into this list), over a pool of `RECIPIENT_POOL`
+   * addresses that messages take in turn (see `WirePlan.rotate`).
+   */
+  readonly domains?: readonly string[];
+  readonly pickDomain?: Sampler;
 }
+
+/**
+ * Addresses in the recipient pool of weighted domains (at least a message's most recipients):
+ * each address's domain is drawn once, when the plan is built, and messages take the pool's
+ * addresses in turn, so the RCPT path stays views of one prebuilt block. The mix over a run is the
+ * pool's, repeated every `RECIPIENT_POOL` recipients (each domain's share within about
+ * 0.4 percentage points of its weight).
+ */
+export const RECIPIENT_POOL = 16_384;
 
 /**
  * The message body shared by every message of a worker. `data` is the DATA form (dot-stuffed,
@@ -113,6 +130,54 @@ export interface WirePlan {
   readonly pickBody: Sampler;
   /** The sender or a recipient is not ASCII: MAIL carries SMTPUTF8 (RFC 6531 §3.4). */
   readonly smtpUtf8: boolean;
+  /** The recipient domains, lower-cased, at most `MAX_DOMAINS` (then `OTHER_DOMAIN`): what `rcptDomain` numbers. */
+  readonly domainNames: readonly string[];
+  /** The domain number of each RCPT line (index into `domainNames`), for the per-domain counts. */
+  readonly rcptDomain: Uint16Array;
+  /**
+   * Messages take the RCPT lines in turn (weighted domains): a message's first recipient is the
+   * line after the previous message's last, wrapping at `recipients` (`cursor.at`: the next one,
+   * shared by the worker's sessions). False: every message starts at line 0, as `{n}` counts.
+   */
+  readonly rotate: boolean;
+  readonly cursor: { at: number };
+}
+
+/**
+ * The RCPT line a message of `n` recipients starts at (see `WirePlan.rotate`), advancing the
+ * plan's cursor; 0 when the plan does not rotate.
+ */
+export function takeRecipients(plan: WirePlan, n: number): number {
+  if (!plan.rotate) return 0;
+  const base = plan.cursor.at;
+  const next = base + n;
+  plan.cursor.at = next >= plan.recipients ? next - plan.recipients : next;
+  return base;
+}
+
+/** The domain of a mailbox, lower-cased (after its last `@`; the whole text when it has none). */
+const domainOf = (mailbox: string): string => mailbox.slice(mailbox.lastIndexOf('@') + 1).toLowerCase();
+
+/**
+ * Numbers the domains of `list` in order of first appearance, at most `MAX_DOMAINS` (the rest
+ * share one `OTHER_DOMAIN` number).
+ */
+function numberDomains(list: readonly string[]): { names: string[]; index: Uint16Array } {
+  const names: string[] = [];
+  const seen = new Map<string, number>();
+  const index = new Uint16Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const d = domainOf(list[i]);
+    let k = seen.get(d);
+    if (k === undefined) {
+      if (names.length < MAX_DOMAINS) names.push(d);
+      else if (names.length === MAX_DOMAINS) names.push(OTHER_DOMAIN);
+      k = Math.min(names.length - 1, MAX_DOMAINS);
+      seen.set(d, k);
+    }
+    index[i] = k;
+  }
+  return { names, index };
 }
 
 /**
@@ -317,7 +382,28 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
   let turn = 0;
   const pickBody = spec.pickBody ?? { min: 0, max: bodies.length - 1, draw: () => turn++ % bodies.length };
   const mailHead = `MAIL FROM:<${spec.from}>`;
-  const list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
+  const weighted = spec.recipientList === undefined && spec.domains !== undefined && spec.domains.length > 0;
+  let list: readonly string[];
+  let domains: { names: string[]; index: Uint16Array };
+  if (weighted) {
+    // Weighted domains: a pool of addresses, each domain drawn once here (seeded).
+    const names = spec.domains!;
+    const pick = spec.pickDomain ?? fixed(0);
+    const local = spec.to.slice(0, spec.to.lastIndexOf('@'));
+    const size = Math.max(RECIPIENT_POOL, recipientCounts.max);
+    const index = new Uint16Array(size);
+    const pool: string[] = [];
+    for (let i = 0; i < size; i++) {
+      const d = pick.draw();
+      index[i] = d;
+      pool.push(`${recipientAddress(local, i + 1)}@${names[d]}`);
+    }
+    list = pool;
+    domains = { names: [...names], index };
+  } else {
+    list = spec.recipientList ?? Array.from({ length: recipientCounts.max }, (_, i) => recipientAddress(spec.to, i + 1));
+    domains = numberDomains(list);
+  }
   const rcptLines = list.map((r) => line(`RCPT TO:<${r}>`));
   const rcptOffsets = new Uint32Array(list.length + 1);
   for (let i = 0; i < rcptLines.length; i++) rcptOffsets[i + 1] = rcptOffsets[i] + rcptLines[i].length;
@@ -343,5 +429,9 @@ export function buildWirePlan(spec: MessageSpec): WirePlan {
     recipientCounts,
     // RFC 6531 §3.4: a non-ASCII mailbox needs SMTPUTF8.
     smtpUtf8: /[^\x00-\x7f]/.test(spec.from) || list.some((r) => /[^\x00-\x7f]/.test(r)),
+    domainNames: domains.names,
+    rcptDomain: domains.index,
+    rotate: weighted,
+    cursor: { at: 0 },
   };
 }

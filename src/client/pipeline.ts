@@ -27,6 +27,7 @@
  */
 import * as clock from '../clock.js';
 import { reply421Kind, type CommandStep, type ErrorKind } from '../error-kinds.js';
+import type { DomainTally } from '../metrics/domains.js';
 import type { Capabilities } from '../protocol/capabilities.js';
 import { DEFAULTS } from '../profile/defaults.js';
 import type { SessionConfig } from './config.js';
@@ -74,6 +75,9 @@ export class Pipeline {
   private resumeTxn: Txn | null = null;
   /** Octets of the last body still queued in the socket when its deadline was last armed; -1: none going out. */
   private draining = -1;
+  /** The plan's domain number of each RCPT line and the recorder's per-domain tally (read on every RCPT reply). */
+  private readonly rcptDomain: Uint16Array;
+  private readonly domains: DomainTally;
 
   constructor(
     private readonly cfg: SessionConfig,
@@ -81,6 +85,9 @@ export class Pipeline {
     private readonly host: PipelineHost,
   ) {
     this.writer = new GroupWriter(cfg, transport, this.fifo, host);
+    this.rcptDomain = cfg.plan.rcptDomain;
+    this.domains = cfg.recorder.domains;
+    this.domains.use(cfg.plan.domainNames);
   }
 
   /** A new connection: nothing in flight, nothing waiting for 'drain'. */
@@ -208,6 +215,8 @@ export class Pipeline {
         break;
       case Cmd.Rcpt:
         rec.record('rcpt', now - sent);
+        // Per recipient domain, by the plan's domain number: one increment (metrics/domains.ts).
+        this.domains.rcpt(this.rcptDomain[arg], code);
         {
           const limit = t.onRcpt(arg, code, rec);
           if (limit > 0) this.noteLimit(limit);

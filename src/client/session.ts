@@ -246,7 +246,16 @@ export class ClientSession implements TransportSink, PipelineHost {
     }
   }
 
+  /** A reply from the parser; a failure's text is left for the recorder's count (`Recorder.pendingText`). */
   private onReply(code: number, lines: readonly Buffer[] | null): void {
+    if (code < 400) return this.dispatch(code, lines);
+    const rec = this.cfg.recorder;
+    rec.pendingText = this.parser;
+    this.dispatch(code, lines);
+    rec.pendingText = null;
+  }
+
+  private dispatch(code: number, lines: readonly Buffer[] | null): void {
     const rec = this.cfg.recorder;
     const t = nowUs();
     switch (this.state) {

@@ -9,7 +9,7 @@ import type { Recorder } from '../metrics/recorder.js';
 import type { ErrorKind } from '../error-kinds.js';
 import type { Capabilities } from '../protocol/capabilities.js';
 import type { SessionConfig } from './config.js';
-import { sentPrefix, stampPrefix, type MessageShape, type WirePlan } from './message.js';
+import { sentPrefix, stampPrefix, takeRecipients, type MessageShape, type WirePlan } from './message.js';
 
 /** How far a transaction's commands are written (its lock-step cursor; a pipelined group goes from first to `Written` at once). */
 export const Stage = {
@@ -48,6 +48,10 @@ export class Msg {
     readonly shape: MessageShape,
     /** The recorder's epoch when the message started (see `Pipeline.settle`). */
     readonly epoch: number,
+    /** The RCPT line of its first recipient (`takeRecipients`); its recipients follow, wrapping at `pool`. */
+    readonly base = 0,
+    /** RCPT lines in the plan (`WirePlan.recipients`). */
+    readonly pool = n,
   ) {}
 
   /** Recipients remain to be sent (deferred by a 452, or never sent yet). */
@@ -160,9 +164,11 @@ export class Txn {
     return limit;
   }
 
-  /** The recipient number (0-based, in the plan's RCPT block) of this transaction's `k`-th RCPT; `msg` is its message. */
+  /** The RCPT line (0-based, in the plan's RCPT block) of this transaction's `k`-th RCPT; `msg` is its message. */
   rcptAt(msg: Msg, k: number): number {
-    return k < this.dCount ? msg.deferred[this.dStart + k] : this.fStart + (k - this.dCount);
+    if (k < this.dCount) return msg.deferred[this.dStart + k];
+    const i = msg.base + this.fStart + (k - this.dCount);
+    return i < msg.pool ? i : i - msg.pool;
   }
 }
 
@@ -203,7 +209,7 @@ export function admitMessage(cfg: SessionConfig, caps: Capabilities, n: number, 
   }
   c.messagesAttempted++;
   c.recipientsAttempted += n;
-  return new Msg(n, intendedUs, shape.body.stamp === 'full' ? stampSeq++ : -1, shape, rec.epoch);
+  return new Msg(n, intendedUs, shape.body.stamp === 'full' ? stampSeq++ : -1, shape, rec.epoch, takeRecipients(cfg.plan, n), cfg.plan.recipients);
 }
 
 /**

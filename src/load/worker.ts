@@ -7,7 +7,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { buildWirePlan, loadReplay } from '../client/message.js';
 import { sessionSettings } from '../client/settings.js';
-import { fixed, sampler, workerRng } from '../client/distributions.js';
+import { fixed, sampler, weightedPick, workerRng } from '../client/distributions.js';
 import { buildStepLines, scenarioPicker } from '../client/steps.js';
 import type { SessionConfig } from '../client/config.js';
 import { Recorder } from '../metrics/recorder.js';
@@ -37,6 +37,9 @@ function replayOf(dir: string, rng: ReturnType<typeof workerRng>) {
   const replay = loadReplay(dir);
   return { replay, pickBody: sampler({ dist: 'uniform', min: 0, max: replay.length - 1 }, rng) };
 }
+
+/** Mixed into the profile seed for the recipient-domain generator. */
+const DOMAIN_SEED = 0x646f6d73;
 
 /** Tick period in ms. */
 export const TICK_MS = 1000;
@@ -93,6 +96,15 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
     text: m.text,
     ...(m.attachmentBytes !== null && { attachmentBytes: m.attachmentBytes }),
     ...(m.replay !== null && replayOf(m.replay, rng)),
+    // Weighted recipient domains: their own generator (the same seed and lane), so adding them
+    // leaves the size and count draws as they were.
+    ...(profile.envelope.domains !== null && {
+      domains: profile.envelope.domains.map((d) => d.domain),
+      pickDomain: weightedPick(
+        profile.envelope.domains.map((d) => d.weight),
+        workerRng(profile.seed ^ DOMAIN_SEED, spec.plan.lane.offset),
+      ),
+    }),
   });
   // The CLI has read these files once already; a failure here is a file changed under the run.
   const settings = sessionSettings(profile);

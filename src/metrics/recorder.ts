@@ -6,6 +6,8 @@ import { PHASES, type Phase } from './phases.js';
 import { addEncoded, encodeHistogram, FastHistogram, HIGHEST_US, newHistogram, recordUs, type Histogram } from './histogram.js';
 import type { ErrorKind } from '../error-kinds.js';
 import { enhancedCodeText } from '../protocol/reply-parser.js';
+import { addDomainCounts, DomainTally, type DomainCounts } from './domains.js';
+import { addFailureReplies, FailureTally, type FailureReplies, type ReplyText } from './failures.js';
 
 /** Message, recipient and byte totals. `failed` means no final reply (timeout, reset): neither accepted nor rejected. */
 export interface Counters {
@@ -110,6 +112,10 @@ export interface MetricsSnapshot {
   readonly causes: ErrorCauses;
   /** The smallest recipient cap a session learnt from repeated 452s, recipients per transaction (0: none). */
   readonly recipientCap: number;
+  /** RCPT outcomes per recipient domain (metrics/domains.ts). */
+  readonly domains: DomainCounts;
+  /** Distinct failure reply texts per phase, normalised (metrics/failures.ts). */
+  readonly failureReplies: FailureReplies;
 }
 
 /**
@@ -149,6 +155,16 @@ export class Recorder {
   recipientCap = 0;
   /** Bumped by `reset()`: a message started in an earlier epoch (warm-up) is not counted when it ends. */
   epoch = 0;
+  /** RCPT outcomes per recipient domain, by the wire plan's domain numbers (`domains.use(plan.domainNames)`). */
+  readonly domains = new DomainTally();
+  /** Distinct failure reply texts per phase. */
+  private failures = new FailureTally();
+  /**
+   * The text of the reply about to be counted by `reply()`, when it is a failure (4yz, 5yz): the
+   * session points this at its reply parser before it hands such a reply on, and `reply()` takes
+   * it (null: the text is unknown, and the failure is listed by its code alone).
+   */
+  pendingText: ReplyText | null = null;
 
   /** Ends an interval: returns its non-empty histograms encoded, adds them to the totals, and starts the next. */
   interval(): Partial<Record<Phase, string>> {
@@ -173,6 +189,8 @@ export class Recorder {
     this.enhanced = {};
     this.errors = {};
     this.causes = {};
+    this.domains.reset();
+    this.failures = new FailureTally();
     this.epoch++;
   }
 
@@ -200,6 +218,10 @@ export class Recorder {
   reply(phase: string, code: number, enhanced = 0): void {
     const byCode = (this.replies[phase] ??= {});
     byCode[code] = (byCode[code] ?? 0) + 1;
+    if (code >= 400) {
+      this.failures.count(phase, code, this.pendingText);
+      this.pendingText = null;
+    }
     if (enhanced === 0) return;
     const tally = (this.enhanced[phase] ??= new EnhancedTally());
     if (enhanced !== tally.last) {
@@ -251,6 +273,8 @@ export class Recorder {
       errors: { ...this.errors },
       causes: { ...this.causes },
       recipientCap: this.recipientCap,
+      domains: this.domains.counts(),
+      failureReplies: this.failures.counts(),
     };
   }
 }
@@ -266,6 +290,10 @@ export class Merged {
   causes: ErrorCauses = {};
   /** The smallest recipient cap any thread learnt (0: none). */
   recipientCap = 0;
+  /** RCPT outcomes per recipient domain, every thread's added. */
+  domains: DomainCounts = {};
+  /** Distinct failure reply texts per phase, every thread's added (at most `FAILURE_TEXTS_KEPT` per phase). */
+  failureReplies: FailureReplies = {};
 
   add(s: MetricsSnapshot): void {
     for (const [phase, b64] of Object.entries(s.histograms)) addEncoded(this.histograms.get(phase as Phase)!, b64!);
@@ -274,6 +302,8 @@ export class Merged {
     this.addCounts(s.replies, s.errors, s.enhanced);
     addCauses(this.causes, s.causes);
     if (s.recipientCap > 0 && (this.recipientCap === 0 || s.recipientCap < this.recipientCap)) this.recipientCap = s.recipientCap;
+    addDomainCounts(this.domains, s.domains);
+    addFailureReplies(this.failureReplies, s.failureReplies);
   }
 
   /** Adds reply codes per phase, errors by kind, and enhanced status codes per phase. */

@@ -21,10 +21,14 @@ export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[]
   const parsedRecipients = MessageSchema.shape.recipients.safeParse(message.recipients).data;
   // A distribution may give 2 or more recipients: the template needs {n} then too.
   const recipients = typeof parsedRecipients === 'object' ? 2 : (parsedRecipients ?? DEFAULTS.message.recipients);
-  const to = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
-  if (recipients > 1 && !to.includes('{n}')) {
+  const parsedTo = EnvelopeSchema.shape.to.safeParse(envelope.to).data ?? DEFAULTS.envelope.to;
+  // The mapping form: the local part is the template; each domain makes an address of it.
+  const weighted = typeof parsedTo === 'string' ? null : parsedTo;
+  const local = weighted === null ? null : (weighted.local ?? DEFAULTS.envelope.to.slice(0, DEFAULTS.envelope.to.lastIndexOf('@')));
+  const to = weighted === null ? (parsedTo as string) : `${local}@${weighted.domains[0].domain}`;
+  if (recipients > 1 && !(local ?? to).includes('{n}')) {
     issues.push({
-      path: 'envelope.to',
+      path: weighted === null ? 'envelope.to' : 'envelope.to.local',
       message: `must contain "{n}" when message.recipients is ${recipients} (each recipient needs its own address)`,
     });
   }
@@ -73,11 +77,10 @@ export function crossFieldIssues(input: Record<string, unknown>): ProfileIssue[]
   if (target?.scheme === 'lmtp' && body === 'bdat') issues.push({ path: 'message.body', message: 'LMTP targets take DATA only here (one reply per recipient); use "data" or "auto"' });
   const from = EnvelopeSchema.shape.from.safeParse(envelope.from).data ?? DEFAULTS.envelope.from;
   if (target && !isLoopbackHost(target.host) && input.allowRealRecipients !== true) {
-    // Safe by default: nothing goes to a real domain on a remote MTA without saying so.
-    for (const [key, mailbox, role] of [
-      ['envelope.to', to, 'recipient'],
-      ['envelope.from', from, 'sender'],
-    ] as const) {
+    // Safe by default: nothing goes to a real domain on a remote MTA without saying so; every weighted domain is checked.
+    const recipientsToCheck: [string, string, 'recipient'][] =
+      weighted === null ? [['envelope.to', to, 'recipient']] : weighted.domains.map((d) => [`envelope.to.domains.${JSON.stringify(d.domain)}`, `${local}@${d.domain}`, 'recipient']);
+    for (const [key, mailbox, role] of [...recipientsToCheck, ['envelope.from', from, 'sender'] as const]) {
       const risk = realMailboxRisk(mailbox, role);
       if (risk !== null) {
         issues.push({

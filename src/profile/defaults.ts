@@ -41,7 +41,7 @@ export const DEFAULTS: Profile = deepFreeze({
     replay: null,
     attachmentBytes: null,
   },
-  envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
+  envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', domains: null, helo: 'smtpbench.example.test' },
   pipelining: 'auto',
   scenario: null,
   tls: { starttls: 'off', verify: true, ca: null, resume: false },

@@ -48,7 +48,7 @@ describe('resolveProfile: defaults', () => {
         replay: null,
         attachmentBytes: null,
       },
-      envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', helo: 'smtpbench.example.test' },
+      envelope: { from: 'bench@example.test', to: 'rcpt{n}@example.test', domains: null, helo: 'smtpbench.example.test' },
       pipelining: 'auto',
       scenario: null,
       tls: { starttls: 'off', verify: true, ca: null, resume: false },
@@ -453,5 +453,57 @@ describe('resolveProfile: content', () => {
     expect(paths(err).sort()).toEqual(['message.attachment', 'message.size', 'message.text']);
     expect(resolveProfile({ message: { attachment: '100KiB' } }).message.attachmentBytes).toBe(102_400);
     expect(issueAt(errorOf({ message: { text: 'latin1' } }), 'message.text')).toBe('expected "ascii" or "utf8", got "latin1"');
+  });
+});
+
+describe('resolveProfile: weighted recipient domains (envelope.to.domains)', () => {
+  const weighted = { local: 'rcpt{n}', domains: { 'gmail.test': 67.4, 'Outlook.TEST': 20, 'yahoo.test': 12.6 } };
+
+  it('resolves the mapping form: to is the local part at the first domain, domains lower-cased in order', () => {
+    const p = resolveProfile({ envelope: { to: weighted }, message: { recipients: 3 } });
+    expect(p.envelope.to).toBe('rcpt{n}@gmail.test');
+    expect(p.envelope.domains).toEqual([
+      { domain: 'gmail.test', weight: 67.4 },
+      { domain: 'outlook.test', weight: 20 },
+      { domain: 'yahoo.test', weight: 12.6 },
+    ]);
+    expect(resolveProfile({ envelope: { to: { domains: { 'a.test': 1 } } } }).envelope.to).toBe('rcpt{n}@a.test');
+    expect(resolveProfile({}).envelope.domains).toBeNull();
+  });
+
+  it('names each bad domain and weight at envelope.to.domains."the domain"', () => {
+    const err = errorOf({ envelope: { to: { domains: { 'bad domain': 1, 'zero.test': 0, 'neg.test': -2, 'text.test': 'x', 'ok.test': 1, 'OK.test': 2 } } } });
+    expect(paths(err).sort()).toEqual(
+      ['envelope.to.domains."OK.test"', 'envelope.to.domains."bad domain"', 'envelope.to.domains."neg.test"', 'envelope.to.domains."text.test"', 'envelope.to.domains."zero.test"'].sort(),
+    );
+    expect(issueAt(err, 'envelope.to.domains."bad domain"')).toMatch(/not a domain/);
+    expect(issueAt(err, 'envelope.to.domains."zero.test"')).toMatch(/more than 0/);
+    expect(issueAt(err, 'envelope.to.domains."OK.test"')).toMatch(/twice/);
+    for (const bad of ['-a.test', 'a..test', 'a.test.', '[127.0.0.1]', 'a_b.test'])
+      expect(paths(errorOf({ envelope: { to: { domains: { [bad]: 1 } } } })), bad).toEqual([`envelope.to.domains.${JSON.stringify(bad)}`]);
+  });
+
+  it('refuses an empty list, a missing list, an unknown key, a local part with @, and local without {n} for several recipients', () => {
+    expect(issueAt(errorOf({ envelope: { to: { domains: {} } } }), 'envelope.to.domains')).toMatch(/at least one domain/);
+    expect(issueAt(errorOf({ envelope: { to: { domains: ['a.test'] } } }), 'envelope.to.domains')).toMatch(/mapping of domains/);
+    expect(paths(errorOf({ envelope: { to: { local: 'x' } } }))).toEqual(['envelope.to.domains']);
+    expect(paths(errorOf({ envelope: { to: { domains: { 'a.test': 1 }, locale: 'x' } } }))).toEqual(['envelope.to.locale']);
+    expect(paths(errorOf({ envelope: { to: { local: 'a@b', domains: { 'a.test': 1 } } } }))).toEqual(['envelope.to.local']);
+    expect(paths(errorOf({ envelope: { to: { local: 'same', domains: { 'a.test': 1 } } }, message: { recipients: 2 } }))).toEqual(['envelope.to.local']);
+    expect(paths(errorOf({ envelope: { to: 5 } }))).toEqual(['envelope.to']);
+  });
+
+  it('applies the real-recipient guard to every listed domain on a non-loopback target', () => {
+    const err = errorOf({ target: 'smtp://192.0.2.10:25', envelope: { to: { domains: { 'gmail.test': 60, 'gmail.com': 30, localhost: 10 } } } });
+    expect(paths(err).sort()).toEqual(['envelope.to.domains."gmail.com"', 'envelope.to.domains."localhost"']);
+    expect(issueAt(err, 'envelope.to.domains."gmail.com"')).toMatch(/allowRealRecipients/);
+    expect(resolveProfile({ target: 'smtp://192.0.2.10:25', allowRealRecipients: true, envelope: { to: { domains: { 'gmail.com': 1 } } } }).envelope.domains).toHaveLength(1);
+    expect(resolveProfile({ target: 'smtp://127.0.0.1:25', envelope: { to: { domains: { 'gmail.com': 1 } } } }).envelope.domains).toHaveLength(1);
+  });
+
+  it('takes --domain flags over a template to, keeping its local part', () => {
+    const p = resolveProfile({ envelope: { to: 'user{n}@example.test' } }, { envelope: { to: { domains: { 'gmail.test': 2, 'yahoo.test': 1 } } } });
+    expect(p.envelope.to).toBe('user{n}@gmail.test');
+    expect(p.envelope.domains?.map((d) => d.domain)).toEqual(['gmail.test', 'yahoo.test']);
   });
 });

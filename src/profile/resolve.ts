@@ -11,7 +11,7 @@ import { ProfileError, type ProfileIssue } from '../errors.js';
 import { crossFieldIssues } from './cross-field.js';
 import { DEFAULTS, deepFreeze } from './defaults.js';
 import { isPlainObject, show } from './fields.js';
-import { InputSchema, KNOWN_KEYS } from './schema.js';
+import { InputSchema, KNOWN_KEYS, type WeightedTo } from './schema.js';
 import { resolveServer } from './server-section.js';
 import { knownMetricsNote, resolveThresholds } from './thresholds.js';
 import type { Profile, ProfileInput } from './types.js';
@@ -46,7 +46,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
     issues.push({ path: '', message: `expected a mapping of profile keys, got ${show(input)}` });
   }
   const { thresholds: flagThresholds, ...flags } = overrides ?? {};
-  const merged = merge(base, flags as Record<string, unknown>);
+  const merged = merge(keepLocalPart(base, flags as Record<string, unknown>), flags as Record<string, unknown>);
 
   const parsed = InputSchema.safeParse(merged);
   if (!parsed.success) issues.push(...parsed.error.issues.flatMap((issue) => toProfileIssues(issue, merged)));
@@ -84,11 +84,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replay: v.message?.replay ?? d.message.replay,
       attachmentBytes: v.message?.attachment ?? d.message.attachmentBytes,
     },
-    envelope: {
-      from: v.envelope?.from ?? d.envelope.from,
-      to: v.envelope?.to ?? d.envelope.to,
-      helo: v.envelope?.helo ?? d.envelope.helo,
-    },
+    envelope: resolveEnvelope(v.envelope, d.envelope),
     pipelining: v.pipelining ?? d.pipelining,
     scenario: v.scenario ? (Object.fromEntries(Object.entries(v.scenario).filter(([, w]) => w !== undefined)) as Record<string, number>) : d.scenario,
     tls: {
@@ -120,6 +116,31 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
 }
 
 type ResolvedDist = NonNullable<Profile['message']['sizeDist']>;
+
+/** The local part of the default template (`rcpt{n}`), for a weighted `to` without `local`. */
+const DEFAULT_LOCAL = DEFAULTS.envelope.to.slice(0, DEFAULTS.envelope.to.lastIndexOf('@'));
+
+/**
+ * The envelope: a weighted `to` (`{local, domains}`) becomes `to` = the local part at the first
+ * domain, and `domains` the list; a template `to` stands as it is, with no `domains`.
+ */
+function resolveEnvelope(e: { from?: string; to?: string | WeightedTo; helo?: string } | undefined, d: Profile['envelope']): Profile['envelope'] {
+  const to = e?.to ?? d.to;
+  const base = { from: e?.from ?? d.from, helo: e?.helo ?? d.helo };
+  if (typeof to === 'string') return { ...base, to, domains: null };
+  return { ...base, to: `${to.local ?? DEFAULT_LOCAL}@${to.domains[0].domain}`, domains: to.domains };
+}
+
+/**
+ * `--domain` flags (a weighted `to` without `local`) over a profile whose `to` is a template: the
+ * template's local part is kept (`u{n}@example.test` → local `u{n}`), instead of the default.
+ */
+function keepLocalPart(base: Record<string, unknown>, flags: Record<string, unknown>): Record<string, unknown> {
+  const flagTo = isPlainObject(flags.envelope) ? flags.envelope.to : undefined;
+  const envelope = isPlainObject(base.envelope) ? base.envelope : undefined;
+  if (!isPlainObject(flagTo) || 'local' in flagTo || typeof envelope?.to !== 'string' || !envelope.to.includes('@')) return base;
+  return { ...base, envelope: { ...envelope, to: { local: envelope.to.slice(0, envelope.to.lastIndexOf('@')) } } };
+}
 
 /**
  * `{[valueKey]: n, [distKey]: null}` for a fixed value; for a distribution, the distribution and,

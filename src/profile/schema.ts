@@ -9,7 +9,9 @@ import { maskUserinfo } from '../redact.js';
 import { expandAddresses } from './addresses.js';
 import { MAX_WORKERS } from './limits.js';
 import { STEP_VERBS } from '../protocol/verbs.js';
-import { bool, distSchema, duration, filePath, fixedOrDist, intIn, show, size, wireToken } from './fields.js';
+import { bool, distSchema, duration, filePath, fixedOrDist, intIn, isPlainObject, show, size, wireToken } from './fields.js';
+import { isDomain } from '../protocol/address.js';
+import { MAX_DOMAINS } from '../metrics/domains.js';
 import { MAX_RECIPIENTS, MAX_SIZE_BYTES } from './limits.js';
 import { ServerSchema } from './server-section.js';
 import { ThresholdsSchema } from './thresholds.js';
@@ -106,10 +108,77 @@ const AuthSchema = z.strictObject({
   credentialsFile: filePath().optional(),
 });
 
-/** `envelope`: MAIL FROM, the RCPT TO template and the EHLO name. */
+/** Most domains `envelope.to.domains` may list (the per-domain counts' cap, metrics/domains.ts). */
+export const MAX_WEIGHTED_DOMAINS = MAX_DOMAINS;
+
+/** One weighted recipient domain, lower-cased. */
+export interface DomainWeightInput {
+  readonly domain: string;
+  readonly weight: number;
+}
+
+/**
+ * `envelope.to.domains`: a mapping of RFC 5321 domains to weights (any positive numbers; they are
+ * normalised), at least one, at most `MAX_WEIGHTED_DOMAINS`, no domain twice (case does not count).
+ * Each problem is named at `domains."the domain"`. Becomes a list in the mapping's order.
+ */
+function domainWeights() {
+  return z.unknown().transform((value, ctx): DomainWeightInput[] => {
+    if (!isPlainObject(value)) {
+      ctx.addIssue({ code: 'custom', message: `expected a mapping of domains to weights such as {"gmail.test": 67.4, "outlook.test": 20}, got ${show(value)}` });
+      return z.NEVER;
+    }
+    const entries = Object.entries(value);
+    if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'needs at least one domain' });
+    if (entries.length > MAX_WEIGHTED_DOMAINS) ctx.addIssue({ code: 'custom', message: `at most ${MAX_WEIGHTED_DOMAINS} domains` });
+    const seen = new Set<string>();
+    const out: DomainWeightInput[] = [];
+    for (const [domain, weight] of entries) {
+      const path = [JSON.stringify(domain)];
+      const lower = domain.toLowerCase();
+      if (!isDomain(domain)) ctx.addIssue({ code: 'custom', path, message: 'is not a domain (RFC 5321 §4.1.2: labels of letters, digits and inner hyphens, joined by dots)' });
+      else if (seen.has(lower)) ctx.addIssue({ code: 'custom', path, message: 'is listed twice (domains are compared without case)' });
+      if (typeof weight !== 'number' || !Number.isFinite(weight)) ctx.addIssue({ code: 'custom', path, message: `expected a weight (a number above 0), got ${show(weight)}` });
+      else if (weight <= 0) ctx.addIssue({ code: 'custom', path, message: `weight must be more than 0, got ${weight}` });
+      seen.add(lower);
+      out.push({ domain: lower, weight: weight as number });
+    }
+    return out;
+  });
+}
+
+/** `envelope.to`'s mapping form: a local-part template and weighted domains. */
+const WeightedToSchema = z.strictObject({
+  local: wireToken(1)
+    .refine((l) => !l.includes('@'), 'is the local part only (no "@"): the domain comes from domains')
+    .optional(),
+  domains: domainWeights(),
+});
+/** Parsed `envelope.to` mapping form. */
+export type WeightedTo = { local?: string; domains: DomainWeightInput[] };
+
+/**
+ * `envelope.to`: a forward-path template (`rcpt{n}@example.test`), or the mapping form
+ * `{local: "rcpt{n}", domains: {"gmail.test": 67.4, …}}` (each recipient's domain drawn by weight).
+ */
+const recipientTo = () =>
+  z.unknown().transform((value, ctx): string | WeightedTo => {
+    const r = isPlainObject(value) ? WeightedToSchema.safeParse(value) : wireToken(1).safeParse(value);
+    if (r.success) return r.data as string | WeightedTo;
+    for (const iss of r.error.issues) {
+      if (iss.code === 'unrecognized_keys') for (const key of iss.keys) ctx.addIssue({ code: 'custom', message: 'unknown key (expected local or domains)', path: [...iss.path, key] });
+      else if (iss.code === 'invalid_type' && iss.path.length === 0)
+        ctx.addIssue({ code: 'custom', message: `expected an address template such as rcpt{n}@example.test, or {local, domains}, got ${show(value)}` });
+      else if (iss.code === 'invalid_type' && iss.path[0] === 'domains' && iss.path.length === 1) ctx.addIssue({ code: 'custom', message: 'is required in the mapping form', path: iss.path });
+      else ctx.addIssue({ code: 'custom', message: iss.message, path: iss.path });
+    }
+    return z.NEVER;
+  });
+
+/** `envelope`: MAIL FROM, the RCPT TO template (or weighted domains) and the EHLO name. */
 export const EnvelopeSchema = z.strictObject({
   from: wireToken(0).optional(), // empty is the null reverse-path, MAIL FROM:<> (RFC 5321 §4.5.5)
-  to: wireToken(1).optional(),
+  to: recipientTo().optional(),
   helo: wireToken(1).optional(),
 });
 

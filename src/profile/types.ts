@@ -255,8 +255,16 @@ export interface Profile {
   readonly envelope: {
     /** Reverse-path mailbox, without angle brackets. */
     readonly from: string;
-    /** Forward-path template; `{n}` becomes the 1-based recipient number. */
+    /**
+     * Forward-path template; `{n}` becomes the 1-based recipient number. With `domains`, the local
+     * part joined to the first domain (`rcpt{n}@gmail.test`): what one address of the mix looks like.
+     */
     readonly to: string;
+    /**
+     * Weighted recipient domains (`envelope.to: {local, domains}`, `--domain gmail.test:67.4`), lower-cased,
+     * in the order given; each recipient's domain is drawn by weight (seeded). null: `to`'s own domain.
+     */
+    readonly domains: readonly { readonly domain: string; readonly weight: number }[] | null;
     /** Name given in EHLO/HELO. */
     readonly helo: string;
   };
@@ -307,7 +315,8 @@ export interface ProfileInput {
     replay?: string;
     attachment?: string | number;
   };
-  envelope?: { from?: string; to?: string; helo?: string };
+  /** `to`: a template, or `{local, domains: {"gmail.test": 67.4, …}}` (weighted recipient domains). */
+  envelope?: { from?: string; to?: string | { local?: string; domains?: Record<string, number | string> }; helo?: string };
   pipelining?: string;
   scenario?: Record<string, number>;
   tls?: { starttls?: string; verify?: boolean; ca?: string; resume?: boolean };

@@ -264,6 +264,17 @@ function domainEnd(line: Buffer, i: number, out: PathScan): number {
 }
 
 /**
+ * True when `text` is a whole RFC 5321 §4.1.2 `Domain` (letters, digits and inner hyphens per
+ * label; U-labels of RFC 6531 §3.3 allowed) within the limits of §4.5.3.1.2 (255 octets, labels of
+ * 63): the grammar `scanPath` applies to a mailbox's domain. Address literals are not Domains.
+ */
+export function isDomain(text: string): boolean {
+  const buf = Buffer.from(text, 'utf8');
+  const scan = new PathScan();
+  return buf.length > 0 && domainEnd(buf, 0, scan) === buf.length && !scan.longDomain;
+}
+
+/**
  * `address-literal = "[" ( IPv4-address-literal / IPv6-address-literal / General-address-literal ) "]"`
  * (RFC 5321 §4.1.3) at `line[i]` (the `[`): the index after the `]`, or -1 (a literal is far
  * shorter than `MAX_DOMAIN`). A General-address-literal

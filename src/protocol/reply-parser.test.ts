@@ -135,6 +135,24 @@ describe('ReplyParser', () => {
     }
   });
 
+  it("hands each failure reply its text (a multi-line one's lines joined), however the transcript is split, into a reused buffer", () => {
+    const t = Buffer.from('250 2.1.5 Ok\r\n450 4.2.1 Mailbox busy\r\n550-5.1.1 The account\r\n550-5.1.1 does not exist\r\n550 5.1.1 see https://help.example.test\r\n354 go\r\n');
+    for (const parts of splits(t)) {
+      const seen: string[] = [];
+      const p = new ReplyParser(
+        (code) => seen.push(code >= 400 ? `${code} ${Buffer.from(p.textBuf.subarray(p.textStart, p.textEnd)).toString('latin1')}` : String(code)),
+        (reason) => expect.unreachable(reason),
+      );
+      const scratch = Buffer.alloc(t.length);
+      for (const part of parts) {
+        part.copy(scratch);
+        p.feed(scratch.subarray(0, part.length));
+        scratch.fill(0x58);
+      }
+      expect(seen).toEqual(['250', '450 4.2.1 Mailbox busy', '550 5.1.1 The account 5.1.1 does not exist 5.1.1 see https://help.example.test', '354']);
+    }
+  });
+
   it("reads a multi-line reply's enhanced code from its last line", () => {
     const seen: number[] = [];
     const p = new ReplyParser(

@@ -18,6 +18,11 @@ export const MAX_REPLY_LINE_BYTES = 64 * 1024;
 /** Most octets one multi-line reply may hold: its lines are kept until the last one, so it is bounded too. */
 export const MAX_REPLY_BYTES = 1024 * 1024;
 
+/** Most octets of a multi-line failure reply's text kept for `textBuf` (the lines after are left out). */
+export const MAX_FAILURE_TEXT_BYTES = 512;
+
+const EMPTY = new Uint8Array(0);
+
 /** Called once per complete reply. `lines` holds each line's text (after `NNN-`/`NNN `) only when the parser's `captureText` is on. */
 export type ReplyHandler = (code: number, lines: readonly Buffer[] | null) => void;
 
@@ -37,6 +42,17 @@ export class ReplyParser {
    * packed by `enhancedCodeAt` from its last line; 0 when it has none.
    */
   enhanced = 0;
+  /**
+   * The text of the 4yz or 5yz reply being delivered (read it inside the reply handler):
+   * `textBuf[textStart, textEnd)`, its lines' texts joined by a space (a multi-line reply's at most
+   * `MAX_FAILURE_TEXT_BYTES` octets). Not set for other replies; a view valid only during the call.
+   */
+  textBuf: Uint8Array = EMPTY;
+  textStart = 0;
+  textEnd = 0;
+  /** The texts of a multi-line failure reply's earlier lines (copies), or null. */
+  private failParts: Buffer[] | null = null;
+  private failBytes = 0;
   private partial: Buffer | null = null;
   private lines: Buffer[] = [];
   /** Code of the multi-line reply in progress, or 0. */
@@ -88,6 +104,8 @@ export class ReplyParser {
     this.lines = [];
     this.pendingCode = 0;
     this.pendingBytes = 0;
+    this.failParts = null;
+    this.failBytes = 0;
     this.failed = false;
   }
 
@@ -117,10 +135,12 @@ export class ReplyParser {
     if (this.captureText) this.lines.push(Buffer.from(buf.subarray(Math.min(start + 4, end), end)));
     if (sep === HYPHEN) {
       this.pendingCode = code;
+      if (code >= 400 && this.failBytes < MAX_FAILURE_TEXT_BYTES) this.keepFailLine(buf, Math.min(start + 4, end), end);
       return true;
     }
     this.pendingCode = 0;
     this.pendingBytes = 0;
+    if (code >= 400) this.failText(buf, Math.min(start + 4, end), end);
     // RFC 2034 §4 puts the enhanced code at the start of every line's text; the last line's is read.
     this.enhanced = enhancedCodeAt(buf, start + 4, end);
     if (this.captureText) {
@@ -131,6 +151,36 @@ export class ReplyParser {
       this.onReply(code, null);
     }
     return !this.failed;
+  }
+
+  /** Keeps a copy of a multi-line failure reply's line text `buf[from, end)`. */
+  private keepFailLine(buf: Buffer, from: number, end: number): void {
+    const part = Buffer.from(buf.subarray(from, Math.min(end, from + MAX_FAILURE_TEXT_BYTES - this.failBytes)));
+    (this.failParts ??= []).push(part);
+    this.failBytes += part.length + 1;
+  }
+
+  /** Points `textBuf` at a failure reply's text: the last line's `buf[from, end)` as a view, after any earlier lines' kept text. */
+  private failText(buf: Buffer, from: number, end: number): void {
+    const parts = this.failParts;
+    if (parts === null) {
+      this.textBuf = buf;
+      this.textStart = from;
+      this.textEnd = end;
+      return;
+    }
+    this.failParts = null;
+    this.failBytes = 0;
+    const joined = Buffer.from(
+      [...parts, buf.subarray(from, end)]
+        .map((p) => p.toString('latin1'))
+        .join(' ')
+        .slice(0, MAX_FAILURE_TEXT_BYTES),
+      'latin1',
+    );
+    this.textBuf = joined;
+    this.textStart = 0;
+    this.textEnd = joined.length;
   }
 
   private fail(reason: string): false {

@@ -7,7 +7,7 @@
 import type { ChartSpec } from './chart-spec.js';
 import { phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { esc, scroller, tableHtml } from './html-page.js';
-import { busyText, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
+import { busyText, domainsTable, failureRepliesTable, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -58,6 +58,24 @@ export function enhancedHtml(s: Summary): string {
   return `<h3>Enhanced status codes per phase</h3>
 <p class="small">The RFC 3463 code at the start of a reply's text (<code>4.2.2</code>: mailbox full), beside its basic code above; replies without one are not counted here.</p>
 ${tableHtml(perPhaseTable(s.enhancedReplies!), 'enhanced-replies')}`;
+}
+
+/** RCPT replies per recipient domain (top 20, then `(other)`); empty without per-domain counts. */
+export function domainsHtml(s: Summary): string {
+  const t = domainsTable(s);
+  if (t === null) return '';
+  return `<h3>Recipient domains</h3>
+<p class="small">RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz); the 20 domains with the most, the rest as (other).</p>
+${tableHtml(t, 'domains')}`;
+}
+
+/** The distinct failure reply texts per phase, normalised, with counts; empty when there were none. */
+export function failureRepliesHtml(s: Summary): string {
+  const t = failureRepliesTable(s);
+  if (t === null) return '';
+  return `<h3>Failure replies</h3>
+<p class="small">Distinct 4yz and 5yz reply texts per phase, normalised: numbers as #, IDs as &lt;id&gt;, addresses as &lt;email&gt;, IPs as &lt;ip&gt;; at most 20 per phase, the rest as (others).</p>
+${tableHtml(t, 'failure-replies', (i) => (i === 2 ? 'text' : ''))}`;
 }
 
 /** Counts per phase and code: one column per code seen, in numeric order (`2.2.0` before `2.10.0`). */

@@ -1,6 +1,8 @@
 /** `report.md`: the summary as Markdown tables, short enough for a CI step summary. */
 import { DEFAULT_PERCENTILES, statsPercentile, type PhaseStats } from '../metrics/histogram.js';
 import { printable } from '../redact.js';
+import { topDomains, volumeOf } from '../metrics/domains.js';
+import { FAILURE_TEXTS_SHOWN, OTHERS } from '../metrics/failures.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -20,6 +22,37 @@ export function totalsTable(s: Summary): SummaryTable {
       ['recipients', t.recipients.attempted, t.recipients.accepted, t.recipients.rejected, t.rates.rcptsPerS],
     ],
   };
+}
+
+const pct = (n: number, of: number): string => (of > 0 ? `${((100 * n) / of).toFixed(1)} %` : '-');
+
+/**
+ * RCPT replies per recipient domain (`totals.domains`): the `DOMAINS_SHOWN` domains with the most,
+ * then one `(other)` row for the rest; null when the summary has none (older summaries).
+ */
+export function domainsTable(s: Summary): SummaryTable | null {
+  const counts = s.totals.domains;
+  if (counts === undefined || Object.keys(counts).length === 0) return null;
+  return {
+    head: ['domain', 'RCPT replies', 'accepted', 'deferred', 'rejected', 'deferred share', 'rejected share'],
+    rows: topDomains(counts).map(([d, o]) => {
+      const all = volumeOf(o);
+      return [d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all)];
+    }),
+  };
+}
+
+/**
+ * The distinct failure reply texts (`failureReplies`): one row per phase and text, each phase's
+ * most frequent first and `(others)` last; null when there were none.
+ */
+export function failureRepliesTable(s: Summary): SummaryTable | null {
+  const rows: (string | number)[][] = [];
+  for (const [phase, texts] of Object.entries(s.failureReplies ?? {})) {
+    const sorted = Object.entries(texts).sort((a, b) => Number(a[0] === OTHERS) - Number(b[0] === OTHERS) || b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    for (const [text, n] of sorted) rows.push([phase, n, text]);
+  }
+  return rows.length === 0 ? null : { head: ['phase', 'count', 'reply (normalised)'], rows };
 }
 
 /** The configured percentiles of a summary (older summaries: the default four). */
@@ -227,7 +260,8 @@ const row = (cells: readonly (string | number)[]): string =>
         .replace(/[\r\n]+/g, ' '),
     )
     .join(' | ')} |`;
-const table = (t: SummaryTable): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 ? '---' : '---:'))), ...t.rows.map(row)];
+/** A Markdown table; the first column and those in `text` are left-aligned, the others (numbers) right-aligned. */
+const table = (t: SummaryTable, text: readonly number[] = []): string[] => [row(t.head), row(t.head.map((_, i) => (i === 0 || text.includes(i) ? '---' : '---:'))), ...t.rows.map(row)];
 
 /** report.md: compact enough for a CI step summary, with the numbers the console prints. */
 export function renderMarkdown(s: Summary): string {
@@ -265,6 +299,8 @@ export function renderMarkdown(s: Summary): string {
             .join(', ')
     }.`,
     ...enhancedMarkdown(s),
+    ...domainsMarkdown(s),
+    ...failureRepliesMarkdown(s),
     ...(server ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`] : []),
     '',
     s.generator === null
@@ -275,6 +311,35 @@ export function renderMarkdown(s: Summary): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** The per-domain table (`domainsTable`) under a heading; empty without per-domain counts. */
+function domainsMarkdown(s: Summary): string[] {
+  const t = domainsTable(s);
+  if (t === null) return [];
+  return [
+    '',
+    '## Recipient domains',
+    '',
+    'RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz).',
+    '',
+    ...table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) }),
+  ];
+}
+
+/** The distinct failure replies (`failureRepliesTable`) under a heading, texts as code; empty when there were none. */
+function failureRepliesMarkdown(s: Summary): string[] {
+  const t = failureRepliesTable(s);
+  if (t === null) return [];
+  const code = (text: string): string => `\`${printable(text).replace(/`/g, "'")}\``;
+  return [
+    '',
+    '## Failure replies',
+    '',
+    `Distinct 4yz and 5yz reply texts per phase, normalised (numbers #, IDs &lt;id>, addresses &lt;email>, IPs &lt;ip>); at most ${FAILURE_TEXTS_SHOWN} per phase, the rest under ${OTHERS}.`,
+    '',
+    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, code(String(text))]) }, [2]),
+  ];
 }
 
 /** One line of enhanced status codes per phase (RFC 3463), in numeric order; empty when the run counted none. */

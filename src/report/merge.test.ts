@@ -49,6 +49,9 @@ interface RunSpec {
   readonly enhanced?: Record<string, Record<string, number>> | null;
   /** The target's port (its URL in the summary). */
   readonly port?: number;
+  /** RCPT outcomes per domain and distinct failure texts (issue 15). */
+  readonly domains?: Record<string, { accepted: number; deferred: number; rejected: number }>;
+  readonly failureReplies?: Record<string, Record<string, number>>;
 }
 
 /**
@@ -70,6 +73,8 @@ function runOf(spec: RunSpec): RunData {
   c.steps = values.length > 0 ? 3 : 0;
   if (values.length > 0) merged.addCounts({ mail: { '250': values.length }, rcpt: { '250': values.length - 1, '452': 1 } }, spec.errors ?? { 'reply-timeout': 1 }, spec.enhanced ?? {});
   for (const v of values.slice(0, 5)) recordUs(merged.generator.get('scheduleLag')!, v);
+  if (spec.domains) merged.domains = structuredClone(spec.domains);
+  if (spec.failureReplies) merged.failureReplies = structuredClone(spec.failureReplies);
   let server: RunOutcome['server'] = null;
   if (spec.server) {
     const m = new ServerMetrics();
@@ -143,6 +148,44 @@ function refusal(runs: RunData[], force = false): string {
 }
 
 describe('mergeRuns', () => {
+  it('adds per-domain RCPT counts and failure replies across two summaries, into every report', () => {
+    const a = runOf({
+      id: 'aaa',
+      domains: { 'gmail.test': { accepted: 60, deferred: 7, rejected: 1 }, 'yahoo.test': { accepted: 10, deferred: 0, rejected: 2 } },
+      failureReplies: { rcpt: { '450 4.2.1 Mailbox busy': 7, '550 5.1.1 <email> unknown': 3 } },
+    });
+    const b = runOf({
+      id: 'bb',
+      domains: { 'gmail.test': { accepted: 40, deferred: 3, rejected: 0 }, 'outlook.test': { accepted: 5, deferred: 1, rejected: 0 } },
+      failureReplies: { rcpt: { '450 4.2.1 Mailbox busy': 4 }, body: { '451 4.7.1 Rate limited, try again in # seconds': 2 } },
+    });
+    const m = mergeRuns([a, b]).summary;
+    expect(m.totals.domains).toEqual({
+      'gmail.test': { accepted: 100, deferred: 10, rejected: 1 },
+      'yahoo.test': { accepted: 10, deferred: 0, rejected: 2 },
+      'outlook.test': { accepted: 5, deferred: 1, rejected: 0 },
+    });
+    expect(m.failureReplies).toEqual({
+      rcpt: { '450 4.2.1 Mailbox busy': 11, '550 5.1.1 <email> unknown': 3 },
+      body: { '451 4.7.1 Rate limited, try again in # seconds': 2 },
+    });
+    const md = renderMarkdown(m);
+    expect(md).toContain('| gmail.test | 111 | 100 | 10 | 1 | 9.0 % | 0.9 % |');
+    expect(md).toContain('| rcpt | 11 | `450 4.2.1 Mailbox busy` |');
+    expect(md).toContain('| rcpt | 3 | `550 5.1.1 <email> unknown` |');
+    // Summaries from before issue 15 add nothing, and a merge of only those has neither field.
+    const old = runOf({ id: 'c' });
+    delete (old.summary.totals as { domains?: unknown }).domains;
+    delete (old.summary as { failureReplies?: unknown }).failureReplies;
+    const withOld = mergeRuns([old, runOf({ id: 'd', domains: { 'x.test': { accepted: 1, deferred: 0, rejected: 0 } } })]).summary;
+    expect(withOld.totals.domains).toEqual({ 'x.test': { accepted: 1, deferred: 0, rejected: 0 } });
+    const onlyOld = runOf({ id: 'e' });
+    delete (onlyOld.summary.totals as { domains?: unknown }).domains;
+    delete (onlyOld.summary as { failureReplies?: unknown }).failureReplies;
+    expect(mergeRuns([old, onlyOld]).summary.totals.domains).toBeUndefined();
+    expect(mergeRuns([old, onlyOld]).summary.failureReplies).toBeUndefined();
+  });
+
   it('adds enhanced status codes per phase; inputs from before they were counted add none', () => {
     const a = runOf({ id: 'aaa', enhanced: { mail: { '2.1.0': 40 }, rcpt: { '2.1.5': 39, '4.5.3': 1 } } });
     const b = runOf({ id: 'bb', enhanced: { rcpt: { '2.1.5': 20, '4.2.2': 3 }, body: { '5.7.1': 2 } } });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { DEFAULT_PERCENTILES, encodeHistogram, statsOf, type Histogram, type PhaseStats } from '../metrics/histogram.js';
 import { PHASES } from '../metrics/phases.js';
 import { addCauses, addCountsInto, type EnhancedCounts, type ErrorCauses, type ErrorCounts, type ReplyCounts } from '../metrics/recorder.js';
+import { addDomainCounts, type DomainCounts } from '../metrics/domains.js';
+import { addFailureReplies, FAILURE_TEXTS_SHOWN, type FailureReplies } from '../metrics/failures.js';
 import type { Profile, Threshold } from '../profile/types.js';
 import { printable } from '../redact.js';
 import { IntervalLog } from './hlog.js';
@@ -154,10 +156,16 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
   const counts: { replies: ReplyCounts; errors: ErrorCounts; enhanced?: EnhancedCounts } = { replies: {}, errors: {} };
   // The first cause of each error kind, inputs in order (a kind's cause is an example, not a sum).
   const causes: ErrorCauses = {};
+  // Per-domain RCPT outcomes and failure texts: added (texts capped again to the 20 most frequent per phase).
+  const domains: DomainCounts = {};
+  const failureReplies: FailureReplies = {};
   for (const s of summaries) {
     addCountsInto(counts, s.replies, s.errors, s.enhancedReplies);
     addCauses(causes, s.errorCauses);
+    addDomainCounts(domains, s.totals.domains);
+    addFailureReplies(failureReplies, s.failureReplies, FAILURE_TEXTS_SHOWN);
   }
+  const counted = (f: (s: Summary) => unknown): boolean => summaries.some((s) => f(s) !== undefined);
   const durationS = round(spanMs / 1000, 3);
   const perS = (n: number, digits: number): number => (durationS > 0 ? round(n / durationS, digits) : 0);
 
@@ -220,10 +228,12 @@ export function mergeRuns(runs: readonly RunData[], options: MergeOptions = {}):
       steps: sum((s) => s.totals.steps),
       clampedValues: sum((s) => s.totals.clampedValues),
       rates: { msgsPerS: perS(messages.accepted, 1), rcptsPerS: perS(recipients.accepted, 1), mbPerS: perS(bytes / 1e6, 3) },
+      ...(counted((s) => s.totals.domains) ? { domains } : {}),
     },
     phases,
     replies: counts.replies,
     ...(counts.enhanced ? { enhancedReplies: counts.enhanced } : {}),
+    ...(counted((s) => s.failureReplies) ? { failureReplies } : {}),
     errors: counts.errors,
     errorCauses: causes,
     generator: generatorHealth,

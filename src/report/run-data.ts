@@ -78,10 +78,12 @@ const SummarySchema = z.looseObject({
     bytes: num,
     connections: num,
     rates: z.looseObject({ msgsPerS: num, rcptsPerS: num, mbPerS: num }),
+    domains: z.record(z.string(), z.looseObject({ accepted: num, deferred: num, rejected: num })).optional(),
   }),
   phases: z.record(z.string(), Stats),
   replies: z.record(z.string(), counts),
   enhancedReplies: z.record(z.string(), counts).optional(),
+  failureReplies: z.record(z.string(), counts).optional(),
   errors: counts,
   errorCauses: z.record(z.string(), z.string()).optional(),
   // Null when unknown (an aborted run); a worker's utilization null when it tells nothing.

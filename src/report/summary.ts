@@ -7,6 +7,8 @@ import { encodeHistogram, sizeStatsOf, statsOf, type PhaseStats, type SizeStats 
 import { PHASES } from '../metrics/phases.js';
 import type { Counters, EnhancedCounts, ErrorCauses, ErrorCounts, ReplyCounts } from '../metrics/recorder.js';
 import { Merged } from '../metrics/recorder.js';
+import type { DomainCounts } from '../metrics/domains.js';
+import { shownFailureReplies, type FailureReplies } from '../metrics/failures.js';
 import { decodeServerStats } from './server-stats.js';
 import type { RunOutcome } from '../load/coordinator.js';
 import type { Profile } from '../profile/types.js';
@@ -84,6 +86,13 @@ export interface Summary {
     readonly clampedValues?: number;
     /** Accepted messages and recipients per second; MB = 10^6 bytes of accepted message octets. */
     readonly rates: { msgsPerS: number; rcptsPerS: number; mbPerS: number };
+    /**
+     * RCPT replies per recipient domain (lower-cased): `accepted` (2yz), `deferred` (4yz, 452
+     * included), `rejected` (5yz), the reference server's shape (`server.domains`); at most 1,000
+     * domains, the rest under `(other)`. Counts RCPT replies, not final outcomes: a recipient
+     * whose message then fails at end of data is still `accepted` here. Absent in older summaries.
+     */
+    readonly domains?: DomainCounts;
   };
   readonly phases: Record<string, PhaseStats>;
   readonly replies: ReplyCounts;
@@ -93,6 +102,12 @@ export interface Summary {
    * summaries written before they were counted.
    */
   readonly enhancedReplies?: EnhancedCounts;
+  /**
+   * The distinct texts of the 4yz and 5yz replies per phase, normalised (numbers `#`, IDs `<id>`,
+   * addresses `<email>`, IPs `<ip>`), with counts: the 20 most frequent per phase, the rest under
+   * `(others)`. `failureReplies.rcpt['450 4.2.1 Mailbox busy']`. Absent in older summaries.
+   */
+  readonly failureReplies?: FailureReplies;
   /** Errors by kind: docs/error-kinds.md (src/error-kinds.ts) lists every kind and its meaning. */
   readonly errors: ErrorCounts;
   /**
@@ -285,10 +300,12 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
         rcptsPerS: Number.isFinite(d) ? round(c.recipientsAccepted / d, 1) : 0,
         mbPerS: Number.isFinite(d) ? round(c.bytes / 1e6 / d, 3) : 0,
       },
+      domains: m.domains,
     },
     phases,
     replies: m.replies,
     enhancedReplies: m.enhanced,
+    failureReplies: shownFailureReplies(m.failureReplies),
     errors: m.errors,
     errorCauses: m.causes,
     generator: generatorHealth(outcome),

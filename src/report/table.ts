@@ -1,7 +1,20 @@
 /** The terminal summary: one table of totals and one of per-phase latency (ms), via cli-table3. */
 import Table from 'cli-table3';
 import { printable } from '../redact.js';
-import { acceptWaitNote, busyText, totalsNote, deliveryNote, latencyTable, measuredNote, modelNote, percentilesOf, shardNote } from './markdown.js';
+import {
+  acceptWaitNote,
+  busyText,
+  totalsNote,
+  deliveryNote,
+  domainsTable,
+  failureRepliesTable,
+  latencyTable,
+  measuredNote,
+  modelNote,
+  percentilesOf,
+  shardNote,
+  type SummaryTable,
+} from './markdown.js';
 import { SATURATION_EVENT_LOOP_P99_MS, type Summary } from './summary.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
@@ -22,6 +35,8 @@ export function renderConsole(s: Summary): string {
   phases.push(...rows.rows.map((r) => [...r]));
   const errors = Object.entries(s.errors);
   const acceptWait = acceptWaitNote(s);
+  const domains = domainsTable(s);
+  const failures = failureRepliesTable(s);
   return [
     `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
@@ -30,11 +45,20 @@ export function renderConsole(s: Summary): string {
     phases.toString(),
     ...(acceptWait ? [`WARNING: ${acceptWait.replace(/`/g, '')}`] : []),
     ...(s.delivery ? [deliveryNote(s)!] : []),
+    ...(domains ? [consoleTable(domains)] : []),
+    ...(failures ? ['failure replies (normalised):', consoleTable({ ...failures, rows: failures.rows.map(([p, n, text]) => [p, n, printable(String(text))]) })] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
     s.generator === null
       ? 'generator: unknown (aborted before the workers reported, or nothing measured)'
       : `generator: event-loop p99 ${s.generator.eventLoopDelayP99Ms} ms · busy ${busyText(s.generator.eventLoopUtilizationMax)}${s.model === 'open' ? ` · schedule lag p99 ${s.generator.scheduleLagP99Ms} ms · late ${t.messages.late} · dropped ${t.messages.dropped}` : ''}${s.generator.saturated ? ` · SATURATED (event-loop delay p99 over ${SATURATION_EVENT_LOOP_P99_MS} ms): the generator fell behind; latencies include its own delays` : ''}`,
   ].join('\n');
+}
+
+/** A summary table in the console's look. */
+function consoleTable(t: SummaryTable): string {
+  const out = new Table({ head: [...t.head], ...look });
+  out.push(...t.rows.map((r) => [...r]));
+  return out.toString();
 }
 
 /**

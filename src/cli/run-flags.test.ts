@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { resolveProfile } from '../profile/index.js';
+import { domainWeights, profileOverrides } from './run-flags.js';
+
+describe('--domain (weighted recipient domains)', () => {
+  it('turns repeated domain:weight flags into envelope.to.domains, a bare domain weighing 1', () => {
+    expect(domainWeights(['gmail.test:67.4', 'outlook.test:20', 'yahoo.test'])).toEqual({ 'gmail.test': 67.4, 'outlook.test': 20, 'yahoo.test': 1 });
+    expect(domainWeights([])).toBeUndefined();
+    const overrides = profileOverrides({ threshold: [], domain: ['gmail.test:3', 'yahoo.test:1'] });
+    expect(overrides.envelope).toEqual({ to: { domains: { 'gmail.test': 3, 'yahoo.test': 1 } } });
+    expect(profileOverrides({ threshold: [] }).envelope).toBeUndefined();
+    expect(resolveProfile(undefined, overrides).envelope.domains).toEqual([
+      { domain: 'gmail.test', weight: 3 },
+      { domain: 'yahoo.test', weight: 1 },
+    ]);
+  });
+
+  it('leaves a weight that is not a number for the resolver to name', () => {
+    expect(() => resolveProfile(undefined, profileOverrides({ threshold: [], domain: ['gmail.test:lots'] }))).toThrow(/envelope\.to\.domains\."gmail\.test"/);
+  });
+});

@@ -1,0 +1,184 @@
+/**
+ * Distinct failure replies (issue 15): the texts of the 4yz and 5yz replies a run saw, per phase,
+ * normalised so that replies differing only in numbers, IDs, addresses or IPs count as one
+ * (`451 4.7.1 Rate limited, try again in # seconds`), with counts. Bounded: a thread keeps at most
+ * `FAILURE_TEXTS_KEPT` texts per phase, a summary lists the `FAILURE_TEXTS_SHOWN` most frequent;
+ * the rest are counted under `OTHERS`.
+ *
+ * Counting is cheap for the usual case, one text repeated (a fault, a rate limit): the raw octets
+ * are compared with the phase's last raw text, and only a new raw text is decoded and normalised.
+ */
+import { isIP } from 'node:net';
+
+/** `failureReplies[phase][normalised text]` = how many replies of the phase had it. */
+export type FailureReplies = Record<string, Record<string, number>>;
+
+/** The key that counts the texts left out by a cap. */
+export const OTHERS = '(others)';
+/** Distinct texts a thread (and a merge in progress) keeps per phase. */
+export const FAILURE_TEXTS_KEPT = 100;
+/** Distinct texts summary.json and the reports list per phase (the most frequent). */
+export const FAILURE_TEXTS_SHOWN = 20;
+/** Longest normalised text kept, characters. */
+export const MAX_FAILURE_TEXT = 200;
+/** Raw texts a phase remembers with their normalised cell (so a rotating pool is normalised once per text). */
+const RAW_CACHE = 256;
+
+/** Where the text of a reply lies: `textBuf[textStart, textEnd)` (the reply parser is one). */
+export interface ReplyText {
+  readonly textBuf: Uint8Array;
+  readonly textStart: number;
+  readonly textEnd: number;
+}
+
+/** One token of the text: words, numbers, IDs, host names, addresses (split at spaces and punctuation). */
+const TOKEN = /[A-Za-z0-9+/=_.:%-]+/g;
+/** An address: a local part, `@`, a domain; with its angle brackets when it has them. */
+const ADDRESS_BRACKETED = /<[^\s<>]*@[^\s<>]*>/g;
+const ADDRESS_BARE = /[^\s<>()[\]"',;:]+@[A-Za-z0-9.-]*[A-Za-z0-9]/g;
+
+/**
+ * A reply's text with what varies from reply to reply masked, for counting distinct replies:
+ * e-mail addresses become `<email>`, IPv4 and IPv6 addresses `<ip>`, IDs (tokens of 8 or more
+ * characters mixing letters and digits, or of 12 or more hex digits: queue IDs, base64 and hex
+ * session tags, host names with numbers) `<id>`, and every other run of digits `#`. The reply
+ * code and an enhanced status code at the start are kept as they are; white space collapses to one
+ * space; the result is at most `MAX_FAILURE_TEXT` characters.
+ *
+ * @param text the reply's text, the code included: `451 4.7.1 Rate limited, try again in 30 seconds`
+ */
+export function normaliseReply(text: string): string {
+  const head = /^(\d{3})(?:[ -]?\s*([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
+  const keep = head ? head[0].length : 0;
+  let rest = text.slice(keep);
+  rest = rest.replace(ADDRESS_BRACKETED, '<email>').replace(ADDRESS_BARE, '<email>');
+  rest = rest.replace(TOKEN, maskToken);
+  const prefix = head ? [head[1], head[2]].filter((p) => p !== undefined).join(' ') : '';
+  const out = `${prefix} ${rest}`.replace(/\s+/g, ' ').trim();
+  return out.length > MAX_FAILURE_TEXT ? `${out.slice(0, MAX_FAILURE_TEXT - 1)}…` : out;
+}
+
+/** One token, masked (see `normaliseReply`); trailing punctuation stays. */
+function maskToken(token: string): string {
+  const m = /^(.*?)([.:,-]*)$/.exec(token)!;
+  const core = m[1];
+  const tail = m[2];
+  if (core === '' || !/\d/.test(core)) return token;
+  if (isIP(core) !== 0) return `<ip>${tail}`;
+  if (/^IPv6:/i.test(core) && isIP(core.slice(5)) === 6) return `IPv6:<ip>${tail}`;
+  // An address with a port: 192.0.2.1:25.
+  const colon = core.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(core.slice(colon + 1)) && isIP(core.slice(0, colon)) === 4) return `<ip>:#${tail}`;
+  if ((core.length >= 8 && /[A-Za-z]/.test(core)) || /^[0-9a-f]{12,}$/i.test(core)) return `<id>${tail}`;
+  return core.replace(/\d+/g, '#') + tail;
+}
+
+/** A phase's distinct texts. */
+class PhaseTally {
+  /** Normalised text → its count cell. */
+  readonly cells = new Map<string, { n: number }>();
+  /** Replies whose text was new after `FAILURE_TEXTS_KEPT` distinct ones. */
+  readonly others = { n: 0 };
+  /** Raw text → the cell of its normalised form (at most `RAW_CACHE`). */
+  readonly raw = new Map<string, { n: number }>();
+  /** The last text counted (its octets, code excluded), its code and its cell. */
+  last: Buffer | null = null;
+  lastCode = 0;
+  lastCell: { n: number } = this.others;
+}
+
+/**
+ * Counts one thread's failure replies per phase (bounded memory: `FAILURE_TEXTS_KEPT` texts and a
+ * small raw cache per phase). Not thread-safe: one per recorder.
+ */
+export class FailureTally {
+  private phases: Record<string, PhaseTally> = {};
+
+  /** Counts one failure reply of `phase`: `code` and its text (null: the text is unknown, counted as the code alone). */
+  count(phase: string, code: number, text: ReplyText | null): void {
+    const tally = (this.phases[phase] ??= new PhaseTally());
+    if (text === null) {
+      this.cellOf(tally, String(code)).n++;
+      tally.last = null;
+      return;
+    }
+    const { textBuf, textStart, textEnd } = text;
+    const len = textEnd - textStart;
+    const last = tally.last;
+    // The usual case: the same text as the phase's last one (a fault, a rate limit), compared as octets.
+    if (last !== null && tally.lastCode === code && last.length === len && equalAt(last, textBuf, textStart, len)) {
+      tally.lastCell.n++;
+      return;
+    }
+    const octets = Buffer.from(textBuf.subarray(textStart, textEnd));
+    const cell = this.cellOf(tally, len === 0 ? String(code) : `${code} ${octets.toString('utf8')}`);
+    cell.n++;
+    tally.last = octets;
+    tally.lastCode = code;
+    tally.lastCell = cell;
+  }
+
+  /** The cell of raw text `raw` (`code SP text`): from the raw cache, else normalised (`OTHERS`' cell past the cap). */
+  private cellOf(tally: PhaseTally, raw: string): { n: number } {
+    let cell = tally.raw.get(raw);
+    if (cell !== undefined) return cell;
+    const key = normaliseReply(raw);
+    cell = tally.cells.get(key);
+    if (cell === undefined) {
+      if (tally.cells.size < FAILURE_TEXTS_KEPT) tally.cells.set(key, (cell = { n: 0 }));
+      else cell = tally.others;
+    }
+    if (tally.raw.size < RAW_CACHE) tally.raw.set(raw, cell);
+    return cell;
+  }
+
+  /** The counts so far, per phase (`OTHERS` for the texts past the cap). */
+  counts(): FailureReplies {
+    const out: FailureReplies = {};
+    for (const [phase, tally] of Object.entries(this.phases)) {
+      const to: Record<string, number> = (out[phase] = {});
+      for (const [text, cell] of tally.cells) if (cell.n > 0) to[text] = cell.n;
+      if (tally.others.n > 0) to[OTHERS] = tally.others.n;
+    }
+    return out;
+  }
+}
+
+/** `a` equals `b[from, from + len)` (`a.length === len`). */
+function equalAt(a: Buffer, b: Uint8Array, from: number, len: number): boolean {
+  for (let i = 0; i < len; i++) if (a[i] !== b[from + i]) return false;
+  return true;
+}
+
+/**
+ * Adds `from` into `into` per phase and text, then keeps at most `cap` texts per phase (the most
+ * frequent; ties by text), the rest added to `OTHERS`. `from` may be absent (older summaries).
+ */
+export function addFailureReplies(into: FailureReplies, from: FailureReplies | undefined, cap = FAILURE_TEXTS_KEPT): void {
+  if (from === undefined) return;
+  for (const [phase, texts] of Object.entries(from)) {
+    const to = (into[phase] ??= {});
+    for (const [text, n] of Object.entries(texts)) to[text] = (to[text] ?? 0) + n;
+    into[phase] = capTexts(to, cap);
+  }
+}
+
+/** The `cap` most frequent texts of one phase (ties by text), the rest summed under `OTHERS` (kept last). */
+export function capTexts(texts: Record<string, number>, cap: number): Record<string, number> {
+  let others = texts[OTHERS] ?? 0;
+  const entries = Object.entries(texts)
+    .filter(([t]) => t !== OTHERS)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: Record<string, number> = {};
+  for (const [i, [text, n]] of entries.entries()) {
+    if (i < cap) out[text] = n;
+    else others += n;
+  }
+  if (others > 0) out[OTHERS] = others;
+  return out;
+}
+
+/** Every phase capped to `FAILURE_TEXTS_SHOWN` texts, for summary.json. */
+export function shownFailureReplies(all: FailureReplies): FailureReplies {
+  return Object.fromEntries(Object.entries(all).map(([phase, texts]) => [phase, capTexts(texts, FAILURE_TEXTS_SHOWN)]));
+}
