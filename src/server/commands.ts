@@ -25,7 +25,7 @@ const { equalsCI, SP, startsWithCI } = octets;
 const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PATH_SYNTAX, PathScan, scanPath } = address;
 const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
-const { domainOf, FORCED_DISCONNECT, FORCED_LENGTHS, FORCED_PERMFAIL, FORCED_PERMFAIL_BUF, FORCED_SLOW, FORCED_TEMPFAIL, FORCED_TEMPFAIL_BUF, forcedKind, RATE_LIMITED } = sink;
+const { domainOf, FORCED_DISCONNECT, FORCED_FIRST, FORCED_LENGTHS, FORCED_PERMFAIL, FORCED_PERMFAIL_BUF, FORCED_SLOW, FORCED_TEMPFAIL, FORCED_TEMPFAIL_BUF, forcedKind, RATE_LIMITED } = sink;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
 const FROM_COLON = Buffer.from('FROM:');
@@ -336,7 +336,7 @@ export class CommandMachine {
     if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
     // Forced outcomes: one length test before any octet is compared (4, 8 or 10 octets).
     const n = PATH.localEnd - PATH.localStart;
-    if (n <= 10 && ((FORCED_LENGTHS >>> n) & 1) === 1 && this.ctx.settings.forced !== null && this.forced(line)) return;
+    if (n <= 10 && ((FORCED_LENGTHS >>> n) & 1) === 1 && FORCED_FIRST[line[PATH.localStart]] === 1 && this.ctx.settings.forced !== null && this.forced(line)) return;
     if (this.ctx.domains.active) return this.policyRcpt(line);
     if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);

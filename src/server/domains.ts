@@ -198,6 +198,10 @@ const DISCONNECT = Buffer.from('disconnect');
 /** Bit n set: a forced local part is n octets long (4, 8, 10). */
 export const FORCED_LENGTHS = (1 << 4) | (1 << 8) | (1 << 10);
 
+/** Nonzero at the first octet (either case) of a forced local part: `t`, `p`, `s`, `d`. */
+export const FORCED_FIRST = new Uint8Array(256);
+for (const c of 'tpsd') FORCED_FIRST[c.charCodeAt(0)] = FORCED_FIRST[c.toUpperCase().charCodeAt(0)] = 1;
+
 export const FORCED_TEMPFAIL_BUF = reply(FORCED_TEMPFAIL_REPLY);
 export const FORCED_PERMFAIL_BUF = reply(FORCED_PERMFAIL_REPLY);
 
