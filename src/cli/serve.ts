@@ -24,7 +24,12 @@ export function serveCommand() {
     .option('--lmtp', 'speak LMTP (RFC 2033): LHLO, one reply per recipient after the data')
     .option('--xclient', "accept Postfix's XCLIENT to vary the client identity")
     .option('--proxy-protocol <version>', 'expect a PROXY protocol header first: v1, v2 or any')
-    .option('--http <port>', 'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus), GET /sessions (session records)', num)
+    .option(
+      '--http <port>',
+      'serve statistics over HTTP: GET /stats (JSON), GET /metrics (Prometheus), GET /sessions (session records); GET/PUT/DELETE /faults and /domains change them at run time',
+      num,
+    )
+    .option('--seed <n>', "seed the server's draws (faults, domain policies) so they replay", num)
     .option('--quiet', 'no per-second statistics lines')
     .option('--fault <spec>', 'inject a fault, e.g. "rcpt: 450 4.2.1 busy @ 5%" (repeatable; docs/reference-server.md "Fault injection")', collect, [] as string[])
     .action(async (opts) => {
@@ -48,7 +53,7 @@ export function serveCommand() {
       const issues = [portIssue('port', opts.port), portIssue('http', opts.http)].filter((i): i is ProfileIssue => i !== null);
       let settings;
       try {
-        settings = resolveProfile(file, { server }, opts.profile ?? 'serve flags').server;
+        settings = resolveProfile(file, { server, ...(opts.seed === undefined ? {} : { seed: opts.seed as number }) }, opts.profile ?? 'serve flags').server;
       } catch (err) {
         if (!(err instanceof ProfileError)) throw err;
         issues.unshift(...err.issues);
@@ -67,18 +72,24 @@ export function serveCommand() {
       const web =
         httpPort === null
           ? null
-          : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions()).catch(async (err: Error) => {
+          : await startStatsHttp(srv.metrics, opts.host, httpPort, startedMs, () => srv.sessions(), srv.control).catch(async (err: Error) => {
               await srv.close();
               throw new SmtpBenchError('SB_LISTEN', `cannot serve statistics on ${opts.host}:${httpPort}: ${err.message}`, { cause: err });
             });
-      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats, /metrics and /sessions\n`);
+      if (web !== null) process.stdout.write(`stats on http://${where(web.port)}/stats, /metrics and /sessions; faults and policies at /faults, /domains\n`);
+      // Each run-time change is logged at once, with its timestamp (and named again in that second's line).
+      srv.control.log = (line) => process.stdout.write(`${line}\n`);
       let prev = { ...srv.metrics.counters };
       let prevMs = startedMs;
+      let seenChanges = srv.metrics.changes.length;
       const ticker = opts.quiet
         ? null
         : setInterval(() => {
             const now = performance.now();
-            process.stdout.write(`${progressLine(srv.metrics, prev, (now - prevMs) / 1000, (now - startedMs) / 1000)}\n`);
+            const changes = srv.metrics.changes;
+            const changed = changes.slice(Math.max(0, Math.min(seenChanges, changes.length)));
+            seenChanges = changes.length;
+            process.stdout.write(`${progressLine(srv.metrics, prev, (now - prevMs) / 1000, (now - startedMs) / 1000, changed)}\n`);
             prev = { ...srv.metrics.counters };
             prevMs = now;
           }, 1000);

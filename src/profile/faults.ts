@@ -117,40 +117,44 @@ function probabilityOf(value: unknown, issue: IssueSink): number {
   return p;
 }
 
-function delayOf(value: unknown, issue: IssueSink): DelaySpec | undefined {
+/**
+ * A delay (a duration, or `{dist: fixed|uniform|lognormal, …}`) as a `DelaySpec`; problems are
+ * reported at `key` (and below it). Also the `latency` of a domain policy (src/profile/domains.ts).
+ */
+export function delayOf(value: unknown, issue: IssueSink, key = 'delay'): DelaySpec | undefined {
   if (typeof value === 'string' || typeof value === 'number') {
-    const ms = unit(parseDuration, value, ['delay'], issue);
+    const ms = unit(parseDuration, value, [key], issue);
     return ms === undefined ? undefined : { dist: 'fixed', ms };
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    issue(['delay'], 'expected a duration such as 20ms or a mapping {dist: uniform|lognormal, …}');
+    issue([key], 'expected a duration such as 20ms or a mapping {dist: uniform|lognormal, …}');
     return undefined;
   }
   const d = value as Record<string, unknown>;
   if (d.dist === 'fixed') {
-    const ms = unit(parseDuration, d.ms, ['delay', 'ms'], issue);
+    const ms = unit(parseDuration, d.ms, [key, 'ms'], issue);
     return ms === undefined ? undefined : { dist: 'fixed', ms };
   }
   if (d.dist === 'uniform') {
-    const minMs = unit(parseDuration, d.min, ['delay', 'min'], issue);
-    const maxMs = unit(parseDuration, d.max, ['delay', 'max'], issue);
+    const minMs = unit(parseDuration, d.min, [key, 'min'], issue);
+    const maxMs = unit(parseDuration, d.max, [key, 'max'], issue);
     if (minMs === undefined || maxMs === undefined) return undefined;
     if (maxMs < minMs) {
-      issue(['delay', 'max'], `must not be below min (${maxMs} ms < ${minMs} ms)`);
+      issue([key, 'max'], `must not be below min (${maxMs} ms < ${minMs} ms)`);
       return undefined;
     }
     return { dist: 'uniform', minMs, maxMs };
   }
   if (d.dist === 'lognormal') {
-    const medianMs = unit(parseDuration, d.median, ['delay', 'median'], issue);
+    const medianMs = unit(parseDuration, d.median, [key, 'median'], issue);
     const sigma = d.sigma;
     if (typeof sigma !== 'number' || !(sigma >= 0 && sigma <= 10)) {
-      issue(['delay', 'sigma'], `expected a number from 0 to 10 (the shape of ln(delay)), got ${JSON.stringify(sigma) ?? 'nothing'}`);
+      issue([key, 'sigma'], `expected a number from 0 to 10 (the shape of ln(delay)), got ${JSON.stringify(sigma) ?? 'nothing'}`);
       return undefined;
     }
     return medianMs === undefined ? undefined : { dist: 'lognormal', medianMs, sigma };
   }
-  issue(['delay', 'dist'], `expected "fixed", "uniform" or "lognormal", got ${JSON.stringify(d.dist) ?? 'nothing'}`);
+  issue([key, 'dist'], `expected "fixed", "uniform" or "lognormal", got ${JSON.stringify(d.dist) ?? 'nothing'}`);
   return undefined;
 }
 
@@ -227,4 +231,28 @@ export function resolveFault(input: unknown, issue: IssueSink): Fault | undefine
   if (command !== 'data') report(['disconnect', 'after'], 'counts message octets, so the command must be "data"');
   const afterBytes = unit(parseSize, after, ['disconnect', 'after'], report);
   return ok && afterBytes !== undefined ? { kind: 'disconnect', command, probability, afterBytes } : undefined;
+}
+
+/** `12.5` → `"12.5ms"`: a duration in ms as the SPEC syntax writes it. */
+const ms = (n: number): string => `${Number(n.toPrecision(12))}ms`;
+
+/** A probability 0..1 as a percentage, `0.05` → `"5%"`. */
+export const percent = (p: number): string => `${Number((p * 100).toPrecision(12))}%`;
+
+/** A `DelaySpec` in the SPEC syntax after `delay`: `20ms`, `uniform 5ms 50ms`, `lognormal 10ms 0.5`. */
+export function delayToSpec(d: DelaySpec): string {
+  if (d.dist === 'fixed') return ms(d.ms);
+  if (d.dist === 'uniform') return `uniform ${ms(d.minMs)} ${ms(d.maxMs)}`;
+  return `lognormal ${ms(d.medianMs)} ${d.sigma}`;
+}
+
+/**
+ * A resolved fault as a one-line SPEC that `resolveFault` turns back into the same fault (what
+ * `GET /faults` lists, and what a change log shows).
+ */
+export function faultToSpec(f: Fault): string {
+  if (f.kind === 'stall') return `stall ${ms(f.forMs)} at ${ms(f.atMs)}`;
+  if (f.kind === 'tarpit') return `tarpit ${ms(f.delayMs)} after ${f.afterErrors} errors`;
+  const action = f.kind === 'reply' ? `reply ${f.code} ${f.text}` : f.kind === 'delay' ? `delay ${delayToSpec(f.delay)}` : f.afterBytes === null ? 'disconnect' : `disconnect after ${f.afterBytes}`;
+  return `${f.command}: ${action}${f.probability < 1 ? ` @ ${percent(f.probability)}` : ''}`;
 }

@@ -108,7 +108,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replyMs: v.timeouts?.reply ?? d.timeouts.replyMs,
       bodyMs: v.timeouts?.body ?? d.timeouts.bodyMs,
     },
-    server: resolveServer(v.server, d.server),
+    server: resolveServer(v.server, d.server, v.seed),
     seed: v.seed ?? d.seed,
     thresholds: [...(v.thresholds ?? d.thresholds), ...extraThresholds],
     percentiles: v.percentiles ?? d.percentiles,

@@ -3,6 +3,7 @@
  * TLS, LMTP, XCLIENT, PROXY, logs), its schema and its defaults.
  */
 import { z } from 'zod';
+import { resolveDomainPolicies } from './domains.js';
 import { resolveFault } from './faults.js';
 import { bool, duration, intIn, show, size, wireToken } from './fields.js';
 import type { ServerSettings } from './types.js';
@@ -12,6 +13,15 @@ const FaultSchema = z.unknown().transform((value, ctx) => {
   const fault = resolveFault(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] }));
   return fault ?? z.NEVER;
 });
+
+/** `server.domains`: pattern → policy (src/profile/domains.ts); problems get paths below `server.domains."pattern"`. */
+const DomainsSchema = z.unknown().transform((value, ctx) => {
+  const policies = resolveDomainPolicies(value, (path, message) => ctx.addIssue({ code: 'custom', message, path: [...path] }));
+  return policies ?? z.NEVER;
+});
+
+/** `server.forced`: `true` (the default), `false` (off), or `{slowMs: 2s}`. */
+const ForcedSchema = z.union([bool(), z.strictObject({ slowMs: duration(0).optional() })], { error: (iss) => `expected true, false or {slowMs: 2s}, got ${show(iss.input)}` });
 
 /** `server`: the embedded reference server's settings, every key optional. */
 export const ServerSchema = z.strictObject({
@@ -48,6 +58,11 @@ export const ServerSchema = z.strictObject({
   proxyProtocol: z.enum(['off', 'v1', 'v2', 'any'], { error: (iss) => `expected off, v1, v2 or any, got ${show(iss.input)}` }).optional(),
   sessionLog: intIn(0, 1_000_000).optional(),
   capture: intIn(0, 100_000).optional(),
+  domains: DomainsSchema.optional(),
+  countDomains: bool().optional(),
+  forced: ForcedSchema.optional(),
+  bandwidth: size(0).optional(), // bytes per second per connection
+  maxConnectionsPerClient: intIn(0).optional(),
 });
 
 type ParsedServer = z.output<typeof ServerSchema>;
@@ -55,11 +70,16 @@ type ParsedServer = z.output<typeof ServerSchema>;
 /**
  * The `server` section with defaults: keys named as in `ServerSettings` are taken as parsed (units
  * already converted by the schema); `timeouts` and `tls` rename theirs (`idle` → `idleMs`, `cert` → `certFile`).
+ * `seed` is the profile's top-level seed when one was given (the server's draws are then replayable).
  */
-export function resolveServer(given: ParsedServer | undefined, d: ServerSettings): ServerSettings {
-  const { timeouts, tls, auth, ...sameNamed } = given ?? {};
+export function resolveServer(given: ParsedServer | undefined, d: ServerSettings, seed?: number): ServerSettings {
+  const { timeouts, tls, auth, forced, countDomains, ...sameNamed } = given ?? {};
+  const domains = sameNamed.domains ?? d.domains;
   return {
     ...orDefaults<ServerSettings>(sameNamed, d),
+    countDomains: countDomains ?? (domains.length > 0 || d.countDomains),
+    forced: forced === undefined || forced === true ? d.forced : forced === false ? null : { slowMs: forced.slowMs ?? d.forced?.slowMs ?? 2000 },
+    seed: seed ?? d.seed,
     timeouts: { idleMs: timeouts?.idle ?? d.timeouts.idleMs, commandMs: timeouts?.command ?? d.timeouts.commandMs },
     auth: orDefaults(auth, d.auth),
     tls: { starttls: tls?.starttls ?? d.tls.starttls, certFile: tls?.cert ?? d.tls.certFile, keyFile: tls?.key ?? d.tls.keyFile, port: tls?.port ?? d.tls.port },

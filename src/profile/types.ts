@@ -144,6 +144,41 @@ export interface ServerSettings {
   readonly sessionLog: number;
   /** Accepted messages kept in memory, dot-unstuffed (a content-capturing sink for tests). 0: content is never kept. */
   readonly capture: number;
+  /**
+   * Per recipient domain outcome policies (docs/reference-server.md "Realistic sink"), most
+   * specific first is found at run time: exact names, `*.suffix` wildcards, `*`. Empty by default.
+   */
+  readonly domains: readonly DomainPolicy[];
+  /** Count RCPT outcomes per recipient domain (`domains` in the statistics). On whenever `domains` is not empty. */
+  readonly countDomains: boolean;
+  /** Forced outcomes by local part (`tempfail@`, `permfail@`, `slow@`, `disconnect@`); null: off. */
+  readonly forced: { readonly slowMs: number } | null;
+  /** Bytes per second per connection, for message content read and replies written; 0: no limit. */
+  readonly bandwidth: number;
+  /** Concurrent connections from one client address (the TCP peer); one more gets 421 4.7.0. 0: no limit. */
+  readonly maxConnectionsPerClient: number;
+  /** Seed of the server's draws (faults, domain policies): the profile's `seed` when given; null: random. */
+  readonly seed: number | null;
+}
+
+/**
+ * One recipient-domain policy of the reference server (`server.domains`): the shares of RCPTs (or
+ * end-of-data replies) deferred and bounced, each reply drawn from a pool, an optional latency and
+ * a rate limit. Shares are fractions (0..1, `defer + bounce <= 1`).
+ */
+export interface DomainPolicy {
+  /** `example.test` (exact), `*.example.test` (any subdomain, not the name itself) or `*` (every domain); lower case. */
+  readonly pattern: string;
+  readonly defer: number;
+  readonly bounce: number;
+  /** Where the outcome is given: the RCPT reply, or the final reply after the message data. */
+  readonly at: 'rcpt' | 'data-end';
+  /** Reply pools, each reply `"4xx x.y.z text"` (defer) or `"5xx x.y.z text"` (bounce); never empty. */
+  readonly replies: { readonly defer: readonly string[]; readonly bounce: readonly string[] };
+  /** Extra time before the reply where the outcome is given, or null. */
+  readonly latency: DelaySpec | null;
+  /** At most `messages` recipients accepted per `perMs` for this policy (a token bucket); more get 451 4.7.1. null: no limit. */
+  readonly rate: { readonly messages: number; readonly perMs: number } | null;
 }
 
 /** Client identity per connection (connections take the addresses in turn). */
@@ -348,6 +383,12 @@ export interface ProfileInput {
     proxyProtocol?: string;
     sessionLog?: number;
     capture?: number;
+    /** Domain → policy mapping (see `DomainPolicy`); shares as fractions or `"10%"`. */
+    domains?: Record<string, unknown>;
+    countDomains?: boolean;
+    forced?: boolean | { slowMs?: string | number };
+    bandwidth?: string | number;
+    maxConnectionsPerClient?: number;
   };
   seed?: number;
   /**

@@ -12,6 +12,7 @@ import { shownFailureReplies, type FailureReplies } from '../metrics/failures.js
 import { decodeServerStats } from './server-stats.js';
 import type { RunOutcome } from '../load/coordinator.js';
 import type { Profile } from '../profile/types.js';
+import type { DomainCount } from '../server/domains.js';
 import type { ServerCounters } from '../server/stats.js';
 import type { Environment } from './environment.js';
 import type { DeliveryReport } from './sink.js';
@@ -145,6 +146,8 @@ export interface Summary {
     readonly histograms: Record<string, PhaseStats>;
     /** Size histograms in bytes (`message-bytes`). */
     readonly sizes: Record<string, SizeStats>;
+    /** RCPT outcomes per recipient domain, as the server counted them (`countDomains`); absent in older summaries. */
+    readonly domains?: Record<string, DomainCount>;
   };
   /**
    * The exact whole-run histograms (HdrHistogram V2 compressed base64, values in µs): each phase
@@ -265,7 +268,7 @@ export function buildSummary(runId: string, profile: Profile, outcome: RunOutcom
       sizes[name] = sizeStatsOf(h, profile.percentiles);
       if (h.totalCount > 0) encoded.serverSizes[name] = outcome.server.sizes[name];
     }
-    server = { counters: outcome.server.counters, histograms, sizes };
+    server = { counters: outcome.server.counters, histograms, sizes, domains: outcome.server.domains ?? {} };
   }
   return {
     schema: SUMMARY_SCHEMA,

@@ -28,6 +28,9 @@ class RecordingSink implements ReplySink {
     if (this.queue.push(buf)) this.events.push('tooManyErrors', 'close');
   }
   answering(): void {}
+  delay(ms: number): void {
+    this.events.push(`delay ${ms}`);
+  }
   startData(): void {
     this.events.push('start DATA');
   }

@@ -12,6 +12,7 @@ import * as commandArgs from '../protocol/command-args.js';
 import { SASL_LINE_MAX } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
 import { injectFault, type ReplySink, type ServerContext } from './context.js';
+import * as sink from './domains.js';
 import { faultIndex } from './faults.js';
 import { expnReply, vrfyReply } from './lookups.js';
 import { MessageStream } from './message-stream.js';
@@ -24,6 +25,7 @@ const { equalsCI, SP, startsWithCI } = octets;
 const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PATH_SYNTAX, PathScan, scanPath } = address;
 const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
+const { domainOf, FORCED_DISCONNECT, FORCED_FIRST, FORCED_LENGTHS, FORCED_PERMFAIL, FORCED_PERMFAIL_BUF, FORCED_SLOW, FORCED_TEMPFAIL, FORCED_TEMPFAIL_BUF, forcedKind, RATE_LIMITED } = sink;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
 const FROM_COLON = Buffer.from('FROM:');
@@ -85,6 +87,9 @@ export class CommandMachine {
   private recipients = 0;
   /** A BDAT chunk of this transaction was accepted: DATA may not follow (RFC 3030 §3). */
   private bdatActive = false;
+  /** Accepted recipients whose policy gives its outcome at the end of data: their policies and domains. */
+  private readonly endPolicies: sink.CompiledPolicy[] = [];
+  private readonly endDomains: string[] = [];
 
   /**
    * @param session the session's record (docs/reference-server.md "Client identity"), updated here
@@ -329,10 +334,107 @@ export class CommandMachine {
     if (verdict !== PATH_OK) return this.sink.reply(R.recipientRefusals[verdict]);
     if (params !== null && params.length > 0) return this.sink.reply(R.badParameter);
     if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
+    // Forced outcomes: one length test before any octet is compared (4, 8 or 10 octets).
+    const n = PATH.localEnd - PATH.localStart;
+    if (n <= 10 && ((FORCED_LENGTHS >>> n) & 1) === 1 && FORCED_FIRST[line[PATH.localStart]] === 1 && this.ctx.settings.forced !== null && this.forced(line)) return;
+    if (this.ctx.domains.active) return this.policyRcpt(line);
     if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);
     this.recipients++;
     this.sink.reply(R.rcptOk);
+  }
+
+  /**
+   * A forced outcome by local part (docs/reference-server.md "Forced outcomes"): `tempfail@` 451,
+   * `permfail@` 550 5.1.1, `slow@` accepted after `forced.slowMs`, `disconnect@` a close without a
+   * reply. False when the local part (just scanned, `PATH`) forces nothing.
+   */
+  private forced(line: Buffer): boolean {
+    const kind = forcedKind(line, PATH.localStart, PATH.localEnd);
+    if (kind === sink.FORCED_NONE) return false;
+    this.ctx.metrics.counters.forcedOutcomes++;
+    if (kind === FORCED_DISCONNECT) {
+      this.sink.close();
+      return true;
+    }
+    let r = kind === FORCED_TEMPFAIL ? FORCED_TEMPFAIL_BUF : kind === FORCED_PERMFAIL ? FORCED_PERMFAIL_BUF : this.ctx.replies.rcptOk;
+    if (kind === FORCED_SLOW && this.recipients >= this.ctx.settings.maxRecipients) r = this.ctx.replies.tooManyRecipients;
+    else if (r === this.ctx.replies.rcptOk) this.recipients++;
+    if (this.ctx.domains.count) this.ctx.metrics.domains.rcpt(domainOf(line, PATH.localEnd, PATH.end), r);
+    this.sink.reply(r);
+    if (kind === FORCED_SLOW) this.sink.delay(this.ctx.settings.forced!.slowMs);
+    return true;
+  }
+
+  /**
+   * RCPT with domain policies or per-domain counting on (`ServerContext.domains`): the refusals of
+   * the plain path, then the recipient's policy (rate limit, outcome drawn at RCPT, or kept for the
+   * end of data) and its latency; every reply counted under the recipient's domain.
+   */
+  private policyRcpt(line: Buffer): void {
+    const R = this.ctx.replies;
+    const plan = this.ctx.domains;
+    const domain = domainOf(line, PATH.localEnd, PATH.end);
+    let r = R.rcptOk;
+    let latency = 0;
+    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) r = R.mailboxUnavailable;
+    else if (this.recipients >= this.ctx.settings.maxRecipients) r = R.tooManyRecipients;
+    else {
+      const policy = plan.lookup(domain);
+      if (policy !== null) {
+        const c = this.ctx.metrics.counters;
+        if (policy.overRate(this.ctx.clock.nowMs)) {
+          c.rateLimited++;
+          r = RATE_LIMITED;
+        } else if (policy.atRcpt) {
+          latency = policy.latencyMs();
+          const o = policy.outcome();
+          if (o !== null) {
+            r = o;
+            if (o[0] === 0x34) c.policyDeferrals++;
+            else c.policyBounces++;
+          }
+        } else {
+          this.endPolicies.push(policy);
+          this.endDomains.push(domain);
+        }
+      }
+    }
+    if (r === R.rcptOk) this.recipients++;
+    if (plan.count) this.ctx.metrics.domains.rcpt(domain, r);
+    this.sink.reply(r);
+    if (latency > 0) this.sink.delay(latency);
+    // A 421 from a pool closes the connection (RFC 5321 §3.8).
+    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) this.sink.close();
+  }
+
+  /**
+   * The end of data with recipients whose policy gives its outcome there: each draws in RCPT
+   * order, and the first refusal is the message's (the rest of the draws are not made). Returns
+   * that reply or null (accepted), and the largest latency drawn (ms), applied to the final reply.
+   */
+  private endOutcome(): { refusal: Buffer | null; latencyMs: number } {
+    let refusal: Buffer | null = null;
+    let latencyMs = 0;
+    const policies = this.endPolicies;
+    for (let i = 0; i < policies.length; i++) {
+      latencyMs = Math.max(latencyMs, policies[i].latencyMs());
+      if (refusal === null) refusal = policies[i].outcome();
+    }
+    if (refusal !== null) {
+      const c = this.ctx.metrics.counters;
+      const deferred = refusal[0] === 0x34;
+      if (deferred) c.policyDeferrals++;
+      else c.policyBounces++;
+      if (this.ctx.domains.count) {
+        for (const d of this.endDomains) {
+          const n = this.ctx.metrics.domains.of(d);
+          if (deferred) n.dataDeferred++;
+          else n.dataRejected++;
+        }
+      }
+    }
+    return { refusal, latencyMs };
   }
 
   /**
@@ -368,7 +470,17 @@ export class CommandMachine {
 
   /** DATA's terminator was read. */
   endOfData(): void {
-    this.stream.finish(this.stream.bytes - 3, this.recipients); // the final ".<CRLF>" is not message content
+    this.finishMessage(this.stream.bytes - 3); // the final ".<CRLF>" is not message content
+  }
+
+  /** The message's final reply (`MessageStream.finish`), with any end-of-data policy outcome; the transaction ends. */
+  private finishMessage(bytes: number): void {
+    if (this.endPolicies.length === 0) this.stream.finish(bytes, this.recipients, null);
+    else {
+      const { refusal, latencyMs } = this.endOutcome();
+      this.stream.finish(bytes, this.recipients, refusal);
+      if (latencyMs > 0) this.sink.delay(latencyMs);
+    }
     this.resetTransaction();
   }
 
@@ -436,10 +548,8 @@ export class CommandMachine {
       this.resetTransaction();
       return this.sink.reply(this.ctx.replies.sizeTooBig);
     }
-    if (this.stream.chunkLast) {
-      this.stream.finish(this.stream.bytes, this.recipients);
-      this.resetTransaction();
-    } else this.sink.reply(this.ctx.replies.chunkOk);
+    if (this.stream.chunkLast) this.finishMessage(this.stream.bytes);
+    else this.sink.reply(this.ctx.replies.chunkOk);
   }
 
   /** `AUTH mechanism [initial-response]` (RFC 4954 §4). */
@@ -522,5 +632,9 @@ export class CommandMachine {
     this.binarymime = false;
     this.recipients = 0;
     this.bdatActive = false;
+    if (this.endPolicies.length !== 0) {
+      this.endPolicies.length = 0;
+      this.endDomains.length = 0;
+    }
   }
 }

@@ -15,6 +15,8 @@
  *   therefore always leave in command order (RFC 2920 §3.2 rule 7 again).
  * - Reading also stops while the socket's write buffer is over its high-water mark (a client that
  *   pipelines without reading replies), so memory per connection stays bounded.
+ * - With `bandwidth`, reading also stops while the connection is ahead of its rate
+ *   (src/server/throttle.ts), and a reply queued meanwhile is held until the rate catches up.
  * - Reading also stops, briefly, while the server drains its accept queue after an accept
  *   (src/server/accept-drain.ts): otherwise busy connections starve new ones of their greeting.
  * - A client that half-closes (FIN after its last command, without QUIT) still gets every reply to
@@ -38,6 +40,7 @@ import * as streaming from './message-stream.js';
 import { readInto } from './read-into.js';
 import { ReplyQueue } from './reply-queue.js';
 import type { SessionRecord } from './sessions.js';
+import { Throttle } from './throttle.js';
 
 export { serverContext, type CapturedMessage, type ServerContext } from './context.js';
 
@@ -84,6 +87,11 @@ export class Connection implements ReplySink, Yielding {
   private proxyHeader: Buffer | null = null;
   /** Paused by the server's accept drain (`yieldReading`). */
   private yielding = false;
+  /** `bandwidth`: the charging clock, or null without a limit. */
+  private readonly throttle: Throttle | null;
+  /** Reading is paused until the throttle's timer fires. */
+  private throttled = false;
+  private throttleTimer: NodeJS.Timeout | null = null;
 
   /**
    * @param socket a freshly accepted socket, or a server-side TLSSocket for implicit TLS
@@ -100,12 +108,14 @@ export class Connection implements ReplySink, Yielding {
     this.socket = socket;
     this.queue = new ReplyQueue(ctx, () => this.released());
     this.framer = new LineFramer(ctx.settings.maxCommandLine);
+    this.throttle = ctx.settings.bandwidth > 0 ? new Throttle(ctx.settings.bandwidth) : null;
     ctx.metrics.counters.connections++;
     socket.setNoDelay(true);
     this.listen(socket);
     ctx.drain.add(this);
     socket.on('close', () => {
       this.queue.stop();
+      if (this.throttleTimer !== null) clearTimeout(this.throttleTimer);
       ctx.drain.forget(this);
     });
     this.deadlineMs = performance.now() + ctx.settings.timeouts.idleMs;
@@ -195,6 +205,7 @@ export class Connection implements ReplySink, Yielding {
       return;
     }
     this.consume(chunk);
+    if (this.throttle !== null) this.throttleReading();
     const now = this.ctx.clock.nowMs;
     const t = this.ctx.settings.timeouts;
     // One store per chunk arms both timeouts, on the sweeper's coarse clock; the sweeper compares.
@@ -223,6 +234,7 @@ export class Connection implements ReplySink, Yielding {
   private released(): void {
     const q = this.queue;
     while (!q.held && q.stash.length > 0 && this.mode < Mode.Upgrading) this.consume(q.stash.shift()!);
+    if (this.throttle !== null) this.throttleReading();
     this.flush();
   }
 
@@ -231,8 +243,21 @@ export class Connection implements ReplySink, Yielding {
     const s = this.socket;
     // After our FIN: read on, to see the client's.
     if (this.hungUp) s.resume();
-    else if (this.yielding || this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
+    else if (this.yielding || this.throttled || this.queue.held || s.writableNeedDrain || this.mode >= Mode.Upgrading) s.pause();
     else s.resume();
+  }
+
+  /** `bandwidth`: while the content read is ahead of the rate, stop reading until it is paid for. */
+  private throttleReading(): void {
+    const owed = this.throttle!.owedMs(performance.now());
+    if (owed < 1 || this.throttleTimer !== null) return;
+    this.throttled = true;
+    this.socket.pause();
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = null;
+      this.throttled = false;
+      this.updateReading();
+    }, owed);
   }
 
   /** The server's accept drain: stop reading (true) until it has accepted what was queued (false). */
@@ -265,6 +290,7 @@ export class Connection implements ReplySink, Yielding {
       if (this.mode === Mode.Data) {
         const end = stream.feedData(chunk, pos);
         if (end === STREAM_CUT) return this.drop();
+        if (this.throttle !== null) this.throttle.charge((end === -1 ? len : end) - pos, performance.now());
         clock = 0;
         if (end === -1) pos = len;
         else {
@@ -277,6 +303,7 @@ export class Connection implements ReplySink, Yielding {
       if (this.mode === Mode.Bdat) {
         const next = stream.feedChunk(chunk, pos);
         if (next === STREAM_CUT) return this.drop();
+        if (this.throttle !== null) this.throttle.charge(next - pos, performance.now());
         pos = next;
         if (stream.chunkRemaining === 0) {
           this.mode = Mode.Command;
@@ -328,10 +355,19 @@ export class Connection implements ReplySink, Yielding {
   /** Queues a reply to the current command (`ReplyQueue.push`); closes at the client's `maxErrors`-th protocol error. */
   reply(buf: Buffer): void {
     if (this.queue.push(buf)) this.mode = Mode.Closing;
+    // `bandwidth`: the reply leaves once it (and the content before it) is paid for.
+    if (this.throttle !== null) {
+      const owed = this.throttle.charge(buf.length, performance.now());
+      if (owed >= 1) this.queue.delayLast(owed);
+    }
   }
 
   answering(fc: FaultIndex): void {
     this.queue.fc = fc;
+  }
+
+  delay(ms: number): void {
+    this.queue.delayLast(ms);
   }
 
   startData(): void {

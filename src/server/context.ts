@@ -8,6 +8,7 @@ import type tls from 'node:tls';
 import type { FastHistogram } from '../metrics/histogram.js';
 import type { ServerSettings } from '../profile/types.js';
 import { AcceptDrain } from './accept-drain.js';
+import { DomainPlan } from './domains.js';
 import { FaultPlan, type FaultIndex } from './faults.js';
 import { READ_BUFFER_SIZE } from './read-into.js';
 import { buildReplies, type Replies } from './replies.js';
@@ -29,7 +30,12 @@ export interface ServerContext {
   readonly replies: Replies;
   readonly metrics: ServerMetrics;
   readonly commandHistograms: CommandHistograms;
-  readonly faults: FaultPlan;
+  /** The compiled faults; replaced whole at run time (`PUT /faults`), so read it at each use. */
+  faults: FaultPlan;
+  /** The compiled domain policies and the per-domain counting switch; replaced whole by `PUT /domains`. */
+  domains: DomainPlan;
+  /** Server start on the `performance.now()` clock (stall windows count from it). */
+  readonly startMs: number;
   /** For STARTTLS; null when STARTTLS is not offered. */
   readonly secureContext: tls.SecureContext | null;
   /** AUTH is offered: at least one account is configured. */
@@ -52,12 +58,15 @@ export interface ServerContext {
  */
 export function serverContext(settings: ServerSettings, secureContext: tls.SecureContext | null): ServerContext {
   const metrics = new ServerMetrics();
+  const startMs = performance.now();
   return {
     settings,
     replies: buildReplies(settings, secureContext !== null),
     metrics,
     commandHistograms: new CommandHistograms(metrics),
-    faults: new FaultPlan(settings.faults),
+    faults: new FaultPlan(settings.faults, startMs, settings.seed),
+    domains: new DomainPlan(settings.domains, settings.countDomains, settings.seed),
+    startMs,
     secureContext,
     authOffered: Object.keys(settings.auth.users).length > 0,
     refusedLocalParts: settings.refusedLocalParts.map((lp) => Buffer.from(lp.toLowerCase(), 'latin1')),
@@ -96,6 +105,8 @@ export interface ReplySink {
   reply(buf: Buffer): void;
   /** The command now being answered, by fault-table index: its reply delays are drawn from it. */
   answering(fc: FaultIndex): void;
+  /** Holds the reply just queued `ms` longer (a domain policy's latency, `slow@`); later replies wait behind it. */
+  delay(ms: number): void;
   /** After 354: what follows is message data up to `<CRLF>.<CRLF>` (RFC 5321 §4.1.1.4). */
   startData(): void;
   /** After a BDAT command: what follows is the chunk's octets (RFC 3030 §2). */

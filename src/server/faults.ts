@@ -4,8 +4,9 @@
  * the start of a message, the greeting), and a server without faults never asks at all
  * (`FaultPlan.active` is false), so the hot path pays one boolean test.
  *
- * Randomness is one `Rng` seeded from `Math.random()`: faults are drawn per reply, independently,
- * and are not meant to be replayed octet for octet.
+ * Randomness is one `Rng` per plan, seeded from the profile's `seed` when one was given (the same
+ * replies draw the same faults), else from `Math.random()`. A plan is replaced whole at run time
+ * (`PUT /faults`): connections read `ServerContext.faults` at each use, so a swap is atomic.
  */
 import { performance } from 'node:perf_hooks';
 import type { DelaySpec, Fault, FaultCommand } from '../profile/types.js';
@@ -29,11 +30,16 @@ interface Drawn<T> {
   readonly value: T;
 }
 
-/** Every fault draw of this thread. */
-const rng = Rng.unseeded();
+/** Draws for callers without a generator of their own. */
+const shared = Rng.unseeded();
+
+/** A generator for draw stream `stream` of a server: seeded from `seed` when given (null: random). */
+export function serverRng(seed: number | null, stream: number): Rng {
+  return seed === null ? Rng.unseeded() : new Rng(Math.imul(seed ^ 0x5bd1e995, 0x9e3779b1) ^ Math.imul(stream + 1, 0x85ebca6b));
+}
 
 /** Draws one sample of `d` in ms (the lognormal: median·e^(σ·N(0,1))). */
-export function sampleDelay(d: DelaySpec): number {
+export function sampleDelay(d: DelaySpec, rng: Rng = shared): number {
   switch (d.dist) {
     case 'fixed':
       return d.ms;
@@ -45,7 +51,7 @@ export function sampleDelay(d: DelaySpec): number {
 }
 
 /** The first entry of `list` whose probability draw succeeds, or undefined. */
-function draw<T>(list: readonly Drawn<T>[] | undefined): T | undefined {
+function draw<T>(rng: Rng, list: readonly Drawn<T>[] | undefined): T | undefined {
   if (list === undefined) return undefined;
   for (const e of list) if (e.probability >= 1 || rng.next() < e.probability) return e.value;
   return undefined;
@@ -61,12 +67,19 @@ export class FaultPlan {
   private readonly stalls: { readonly from: number; readonly to: number }[] = [];
   private readonly tarpit: { readonly delayMs: number; readonly afterErrors: number } | null = null;
   private readonly any = faultIndex('*');
+  private readonly rng: Rng;
 
   /**
    * @param faults the resolved `server.faults`
    * @param startMs server start on the `performance.now()` clock; stall times count from it
+   * @param seed seeds the plan's draws (`ServerSettings.seed`); null: random
    */
-  constructor(faults: readonly Fault[], startMs = performance.now()) {
+  constructor(
+    readonly faults: readonly Fault[],
+    startMs = performance.now(),
+    seed: number | null = null,
+  ) {
+    this.rng = serverRng(seed, 0);
     this.active = faults.length > 0;
     const add = <T>(table: (Drawn<T>[] | undefined)[], c: FaultCommand, probability: number, value: T) => {
       (table[faultIndex(c)] ??= []).push({ probability, value });
@@ -84,7 +97,7 @@ export class FaultPlan {
 
   /** A reply that replaces the command's own (the command is not run), or undefined. */
   override(c: FaultIndex): Override | undefined {
-    return draw(this.overrides[c]) ?? draw(this.overrides[this.any]);
+    return draw(this.rng, this.overrides[c]) ?? draw(this.rng, this.overrides[this.any]);
   }
 
   /**
@@ -92,6 +105,7 @@ export class FaultPlan {
    * (faults without `afterBytes`).
    */
   disconnectNow(c: FaultIndex): boolean {
+    const rng = this.rng;
     const hit = (list: readonly Drawn<number | null>[] | undefined) => list !== undefined && list.some((d) => d.value === null && (d.probability >= 1 || rng.next() < d.probability));
     return hit(this.disconnects[c]) || hit(this.disconnects[this.any]);
   }
@@ -100,7 +114,7 @@ export class FaultPlan {
   disconnectAfterBytes(c: FaultIndex): number {
     const e = this.disconnects[c];
     if (e === undefined) return -1;
-    for (const d of e) if (d.value !== null && (d.probability >= 1 || rng.next() < d.probability)) return d.value;
+    for (const d of e) if (d.value !== null && (d.probability >= 1 || this.rng.next() < d.probability)) return d.value;
     return -1;
   }
 
@@ -110,8 +124,8 @@ export class FaultPlan {
    * the tarpit, stretched to the end of any stall window `nowMs` falls in.
    */
   delayMs(c: FaultIndex, nowMs: number, errors: number): number {
-    const d = draw(this.delays[c]) ?? draw(this.delays[this.any]);
-    let ms = d === undefined ? 0 : sampleDelay(d);
+    const d = draw(this.rng, this.delays[c]) ?? draw(this.rng, this.delays[this.any]);
+    let ms = d === undefined ? 0 : sampleDelay(d, this.rng);
     if (this.tarpit !== null && errors >= this.tarpit.afterErrors) ms += this.tarpit.delayMs;
     for (const s of this.stalls) if (nowMs >= s.from && nowMs < s.to) ms = Math.max(ms, s.to - nowMs);
     return ms;

@@ -21,6 +21,7 @@ function machine(): (line: Buffer | string) => string {
   const sink: ReplySink = {
     reply: (b: Buffer) => void (last = b.toString('latin1', 0, 3)),
     answering: () => {},
+    delay: () => {},
     startData: () => {},
     startBdat: () => {},
     startTls: () => {},

@@ -145,17 +145,22 @@ export class MessageStream {
    * The end of a message (DATA's terminator or BDAT LAST), `bytes` octets of content, for
    * `recipients` accepted recipients: its final reply (LMTP: one per recipient), the counters,
    * the delivery time and the capture. The transaction ends with it (the caller's part).
+   * `refusal`: a domain policy's outcome at the end of data (a 4xx/5xx reply), or null.
    */
-  finish(bytes: number, recipients: number): void {
+  finish(bytes: number, recipients: number, refusal: Buffer | null): void {
     const m = this.ctx.metrics;
     m.record('data-stream', (performance.now() - this.startMs) * 1000);
     this.disconnectAt = -1;
     this.sink.answering(F_DATA_END);
     const max = this.ctx.settings.maxMessageSize;
     if (this.ctx.settings.lmtp) {
-      this.lmtpReplies(bytes, recipients);
+      this.lmtpReplies(bytes, recipients, refusal);
     } else if (this.ctx.faults.active && injectFault(this.ctx, F_DATA_END, this.sink)) {
       m.counters.messagesRejected++;
+    } else if (refusal !== null) {
+      m.counters.messagesRejected++;
+      this.sink.reply(refusal);
+      if (refusal[0] === 0x34 && refusal[1] === 0x32 && refusal[2] === 0x31) this.sink.close();
     } else if (max > 0 && bytes > max) {
       m.counters.messagesRejected++;
       this.sink.reply(this.ctx.replies.sizeTooBig);
@@ -231,8 +236,9 @@ export class MessageStream {
   /**
    * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
    * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
+   * A domain policy's `refusal` at the end of data is every recipient's reply.
    */
-  private lmtpReplies(bytes: number, recipients: number): void {
+  private lmtpReplies(bytes: number, recipients: number, refusal: Buffer | null): void {
     const m = this.ctx.metrics;
     const f = this.ctx.faults;
     const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
@@ -242,7 +248,8 @@ export class MessageStream {
       if (o !== undefined) {
         m.counters.faults++;
         this.sink.reply(o.reply);
-      } else if (tooBig) this.sink.reply(this.ctx.replies.sizeTooBig);
+      } else if (refusal !== null) this.sink.reply(refusal);
+      else if (tooBig) this.sink.reply(this.ctx.replies.sizeTooBig);
       else {
         accepted++;
         this.sink.reply(this.ctx.replies.messageOk);

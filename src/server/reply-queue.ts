@@ -67,6 +67,21 @@ export class ReplyQueue {
     return false;
   }
 
+  /**
+   * Holds the reply just pushed `ms` longer (a domain policy's latency, `slow@`, bandwidth): when
+   * nothing is held it is held from now; when it is the held reply its hold grows by `ms`; behind
+   * an earlier held reply it goes out with that one.
+   */
+  delayLast(ms: number): void {
+    if (!(ms > 0) || this.out.length === 0) return;
+    if (!this.held) {
+      this.ctx.metrics.counters.delayedReplies++;
+      this.held = true;
+      this.holdFrom = this.out.length - 1;
+      this.holdUntil = performance.now() + ms;
+    } else if (this.holdFrom === this.out.length - 1) this.holdUntil += ms;
+  }
+
   /** Forgets the replies not yet written (a timeout's 421 replaces them). */
   clear(): void {
     this.out.length = 0;

@@ -9,9 +9,13 @@ import { startSweeper } from '../clock.js';
 import type { ServerSettings } from '../profile/types.js';
 import { loadCredentials } from './certificate.js';
 import { CLOSE_GRACE_MS, Connection, serverContext, type CapturedMessage } from './connection.js';
+import { ServerControl } from './control.js';
 import { readProxyHeader } from './proxy.js';
 import type { SessionRecord } from './sessions.js';
 import type { ServerMetrics, ServerStats } from './stats.js';
+
+/** The refusal of a connection over `maxConnectionsPerClient`. */
+const TOO_MANY_FROM_CLIENT = Buffer.from('421 4.7.0 Too many connections from your address, try again later\r\n', 'latin1');
 
 /** A started reference server. */
 export interface ReferenceServer {
@@ -20,6 +24,8 @@ export interface ReferenceServer {
   /** The implicit-TLS port (RFC 8314), or null when `tls.port` is not set. */
   readonly tlsPort: number | null;
   readonly metrics: ServerMetrics;
+  /** Run-time changes of faults and domain policies (`serve --http`: `PUT /faults`, `/domains`). */
+  readonly control: ServerControl;
   /** The kept session records (`sessionLog`), newest first: peer, PROXY and XCLIENT identity, HELO, TLS, AUTH, messages. */
   sessions(): SessionRecord[];
   /** With `capture` > 0: the last accepted messages' content, newest first (a test sink). */
@@ -52,6 +58,17 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
   const sockets = new Set<net.Socket>();
   /** Sockets being served (not the ones refused over `maxConnections`, which linger for a moment). */
   let served = 0;
+  /** Sockets served per client address (the TCP peer), with `maxConnectionsPerClient` (Postfix's anvil). */
+  const perClient = new Map<string, number>();
+  /** 421 at once (RFC 5321 §3.8), without a Connection; the client gets a moment to read it and close. */
+  const refuse = (socket: net.Socket, reply: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    socket.on('end', () => socket.destroy());
+    const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
+    socket.on('close', () => clearTimeout(grace));
+    socket.end(reply);
+    socket.resume();
+  };
   /** Accepts one socket on either listener; `implicitTls`: wrap it in TLS before the greeting (RFC 8314). */
   const accept = (socket: net.Socket, implicitTls: boolean) => {
     sockets.add(socket);
@@ -60,13 +77,24 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
       // Over the limit: 421 at once (RFC 5321 §3.8), without a Connection. The client gets a
       // moment to read it and close; a refused socket never holds a slot of the limit.
       metrics.counters.refusedConnections++;
-      socket.on('error', () => socket.destroy());
-      socket.on('end', () => socket.destroy());
-      const grace = setTimeout(() => socket.destroy(), CLOSE_GRACE_MS).unref();
-      socket.on('close', () => clearTimeout(grace));
-      socket.end(replies.tooManyConnections);
-      socket.resume();
+      refuse(socket, replies.tooManyConnections);
       return;
+    }
+    if (settings.maxConnectionsPerClient > 0) {
+      // Over the per-address limit: 421 4.7.0, as Postfix's anvil (smtpd_client_connection_count_limit) does.
+      const peer = socket.remoteAddress ?? '';
+      const n = perClient.get(peer) ?? 0;
+      if (n >= settings.maxConnectionsPerClient) {
+        metrics.counters.refusedPerClient++;
+        refuse(socket, TOO_MANY_FROM_CLIENT);
+        return;
+      }
+      perClient.set(peer, n + 1);
+      socket.on('close', () => {
+        const left = (perClient.get(peer) ?? 1) - 1;
+        if (left <= 0) perClient.delete(peer);
+        else perClient.set(peer, left);
+      });
     }
     // Pause the busy connections so the next loop turns accept what else is queued (F7). A refused
     // socket neither starts nor prolongs a drain: it gets its 421 whatever the loop is doing.
@@ -124,6 +152,7 @@ export async function startReferenceServer(settings: ServerSettings, host = '127
     port: bound[0].port,
     tlsPort: bound[1]?.port ?? null,
     metrics,
+    control: new ServerControl(ctx),
     sessions: () => ctx.sessions.list(),
     messages: () => ctx.captured.newestFirst(),
     close: async () => {

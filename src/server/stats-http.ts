@@ -8,7 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { sizeStatsOf, statsOf, type PhaseStats, type SizeStats } from '../metrics/histogram.js';
 import type { Histogram } from '../metrics/histogram.js';
-import type { ServerCounters, ServerMetrics } from './stats.js';
+import type { ControlResult, ServerControl } from './control.js';
+import type { DomainCount } from './domains.js';
+import type { ServerChange, ServerCounters, ServerMetrics } from './stats.js';
 
 /**
  * `GET /stats`: counters, the active-connection gauge, each histogram's summary in ms, and what a
@@ -25,6 +27,10 @@ export interface LiveStats {
   readonly sizes: Record<string, SizeStats>;
   /** The same histograms, encoded: `histograms` (µs) and `sizes` (bytes), by name; empty ones included. */
   readonly encoded: { readonly histograms: Record<string, string>; readonly sizes: Record<string, string> };
+  /** RCPT outcomes per recipient domain (`countDomains`, on with any domain policy); `{}` otherwise. */
+  readonly domains: Record<string, DomainCount>;
+  /** Run-time changes of faults and domain policies, oldest first (epoch ms). */
+  readonly changes: readonly ServerChange[];
 }
 
 /** A snapshot of `metrics` as `LiveStats`. */
@@ -36,7 +42,17 @@ export function liveStats(metrics: ServerMetrics, uptimeS: number): LiveStats {
   // One snapshot: the counters and the encoded histograms describe the same instant.
   const snap = metrics.snapshot();
   const wallClockMs = performance.timeOrigin + performance.now();
-  return { uptimeS, wallClockMs, activeConnections: metrics.activeConnections, counters: snap.counters, histograms, sizes, encoded: { histograms: snap.histograms, sizes: snap.sizes } };
+  return {
+    uptimeS,
+    wallClockMs,
+    activeConnections: metrics.activeConnections,
+    counters: snap.counters,
+    histograms,
+    sizes,
+    encoded: { histograms: snap.histograms, sizes: snap.sizes },
+    domains: snap.domains,
+    changes: snap.changes,
+  };
 }
 
 const HELP: Record<keyof ServerCounters, string> = {
@@ -58,6 +74,11 @@ const HELP: Record<keyof ServerCounters, string> = {
   nulOctets: 'NUL octets in DATA content (passed through).',
   acceptDrains: 'Accept drains: other connections paused until the accept queue was empty.',
   drainedConnections: 'Connections accepted during an accept drain (they had waited in the accept queue).',
+  policyDeferrals: 'Recipients deferred (4xx) by a domain policy draw.',
+  policyBounces: 'Recipients bounced (5xx) by a domain policy draw.',
+  rateLimited: 'Recipients refused over a domain policy rate limit.',
+  forcedOutcomes: 'Forced outcomes by local part (tempfail@, permfail@, slow@, disconnect@).',
+  refusedPerClient: 'Connections refused with 421 over the per-client-address limit.',
 };
 
 /** snake_case for metric names: `messagesRejected` → `messages_rejected`. */
@@ -96,25 +117,71 @@ export function prometheusText(metrics: ServerMetrics): string {
  * One line of per-second progress: rates since `prev` (a counters snapshot taken `dtS` seconds
  * earlier) and totals.
  */
-export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: number, uptimeS: number): string {
+export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: number, uptimeS: number, changed: readonly ServerChange[] = []): string {
   const c = metrics.counters;
   const rate = (k: keyof ServerCounters) => ((c[k] - prev[k]) / dtS).toFixed(0);
   const mbs = ((c.bytes - prev.bytes) / dtS / 1e6).toFixed(2);
   return (
     `${uptimeS.toFixed(0)}s conns ${metrics.activeConnections} open/${c.connections} · msg/s ${rate('messages')} · rcpt/s ${rate('recipients')} · ` +
-    `cmd/s ${rate('commands')} · MB/s ${mbs} · messages ${c.messages} · 4xx/5xx ${c.negativeReplies} · faults ${c.faults}`
+    `cmd/s ${rate('commands')} · MB/s ${mbs} · messages ${c.messages} · 4xx/5xx ${c.negativeReplies} · faults ${c.faults}` +
+    (changed.length === 0 ? '' : ` · changed ${changed.map((ch) => ch.target).join(', ')}`)
   );
 }
 
+/** Largest `PUT` body taken, octets (a fault list or a policy mapping is a few KB). */
+const MAX_BODY = 1 << 20;
+
+/** Reads a request body (at most `MAX_BODY` octets; null past it). */
+function readBody(req: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    req.on('data', (b: Buffer) => {
+      n += b.length;
+      if (n <= MAX_BODY) parts.push(b);
+    });
+    req.on('end', () => resolve(n > MAX_BODY ? null : Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
 /**
- * Serves `GET /stats` (JSON) and `GET /metrics` (Prometheus) on `host:port` (0: any free port).
+ * `/faults` and `/domains`: GET the running plan, PUT a new one (400 with one reason a line when
+ * it is invalid: the running plan is kept), DELETE it.
+ */
+async function controlRoute(control: ServerControl, what: 'faults' | 'domains', req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+  let r: ControlResult;
+  if (req.method === 'GET') return json(200, what === 'faults' ? control.faults() : control.domains());
+  if (req.method === 'DELETE') r = what === 'faults' ? control.clearFaults() : control.clearDomains();
+  else if (req.method === 'PUT') {
+    const body = await readBody(req);
+    if (body === null) return void res.writeHead(413, { 'content-type': 'text/plain' }).end(`${what}: body over ${MAX_BODY} octets\n`);
+    r = what === 'faults' ? control.setFaults(body) : control.setDomains(body);
+  } else return void res.writeHead(405, { allow: 'GET, PUT, DELETE' }).end();
+  if (r.ok) json(200, r.body);
+  else res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${r.reasons.join('\n')}\n`);
+}
+
+/**
+ * Serves `GET /stats` (JSON), `GET /metrics` (Prometheus) and `GET /sessions` on `host:port` (0:
+ * any free port); with `control`, also `GET`/`PUT`/`DELETE` `/faults` and `/domains`.
  * @returns the bound port and a `close()`
  * @throws the `listen` error as Node reports it
  */
-export async function startStatsHttp(metrics: ServerMetrics, host: string, port: number, startedMs: number, sessions: () => unknown[] = () => []): Promise<{ port: number; close(): Promise<void> }> {
+export async function startStatsHttp(
+  metrics: ServerMetrics,
+  host: string,
+  port: number,
+  startedMs: number,
+  sessions: () => unknown[] = () => [],
+  control: ServerControl | null = null,
+): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') {
+    if (control !== null && (path === '/faults' || path === '/domains')) {
+      controlRoute(control, path.slice(1) as 'faults' | 'domains', req, res).catch(() => res.destroy());
+    } else if (req.method !== 'GET') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (path === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(prometheusText(metrics));
@@ -124,7 +191,7 @@ export async function startStatsHttp(metrics: ServerMetrics, host: string, port:
       const body = JSON.stringify(liveStats(metrics, (performance.now() - startedMs) / 1000));
       res.writeHead(200, { 'content-type': 'application/json' }).end(body);
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /stats (JSON), /metrics (Prometheus) or /sessions (JSON)\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('GET /stats (JSON), /metrics (Prometheus) or /sessions (JSON); GET, PUT, DELETE /faults and /domains\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,9 +1,10 @@
 /**
  * The reference server's self-measurement: counters and one µs histogram per command verb, plus
  * the DATA/BDAT stream time per message (354 sent → end-of-data seen), the delivery time, and the
- * size of each accepted message in bytes.
+ * size of each accepted message in bytes; RCPT outcomes per recipient domain; run-time changes.
  */
 import { encodeHistogram, FastHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
+import { DomainCounts, type DomainCount } from './domains.js';
 
 /** Server counters. `bytes` are message octets received in DATA, terminator excluded. */
 export interface ServerCounters {
@@ -41,7 +42,33 @@ export interface ServerCounters {
   acceptDrains: number;
   /** Connections accepted during a drain, after the one that began it: they had waited in the accept queue. */
   drainedConnections: number;
+  /** Recipients deferred (4xx) by a domain policy's draw, at RCPT or at the end of data. */
+  policyDeferrals: number;
+  /** Recipients bounced (5xx) by a domain policy's draw, at RCPT or at the end of data. */
+  policyBounces: number;
+  /** Recipients refused with 451 4.7.1 over their domain policy's `rate`. */
+  rateLimited: number;
+  /** Forced outcomes by local part (`tempfail@`, `permfail@`, `slow@`, `disconnect@`). */
+  forcedOutcomes: number;
+  /** Connections turned away with 421 over `maxConnectionsPerClient`. */
+  refusedPerClient: number;
 }
+
+/**
+ * A run-time change of the server's faults or domain policies (`PUT`/`DELETE /faults`,
+ * `/domains`): when, and what the plan became.
+ */
+export interface ServerChange {
+  /** Wall clock, epoch ms. */
+  readonly atMs: number;
+  readonly target: 'faults' | 'domains';
+  readonly action: 'set' | 'clear';
+  /** The new plan in one line: fault SPECs joined by `; `, or the domain patterns and shares. */
+  readonly what: string;
+}
+
+/** Run-time changes kept (the oldest is dropped past this). */
+export const MAX_CHANGES = 1000;
 
 /**
  * Structured-clone-safe server statistics: counters, encoded µs histograms by name (`cmd.mail`,
@@ -51,6 +78,10 @@ export interface ServerStats {
   readonly counters: ServerCounters;
   readonly histograms: Record<string, string>;
   readonly sizes: Record<string, string>;
+  /** RCPT outcomes per recipient domain (lower case; past 1,000 domains, `(other)`); empty unless counted. */
+  readonly domains: Record<string, DomainCount>;
+  /** Run-time changes of faults and domain policies, oldest first. */
+  readonly changes: readonly ServerChange[];
 }
 
 /** Mutable server metrics, one per server (one thread). */
@@ -76,7 +107,16 @@ export class ServerMetrics {
     nulOctets: 0,
     acceptDrains: 0,
     drainedConnections: 0,
+    policyDeferrals: 0,
+    policyBounces: 0,
+    rateLimited: 0,
+    forcedOutcomes: 0,
+    refusedPerClient: 0,
   };
+  /** RCPT outcomes per recipient domain (`countDomains`). */
+  readonly domains = new DomainCounts();
+  /** Run-time changes, oldest first (at most `MAX_CHANGES`). */
+  readonly changes: ServerChange[] = [];
   private readonly timings = new Map<string, FastHistogram>();
   /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
   private readonly byteCounts = new Map<string, FastHistogram>();
@@ -116,10 +156,17 @@ export class ServerMetrics {
     for (const k of Object.keys(this.counters) as (keyof ServerCounters)[]) this.counters[k] = 0;
     for (const r of this.timings.values()) r.reset();
     for (const r of this.byteCounts.values()) r.reset();
+    this.domains.reset();
+  }
+
+  /** Records a run-time change. */
+  change(c: ServerChange): void {
+    if (this.changes.length >= MAX_CHANGES) this.changes.shift();
+    this.changes.push(c);
   }
 
   snapshot(): ServerStats {
     const encode = (table: Map<string, Histogram>) => Object.fromEntries([...table].map(([name, h]) => [name, encodeHistogram(h)]));
-    return { counters: { ...this.counters }, histograms: encode(this.histograms), sizes: encode(this.sizes) };
+    return { counters: { ...this.counters }, histograms: encode(this.histograms), sizes: encode(this.sizes), domains: this.domains.snapshot(), changes: [...this.changes] };
   }
 }

@@ -1,0 +1,146 @@
+/**
+ * Recipient-domain policies of the reference server (`server.domains` in a profile, `PUT /domains`
+ * over `serve --http`): one mapping from a domain pattern to its policy, validated by one zod
+ * schema, every problem named by its path below the pattern (`"*.gmail.test".defer`).
+ *
+ * ```yaml
+ * domains:
+ *   "gmail.test": {defer: 10%, bounce: 2%}
+ *   "*.outlook.test": {defer: 0.05, at: data-end, latency: {dist: lognormal, median: 40ms, sigma: 0.5}}
+ *   "*": {rate: {messages: 100, per: 1s}, replies: {defer: ["451 4.7.1 Slow down"]}}
+ * ```
+ */
+import { z } from 'zod';
+import { delayOf, delayToSpec, percent, type IssueSink } from './faults.js';
+import { duration, intIn, isPlainObject, show } from './fields.js';
+import { DEFAULT_BOUNCE_REPLIES, DEFAULT_DEFER_REPLIES } from './reply-pool.js';
+import type { DelaySpec, DomainPolicy } from './types.js';
+
+/** At most this many policies (each pattern is looked up per new domain: the list stays short). */
+export const MAX_DOMAIN_POLICIES = 1000;
+
+/** `0.1`, `"10%"`, `"10 %"` → 0.1: a share of recipients. */
+const share = z.union([z.number(), z.string()], { error: (iss) => `expected a fraction from 0 to 1 or a percentage such as "10%", got ${show(iss.input)}` }).transform((value, ctx) => {
+  const n = typeof value === 'number' ? value : /^\s*\d+(\.\d+)?\s*%\s*$/.test(value) ? Number.parseFloat(value) / 100 : Number.NaN;
+  if (Number.isNaN(n)) ctx.addIssue({ code: 'custom', message: `expected a fraction from 0 to 1 or a percentage such as "10%", got ${show(value)}` });
+  else if (n < 0) ctx.addIssue({ code: 'custom', message: 'must be at least 0 %' });
+  else if (n > 1) ctx.addIssue({ code: 'custom', message: `must be at most 100 % (a fraction of at most 1, or a percentage such as "10%"), got ${show(value)}` });
+  else return n;
+  return z.NEVER;
+});
+
+/**
+ * One reply of a pool: `"4xx x.y.z text"` for a deferral, `"5xx x.y.z text"` for a bounce (RFC 5321
+ * §4.2 code, RFC 3463 enhanced code of the same class, then text; one line).
+ */
+const reply = (cls: 4 | 5) =>
+  z.string({ error: (iss) => `expected a reply such as "${cls === 4 ? '451 4.7.1 Try later' : '550 5.1.1 No such user'}", got ${show(iss.input)}` }).superRefine((text, ctx) => {
+    const m = /^([2-5])\d\d ([2-5])\.\d{1,3}\.\d{1,3} \S.*$/.exec(text);
+    if (m === null || /[\r\n]/.test(text)) ctx.addIssue({ code: 'custom', message: `expected "${cls}xx ${cls}.y.z text" (a code, an enhanced status code, text), got ${show(text)}` });
+    else if (Number(m[1]) !== cls) ctx.addIssue({ code: 'custom', message: `a ${text.slice(0, 3)} reply is not a ${cls === 4 ? 'deferral (4xx)' : 'bounce (5xx)'}` });
+    else if (m[2] !== m[1]) ctx.addIssue({ code: 'custom', message: `the enhanced code ${m[2]}.… must have the class of the reply code ${m[1]}xx (RFC 3463 §2)` });
+  });
+
+const pool = (cls: 4 | 5) => z.array(reply(cls), { error: (iss) => `expected a list of replies, got ${show(iss.input)}` }).min(1, 'must list at least one reply');
+
+/** One policy's keys; `latency` is checked by the fault delay parser (`delayOf`). */
+const PolicySchema = z.strictObject({
+  defer: share.optional(),
+  bounce: share.optional(),
+  at: z.enum(['rcpt', 'data-end'], { error: (iss) => `expected "rcpt" or "data-end", got ${show(iss.input)}` }).optional(),
+  replies: z.strictObject({ defer: pool(4).optional(), bounce: pool(5).optional() }, { error: (iss) => `expected {defer: [...], bounce: [...]}, got ${show(iss.input)}` }).optional(),
+  latency: z.unknown().optional(),
+  rate: z.strictObject({ messages: intIn(1), per: duration(1) }, { error: (iss) => `expected {messages: N, per: 1s}, got ${show(iss.input)}` }).optional(),
+});
+
+/** Policy keys, for messages. */
+export const POLICY_KEYS = Object.keys(PolicySchema.shape);
+
+/** An exact domain, `*.suffix` or `*`: LDH labels (and `_`), dot-separated. */
+const PATTERN = /^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/;
+
+/** The path segment naming a pattern: quoted, since patterns hold dots (`"*.gmail.test"`). */
+export const patternKey = (pattern: string): string => JSON.stringify(pattern);
+
+/**
+ * Validates a domain → policy mapping (a profile's `server.domains`, a `PUT /domains` body) into
+ * policies in the given order. Every problem goes to `issue` with its path (`["\"gmail.test\"",
+ * "defer"]`); returns undefined if there was any. Shares are fractions, `defer + bounce` at most 1;
+ * pools default to the generic ones of src/profile/reply-pool.ts.
+ */
+export function resolveDomainPolicies(input: unknown, issue: IssueSink): DomainPolicy[] | undefined {
+  if (!isPlainObject(input)) {
+    issue([], `expected a mapping of domain patterns to policies, such as {"example.test": {defer: 10%}}, got ${show(input)}`);
+    return undefined;
+  }
+  const entries = Object.entries(input);
+  let ok = true;
+  const report: IssueSink = (path, message) => {
+    ok = false;
+    issue(path, message);
+  };
+  if (entries.length > MAX_DOMAIN_POLICIES) report([], `at most ${MAX_DOMAIN_POLICIES} domain patterns, got ${entries.length}`);
+  const out: DomainPolicy[] = [];
+  const seen = new Set<string>();
+  for (const [rawPattern, value] of entries) {
+    const key = patternKey(rawPattern);
+    const pattern = rawPattern.toLowerCase();
+    if (!PATTERN.test(pattern)) report([key], 'expected a domain (example.test), a wildcard (*.example.test) or * (every domain)');
+    else if (seen.has(pattern)) report([key], 'names the same domains as another pattern (patterns are not case-sensitive)');
+    seen.add(pattern);
+    const policy = resolvePolicy(pattern, value, (path, message) => report([key, ...path], message));
+    if (policy !== undefined) out.push(policy);
+  }
+  return ok ? out : undefined;
+}
+
+function resolvePolicy(pattern: string, value: unknown, issue: IssueSink): DomainPolicy | undefined {
+  const r = PolicySchema.safeParse(value ?? {});
+  if (!r.success) {
+    for (const iss of r.error.issues) {
+      if (iss.code === 'unrecognized_keys') for (const k of iss.keys) issue([...iss.path.map(String), k], `unknown key (a policy has ${POLICY_KEYS.join(', ')})`);
+      else issue(iss.path.map(String), iss.message);
+    }
+  }
+  let latency: DelaySpec | null = null;
+  let latencyOk = true;
+  if (isPlainObject(value) && value.latency !== undefined) {
+    latency = delayOf(value.latency, (path, message) => ((latencyOk = false), issue(path, message)), 'latency') ?? null;
+  }
+  if (!r.success || !latencyOk) return undefined;
+  const p = r.data;
+  const defer = p.defer ?? 0;
+  const bounce = p.bounce ?? 0;
+  if (defer + bounce > 1 + 1e-9) {
+    issue([], `defer + bounce is ${percent(defer + bounce)}; must be at most 100 %`);
+    return undefined;
+  }
+  return {
+    pattern,
+    defer,
+    bounce,
+    at: p.at ?? 'rcpt',
+    replies: { defer: p.replies?.defer ?? DEFAULT_DEFER_REPLIES, bounce: p.replies?.bounce ?? DEFAULT_BOUNCE_REPLIES },
+    latency,
+    rate: p.rate === undefined ? null : { messages: p.rate.messages, perMs: p.rate.per },
+  };
+}
+
+/** A policy in its input form (what `GET /domains` returns; `PUT /domains` takes it back unchanged). */
+export function policyToInput(p: DomainPolicy): Record<string, unknown> {
+  const out: Record<string, unknown> = { defer: percent(p.defer), bounce: percent(p.bounce), at: p.at, replies: { defer: p.replies.defer, bounce: p.replies.bounce } };
+  if (p.latency !== null) out.latency = latencyInput(p.latency);
+  if (p.rate !== null) out.rate = { messages: p.rate.messages, per: `${p.rate.perMs}ms` };
+  return out;
+}
+
+function latencyInput(d: DelaySpec): string | Record<string, unknown> {
+  const [dist, a, b] = delayToSpec(d).split(' ');
+  if (d.dist === 'fixed') return dist;
+  return d.dist === 'uniform' ? { dist, min: a, max: b } : { dist, median: a, sigma: d.sigma };
+}
+
+/** Policies as the mapping they came from, pattern → policy. */
+export function policiesToInput(policies: readonly DomainPolicy[]): Record<string, unknown> {
+  return Object.fromEntries(policies.map((p) => [p.pattern, policyToInput(p)]));
+}

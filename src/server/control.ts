@@ -1,0 +1,114 @@
+/**
+ * Run-time changes of a reference server's faults and domain policies (`serve --http`: `GET`,
+ * `PUT`, `DELETE` on `/faults` and `/domains`). A new plan is validated by the profile's own
+ * resolvers (`resolveFault`, `resolveDomainPolicies`), compiled, and swapped in whole: every
+ * connection reads `ServerContext.faults` / `.domains` at each use, so the next reply after the
+ * swap follows the new plan and none sees half of one. An invalid body changes nothing.
+ *
+ * Every change is recorded in the server's statistics (`changes`: epoch ms, target, what) and
+ * logged with a timestamp, so a latency step in a report lines up with its cause.
+ */
+import { policiesToInput, resolveDomainPolicies } from '../profile/domains.js';
+import { faultToSpec, percent, resolveFault } from '../profile/faults.js';
+import type { DomainPolicy, Fault } from '../profile/types.js';
+import type { ServerContext } from './context.js';
+import { DomainPlan } from './domains.js';
+import { FaultPlan } from './faults.js';
+import type { ServerChange } from './stats.js';
+
+/** The outcome of a change: the new plan as `GET` shows it, or the reasons it was refused (HTTP 400). */
+export type ControlResult = { readonly ok: true; readonly body: unknown } | { readonly ok: false; readonly reasons: readonly string[] };
+
+/** Reads and replaces the plans of one server. */
+export class ServerControl {
+  /** Called with one log line (timestamp first, no newline) per change; `serve` prints it. */
+  log: (line: string) => void = () => {};
+
+  constructor(private readonly ctx: ServerContext) {}
+
+  /** The running faults, one SPEC each (`serve --fault` syntax). */
+  faults(): string[] {
+    return this.ctx.faults.faults.map(faultToSpec);
+  }
+
+  /**
+   * Replaces the faults with `body`: a JSON list of SPEC strings or mappings, or text with one
+   * SPEC per line (blank lines and `#` comments skipped). Refused, changing nothing, when the body
+   * does not parse or any fault is invalid: every problem named (`faults.1.delay.max: …`).
+   */
+  setFaults(body: string): ControlResult {
+    const reasons: string[] = [];
+    let items: unknown[];
+    const text = body.trim();
+    if (text.startsWith('[')) {
+      try {
+        const parsed: unknown = JSON.parse(text);
+        items = Array.isArray(parsed) ? parsed : [];
+      } catch (err) {
+        return { ok: false, reasons: [`faults: not valid JSON (${(err as Error).message})`] };
+      }
+    } else items = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    const faults: Fault[] = [];
+    items.forEach((item, i) => {
+      const f = resolveFault(item, (path, message) => reasons.push(`${['faults', i, ...path].join('.')}: ${message}`));
+      if (f !== undefined) faults.push(f);
+    });
+    if (reasons.length > 0) return { ok: false, reasons };
+    return { ok: true, body: this.swapFaults(faults) };
+  }
+
+  /** Removes every fault. */
+  clearFaults(): ControlResult {
+    return { ok: true, body: this.swapFaults([]) };
+  }
+
+  /** The running domain policies, pattern → policy, in their input form. */
+  domains(): Record<string, unknown> {
+    return policiesToInput(this.ctx.domains.policies);
+  }
+
+  /**
+   * Replaces the domain policies with `body`, a JSON mapping as `server.domains` takes it.
+   * Refused, changing nothing, when it does not parse or any policy is invalid (`domains."x".defer: …`).
+   */
+  setDomains(body: string): ControlResult {
+    let input: unknown;
+    try {
+      input = JSON.parse(body);
+    } catch (err) {
+      return { ok: false, reasons: [`domains: not valid JSON (${(err as Error).message})`] };
+    }
+    const reasons: string[] = [];
+    const policies = resolveDomainPolicies(input, (path, message) => reasons.push(`${['domains', ...path].join('.')}: ${message}`));
+    if (policies === undefined) return { ok: false, reasons };
+    return { ok: true, body: this.swapDomains(policies) };
+  }
+
+  /** Removes every domain policy (per-domain counting, once on, stays on). */
+  clearDomains(): ControlResult {
+    return { ok: true, body: this.swapDomains([]) };
+  }
+
+  private swapFaults(faults: readonly Fault[]): string[] {
+    const ctx = this.ctx;
+    ctx.faults = new FaultPlan(faults, ctx.startMs, ctx.settings.seed);
+    const specs = this.faults();
+    this.record({ atMs: Date.now(), target: 'faults', action: faults.length === 0 ? 'clear' : 'set', what: specs.length === 0 ? '(none)' : specs.join('; ') });
+    return specs;
+  }
+
+  private swapDomains(policies: readonly DomainPolicy[]): Record<string, unknown> {
+    const ctx = this.ctx;
+    // Counting stays on once it was: the counts of one run must not stop half-way.
+    const count = ctx.domains.count || ctx.settings.countDomains || policies.length > 0;
+    ctx.domains = new DomainPlan(policies, count, ctx.settings.seed);
+    const what = policies.length === 0 ? '(none)' : policies.map((p) => `${p.pattern} defer ${percent(p.defer)} bounce ${percent(p.bounce)} at ${p.at}`).join('; ');
+    this.record({ atMs: Date.now(), target: 'domains', action: policies.length === 0 ? 'clear' : 'set', what });
+    return this.domains();
+  }
+
+  private record(c: ServerChange): void {
+    this.ctx.metrics.change(c);
+    this.log(`${new Date(c.atMs).toISOString()} ${c.target} ${c.action === 'clear' ? 'cleared' : 'set'}: ${c.what}`);
+  }
+}

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { resolveProfile } from '../profile/index.js';
+import { DomainCounts, DomainPlan, FORCED_DISCONNECT, FORCED_NONE, FORCED_PERMFAIL, FORCED_SLOW, FORCED_TEMPFAIL, forcedKind, MAX_COUNTED_DOMAINS, OTHER_DOMAIN } from './domains.js';
+
+const plan = (domains: Record<string, unknown>) => new DomainPlan(resolveProfile({ server: { domains } }).server.domains, true, 1);
+
+describe('DomainPlan.lookup', () => {
+  it('takes the exact name, then the longest wildcard suffix, then *', () => {
+    const p = plan({ 'a.b.test': {}, '*.b.test': {}, '*.c.b.test': {}, '*': {} });
+    const pattern = (d: string) => p.lookup(d)?.policy.pattern;
+    expect(pattern('a.b.test')).toBe('a.b.test');
+    expect(pattern('x.a.b.test')).toBe('*.b.test');
+    expect(pattern('x.c.b.test')).toBe('*.c.b.test');
+    expect(pattern('b.test')).toBe('*');
+    expect(pattern('')).toBe('*');
+    expect(plan({ '*.b.test': {} }).lookup('b.test')).toBeNull();
+  });
+});
+
+describe('forcedKind', () => {
+  it('recognises the four local parts in any case, and nothing else', () => {
+    const kind = (lp: string) => forcedKind(Buffer.from(`<${lp}@x>`), 1, 1 + lp.length);
+    expect([kind('tempfail'), kind('PermFail'), kind('slow'), kind('Disconnect')]).toEqual([FORCED_TEMPFAIL, FORCED_PERMFAIL, FORCED_SLOW, FORCED_DISCONNECT]);
+    expect([kind('tempfai1'), kind('slov'), kind('postmaster')]).toEqual([FORCED_NONE, FORCED_NONE, FORCED_NONE]);
+  });
+});
+
+describe('DomainCounts', () => {
+  it('counts at most 1,000 names, the rest under (other)', () => {
+    const c = new DomainCounts();
+    for (let i = 0; i < MAX_COUNTED_DOMAINS + 5; i++) c.rcpt(`d${i}.test`, Buffer.from('250 ok'));
+    c.rcpt('d0.test', Buffer.from('451 later'));
+    c.rcpt('late.test', Buffer.from('550 no'));
+    const s = c.snapshot();
+    expect(Object.keys(s)).toHaveLength(MAX_COUNTED_DOMAINS + 1); // and (other)
+    expect(s['d0.test']).toMatchObject({ accepted: 1, deferred: 1 });
+    expect(s[OTHER_DOMAIN]).toMatchObject({ accepted: 5, rejected: 1 });
+  });
+});

@@ -1,0 +1,227 @@
+/**
+ * The realistic sink (docs/reference-server.md "Realistic sink"): recipient-domain policies
+ * compiled once per server (`DomainPlan`, swapped whole by `PUT /domains`), the per-domain RCPT
+ * counters, and the forced outcomes by local part (`tempfail@`, `permfail@`, `slow@`,
+ * `disconnect@`).
+ *
+ * Determinism: each policy draws its outcomes (and the reply picked from a pool) from its own
+ * generator, and its latencies from another, both seeded from the profile's `seed` when given.
+ * So the outcomes of one policy's recipients, in the order the server sees them, are the same
+ * run after run, whichever connections they came on (a rate limit, being a matter of time, aside).
+ */
+import * as octets from '../protocol/bytes.js';
+import type { DelaySpec, DomainPolicy } from '../profile/types.js';
+import { FORCED_PERMFAIL_REPLY, FORCED_TEMPFAIL_REPLY, RATE_LIMIT_REPLY } from '../profile/reply-pool.js';
+import type { Rng } from '../rng.js';
+import { sampleDelay, serverRng } from './faults.js';
+
+const { equalsCI } = octets;
+
+/** Distinct domains counted one by one; the rest are added up under `OTHER_DOMAIN`. */
+export const MAX_COUNTED_DOMAINS = 1000;
+export const OTHER_DOMAIN = '(other)';
+/** Domains whose policy lookup is remembered per plan (the rest are looked up each time: a few map reads). */
+const MAX_CACHED_LOOKUPS = 10_000;
+
+const reply = (text: string): Buffer => Buffer.from(`${text}\r\n`, 'latin1');
+const RATE_LIMITED = reply(RATE_LIMIT_REPLY);
+
+/**
+ * RCPT outcomes for one recipient domain: replies to RCPT by class (2xx accepted, 4xx deferred,
+ * 5xx rejected), and recipients of messages a `data-end` policy refused after the data.
+ */
+export interface DomainCount {
+  accepted: number;
+  deferred: number;
+  rejected: number;
+  dataDeferred: number;
+  dataRejected: number;
+}
+
+/** Per-domain counters of one server: at most `MAX_COUNTED_DOMAINS` names, then `(other)`. */
+export class DomainCounts {
+  private readonly byName = new Map<string, DomainCount>();
+
+  /** The counters of `domain` (lower case), created on first use. */
+  of(domain: string): DomainCount {
+    let c = this.byName.get(domain);
+    if (c !== undefined) return c;
+    if (this.byName.size >= MAX_COUNTED_DOMAINS) domain = OTHER_DOMAIN;
+    c = this.byName.get(domain);
+    if (c === undefined) this.byName.set(domain, (c = { accepted: 0, deferred: 0, rejected: 0, dataDeferred: 0, dataRejected: 0 }));
+    return c;
+  }
+
+  /** Counts one RCPT reply for `domain` by its class. */
+  rcpt(domain: string, r: Buffer): void {
+    const c = this.of(domain);
+    if (r[0] === 0x32) c.accepted++;
+    else if (r[0] === 0x34) c.deferred++;
+    else c.rejected++;
+  }
+
+  reset(): void {
+    this.byName.clear();
+  }
+
+  /** A plain copy, by domain (structured-clone safe). */
+  snapshot(): Record<string, DomainCount> {
+    const out: Record<string, DomainCount> = {};
+    for (const [name, c] of this.byName) out[name] = { ...c };
+    return out;
+  }
+}
+
+/** One policy, compiled: replies encoded, its generators, its token bucket. */
+export class CompiledPolicy {
+  readonly atRcpt: boolean;
+  private readonly deferReplies: readonly Buffer[];
+  private readonly bounceReplies: readonly Buffer[];
+  private readonly latency: DelaySpec | null;
+  private readonly outcomes: Rng;
+  private readonly latencies: Rng;
+  /** Token bucket (`rate`): tokens left, and when it was last filled (coarse clock, ms). */
+  private tokens: number;
+  private filledMs = -1;
+
+  constructor(
+    readonly policy: DomainPolicy,
+    seed: number | null,
+    index: number,
+  ) {
+    this.atRcpt = policy.at === 'rcpt';
+    this.deferReplies = policy.replies.defer.map(reply);
+    this.bounceReplies = policy.replies.bounce.map(reply);
+    this.latency = policy.latency;
+    // Streams 1, 2 of each policy (stream 0 is the fault plan's).
+    this.outcomes = serverRng(seed, 1 + 2 * index);
+    this.latencies = serverRng(seed, 2 + 2 * index);
+    this.tokens = policy.rate?.messages ?? 0;
+  }
+
+  /** Draws one recipient's outcome: a deferral or bounce reply from the pools, or null (accepted). */
+  outcome(): Buffer | null {
+    const p = this.policy;
+    if (p.defer === 0 && p.bounce === 0) return null;
+    const u = this.outcomes.next();
+    if (u < p.bounce) return this.bounceReplies[Math.floor(this.outcomes.next() * this.bounceReplies.length)];
+    if (u < p.bounce + p.defer) return this.deferReplies[Math.floor(this.outcomes.next() * this.deferReplies.length)];
+    return null;
+  }
+
+  /** The policy's latency drawn for one reply, ms (0 without one). */
+  latencyMs(): number {
+    return this.latency === null ? 0 : sampleDelay(this.latency, this.latencies);
+  }
+
+  /**
+   * Takes one token of the `rate` bucket at `nowMs`; true when none is left (the recipient is over
+   * the limit and gets `RATE_LIMITED`). The bucket holds `messages` tokens and refills at
+   * `messages` per `perMs`, so a burst of `messages` passes, then one every `perMs / messages`.
+   */
+  overRate(nowMs: number): boolean {
+    const rate = this.policy.rate;
+    if (rate === null) return false;
+    if (this.filledMs >= 0) this.tokens = Math.min(rate.messages, this.tokens + ((nowMs - this.filledMs) * rate.messages) / rate.perMs);
+    this.filledMs = nowMs;
+    if (this.tokens < 1) return true;
+    this.tokens--;
+    return false;
+  }
+}
+
+/** The reply to a recipient over its policy's rate. */
+export { RATE_LIMITED };
+
+/**
+ * The compiled `server.domains` of one server, with the per-domain counting switch. `active` is
+ * false when there is neither a policy nor counting: RCPT then pays one boolean test.
+ */
+export class DomainPlan {
+  readonly active: boolean;
+  readonly count: boolean;
+  private readonly exact = new Map<string, CompiledPolicy>();
+  /** `*.suffix` policies by suffix (with its leading dot: `.gmail.test`). */
+  private readonly wildcard = new Map<string, CompiledPolicy>();
+  private readonly fallback: CompiledPolicy | null = null;
+  private readonly cache = new Map<string, CompiledPolicy | null>();
+
+  /**
+   * @param policies the resolved `server.domains`
+   * @param count count RCPT outcomes per domain (`countDomains`)
+   * @param seed `ServerSettings.seed` (null: random draws)
+   */
+  constructor(
+    readonly policies: readonly DomainPolicy[],
+    count: boolean,
+    seed: number | null,
+  ) {
+    this.count = count;
+    this.active = count || policies.length > 0;
+    for (const [i, p] of policies.entries()) {
+      const c = new CompiledPolicy(p, seed, i);
+      if (p.pattern === '*') this.fallback = c;
+      else if (p.pattern.startsWith('*.')) this.wildcard.set(p.pattern.slice(1), c);
+      else this.exact.set(p.pattern, c);
+    }
+  }
+
+  /**
+   * The policy for `domain` (lower case): its exact pattern, else the longest `*.suffix` it is a
+   * subdomain of, else `*`, else null.
+   */
+  lookup(domain: string): CompiledPolicy | null {
+    const cached = this.cache.get(domain);
+    if (cached !== undefined) return cached;
+    let found = this.exact.get(domain) ?? null;
+    if (found === null && this.wildcard.size > 0) {
+      // Suffixes from the longest (most specific) down; at most one per label (255 octets: ≤ 128 labels).
+      for (let dot = domain.indexOf('.'); dot !== -1 && found === null; dot = domain.indexOf('.', dot + 1)) found = this.wildcard.get(domain.slice(dot)) ?? null;
+    }
+    found ??= this.fallback;
+    if (this.cache.size < MAX_CACHED_LOOKUPS) this.cache.set(domain, found);
+    return found;
+  }
+}
+
+/** Forced outcomes by local part (`ServerSettings.forced`), as `forcedKind` returns them. */
+export const FORCED_NONE = 0;
+export const FORCED_TEMPFAIL = 1;
+export const FORCED_PERMFAIL = 2;
+export const FORCED_SLOW = 3;
+export const FORCED_DISCONNECT = 4;
+
+const TEMPFAIL = Buffer.from('tempfail');
+const PERMFAIL = Buffer.from('permfail');
+const SLOW = Buffer.from('slow');
+const DISCONNECT = Buffer.from('disconnect');
+/** Bit n set: a forced local part is n octets long (4, 8, 10). */
+export const FORCED_LENGTHS = (1 << 4) | (1 << 8) | (1 << 10);
+
+/** Nonzero at the first octet (either case) of a forced local part: `t`, `p`, `s`, `d`. */
+export const FORCED_FIRST = new Uint8Array(256);
+for (const c of 'tpsd') FORCED_FIRST[c.charCodeAt(0)] = FORCED_FIRST[c.toUpperCase().charCodeAt(0)] = 1;
+
+export const FORCED_TEMPFAIL_BUF = reply(FORCED_TEMPFAIL_REPLY);
+export const FORCED_PERMFAIL_BUF = reply(FORCED_PERMFAIL_REPLY);
+
+/**
+ * Which forced outcome the local part `line[start..end)` names (ASCII case-insensitive; quoted
+ * forms do not count), or `FORCED_NONE`. Callers test the length against `FORCED_LENGTHS` first.
+ */
+export function forcedKind(line: Buffer, start: number, end: number): number {
+  const n = end - start;
+  if (n === 8) return equalsCI(line, start, end, TEMPFAIL) ? FORCED_TEMPFAIL : equalsCI(line, start, end, PERMFAIL) ? FORCED_PERMFAIL : FORCED_NONE;
+  if (n === 4) return equalsCI(line, start, end, SLOW) ? FORCED_SLOW : FORCED_NONE;
+  return equalsCI(line, start, end, DISCONNECT) ? FORCED_DISCONNECT : FORCED_NONE;
+}
+
+/**
+ * The domain of the forward-path just scanned, lower case: the octets after the local part's `@`
+ * up to `>` (`pathEnd` is just past it); `""` for `<Postmaster>`. Decoded as latin1 (a U-label's
+ * octets stay distinct).
+ */
+export function domainOf(line: Buffer, localEnd: number, pathEnd: number): string {
+  if (line[localEnd] !== 0x40) return '';
+  return line.toString('latin1', localEnd + 1, pathEnd - 1).toLowerCase();
+}
