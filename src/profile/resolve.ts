@@ -58,6 +58,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
 
   const v = parsed.data;
   const d = DEFAULTS;
+  const envelope = resolveEnvelope(v.envelope, d.envelope);
   return deepFreeze<Profile>({
     target: v.target ?? d.target,
     workers: v.workers ?? d.workers,
@@ -84,7 +85,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replay: v.message?.replay ?? d.message.replay,
       attachmentBytes: v.message?.attachment ?? d.message.attachmentBytes,
     },
-    envelope: resolveEnvelope(v.envelope, d.envelope),
+    envelope,
     pipelining: v.pipelining ?? d.pipelining,
     scenario: v.scenario ? (Object.fromEntries(Object.entries(v.scenario).filter(([, w]) => w !== undefined)) as Record<string, number>) : d.scenario,
     tls: {
@@ -108,7 +109,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
       replyMs: v.timeouts?.reply ?? d.timeouts.replyMs,
       bodyMs: v.timeouts?.body ?? d.timeouts.bodyMs,
     },
-    server: resolveServer(v.server, d.server, v.seed),
+    server: resolveServer(v.server, d.server, v.seed, envelope.domains !== null),
     seed: v.seed ?? d.seed,
     thresholds: [...(v.thresholds ?? d.thresholds), ...extraThresholds],
     percentiles: v.percentiles ?? d.percentiles,

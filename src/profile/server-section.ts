@@ -71,13 +71,15 @@ type ParsedServer = z.output<typeof ServerSchema>;
  * The `server` section with defaults: keys named as in `ServerSettings` are taken as parsed (units
  * already converted by the schema); `timeouts` and `tls` rename theirs (`idle` → `idleMs`, `cert` → `certFile`).
  * `seed` is the profile's top-level seed when one was given (the server's draws are then replayable).
+ * `weightedDomains`: the client draws recipient domains from a weighted list, so the embedded
+ * server counts per domain by default too (the two tables can then be compared).
  */
-export function resolveServer(given: ParsedServer | undefined, d: ServerSettings, seed?: number): ServerSettings {
+export function resolveServer(given: ParsedServer | undefined, d: ServerSettings, seed?: number, weightedDomains = false): ServerSettings {
   const { timeouts, tls, auth, forced, countDomains, ...sameNamed } = given ?? {};
   const domains = sameNamed.domains ?? d.domains;
   return {
     ...orDefaults<ServerSettings>(sameNamed, d),
-    countDomains: countDomains ?? (domains.length > 0 || d.countDomains),
+    countDomains: countDomains ?? (domains.length > 0 || weightedDomains || d.countDomains),
     forced: forced === undefined || forced === true ? d.forced : forced === false ? null : { slowMs: forced.slowMs ?? d.forced?.slowMs ?? 2000 },
     seed: seed ?? d.seed,
     timeouts: { idleMs: timeouts?.idle ?? d.timeouts.idleMs, commandMs: timeouts?.command ?? d.timeouts.commandMs },

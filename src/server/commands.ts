@@ -11,7 +11,7 @@ import * as octets from '../protocol/bytes.js';
 import * as commandArgs from '../protocol/command-args.js';
 import { SASL_LINE_MAX } from '../protocol/sasl.js';
 import * as verbs from '../protocol/verbs.js';
-import { injectFault, type ReplySink, type ServerContext } from './context.js';
+import { DROPPED, injectFault, type ReplySink, type ServerContext } from './context.js';
 import * as sink from './domains.js';
 import { faultIndex } from './faults.js';
 import { expnReply, vrfyReply } from './lookups.js';
@@ -184,9 +184,14 @@ export class CommandMachine {
     } else if (this.refused && v !== QUIT) {
       this.sink.reply(R.badSequence);
       v = -1;
-    } else if (this.ctx.faults.active && v !== BDAT && injectFault(this.ctx, info.fault, this.sink)) {
+    } else if (this.ctx.faults.active && v !== BDAT) {
       // BDAT draws its faults itself: a refused chunk must still be read (RFC 3030).
-      v = -1;
+      const injected = injectFault(this.ctx, info.fault, this.sink);
+      if (injected !== null) {
+        // A faulted RCPT still counts for its domain, so the server's table matches the client's.
+        if (v === RCPT && injected !== DROPPED && this.ctx.domains.count) this.countFaultedRcpt(line, injected);
+        v = -1;
+      }
     }
     switch (v) {
       case -1:
@@ -453,6 +458,12 @@ export class CommandMachine {
     }
     for (const lp of this.ctx.refusedLocalParts) if (equalsCI(local, start, end, lp)) return true;
     return false;
+  }
+
+  /** Counts an injected RCPT reply for the domain of its forward-path (when the line has one). */
+  private countFaultedRcpt(line: Buffer, reply: Buffer): void {
+    if (!startsWithCI(line, 5, TO_COLON) || scanPath(line, RCPT_PATH_AT, 'forward', PATH) !== PATH_OK) return;
+    this.ctx.metrics.domains.rcpt(domainOf(line, PATH.localEnd, PATH.end), reply);
   }
 
   /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */

@@ -119,19 +119,23 @@ export interface ReplySink {
 
 /**
  * Draws the faults of command `fc`: a disconnect, or a reply that replaces the command's own
- * (closing after a 421). True when one fired and the command must not run.
+ * (closing after a 421). Returns the reply sent, `DROPPED` for a disconnect (the command must not
+ * run in either case), or null when no fault fired.
  */
-export function injectFault(ctx: ServerContext, fc: FaultIndex, sink: ReplySink): boolean {
+export function injectFault(ctx: ServerContext, fc: FaultIndex, sink: ReplySink): Buffer | typeof DROPPED | null {
   const f = ctx.faults;
   if (f.disconnectNow(fc)) {
     ctx.metrics.counters.faults++;
     sink.close();
-    return true;
+    return DROPPED;
   }
   const o = f.override(fc);
-  if (o === undefined) return false;
+  if (o === undefined) return null;
   ctx.metrics.counters.faults++;
   sink.reply(o.reply);
   if (o.close) sink.close();
-  return true;
+  return o.reply;
 }
+
+/** `injectFault` closed the connection without a reply. */
+export const DROPPED = 'dropped';

@@ -155,7 +155,7 @@ export class MessageStream {
     const max = this.ctx.settings.maxMessageSize;
     if (this.ctx.settings.lmtp) {
       this.lmtpReplies(bytes, recipients, refusal);
-    } else if (this.ctx.faults.active && injectFault(this.ctx, F_DATA_END, this.sink)) {
+    } else if (this.ctx.faults.active && injectFault(this.ctx, F_DATA_END, this.sink) !== null) {
       m.counters.messagesRejected++;
     } else if (refusal !== null) {
       m.counters.messagesRejected++;
