@@ -16,16 +16,17 @@ import * as sink from './domains.js';
 import { faultIndex } from './faults.js';
 import { expnReply, vrfyReply } from './lookups.js';
 import { MessageStream } from './message-stream.js';
+import { RecipientOutcomes, type RcptDecision } from './recipient-outcomes.js';
 import { SaslExchange } from './sasl-exchange.js';
 import type { SessionRecord } from './sessions.js';
 import * as verbTable from './verb-table.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { equalsCI, SP, startsWithCI } = octets;
+const { SP, startsWithCI } = octets;
 const { hasNonAscii, onlyTrailingSpace, parseEsmtpParams, PATH_OK, PATH_SYNTAX, PathScan, scanPath } = address;
 const { bdatSizeLenient, checkMailParameters, parseAuthArgs, parseBdatArgs, parseXclientArgs } = commandArgs;
 const { verbCodeOf } = verbs;
-const { domainOf, FORCED_DISCONNECT, FORCED_FIRST, FORCED_LENGTHS, FORCED_PERMFAIL, FORCED_PERMFAIL_BUF, FORCED_SLOW, FORCED_TEMPFAIL, FORCED_TEMPFAIL_BUF, forcedKind, RATE_LIMITED } = sink;
+const { FORCED_FIRST, FORCED_LENGTHS } = sink;
 const { ATRN, AUTH, AUTH_INFO, BDAT, DATA, EHLO, EXPN, HELO, HELP, LHLO, MAIL, NOOP, OTHER, QUIT, RCPT, RSET, SAML, SEND, SOML, STARTTLS, TURN, VERBS, VRFY, XCLIENT } = verbTable;
 
 const FROM_COLON = Buffer.from('FROM:');
@@ -55,16 +56,6 @@ function printableArgument(line: Buffer, utf8 = false): boolean {
   return true;
 }
 
-const QUOTE = 0x22;
-
-/** The octets of a quoted string's content with its quoted-pairs (`\x`) resolved (RFC 5321 §4.1.2). */
-function unquote(content: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(content.length);
-  let n = 0;
-  for (let i = 0; i < content.length; i++) out[n++] = content[i] === 0x5c ? content[++i] : content[i];
-  return out.subarray(0, n);
-}
-
 /** One SMTP session's command state, from the greeting to the end of the connection. */
 export class CommandMachine {
   /** The message data of this session's transactions (the shell feeds it after `startData` / `startBdat`). */
@@ -87,9 +78,8 @@ export class CommandMachine {
   private recipients = 0;
   /** A BDAT chunk of this transaction was accepted: DATA may not follow (RFC 3030 §3). */
   private bdatActive = false;
-  /** Accepted recipients whose policy gives its outcome at the end of data: their policies and domains. */
-  private readonly endPolicies: sink.CompiledPolicy[] = [];
-  private readonly endDomains: string[] = [];
+  /** Who decides each recipient's reply beyond the grammar: forced local parts, refused mailboxes, domain policies. */
+  private readonly outcomes: RecipientOutcomes;
 
   /**
    * @param session the session's record (docs/reference-server.md "Client identity"), updated here
@@ -103,6 +93,7 @@ export class CommandMachine {
   ) {
     this.tls = tls;
     this.stream = new MessageStream(ctx, session, sink);
+    this.outcomes = new RecipientOutcomes(ctx);
   }
 
   /**
@@ -189,7 +180,7 @@ export class CommandMachine {
       const injected = injectFault(this.ctx, info.fault, this.sink);
       if (injected !== null) {
         // A faulted RCPT still counts for its domain, so the server's table matches the client's.
-        if (v === RCPT && injected !== DROPPED && this.ctx.domains.count) this.countFaultedRcpt(line, injected);
+        if (v === RCPT && injected !== DROPPED && this.ctx.domains.count && startsWithCI(line, 5, TO_COLON)) this.outcomes.countFaulted(line, RCPT_PATH_AT, PATH, injected);
         v = -1;
       }
     }
@@ -341,129 +332,25 @@ export class CommandMachine {
     if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
     // Forced outcomes: one length test before any octet is compared (4, 8 or 10 octets).
     const n = PATH.localEnd - PATH.localStart;
-    if (n <= 10 && ((FORCED_LENGTHS >>> n) & 1) === 1 && FORCED_FIRST[line[PATH.localStart]] === 1 && this.ctx.settings.forced !== null && this.forced(line)) return;
-    if (this.ctx.domains.active) return this.policyRcpt(line);
-    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) return this.sink.reply(R.mailboxUnavailable);
+    if (n <= 10 && ((FORCED_LENGTHS >>> n) & 1) === 1 && FORCED_FIRST[line[PATH.localStart]] === 1 && this.ctx.settings.forced !== null) {
+      const d = this.outcomes.forced(line, PATH, this.recipients);
+      if (d !== null) return this.answerRcpt(d);
+    }
+    if (this.ctx.domains.active) return this.answerRcpt(this.outcomes.policy(line, PATH, this.recipients));
+    if (this.ctx.refusedLocalParts.length > 0 && this.outcomes.refusedMailbox(line, PATH)) return this.sink.reply(R.mailboxUnavailable);
     if (this.recipients >= this.ctx.settings.maxRecipients) return this.sink.reply(R.tooManyRecipients);
     this.recipients++;
     this.sink.reply(R.rcptOk);
   }
 
-  /**
-   * A forced outcome by local part (docs/reference-server.md "Forced outcomes"): `tempfail@` 451,
-   * `permfail@` 550 5.1.1, `slow@` accepted after `forced.slowMs`, `disconnect@` a close without a
-   * reply. False when the local part (just scanned, `PATH`) forces nothing.
-   */
-  private forced(line: Buffer): boolean {
-    const kind = forcedKind(line, PATH.localStart, PATH.localEnd);
-    if (kind === sink.FORCED_NONE) return false;
-    this.ctx.metrics.counters.forcedOutcomes++;
-    if (kind === FORCED_DISCONNECT) {
-      this.sink.close();
-      return true;
-    }
-    let r = kind === FORCED_TEMPFAIL ? FORCED_TEMPFAIL_BUF : kind === FORCED_PERMFAIL ? FORCED_PERMFAIL_BUF : this.ctx.replies.rcptOk;
-    if (kind === FORCED_SLOW && this.recipients >= this.ctx.settings.maxRecipients) r = this.ctx.replies.tooManyRecipients;
-    else if (r === this.ctx.replies.rcptOk) this.recipients++;
-    if (this.ctx.domains.count) this.ctx.metrics.domains.rcpt(domainOf(line, PATH.localEnd, PATH.end), r);
+  /** Sends a decided RCPT reply (`RecipientOutcomes`): an accepted recipient counts; a 421 from a pool closes (RFC 5321 §3.8). */
+  private answerRcpt(d: RcptDecision): void {
+    const r = d.reply;
+    if (r === null) return this.sink.close();
+    if (r === this.ctx.replies.rcptOk) this.recipients++;
     this.sink.reply(r);
-    if (kind === FORCED_SLOW) this.sink.delay(this.ctx.settings.forced!.slowMs);
-    return true;
-  }
-
-  /**
-   * RCPT with domain policies or per-domain counting on (`ServerContext.domains`): the refusals of
-   * the plain path, then the recipient's policy (rate limit, outcome drawn at RCPT, or kept for the
-   * end of data) and its latency; every reply counted under the recipient's domain.
-   */
-  private policyRcpt(line: Buffer): void {
-    const R = this.ctx.replies;
-    const plan = this.ctx.domains;
-    const domain = domainOf(line, PATH.localEnd, PATH.end);
-    let r = R.rcptOk;
-    let latency = 0;
-    if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line)) r = R.mailboxUnavailable;
-    else if (this.recipients >= this.ctx.settings.maxRecipients) r = R.tooManyRecipients;
-    else {
-      const policy = plan.lookup(domain);
-      if (policy !== null) {
-        const c = this.ctx.metrics.counters;
-        if (policy.overRate(this.ctx.clock.nowMs)) {
-          c.rateLimited++;
-          r = RATE_LIMITED;
-        } else if (policy.atRcpt) {
-          latency = policy.latencyMs();
-          const o = policy.outcome();
-          if (o !== null) {
-            r = o;
-            if (o[0] === 0x34) c.policyDeferrals++;
-            else c.policyBounces++;
-          }
-        } else {
-          this.endPolicies.push(policy);
-          this.endDomains.push(domain);
-        }
-      }
-    }
-    if (r === R.rcptOk) this.recipients++;
-    if (plan.count) this.ctx.metrics.domains.rcpt(domain, r);
-    this.sink.reply(r);
-    if (latency > 0) this.sink.delay(latency);
-    // A 421 from a pool closes the connection (RFC 5321 §3.8).
+    if (d.delayMs > 0) this.sink.delay(d.delayMs);
     if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) this.sink.close();
-  }
-
-  /**
-   * The end of data with recipients whose policy gives its outcome there: each draws in RCPT
-   * order, and the first refusal is the message's (the rest of the draws are not made). Returns
-   * that reply or null (accepted), and the largest latency drawn (ms), applied to the final reply.
-   */
-  private endOutcome(): { refusal: Buffer | null; latencyMs: number } {
-    let refusal: Buffer | null = null;
-    let latencyMs = 0;
-    const policies = this.endPolicies;
-    for (let i = 0; i < policies.length; i++) {
-      latencyMs = Math.max(latencyMs, policies[i].latencyMs());
-      if (refusal === null) refusal = policies[i].outcome();
-    }
-    if (refusal !== null) {
-      const c = this.ctx.metrics.counters;
-      const deferred = refusal[0] === 0x34;
-      if (deferred) c.policyDeferrals++;
-      else c.policyBounces++;
-      if (this.ctx.domains.count) {
-        for (const d of this.endDomains) {
-          const n = this.ctx.metrics.domains.of(d);
-          if (deferred) n.dataDeferred++;
-          else n.dataRejected++;
-        }
-      }
-    }
-    return { refusal, latencyMs };
-  }
-
-  /**
-   * True when the local part of the path just scanned (`PATH`) is on the refused list. A quoted
-   * local part is compared unquoted: `"unknown"` and `"unk\nown"` are `unknown` (RFC 5321 §4.1.2:
-   * all quoted forms MUST be treated as equivalent).
-   */
-  private refusedMailbox(line: Buffer): boolean {
-    let local = line;
-    let start = PATH.localStart;
-    let end = PATH.localEnd;
-    if (line[start] === QUOTE) {
-      local = unquote(line.subarray(start + 1, end - 1));
-      start = 0;
-      end = local.length;
-    }
-    for (const lp of this.ctx.refusedLocalParts) if (equalsCI(local, start, end, lp)) return true;
-    return false;
-  }
-
-  /** Counts an injected RCPT reply for the domain of its forward-path (when the line has one). */
-  private countFaultedRcpt(line: Buffer, reply: Buffer): void {
-    if (!startsWithCI(line, 5, TO_COLON) || scanPath(line, RCPT_PATH_AT, 'forward', PATH) !== PATH_OK) return;
-    this.ctx.metrics.domains.rcpt(domainOf(line, PATH.localEnd, PATH.end), reply);
   }
 
   /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
@@ -486,9 +373,9 @@ export class CommandMachine {
 
   /** The message's final reply (`MessageStream.finish`), with any end-of-data policy outcome; the transaction ends. */
   private finishMessage(bytes: number): void {
-    if (this.endPolicies.length === 0) this.stream.finish(bytes, this.recipients, null);
+    if (!this.outcomes.pending) this.stream.finish(bytes, this.recipients, null);
     else {
-      const { refusal, latencyMs } = this.endOutcome();
+      const { refusal, latencyMs } = this.outcomes.endOutcome();
       this.stream.finish(bytes, this.recipients, refusal);
       if (latencyMs > 0) this.sink.delay(latencyMs);
     }
@@ -643,9 +530,6 @@ export class CommandMachine {
     this.binarymime = false;
     this.recipients = 0;
     this.bdatActive = false;
-    if (this.endPolicies.length !== 0) {
-      this.endPolicies.length = 0;
-      this.endDomains.length = 0;
-    }
+    this.outcomes.reset();
   }
 }
