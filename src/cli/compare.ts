@@ -62,21 +62,7 @@ export function compareCommand() {
       const timeouts = { ...DEFAULT_FETCH_TIMEOUTS, totalMs, connectMs: Math.min(DEFAULT_FETCH_TIMEOUTS.connectMs, totalMs), idleMs: Math.min(DEFAULT_FETCH_TIMEOUTS.idleMs, totalMs) };
       const [baseline, current] = await loadBoth(baselineArg, currentArg, timeouts);
       const result = compareRuns(baseline, current, { alpha, tolerances: settings });
-      const text = `${renderCompareTable(result)}\n`;
-      if (opts.json) {
-        process.stderr.write(text);
-        process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-      } else process.stdout.write(text);
-      if (mdPath !== null) {
-        // The comparison is done and printed: a file that cannot be written is one line, and the
-        // exit code stays the comparison's (a regression must not hide behind a usage error).
-        try {
-          makeDirs(dirname(mdPath));
-          writeFileSync(mdPath, renderCompareMarkdown(result));
-        } catch (err) {
-          process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);
-        }
-      }
+      emit(`${renderCompareTable(result)}\n`, result, opts.json === true, mdPath, () => renderCompareMarkdown(result));
       process.exitCode = result.regression ? EXIT_REGRESSION : 0;
     });
 }
@@ -96,18 +82,7 @@ function compareBench(baselineArg: string, currentArg: string, json: boolean, md
   }
   const result = compareBenchDocuments(a, b);
   const text = renderBenchComparison(result);
-  if (json) {
-    process.stderr.write(text);
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  } else process.stdout.write(text);
-  if (mdPath !== null) {
-    try {
-      makeDirs(dirname(mdPath));
-      writeFileSync(mdPath, text);
-    } catch (err) {
-      process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);
-    }
-  }
+  emit(text, result, json, mdPath, () => text);
   process.exitCode = 0;
   return true;
 }
@@ -148,5 +123,25 @@ function outputFileIssue(path: string): string | null {
     } catch {
       if (dirname(d) === d) return null;
     }
+  }
+}
+
+/**
+ * Prints a comparison: `text` on stdout, or with `json` the JSON of `result` on stdout and `text`
+ * on stderr; then writes `--md`. The comparison is done and printed: a file that cannot be written
+ * is one line on stderr, and the exit code stays the comparison's (a regression must not hide
+ * behind a usage error).
+ */
+function emit(text: string, result: unknown, json: boolean, mdPath: string | null, markdown: () => string): void {
+  if (json) {
+    process.stderr.write(text);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } else process.stdout.write(text);
+  if (mdPath === null) return;
+  try {
+    makeDirs(dirname(mdPath));
+    writeFileSync(mdPath, markdown());
+  } catch (err) {
+    process.stderr.write(`smtpbench: cannot write --md ${printable(mdPath)}: ${printable((err as Error).message)}\n`);
   }
 }
