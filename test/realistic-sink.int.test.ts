@@ -261,6 +261,12 @@ describe('run-time changes over HTTP', () => {
     const stats = JSON.parse((await call('GET', '/stats')).text);
     expect(stats.domains['gmail.test']).toMatchObject({ accepted: 0, rejected: 1 });
     expect(stats.changes.map((ch: { target: string }) => ch.target)).toEqual(['domains', 'domains']);
+    // The log names every setting that changes replies, never a bare "defer 0%" for a rate limit.
+    expect(stats.changes[0].what).toBe('gmail.test defer 0% bounce 100% at rcpt bounce replies [550 5.7.1 Policy]');
+    expect((await call('PUT', '/domains', JSON.stringify({ 'o.test': { latency: '40ms', rate: { messages: 10, per: '1s' } } }))).status).toBe(200);
+    const logged = JSON.parse((await call('GET', '/stats')).text).changes.at(-1).what;
+    expect(logged).toBe('o.test defer 0% bounce 0% at rcpt latency 40ms rate 10/1000ms');
+    expect((await call('POST', '/domains', '{}')).text).toContain('POST is not allowed here');
     expect((await call('DELETE', '/domains')).status).toBe(200);
     expect((await rcptBatch(c, ['c@gmail.test']))[0].code).toBe(250);
     c.end();

@@ -41,6 +41,7 @@ describe('server.domains', () => {
           'b.test': { replies: { defer: ['550 5.1.1 No'], bounce: ['550 4.1.1 Mixed', 'hello'] }, at: 'rcpt-end' },
           'c.test': { latency: { dist: 'uniform', min: '9ms', max: '5ms' }, rate: { messages: 0, per: '1s' } },
           'bad domain': {},
+          'd.test': { defer: 0.9, bounce: 0.2, replies: { defer: ['550 5.1.1 No'] } },
         },
       }),
     ).toEqual({
@@ -54,6 +55,9 @@ describe('server.domains', () => {
       'server.domains."c.test".latency.max': 'must not be below min (5 ms < 9 ms)',
       'server.domains."c.test".rate.messages': 'must be at least 1',
       'server.domains."bad domain"': expect.stringContaining('expected a domain'),
+      // The sum is named beside the other bad fields of the same policy, not after they are fixed.
+      'server.domains."d.test"': 'defer + bounce is 110%; must be at most 100 %',
+      'server.domains."d.test".replies.defer.0': 'a 550 reply is not a deferral (4xx)',
     });
   });
 

@@ -107,14 +107,16 @@ function resolvePolicy(pattern: string, value: unknown, issue: IssueSink): Domai
   if (isPlainObject(value) && value.latency !== undefined) {
     latency = delayOf(value.latency, (path, message) => ((latencyOk = false), issue(path, message)), 'latency') ?? null;
   }
-  if (!r.success || !latencyOk) return undefined;
+  // The sum is checked whatever else is wrong, so one try names every bad field.
+  const shareOf = (v: unknown): number => (v === undefined ? 0 : (share.safeParse(v).data ?? 0));
+  const given = isPlainObject(value) ? value : {};
+  const sum = shareOf(given.defer) + shareOf(given.bounce);
+  const sumOk = sum <= 1 + 1e-9;
+  if (!sumOk) issue([], `defer + bounce is ${percent(sum)}; must be at most 100 %`);
+  if (!r.success || !latencyOk || !sumOk) return undefined;
   const p = r.data;
   const defer = p.defer ?? 0;
   const bounce = p.bounce ?? 0;
-  if (defer + bounce > 1 + 1e-9) {
-    issue([], `defer + bounce is ${percent(defer + bounce)}; must be at most 100 %`);
-    return undefined;
-  }
   return {
     pattern,
     defer,

@@ -215,6 +215,12 @@ export function resolveFault(input: unknown, issue: IssueSink): Fault | undefine
       report(['reply'], `expected a 4xx or 5xx reply such as "450 4.2.1 Try again later", got ${JSON.stringify(f.reply)}`);
       return undefined;
     }
+    // RFC 3463 §2: an enhanced status code's class is the reply code's first digit.
+    const enhanced = /^(\d)\.\d{1,3}\.\d{1,3}(?: |$)/.exec(m[2] ?? '');
+    if (enhanced !== null && enhanced[1] !== m[1][0]) {
+      report(['reply'], `the enhanced code ${enhanced[1]}.… must have the class of the reply code ${m[1][0]}xx (RFC 3463 §2), got ${JSON.stringify(f.reply)}`);
+      return undefined;
+    }
     return { kind: 'reply', command, probability, code: Number(m[1]), text: m[2] ?? 'Injected fault' };
   }
   if (action === 'delay') {

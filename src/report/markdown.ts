@@ -34,7 +34,8 @@ export function domainsTable(s: Summary): SummaryTable | null {
   const counts = s.totals.domains;
   if (counts === undefined || Object.keys(counts).length === 0) return null;
   return {
-    head: ['domain', 'RCPT replies', 'accepted', 'deferred', 'rejected', 'deferred share', 'rejected share'],
+    // RCPT replies, not final outcomes: a refusal after the data is in the data-end replies (docs/results.md).
+    head: ['domain', 'RCPT replies', 'RCPT 2yz', 'RCPT 4yz', 'RCPT 5yz', '4yz share', '5yz share'],
     rows: topDomains(counts).map(([d, o]) => {
       const all = volumeOf(o);
       return [d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all)];

@@ -9,7 +9,8 @@
  * logged with a timestamp, so a latency step in a report lines up with its cause.
  */
 import { policiesToInput, resolveDomainPolicies } from '../profile/domains.js';
-import { faultToSpec, percent, resolveFault } from '../profile/faults.js';
+import { delayToSpec, faultToSpec, percent, resolveFault } from '../profile/faults.js';
+import { DEFAULT_BOUNCE_REPLIES, DEFAULT_DEFER_REPLIES } from '../profile/reply-pool.js';
 import type { DomainPolicy, Fault } from '../profile/types.js';
 import type { ServerContext } from './context.js';
 import { DomainPlan } from './domains.js';
@@ -102,7 +103,7 @@ export class ServerControl {
     // Counting stays on once it was: the counts of one run must not stop half-way.
     const count = ctx.domains.count || ctx.settings.countDomains || policies.length > 0;
     ctx.domains = new DomainPlan(policies, count, ctx.settings.seed);
-    const what = policies.length === 0 ? '(none)' : policies.map((p) => `${p.pattern} defer ${percent(p.defer)} bounce ${percent(p.bounce)} at ${p.at}`).join('; ');
+    const what = policies.length === 0 ? '(none)' : policies.map(policyText).join('; ');
     this.record({ atMs: Date.now(), target: 'domains', action: policies.length === 0 ? 'clear' : 'set', what });
     return this.domains();
   }
@@ -111,4 +112,17 @@ export class ServerControl {
     this.ctx.metrics.change(c);
     this.log(`${new Date(c.atMs).toISOString()} ${c.target} ${c.action === 'clear' ? 'cleared' : 'set'}: ${c.what}`);
   }
+}
+
+/**
+ * One policy as the change log shows it: every setting that changes replies (shares, where, latency,
+ * rate limit, and pools other than the defaults), so a change is never logged as a no-op.
+ */
+function policyText(p: DomainPolicy): string {
+  const parts = [p.pattern, `defer ${percent(p.defer)}`, `bounce ${percent(p.bounce)}`, `at ${p.at}`];
+  if (p.latency !== null) parts.push(`latency ${delayToSpec(p.latency)}`);
+  if (p.rate !== null) parts.push(`rate ${p.rate.messages}/${p.rate.perMs}ms`);
+  if (p.replies.defer.join() !== DEFAULT_DEFER_REPLIES.join()) parts.push(`defer replies [${p.replies.defer.join(' | ')}]`);
+  if (p.replies.bounce.join() !== DEFAULT_BOUNCE_REPLIES.join()) parts.push(`bounce replies [${p.replies.bounce.join(' | ')}]`);
+  return parts.join(' ');
 }

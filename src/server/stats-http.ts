@@ -158,7 +158,7 @@ async function controlRoute(control: ServerControl, what: 'faults' | 'domains', 
     const body = await readBody(req);
     if (body === null) return void res.writeHead(413, { 'content-type': 'text/plain' }).end(`${what}: body over ${MAX_BODY} octets\n`);
     r = what === 'faults' ? control.setFaults(body) : control.setDomains(body);
-  } else return void res.writeHead(405, { allow: 'GET, PUT, DELETE' }).end();
+  } else return void res.writeHead(405, { allow: 'GET, PUT, DELETE', 'content-type': 'text/plain; charset=utf-8' }).end(`${req.method} is not allowed here: GET, PUT or DELETE\n`);
   if (r.ok) json(200, r.body);
   else res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${r.reasons.join('\n')}\n`);
 }
