@@ -32,4 +32,13 @@ describe('progressText', () => {
     expect(text).toContain('warm-up ended');
     expect(text).not.toContain('msg/s');
   });
+
+  it('says the warm-up ended in the interval where measuring began, even when the new totals are above the old ones', () => {
+    // 300 accepted in warm-up, then 312 counted afresh: "12 msg/s" would be wrong.
+    const prev = { ...zeroCounters(), messagesAccepted: 300, recipientsAccepted: 300 };
+    const text = progressText(progress(312, 1, true), prev, false);
+    expect(text).toContain('warm-up ended');
+    expect(text).not.toContain('msg/s');
+    expect(progressText(progress(612, 1, true), { ...prev, messagesAccepted: 312 }, true)).toContain(' 300 msg/s ');
+  });
 });

@@ -15,8 +15,12 @@ export interface ProgressDisplay {
 
 const ms = (us: number): string => (us / 1000).toFixed(us < 10_000 ? 2 : 1);
 
-/** Text of one progress update; `prev` are the counters one update earlier. */
-export function progressText(p: Progress, prev: Counters): string {
+/**
+ * Text of one progress update; `prev` are the counters one update earlier, `prevMeasuring` whether
+ * that update was after warm-up. The counters restart when warm-up ends, so the interval in which it
+ * ended has no rate to show (the new totals may be above or below the old ones).
+ */
+export function progressText(p: Progress, prev: Counters, prevMeasuring = p.measuring): string {
   const c = p.counters;
   const dt = p.intervalS > 0 ? p.intervalS : 1;
   const msgs = Math.max(0, c.messagesAccepted - prev.messagesAccepted) / dt;
@@ -27,7 +31,7 @@ export function progressText(p: Progress, prev: Counters): string {
   return (
     // A last, partial second (the end of the run) gets a decimal, so it is not read as a repeat.
     // The counters restarted inside this interval (the end of warm-up): no rate can be told from them.
-    `[${p.elapsedS.toFixed(p.intervalS < 0.95 ? 1 : 0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${c.messagesAccepted < prev.messagesAccepted ? 'warm-up ended' : `${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s`} · ${lat} · ` +
+    `[${p.elapsedS.toFixed(p.intervalS < 0.95 ? 1 : 0).padStart(3)}s]${p.measuring ? '' : ' warm-up'} ${c.messagesAccepted < prev.messagesAccepted || (p.measuring && !prevMeasuring) ? 'warm-up ended' : `${msgs.toFixed(0)} msg/s · ${rcpts.toFixed(0)} rcpt/s`} · ${lat} · ` +
     `accepted ${c.messagesAccepted} · rejected ${c.messagesRejected} · failed ${c.messagesFailed}` +
     `${c.messagesLate ? ` · late ${c.messagesLate}` : ''}${c.messagesDropped ? ` · dropped ${c.messagesDropped}` : ''}` +
     ` · sessions ${p.activeSessions} · loop p99 ${p.eventLoopDelayP99Ms.toFixed(1)} ms${errors ? '' : ''}`
@@ -38,10 +42,12 @@ export function progressText(p: Progress, prev: Counters): string {
 export function progressDisplay(): ProgressDisplay {
   const tty = process.stderr.isTTY === true && !process.env.CI;
   let prev: Counters | null = null;
+  let prevMeasuring: boolean | null = null;
   return {
     update(p) {
-      const text = progressText(p, prev ?? { ...p.counters, messagesAccepted: 0, recipientsAccepted: 0 });
+      const text = progressText(p, prev ?? { ...p.counters, messagesAccepted: 0, recipientsAccepted: 0 }, prevMeasuring ?? p.measuring);
       prev = p.counters;
+      prevMeasuring = p.measuring;
       if (tty) logUpdateStderr(text);
       else process.stderr.write(`${text}\n`);
     },
