@@ -83,4 +83,31 @@ describe('weighted recipient domains and failure replies', () => {
     expect(bad.stderr).toContain('envelope.to.domains."bad domain"');
     expect(bad.stderr).toContain('envelope.to.domains."zero.test"');
   });
+
+  it('a 452 that is a mailbox status (4.2.2 mailbox full) defers that recipient only: no learnt cap, one transaction per message (hostile review of issue 15)', async () => {
+    const dir = tmp();
+    const profile = join(dir, 'profile.yaml');
+    writeFileSync(
+      profile,
+      [
+        'messages: 500',
+        'sessions: 2',
+        'workers: 1',
+        'seed: 1',
+        'message: {recipients: 3}',
+        'envelope: {to: {local: "rcpt{n}", domains: {"gmail.test": 1}}}',
+        'server: {domains: {"gmail.test": {defer: 20%, replies: {defer: ["452 4.2.2 Mailbox full"]}}}}',
+      ].join('\n'),
+    );
+    const out = join(dir, 'out');
+    const r = await cli(['run', profile, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    expect(s.totals.transactions).toBe(500);
+    expect(s.totals.recipients.learnedCap ?? null).toBeNull();
+    const g = s.totals.domains['gmail.test'];
+    expect(g.accepted + g.deferred).toBe(1500);
+    withinBinomial(g.deferred, 1500, 0.2);
+    expect({ ...s.server.domains['gmail.test'], dataDeferred: undefined, dataRejected: undefined }).toEqual({ ...g, dataDeferred: undefined, dataRejected: undefined });
+  });
 });

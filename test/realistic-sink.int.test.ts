@@ -240,6 +240,10 @@ describe('run-time changes over HTTP', () => {
     expect(put.status).toBe(200);
     expect(JSON.parse(put.text)).toEqual(['data-end: delay 20ms', 'mail: reply 421 4.3.2 Busy @ 5%']);
     expect((await call('PUT', '/faults', '[1, 2')).status).toBe(400);
+    // An empty body is a forgotten -d, not a clear (that is DELETE): 400, nothing changes.
+    const empty = await call('PUT', '/faults', '');
+    expect(empty.status).toBe(400);
+    expect(empty.text).toContain('use DELETE /faults');
   });
 
   it('PUT /domains swaps the policies (GET returns what PUT takes); an invalid one is 400 naming the field', async () => {

@@ -218,7 +218,7 @@ export class Pipeline {
         // Per recipient domain, by the plan's domain number: one increment (metrics/domains.ts).
         this.domains.rcpt(this.rcptDomain[arg], code);
         {
-          const limit = t.onRcpt(arg, code, rec);
+          const limit = t.onRcpt(arg, code, enhanced, rec);
           if (limit > 0) this.noteLimit(limit);
         }
         if (lockstep && t.rcptDone === t.count && t.rcptOk === 0) {

@@ -11,6 +11,9 @@ import type { Capabilities } from '../protocol/capabilities.js';
 import type { SessionConfig } from './config.js';
 import { sentPrefix, stampPrefix, takeRecipients, type MessageShape, type WirePlan } from './message.js';
 
+/** RFC 3463 §3.6 X.5.3 "Too many recipients", as `enhancedCodeAt` packs 4.5.3. */
+const TOO_MANY_RECIPIENTS = 4_005_003;
+
 /** How far a transaction's commands are written (its lock-step cursor; a pipelined group goes from first to `Written` at once). */
 export const Stage = {
   /** RSET first (a transaction left open before this one). */
@@ -130,17 +133,20 @@ export class Txn {
   }
 
   /**
-   * Settles one RCPT reply, `code`, for recipient `r` (0-based). Returns the server's recipient
-   * limit when this reply revealed it (its first 452 after at least one acceptance), else 0.
+   * Settles one RCPT reply, `code` with its packed enhanced code (`enhancedCodeAt`, 0 for none),
+   * for recipient `r` (0-based). Returns the server's recipient limit when this reply revealed it
+   * (its first "too many recipients" after at least one acceptance), else 0.
    */
-  onRcpt(r: number, code: number, rec: Recorder): number {
+  onRcpt(r: number, code: number, enhanced: number, rec: Recorder): number {
     const msg = this.msg;
     if (msg === null) return 0;
     let limit = 0;
     const k = this.rcptDone++;
     if (code >= 200 && code < 300) this.rcptOk++;
-    else if (code === 452) {
-      // RFC 5321 §4.5.3.1.10: too many recipients; send the rest in another transaction.
+    else if (code === 452 && (enhanced === 0 || enhanced === TOO_MANY_RECIPIENTS)) {
+      // RFC 5321 §4.5.3.1.10: too many recipients; send the rest in another transaction. A 452
+      // with another enhanced code (4.2.2 mailbox full, 4.3.1 storage) is that recipient's own
+      // deferral, not the server's limit (RFC 3463 §3.6: X.5.3 is "too many recipients").
       if (this.first452 < 0) {
         this.first452 = k;
         // The server's limit: what it took before its first 452 (RFC 5321 §4.5.3.1.8 promises at

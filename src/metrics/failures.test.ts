@@ -66,6 +66,20 @@ describe('FailureTally', () => {
     expect(c[OTHERS]).toBe(30);
   });
 
+  it("shows a text that becomes frequent after the cap is full: it takes the least frequent one's place, totals stay exact (hostile review of issue 15)", () => {
+    const t = new FailureTally();
+    const words = (i: number): string => i.toString(2).replace(/0/g, 'a ').replace(/1/g, 'b ');
+    for (let i = 0; i < 150; i++) t.count('rcpt', 550, text(`5.0.0 ${words(i)}`));
+    for (let i = 0; i < 500; i++) {
+      t.count('rcpt', 451, text('4.7.1 Rate limited, slow down'));
+      if (i % 10 === 0) t.count('rcpt', 550, text(`5.0.0 ${words(1000 + i)}`));
+    }
+    const c = t.counts().rcpt;
+    expect(c['451 4.7.1 Rate limited, slow down']).toBe(500);
+    expect(Object.keys(c).length).toBeLessThanOrEqual(FAILURE_TEXTS_KEPT + 1);
+    expect(Object.values(c).reduce((a, b) => a + b, 0)).toBe(150 + 500 + 50);
+  });
+
   it('goes from the parser through the recorder to a snapshot, and merges across threads', () => {
     const a = new Recorder();
     a.pendingText = text('4.2.1 Mailbox busy');

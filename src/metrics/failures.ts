@@ -3,7 +3,9 @@
  * normalised so that replies differing only in numbers, IDs, addresses or IPs count as one
  * (`451 4.7.1 Rate limited, try again in # seconds`), with counts. Bounded: a thread keeps at most
  * `FAILURE_TEXTS_KEPT` texts per phase, a summary lists the `FAILURE_TEXTS_SHOWN` most frequent;
- * the rest are counted under `OTHERS`.
+ * the rest are counted under `OTHERS`. A new text past the cap takes the place of the least
+ * frequent one kept, whose count goes to `OTHERS` (the space-saving idea of Metwally, Agrawal and
+ * El Abbadi, 2005, with exact totals): a text that becomes frequent late in a run is still shown.
  *
  * Counting is cheap for the usual case, one text repeated (a fault, a rate limit): the raw octets
  * are compared with the phase's last raw text, and only a new raw text is decoded and normalised.
@@ -73,18 +75,24 @@ function maskToken(token: string): string {
   return core.replace(/\d+/g, '#') + tail;
 }
 
+/** One kept text's count; `gone` once it made room for another (its count moved to `OTHERS`). */
+interface Cell {
+  n: number;
+  gone: boolean;
+}
+
 /** A phase's distinct texts. */
 class PhaseTally {
   /** Normalised text → its count cell. */
-  readonly cells = new Map<string, { n: number }>();
-  /** Replies whose text was new after `FAILURE_TEXTS_KEPT` distinct ones. */
-  readonly others = { n: 0 };
+  readonly cells = new Map<string, Cell>();
+  /** Replies whose text is not (or no longer) kept. */
+  readonly others: Cell = { n: 0, gone: false };
   /** Raw text → the cell of its normalised form (at most `RAW_CACHE`). */
-  readonly raw = new Map<string, { n: number }>();
+  readonly raw = new Map<string, Cell>();
   /** The last text counted (its octets, code excluded), its code and its cell. */
   last: Buffer | null = null;
   lastCode = 0;
-  lastCell: { n: number } = this.others;
+  lastCell: Cell = this.others;
 }
 
 /**
@@ -106,7 +114,7 @@ export class FailureTally {
     const len = textEnd - textStart;
     const last = tally.last;
     // The usual case: the same text as the phase's last one (a fault, a rate limit), compared as octets.
-    if (last !== null && tally.lastCode === code && last.length === len && equalAt(last, textBuf, textStart, len)) {
+    if (last !== null && tally.lastCode === code && last.length === len && !tally.lastCell.gone && equalAt(last, textBuf, textStart, len)) {
       tally.lastCell.n++;
       return;
     }
@@ -119,14 +127,15 @@ export class FailureTally {
   }
 
   /** The cell of raw text `raw` (`code SP text`): from the raw cache, else normalised (`OTHERS`' cell past the cap). */
-  private cellOf(tally: PhaseTally, raw: string): { n: number } {
+  private cellOf(tally: PhaseTally, raw: string): Cell {
     let cell = tally.raw.get(raw);
-    if (cell !== undefined) return cell;
+    if (cell !== undefined && !cell.gone) return cell;
+    if (cell !== undefined) tally.raw.delete(raw);
     const key = normaliseReply(raw);
     cell = tally.cells.get(key);
     if (cell === undefined) {
-      if (tally.cells.size < FAILURE_TEXTS_KEPT) tally.cells.set(key, (cell = { n: 0 }));
-      else cell = tally.others;
+      if (tally.cells.size >= FAILURE_TEXTS_KEPT) evictLeast(tally);
+      tally.cells.set(key, (cell = { n: 0, gone: false }));
     }
     if (tally.raw.size < RAW_CACHE) tally.raw.set(raw, cell);
     return cell;
@@ -142,6 +151,17 @@ export class FailureTally {
     }
     return out;
   }
+}
+
+/** Makes room in a full tally: the least frequent kept text leaves, its count goes to `OTHERS`. */
+function evictLeast(tally: PhaseTally): void {
+  let leastKey = '';
+  let least: Cell | null = null;
+  for (const [k, c] of tally.cells) if (least === null || c.n < least.n) [leastKey, least] = [k, c];
+  if (least === null) return;
+  tally.cells.delete(leastKey);
+  tally.others.n += least.n;
+  least.gone = true;
 }
 
 /** `a` equals `b[from, from + len)` (`a.length === len`). */

@@ -42,6 +42,7 @@ describe('server.domains', () => {
           'c.test': { latency: { dist: 'uniform', min: '9ms', max: '5ms' }, rate: { messages: 0, per: '1s' } },
           'bad domain': {},
           'd.test': { defer: 0.9, bounce: 0.2, replies: { defer: ['550 5.1.1 No'] } },
+          'e.test': { replies: { defer: ['451 4.7.1 caf\u00e9 \u0007'], bounce: [`550 5.1.1 ${'x'.repeat(600)}`] } },
         },
       }),
     ).toEqual({
@@ -58,6 +59,8 @@ describe('server.domains', () => {
       // The sum is named beside the other bad fields of the same policy, not after they are fixed.
       'server.domains."d.test"': 'defer + bounce is 110%; must be at most 100 %',
       'server.domains."d.test".replies.defer.0': 'a 550 reply is not a deferral (4xx)',
+      'server.domains."e.test".replies.defer.0': expect.stringContaining('printable ASCII, spaces and tabs (RFC 5321 §4.2)'),
+      'server.domains."e.test".replies.bounce.0': expect.stringContaining('at most 512 octets with its CRLF'),
     });
   });
 

@@ -58,6 +58,7 @@ describe('fault SPEC strings', () => {
         { stall: '1s' },
         { tarpit: '1s', colour: 'red' },
         'rcpt: reply 550 4.1.1 Mixed classes',
+        'rcpt: reply 451 4.7.1 caf\u00e9',
       ),
     ).toEqual({
       'server.faults.0.reply': 'expected a 4xx or 5xx reply such as "450 4.2.1 Try again later", got "250 OK"',
@@ -70,6 +71,7 @@ describe('fault SPEC strings', () => {
       'server.faults.7.disconnect.after': 'counts message octets, so the command must be "data"',
       'server.faults.8.at': expect.stringContaining('expected a duration'),
       'server.faults.10.reply': expect.stringContaining('the enhanced code 4.… must have the class of the reply code 5xx (RFC 3463 §2)'),
+      'server.faults.11.reply': expect.stringContaining('printable ASCII'),
       'server.faults.9.colour': 'unknown key',
     });
     expect(() => resolveProfile({ server: { faults: 'delay 5ms' } })).toThrow('server.faults: expected a list of faults, got "delay 5ms"');

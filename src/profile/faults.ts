@@ -215,6 +215,11 @@ export function resolveFault(input: unknown, issue: IssueSink): Fault | undefine
       report(['reply'], `expected a 4xx or 5xx reply such as "450 4.2.1 Try again later", got ${JSON.stringify(f.reply)}`);
       return undefined;
     }
+    // RFC 5321 §4.2: textstring is HT, SP and printable ASCII; §4.5.3.1.5: at most 512 octets with CRLF.
+    if (/[^\t\x20-\x7e]/.test(m[2] ?? '') || (f.reply as string).trim().length + 2 > 512) {
+      report(['reply'], `a reply is printable ASCII, spaces and tabs, at most 510 octets (RFC 5321 §4.2, §4.5.3.1.5), got ${JSON.stringify(f.reply)}`);
+      return undefined;
+    }
     // RFC 3463 §2: an enhanced status code's class is the reply code's first digit.
     const enhanced = /^(\d)\.\d{1,3}\.\d{1,3}(?: |$)/.exec(m[2] ?? '');
     if (enhanced !== null && enhanced[1] !== m[1][0]) {

@@ -49,6 +49,9 @@ export class ServerControl {
         return { ok: false, reasons: [`faults: not valid JSON (${(err as Error).message})`] };
       }
     } else items = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+    // An empty PUT is a forgotten body far more often than a wish to clear: that is DELETE.
+    if (text === '' || (items.length === 0 && !text.startsWith('['))) return { ok: false, reasons: ['faults: the body has no fault (to remove every fault, use DELETE /faults)'] };
+    if (items.length > MAX_FAULTS) return { ok: false, reasons: [`faults: ${items.length} faults; at most ${MAX_FAULTS}`] };
     const faults: Fault[] = [];
     items.forEach((item, i) => {
       const f = resolveFault(item, (path, message) => reasons.push(`${['faults', i, ...path].join('.')}: ${message}`));
@@ -109,10 +112,17 @@ export class ServerControl {
   }
 
   private record(c: ServerChange): void {
+    // Bounded: the change log keeps at most MAX_CHANGES entries of at most MAX_WHAT characters each.
+    if (c.what.length > MAX_WHAT) c = { ...c, what: `${c.what.slice(0, MAX_WHAT)}… (${c.what.length} characters)` };
     this.ctx.metrics.change(c);
     this.log(`${new Date(c.atMs).toISOString()} ${c.target} ${c.action === 'clear' ? 'cleared' : 'set'}: ${c.what}`);
   }
 }
+
+/** Most faults one PUT may set. */
+export const MAX_FAULTS = 1000;
+/** Longest `what` of one change record, characters. */
+export const MAX_WHAT = 2000;
 
 /**
  * One policy as the change log shows it: every setting that changes replies (shares, where, latency,

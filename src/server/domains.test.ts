@@ -36,4 +36,10 @@ describe('DomainCounts', () => {
     expect(s['d0.test']).toMatchObject({ accepted: 1, deferred: 1 });
     expect(s[OTHER_DOMAIN]).toMatchObject({ accepted: 5, rejected: 1 });
   });
+  it('does not count a 421 (the session ends; the client does not count it either)', () => {
+    const c = new DomainCounts();
+    c.rcpt('a.test', Buffer.from('421 4.7.0 go away'));
+    c.rcpt('a.test', Buffer.from('451 4.7.1 later'));
+    expect(c.snapshot()['a.test']).toMatchObject({ accepted: 0, deferred: 1, rejected: 0 });
+  });
 });

@@ -52,8 +52,12 @@ export class DomainCounts {
     return c;
   }
 
-  /** Counts one RCPT reply for `domain` by its class. */
+  /**
+   * Counts one RCPT reply for `domain` by its class. A 421 is not a recipient's outcome but the
+   * session's end (RFC 5321 §3.8): not counted, as the client does not count it.
+   */
   rcpt(domain: string, r: Buffer): void {
+    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) return;
     const c = this.of(domain);
     if (r[0] === 0x32) c.accepted++;
     else if (r[0] === 0x34) c.deferred++;
@@ -223,5 +227,6 @@ export function forcedKind(line: Buffer, start: number, end: number): number {
  */
 export function domainOf(line: Buffer, localEnd: number, pathEnd: number): string {
   if (line[localEnd] !== 0x40) return '';
-  return line.toString('latin1', localEnd + 1, pathEnd - 1).toLowerCase();
+  // UTF-8 (RFC 6531 U-labels): decoded as the client decodes its domains, so the two tables agree.
+  return line.toString('utf8', localEnd + 1, pathEnd - 1).toLowerCase();
 }

@@ -82,7 +82,8 @@ export class RecipientOutcomes {
     d.delayMs = 0;
     if (this.ctx.refusedLocalParts.length > 0 && this.refusedMailbox(line, path)) r = R.mailboxUnavailable;
     else if (recipients >= this.ctx.settings.maxRecipients) r = R.tooManyRecipients;
-    else {
+    else if (domain !== '') {
+      // `<Postmaster>` (no domain) is never refused by a policy: RFC 5321 §4.5.1 has every server take it.
       const policy = plan.lookup(domain);
       if (policy !== null) {
         const c = this.ctx.metrics.counters;
