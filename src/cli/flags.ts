@@ -28,7 +28,8 @@ export function definedOnly<T>(value: T): T {
     const kept = definedOnly(v);
     if (kept === undefined) continue;
     if (kept !== null && typeof kept === 'object' && !Array.isArray(kept) && Object.keys(kept).length === 0) continue;
-    out[k] = kept;
+    // defineProperty, not `out[k] =`: a "__proto__" key (`--domain __proto__`) stays a key, for the resolver to name.
+    Object.defineProperty(out, k, { value: kept, enumerable: true, writable: true, configurable: true });
   }
   return out as T;
 }

@@ -18,4 +18,14 @@ describe('--domain (weighted recipient domains)', () => {
   it('leaves a weight that is not a number for the resolver to name', () => {
     expect(() => resolveProfile(undefined, profileOverrides({ threshold: [], domain: ['gmail.test:lots'] }))).toThrow(/envelope\.to\.domains\."gmail\.test"/);
   });
+
+  it('refuses weights whose sum overflows (every share would be 0)', () => {
+    expect(() => resolveProfile(undefined, profileOverrides({ threshold: [], domain: ['x.test:1e308', 'y.test:1e308'] }))).toThrow(
+      /envelope\.to\.domains: the weights add up to more than a number holds/,
+    );
+  });
+
+  it('names --domain __proto__ as not a domain instead of dropping it (hostile review of issue 15)', () => {
+    expect(() => resolveProfile(undefined, profileOverrides({ threshold: [], domain: ['__proto__:5', 'a.test:5'] }))).toThrow(/envelope\.to\.domains\."__proto__": is not a domain/);
+  });
 });

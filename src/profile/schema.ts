@@ -143,6 +143,9 @@ function domainWeights() {
       seen.add(lower);
       out.push({ domain: lower, weight: weight as number });
     }
+    // Weights are normalised by their sum: one that overflows would make every share 0 (or NaN).
+    if (!Number.isFinite(out.reduce((sum, d) => sum + (Number.isFinite(d.weight) ? d.weight : 0), 0)))
+      ctx.addIssue({ code: 'custom', message: 'the weights add up to more than a number holds; use smaller weights' });
     return out;
   });
 }
