@@ -19,6 +19,7 @@
  */
 import { FAULT_VERBS, lowerVerb } from '../protocol/verbs.js';
 import { MAX_DURATION_MS } from './limits.js';
+import { enhancedClassIssue, replyLineIssue } from './reply-pool.js';
 import type { DelaySpec, Fault, FaultCommand } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 
@@ -215,15 +216,9 @@ export function resolveFault(input: unknown, issue: IssueSink): Fault | undefine
       report(['reply'], `expected a 4xx or 5xx reply such as "450 4.2.1 Try again later", got ${JSON.stringify(f.reply)}`);
       return undefined;
     }
-    // RFC 5321 §4.2: textstring is HT, SP and printable ASCII; §4.5.3.1.5: at most 512 octets with CRLF.
-    if (/[^\t\x20-\x7e]/.test(m[2] ?? '') || (f.reply as string).trim().length + 2 > 512) {
-      report(['reply'], `a reply is printable ASCII, spaces and tabs, at most 510 octets (RFC 5321 §4.2, §4.5.3.1.5), got ${JSON.stringify(f.reply)}`);
-      return undefined;
-    }
-    // RFC 3463 §2: an enhanced status code's class is the reply code's first digit.
-    const enhanced = /^(\d)\.\d{1,3}\.\d{1,3}(?: |$)/.exec(m[2] ?? '');
-    if (enhanced !== null && enhanced[1] !== m[1][0]) {
-      report(['reply'], `the enhanced code ${enhanced[1]}.… must have the class of the reply code ${m[1][0]}xx (RFC 3463 §2), got ${JSON.stringify(f.reply)}`);
+    const issue = replyLineIssue((f.reply as string).trim()) ?? enhancedClassIssue((f.reply as string).trim());
+    if (issue !== null) {
+      report(['reply'], issue);
       return undefined;
     }
     return { kind: 'reply', command, probability, code: Number(m[1]), text: m[2] ?? 'Injected fault' };

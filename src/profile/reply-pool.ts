@@ -37,3 +37,23 @@ export const RATE_LIMIT_REPLY = '451 4.7.1 Too many messages for this domain; sl
 /** Forced outcomes by local part (docs/reference-server.md "Forced outcomes"). */
 export const FORCED_TEMPFAIL_REPLY = '451 4.3.0 Forced temporary failure (tempfail@)';
 export const FORCED_PERMFAIL_REPLY = '550 5.1.1 Forced permanent failure (permfail@): no such user';
+
+/**
+ * What keeps `reply` (`"451 4.7.1 text"`, CRLF excluded) off the wire, or null: its text must be
+ * RFC 5321 §4.2's textstring (HT, SP and printable ASCII) and the line at most 512 octets with its
+ * CRLF (§4.5.3.1.5). Shared by fault replies and domain reply pools.
+ */
+export function replyLineIssue(reply: string): string | null {
+  if (/[^\t\x20-\x7e]/.test(reply)) return `a reply text is printable ASCII, spaces and tabs (RFC 5321 §4.2), got ${JSON.stringify(reply)}`;
+  if (reply.length + 2 > 512) return `a reply line is at most 512 octets with its CRLF (RFC 5321 §4.5.3.1.5); this one has ${reply.length + 2}`;
+  return null;
+}
+
+/**
+ * The enhanced status code at the start of `reply`'s text (`"550 5.1.1 …"`) must have the class of
+ * its reply code (RFC 3463 §2): what is wrong, or null (also when the text has no enhanced code).
+ */
+export function enhancedClassIssue(reply: string): string | null {
+  const enhanced = /^(\d)\.\d{1,3}\.\d{1,3}(?: |$)/.exec(reply.slice(4));
+  return enhanced !== null && enhanced[1] !== reply[0] ? `the enhanced code ${enhanced[1]}.… must have the class of the reply code ${reply[0]}xx (RFC 3463 §2)` : null;
+}

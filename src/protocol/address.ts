@@ -9,6 +9,7 @@
  * Paths are scanned octet by octet with one class table (one RCPT per recipient is the server's hot
  * path): no string is made for a valid ASCII path.
  */
+import * as bytes from './bytes.js';
 
 // Octet classes (RFC 5234 core rules, RFC 5322 §3.2.3 atext, RFC 5321 §4.1.2).
 const C_ALPHA = 1;
@@ -32,17 +33,11 @@ for (let c = 32; c <= 126; c++) if (c !== 0x22 && c !== 0x5c) CLASS[c] |= C_QTEX
 for (let c = 33; c <= 126; c++) if (c !== 0x3d) CLASS[c] |= C_VALUE;
 for (const ch of 'abcdefABCDEF') CLASS[ch.charCodeAt(0)] |= C_HEX;
 
-const SP = 0x20;
-const HTAB = 0x09;
+// Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
+const { AT, COLON, DOT, GT, HYPHEN, LT, SP, trimmedEnd } = bytes;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const LT = 0x3c;
-const GT = 0x3e;
-const AT = 0x40;
-const DOT = 0x2e;
 const COMMA = 0x2c;
-const COLON = 0x3a;
-const HYPHEN = 0x2d;
 const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 const EQUALS = 0x3d;
@@ -339,8 +334,7 @@ export interface EsmtpParam {
  * nothing glued to the `>`).
  */
 export function parseEsmtpParams(line: Buffer, from: number): EsmtpParam[] | null {
-  let end = line.length;
-  while (end > from && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
+  const end = trimmedEnd(line, from);
   if (end === from) return NO_PARAMS;
   if (line[from] !== SP) return null;
   const params: EsmtpParam[] = [];
@@ -375,8 +369,7 @@ const NO_PARAMS: EsmtpParam[] = [];
 
 /** True when the octets from `from` on are white space only (SP, HTAB): RFC 5321 §4.1.1 tolerates them before CRLF. */
 export function onlyTrailingSpace(line: Buffer, from: number): boolean {
-  for (let i = from; i < line.length; i++) if (line[i] !== SP && line[i] !== HTAB) return false;
-  return true;
+  return trimmedEnd(line, from) === from;
 }
 
 /** True when `line` holds a non-ASCII octet from `from` on (RFC 6531 §3.4: an esmtp-value beyond ASCII needs SMTPUTF8). */

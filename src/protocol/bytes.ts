@@ -72,3 +72,14 @@ export function equalsCI(buf: Buffer, from: number, to: number, lower: Buffer): 
   }
   return true;
 }
+
+/**
+ * The end of `line` with trailing white space (SP, HTAB) cut, but not before `from`: RFC 5321
+ * §4.1.1 has servers tolerate trailing white space before the CRLF. `trimmedEnd(line, from) ===
+ * from` when nothing but white space follows `from`.
+ */
+export function trimmedEnd(line: Uint8Array, from: number): number {
+  let end = line.length;
+  while (end > from && (line[end - 1] === SP || line[end - 1] === TAB)) end--;
+  return end;
+}

@@ -10,7 +10,7 @@ import type { EsmtpParam } from './address.js';
 import * as bytes from './bytes.js';
 
 // Local copies (see bytes.ts): a module's own const is folded into optimised code, an import is not.
-const { DIGIT_0, SP, startsWithCI } = bytes;
+const { DIGIT_0, SP, startsWithCI, TAB, trimmedEnd } = bytes;
 
 /** What `checkMailParameters` found: all acceptable, a malformed or repeated one, a declared size over the limit, or a parameter we do not take. */
 export type MailParametersCheck = 'ok' | 'syntax' | 'size-too-big' | 'unknown';
@@ -59,7 +59,6 @@ export interface BdatArgs {
 /** Most significant digits a BDAT size may have: exact in a double, and far beyond any message we would accept. */
 export const BDAT_MAX_DIGITS = 15;
 const LAST_WORD = Buffer.from('LAST');
-const HTAB = 0x09;
 
 /**
  * The chunk size at `line[i]`: `1*DIGIT` (RFC 3030 §2: any number of digits, leading zeros
@@ -84,8 +83,7 @@ function chunkSize(line: Buffer, i: number): { readonly size: number; readonly e
  * valid size nobody knows where the chunk ends; see `bdatSizeLenient` for a malformed line.
  */
 export function parseBdatArgs(line: Buffer): BdatArgs | null {
-  let end = line.length;
-  while (end > 5 && (line[end - 1] === SP || line[end - 1] === HTAB)) end--;
+  const end = trimmedEnd(line, 5);
   if (line[4] !== SP) return null;
   const n = chunkSize(line, 5);
   if (n === null) return null;
@@ -103,7 +101,7 @@ export function parseBdatArgs(line: Buffer): BdatArgs | null {
  */
 export function bdatSizeLenient(line: Buffer): number | null {
   let i = 4;
-  while (i < line.length && (line[i] === SP || line[i] === HTAB)) i++;
+  while (i < line.length && (line[i] === SP || line[i] === TAB)) i++;
   return chunkSize(line, i)?.size ?? null;
 }
 

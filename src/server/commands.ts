@@ -195,8 +195,12 @@ export class CommandMachine {
           this.sink.reply(v === LHLO ? R.unknown : R.useLhlo);
           break;
         }
-        if (line.length < 6 || onlyTrailingSpace(line, 5) || !printableArgument(line)) {
-          this.sink.reply(line.length < 6 || onlyTrailingSpace(line, 5) ? R.heloSyntax : R.heloOctets);
+        if (line.length < 6 || onlyTrailingSpace(line, 5)) {
+          this.sink.reply(R.heloSyntax);
+          break;
+        }
+        if (!printableArgument(line)) {
+          this.sink.reply(R.heloOctets);
           break;
         }
         // RFC 5321 §4.1.4: EHLO/HELO also resets any transaction.
@@ -325,10 +329,15 @@ export class CommandMachine {
     if (!this.inTransaction) return this.sink.reply(R.badSequence);
     const verdict = scanPath(line, RCPT_PATH_AT, 'forward', PATH);
     if (verdict === PATH_SYNTAX) return this.sink.reply(line[RCPT_PATH_AT] === SP ? R.recipientSpace : R.recipientRefusals[verdict]);
-    const params = PATH.end === line.length ? null : parseEsmtpParams(line, PATH.end);
-    if (PATH.end !== line.length && (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end)))) return this.sink.reply(R.parameterSyntax);
+    let hasParams = false;
+    if (PATH.end !== line.length) {
+      const params = parseEsmtpParams(line, PATH.end);
+      if (params === null || (!this.smtputf8 && hasNonAscii(line, PATH.end))) return this.sink.reply(R.parameterSyntax);
+      hasParams = params.length > 0;
+    }
+    // A grammar error anywhere outranks a length error; a parameter (none is offered) comes after both.
     if (verdict !== PATH_OK) return this.sink.reply(R.recipientRefusals[verdict]);
-    if (params !== null && params.length > 0) return this.sink.reply(R.badParameter);
+    if (hasParams) return this.sink.reply(R.badParameter);
     if (PATH.nonAscii && !this.smtputf8) return this.sink.reply(R.recipientNeedsUtf8);
     // Forced outcomes: one length test before any octet is compared (4, 8 or 10 octets).
     const n = PATH.localEnd - PATH.localStart;

@@ -33,6 +33,7 @@ import tls from 'node:tls';
 import * as framing from '../protocol/line-framer.js';
 import { parseProxyHeader, type ProxiedAddresses } from '../protocol/proxy-header.js';
 import { CommandMachine } from './commands.js';
+import { AUTH_INFO } from './verb-table.js';
 import type { Yielding } from './accept-drain.js';
 import type { ReplySink, ServerContext } from './context.js';
 import type { FaultIndex } from './faults.js';
@@ -318,7 +319,8 @@ export class Connection implements ReplySink, Yielding {
       if (f === FRAME_LINE) {
         if (clock === 0) clock = performance.now();
         const info = this.commands.command(framer.line(chunk));
-        framer.maxLength = this.commands.lineLimit();
+        // Only AUTH and its SASL lines (timed as AUTH) start or end an exchange, which changes the limit.
+        if (info === AUTH_INFO) framer.maxLength = this.commands.lineLimit();
         // One clock read per command: its time runs from the previous command's end (or from
         // when its line was found), so it includes framing the next line in a pipelined group.
         const now = performance.now();
