@@ -110,6 +110,54 @@ describe('run --sink (no MTA in between)', () => {
     }
   });
 
+  it("marks the sink's run-time changes on the run's timeline, where the replies change (issue 15 item 4)", async () => {
+    const s = await sink();
+    const out = await outDir();
+    const running = runCli(
+      ['run', '--target', `smtp://127.0.0.1:${s.port}`, '--sink', s.url, '--duration', '6s', '--messages', '5000000', '--sessions', '2', '--workers', '1', '--quiet', '--out', out],
+      60_000,
+    );
+    const call = (method: string, body?: string) => fetch(`${s.url}/faults`, { method, body }).then((r) => r.status);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await call('PUT', 'rcpt: 451 4.7.1 Try again later')).toBe(200);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await call('DELETE')).toBe(200);
+    const r = await running;
+    expect(r.code, r.stderr).toBe(0);
+    const changes = summaryOf(out).delivery.changes as { atS: number; target: string; action: string; what: string }[];
+    expect(changes.map((c) => [c.target, c.action, c.what])).toEqual([
+      ['faults', 'set', 'rcpt: reply 451 4.7.1 Try again later'],
+      ['faults', 'clear', '(none)'],
+    ]);
+    const [put, del] = changes.map((c) => c.atS);
+    expect(del - put).toBeGreaterThan(2.3);
+    expect(del - put).toBeLessThan(3.5);
+    // The per-second figures line up with the marks: no deferral in a second wholly before the PUT
+    // or wholly after the DELETE, nothing but deferrals in one wholly between them (0.2 s margins
+    // for transactions in flight across a change).
+    const seconds = readFileSync(join(out, 'timeline.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: number; intervalS: number; recipients: { accepted: number; rejected: number } });
+    const within = (lo: number, hi: number) => seconds.filter((x) => x.t - x.intervalS >= lo && x.t <= hi && x.intervalS >= 0.5);
+    const before = within(0, put);
+    const between = within(put + 0.2, del);
+    const after = within(del + 0.2, Infinity);
+    expect(before.length, JSON.stringify({ put, del, seconds })).toBeGreaterThan(0);
+    expect(between.length, JSON.stringify({ put, del, seconds })).toBeGreaterThan(0);
+    expect(before.every((x) => x.recipients.rejected === 0 && x.recipients.accepted > 0)).toBe(true);
+    expect(between.every((x) => x.recipients.rejected > 0 && x.recipients.accepted === 0)).toBe(true);
+    expect(after.every((x) => x.recipients.rejected === 0)).toBe(true);
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('## Changes at the sink during the run');
+    expect(md).toContain(`| ${put} | faults | \`rcpt: reply 451 4.7.1 Try again later\` |`);
+    expect(md).toContain(`| ${del} | faults | \`(none)\` |`);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('id="sink-changes"');
+    expect(html).toContain(`"marks":[{"atS":${put},"label":"faults changed"},{"atS":${del},"label":"faults cleared"}]`);
+    expect(r.stdout).toContain('changes at the sink');
+  });
+
   it('reports 0 delivered after the drain timeout when the sink receives nothing, exit 0', async () => {
     const target = await sink();
     const idle = await sink();

@@ -386,6 +386,70 @@ describe.skipIf(!haveChromium && !inCI)('report.html in headless Chromium', () =
     await page.close();
   });
 
+  it("draws the sink's run-time changes as dashed lines on every time chart, at their seconds, and lists them (issue 15)", async () => {
+    const dir = tmp();
+    for (const f of ['summary.json', 'run.hlog', 'timeline.ndjson']) copyFileSync(join(open, f), join(dir, f));
+    const s = summaryOf(dir);
+    const evil = '</script><script>window.pwned=true</script>';
+    s.delivery = {
+      sink: 'http://127.0.0.1:1/stats',
+      accepted: 1,
+      delivered: 1,
+      deliveredAtLeast: false,
+      deliveredAtLoadEnd: 1,
+      queued: 0,
+      drained: true,
+      drainStopped: false,
+      drainS: 0,
+      drainTimeoutS: 60,
+      ratePerS: 1,
+      windowS: 1,
+      clockOffsetMs: 0,
+      clockUncertaintyMs: 0.1,
+      error: null,
+      changes: [
+        { atS: 1.5, target: 'faults', action: 'set', what: `rcpt: reply 451 4.7.1 ${evil}` },
+        { atS: 2.25, target: 'domains', action: 'clear', what: '(none)' },
+      ],
+    };
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify(s));
+    expect((await cli(['report', dir])).code).toBe(0);
+    const page = await open_(join(dir, 'report.html'));
+    // Each mark's column (device pixels at its x) holds the marks' purple; a column halfway between
+    // has none below the labels (drawn at the top, right of their lines).
+    for (const id of ['latency-over-time', 'throughput', 'replies', 'errors']) {
+      const purple = await page.evaluate(
+        ({ id, xs }) => {
+          type U = { valToPos(v: number, k: string, canvas?: boolean): number; bbox: { top: number; height: number }; ctx: CanvasRenderingContext2D };
+          const u = (document.getElementById(`chart-${id}`) as unknown as { uplot: U }).uplot;
+          return xs.map((x) => {
+            const px = Math.round(u.valToPos(x, 'x', true));
+            const below = x === 1.875 ? 70 : 0;
+            const col = u.ctx.getImageData(px - 1, u.bbox.top + below, 3, u.bbox.height - below).data;
+            let n = 0;
+            for (let i = 0; i < col.length; i += 4) if (col[i] > 80 && col[i] < 170 && col[i + 1] < 60 && col[i + 2] > 120 && col[i + 3] > 100) n++;
+            return n;
+          });
+        },
+        { id, xs: [1.5, 2.25, 1.875] },
+      );
+      expect(purple[0], id).toBeGreaterThan(30);
+      expect(purple[1], id).toBeGreaterThan(30);
+      expect(purple[2], id).toBe(0);
+    }
+    const table = await page.locator('#sink-changes').innerText();
+    expect(table).toContain('1.5');
+    expect(table).toContain(`rcpt: reply 451 4.7.1 ${evil}`);
+    expect(table).toContain('domains');
+    expect(await page.evaluate(() => (window as unknown as { pwned?: boolean }).pwned)).toBeUndefined();
+    await page.close();
+    // A hand-edited summary.json whose changes are not a list is named, not a crash.
+    writeFileSync(join(dir, 'summary.json'), JSON.stringify({ ...s, delivery: { ...s.delivery, changes: 'x' } }));
+    const bad = await cli(['report', dir]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('delivery.changes');
+  });
+
   it('escapes names and verdicts from summary.json (no markup or script gets through), shows a saturated generator', async () => {
     const dir = tmp();
     for (const f of ['summary.json', 'run.hlog', 'timeline.ndjson']) copyFileSync(join(closed, f), join(dir, f));

@@ -323,7 +323,7 @@ export function runCommand() {
           drain = await drainSink(sinking.url, agent, sinkStart, sinkDuring ?? sinkStart, accepted, sinking.drainTimeoutMs, drainStop.signal);
         }
         onSignalWhilePublishing = null;
-        const made = deliveryReport(sinking.url, sinkStart, drain, accepted, sinking.drainTimeoutMs, performance.now() - windowStart, sinkDuring);
+        const made = deliveryReport(sinking.url, sinkStart, drain, accepted, sinking.drainTimeoutMs, performance.now() - windowStart, sinkDuring, outcome.barrierAtMs);
         delivery = made.report;
         if (made.delivery) outcome.merged.histograms.get('delivery')!.add(made.delivery);
         if (delivery.error) process.stderr.write(`smtpbench: --sink ${delivery.sink}: ${delivery.error}\n`);

@@ -84,6 +84,30 @@ export const CHART_CLIENT = `
       ctx.restore();
     };
   }
+  // The sink's run-time changes: a dashed vertical line each, labelled at the top, so a step in a
+  // line reads against the change that caused it.
+  function drawMarks(u) {
+    var ctx = u.ctx, dpr = devicePixelRatio;
+    ctx.save();
+    ctx.strokeStyle = 'rgba(120, 0, 160, 0.8)';
+    ctx.fillStyle = 'rgba(120, 0, 160, 0.9)';
+    ctx.lineWidth = dpr;
+    ctx.setLineDash([4 * dpr, 3 * dpr]);
+    ctx.font = Math.round(11 * dpr) + 'px system-ui, sans-serif';
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    data.marks.forEach(function (m, i) {
+      if (m.atS < u.scales.x.min || m.atS > u.scales.x.max) return;
+      var x = u.valToPos(m.atS, 'x', true);
+      ctx.beginPath();
+      ctx.moveTo(x, u.bbox.top);
+      ctx.lineTo(x, u.bbox.top + u.bbox.height);
+      ctx.stroke();
+      // Labels step down, so two changes close together stay readable.
+      ctx.fillText(m.label, x + 3 * dpr, u.bbox.top + (18 + 13 * (i % 3)) * dpr);
+    });
+    ctx.restore();
+  }
   function draw(c) {
     var fig = document.getElementById('chart-' + c.id);
     var plot = fig.querySelector('.plot');
@@ -153,6 +177,7 @@ export const CHART_CLIENT = `
       setLegend: [function (u) { u.root.classList.toggle('idle', u.cursor.idx == null); }],
     };
     if (!spectrum && c.warmupEndS > 0) hooks.drawClear = [shadeWarmup(c.warmupEndS)];
+    if (!spectrum && data.marks && data.marks.length > 0) hooks.draw = [drawMarks];
     var opts = {
       width: Math.max(plot.clientWidth, 300),
       height: 320,

@@ -41,5 +41,6 @@ export function pageDataOf(run: RunData): PageData {
     repliesChart(run.timeline, warmupS),
     errorsChart(run.timeline, warmupS),
   ];
-  return { warmupS, charts: charts.filter((c): c is ChartSpec => c !== null) };
+  const marks = (s.delivery?.changes ?? []).map((c) => ({ atS: c.atS, label: `${c.target} ${c.action === 'clear' ? 'cleared' : 'changed'}` }));
+  return { warmupS, charts: charts.filter((c): c is ChartSpec => c !== null), marks };
 }

@@ -63,11 +63,21 @@ export interface ChartSpec {
   readonly yRange?: readonly [number, number];
 }
 
-/** What report.html embeds as JSON: every chart, and the warm-up's length. */
+/** A moment marked on every time chart: a vertical line with a short label (a change at the sink). */
+export interface TimeMark {
+  /** Seconds since the start of the run. */
+  readonly atS: number;
+  /** A few words drawn beside the line (`faults changed`); the whole change is in the page's table. */
+  readonly label: string;
+}
+
+/** What report.html embeds as JSON: every chart, the warm-up's length and the marked moments. */
 export interface PageData {
   /** Seconds of warm-up at the start of every time chart (shaded), 0 when none. */
   readonly warmupS: number;
   readonly charts: readonly ChartSpec[];
+  /** Drawn on every time chart (the sink's run-time changes, `delivery.changes`); [] when none. */
+  readonly marks: readonly TimeMark[];
 }
 
 /** Distinct colours for up to 12 lines (Tableau 10 and two more). */

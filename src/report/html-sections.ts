@@ -7,7 +7,7 @@
 import type { ChartSpec } from './chart-spec.js';
 import { phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { esc, scroller, tableHtml } from './html-page.js';
-import { busyText, domainsTable, failureRepliesTable, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
+import { busyText, domainsTable, failureRepliesTable, sinkChangesTable, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -67,6 +67,15 @@ export function domainsHtml(s: Summary): string {
   return `<h3>Recipient domains</h3>
 <p class="small">RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz); the 20 domains with the most, the rest as (other).</p>
 ${tableHtml(t, 'domains')}`;
+}
+
+/** The sink's run-time changes, each at its second (also drawn on the time charts); empty without any. */
+export function sinkChangesHtml(s: Summary): string {
+  const t = sinkChangesTable(s);
+  if (t === null) return '';
+  return `<h3>Changes at the sink during the run</h3>
+<p class="small">Faults and domain policies the sink was given while the run went on (<code>PUT</code> or <code>DELETE /faults</code>, <code>/domains</code>), in seconds since the load started, the sink's clock offset taken out; the dashed lines on the time charts mark them.</p>
+${tableHtml(t, 'sink-changes', (i) => (i === 2 ? 'text' : ''))}`;
 }
 
 /** The distinct failure reply texts per phase, normalised, with counts; empty when there were none. */

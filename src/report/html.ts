@@ -9,7 +9,7 @@ import { pageDataOf } from './chart-data.js';
 import { CHART_CLIENT } from './chart-client.js';
 import { errorKindMeaning } from './glossary.js';
 import { esc, pageHtml, tableHtml } from './html-page.js';
-import { chartHtml, domainsHtml, enhancedHtml, failureRepliesHtml, environmentHtml, generatorHtml, glossaryHtml, repliesTable, serverHtml, thresholdsHtml } from './html-sections.js';
+import { chartHtml, domainsHtml, enhancedHtml, failureRepliesHtml, sinkChangesHtml, environmentHtml, generatorHtml, glossaryHtml, repliesTable, serverHtml, thresholdsHtml } from './html-sections.js';
 import { printable } from '../redact.js';
 import { acceptWaitNote, deliveryNote, latencyTable, measuredNote, mergedNote, shardNote, modelNote, percentilesOf, scheduleNote, stopNote, totalsTable, type SummaryTable } from './markdown.js';
 import type { RunData } from './run-data.js';
@@ -71,6 +71,7 @@ ${errors.length === 0 ? '<p>Errors: none.</p>' : tableHtml(errorsTable, 'errors'
 <h3>Reply codes per phase</h3>
 ${tableHtml(repliesTable(s), 'replies')}
 ${enhancedHtml(s)}
+${sinkChangesHtml(s)}
 ${domainsHtml(s)}
 ${failureRepliesHtml(s)}
 </section>

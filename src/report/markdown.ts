@@ -56,6 +56,19 @@ export function failureRepliesTable(s: Summary): SummaryTable | null {
   return rows.length === 0 ? null : { head: ['phase', 'count', 'reply (normalised)'], rows };
 }
 
+/**
+ * The sink's run-time changes (`delivery.changes`: `PUT`/`DELETE /faults`, `/domains` on its
+ * `serve --http`), one row each with its second on the run's timeline; null when there were none.
+ */
+export function sinkChangesTable(s: Summary): SummaryTable | null {
+  const changes = s.delivery?.changes ?? [];
+  if (changes.length === 0) return null;
+  return {
+    head: ['at (s)', 'changed', 'now'],
+    rows: changes.map((c) => [c.atS, c.target, c.what]),
+  };
+}
+
 /** The configured percentiles of a summary (older summaries: the default four). */
 export function percentilesOf(s: Summary): readonly number[] {
   return s.profile.percentiles ?? DEFAULT_PERCENTILES;
@@ -300,6 +313,7 @@ export function renderMarkdown(s: Summary): string {
             .join(', ')
     }.`,
     ...enhancedMarkdown(s),
+    ...sinkChangesMarkdown(s),
     ...domainsMarkdown(s),
     ...failureRepliesMarkdown(s),
     ...(server ? ['', ...table(server), '', `Reference server: ${serverScopeNote(s)}${counters.length > 0 ? ` Counters: ${counters.map(([k, n]) => `${k} ${n}`).join(', ')}.` : ''}`] : []),
@@ -312,6 +326,23 @@ export function renderMarkdown(s: Summary): string {
     '',
   ];
   return lines.join('\n');
+}
+
+/** `text` as Markdown inline code on one line (a backtick inside becomes a quote). */
+const mdCode = (text: string): string => `\`${printable(text).replace(/`/g, "'")}\``;
+
+/** The sink's run-time changes (`sinkChangesTable`) under a heading, plans as code; empty without any. */
+function sinkChangesMarkdown(s: Summary): string[] {
+  const t = sinkChangesTable(s);
+  if (t === null) return [];
+  return [
+    '',
+    '## Changes at the sink during the run',
+    '',
+    `Faults and domain policies the sink was given while the run went on, in seconds since the load started (the sink's clock offset of ${s.delivery!.clockOffsetMs} ms taken out): compare a step in the per-second figures (timeline.ndjson, report.html) with these.`,
+    '',
+    ...table({ ...t, rows: t.rows.map(([at, target, now]) => [at, target, mdCode(String(now))]) }, [1, 2]),
+  ];
 }
 
 /** The per-domain table (`domainsTable`) under a heading; empty without per-domain counts. */
@@ -332,14 +363,13 @@ function domainsMarkdown(s: Summary): string[] {
 function failureRepliesMarkdown(s: Summary): string[] {
   const t = failureRepliesTable(s);
   if (t === null) return [];
-  const code = (text: string): string => `\`${printable(text).replace(/`/g, "'")}\``;
   return [
     '',
     '## Failure replies',
     '',
     `Distinct 4yz and 5yz reply texts per phase, normalised (numbers #, IDs &lt;id>, addresses &lt;email>, IPs &lt;ip>); at most ${FAILURE_TEXTS_SHOWN} per phase, the rest under ${OTHERS}.`,
     '',
-    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, code(String(text))]) }, [2]),
+    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, mdCode(String(text))]) }, [2]),
   ];
 }
 

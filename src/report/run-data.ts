@@ -84,6 +84,13 @@ const SummarySchema = z.looseObject({
   replies: z.record(z.string(), counts),
   enhancedReplies: z.record(z.string(), counts).optional(),
   failureReplies: z.record(z.string(), counts).optional(),
+  // Only what the reports draw of it; the rest of `delivery` is text in a note.
+  delivery: z
+    .looseObject({
+      changes: z.array(z.looseObject({ atS: num, target: z.enum(['faults', 'domains']), action: z.enum(['set', 'clear']), what: z.string() })).optional(),
+    })
+    .nullable()
+    .optional(),
   errors: counts,
   errorCauses: z.record(z.string(), z.string()).optional(),
   // Null when unknown (an aborted run); a worker's utilization null when it tells nothing.

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { newHistogram, recordUs } from '../metrics/histogram.js';
 import { ServerMetrics } from '../server/stats.js';
-import { deliveryReport, failure, parseSinkUrl, RESTARTED, sinkDelta, type DrainResult, type SinkSnapshot } from './sink.js';
+import type { ServerChange } from '../server/stats.js';
+import { deliveryReport, failure, MAX_SINK_CHANGES, parseSinkUrl, RESTARTED, sinkChanges, sinkDelta, type DrainResult, type SinkSnapshot } from './sink.js';
 
 /** A sink reading with `messages` delivered and these delivery times (µs). */
-function snap(messages: number, deliveryUs: readonly number[], offsetMs = 0, rttMs = 2): SinkSnapshot {
+function snap(messages: number, deliveryUs: readonly number[], offsetMs = 0, rttMs = 2, changes: readonly ServerChange[] = []): SinkSnapshot {
   const counters = new ServerMetrics().counters;
   counters.messages = messages;
   const delivery = newHistogram();
   for (const us of deliveryUs) recordUs(delivery, us);
-  return { counters, delivery, offsetMs, rttMs };
+  return { counters, delivery, offsetMs, rttMs, changes };
 }
 
 describe('parseSinkUrl', () => {
@@ -35,6 +36,33 @@ describe('sinkDelta', () => {
 
   it('names a restarted sink (counters went back)', () => {
     expect(sinkDelta(snap(10, [1, 2]), snap(3, [1]))).toMatch(/restarted/);
+  });
+});
+
+describe('sinkChanges', () => {
+  const change = (atMs: number, what = 'rcpt: reply 451 4.7.1 Try again later'): ServerChange => ({ atMs, target: 'faults', action: 'set', what });
+  it('lists the changes made after the first reading, on the run timeline, the clock offset of the shorter round trip taken out', () => {
+    const old = change(900_000);
+    // The sink's clock is 250 ms ahead by the start reading (rtt 1 ms), 300 ms by the end one (rtt 9 ms).
+    const start = snap(0, [], 250, 1, [old]);
+    const end = snap(10, [], 300, 9, [old, change(1_003_750), { atMs: 1_006_250, target: 'domains', action: 'clear', what: '' }]);
+    expect(sinkChanges(start, end, 1_000_000)).toEqual([
+      { atS: 3.5, target: 'faults', action: 'set', what: 'rcpt: reply 451 4.7.1 Try again later' },
+      { atS: 6, target: 'domains', action: 'clear', what: '' },
+    ]);
+  });
+  it('keeps the first MAX_SINK_CHANGES; none when nothing changed', () => {
+    const many = Array.from({ length: MAX_SINK_CHANGES + 5 }, (_, i) => change(2000 + i));
+    const listed = sinkChanges(snap(0, []), snap(0, [], 0, 2, many), 1000);
+    expect(listed).toHaveLength(MAX_SINK_CHANGES);
+    expect(listed[0].atS).toBe(1);
+    expect(sinkChanges(snap(0, [], 0, 2, [change(5)]), snap(0, [], 0, 2, [change(5)]), 0)).toEqual([]);
+  });
+  it('a report given the timeline zero lists them; one without it has no changes key', () => {
+    const drain: DrainResult = { end: snap(2, [], 0, 2, [change(5000)]), atLoadEnd: null, drained: true, drainMs: 10, error: null, restarted: false, stopped: false };
+    const url = new URL('http://127.0.0.1:1/stats');
+    expect(deliveryReport(url, snap(0, []), drain, 2, 1000, 1000, null, 4000).report.changes).toEqual([expect.objectContaining({ atS: 1 })]);
+    expect(deliveryReport(url, snap(0, []), drain, 2, 1000, 1000).report).not.toHaveProperty('changes');
   });
 });
 

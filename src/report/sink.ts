@@ -12,7 +12,7 @@
  */
 import { Agent, request } from 'undici';
 import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
-import type { ServerCounters } from '../server/stats.js';
+import type { ServerChange, ServerCounters } from '../server/stats.js';
 
 /** One reading of the sink. */
 export interface SinkSnapshot {
@@ -23,7 +23,25 @@ export interface SinkSnapshot {
   readonly offsetMs: number;
   /** Request to response on the client's clock, ms: the offset is good to ± half of it. */
   readonly rttMs: number;
+  /** The sink's run-time changes of faults and domain policies it still lists, oldest first ([] from a sink without them). */
+  readonly changes: readonly ServerChange[];
 }
+
+/**
+ * One run-time change of the sink (`PUT`/`DELETE /faults` or `/domains` on its `serve --http`),
+ * placed on the run's timeline so a report can line a step in latency or replies up with it.
+ */
+export interface SinkChange {
+  /** Seconds on the run's timeline (0 = the load's start; the sink's clock offset taken out). */
+  readonly atS: number;
+  readonly target: ServerChange['target'];
+  readonly action: ServerChange['action'];
+  /** The new plan in one line, as the sink logged it (`rcpt: reply 451 4.7.1 Try again later`). */
+  readonly what: string;
+}
+
+/** At most this many changes in one summary (the first ones; the sink keeps more). */
+export const MAX_SINK_CHANGES = 100;
 
 /** Per-request limits of a sink fetch, ms. */
 export interface SinkTimeouts {
@@ -90,6 +108,11 @@ export interface DeliveryReport {
   readonly clockUncertaintyMs: number;
   /** Why the figures are incomplete (a reading failed), or null. */
   readonly error: string | null;
+  /**
+   * The sink's run-time changes of faults and domain policies made between the first reading and
+   * the last, oldest first, at most MAX_SINK_CHANGES. Absent in older summaries.
+   */
+  readonly changes?: readonly SinkChange[];
 }
 
 /** The client's wall clock, epoch ms (fractional). */
@@ -160,7 +183,7 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, tim
     throw new Error(deadline.aborted && !signal?.aborted ? 'no answer in time' : failure(err), { cause: err });
   }
   const doneMs = wallMs();
-  let doc: { counters?: ServerCounters; wallClockMs?: number; encoded?: { histograms?: Record<string, string> } };
+  let doc: { counters?: ServerCounters; wallClockMs?: number; encoded?: { histograms?: Record<string, string> }; changes?: unknown };
   try {
     doc = JSON.parse(text);
   } catch {
@@ -176,7 +199,30 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, tim
   } catch {
     throw new Error('its delivery histogram does not decode');
   }
-  return { counters: doc.counters, delivery, offsetMs: doc.wallClockMs - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs };
+  return { counters: doc.counters, delivery, offsetMs: doc.wallClockMs - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs, changes: changesOf(doc.changes) };
+}
+
+/** The well-formed entries of a sink's `changes` (an older sink has none; a malformed entry is skipped, not fatal). */
+function changesOf(list: unknown): ServerChange[] {
+  if (!Array.isArray(list)) return [];
+  return list.filter(
+    (c): c is ServerChange =>
+      typeof c === 'object' && c !== null && Number.isFinite(c.atMs) && (c.target === 'faults' || c.target === 'domains') && (c.action === 'set' || c.action === 'clear') && typeof c.what === 'string',
+  );
+}
+
+/**
+ * The changes `end` lists that `start` did not (later than start's newest), on the run's
+ * timeline: `atS` = (the change's sink time − the sink's clock offset − `zeroMs`) / 1000.
+ * @param zeroMs the client's wall clock at the timeline's 0 (the load's start), epoch ms
+ */
+export function sinkChanges(start: SinkSnapshot, end: SinkSnapshot, zeroMs: number): SinkChange[] {
+  const seen = start.changes.reduce((max, c) => Math.max(max, c.atMs), -Infinity);
+  const offset = [start, end].sort((a, b) => a.rttMs - b.rttMs)[0].offsetMs;
+  return end.changes
+    .filter((c) => c.atMs > seen)
+    .slice(0, MAX_SINK_CHANGES)
+    .map((c) => ({ atS: Number(((c.atMs - offset - zeroMs) / 1000).toFixed(3)), target: c.target, action: c.action, what: c.what }));
 }
 
 /** A failed request in one line of a few words (undici, socket and OpenSSL error codes). */
@@ -287,6 +333,8 @@ export async function drainSink(url: URL, agent: Agent, start: SinkSnapshot, pre
  * the last one taken during the load) and queued and drained are null.
  * @param duringLoad the last good reading taken during the load, or null
  * @param windowMs the first sink reading to the drain's end, ms
+ * @param zeroMs the client's wall clock at the run timeline's 0, epoch ms: with it the report lists
+ *   the sink's run-time changes (`changes`)
  */
 export function deliveryReport(
   sink: URL,
@@ -296,6 +344,7 @@ export function deliveryReport(
   timeoutMs: number,
   windowMs: number,
   duringLoad: SinkSnapshot | null = null,
+  zeroMs: number | null = null,
 ): { report: DeliveryReport; delivery: Histogram | null } {
   const failed = drain.error !== null || drain.end === null;
   const last = drain.end ?? duringLoad;
@@ -326,6 +375,7 @@ export function deliveryReport(
       clockOffsetMs: r3(best.offsetMs),
       clockUncertaintyMs: r3(best.rttMs / 2),
       error,
+      ...(zeroMs !== null && last ? { changes: sinkChanges(start, last, zeroMs) } : {}),
     },
     delivery: known ? delta.delivery : null,
   };

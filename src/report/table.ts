@@ -8,6 +8,7 @@ import {
   deliveryNote,
   domainsTable,
   failureRepliesTable,
+  sinkChangesTable,
   latencyTable,
   measuredNote,
   modelNote,
@@ -37,6 +38,7 @@ export function renderConsole(s: Summary): string {
   const acceptWait = acceptWaitNote(s);
   const domains = domainsTable(s);
   const failures = failureRepliesTable(s);
+  const changes = sinkChangesTable(s);
   return [
     `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
@@ -45,6 +47,7 @@ export function renderConsole(s: Summary): string {
     phases.toString(),
     ...(acceptWait ? [`WARNING: ${acceptWait.replace(/`/g, '')}`] : []),
     ...(s.delivery ? [deliveryNote(s)!] : []),
+    ...(changes ? ['changes at the sink (s since the load started):', consoleTable({ ...changes, rows: changes.rows.map(([at, target, now]) => [at, target, printable(String(now))]) })] : []),
     ...(domains ? [consoleTable(domains)] : []),
     ...(failures ? ['failure replies (normalised):', consoleTable({ ...failures, rows: failures.rows.map(([p, n, text]) => [p, n, printable(String(text))]) })] : []),
     `error kinds: ${errors.length === 0 ? 'none' : errors.map(([k, n]) => `${k}=${n}${s.errorCauses?.[k] ? ` (${printable(s.errorCauses[k])})` : ''}`).join(' ')}`,
