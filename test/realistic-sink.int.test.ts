@@ -105,16 +105,44 @@ describe('domain policies', () => {
     expect(s.metrics.counters).toMatchObject({ messages: 0, messagesRejected: 1, policyBounces: 1 });
   });
 
-  it('answers 451 4.7.1 past a rate limit (a bucket of 5 per 10 s)', async () => {
-    const s = await serverWith({ domains: { 'slow.test': { rate: { messages: 5, per: '10s' } } } });
+  it('limits recipients: 451 4.7.1 past a bucket of 5 per 10 s', async () => {
+    const s = await serverWith({ domains: { 'slow.test': { rate: { recipients: 5, per: '10s' } } } });
     const c = await ehloClient(s.port);
     const r = await rcptBatch(
       c,
       Array.from({ length: 8 }, (_, i) => `r${i}@slow.test`),
     );
     expect(r.map((x) => x.code)).toEqual([250, 250, 250, 250, 250, 451, 451, 451]);
-    expect(r[5].text).toMatch(/^451 4\.7\.1 /);
+    expect(r[5].text).toBe('451 4.7.1 Too many recipients for this domain; slow down and try again later');
     expect(s.metrics.counters.rateLimited).toBe(3);
+  });
+
+  it('limits messages: a transaction takes one token for all its recipients there; past the bucket every one of them is 451', async () => {
+    const s = await serverWith({ domains: { 'slow.test': { rate: { messages: 2, per: '10s' } } } });
+    const c = await ehloClient(s.port);
+    const fanOut = ['a', 'b', 'c', 'd'].map((l) => `${l}@slow.test`);
+    expect((await rcptBatch(c, fanOut)).map((x) => x.code)).toEqual([250, 250, 250, 250]);
+    // Another domain in the same transaction is not limited by slow.test's bucket.
+    expect((await rcptBatch(c, [...fanOut, 'x@other.test'])).map((x) => x.code)).toEqual([250, 250, 250, 250, 250]);
+    const third = await rcptBatch(c, ['x@other.test', ...fanOut]);
+    expect(third.map((x) => x.code)).toEqual([250, 451, 451, 451, 451]);
+    expect(third[1].text).toBe('451 4.7.1 Too many messages for this domain; slow down and try again later');
+    expect(s.metrics.counters.rateLimited).toBe(4);
+  });
+
+  it('limits connections: past the bucket the first recipient there is 421 4.7.0 and the connection closes', async () => {
+    const s = await serverWith({ domains: { 'slow.test': { rate: { connections: 1, per: '10s' } } } });
+    const first = await ehloClient(s.port);
+    // One session, many transactions: one token.
+    for (let i = 0; i < 3; i++) expect((await rcptBatch(first, ['a@slow.test', 'b@slow.test'])).map((x) => x.code)).toEqual([250, 250]);
+    const second = await ehloClient(s.port);
+    // Other domains pass; the first recipient at slow.test ends the session.
+    second.write('MAIL FROM:<s@example.test>\r\nRCPT TO:<x@other.test>\r\nRCPT TO:<a@slow.test>\r\nRCPT TO:<b@slow.test>\r\n');
+    const replies = await second.replyCount(second.replies.length + 3, 5000);
+    expect(replies.slice(-3).map((x) => x.code)).toEqual([250, 250, 421]);
+    expect(replies.at(-1)!.text).toMatch(/^421 4\.7\.0 Too many connections for this domain; closing connection/);
+    await second.closedByServer(5000);
+    expect(s.metrics.counters.rateLimited).toBe(1);
   });
 
   it('holds RCPT replies by the domain latency', async () => {

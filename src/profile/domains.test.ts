@@ -25,7 +25,7 @@ describe('server.domains', () => {
         at: 'data-end',
         replies: { defer: ['451 4.7.1 Slow down'], bounce: DEFAULT_BOUNCE_REPLIES },
         latency: { dist: 'uniform', minMs: 5, maxMs: 9 },
-        rate: { messages: 100, perMs: 1000 },
+        rate: { messages: 100, recipients: null, connections: null, perMs: 1000 },
       },
     ]);
     expect(s.countDomains).toBe(true);
@@ -43,6 +43,8 @@ describe('server.domains', () => {
           'bad domain': {},
           'd.test': { defer: 0.9, bounce: 0.2, replies: { defer: ['550 5.1.1 No'] } },
           'e.test': { replies: { defer: ['451 4.7.1 caf\u00e9 \u0007'], bounce: [`550 5.1.1 ${'x'.repeat(600)}`] } },
+          'f.test': { rate: { per: '1s' } },
+          'g.test': { rate: { recipients: 5, connections: 1.5, per: '1s', bytes: 4 } },
         },
       }),
     ).toEqual({
@@ -55,6 +57,9 @@ describe('server.domains', () => {
       'server.domains."b.test".at': 'expected "rcpt" or "data-end", got "rcpt-end"',
       'server.domains."c.test".latency.max': 'must not be below min (5 ms < 9 ms)',
       'server.domains."c.test".rate.messages': 'must be at least 1',
+      'server.domains."f.test".rate': 'needs messages, recipients or connections: how many per `per`',
+      'server.domains."g.test".rate.connections': 'expected an integer, got 1.5',
+      'server.domains."g.test".rate.bytes': 'unknown key (rate has messages, recipients, connections, per)',
       'server.domains."bad domain"': expect.stringContaining('expected a domain'),
       // The sum is named beside the other bad fields of the same policy, not after they are fixed.
       'server.domains."d.test"': 'defer + bounce is 110%; must be at most 100 %',

@@ -52,11 +52,19 @@ const PolicySchema = z.strictObject({
   at: z.enum(['rcpt', 'data-end'], { error: (iss) => `expected "rcpt" or "data-end", got ${show(iss.input)}` }).optional(),
   replies: z.strictObject({ defer: pool(4).optional(), bounce: pool(5).optional() }, { error: (iss) => `expected {defer: [...], bounce: [...]}, got ${show(iss.input)}` }).optional(),
   latency: z.unknown().optional(),
-  rate: z.strictObject({ messages: intIn(1), per: duration(1) }, { error: (iss) => `expected {messages: N, per: 1s}, got ${show(iss.input)}` }).optional(),
+  rate: z
+    .strictObject(
+      { messages: intIn(1).optional(), recipients: intIn(1).optional(), connections: intIn(1).optional(), per: duration(1) },
+      { error: (iss) => `expected {messages: N, recipients: N, connections: N, per: 1s} (any of the three counts), got ${show(iss.input)}` },
+    )
+    .refine((r) => r.messages !== undefined || r.recipients !== undefined || r.connections !== undefined, 'needs messages, recipients or connections: how many per `per`')
+    .optional(),
 });
 
 /** Policy keys, for messages. */
 export const POLICY_KEYS = Object.keys(PolicySchema.shape);
+/** The keys of a policy's nested mappings, for messages. */
+const NESTED_KEYS: Record<string, string> = { rate: 'messages, recipients, connections, per', replies: 'defer, bounce' };
 
 /** An exact domain, `*.suffix` or `*`: LDH labels (and `_`), dot-separated. */
 const PATTERN = /^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/;
@@ -100,8 +108,10 @@ function resolvePolicy(pattern: string, value: unknown, issue: IssueSink): Domai
   const r = PolicySchema.safeParse(value ?? {});
   if (!r.success) {
     for (const iss of r.error.issues) {
-      if (iss.code === 'unrecognized_keys') for (const k of iss.keys) issue([...iss.path.map(String), k], `unknown key (a policy has ${POLICY_KEYS.join(', ')})`);
-      else issue(iss.path.map(String), iss.message);
+      if (iss.code === 'unrecognized_keys') {
+        const within = iss.path.length === 0 ? `a policy has ${POLICY_KEYS.join(', ')}` : `${iss.path.join('.')} has ${NESTED_KEYS[String(iss.path[0])] ?? 'other keys'}`;
+        for (const k of iss.keys) issue([...iss.path.map(String), k], `unknown key (${within})`);
+      } else issue(iss.path.map(String), iss.message);
     }
   }
   let latency: DelaySpec | null = null;
@@ -126,7 +136,7 @@ function resolvePolicy(pattern: string, value: unknown, issue: IssueSink): Domai
     at: p.at ?? 'rcpt',
     replies: { defer: p.replies?.defer ?? DEFAULT_DEFER_REPLIES, bounce: p.replies?.bounce ?? DEFAULT_BOUNCE_REPLIES },
     latency,
-    rate: p.rate === undefined ? null : { messages: p.rate.messages, perMs: p.rate.per },
+    rate: p.rate === undefined ? null : { messages: p.rate.messages ?? null, recipients: p.rate.recipients ?? null, connections: p.rate.connections ?? null, perMs: p.rate.per },
   };
 }
 
@@ -134,7 +144,10 @@ function resolvePolicy(pattern: string, value: unknown, issue: IssueSink): Domai
 export function policyToInput(p: DomainPolicy): Record<string, unknown> {
   const out: Record<string, unknown> = { defer: percent(p.defer), bounce: percent(p.bounce), at: p.at, replies: { defer: p.replies.defer, bounce: p.replies.bounce } };
   if (p.latency !== null) out.latency = latencyInput(p.latency);
-  if (p.rate !== null) out.rate = { messages: p.rate.messages, per: `${p.rate.perMs}ms` };
+  if (p.rate !== null) {
+    const { messages, recipients, connections, perMs } = p.rate;
+    out.rate = { ...(messages === null ? {} : { messages }), ...(recipients === null ? {} : { recipients }), ...(connections === null ? {} : { connections }), per: `${perMs}ms` };
+  }
   return out;
 }
 

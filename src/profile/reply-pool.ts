@@ -31,8 +31,12 @@ export const DEFAULT_BOUNCE_REPLIES: readonly string[] = [
   '550 5.7.26 Message refused: the sender domain failed authentication checks',
 ];
 
-/** The reply to a recipient over its policy's `rate` (RFC 3463 4.7.1: delivery not authorised, here for now). */
+/** The reply to a recipient over its policy's `rate.messages` (RFC 3463 4.7.1: delivery not authorised, here for now). */
 export const RATE_LIMIT_REPLY = '451 4.7.1 Too many messages for this domain; slow down and try again later';
+/** The reply to a recipient over its policy's `rate.recipients`. */
+export const RECIPIENT_RATE_LIMIT_REPLY = '451 4.7.1 Too many recipients for this domain; slow down and try again later';
+/** The reply to the first recipient of a session over its policy's `rate.connections`; the server then closes (RFC 5321 §3.8). */
+export const CONNECTION_RATE_LIMIT_REPLY = '421 4.7.0 Too many connections for this domain; closing connection, try again later';
 
 /** Forced outcomes by local part (docs/reference-server.md "Forced outcomes"). */
 export const FORCED_TEMPFAIL_REPLY = '451 4.3.0 Forced temporary failure (tempfail@)';

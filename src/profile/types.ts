@@ -177,8 +177,24 @@ export interface DomainPolicy {
   readonly replies: { readonly defer: readonly string[]; readonly bounce: readonly string[] };
   /** Extra time before the reply where the outcome is given, or null. */
   readonly latency: DelaySpec | null;
-  /** At most `messages` recipients accepted per `perMs` for this policy (a token bucket); more get 451 4.7.1. null: no limit. */
-  readonly rate: { readonly messages: number; readonly perMs: number } | null;
+  /** The policy's rate limits (token buckets, one per count given), or null: no limit. */
+  readonly rate: DomainRate | null;
+}
+
+/**
+ * A domain policy's rate limits, each a token bucket that holds N and refills N per `perMs` (null:
+ * not limited), counted over every recipient the policy covers, as a provider limits a sender:
+ * - `messages`: transactions with a recipient here (the first such RCPT takes the token; the
+ *   transaction's other recipients here share it); over it, its recipients here get 451 4.7.1;
+ * - `recipients`: each recipient; over it, 451 4.7.1;
+ * - `connections`: sessions with a recipient here (the first such RCPT takes the token); over it,
+ *   that RCPT gets 421 4.7.0 and the connection closes (RFC 5321 §3.8).
+ */
+export interface DomainRate {
+  readonly messages: number | null;
+  readonly recipients: number | null;
+  readonly connections: number | null;
+  readonly perMs: number;
 }
 
 /** Client identity per connection (connections take the addresses in turn). */

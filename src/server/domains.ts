@@ -11,7 +11,7 @@
  */
 import * as octets from '../protocol/bytes.js';
 import type { DelaySpec, DomainPolicy } from '../profile/types.js';
-import { FORCED_PERMFAIL_REPLY, FORCED_TEMPFAIL_REPLY, RATE_LIMIT_REPLY } from '../profile/reply-pool.js';
+import { CONNECTION_RATE_LIMIT_REPLY, FORCED_PERMFAIL_REPLY, FORCED_TEMPFAIL_REPLY, RATE_LIMIT_REPLY, RECIPIENT_RATE_LIMIT_REPLY } from '../profile/reply-pool.js';
 import type { Rng } from '../rng.js';
 import { sampleDelay, serverRng } from './faults.js';
 
@@ -24,7 +24,35 @@ export const OTHER_DOMAIN = '(other)';
 const MAX_CACHED_LOOKUPS = 10_000;
 
 const reply = (text: string): Buffer => Buffer.from(`${text}\r\n`, 'latin1');
-const RATE_LIMITED = reply(RATE_LIMIT_REPLY);
+/** Replies over a policy's `rate`: messages, recipients (451 4.7.1), connections (421 4.7.0, then close). */
+export const MESSAGE_RATE_LIMITED = reply(RATE_LIMIT_REPLY);
+export const RECIPIENT_RATE_LIMITED = reply(RECIPIENT_RATE_LIMIT_REPLY);
+export const CONNECTION_RATE_LIMITED = reply(CONNECTION_RATE_LIMIT_REPLY);
+
+/**
+ * A token bucket: holds `size` tokens, refills `size` per `perMs`, so a burst of `size` passes and
+ * then one every `perMs / size`. Times on the server's coarse clock (ms).
+ */
+export class TokenBucket {
+  private tokens: number;
+  private filledMs = -1;
+
+  constructor(
+    private readonly size: number,
+    private readonly perMs: number,
+  ) {
+    this.tokens = size;
+  }
+
+  /** Takes one token at `nowMs`; false when none is left. */
+  take(nowMs: number): boolean {
+    if (this.filledMs >= 0) this.tokens = Math.min(this.size, this.tokens + ((nowMs - this.filledMs) * this.size) / this.perMs);
+    this.filledMs = nowMs;
+    if (this.tokens < 1) return false;
+    this.tokens--;
+    return true;
+  }
+}
 
 /**
  * RCPT outcomes for one recipient domain: replies to RCPT by class (2xx accepted, 4xx deferred,
@@ -76,7 +104,7 @@ export class DomainCounts {
   }
 }
 
-/** One policy, compiled: replies encoded, its generators, its token bucket. */
+/** One policy, compiled: replies encoded, its generators, its token buckets. */
 export class CompiledPolicy {
   readonly atRcpt: boolean;
   private readonly deferReplies: readonly Buffer[];
@@ -84,9 +112,10 @@ export class CompiledPolicy {
   private readonly latency: DelaySpec | null;
   private readonly outcomes: Rng;
   private readonly latencies: Rng;
-  /** Token bucket (`rate`): tokens left, and when it was last filled (coarse clock, ms). */
-  private tokens: number;
-  private filledMs = -1;
+  /** The `rate` buckets (DomainRate): null where that count is not limited. */
+  readonly messageBucket: TokenBucket | null;
+  readonly recipientBucket: TokenBucket | null;
+  readonly connectionBucket: TokenBucket | null;
 
   constructor(
     readonly policy: DomainPolicy,
@@ -100,7 +129,10 @@ export class CompiledPolicy {
     // Streams 1, 2 of each policy (stream 0 is the fault plan's).
     this.outcomes = serverRng(seed, 1 + 2 * index);
     this.latencies = serverRng(seed, 2 + 2 * index);
-    this.tokens = policy.rate?.messages ?? 0;
+    const bucket = (size: number | null | undefined): TokenBucket | null => (size == null ? null : new TokenBucket(size, policy.rate!.perMs));
+    this.messageBucket = bucket(policy.rate?.messages);
+    this.recipientBucket = bucket(policy.rate?.recipients);
+    this.connectionBucket = bucket(policy.rate?.connections);
   }
 
   /** Draws one recipient's outcome: a deferral or bounce reply from the pools, or null (accepted). */
@@ -117,25 +149,7 @@ export class CompiledPolicy {
   latencyMs(): number {
     return this.latency === null ? 0 : sampleDelay(this.latency, this.latencies);
   }
-
-  /**
-   * Takes one token of the `rate` bucket at `nowMs`; true when none is left (the recipient is over
-   * the limit and gets `RATE_LIMITED`). The bucket holds `messages` tokens and refills at
-   * `messages` per `perMs`, so a burst of `messages` passes, then one every `perMs / messages`.
-   */
-  overRate(nowMs: number): boolean {
-    const rate = this.policy.rate;
-    if (rate === null) return false;
-    if (this.filledMs >= 0) this.tokens = Math.min(rate.messages, this.tokens + ((nowMs - this.filledMs) * rate.messages) / rate.perMs);
-    this.filledMs = nowMs;
-    if (this.tokens < 1) return true;
-    this.tokens--;
-    return false;
-  }
 }
-
-/** The reply to a recipient over its policy's rate. */
-export { RATE_LIMITED };
 
 /**
  * The compiled `server.domains` of one server, with the per-domain counting switch. `active` is

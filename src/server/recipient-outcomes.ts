@@ -12,7 +12,20 @@ import * as sink from './domains.js';
 
 const { equalsCI } = octets;
 const { PATH_OK, scanPath } = address;
-const { domainOf, FORCED_DISCONNECT, FORCED_NONE, FORCED_PERMFAIL, FORCED_PERMFAIL_BUF, FORCED_SLOW, FORCED_TEMPFAIL, FORCED_TEMPFAIL_BUF, forcedKind, RATE_LIMITED } = sink;
+const {
+  CONNECTION_RATE_LIMITED,
+  domainOf,
+  FORCED_DISCONNECT,
+  FORCED_NONE,
+  FORCED_PERMFAIL,
+  FORCED_PERMFAIL_BUF,
+  FORCED_SLOW,
+  FORCED_TEMPFAIL,
+  FORCED_TEMPFAIL_BUF,
+  forcedKind,
+  MESSAGE_RATE_LIMITED,
+  RECIPIENT_RATE_LIMITED,
+} = sink;
 
 const QUOTE = 0x22;
 
@@ -37,6 +50,11 @@ export class RecipientOutcomes {
   /** Accepted recipients whose policy gives its outcome at the end of data: their policies and domains. */
   private readonly endPolicies: sink.CompiledPolicy[] = [];
   private readonly endDomains: string[] = [];
+  /** Policies whose `rate.connections` token this session took (a session takes one per policy). */
+  private readonly sessionPolicies: sink.CompiledPolicy[] = [];
+  /** Policies whose `rate.messages` token this transaction asked for, and whether it was refused. */
+  private readonly messagePolicies: sink.CompiledPolicy[] = [];
+  private readonly messageRefused: boolean[] = [];
   private readonly decision: RcptDecision = { reply: null, delayMs: 0 };
 
   constructor(private readonly ctx: ServerContext) {}
@@ -87,9 +105,10 @@ export class RecipientOutcomes {
       const policy = plan.lookup(domain);
       if (policy !== null) {
         const c = this.ctx.metrics.counters;
-        if (policy.overRate(this.ctx.clock.nowMs)) {
+        const limited = this.overRate(policy);
+        if (limited !== null) {
           c.rateLimited++;
-          r = RATE_LIMITED;
+          r = limited;
         } else if (policy.atRcpt) {
           d.delayMs = policy.latencyMs();
           const o = policy.outcome();
@@ -107,6 +126,34 @@ export class RecipientOutcomes {
     if (plan.count) this.ctx.metrics.domains.rcpt(domain, r);
     d.reply = r;
     return d;
+  }
+
+  /**
+   * The rate-limit reply for one more recipient of `policy` (`DomainRate`), or null when it is
+   * within every limit: the session's first recipient there takes a connection token (none left:
+   * 421, and the connection closes), the transaction's first a message token (none left: this and
+   * the transaction's other recipients there get 451), and each recipient a recipient token.
+   */
+  private overRate(policy: sink.CompiledPolicy): Buffer | null {
+    const now = this.ctx.clock.nowMs;
+    const conn = policy.connectionBucket;
+    if (conn !== null && !this.sessionPolicies.includes(policy)) {
+      if (!conn.take(now)) return CONNECTION_RATE_LIMITED;
+      this.sessionPolicies.push(policy);
+    }
+    const msg = policy.messageBucket;
+    if (msg !== null) {
+      const i = this.messagePolicies.indexOf(policy);
+      if (i === -1) {
+        const refused = !msg.take(now);
+        this.messagePolicies.push(policy);
+        this.messageRefused.push(refused);
+        if (refused) return MESSAGE_RATE_LIMITED;
+      } else if (this.messageRefused[i]) return MESSAGE_RATE_LIMITED;
+    }
+    const rcpt = policy.recipientBucket;
+    if (rcpt !== null && !rcpt.take(now)) return RECIPIENT_RATE_LIMITED;
+    return null;
   }
 
   /**
@@ -167,8 +214,12 @@ export class RecipientOutcomes {
     return { refusal, latencyMs };
   }
 
-  /** The transaction ended: forget the recipients kept for the end of data. */
+  /** The transaction ended: forget the recipients kept for the end of data and its message tokens. */
   reset(): void {
+    if (this.messagePolicies.length !== 0) {
+      this.messagePolicies.length = 0;
+      this.messageRefused.length = 0;
+    }
     if (this.endPolicies.length === 0) return;
     this.endPolicies.length = 0;
     this.endDomains.length = 0;
