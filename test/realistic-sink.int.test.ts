@@ -297,7 +297,7 @@ describe('run-time changes over HTTP', () => {
     expect(stats.changes[0].what).toBe('gmail.test defer 0% bounce 100% at rcpt bounce replies [550 5.7.1 Policy]');
     expect((await call('PUT', '/domains', JSON.stringify({ 'o.test': { latency: '40ms', rate: { messages: 10, per: '1s' } } }))).status).toBe(200);
     const logged = JSON.parse((await call('GET', '/stats')).text).changes.at(-1).what;
-    expect(logged).toBe('o.test defer 0% bounce 0% at rcpt latency 40ms rate 10/1000ms');
+    expect(logged).toBe('o.test defer 0% bounce 0% at rcpt latency 40ms rate 10 messages per 1000 ms');
     expect((await call('POST', '/domains', '{}')).text).toContain('POST is not allowed here');
     expect((await call('DELETE', '/domains')).status).toBe(200);
     expect((await rcptBatch(c, ['c@gmail.test']))[0].code).toBe(250);

@@ -67,6 +67,7 @@ export function serveCommand() {
       const where = (port: number) => `${srv.host.includes(':') ? `[${srv.host}]` : srv.host}:${port}`;
       process.stdout.write(`listening on ${where(srv.port)}\n`);
       if (srv.tlsPort !== null) process.stdout.write(`implicit TLS on ${where(srv.tlsPort)}\n`);
+      for (const line of srv.control.plans()) process.stdout.write(`${line}\n`);
       const startedMs = performance.now();
       const httpPort = opts.http === undefined ? null : (opts.http as number);
       const web =

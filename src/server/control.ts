@@ -27,6 +27,13 @@ export class ServerControl {
 
   constructor(private readonly ctx: ServerContext) {}
 
+  /** The running plans in at most two lines (`faults: …`, `domain policies: …`), as `serve` prints them at start; an empty plan has no line. */
+  plans(): string[] {
+    const faults = this.faults();
+    const policies = this.ctx.domains.policies;
+    return [...(faults.length > 0 ? [`faults: ${faults.join('; ')}`] : []), ...(policies.length > 0 ? [`domain policies: ${policies.map(policyText).join('; ')}`] : [])];
+  }
+
   /** The running faults, one SPEC each (`serve --fault` syntax). */
   faults(): string[] {
     return this.ctx.faults.faults.map(faultToSpec);
@@ -131,7 +138,11 @@ export const MAX_WHAT = 2000;
 function policyText(p: DomainPolicy): string {
   const parts = [p.pattern, `defer ${percent(p.defer)}`, `bounce ${percent(p.bounce)}`, `at ${p.at}`];
   if (p.latency !== null) parts.push(`latency ${delayToSpec(p.latency)}`);
-  if (p.rate !== null) parts.push(`rate ${p.rate.messages}/${p.rate.perMs}ms`);
+  if (p.rate !== null) {
+    const { messages, recipients, connections, perMs } = p.rate;
+    const counts = [messages === null ? '' : `${messages} messages`, recipients === null ? '' : `${recipients} recipients`, connections === null ? '' : `${connections} connections`];
+    parts.push(`rate ${counts.filter((c) => c !== '').join(', ')} per ${perMs} ms`);
+  }
   if (p.replies.defer.join() !== DEFAULT_DEFER_REPLIES.join()) parts.push(`defer replies [${p.replies.defer.join(' | ')}]`);
   if (p.replies.bounce.join() !== DEFAULT_BOUNCE_REPLIES.join()) parts.push(`bounce replies [${p.replies.bounce.join(' | ')}]`);
   return parts.join(' ');
