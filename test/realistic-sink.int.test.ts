@@ -105,6 +105,28 @@ describe('domain policies', () => {
     expect(s.metrics.counters).toMatchObject({ messages: 0, messagesRejected: 1, policyBounces: 1 });
   });
 
+  it('under LMTP draws a data-end outcome per recipient: one message refused for some, delivered to the rest (RFC 2033 §4.2)', async () => {
+    const s = await serverWith({ lmtp: true, domains: { 'late.test': { defer: '50%', at: 'data-end', replies: { defer: ['452 4.2.2 Mailbox full'] } } } }, 7);
+    const c = await greetedClient(s.port);
+    c.write('LHLO client.example.test\r\n');
+    await c.replyCount(2);
+    const rcpts = Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? `o${i}@other.test` : `u${i}@late.test`));
+    const before = c.replies.length;
+    c.write(`MAIL FROM:<s@example.test>\r\n${rcpts.map((r) => `RCPT TO:<${r}>\r\n`).join('')}DATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n`);
+    const all = await c.replyCount(before + 1 + rcpts.length + 1 + rcpts.length, 10_000);
+    const finals = all.slice(before + 2 + rcpts.length).map((x) => x.code);
+    expect(finals).toHaveLength(40);
+    const late = finals.filter((_, i) => i % 4 !== 0);
+    expect(finals.filter((_, i) => i % 4 === 0).every((code) => code === 250)).toBe(true);
+    const deferred = late.filter((code) => code === 452).length;
+    expect(deferred + late.filter((code) => code === 250).length).toBe(30);
+    // 30 draws at 50 %: between 5 and 25 deferred is beyond doubt (p < 1e-4 outside).
+    expect(deferred).toBeGreaterThanOrEqual(5);
+    expect(deferred).toBeLessThanOrEqual(25);
+    expect(s.metrics.domains.snapshot()['late.test']).toMatchObject({ accepted: 30, dataDeferred: deferred });
+    expect(s.metrics.counters).toMatchObject({ messages: 1, recipients: 40 - deferred, policyDeferrals: deferred });
+  });
+
   it('limits recipients: 451 4.7.1 past a bucket of 5 per 10 s', async () => {
     const s = await serverWith({ domains: { 'slow.test': { rate: { recipients: 5, per: '10s' } } } });
     const c = await ehloClient(s.port);

@@ -383,7 +383,11 @@ export class CommandMachine {
   /** The message's final reply (`MessageStream.finish`), with any end-of-data policy outcome; the transaction ends. */
   private finishMessage(bytes: number): void {
     if (!this.outcomes.pending) this.stream.finish(bytes, this.recipients, null);
-    else {
+    else if (this.ctx.settings.lmtp) {
+      const { refusals, latencyMs } = this.outcomes.endOutcomeEach(this.recipients);
+      this.stream.finish(bytes, this.recipients, refusals);
+      if (latencyMs > 0) this.sink.delay(latencyMs);
+    } else {
       const { refusal, latencyMs } = this.outcomes.endOutcome();
       this.stream.finish(bytes, this.recipients, refusal);
       if (latencyMs > 0) this.sink.delay(latencyMs);

@@ -145,9 +145,10 @@ export class MessageStream {
    * The end of a message (DATA's terminator or BDAT LAST), `bytes` octets of content, for
    * `recipients` accepted recipients: its final reply (LMTP: one per recipient), the counters,
    * the delivery time and the capture. The transaction ends with it (the caller's part).
-   * `refusal`: a domain policy's outcome at the end of data (a 4xx/5xx reply), or null.
+   * `refusal`: a domain policy's outcome at the end of data (a 4xx/5xx reply), or null; under
+   * LMTP, one per accepted recipient in RCPT order (`RecipientOutcomes.endOutcomeEach`).
    */
-  finish(bytes: number, recipients: number, refusal: Buffer | null): void {
+  finish(bytes: number, recipients: number, refusal: Buffer | null | readonly (Buffer | null)[]): void {
     const m = this.ctx.metrics;
     m.record('data-stream', (performance.now() - this.startMs) * 1000);
     this.disconnectAt = -1;
@@ -157,10 +158,11 @@ export class MessageStream {
       this.lmtpReplies(bytes, recipients, refusal);
     } else if (this.ctx.faults.active && injectFault(this.ctx, F_DATA_END, this.sink) !== null) {
       m.counters.messagesRejected++;
-    } else if (refusal !== null) {
+    } else if (refusalOf(refusal, 0) !== null) {
+      const r = refusalOf(refusal, 0)!;
       m.counters.messagesRejected++;
-      this.sink.reply(refusal);
-      if (refusal[0] === 0x34 && refusal[1] === 0x32 && refusal[2] === 0x31) this.sink.close();
+      this.sink.reply(r);
+      if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) this.sink.close();
     } else if (max > 0 && bytes > max) {
       m.counters.messagesRejected++;
       this.sink.reply(this.ctx.replies.sizeTooBig);
@@ -235,10 +237,10 @@ export class MessageStream {
 
   /**
    * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
-   * `data-end` faults on its own, so some recipients of a message can fail while others succeed.
-   * A domain policy's `refusal` at the end of data is every recipient's reply.
+   * `data-end` faults on its own, and a domain policy's outcome at the end of data is drawn per
+   * recipient (`refusal[i]`), so some recipients of a message can fail while others succeed.
    */
-  private lmtpReplies(bytes: number, recipients: number, refusal: Buffer | null): void {
+  private lmtpReplies(bytes: number, recipients: number, refusal: Buffer | null | readonly (Buffer | null)[]): void {
     const m = this.ctx.metrics;
     const f = this.ctx.faults;
     const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
@@ -248,7 +250,7 @@ export class MessageStream {
       if (o !== undefined) {
         m.counters.faults++;
         this.sink.reply(o.reply);
-      } else if (refusal !== null) this.sink.reply(refusal);
+      } else if (refusalOf(refusal, i) !== null) this.sink.reply(refusalOf(refusal, i)!);
       else if (tooBig) this.sink.reply(this.ctx.replies.sizeTooBig);
       else {
         accepted++;
@@ -266,4 +268,9 @@ export class MessageStream {
       m.counters.bytes += bytes;
     }
   }
+}
+
+/** Recipient `i`'s end-of-data refusal: the message's one, or its own under LMTP (an array of them). */
+function refusalOf(refusal: Buffer | null | readonly (Buffer | null)[], i: number): Buffer | null {
+  return refusal === null || Buffer.isBuffer(refusal) ? refusal : (refusal as readonly (Buffer | null)[])[i];
 }

@@ -50,6 +50,8 @@ export class RecipientOutcomes {
   /** Accepted recipients whose policy gives its outcome at the end of data: their policies and domains. */
   private readonly endPolicies: sink.CompiledPolicy[] = [];
   private readonly endDomains: string[] = [];
+  /** Their places among the transaction's accepted recipients (0-based, RCPT order): LMTP replies per recipient. */
+  private readonly endIndexes: number[] = [];
   /** Policies whose `rate.connections` token this session took (a session takes one per policy). */
   private readonly sessionPolicies: sink.CompiledPolicy[] = [];
   /** Policies whose `rate.messages` token this transaction asked for, and whether it was refused. */
@@ -120,6 +122,7 @@ export class RecipientOutcomes {
         } else {
           this.endPolicies.push(policy);
           this.endDomains.push(domain);
+          this.endIndexes.push(recipients);
         }
       }
     }
@@ -214,6 +217,35 @@ export class RecipientOutcomes {
     return { refusal, latencyMs };
   }
 
+  /**
+   * LMTP's end of data (RFC 2033 §4.2: one reply per accepted recipient): each recipient kept for
+   * the end of data draws its own outcome, so one message can be refused for some recipients and
+   * delivered to the others. Returns the refusal of each accepted recipient in RCPT order (null:
+   * accepted) and the largest latency drawn (ms), applied to the replies.
+   * @param recipients the transaction's accepted recipients
+   */
+  endOutcomeEach(recipients: number): { refusals: (Buffer | null)[]; latencyMs: number } {
+    const refusals: (Buffer | null)[] = new Array(recipients).fill(null);
+    let latencyMs = 0;
+    const c = this.ctx.metrics.counters;
+    for (let i = 0; i < this.endPolicies.length; i++) {
+      const policy = this.endPolicies[i];
+      latencyMs = Math.max(latencyMs, policy.latencyMs());
+      const refusal = policy.outcome();
+      if (refusal === null) continue;
+      refusals[this.endIndexes[i]] = refusal;
+      const deferred = refusal[0] === 0x34;
+      if (deferred) c.policyDeferrals++;
+      else c.policyBounces++;
+      if (this.ctx.domains.count) {
+        const n = this.ctx.metrics.domains.of(this.endDomains[i]);
+        if (deferred) n.dataDeferred++;
+        else n.dataRejected++;
+      }
+    }
+    return { refusals, latencyMs };
+  }
+
   /** The transaction ended: forget the recipients kept for the end of data and its message tokens. */
   reset(): void {
     if (this.messagePolicies.length !== 0) {
@@ -223,5 +255,6 @@ export class RecipientOutcomes {
     if (this.endPolicies.length === 0) return;
     this.endPolicies.length = 0;
     this.endDomains.length = 0;
+    this.endIndexes.length = 0;
   }
 }
