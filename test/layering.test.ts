@@ -17,12 +17,14 @@ const SRC = join(dirname(fileURLToPath(import.meta.url)), '..', 'src');
  * from a lower floor. client/ and server/ share a floor and must not import each other.
  */
 const FLOORS: Readonly<Record<string, number>> = {
-  // The root leaves: typed errors, the error-kind registry, text redaction, the monotonic clock and deadline sweeper.
+  // The root leaves: typed errors, the error-kind registry, text redaction, the monotonic clock and deadline sweeper, the HTTP client.
   'errors.ts': 0,
   'error-kinds.ts': 0,
   'redact.ts': 0,
   'clock.ts': 0,
   'rng.ts': 0,
+  // undici's three exports, loaded on demand by the floors that make HTTP requests.
+  'http-client.ts': 0,
   // Wire knowledge shared by client and server; no sockets.
   protocol: 1,
   // Histograms, phases, the recorder, the metric catalog.

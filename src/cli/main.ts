@@ -14,14 +14,8 @@
  * threshold failed on the merged run.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError } from '@commander-js/extra-typings';
+import { Command, CommanderError, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { ProfileError, SmtpBenchError } from '../errors.js';
-import { capacityCommand } from './capacity.js';
-import { reportCommand } from './report.js';
-import { compareCommand } from './compare.js';
-import { mergeCommand } from './merge.js';
-import { runCommand } from './run.js';
-import { serveCommand } from './serve.js';
 
 export const EXIT_OK = 0;
 export const EXIT_RUN_FAILED = 1;
@@ -40,13 +34,24 @@ const program = new Command()
   .version((JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version)
   .exitOverride()
   .showHelpAfterError();
+
+/**
+ * Each subcommand's module, loaded on demand: `smtpbench run` never loads compare's statistics or
+ * report fetching (start-up is a fixed cost of every run, issue 14). The help and an unknown
+ * command load them all, in this order.
+ */
+const COMMANDS: Record<string, () => Promise<CommandUnknownOpts>> = {
+  run: async () => (await import('./run.js')).runCommand(),
+  serve: async () => (await import('./serve.js')).serveCommand(),
+  report: async () => (await import('./report.js')).reportCommand(),
+  compare: async () => (await import('./compare.js')).compareCommand(),
+  merge: async () => (await import('./merge.js')).mergeCommand(),
+  capacity: async () => (await import('./capacity.js')).capacityCommand(),
+};
+const invoked = process.argv[2];
+const wanted = Object.hasOwn(COMMANDS, invoked ?? '') ? [COMMANDS[invoked!]] : Object.values(COMMANDS);
 // Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
-program.addCommand(runCommand().exitOverride());
-program.addCommand(serveCommand().exitOverride());
-program.addCommand(reportCommand().exitOverride());
-program.addCommand(compareCommand().exitOverride());
-program.addCommand(mergeCommand().exitOverride());
-program.addCommand(capacityCommand().exitOverride());
+for (const command of await Promise.all(wanted.map((load) => load()))) program.addCommand(command.exitOverride());
 
 try {
   await program.parseAsync(process.argv);

@@ -22,7 +22,6 @@ import { IntervalLog } from '../report/hlog.js';
 import { TimelineBuilder, TimelineLog } from '../report/timeline.js';
 import { publishRun } from '../report/publish.js';
 import { deliveryReport, drainSink, readSink, restarted, sinkAgent, sinkName, type DeliveryReport, type DrainResult, type SinkSnapshot } from '../report/sink.js';
-import { progressDisplay } from './progress.js';
 import { credentialIssues } from '../server/certificate.js';
 import { onStopSignals } from './signals.js';
 import { collect, num, outIssue, outputIssue } from './flags.js';
@@ -148,7 +147,7 @@ export function runCommand() {
       const claim = claimOutDir(outDir, runId, { force: opts.force ?? false, streaming: ['run.hlog', 'timeline.ndjson'] });
       // The sink's figures before the load: the run's share is the end minus this (a shared sink
       // keeps counting across runs). A sink that does not answer is one line; the run goes on.
-      const agent = sinking.url ? sinkAgent() : null;
+      const agent = sinking.url ? await sinkAgent() : null;
       let sinkStart: SinkSnapshot | null = null;
       let windowStart = 0;
       if (sinking.url && agent) {
@@ -159,7 +158,8 @@ export function runCommand() {
           process.stderr.write(`smtpbench: --sink ${sinkName(sinking.url)}: cannot read the sink (${(err as Error).message}); the run goes on without delivery figures\n`);
         }
       }
-      const display = opts.quiet ? null : progressDisplay();
+      // Loaded only when shown (log-update and its terminal helpers: start-up, issue 14).
+      const display = opts.quiet ? null : (await import('./progress.js')).progressDisplay();
       const timeline = new TimelineBuilder(profile);
       const warn = (message: string): void => void process.stderr.write(`\nsmtpbench: ${message}\n`);
       const timelineLogs: TimelineLog[] = [];

@@ -9,7 +9,7 @@
  * `wallClockMs` (sub-millisecond); any other server's `Date` header (RFC 9110 §6.6.1) has whole
  * seconds only, so its reading adds ± 500 ms to the error bound.
  */
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 
 /** A measured offset: reference − local, ms (positive: the local clock is behind). */
 export interface ClockOffset {
@@ -33,6 +33,8 @@ const MAX_BODY_BYTES = 1 << 20;
  */
 export async function measureClockOffset(url: URL, timeoutMs = 10_000): Promise<ClockOffset> {
   const shown = `${url.protocol}//${url.host}${url.pathname}`;
+  // undici is loaded here, not with the module: only runs with --clock-ref need it (start-up, issue 14).
+  const { Agent } = await import('../http-client.js');
   const agent = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   const deadline = AbortSignal.timeout(timeoutMs);
   let best: { offsetMs: number; rttMs: number; dateOnly: boolean } | null = null;
@@ -61,6 +63,7 @@ export async function measureClockOffset(url: URL, timeoutMs = 10_000): Promise<
 
 async function exchange(url: URL, agent: Agent, signal: AbortSignal): Promise<{ offsetMs: number; rttMs: number; dateOnly: boolean }> {
   const sentMs = performance.timeOrigin + performance.now();
+  const { request } = await import('../http-client.js');
   const res = await request(url, { dispatcher: agent, signal, headers: { accept: 'application/json' } });
   const headersMs = performance.timeOrigin + performance.now();
   let text = '';

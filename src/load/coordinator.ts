@@ -12,7 +12,7 @@ import { Merged } from '../metrics/recorder.js';
 import { planShard, WHOLE, type ShardPlan } from '../profile/shard.js';
 import type { Profile } from '../profile/types.js';
 import type { ServerStats } from '../server/stats.js';
-import { startServerThread } from '../server/thread-client.js';
+import { startServerThread, type ServerThread } from '../server/thread-client.js';
 import type { ControlMessage, GeneratorHealth, WorkerMessage, WorkerResult, WorkerTask } from './ipc.js';
 import { TickMerger, type Progress } from './tick-merger.js';
 
@@ -131,15 +131,9 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     // A shard with no share of the work (more shards than sessions) runs nothing: an empty result
     // that merges as zeros, without a server thread or workers.
     if (plan.idle !== null) return { ...partial(), interrupted: false, warmupCompleted: true, barrierAtMs: Date.now(), workers: 0 };
-    const server = profile.target === null ? await startServerThread(profile.server) : null;
-    const host = profile.target?.host ?? server!.host;
-    const port = profile.target?.port ?? server!.port;
-    target = { host, port, embedded: server !== null };
-    let serverStopped = false;
-    const stopServer = (): Promise<ServerStats> => {
-      serverStopped = true;
-      return server!.stop();
-    };
+    // The server thread and the load workers start side by side (start-up is every run's fixed
+    // cost); the workers learn the target with the `start` message.
+    const starting = profile.target === null ? startServerThread(profile.server) : null;
     const pool = new Tinypool({ filename: workerEntry().href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
     const ports = Array.from({ length: W }, () => new MessageChannel());
     let log: IntervalSink | null = null;
@@ -184,9 +178,29 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         }),
     );
     const tasks = plan.workers.map((share, i) => {
-      const task: WorkerTask = { index: i, plan: share, profile, host, port, port2: ports[i].port2 };
+      const task: WorkerTask = { index: i, plan: share, profile, port2: ports[i].port2 };
       return pool.run(task, { transferList: [ports[i].port2] }) as Promise<WorkerResult>;
     });
+    // Handled here so a worker that fails while the server thread is starting is not an unhandled
+    // rejection; the start barrier's race below still sees the failure.
+    for (const t of tasks) t.catch(() => undefined);
+    let server: ServerThread | null;
+    try {
+      server = await starting;
+    } catch (err) {
+      ports.forEach((ch) => ch.port1.postMessage({ type: 'stop' } satisfies ControlMessage));
+      await Promise.allSettled(tasks);
+      await pool.destroy();
+      throw err;
+    }
+    const host = profile.target?.host ?? server!.host;
+    const port = profile.target?.port ?? server!.port;
+    target = { host, port, embedded: server !== null };
+    let serverStopped = false;
+    const stopServer = (): Promise<ServerStats> => {
+      serverStopped = true;
+      return server!.stop();
+    };
     try {
       // Start barrier (DESIGN §3 rule 5): a worker that fails before `ready` rejects the race.
       await Promise.race([barrier, Promise.all(tasks).then(() => undefined)]);
@@ -205,6 +219,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
         if (!stopRequested) lateMs = Math.max(0, Date.now() - hooks.startAtMs);
       }
       const send = (m: ControlMessage): void => ports.forEach((ch) => ch.port1.postMessage(m));
+      const startMessage: ControlMessage = { type: 'start', host, port };
       if (stopRequested) {
         // Stopped before the load began (Ctrl-C during start-up or the --start-at wait): the workers
         // end without connecting, and the outcome says nothing ran.
@@ -215,7 +230,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       t0 = performance.now();
       barrierAtMs = Date.now();
       log = hooks.intervalLog?.(barrierAtMs) ?? null;
-      send({ type: 'start' });
+      send(startMessage);
       // The server's own figures leave the warm-up out too, as the workers' do (their timers start now).
       if (server && profile.warmupMs > 0) warmupTimer = setTimeout(() => server.reset(), profile.warmupMs);
       stopWorkers = () => send({ type: 'stop' });

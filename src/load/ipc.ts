@@ -16,9 +16,6 @@ export interface WorkerTask {
   readonly plan: WorkerPlan;
   /** The whole profile (every shard's is the same). */
   readonly profile: Profile;
-  /** Resolved target (the embedded server's port when the profile has no target). */
-  readonly host: string;
-  readonly port: number;
   /** Coordinator ↔ worker control and ticks. */
   readonly port2: MessagePort;
 }
@@ -54,7 +51,11 @@ export interface TickMessage {
 }
 
 /** Coordinator → worker. */
-export type ControlMessage = { readonly type: 'start' } | { readonly type: 'stop' };
+/**
+ * Coordinator → worker. `start` lifts the barrier and names the resolved target (the embedded
+ * server's port when the profile has none): the workers load while the server thread starts.
+ */
+export type ControlMessage = { readonly type: 'start'; readonly host: string; readonly port: number } | { readonly type: 'stop' };
 
 /** Worker → coordinator, after its last tick on the same port: no tick after `seq` will come. */
 export interface DoneMessage {

@@ -114,17 +114,18 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
   };
   // 'start' lifts the barrier; a 'stop' before it (Ctrl-C while waiting for --start-at) ends the
   // task without a connection: nothing ran, nothing is reported.
-  const started = new Promise<boolean>((resolve) => {
+  const started = new Promise<{ host: string; port: number } | null>((resolve) => {
     port.on('message', (m: ControlMessage) => {
-      if (m.type === 'start') resolve(true);
+      if (m.type === 'start') resolve(m);
       else if (m.type === 'stop') {
         onStop();
-        resolve(false);
+        resolve(null);
       }
     });
   });
   port.postMessage({ type: 'ready', index: spec.index });
-  if (!(await started)) {
+  const target = await started;
+  if (target === null) {
     port.postMessage({ type: 'done', index: spec.index, seq: -1 } satisfies DoneMessage);
     port.close();
     return { index: spec.index, elapsedMs: 0, health: { eventLoopDelayP99Ms: 0, eventLoopDelayMaxMs: 0, eventLoopUtilization: null }, ...recorder.snapshot() };
@@ -138,8 +139,8 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
   let t0 = performance.now();
   let measuring = profile.warmupMs === 0;
   const run = startExecutor(spec, {
-    host: spec.host,
-    port: spec.port,
+    host: target.host,
+    port: target.port,
     plan,
     pipelining: profile.pipelining,
     messagesPerConnection: profile.messagesPerSession,

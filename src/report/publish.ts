@@ -12,7 +12,6 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Agent, request } from 'undici';
 import type { ProfileIssue } from '../errors.js';
 import { MAX_DURATION_MS } from '../profile/limits.js';
 import { maskUserinfo, printable } from '../redact.js';
@@ -175,6 +174,8 @@ export async function publish(req: PublishRequest, opts: PublishOptions = {}): P
   const deadline = AbortSignal.timeout(timeoutMs);
   const stop = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
   const perTryMs = Math.min(timeoutMs, Math.max(1000, Math.round(timeoutMs / 3)));
+  // undici is loaded here, not with the module: only runs that publish need it (start-up, issue 14).
+  const { Agent, request } = await import('../http-client.js');
   const agent = new Agent({ connect: { timeout: perTryMs }, headersTimeout: perTryMs, bodyTimeout: perTryMs });
   const url = new URL(req.url.href);
   const headers: Record<string, string> = { 'content-type': req.contentType };

@@ -10,7 +10,7 @@
  * a crafted summary's keys reach them through the field-by-field check.
  */
 import { STATUS_CODES } from 'node:http';
-import { Agent, interceptors, request } from 'undici';
+import { Agent, interceptors, request } from '../http-client.js';
 import { SmtpBenchError } from '../errors.js';
 import { printable } from '../redact.js';
 import { displayBadUrl, displayUrl, MAX_PUBLISH_TIMEOUT_MS } from './publish.js';

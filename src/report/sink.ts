@@ -10,7 +10,7 @@
  * hosts each fetch estimates the sink's offset as NTP does for one exchange: the sink's reported
  * clock minus the midpoint of the client's request and response times, within ± half the round trip.
  */
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { decodeHistogram, newHistogram, type Histogram } from '../metrics/histogram.js';
 import type { ServerChange, ServerCounters } from '../server/stats.js';
 
@@ -140,7 +140,9 @@ export function parseSinkUrl(value: string): URL | string {
 }
 
 /** The undici agent of one run's sink readings; `destroy()` it when done. */
-export function sinkAgent(timeouts: SinkTimeouts = DEFAULT_SINK_TIMEOUTS): Agent {
+export async function sinkAgent(timeouts: SinkTimeouts = DEFAULT_SINK_TIMEOUTS): Promise<Agent> {
+  // undici is loaded here, not with the module: only runs with --sink need it (start-up, issue 14).
+  const { Agent } = await import('../http-client.js');
   return new Agent({ connect: { timeout: timeouts.connectMs }, headersTimeout: timeouts.idleMs, bodyTimeout: timeouts.idleMs });
 }
 
@@ -156,6 +158,7 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, tim
   const deadline = AbortSignal.timeout(timeouts.totalMs);
   let text: string;
   try {
+    const { request } = await import('../http-client.js');
     const res = await request(url, { dispatcher: agent, signal: signal ? AbortSignal.any([deadline, signal]) : deadline });
     if (res.statusCode !== 200) {
       res.body.destroy();

@@ -8,7 +8,6 @@
  * Every change is recorded in the server's statistics (`changes`: epoch ms, target, what) and
  * logged with a timestamp, so a latency step in a report lines up with its cause.
  */
-import { policiesToInput, resolveDomainPolicies } from '../profile/domains.js';
 import { delayToSpec, faultToSpec, percent, resolveFault } from '../profile/faults.js';
 import { DEFAULT_BOUNCE_REPLIES, DEFAULT_DEFER_REPLIES } from '../profile/reply-pool.js';
 import type { DomainPolicy, Fault } from '../profile/types.js';
@@ -74,15 +73,16 @@ export class ServerControl {
   }
 
   /** The running domain policies, pattern → policy, in their input form. */
-  domains(): Record<string, unknown> {
-    return policiesToInput(this.ctx.domains.policies);
+  async domains(): Promise<Record<string, unknown>> {
+    return (await domainsModule()).policiesToInput(this.ctx.domains.policies);
   }
 
   /**
    * Replaces the domain policies with `body`, a JSON mapping as `server.domains` takes it.
    * Refused, changing nothing, when it does not parse or any policy is invalid (`domains."x".defer: …`).
    */
-  setDomains(body: string): ControlResult {
+  async setDomains(body: string): Promise<ControlResult> {
+    const { resolveDomainPolicies } = await domainsModule();
     let input: unknown;
     try {
       input = JSON.parse(body);
@@ -92,12 +92,12 @@ export class ServerControl {
     const reasons: string[] = [];
     const policies = resolveDomainPolicies(input, (path, message) => reasons.push(`${['domains', ...path].join('.')}: ${message}`));
     if (policies === undefined) return { ok: false, reasons };
-    return { ok: true, body: this.swapDomains(policies) };
+    return { ok: true, body: await this.swapDomains(policies) };
   }
 
   /** Removes every domain policy (per-domain counting, once on, stays on). */
-  clearDomains(): ControlResult {
-    return { ok: true, body: this.swapDomains([]) };
+  async clearDomains(): Promise<ControlResult> {
+    return { ok: true, body: await this.swapDomains([]) };
   }
 
   private swapFaults(faults: readonly Fault[]): string[] {
@@ -108,7 +108,7 @@ export class ServerControl {
     return specs;
   }
 
-  private swapDomains(policies: readonly DomainPolicy[]): Record<string, unknown> {
+  private swapDomains(policies: readonly DomainPolicy[]): Promise<Record<string, unknown>> {
     const ctx = this.ctx;
     // Counting stays on once it was: the counts of one run must not stop half-way.
     const count = ctx.domains.count || ctx.settings.countDomains || policies.length > 0;
@@ -125,6 +125,12 @@ export class ServerControl {
     this.log(`${new Date(c.atMs).toISOString()} ${c.target} ${c.action === 'clear' ? 'cleared' : 'set'}: ${c.what}`);
   }
 }
+
+/**
+ * The profile's domain-policy resolver, loaded on the first use: it brings zod, which a server
+ * thread (the embedded server, never changed at run time) has no other use for.
+ */
+const domainsModule = (): Promise<typeof import('../profile/domains.js')> => import('../profile/domains.js');
 
 /** Most faults one PUT may set. */
 export const MAX_FAULTS = 1000;

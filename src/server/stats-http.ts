@@ -152,12 +152,12 @@ function readBody(req: http.IncomingMessage): Promise<string | null> {
 async function controlRoute(control: ServerControl, what: 'faults' | 'domains', req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const json = (status: number, body: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
   let r: ControlResult;
-  if (req.method === 'GET') return json(200, what === 'faults' ? control.faults() : control.domains());
-  if (req.method === 'DELETE') r = what === 'faults' ? control.clearFaults() : control.clearDomains();
+  if (req.method === 'GET') return json(200, what === 'faults' ? control.faults() : await control.domains());
+  if (req.method === 'DELETE') r = what === 'faults' ? control.clearFaults() : await control.clearDomains();
   else if (req.method === 'PUT') {
     const body = await readBody(req);
     if (body === null) return void res.writeHead(413, { 'content-type': 'text/plain' }).end(`${what}: body over ${MAX_BODY} octets\n`);
-    r = what === 'faults' ? control.setFaults(body) : control.setDomains(body);
+    r = what === 'faults' ? control.setFaults(body) : await control.setDomains(body);
   } else return void res.writeHead(405, { allow: 'GET, PUT, DELETE', 'content-type': 'text/plain; charset=utf-8' }).end(`${req.method} is not allowed here: GET, PUT or DELETE\n`);
   if (r.ok) json(200, r.body);
   else res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${r.reasons.join('\n')}\n`);
