@@ -72,6 +72,35 @@ describe('weighted recipient domains and failure replies', () => {
     expect(html).toContain('450 4.2.1 Mailbox busy');
   });
 
+  it('counts RCPTs answered 421 by a domain connection limit as closed, on both sides and in the table (hostile review of issue 15, M1)', async () => {
+    const dir = tmp();
+    const profile = join(dir, 'profile.yaml');
+    writeFileSync(
+      profile,
+      [
+        'messages: 40',
+        'messagesPerSession: 1',
+        'sessions: 2',
+        'workers: 1',
+        'message: {recipients: 1}',
+        'envelope: {to: {domains: {"rl.test": 1}}}',
+        'server: {domains: {"rl.test": {rate: {connections: 3, per: 1h}}}}',
+      ].join('\n'),
+    );
+    const out = join(dir, 'out');
+    const r = await cli(['run', profile, '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = summaryOf(out);
+    const client = s.totals.domains['rl.test'];
+    expect(client.accepted).toBe(3);
+    expect(client.closed).toBeGreaterThan(0);
+    expect(client.closed + client.accepted).toBe(s.totals.recipients.attempted);
+    expect({ accepted: s.server.domains['rl.test'].accepted, closed: s.server.domains['rl.test'].closed }).toEqual({ accepted: client.accepted, closed: client.closed });
+    const md = readFileSync(join(out, 'report.md'), 'utf8');
+    expect(md).toContain('RCPT 421 (closed)');
+    expect(md).toContain(`| rl.test | ${client.accepted + client.closed} | 3 | 0 | 0 | 0.0 % | 0.0 % | ${client.closed} |`);
+  });
+
   it('--domain: the same run from flags; a bad domain or weight exits 2 naming the field', async () => {
     const out = join(tmp(), 'out');
     const r = await cli(['run', '--messages', '300', '--domain', 'gmail.test:3', '--domain', 'outlook.test:1', '--out', out, '--quiet']);

@@ -290,6 +290,10 @@ describe('run-time changes over HTTP', () => {
     expect(put.status).toBe(200);
     expect(JSON.parse(put.text)).toEqual(['data-end: delay 20ms', 'mail: reply 421 4.3.2 Busy @ 5%']);
     expect((await call('PUT', '/faults', '[1, 2')).status).toBe(400);
+    // One mapping alone is one fault (hostile review of issue 15, N6).
+    const one = await call('PUT', '/faults', JSON.stringify({ command: 'rcpt', reply: '450 4.2.1 Busy' }));
+    expect(one.status).toBe(200);
+    expect(JSON.parse(one.text)).toEqual(['rcpt: reply 450 4.2.1 Busy']);
     // An empty body is a forgotten -d, not a clear (that is DELETE): 400, nothing changes.
     const empty = await call('PUT', '/faults', '');
     expect(empty.status).toBe(400);
@@ -323,6 +327,22 @@ describe('run-time changes over HTTP', () => {
     expect((await call('POST', '/domains', '{}')).text).toContain('POST is not allowed here');
     expect((await call('DELETE', '/domains')).status).toBe(200);
     expect((await rcptBatch(c, ['c@gmail.test']))[0].code).toBe(250);
+    c.end();
+  });
+
+  it('a PUT /domains that leaves a rate as it was keeps its bucket: no fresh burst (hostile review of issue 15, B2)', async () => {
+    const { s, call } = await withHttp({});
+    const c = await ehloClient(s.port);
+    const limited = { 'slow.test': { rate: { recipients: 2, per: '1h' } } };
+    expect((await call('PUT', '/domains', JSON.stringify(limited))).status).toBe(200);
+    expect((await rcptBatch(c, ['a@slow.test', 'b@slow.test'])).map((r) => r.code)).toEqual([250, 250]);
+    // Another pattern's edit, then this one's own share: the bucket stays empty.
+    expect((await call('PUT', '/domains', JSON.stringify({ ...limited, 'other.test': { defer: '5%' } }))).status).toBe(200);
+    expect((await call('PUT', '/domains', JSON.stringify({ 'slow.test': { defer: '0%', rate: { recipients: 2, per: '1h' } } }))).status).toBe(200);
+    expect((await rcptBatch(c, ['c@slow.test']))[0].code).toBe(451);
+    // A new rate is a new bucket.
+    expect((await call('PUT', '/domains', JSON.stringify({ 'slow.test': { rate: { recipients: 3, per: '1h' } } }))).status).toBe(200);
+    expect((await rcptBatch(c, ['d@slow.test']))[0].code).toBe(250);
     c.end();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../profile/index.js';
-import { domainWeights, profileOverrides } from './run-flags.js';
+import { domainFlagIssues, domainWeights, profileOverrides } from './run-flags.js';
 
 describe('--domain (weighted recipient domains)', () => {
   it('turns repeated domain:weight flags into envelope.to.domains, a bare domain weighing 1', () => {
@@ -13,6 +13,12 @@ describe('--domain (weighted recipient domains)', () => {
       { domain: 'gmail.test', weight: 3 },
       { domain: 'yahoo.test', weight: 1 },
     ]);
+  });
+
+  it('names a domain given twice, instead of the last weight winning (hostile review of issue 15, N2)', () => {
+    expect(domainFlagIssues(['a.test:1', 'b.test:1', 'a.test:8'])).toEqual([{ path: '--domain', message: 'a.test is given twice (a.test:1 and a.test:8); give each domain once, with its weight' }]);
+    expect(domainFlagIssues(['a.test:1', 'b.test'])).toEqual([]);
+    expect(domainFlagIssues(undefined)).toEqual([]);
   });
 
   it('leaves a weight that is not a number for the resolver to name', () => {

@@ -69,6 +69,20 @@ export function domainWeights(values: readonly string[] | undefined): Record<str
   return out;
 }
 
+/** `--domain` given twice for one domain (the same case: other cases the resolver names): one issue each. */
+export function domainFlagIssues(values: readonly string[] | undefined): ProfileIssue[] {
+  const seen = new Map<string, string>();
+  const issues: ProfileIssue[] = [];
+  for (const v of values ?? []) {
+    const colon = v.lastIndexOf(':');
+    const domain = (colon < 0 ? v : v.slice(0, colon)).trim();
+    const first = seen.get(domain);
+    if (first !== undefined) issues.push({ path: '--domain', message: `${domain} is given twice (${first} and ${v}); give each domain once, with its weight` });
+    else seen.set(domain, v);
+  }
+  return issues;
+}
+
 /**
  * The profile keys the flags set, to resolve over the profile file's: flags left out are dropped
  * (the file's value stands), and so are sections no flag filled. `--scenario message=90,VRFY=5`

@@ -25,7 +25,7 @@ import { deliveryReport, drainSink, readSink, restarted, sinkAgent, sinkName, ty
 import { credentialIssues } from '../server/certificate.js';
 import { onStopSignals } from './signals.js';
 import { collect, num, outIssue, outputIssue } from './flags.js';
-import { profileOverrides, publishSettings, sinkSettings } from './run-flags.js';
+import { domainFlagIssues, profileOverrides, publishSettings, sinkSettings } from './run-flags.js';
 
 export function runCommand() {
   return new Command('run')
@@ -104,6 +104,7 @@ export function runCommand() {
         ...publishing.issues,
         ...sinking.issues,
         ...sharding.issues,
+        ...domainFlagIssues(opts.domain),
         ...[outputIssue('--junit', junitPath, [outDir]), outputIssue('--ndjson', ndjsonPath, [outDir]), outIssue(opts.out)].filter((i) => i !== null),
       ];
       const source = flagIssues.length > 0 || Object.values(overrides).some((v) => v !== undefined) ? `profile ${path} with flags` : `profile ${path}`;

@@ -202,7 +202,11 @@ export class Pipeline {
     // 3yz only to DATA (354); a 2yz to DATA means the server did not wait for the message.
     if (kind === Cmd.Data ? is2xx(code) : is3xx(code)) return 'bad-reply';
     // RFC 5321 §3.8: the server is closing the channel; what is in flight will not be answered.
-    if (code === 421) return reply421Kind(phase);
+    // A 421 to RCPT is still counted under its domain (`closed`): a per-domain connection limit.
+    if (code === 421) {
+      if (kind === Cmd.Rcpt) this.domains.rcpt(this.rcptDomain[arg], code);
+      return reply421Kind(phase);
+    }
     const lockstep = this.writer.lockstep;
     switch (kind) {
       case Cmd.Rset:

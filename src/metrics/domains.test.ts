@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addDomainCounts, DomainTally, MAX_DOMAINS, OTHER_DOMAIN, topDomains, type DomainCounts } from './domains.js';
+import { addDomainCounts, DomainTally, MAX_DOMAINS, OTHER_DOMAIN, topDomains, volumeOf, type DomainCounts } from './domains.js';
 
 const o = (accepted: number, deferred = 0, rejected = 0) => ({ accepted, deferred, rejected });
 
@@ -40,7 +40,21 @@ describe('per-domain counts', () => {
     t.use(first);
     t.use(['y.test', 'x.test']);
     t.rcpt(1, 550);
-    t.rcpt(0, 421);
+    t.rcpt(0, 451);
     expect(t.counts()).toEqual({ 'x.test': o(1, 0, 1), 'y.test': o(0, 1) });
+  });
+
+  it('counts a 421 to RCPT as closed, apart from the outcomes, and adds it up (hostile review of issue 15, M1)', () => {
+    const t = new DomainTally();
+    t.use(['x.test']);
+    t.rcpt(0, 250);
+    t.rcpt(0, 421);
+    t.rcpt(0, 421);
+    expect(t.counts()).toEqual({ 'x.test': { ...o(1), closed: 2 } });
+    const sum = {};
+    addDomainCounts(sum, t.counts());
+    addDomainCounts(sum, { 'x.test': o(0, 1) });
+    expect(sum).toEqual({ 'x.test': { ...o(1, 1), closed: 2 } });
+    expect(volumeOf({ ...o(1, 1), closed: 2 })).toBe(4);
   });
 });

@@ -8,11 +8,16 @@
  * reply is one increment in a typed array by domain number, never a string lookup.
  */
 
-/** One domain's RCPT replies by class. */
+/**
+ * One domain's RCPT replies by class; `closed`: RCPTs answered 421, which ends the session (RFC 5321
+ * §3.8; a connection rate limit, a busy server), counted apart from the recipient outcomes. Absent
+ * while 0 (and in summaries written before it).
+ */
 export interface DomainOutcome {
   accepted: number;
   deferred: number;
   rejected: number;
+  closed?: number;
 }
 
 /** `domains[domain]` = its RCPT outcomes. */
@@ -25,11 +30,19 @@ export const OTHER_DOMAIN = '(other)';
 /** Domains a report's table lists by name (the most recipients first); the rest make one `OTHER_DOMAIN` row. */
 export const DOMAINS_SHOWN = 20;
 
-/** Outcome slots per domain in `DomainTally`'s array. */
-const SLOTS = 3;
+/** Outcome slots per domain in `DomainTally`'s array: accepted, deferred, rejected, closed. */
+const SLOTS = 4;
 
-/** The total RCPT replies of one domain's counts. */
-export const volumeOf = (o: DomainOutcome): number => o.accepted + o.deferred + o.rejected;
+/** The total RCPT replies of one domain's counts (421s included). */
+export const volumeOf = (o: DomainOutcome): number => o.accepted + o.deferred + o.rejected + (o.closed ?? 0);
+
+/** Adds `o` into `to`, `closed` only when there is one. */
+function addOutcome(to: DomainOutcome, o: DomainOutcome): void {
+  to.accepted += o.accepted;
+  to.deferred += o.deferred;
+  to.rejected += o.rejected;
+  if (o.closed) to.closed = (to.closed ?? 0) + o.closed;
+}
 
 /**
  * One thread's counts, by domain number: `use(names)` names the numbers (the wire plan's
@@ -49,9 +62,9 @@ export class DomainTally {
     this.cells = new Float64Array(names.length * SLOTS);
   }
 
-  /** Counts one RCPT reply `code` (2yz, 4yz or 5yz) for domain number `d`. */
+  /** Counts one RCPT reply `code` (2yz, 4yz or 5yz; 421 as `closed`) for domain number `d`. */
   rcpt(d: number, code: number): void {
-    this.cells[d * SLOTS + (code < 400 ? 0 : code < 500 ? 1 : 2)]++;
+    this.cells[d * SLOTS + (code < 400 ? 0 : code === 421 ? 3 : code < 500 ? 1 : 2)]++;
   }
 
   /** The counts so far, by domain name (domains without a reply left out). */
@@ -73,7 +86,7 @@ export class DomainTally {
     const c = this.cells;
     for (let d = 0; d < this.names.length; d++) {
       const i = d * SLOTS;
-      if (c[i] + c[i + 1] + c[i + 2] > 0) out[this.names[d]] = { accepted: c[i], deferred: c[i + 1], rejected: c[i + 2] };
+      if (c[i] + c[i + 1] + c[i + 2] + c[i + 3] > 0) out[this.names[d]] = { accepted: c[i], deferred: c[i + 1], rejected: c[i + 2], ...(c[i + 3] > 0 ? { closed: c[i + 3] } : {}) };
     }
     return out;
   }
@@ -86,10 +99,7 @@ export class DomainTally {
 export function addDomainCounts(into: DomainCounts, from: DomainCounts | undefined): void {
   if (from === undefined) return;
   for (const [domain, o] of Object.entries(from)) {
-    const to = (into[domain] ??= { accepted: 0, deferred: 0, rejected: 0 });
-    to.accepted += o.accepted;
-    to.deferred += o.deferred;
-    to.rejected += o.rejected;
+    addOutcome((into[domain] ??= { accepted: 0, deferred: 0, rejected: 0 }), o);
   }
   const named = Object.keys(into).filter((d) => d !== OTHER_DOMAIN);
   if (named.length <= MAX_DOMAINS) return;
@@ -102,10 +112,7 @@ export function addDomainCounts(into: DomainCounts, from: DomainCounts | undefin
 function fold(counts: DomainCounts, domain: string): void {
   const o = counts[domain];
   delete counts[domain];
-  const to = (counts[OTHER_DOMAIN] ??= { accepted: 0, deferred: 0, rejected: 0 });
-  to.accepted += o.accepted;
-  to.deferred += o.deferred;
-  to.rejected += o.rejected;
+  addOutcome((counts[OTHER_DOMAIN] ??= { accepted: 0, deferred: 0, rejected: 0 }), o);
 }
 
 /** Named domains, the most RCPT replies first (ties by name); `OTHER_DOMAIN` left out. */
@@ -123,11 +130,7 @@ export function topDomains(counts: DomainCounts, shown = DOMAINS_SHOWN): [string
   const sorted = byVolume(counts);
   const rows = sorted.slice(0, shown);
   const other: DomainOutcome = { ...(counts[OTHER_DOMAIN] ?? { accepted: 0, deferred: 0, rejected: 0 }) };
-  for (const [, o] of sorted.slice(shown)) {
-    other.accepted += o.accepted;
-    other.deferred += o.deferred;
-    other.rejected += o.rejected;
-  }
+  for (const [, o] of sorted.slice(shown)) addOutcome(other, o);
   if (volumeOf(other) > 0) rows.push([OTHER_DOMAIN, other]);
   return rows;
 }

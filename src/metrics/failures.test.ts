@@ -10,7 +10,7 @@ describe('normaliseReply', () => {
     ['550 5.7.1 Message from rcpt3@example.test refused', '550 5.7.1 Message from <email> refused'],
     [
       '421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.example.test/error-codes',
-      '421 4.7.0 [TSS#] Messages from <ip> temporarily deferred due to unexpected volume or user complaints - <ip>; see https://postmaster.example.test/error-codes',
+      '421 4.7.0 [TSS04] Messages from <ip> temporarily deferred due to unexpected volume or user complaints - <ip>; see https://postmaster.example.test/error-codes',
     ],
     [
       '450 4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered. d75a77b69052e-4b0aa3e1b1asi123456cf.123 - gsmtp',
@@ -18,7 +18,7 @@ describe('normaliseReply', () => {
     ],
     [
       '451 4.7.500 Server busy. Please try again later from [198.51.100.7]. (S77719) [BN8NAM12FT052.eop-nam12.prod.example.test]',
-      '451 4.7.500 Server busy. Please try again later from [<ip>]. (S#) [<id>]',
+      '451 4.7.500 Server busy. Please try again later from [<ip>]. (S77719) [<id>]',
     ],
     ['452 4.2.2 Mailbox full, quota 104857600 bytes exceeded', '452 4.2.2 Mailbox full, quota # bytes exceeded'],
     ['554 5.7.1 Session ID Ks9Nw3Hb+Zq/0xA= rejected by policy', '554 5.7.1 Session ID <id> rejected by policy'],
@@ -27,8 +27,26 @@ describe('normaliseReply', () => {
     ['550    5.7.26   Unauthenticated   mail', '550 5.7.26 Unauthenticated mail'],
     ['451 queue id deadbeefcafe0123 deferred', '451 queue id <id> deferred'],
     ['554', '554'],
+    // Hostile review of issue 15 (M3): quoted and non-ASCII addresses, digit-free and short IDs, URLs kept.
+    ['550 5.1.1 <"john doe"@example.test> unknown', '550 5.1.1 <email> unknown'],
+    ['550 5.1.1 "john.doe"@example.test unknown', '550 5.1.1 <email> unknown'],
+    ['550 5.1.1 jörg@bücher.test: no such user', '550 5.1.1 <email>: no such user'],
+    ['451 4.7.1 session abcdefghIJKLmnop deferred', '451 4.7.1 session <id> deferred'],
+    ['451 4.7.1 queued as 4Rk9Yz, try later', '451 4.7.1 queued as <id>, try later'],
+    ['554 5.7.1 see https://support.example.test/kb/3150 for details', '554 5.7.1 see https://support.example.test/kb/3150 for details'],
+    ['550 5.7.1 [TSS09] rejected', '550 5.7.1 [TSS09] rejected'],
+    ['550 5.7.1 not an address: user@ or @host', '550 5.7.1 not an address: user@ or @host'],
   ])('%s', (raw, masked) => {
     expect(normaliseReply(raw)).toBe(masked);
+  });
+
+  it('takes time linear in the text: a long token without @ or a space (hostile review of issue 15, N1)', () => {
+    const long = `550 5.0.0 ${'a'.repeat(100_000)}`;
+    const t0 = performance.now();
+    normaliseReply(long);
+    normaliseReply(`550 5.0.0 ${'a@'.repeat(50_000)}`);
+    // A quadratic pattern takes seconds on these; linear is a few milliseconds.
+    expect(performance.now() - t0).toBeLessThan(500);
   });
 
   it('caps a long text', () => {
@@ -78,6 +96,20 @@ describe('FailureTally', () => {
     expect(c['451 4.7.1 Rate limited, slow down']).toBe(500);
     expect(Object.keys(c).length).toBeLessThanOrEqual(FAILURE_TEXTS_KEPT + 1);
     expect(Object.values(c).reduce((a, b) => a + b, 0)).toBe(150 + 500 + 50);
+  });
+
+  it('keeps a late, frequent text that alternates with one-off texts on a full tally (hostile review of issue 15, B4)', () => {
+    const t = new FailureTally();
+    const words = (i: number): string => i.toString(2).replace(/0/g, 'a ').replace(/1/g, 'b ');
+    for (let i = 0; i < FAILURE_TEXTS_KEPT; i++) for (let k = 0; k < 5; k++) t.count('rcpt', 550, text(`5.0.0 ${words(i)}`));
+    for (let i = 0; i < 5000; i++) {
+      t.count('rcpt', 451, text('4.7.1 Rate limited, slow down'));
+      t.count('rcpt', 550, text(`5.0.0 ${words(10_000 + i)}`));
+    }
+    const c = t.counts().rcpt;
+    // Kept from its admission on: all but the replies before the first eviction that made it stay.
+    expect(c['451 4.7.1 Rate limited, slow down']).toBeGreaterThan(4900);
+    expect(Object.values(c).reduce((a, b) => a + b, 0)).toBe(FAILURE_TEXTS_KEPT * 5 + 10_000);
   });
 
   it('goes from the parser through the recorder to a snapshot, and merges across threads', () => {

@@ -33,31 +33,61 @@ export interface ReplyText {
   readonly textEnd: number;
 }
 
-/** One token of the text: words, numbers, IDs, host names, addresses (split at spaces and punctuation). */
+/** One token of the text: words, numbers, IDs, host names (split at spaces and punctuation). */
 const TOKEN = /[A-Za-z0-9+/=_.:%-]+/g;
-/** An address: a local part, `@`, a domain; with its angle brackets when it has them. */
-const ADDRESS_BRACKETED = /<[^\s<>]*@[^\s<>]*>/g;
-const ADDRESS_BARE = /[^\s<>()[\]"',;:]+@[A-Za-z0-9.-]*[A-Za-z0-9]/g;
 
 /**
  * A reply's text with what varies from reply to reply masked, for counting distinct replies:
- * e-mail addresses become `<email>`, IPv4 and IPv6 addresses `<ip>`, IDs (tokens of 8 or more
- * characters mixing letters and digits, or of 12 or more hex digits: queue IDs, base64 and hex
- * session tags, host names with numbers) `<id>`, and every other run of digits `#`. The reply
- * code and an enhanced status code at the start are kept as they are; white space collapses to one
- * space; the result is at most `MAX_FAILURE_TEXT` characters.
+ * e-mail addresses become `<email>` (quoted local parts and non-ASCII ones too), IPv4 and IPv6
+ * addresses `<ip>`, IDs `<id>` (tokens of 8 or more characters mixing letters and digits, of 6 or
+ * more mixing both cases and digits, of 12 or more hex digits, or of 12 or more letters with
+ * capitals inside: queue IDs, base64 and hex session tags, host names with numbers), and every other
+ * run of digits `#`. Kept as they are: the reply code and an enhanced status code at the start, a
+ * provider's code of capitals and digits (`TSS04`, `S3150`: each names its own cause), and URLs
+ * (the page a provider points to). White space collapses to one space; the result is at most
+ * `MAX_FAILURE_TEXT` characters. Linear in the text's length (no backtracking pattern).
  *
  * @param text the reply's text, the code included: `451 4.7.1 Rate limited, try again in 30 seconds`
  */
 export function normaliseReply(text: string): string {
   const head = /^(\d{3})(?:[ -]?\s*([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
   const keep = head ? head[0].length : 0;
-  let rest = text.slice(keep);
-  rest = rest.replace(ADDRESS_BRACKETED, '<email>').replace(ADDRESS_BARE, '<email>');
+  let rest = maskAddresses(text.slice(keep));
   rest = rest.replace(TOKEN, maskToken);
   const prefix = head ? [head[1], head[2]].filter((p) => p !== undefined).join(' ') : '';
   const out = `${prefix} ${rest}`.replace(/\s+/g, ' ').trim();
   return out.length > MAX_FAILURE_TEXT ? `${out.slice(0, MAX_FAILURE_TEXT - 1)}…` : out;
+}
+
+/** Characters that end an address's local part or domain (besides white space). */
+const NOT_IN_ADDRESS = new Set(['<', '>', '(', ')', '[', ']', '"', "'", ',', ';', ':']);
+const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
+
+/**
+ * Every `local@domain` of `text` as `<email>` (with its angle brackets when it has them): from each
+ * `@`, the local part runs back to white space or punctuation (a quoted one, `"john doe"`, back to
+ * its opening quote, at most 64 octets: RFC 5321 §4.5.3.1.1), the domain forward likewise, any
+ * characters (U-labels) included. One pass over the text.
+ */
+function maskAddresses(text: string): string {
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    if (at < from) continue;
+    let start = at;
+    if (text[at - 1] === '"') {
+      const open = text.lastIndexOf('"', at - 2);
+      if (open !== -1 && open >= from && at - open <= 66) start = open;
+    } else while (start > from && !isSpace(text[start - 1]) && !NOT_IN_ADDRESS.has(text[start - 1])) start--;
+    let end = at + 1;
+    while (end < text.length && !isSpace(text[end]) && !NOT_IN_ADDRESS.has(text[end])) end++;
+    while (end > at + 1 && text[end - 1] === '.') end--;
+    if (start === at || end === at + 1) continue;
+    if (text[start - 1] === '<' && text[end] === '>') [start, end] = [start - 1, end + 1];
+    out += `${text.slice(from, start)}<email>`;
+    from = end;
+  }
+  return out + text.slice(from);
 }
 
 /** One token, masked (see `normaliseReply`); trailing punctuation stays. */
@@ -65,19 +95,27 @@ function maskToken(token: string): string {
   const m = /^(.*?)([.:,-]*)$/.exec(token)!;
   const core = m[1];
   const tail = m[2];
-  if (core === '' || !/\d/.test(core)) return token;
+  if (core === '' || /^https?:\/\//i.test(core)) return token;
+  if (!/\d/.test(core)) return core.length >= 12 && /[a-z]/.test(core) && /[A-Z].*[A-Z]/.test(core.slice(1)) ? `<id>${tail}` : token;
   if (isIP(core) !== 0) return `<ip>${tail}`;
   if (/^IPv6:/i.test(core) && isIP(core.slice(5)) === 6) return `IPv6:<ip>${tail}`;
   // An address with a port: 192.0.2.1:25.
   const colon = core.lastIndexOf(':');
   if (colon > 0 && /^\d+$/.test(core.slice(colon + 1)) && isIP(core.slice(0, colon)) === 4) return `<ip>:#${tail}`;
-  if ((core.length >= 8 && /[A-Za-z]/.test(core)) || /^[0-9a-f]{12,}$/i.test(core)) return `<id>${tail}`;
+  if (/^[A-Z]{1,5}\d{1,6}$/.test(core)) return token;
+  if ((core.length >= 8 && /[A-Za-z]/.test(core)) || (core.length >= 6 && /[a-z]/.test(core) && /[A-Z]/.test(core)) || /^[0-9a-f]{12,}$/i.test(core)) return `<id>${tail}`;
   return core.replace(/\d+/g, '#') + tail;
 }
 
-/** One kept text's count; `gone` once it made room for another (its count moved to `OTHERS`). */
+/**
+ * One kept text's count; `gone` once it made room for another (its count moved to `OTHERS`).
+ * `err`: the count of the text it replaced, space-saving's overestimate: it ranks the cell for
+ * eviction (`n + err`), so a text admitted late and seen often outranks the one-off texts that
+ * keep arriving after it; `n` stays exact (what the reports show).
+ */
 interface Cell {
   n: number;
+  err: number;
   gone: boolean;
 }
 
@@ -86,7 +124,7 @@ class PhaseTally {
   /** Normalised text → its count cell. */
   readonly cells = new Map<string, Cell>();
   /** Replies whose text is not (or no longer) kept. */
-  readonly others: Cell = { n: 0, gone: false };
+  readonly others: Cell = { n: 0, err: 0, gone: false };
   /** Raw text → the cell of its normalised form (at most `RAW_CACHE`). */
   readonly raw = new Map<string, Cell>();
   /** The last text counted (its octets, code excluded), its code and its cell. */
@@ -134,8 +172,8 @@ export class FailureTally {
     const key = normaliseReply(raw);
     cell = tally.cells.get(key);
     if (cell === undefined) {
-      if (tally.cells.size >= FAILURE_TEXTS_KEPT) evictLeast(tally);
-      tally.cells.set(key, (cell = { n: 0, gone: false }));
+      const err = tally.cells.size >= FAILURE_TEXTS_KEPT ? evictLeast(tally) : 0;
+      tally.cells.set(key, (cell = { n: 0, err, gone: false }));
     }
     if (tally.raw.size < RAW_CACHE) tally.raw.set(raw, cell);
     return cell;
@@ -153,15 +191,19 @@ export class FailureTally {
   }
 }
 
-/** Makes room in a full tally: the least frequent kept text leaves, its count goes to `OTHERS`. */
-function evictLeast(tally: PhaseTally): void {
+/**
+ * Makes room in a full tally: the kept text of the least `n + err` leaves, its count goes to
+ * `OTHERS`. Returns that `n + err`, the newcomer's `err` (Metwally, Agrawal and El Abbadi, 2005).
+ */
+function evictLeast(tally: PhaseTally): number {
   let leastKey = '';
   let least: Cell | null = null;
-  for (const [k, c] of tally.cells) if (least === null || c.n < least.n) [leastKey, least] = [k, c];
-  if (least === null) return;
+  for (const [k, c] of tally.cells) if (least === null || c.n + c.err < least.n + least.err) [leastKey, least] = [k, c];
+  if (least === null) return 0;
   tally.cells.delete(leastKey);
   tally.others.n += least.n;
   least.gone = true;
+  return least.n + least.err;
 }
 
 /** `a` equals `b[from, from + len)` (`a.length === len`). */

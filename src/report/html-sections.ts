@@ -7,7 +7,7 @@
 import type { ChartSpec } from './chart-spec.js';
 import { phaseMeaning, serverCommandMeaning } from './glossary.js';
 import { esc, scroller, tableHtml } from './html-page.js';
-import { busyText, domainsTable, failureRepliesTable, sinkChangesTable, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
+import { busyText, DOMAINS_CLOSED_NOTE, domainsTable, failureRepliesTable, sinkChangesTable, measuredNote, modelNote, serverScopeNote, serverTable, type SummaryTable } from './markdown.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
 
@@ -65,7 +65,7 @@ export function domainsHtml(s: Summary): string {
   const t = domainsTable(s);
   if (t === null) return '';
   return `<h3>Recipient domains</h3>
-<p class="small">RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz); the 20 domains with the most, the rest as (other).</p>
+<p class="small">RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz); the 20 domains with the most, the rest as (other)${esc(DOMAINS_CLOSED_NOTE.replace(/`/g, ''))}</p>
 ${tableHtml(t, 'domains')}`;
 }
 

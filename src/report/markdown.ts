@@ -28,20 +28,31 @@ const pct = (n: number, of: number): string => (of > 0 ? `${((100 * n) / of).toF
 
 /**
  * RCPT replies per recipient domain (`totals.domains`): the `DOMAINS_SHOWN` domains with the most,
- * then one `(other)` row for the rest; null when the summary has none (older summaries).
+ * then one `(other)` row for the rest; null when the summary has none (older summaries), or one
+ * domain that accepted every recipient.
  */
 export function domainsTable(s: Summary): SummaryTable | null {
   const counts = s.totals.domains;
   if (counts === undefined || Object.keys(counts).length === 0) return null;
+  // One domain whose every RCPT was accepted says nothing the totals do not: no table.
+  const only = Object.values(counts);
+  if (only.length === 1 && only[0].deferred === 0 && only[0].rejected === 0 && !only[0].closed) return null;
+  const rows = topDomains(counts);
+  // A column for 421s only when there were any: a connection limit ends sessions, it refuses no recipient.
+  const closed = rows.some(([, o]) => (o.closed ?? 0) > 0);
   return {
     // RCPT replies, not final outcomes: a refusal after the data is in the data-end replies (docs/results.md).
-    head: ['domain', 'RCPT replies', 'RCPT 2yz', 'RCPT 4yz', 'RCPT 5yz', '4yz share', '5yz share'],
-    rows: topDomains(counts).map(([d, o]) => {
+    head: ['domain', 'RCPT replies', 'RCPT 2yz', 'RCPT 4yz', 'RCPT 5yz', '4yz share', '5yz share', ...(closed ? ['RCPT 421 (closed)'] : [])],
+    rows: rows.map(([d, o]) => {
       const all = volumeOf(o);
-      return [d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all)];
+      return [d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all), ...(closed ? [o.closed ?? 0] : [])];
     }),
   };
 }
+
+/** What the per-domain table leaves out, said under it (report.md and report.html). */
+export const DOMAINS_CLOSED_NOTE =
+  '; a 421 ends the session (a connection limit) and has its own column when there was one. A refusal after the data (a `data-end` policy) is not a RCPT reply: see the body phase in the failure replies.';
 
 /**
  * The distinct failure reply texts (`failureReplies`): one row per phase and text, each phase's
@@ -353,7 +364,7 @@ function domainsMarkdown(s: Summary): string[] {
     '',
     '## Recipient domains',
     '',
-    'RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz).',
+    `RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz)${DOMAINS_CLOSED_NOTE}`,
     '',
     ...table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) }),
   ];

@@ -40,23 +40,33 @@ describe('sinkDelta', () => {
 });
 
 describe('sinkChanges', () => {
-  const change = (atMs: number, what = 'rcpt: reply 451 4.7.1 Try again later'): ServerChange => ({ atMs, target: 'faults', action: 'set', what });
-  it('lists the changes made after the first reading, on the run timeline, the clock offset of the shorter round trip taken out', () => {
+  let seq = 0;
+  const change = (atMs: number, what = 'rcpt: reply 451 4.7.1 Try again later'): ServerChange => ({ seq: ++seq, atMs, target: 'faults', action: 'set', what });
+  it('lists the changes made after the first reading, on the run timeline, the clock offset taken out', () => {
     const old = change(900_000);
-    // The sink's clock is 250 ms ahead by the start reading (rtt 1 ms), 300 ms by the end one (rtt 9 ms).
     const start = snap(0, [], 250, 1, [old]);
-    const end = snap(10, [], 300, 9, [old, change(1_003_750), { atMs: 1_006_250, target: 'domains', action: 'clear', what: '' }]);
-    expect(sinkChanges(start, end, 1_000_000)).toEqual([
+    const end = snap(10, [], 300, 9, [old, change(1_003_750), { seq: ++seq, atMs: 1_006_250, target: 'domains', action: 'clear', what: '(none)' }]);
+    // The sink's clock is 250 ms ahead (the offset of the reading with the shortest round trip).
+    expect(sinkChanges(start, end, 1_000_000, 250)).toEqual([
       { atS: 3.5, target: 'faults', action: 'set', what: 'rcpt: reply 451 4.7.1 Try again later' },
-      { atS: 6, target: 'domains', action: 'clear', what: '' },
+      { atS: 6, target: 'domains', action: 'clear', what: '(none)' },
     ]);
+  });
+  it('tells new changes by their number, not their time: a sink clock stepped back still has them listed (B3)', () => {
+    const future = change(2_000_000);
+    const stepped = change(1_001_000);
+    expect(sinkChanges(snap(0, [], 0, 2, [future]), snap(0, [], 0, 2, [future, stepped]), 1_000_000, 0)).toEqual([expect.objectContaining({ atS: 1 })]);
+    // A sink without numbers (an older version): by time.
+    const bare = (c: ServerChange) => ({ ...c, seq: undefined }) as unknown as ServerChange;
+    expect(sinkChanges(snap(0, [], 0, 2, [bare(change(5))]), snap(0, [], 0, 2, [bare(change(5)), bare(change(1005))]), 0, 0)).toEqual([expect.objectContaining({ atS: 1.005 })]);
   });
   it('keeps the first MAX_SINK_CHANGES; none when nothing changed', () => {
     const many = Array.from({ length: MAX_SINK_CHANGES + 5 }, (_, i) => change(2000 + i));
-    const listed = sinkChanges(snap(0, []), snap(0, [], 0, 2, many), 1000);
+    const listed = sinkChanges(snap(0, []), snap(0, [], 0, 2, many), 1000, 0);
     expect(listed).toHaveLength(MAX_SINK_CHANGES);
     expect(listed[0].atS).toBe(1);
-    expect(sinkChanges(snap(0, [], 0, 2, [change(5)]), snap(0, [], 0, 2, [change(5)]), 0)).toEqual([]);
+    const one = change(5);
+    expect(sinkChanges(snap(0, [], 0, 2, [one]), snap(0, [], 0, 2, [one]), 0, 0)).toEqual([]);
   });
   it('a report given the timeline zero lists them; one without it has no changes key', () => {
     const drain: DrainResult = { end: snap(2, [], 0, 2, [change(5000)]), atLoadEnd: null, drained: true, drainMs: 10, error: null, restarted: false, stopped: false };

@@ -42,6 +42,8 @@ export interface SinkChange {
 
 /** At most this many changes in one summary (the first ones; the sink keeps more). */
 export const MAX_SINK_CHANGES = 100;
+/** Longest `what` kept of a sink's change, characters (the sink's own bound, src/server/control.ts). */
+const MAX_WHAT = 2000;
 
 /** Per-request limits of a sink fetch, ms. */
 export interface SinkTimeouts {
@@ -205,27 +207,40 @@ export async function readSink(url: URL, agent: Agent, signal?: AbortSignal, tim
   return { counters: doc.counters, delivery, offsetMs: doc.wallClockMs - (sentMs + doneMs) / 2, rttMs: doneMs - sentMs, changes: changesOf(doc.changes) };
 }
 
-/** The well-formed entries of a sink's `changes` (an older sink has none; a malformed entry is skipped, not fatal). */
+/** The well-formed entries of a sink's `changes`, `what` cut to MAX_WHAT (an older sink has none; a malformed entry is skipped, not fatal). */
 function changesOf(list: unknown): ServerChange[] {
   if (!Array.isArray(list)) return [];
-  return list.filter(
-    (c): c is ServerChange =>
-      typeof c === 'object' && c !== null && Number.isFinite(c.atMs) && (c.target === 'faults' || c.target === 'domains') && (c.action === 'set' || c.action === 'clear') && typeof c.what === 'string',
-  );
+  return list
+    .filter(
+      (c): c is ServerChange =>
+        typeof c === 'object' &&
+        c !== null &&
+        Number.isFinite(c.atMs) &&
+        (c.seq === undefined || Number.isSafeInteger(c.seq)) &&
+        (c.target === 'faults' || c.target === 'domains') &&
+        (c.action === 'set' || c.action === 'clear') &&
+        typeof c.what === 'string',
+    )
+    .map((c) => (c.what.length > MAX_WHAT ? { ...c, what: `${c.what.slice(0, MAX_WHAT)}…` } : c));
 }
 
 /**
- * The changes `end` lists that `start` did not (later than start's newest), on the run's
- * timeline: `atS` = (the change's sink time − the sink's clock offset − `zeroMs`) / 1000.
+ * The changes `end` lists that `start` did not, in the order the sink made them, on the run's
+ * timeline: `atS` = (the change's sink time − `offsetMs` − `zeroMs`) / 1000. New means a higher
+ * `seq` than any of `start`'s (a sink without `seq`: a later `atMs`), so a sink whose clock was
+ * stepped back still has its changes listed (hostile review of issue 15, B3).
  * @param zeroMs the client's wall clock at the timeline's 0 (the load's start), epoch ms
+ * @param offsetMs the sink's clock minus the client's, ms (`DeliveryReport.clockOffsetMs`)
  */
-export function sinkChanges(start: SinkSnapshot, end: SinkSnapshot, zeroMs: number): SinkChange[] {
-  const seen = start.changes.reduce((max, c) => Math.max(max, c.atMs), -Infinity);
-  const offset = [start, end].sort((a, b) => a.rttMs - b.rttMs)[0].offsetMs;
+export function sinkChanges(start: SinkSnapshot, end: SinkSnapshot, zeroMs: number, offsetMs: number): SinkChange[] {
+  const numbered = end.changes.every((c) => c.seq !== undefined) && start.changes.every((c) => c.seq !== undefined);
+  const key = (c: ServerChange): number => (numbered ? c.seq : c.atMs);
+  const seen = start.changes.reduce((max, c) => Math.max(max, key(c)), -Infinity);
   return end.changes
-    .filter((c) => c.atMs > seen)
+    .filter((c) => key(c) > seen)
+    .sort((a, b) => key(a) - key(b))
     .slice(0, MAX_SINK_CHANGES)
-    .map((c) => ({ atS: Number(((c.atMs - offset - zeroMs) / 1000).toFixed(3)), target: c.target, action: c.action, what: c.what }));
+    .map((c) => ({ atS: Number(((c.atMs - offsetMs - zeroMs) / 1000).toFixed(3)), target: c.target, action: c.action, what: c.what }));
 }
 
 /** A failed request in one line of a few words (undici, socket and OpenSSL error codes). */
@@ -378,7 +393,7 @@ export function deliveryReport(
       clockOffsetMs: r3(best.offsetMs),
       clockUncertaintyMs: r3(best.rttMs / 2),
       error,
-      ...(zeroMs !== null && last ? { changes: sinkChanges(start, last, zeroMs) } : {}),
+      ...(zeroMs !== null && last ? { changes: sinkChanges(start, last, zeroMs, best.offsetMs) } : {}),
     },
     delivery: known ? delta.delivery : null,
   };

@@ -39,7 +39,7 @@ export class ServerControl {
   }
 
   /**
-   * Replaces the faults with `body`: a JSON list of SPEC strings or mappings, or text with one
+   * Replaces the faults with `body`: a JSON list of SPEC strings or mappings (or one mapping), or text with one
    * SPEC per line (blank lines and `#` comments skipped). Refused, changing nothing, when the body
    * does not parse or any fault is invalid: every problem named (`faults.1.delay.max: …`).
    */
@@ -47,16 +47,18 @@ export class ServerControl {
     const reasons: string[] = [];
     let items: unknown[];
     const text = body.trim();
-    if (text.startsWith('[')) {
+    const json = text.startsWith('[') || text.startsWith('{');
+    if (json) {
       try {
         const parsed: unknown = JSON.parse(text);
-        items = Array.isArray(parsed) ? parsed : [];
+        // One mapping alone is one fault, as a one-item list is.
+        items = Array.isArray(parsed) ? parsed : [parsed];
       } catch (err) {
         return { ok: false, reasons: [`faults: not valid JSON (${(err as Error).message})`] };
       }
     } else items = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
     // An empty PUT is a forgotten body far more often than a wish to clear: that is DELETE.
-    if (text === '' || (items.length === 0 && !text.startsWith('['))) return { ok: false, reasons: ['faults: the body has no fault (to remove every fault, use DELETE /faults)'] };
+    if (text === '' || (items.length === 0 && !json)) return { ok: false, reasons: ['faults: the body has no fault (to remove every fault, use DELETE /faults)'] };
     if (items.length > MAX_FAULTS) return { ok: false, reasons: [`faults: ${items.length} faults; at most ${MAX_FAULTS}`] };
     const faults: Fault[] = [];
     items.forEach((item, i) => {
@@ -112,13 +114,13 @@ export class ServerControl {
     const ctx = this.ctx;
     // Counting stays on once it was: the counts of one run must not stop half-way.
     const count = ctx.domains.count || ctx.settings.countDomains || policies.length > 0;
-    ctx.domains = new DomainPlan(policies, count, ctx.settings.seed);
+    ctx.domains = new DomainPlan(policies, count, ctx.settings.seed, ctx.domains);
     const what = policies.length === 0 ? '(none)' : policies.map(policyText).join('; ');
     this.record({ atMs: Date.now(), target: 'domains', action: policies.length === 0 ? 'clear' : 'set', what });
     return this.domains();
   }
 
-  private record(c: ServerChange): void {
+  private record(c: Omit<ServerChange, 'seq'>): void {
     // Bounded: the change log keeps at most MAX_CHANGES entries of at most MAX_WHAT characters each.
     if (c.what.length > MAX_WHAT) c = { ...c, what: `${c.what.slice(0, MAX_WHAT)}… (${c.what.length} characters)` };
     this.ctx.metrics.change(c);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolveProfile } from '../profile/index.js';
-import { DomainCounts, DomainPlan, FORCED_DISCONNECT, FORCED_NONE, FORCED_PERMFAIL, FORCED_SLOW, FORCED_TEMPFAIL, forcedKind, MAX_COUNTED_DOMAINS, OTHER_DOMAIN } from './domains.js';
+import { DomainCounts, DomainPlan, TokenBucket, FORCED_DISCONNECT, FORCED_NONE, FORCED_PERMFAIL, FORCED_SLOW, FORCED_TEMPFAIL, forcedKind, MAX_COUNTED_DOMAINS, OTHER_DOMAIN } from './domains.js';
 
 const plan = (domains: Record<string, unknown>) => new DomainPlan(resolveProfile({ server: { domains } }).server.domains, true, 1);
 
@@ -14,6 +14,35 @@ describe('DomainPlan.lookup', () => {
     expect(pattern('b.test')).toBe('*');
     expect(pattern('')).toBe('*');
     expect(plan({ '*.b.test': {} }).lookup('b.test')).toBeNull();
+  });
+});
+
+describe('TokenBucket', () => {
+  it('refills continuously: 1 per 10 ms passes 1 per 10 ms (hostile review of issue 15, B1)', () => {
+    const b = new TokenBucket(1, 10);
+    const passed = Array.from({ length: 100 }, (_, i) => b.take(i)).filter(Boolean).length;
+    // 0, 10, 20, … 90 ms: ten in 100 ms, where a 100 ms clock would have passed one.
+    expect(passed).toBe(10);
+  });
+  it('holds a burst of its size, then the rate', () => {
+    const b = new TokenBucket(5, 1000);
+    expect(Array.from({ length: 8 }, () => b.take(0))).toEqual([true, true, true, true, true, false, false, false]);
+    expect(b.take(199)).toBe(false);
+    expect(b.take(200)).toBe(true);
+  });
+});
+
+describe('DomainPlan replacing another', () => {
+  const plan = (domains: object, previous?: DomainPlan) => new DomainPlan(resolveProfile({ server: { domains } } as never).server.domains, false, null, previous);
+  it('keeps the buckets of a pattern whose rate did not change, and only those (B2)', () => {
+    const first = plan({ 'a.test': { rate: { recipients: 2, per: '1h' } }, 'b.test': { rate: { recipients: 2, per: '1h' } } });
+    const a = first.lookup('a.test')!;
+    a.recipientBucket!.take(0);
+    a.recipientBucket!.take(0);
+    const second = plan({ 'a.test': { defer: '1%', rate: { recipients: 2, per: '1h' } }, 'b.test': { rate: { recipients: 3, per: '1h' } } }, first);
+    expect(second.lookup('a.test')!.recipientBucket).toBe(a.recipientBucket);
+    expect(second.lookup('a.test')!.recipientBucket!.take(1)).toBe(false);
+    expect(second.lookup('b.test')!.recipientBucket).not.toBe(first.lookup('b.test')!.recipientBucket);
   });
 });
 

@@ -31,7 +31,9 @@ export const CONNECTION_RATE_LIMITED = reply(CONNECTION_RATE_LIMIT_REPLY);
 
 /**
  * A token bucket: holds `size` tokens, refills `size` per `perMs`, so a burst of `size` passes and
- * then one every `perMs / size`. Times on the server's coarse clock (ms).
+ * then one every `perMs / size`. Times from `performance.now()` (ms), not the server's 100 ms coarse
+ * clock: on that clock a bucket could refill at most `size` a tick, and `per: 10ms` would pass a tenth
+ * of what it says (hostile review of issue 15, B1).
  */
 export class TokenBucket {
   private tokens: number;
@@ -62,6 +64,8 @@ export interface DomainCount {
   accepted: number;
   deferred: number;
   rejected: number;
+  /** RCPTs answered 421 (the session ended there); absent while 0, as the client's. */
+  closed?: number;
   dataDeferred: number;
   dataRejected: number;
 }
@@ -82,11 +86,14 @@ export class DomainCounts {
 
   /**
    * Counts one RCPT reply for `domain` by its class. A 421 is not a recipient's outcome but the
-   * session's end (RFC 5321 §3.8): not counted, as the client does not count it.
+   * session's end (RFC 5321 §3.8): counted as `closed`, as the client counts it.
    */
   rcpt(domain: string, r: Buffer): void {
-    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) return;
     const c = this.of(domain);
+    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) {
+      c.closed = (c.closed ?? 0) + 1;
+      return;
+    }
     if (r[0] === 0x32) c.accepted++;
     else if (r[0] === 0x34) c.deferred++;
     else c.rejected++;
@@ -104,6 +111,12 @@ export class DomainCounts {
   }
 }
 
+/** True when two `rate`s limit the same counts the same way. */
+function sameRate(a: DomainPolicy['rate'], b: DomainPolicy['rate']): boolean {
+  if (a === null || b === null) return a === b;
+  return a.messages === b.messages && a.recipients === b.recipients && a.connections === b.connections && a.perMs === b.perMs;
+}
+
 /** One policy, compiled: replies encoded, its generators, its token buckets. */
 export class CompiledPolicy {
   readonly atRcpt: boolean;
@@ -117,10 +130,12 @@ export class CompiledPolicy {
   readonly recipientBucket: TokenBucket | null;
   readonly connectionBucket: TokenBucket | null;
 
+  /** @param previous the same pattern's policy in the plan this one replaces: its buckets carry over when the rate is the same */
   constructor(
     readonly policy: DomainPolicy,
     seed: number | null,
     index: number,
+    previous?: CompiledPolicy,
   ) {
     this.atRcpt = policy.at === 'rcpt';
     this.deferReplies = policy.replies.defer.map(reply);
@@ -129,10 +144,13 @@ export class CompiledPolicy {
     // Streams 1, 2 of each policy (stream 0 is the fault plan's).
     this.outcomes = serverRng(seed, 1 + 2 * index);
     this.latencies = serverRng(seed, 2 + 2 * index);
-    const bucket = (size: number | null | undefined): TokenBucket | null => (size == null ? null : new TokenBucket(size, policy.rate!.perMs));
-    this.messageBucket = bucket(policy.rate?.messages);
-    this.recipientBucket = bucket(policy.rate?.recipients);
-    this.connectionBucket = bucket(policy.rate?.connections);
+    // An unchanged rate keeps its buckets across a `PUT /domains`: another edit must not hand a
+    // limited domain a fresh burst (hostile review of issue 15, B2).
+    const kept = previous !== undefined && sameRate(previous.policy.rate, policy.rate) ? previous : null;
+    const bucket = (size: number | null | undefined, old: TokenBucket | null | undefined): TokenBucket | null => (size == null ? null : (old ?? new TokenBucket(size, policy.rate!.perMs)));
+    this.messageBucket = bucket(policy.rate?.messages, kept?.messageBucket);
+    this.recipientBucket = bucket(policy.rate?.recipients, kept?.recipientBucket);
+    this.connectionBucket = bucket(policy.rate?.connections, kept?.connectionBucket);
   }
 
   /** Draws one recipient's outcome: a deferral or bounce reply from the pools, or null (accepted). */
@@ -168,20 +186,28 @@ export class DomainPlan {
    * @param policies the resolved `server.domains`
    * @param count count RCPT outcomes per domain (`countDomains`)
    * @param seed `ServerSettings.seed` (null: random draws)
+   * @param previous the plan this one replaces (`PUT /domains`): a pattern whose rate is unchanged keeps its buckets
    */
   constructor(
     readonly policies: readonly DomainPolicy[],
     count: boolean,
     seed: number | null,
+    previous?: DomainPlan,
   ) {
     this.count = count;
     this.active = count || policies.length > 0;
     for (const [i, p] of policies.entries()) {
-      const c = new CompiledPolicy(p, seed, i);
+      const c = new CompiledPolicy(p, seed, i, previous?.byPattern(p.pattern));
       if (p.pattern === '*') this.fallback = c;
       else if (p.pattern.startsWith('*.')) this.wildcard.set(p.pattern.slice(1), c);
       else this.exact.set(p.pattern, c);
     }
+  }
+
+  /** The compiled policy of `pattern` exactly as written (`*.x.test`, `*`), or undefined. */
+  byPattern(pattern: string): CompiledPolicy | undefined {
+    if (pattern === '*') return this.fallback ?? undefined;
+    return pattern.startsWith('*.') ? this.wildcard.get(pattern.slice(1)) : this.exact.get(pattern);
   }
 
   /**

@@ -52,10 +52,13 @@ export class RecipientOutcomes {
   private readonly endDomains: string[] = [];
   /** Their places among the transaction's accepted recipients (0-based, RCPT order): LMTP replies per recipient. */
   private readonly endIndexes: number[] = [];
-  /** Policies whose `rate.connections` token this session took (a session takes one per policy). */
-  private readonly sessionPolicies: sink.CompiledPolicy[] = [];
-  /** Policies whose `rate.messages` token this transaction asked for, and whether it was refused. */
-  private readonly messagePolicies: sink.CompiledPolicy[] = [];
+  /**
+   * The `rate.connections` buckets this session took a token of (one per bucket). Buckets, not
+   * policies: a `PUT /domains` that keeps a rate keeps its bucket, and the session its token.
+   */
+  private readonly sessionBuckets: sink.TokenBucket[] = [];
+  /** The `rate.messages` buckets this transaction asked a token of, and whether it was refused. */
+  private readonly messageBuckets: sink.TokenBucket[] = [];
   private readonly messageRefused: boolean[] = [];
   private readonly decision: RcptDecision = { reply: null, delayMs: 0 };
 
@@ -138,18 +141,18 @@ export class RecipientOutcomes {
    * the transaction's other recipients there get 451), and each recipient a recipient token.
    */
   private overRate(policy: sink.CompiledPolicy): Buffer | null {
-    const now = this.ctx.clock.nowMs;
+    const now = performance.now();
     const conn = policy.connectionBucket;
-    if (conn !== null && !this.sessionPolicies.includes(policy)) {
+    if (conn !== null && !this.sessionBuckets.includes(conn)) {
       if (!conn.take(now)) return CONNECTION_RATE_LIMITED;
-      this.sessionPolicies.push(policy);
+      this.sessionBuckets.push(conn);
     }
     const msg = policy.messageBucket;
     if (msg !== null) {
-      const i = this.messagePolicies.indexOf(policy);
+      const i = this.messageBuckets.indexOf(msg);
       if (i === -1) {
         const refused = !msg.take(now);
-        this.messagePolicies.push(policy);
+        this.messageBuckets.push(msg);
         this.messageRefused.push(refused);
         if (refused) return MESSAGE_RATE_LIMITED;
       } else if (this.messageRefused[i]) return MESSAGE_RATE_LIMITED;
@@ -248,8 +251,8 @@ export class RecipientOutcomes {
 
   /** The transaction ended: forget the recipients kept for the end of data and its message tokens. */
   reset(): void {
-    if (this.messagePolicies.length !== 0) {
-      this.messagePolicies.length = 0;
+    if (this.messageBuckets.length !== 0) {
+      this.messageBuckets.length = 0;
       this.messageRefused.length = 0;
     }
     if (this.endPolicies.length === 0) return;

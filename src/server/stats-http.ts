@@ -124,7 +124,7 @@ export function progressLine(metrics: ServerMetrics, prev: ServerCounters, dtS: 
   return (
     `${uptimeS.toFixed(0)}s conns ${metrics.activeConnections} open/${c.connections} · msg/s ${rate('messages')} · rcpt/s ${rate('recipients')} · ` +
     `cmd/s ${rate('commands')} · MB/s ${mbs} · messages ${c.messages} · 4xx/5xx ${c.negativeReplies} · faults ${c.faults}` +
-    (changed.length === 0 ? '' : ` · changed ${changed.map((ch) => ch.target).join(', ')}`)
+    (changed.length === 0 ? '' : ` · changed ${[...new Set(changed.map((ch) => ch.target))].join(', ')}`)
   );
 }
 

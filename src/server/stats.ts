@@ -59,6 +59,11 @@ export interface ServerCounters {
  * `/domains`): when, and what the plan became.
  */
 export interface ServerChange {
+  /**
+   * 1, 2, 3, … in the order the server made them: what a reader compares to tell new changes from
+   * ones it saw (the wall clock may be stepped back between two).
+   */
+  readonly seq: number;
   /** Wall clock, epoch ms. */
   readonly atMs: number;
   readonly target: 'faults' | 'domains';
@@ -117,6 +122,7 @@ export class ServerMetrics {
   readonly domains = new DomainCounts();
   /** Run-time changes, oldest first (at most `MAX_CHANGES`). */
   readonly changes: ServerChange[] = [];
+  private changeSeq = 0;
   private readonly timings = new Map<string, FastHistogram>();
   /** Byte counts (same histogram configuration; values are bytes, up to 3.6 GB). */
   private readonly byteCounts = new Map<string, FastHistogram>();
@@ -159,10 +165,10 @@ export class ServerMetrics {
     this.domains.reset();
   }
 
-  /** Records a run-time change. */
-  change(c: ServerChange): void {
+  /** Records a run-time change, numbering it (`seq`). */
+  change(c: Omit<ServerChange, 'seq'>): void {
     if (this.changes.length >= MAX_CHANGES) this.changes.shift();
-    this.changes.push(c);
+    this.changes.push({ seq: ++this.changeSeq, ...c });
   }
 
   snapshot(): ServerStats {
