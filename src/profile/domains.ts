@@ -10,6 +10,7 @@
  *   "*": {rate: {messages: 100, per: 1s}, replies: {defer: ["451 4.7.1 Slow down"]}}
  * ```
  */
+import { domainToASCII } from 'node:url';
 import { z } from 'zod';
 import { delayOf, delayToSpec, percent, type IssueSink } from './faults.js';
 import { duration, intIn, isPlainObject, show } from './fields.js';
@@ -69,6 +70,19 @@ const NESTED_KEYS: Record<string, string> = { rate: 'messages, recipients, conne
 /** An exact domain, `*.suffix` or `*`: LDH labels (and `_`), dot-separated. */
 const PATTERN = /^(\*|(\*\.)?[a-z0-9_-]+(\.[a-z0-9_-]+)*)$/;
 
+/**
+ * A pattern with non-ASCII labels (`bücher.test`, `*.bücher.test`) in its A-label form
+ * (`xn--bcher-kva.test`), as the server matches a recipient's domain (RFC 5890; Node's
+ * `domainToASCII`, UTS #46); an ASCII pattern as it is. One that does not convert stays as written,
+ * for PATTERN to refuse.
+ */
+function asciiPattern(pattern: string): string {
+  if (/^[\x00-\x7f]*$/.test(pattern)) return pattern;
+  const wild = pattern.startsWith('*.') ? '*.' : '';
+  const ascii = domainToASCII(pattern.slice(wild.length));
+  return ascii === '' ? pattern : wild + ascii;
+}
+
 /** The path segment naming a pattern: quoted, since patterns hold dots (`"*.gmail.test"`). */
 export const patternKey = (pattern: string): string => JSON.stringify(pattern);
 
@@ -94,7 +108,7 @@ export function resolveDomainPolicies(input: unknown, issue: IssueSink): DomainP
   const seen = new Set<string>();
   for (const [rawPattern, value] of entries) {
     const key = patternKey(rawPattern);
-    const pattern = rawPattern.toLowerCase();
+    const pattern = asciiPattern(rawPattern.toLowerCase());
     if (!PATTERN.test(pattern)) report([key], 'expected a domain (example.test), a wildcard (*.example.test) or * (every domain)');
     else if (seen.has(pattern)) report([key], 'names the same domains as another pattern (patterns are not case-sensitive)');
     seen.add(pattern);

@@ -15,6 +15,17 @@ describe('DomainPlan.lookup', () => {
     expect(pattern('')).toBe('*');
     expect(plan({ '*.b.test': {} }).lookup('b.test')).toBeNull();
   });
+
+  it('matches a U-label domain to its A-label pattern, written either way (hostile review of issue 15, M2)', () => {
+    for (const written of ['xn--bcher-kva.test', 'Bücher.test']) {
+      const p = plan({ [written]: { bounce: 1 }, '*.test': { defer: 1 } });
+      expect(p.policies.map((x) => x.pattern)).toEqual(['xn--bcher-kva.test', '*.test']);
+      expect(p.lookup('bücher.test')?.policy.pattern).toBe('xn--bcher-kva.test');
+      expect(p.lookup('xn--bcher-kva.test')?.policy.pattern).toBe('xn--bcher-kva.test');
+      expect(p.lookup('mail.bücher.test')?.policy.pattern).toBe('*.test');
+    }
+    expect(plan({ '*.bücher.test': {} }).lookup('mx.bücher.test')?.policy.pattern).toBe('*.xn--bcher-kva.test');
+  });
 });
 
 describe('TokenBucket', () => {

@@ -9,6 +9,7 @@
  * So the outcomes of one policy's recipients, in the order the server sees them, are the same
  * run after run, whichever connections they came on (a rate limit, being a matter of time, aside).
  */
+import { domainToASCII } from 'node:url';
 import * as octets from '../protocol/bytes.js';
 import type { DelaySpec, DomainPolicy } from '../profile/types.js';
 import { CONNECTION_RATE_LIMIT_REPLY, FORCED_PERMFAIL_REPLY, FORCED_TEMPFAIL_REPLY, RATE_LIMIT_REPLY, RECIPIENT_RATE_LIMIT_REPLY } from '../profile/reply-pool.js';
@@ -217,6 +218,13 @@ export class DomainPlan {
   lookup(domain: string): CompiledPolicy | null {
     const cached = this.cache.get(domain);
     if (cached !== undefined) return cached;
+    // A U-label domain (SMTPUTF8) matches the A-label form its policy is kept in: xn--bcher-kva.test.
+    if (!/^[\x00-\x7f]*$/.test(domain)) {
+      const ascii = domainToASCII(domain);
+      const found = ascii === '' ? null : this.lookup(ascii);
+      if (this.cache.size < MAX_CACHED_LOOKUPS) this.cache.set(domain, found);
+      return found;
+    }
     let found = this.exact.get(domain) ?? null;
     if (found === null && this.wildcard.size > 0) {
       // Suffixes from the longest (most specific) down; at most one per label (255 octets: ≤ 128 labels).
