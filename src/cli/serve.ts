@@ -6,7 +6,7 @@ import { collect, num, portIssue } from './flags.js';
 import { parseAccounts } from '../profile/accounts.js';
 import { loadProfileFile, resolveProfile } from '../profile/index.js';
 import { credentialIssues } from '../server/certificate.js';
-import { startReferenceServer } from '../server/server.js';
+import { startReferenceServer, withoutErrorStacks } from '../server/server.js';
 import { progressLine, startStatsHttp } from '../server/stats-http.js';
 
 export function serveCommand() {
@@ -61,6 +61,7 @@ export function serveCommand() {
       if (settings !== undefined) issues.push(...credentialIssues(settings.tls, { cert: opts.tlsCert && '--tls-cert', key: opts.tlsKey && '--tls-key' }));
       if (issues.length > 0 || settings === undefined) throw new ProfileError(issues, opts.profile ? `profile ${opts.profile} with flags` : 'serve flags');
       const port = opts.port as number;
+      withoutErrorStacks();
       const srv = await startReferenceServer(settings, opts.host, port).catch((err: Error) => {
         throw new SmtpBenchError('SB_LISTEN', `cannot listen on ${opts.host}:${port}: ${err.message}`, { cause: err });
       });

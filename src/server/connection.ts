@@ -111,7 +111,7 @@ export class Connection implements ReplySink, Yielding {
     this.framer = new LineFramer(ctx.settings.maxCommandLine);
     this.throttle = ctx.settings.bandwidth > 0 ? new Throttle(ctx.settings.bandwidth) : null;
     ctx.metrics.counters.connections++;
-    socket.setNoDelay(true);
+    // TCP_NODELAY is set by the listener as it accepts (server.ts): replies go out as they are written.
     this.listen(socket);
     ctx.drain.add(this);
     socket.on('close', () => {

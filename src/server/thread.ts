@@ -5,10 +5,11 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ServerSettings } from '../profile/types.js';
-import { startReferenceServer } from './server.js';
+import { startReferenceServer, withoutErrorStacks } from './server.js';
 import type { ServerMessage } from './thread-client.js';
 
 const { settings, host } = workerData as { settings: ServerSettings; host: string };
+withoutErrorStacks();
 const server = await startReferenceServer(settings, host, 0);
 const port = parentPort!;
 port.postMessage({ type: 'listening', host: server.host, port: server.port } satisfies ServerMessage);
