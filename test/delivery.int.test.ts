@@ -67,8 +67,11 @@ async function fakeSink(answer: (n: number, res: import('node:http').ServerRespo
 }
 const stats = (messages: number): string => JSON.stringify({ counters: { messages }, wallClockMs: Date.now(), encoded: { histograms: {} } });
 
-/** Runs the CLI; for each of `readies`, waits until it holds of stderr, then 500 ms, and sends one SIGINT; then waits for the exit. */
-async function interruptedRun(args: string[], readies: Array<(stderr: string) => boolean>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+/**
+ * The CLI as a child process: `until(ready)` waits (at most 30 s) until `ready` holds of its
+ * stderr so far; `exit()` resolves with its exit code and both streams.
+ */
+function cliChild(args: string[]) {
   const child = spawn(process.execPath, [join(ROOT, 'dist/cli/main.js'), ...args], { cwd: ROOT });
   children.push(child);
   let stderr = '';
@@ -76,14 +79,26 @@ async function interruptedRun(args: string[], readies: Array<(stderr: string) =>
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return {
+    child,
+    async until(ready: (stderr: string) => boolean): Promise<void> {
+      for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 10));
+      expect(ready(stderr), stderr).toBe(true);
+    },
+    exit: async () => ({ code: await exited, stderr, stdout }),
+  };
+}
+
+/** Runs the CLI; for each of `readies`, waits until it holds of stderr, then 500 ms, and sends one SIGINT; then waits for the exit. */
+async function interruptedRun(args: string[], readies: Array<(stderr: string) => boolean>): Promise<{ code: number | null; stderr: string; stdout: string }> {
+  const run = cliChild(args);
   for (const ready of readies) {
-    for (const t0 = Date.now(); !ready(stderr) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 50));
-    expect(ready(stderr), stderr).toBe(true);
+    await run.until(ready);
     // Past the drain's first reading (a Ctrl-C before it leaves the counts unknown, as it should).
     await new Promise((r) => setTimeout(r, 500));
-    child.kill('SIGINT');
+    run.child.kill('SIGINT');
   }
-  return { code: await exited, stderr, stdout };
+  return run.exit();
 }
 const summaryOf = (dir: string): any => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
 
@@ -114,45 +129,14 @@ describe('run --sink (no MTA in between)', () => {
     const s = await sink();
     const out = await outDir();
     // Paced by the run's own progress lines, so a slow start-up on a loaded machine moves nothing.
-    const child = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'dist/cli/main.js'),
-        'run',
-        '--target',
-        `smtp://127.0.0.1:${s.port}`,
-        '--sink',
-        s.url,
-        '--duration',
-        '5s',
-        '--messages',
-        '5000000',
-        '--sessions',
-        '2',
-        '--workers',
-        '1',
-        '--out',
-        out,
-      ],
-      { cwd: ROOT },
-    );
-    children.push(child);
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    child.stdout.on('data', (d) => (stdout += d));
-    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-    const second = async (n: number) => {
-      const line = `[  ${n}s]`;
-      for (const t0 = Date.now(); !stderr.includes(line) && Date.now() - t0 < 30_000;) await new Promise((r) => setTimeout(r, 10));
-      expect(stderr, stderr).toContain(line);
-    };
+    const run = cliChild(['run', '--target', `smtp://127.0.0.1:${s.port}`, '--sink', s.url, '--duration', '5s', '--messages', '5000000', '--sessions', '2', '--workers', '1', '--out', out]);
+    const second = (n: number) => run.until((stderr) => stderr.includes(`[  ${n}s]`));
     const call = (method: string, body?: string) => fetch(`${s.url}/faults`, { method, body }).then((r) => r.status);
     await second(1);
     expect(await call('PUT', 'rcpt: 451 4.7.1 Try again later')).toBe(200);
     await second(3);
     expect(await call('DELETE')).toBe(200);
-    const r = { code: await exited, stderr, stdout };
+    const r = await run.exit();
     expect(r.code, r.stderr).toBe(0);
     const changes = summaryOf(out).delivery.changes as { atS: number; target: string; action: string; what: string }[];
     expect(changes.map((c) => [c.target, c.action, c.what])).toEqual([
