@@ -152,7 +152,7 @@ export function environmentText(d: BenchDocument): string {
 export function renderMarkdown(d: BenchDocument): string {
   const L: string[] = [];
   L.push(`# smtpbench benchmark (${d.mode}, ${d.pairs} counted pairs per case after one warm-up)`, '', `\`${environmentText(d)}\``, '');
-  if (d.mode === 'short') L.push("Short mode: small runs, so `smtpbench run`'s start-up (about 0.7 s) dominates every client ratio; judge the targets on a full run.", '');
+  if (d.mode === 'short') L.push("Short mode: small runs, so `smtpbench run`'s start-up (about 0.35 s) dominates every client ratio; judge the targets on a full run.", '');
   L.push('## Targets (issue 14)', '', '| target | goal | measured (median [min–max] of pair ratios) | verdict |', '|---|---|---|---|');
   for (const t of d.targets) L.push(`| ${t.text} | ${t.goal} | ${t.measured ?? '–'} | ${t.verdict}${t.note ? ` (${t.note})` : ''} |`);
   L.push('', '## Side by side', '');
