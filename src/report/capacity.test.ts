@@ -100,6 +100,9 @@ describe('answerOf: interrupted and unreachable', () => {
     // Rejected by SMTP replies: reached, so the usual advice stands.
     const rejected = { ...s, errors: { 'connect-refused': 1, 'unexpected-reply': 3 } };
     expect(answerOf('fails-at-start', [rejected], SLOS, 0.05).text).toContain('lower --start-rate');
+    // Unreliable (the generator flagged saturated) but nothing reached: the target is the cause (fresh-user trial of issue 15).
+    const saturated = { ...s, verdict: 'unreliable' as const, reason: 'generator saturated' };
+    expect(answerOf('generator', [saturated], SLOS, 0.05).text).toContain('could not be reached at 50 msg/s');
   });
   it('the table marks an interrupted step', () => {
     const steps = [step(1, 50, 'pass', 10), step(2, 100, 'interrupted', 900, 'interrupted')];

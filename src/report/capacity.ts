@@ -144,9 +144,12 @@ export function answerOf(end: SearchEnd, steps: readonly CapacityStep[], slos: r
   const r = (x: number): string => `${x} msg/s`;
   const breakText = breaks ? `breaks at ${r(breaks.rate)} on ${breaks.reason}` : '';
   let text: string;
-  const unreached = breaks && sustained === null ? unreachedErrors(breaks) : null;
+  // A first step that reached nothing says so, failed or unreliable: a generator spinning on
+  // refused connections is flagged saturated, but the cause is the target (nothing listening).
+  const firstBad = breaks ?? unreliable;
+  const unreached = firstBad && sustained === null ? unreachedErrors(firstBad) : null;
   if (sustained === null && unreached !== null) {
-    text = `the target could not be reached at ${r(breaks!.rate)}: no message was accepted (${unreached}); check --target and that the MTA is up`;
+    text = `the target could not be reached at ${r(firstBad!.rate)}: no message was accepted (${unreached}); check --target and that the MTA is up`;
   } else if (sustained === null) {
     text = breaks
       ? `the target failed the SLOs at the lowest rate tried, ${r(breaks.rate)} (${breaks.reason}; ${valueAt(breaks).replace(' at that rate', '')}): lower --start-rate`
