@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { zeroCounters } from '../metrics/recorder.js';
 import type { Progress } from '../load/tick-merger.js';
-import { progressText } from './progress.js';
+import { progressDisplay, progressText } from './progress.js';
 
 const progress = (accepted: number, intervalS: number, measuring = true): Progress => ({
   seq: 0,
@@ -40,5 +40,28 @@ describe('progressText', () => {
     expect(text).toContain('warm-up ended');
     expect(text).not.toContain('msg/s');
     expect(progressText(progress(612, 1, true), { ...prev, messagesAccepted: 312 }, true)).toContain(' 300 msg/s ');
+  });
+});
+
+describe('progressDisplay', () => {
+  it('prints no line for the warm-up\u2019s last sliver, but counts from it (fresh-user trial of issue 15)', () => {
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    try {
+      const d = progressDisplay();
+      d.update(progress(1000, 1, false));
+      d.update(progress(1030, 0.03, false));
+      d.update(progress(900, 1, true));
+      d.update(progress(1800, 1, true));
+      d.done();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toContain(' warm-up 1000 msg/s');
+    expect(lines[2]).toContain(' 900 msg/s');
   });
 });

@@ -45,6 +45,13 @@ export function progressDisplay(): ProgressDisplay {
   let prevMeasuring: boolean | null = null;
   return {
     update(p) {
+      // The warm-up's last sliver (its timer and the tick timer a few ms apart) is not a second
+      // worth a line: its counts still carry into the next line's base.
+      if (!p.measuring && p.intervalS < 0.5 && prev !== null) {
+        prev = p.counters;
+        prevMeasuring = p.measuring;
+        return;
+      }
       const text = progressText(p, prev ?? { ...p.counters, messagesAccepted: 0, recipientsAccepted: 0 }, prevMeasuring ?? p.measuring);
       prev = p.counters;
       prevMeasuring = p.measuring;
