@@ -147,7 +147,7 @@ export function sinkSettings(opts: { sink?: string; drainTimeout?: string }): { 
     try {
       drainTimeoutMs = parseDuration(opts.drainTimeout);
       if (drainTimeoutMs < 0) issues.push({ path: '--drain-timeout', message: 'must not be negative' });
-      if (drainTimeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--drain-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
+      if (drainTimeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--drain-timeout', message: `must be at most 596h (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
     } catch (err) {
       issues.push({ path: '--drain-timeout', message: (err as Error).message });
     }
@@ -179,7 +179,7 @@ export function publishSettings(opts: { publish?: string; pushgateway?: string; 
       timeoutMs = parseDuration(opts.publishTimeout);
       if (timeoutMs <= 0) issues.push({ path: '--publish-timeout', message: 'must be more than 0' });
       // As every other duration: Node timers hold at most 2^31 − 1 ms.
-      if (timeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--publish-timeout', message: `must be at most 24d (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
+      if (timeoutMs > MAX_PUBLISH_TIMEOUT_MS) issues.push({ path: '--publish-timeout', message: `must be at most 596h (${MAX_PUBLISH_TIMEOUT_MS} ms)` });
     } catch (err) {
       issues.push({ path: '--publish-timeout', message: (err as Error).message });
     }

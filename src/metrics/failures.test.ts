@@ -36,6 +36,11 @@ describe('normaliseReply', () => {
     ['554 5.7.1 see https://support.example.test/kb/3150 for details', '554 5.7.1 see https://support.example.test/kb/3150 for details'],
     ['550 5.7.1 [TSS09] rejected', '550 5.7.1 [TSS09] rejected'],
     ['550 5.7.1 not an address: user@ or @host', '550 5.7.1 not an address: user@ or @host'],
+    // The second review: a URL's query and camel-case words kept, an address in a URL and an IP in its path masked.
+    ['421 4.7.0 see https://support.example.test/mail/?p=ReceivingRate', '421 4.7.0 see https://support.example.test/mail/?p=ReceivingRate'],
+    ['451 4.7.1 see http://x.test/greylist?addr=john@example.test', '451 4.7.1 see http://x.test/greylist?addr=<email>'],
+    ['554 5.7.1 listed: https://lists.example.test/query/ip/192.0.2.1', '554 5.7.1 listed: https://lists.example.test/query/ip/<ip>'],
+    ['4210 4.7.0 busy', '# #.#.# busy'],
   ])('%s', (raw, masked) => {
     expect(normaliseReply(raw)).toBe(masked);
   });

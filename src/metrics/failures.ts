@@ -50,7 +50,7 @@ const TOKEN = /[A-Za-z0-9+/=_.:%-]+/g;
  * @param text the reply's text, the code included: `451 4.7.1 Rate limited, try again in 30 seconds`
  */
 export function normaliseReply(text: string): string {
-  const head = /^(\d{3})(?:[ -]?\s*([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
+  const head = /^(\d{3})(?=[\s-]|$)(?:[ -]?\s*([245]\.\d{1,3}\.\d{1,3})(?=\s|$))?/.exec(text);
   const keep = head ? head[0].length : 0;
   let rest = maskAddresses(text.slice(keep));
   rest = rest.replace(TOKEN, maskToken);
@@ -61,6 +61,8 @@ export function normaliseReply(text: string): string {
 
 /** Characters that end an address's local part or domain (besides white space). */
 const NOT_IN_ADDRESS = new Set(['<', '>', '(', ')', '[', ']', '"', "'", ',', ';', ':']);
+/** Characters a local part is not read back past: a URL's path and query (`…/greylist?addr=john@…`). */
+const NOT_IN_LOCAL = new Set([...NOT_IN_ADDRESS, '/', '?', '=', '&']);
 const isSpace = (c: string): boolean => c === ' ' || c === '\t' || c === '\r' || c === '\n';
 
 /**
@@ -78,7 +80,7 @@ function maskAddresses(text: string): string {
     if (text[at - 1] === '"') {
       const open = text.lastIndexOf('"', at - 2);
       if (open !== -1 && open >= from && at - open <= 66) start = open;
-    } else while (start > from && !isSpace(text[start - 1]) && !NOT_IN_ADDRESS.has(text[start - 1])) start--;
+    } else while (start > from && !isSpace(text[start - 1]) && !NOT_IN_LOCAL.has(text[start - 1])) start--;
     let end = at + 1;
     while (end < text.length && !isSpace(text[end]) && !NOT_IN_ADDRESS.has(text[end])) end++;
     while (end > at + 1 && text[end - 1] === '.') end--;
@@ -90,13 +92,28 @@ function maskAddresses(text: string): string {
   return out + text.slice(from);
 }
 
+/** An IPv4 address inside a longer token (a URL's path). */
+const IPV4_IN_TEXT = /(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])/g;
+
+/**
+ * A token of letters only that is an ID: 12 or more letters mixing cases that are not words run
+ * together (`ReceivingRate`, `mailboxFull`, after any `key=`): a base64 or random tag.
+ */
+function digitFreeId(core: string): boolean {
+  const value = core.slice(core.lastIndexOf('=') + 1);
+  if (value.length < 12 || !/[a-z]/.test(value) || !/[A-Z]/.test(value.slice(1))) return false;
+  return !/^[A-Za-z][a-z]+(?:[A-Z][a-z]+)*$/.test(value);
+}
+
 /** One token, masked (see `normaliseReply`); trailing punctuation stays. */
 function maskToken(token: string): string {
   const m = /^(.*?)([.:,-]*)$/.exec(token)!;
   const core = m[1];
   const tail = m[2];
-  if (core === '' || /^https?:\/\//i.test(core)) return token;
-  if (!/\d/.test(core)) return core.length >= 12 && /[a-z]/.test(core) && /[A-Z].*[A-Z]/.test(core.slice(1)) ? `<id>${tail}` : token;
+  // A URL is kept (the page a provider points to), an IP address in it masked.
+  if (/^https?:\/\//i.test(core)) return token.replace(IPV4_IN_TEXT, '<ip>');
+  if (core === '') return token;
+  if (!/\d/.test(core)) return digitFreeId(core) ? `<id>${tail}` : token;
   if (isIP(core) !== 0) return `<ip>${tail}`;
   if (/^IPv6:/i.test(core) && isIP(core.slice(5)) === 6) return `IPv6:<ip>${tail}`;
   // An address with a port: 192.0.2.1:25.

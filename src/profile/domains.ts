@@ -83,6 +83,23 @@ function asciiPattern(pattern: string): string {
   return ascii === '' ? pattern : wild + ascii;
 }
 
+/**
+ * Why a pattern of PATTERN's shape can match no domain, or null: a label over 63 octets, a name
+ * over 253 (RFC 1035 §2.3.4), a label at a hyphen's edge (RFC 1123 §2.1), or an A-label (`xn--…`)
+ * that does not decode (RFC 5891 §5.4).
+ */
+function patternIssue(pattern: string): string | null {
+  if (pattern === '*') return null;
+  const name = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
+  if (name.length > 253) return `a domain is at most 253 octets (RFC 1035 §2.3.4), this one has ${name.length}`;
+  for (const label of name.split('.')) {
+    if (label.length > 63) return `a label is at most 63 octets (RFC 1035 §2.3.4): ${label.slice(0, 20)}… has ${label.length}`;
+    if (label.startsWith('-') || label.endsWith('-')) return `a label neither starts nor ends with a hyphen (RFC 1123 §2.1): ${label}`;
+  }
+  if (/(^|\.)xn--/.test(name) && domainToASCII(name) === '') return `not a valid internationalised domain name (an A-label that does not decode, RFC 5891 §5.4): ${name}`;
+  return null;
+}
+
 /** The path segment naming a pattern: quoted, since patterns hold dots (`"*.gmail.test"`). */
 export const patternKey = (pattern: string): string => JSON.stringify(pattern);
 
@@ -109,7 +126,8 @@ export function resolveDomainPolicies(input: unknown, issue: IssueSink): DomainP
   for (const [rawPattern, value] of entries) {
     const key = patternKey(rawPattern);
     const pattern = asciiPattern(rawPattern.toLowerCase());
-    if (!PATTERN.test(pattern)) report([key], 'expected a domain (example.test), a wildcard (*.example.test) or * (every domain)');
+    const unfit = PATTERN.test(pattern) ? patternIssue(pattern) : 'expected a domain (example.test), a wildcard (*.example.test) or * (every domain)';
+    if (unfit !== null) report([key], unfit);
     else if (seen.has(pattern)) report([key], 'names the same domains as another pattern (patterns are not case-sensitive)');
     seen.add(pattern);
     const policy = resolvePolicy(pattern, value, (path, message) => report([key, ...path], message));

@@ -97,7 +97,7 @@ function unit(parse: (v: string | number) => number, value: unknown, path: (stri
   try {
     const n = parse(value);
     if (parse === parseDuration && n > MAX_DURATION_MS) {
-      issue(path, `must be at most 24d (${MAX_DURATION_MS} ms)`);
+      issue(path, `must be at most 596h (${MAX_DURATION_MS} ms)`);
       return undefined;
     }
     return n;

@@ -41,7 +41,7 @@ function unitField(parse: (v: string | number) => number, what: string, min: num
 /** A size (`4KiB`, or a number of bytes) in `min..max` bytes; `maxText` names the maximum in messages. */
 export const size = (min: number, max = Number.MAX_SAFE_INTEGER, maxText = String(max)) => unitField(parseSize, 'a size such as 4KiB or a number of bytes', min, max, maxText);
 /** A duration (`30s`, or a number of ms) of at least `min` ms, at most `MAX_DURATION_MS`. */
-export const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, `24d (${MAX_DURATION_MS} ms)`);
+export const duration = (min: number) => unitField(parseDuration, 'a duration such as 30s or a number of milliseconds', min, MAX_DURATION_MS, `596h (${MAX_DURATION_MS} ms)`);
 
 /** Envelope and greeting text goes on the wire verbatim: no spaces, brackets or control characters. */
 export function wireToken(min: number) {

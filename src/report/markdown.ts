@@ -45,7 +45,8 @@ export function domainsTable(s: Summary): SummaryTable | null {
     head: ['domain', 'RCPT replies', 'RCPT 2yz', 'RCPT 4yz', 'RCPT 5yz', '4yz share', '5yz share', ...(closed ? ['RCPT 421 (closed)'] : [])],
     rows: rows.map(([d, o]) => {
       const all = volumeOf(o);
-      return [d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all), ...(closed ? [o.closed ?? 0] : [])];
+      // `<Postmaster>` has no domain (RFC 5321 §4.1.1.3): counted under the empty name.
+      return [d === '' ? '(no domain)' : d, all, o.accepted, o.deferred, o.rejected, pct(o.deferred, all), pct(o.rejected, all), ...(closed ? [o.closed ?? 0] : [])];
     }),
   };
 }

@@ -134,7 +134,9 @@ async function loadUrl(source: string, timeouts: FetchTimeouts, signal: AbortSig
       json = JSON.parse(text);
     } catch {
       // The body is not shown: it may echo the request's token.
-      throw new SmtpBenchError('SB_USAGE', `${shown}: the body is not JSON (${Buffer.byteLength(text)} bytes, not shown)`);
+      // A run directory's URL without its trailing slash is read as summary.json itself (a listing or a redirect answers).
+      const hint = url.pathname.endsWith('.json') ? '' : `; for a run directory end the URL with / (${url.pathname}/), or name its summary.json`;
+      throw new SmtpBenchError('SB_USAGE', `${shown}: the body is not JSON (${Buffer.byteLength(text)} bytes, not shown)${hint}`);
     }
     const summary = checkSummary(json, shown);
     // The query goes along: a token there is for the run's files (a signed URL's signature for
