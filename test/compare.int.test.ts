@@ -126,7 +126,7 @@ beforeAll(async () => {
       }
       url.pathname = url.pathname.replace(/^\/auth\//, '/runs/');
     }
-    if (url.pathname === '/html/summary.json') {
+    if (url.pathname === '/html/summary.json' || url.pathname === '/html/run') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<!doctype html><title>login</title>');
       return;
@@ -265,6 +265,8 @@ describe('compare: sources that cannot be read give one line naming them, exit 2
   it.each([
     ['a 404', () => `${base}/runs/nothing/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: HTTP 404 Not Found$/],
     ['a body that is not JSON', () => `${base}/html/summary.json`, /^smtpbench: http:\/\/127\.0\.0\.1:\d+\/…\/summary\.json: the body is not JSON \(35 bytes, not shown\)$/],
+    // A run directory's URL without its trailing slash (the server answers a listing): a hint.
+    ['a directory URL without its slash', () => `${base}/html/run`, /the body is not JSON \(35 bytes, not shown\); for a run directory end its URL with \/, or name its summary\.json$/],
     ['a missing directory', () => dir('missing'), /^smtpbench: .*missing: no such run directory or file$/],
     ['a summary of another schema', () => dir('schema2'), /^smtpbench: .*schema2\/summary\.json has summary schema 2; this smtpbench reads schema 1$/],
     ['a summary with schema 1 and nothing else', () => dir('hollow'), /^smtpbench: .*hollow\/summary\.json is not a valid smtpbench summary\.json: runId: .*; and \d+ more$/],

@@ -135,7 +135,7 @@ async function loadUrl(source: string, timeouts: FetchTimeouts, signal: AbortSig
     } catch {
       // The body is not shown: it may echo the request's token.
       // A run directory's URL without its trailing slash is read as summary.json itself (a listing or a redirect answers).
-      const hint = url.pathname.endsWith('.json') ? '' : `; for a run directory end the URL with / (${url.pathname}/), or name its summary.json`;
+      const hint = url.pathname.endsWith('.json') ? '' : '; for a run directory end its URL with /, or name its summary.json';
       throw new SmtpBenchError('SB_USAGE', `${shown}: the body is not JSON (${Buffer.byteLength(text)} bytes, not shown)${hint}`);
     }
     const summary = checkSummary(json, shown);
