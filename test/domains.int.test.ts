@@ -3,10 +3,10 @@
  * against the embedded reference server with an RCPT fault and two weighted domains; the
  * per-domain table and the distinct failure replies in summary.json, report.md and report.html.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, summaryOf, tmp } from './helpers/cli.js';
+import { cli, runProfileLines, summaryOf, tmp } from './helpers/cli.js';
 
 /** |observed − expected| within 4.5 binomial standard deviations. */
 function withinBinomial(observed: number, n: number, p: number): void {
@@ -15,22 +15,15 @@ function withinBinomial(observed: number, n: number, p: number): void {
 
 describe('weighted recipient domains and failure replies', () => {
   it('counts RCPT outcomes per domain and lists the fault text, in summary.json and every report', async () => {
-    const dir = tmp();
-    const profile = join(dir, 'profile.yaml');
-    writeFileSync(
-      profile,
-      [
-        'messages: 2000',
-        'sessions: 4',
-        'workers: 2',
-        'seed: 7',
-        'message: {recipients: 2}',
-        'envelope: {to: {local: "rcpt{n}", domains: {"gmail.test": 75, "yahoo.test": 25}}}',
-        'server: {faults: ["rcpt: reply 450 4.2.1 Mailbox busy @ 20%"]}',
-      ].join('\n'),
-    );
-    const out = join(dir, 'out');
-    const r = await cli(['run', profile, '--out', out, '--quiet']);
+    const { r, out } = await runProfileLines([
+      'messages: 2000',
+      'sessions: 4',
+      'workers: 2',
+      'seed: 7',
+      'message: {recipients: 2}',
+      'envelope: {to: {local: "rcpt{n}", domains: {"gmail.test": 75, "yahoo.test": 25}}}',
+      'server: {faults: ["rcpt: reply 450 4.2.1 Mailbox busy @ 20%"]}',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(out);
     const domains = s.totals.domains as Record<string, { accepted: number; deferred: number; rejected: number }>;
@@ -73,22 +66,15 @@ describe('weighted recipient domains and failure replies', () => {
   });
 
   it('counts RCPTs answered 421 by a domain connection limit as closed, on both sides and in the table (hostile review of issue 15, M1)', async () => {
-    const dir = tmp();
-    const profile = join(dir, 'profile.yaml');
-    writeFileSync(
-      profile,
-      [
-        'messages: 40',
-        'messagesPerSession: 1',
-        'sessions: 2',
-        'workers: 1',
-        'message: {recipients: 1}',
-        'envelope: {to: {domains: {"rl.test": 1}}}',
-        'server: {domains: {"rl.test": {rate: {connections: 3, per: 1h}}}}',
-      ].join('\n'),
-    );
-    const out = join(dir, 'out');
-    const r = await cli(['run', profile, '--out', out, '--quiet']);
+    const { r, out } = await runProfileLines([
+      'messages: 40',
+      'messagesPerSession: 1',
+      'sessions: 2',
+      'workers: 1',
+      'message: {recipients: 1}',
+      'envelope: {to: {domains: {"rl.test": 1}}}',
+      'server: {domains: {"rl.test": {rate: {connections: 3, per: 1h}}}}',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(out);
     const client = s.totals.domains['rl.test'];
@@ -114,22 +100,15 @@ describe('weighted recipient domains and failure replies', () => {
   });
 
   it('a 452 that is a mailbox status (4.2.2 mailbox full) defers that recipient only: no learnt cap, one transaction per message (hostile review of issue 15)', async () => {
-    const dir = tmp();
-    const profile = join(dir, 'profile.yaml');
-    writeFileSync(
-      profile,
-      [
-        'messages: 500',
-        'sessions: 2',
-        'workers: 1',
-        'seed: 1',
-        'message: {recipients: 3}',
-        'envelope: {to: {local: "rcpt{n}", domains: {"gmail.test": 1}}}',
-        'server: {domains: {"gmail.test": {defer: 20%, replies: {defer: ["452 4.2.2 Mailbox full"]}}}}',
-      ].join('\n'),
-    );
-    const out = join(dir, 'out');
-    const r = await cli(['run', profile, '--out', out, '--quiet']);
+    const { r, out } = await runProfileLines([
+      'messages: 500',
+      'sessions: 2',
+      'workers: 1',
+      'seed: 1',
+      'message: {recipients: 3}',
+      'envelope: {to: {local: "rcpt{n}", domains: {"gmail.test": 1}}}',
+      'server: {domains: {"gmail.test": {defer: 20%, replies: {defer: ["452 4.2.2 Mailbox full"]}}}}',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const s = summaryOf(out);
     expect(s.totals.transactions).toBe(500);

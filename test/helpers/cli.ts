@@ -1,6 +1,6 @@
 /** Runs the built CLI (`dist/cli/main.js`, built by `npm test`'s pretest) as a child process. */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, ROOT } from './paths.js';
@@ -33,3 +33,12 @@ export const tmp = (): string => mkdtempSync(join(tmpdir(), 'smtpbench-test-'));
 
 /** The parsed summary.json of a run directory. */
 export const summaryOf = (dir: string): any => JSON.parse(readFileSync(join(dir, 'summary.json'), 'utf8'));
+
+/** Writes a profile of YAML `lines` in a fresh directory and runs it (`--out DIR/out --quiet`, then `args`): the result and the run's directory. */
+export async function runProfileLines(lines: readonly string[], args: readonly string[] = []): Promise<{ r: CliResult; out: string }> {
+  const dir = tmp();
+  const profile = join(dir, 'profile.yaml');
+  writeFileSync(profile, lines.join('\n'));
+  const out = join(dir, 'out');
+  return { r: await cli(['run', profile, '--out', out, '--quiet', ...args]), out };
+}
