@@ -18,12 +18,22 @@ describe('resolveProfile: defaults', () => {
     expect(resolveProfile(null)).toEqual(DEFAULTS); // an empty YAML file
   });
 
+  it('leaves a core to a target on this machine: the embedded server or loopback, not a remote one (issue 14)', () => {
+    const cores = Math.min(availableParallelism(), 256);
+    expect(resolveProfile({}).workers).toBe(Math.max(1, cores - 1));
+    expect(resolveProfile({ target: 'smtp://127.0.0.2:25' }).workers).toBe(Math.max(1, cores - 1));
+    expect(resolveProfile({ target: 'smtp://[::1]:25' }).workers).toBe(Math.max(1, cores - 1));
+    expect(resolveProfile({ target: 'smtp://mx.example.test:25', allowRealRecipients: true }).workers).toBe(cores);
+    expect(resolveProfile({ target: 'smtp://mx.example.test:25', workers: 3, allowRealRecipients: true }).workers).toBe(3);
+  });
+
   it('has the documented default values', () => {
     // The server section is documented in docs/profiles.md's profile block: checked below against it.
     const { server: _server, ...rest } = DEFAULTS;
     expect(rest).toEqual({
       target: null,
-      workers: Math.min(availableParallelism(), 256),
+      // The embedded server shares the machine: one core is left to it.
+      workers: Math.max(1, Math.min(availableParallelism(), 256) - 1),
       executor: 'closed',
       sessions: 20,
       messagesPerSession: 100,

@@ -9,7 +9,8 @@
 import { z } from 'zod';
 import { ProfileError, type ProfileIssue } from '../errors.js';
 import { crossFieldIssues } from './cross-field.js';
-import { DEFAULTS, deepFreeze } from './defaults.js';
+import { DEFAULTS, deepFreeze, defaultWorkers } from './defaults.js';
+import { isLoopbackHost } from './safety.js';
 import { isPlainObject, show } from './fields.js';
 import { InputSchema, KNOWN_KEYS, type WeightedTo } from './schema.js';
 import { resolveServer } from './server-section.js';
@@ -61,7 +62,7 @@ export function resolveProfile(input: unknown, overrides?: ProfileInput, source 
   const envelope = resolveEnvelope(v.envelope, d.envelope);
   return deepFreeze<Profile>({
     target: v.target ?? d.target,
-    workers: v.workers ?? d.workers,
+    workers: v.workers ?? defaultWorkers(v.target === undefined || v.target === null || isLoopbackHost(v.target.host)),
     executor: v.executor ?? d.executor,
     sessions: v.sessions ?? d.sessions,
     messagesPerSession: v.messagesPerSession ?? d.messagesPerSession,

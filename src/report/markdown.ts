@@ -302,7 +302,7 @@ export function renderMarkdown(s: Summary): string {
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
-    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} workers; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} worker${s.workers === 1 ? '' : 's'}; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
     ...(merged ? ['', merged] : []),
     ...(stop ? ['', `**${stop}**`] : []),
     ...(s.generator?.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),

@@ -40,7 +40,7 @@ export function renderConsole(s: Summary): string {
   const failures = failureRepliesTable(s);
   const changes = sinkChangesTable(s);
   return [
-    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} workers · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
+    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} worker${s.workers === 1 ? '' : 's'} · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}${totalsNote(s)}`,
