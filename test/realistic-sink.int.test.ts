@@ -139,6 +139,18 @@ describe('domain policies', () => {
     expect(s.metrics.counters.rateLimited).toBe(3);
   });
 
+  it('refills to the millisecond: 1 recipient per 10 ms passes recipients 15 ms apart (hostile review of issue 15, B1)', async () => {
+    const s = await serverWith({ domains: { 'fast.test': { rate: { recipients: 1, per: '10ms' } } } });
+    const c = await ehloClient(s.port);
+    let accepted = 0;
+    for (let i = 0; i < 40; i++) {
+      if ((await rcptBatch(c, [`r${i}@fast.test`]))[0].code === 250) accepted++;
+      await new Promise((r) => setTimeout(r, 15));
+    }
+    // On the server's 100 ms coarse clock at most one a tick would pass: about 7 of these 40.
+    expect(accepted).toBeGreaterThanOrEqual(36);
+  });
+
   it('limits messages: a transaction takes one token for all its recipients there; past the bucket every one of them is 451', async () => {
     const s = await serverWith({ domains: { 'slow.test': { rate: { messages: 2, per: '10s' } } } });
     const c = await ehloClient(s.port);

@@ -62,11 +62,16 @@ export function domainWeights(values: readonly string[] | undefined): Record<str
   if (values === undefined || values.length === 0) return undefined;
   const out: Record<string, number | string> = {};
   for (const v of values) {
-    const colon = v.lastIndexOf(':');
-    const domain = (colon < 0 ? v : v.slice(0, colon)).trim();
-    Object.defineProperty(out, domain, { value: colon < 0 ? 1 : num(v.slice(colon + 1)), enumerable: true, writable: true, configurable: true });
+    const { domain, weight } = splitDomainFlag(v);
+    Object.defineProperty(out, domain, { value: weight === null ? 1 : num(weight), enumerable: true, writable: true, configurable: true });
   }
   return out;
+}
+
+/** One `--domain` value split at its last colon: `gmail.test:67.4` → the domain and `67.4`; no colon, no weight (null). */
+function splitDomainFlag(value: string): { domain: string; weight: string | null } {
+  const colon = value.lastIndexOf(':');
+  return { domain: (colon < 0 ? value : value.slice(0, colon)).trim(), weight: colon < 0 ? null : value.slice(colon + 1) };
 }
 
 /** `--domain` given twice for one domain (the same case: other cases the resolver names): one issue each. */
@@ -74,8 +79,7 @@ export function domainFlagIssues(values: readonly string[] | undefined): Profile
   const seen = new Map<string, string>();
   const issues: ProfileIssue[] = [];
   for (const v of values ?? []) {
-    const colon = v.lastIndexOf(':');
-    const domain = (colon < 0 ? v : v.slice(0, colon)).trim();
+    const { domain } = splitDomainFlag(v);
     const first = seen.get(domain);
     if (first !== undefined) issues.push({ path: '--domain', message: `${domain} is given twice (${first} and ${v}); give each domain once, with its weight` });
     else seen.set(domain, v);

@@ -12,6 +12,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { z } from 'zod';
+import { MAX_DOMAIN, MAX_LABEL } from '../protocol/address.js';
 import { delayOf, delayToSpec, percent, type IssueSink } from './faults.js';
 import { duration, intIn, isPlainObject, show } from './fields.js';
 import { DEFAULT_BOUNCE_REPLIES, DEFAULT_DEFER_REPLIES, enhancedClassIssue, replyLineIssue } from './reply-pool.js';
@@ -84,16 +85,16 @@ function asciiPattern(pattern: string): string {
 }
 
 /**
- * Why a pattern of PATTERN's shape can match no domain, or null: a label over 63 octets, a name
- * over 253 (RFC 1035 §2.3.4), a label at a hyphen's edge (RFC 1123 §2.1), or an A-label (`xn--…`)
- * that does not decode (RFC 5891 §5.4).
+ * Why a pattern of PATTERN's shape can match no domain the server takes, or null: the limits of
+ * its own grammar (`MAX_DOMAIN`, `MAX_LABEL`: RFC 5321 §4.5.3.1.2, RFC 1035 §2.3.4), a label at a
+ * hyphen's edge (RFC 1123 §2.1), or an A-label (`xn--…`) that does not decode (RFC 5891 §5.4).
  */
 function patternIssue(pattern: string): string | null {
   if (pattern === '*') return null;
   const name = pattern.startsWith('*.') ? pattern.slice(2) : pattern;
-  if (name.length > 253) return `a domain is at most 253 octets (RFC 1035 §2.3.4), this one has ${name.length}`;
+  if (name.length > MAX_DOMAIN) return `a domain is at most ${MAX_DOMAIN} octets (RFC 5321 §4.5.3.1.2), this one has ${name.length}`;
   for (const label of name.split('.')) {
-    if (label.length > 63) return `a label is at most 63 octets (RFC 1035 §2.3.4): ${label.slice(0, 20)}… has ${label.length}`;
+    if (label.length > MAX_LABEL) return `a label is at most ${MAX_LABEL} octets (RFC 1035 §2.3.4): ${label.slice(0, 20)}… has ${label.length}`;
     if (label.startsWith('-') || label.endsWith('-')) return `a label neither starts nor ends with a hyphen (RFC 1123 §2.1): ${label}`;
   }
   if (/(^|\.)xn--/.test(name) && domainToASCII(name) === '') return `not a valid internationalised domain name (an A-label that does not decode, RFC 5891 §5.4): ${name}`;

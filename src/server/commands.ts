@@ -17,6 +17,7 @@ import { faultIndex } from './faults.js';
 import { expnReply, vrfyReply } from './lookups.js';
 import { MessageStream } from './message-stream.js';
 import { RecipientOutcomes, type RcptDecision } from './recipient-outcomes.js';
+import { closesSession } from './replies.js';
 import { SaslExchange } from './sasl-exchange.js';
 import type { SessionRecord } from './sessions.js';
 import * as verbTable from './verb-table.js';
@@ -359,7 +360,7 @@ export class CommandMachine {
     if (r === this.ctx.replies.rcptOk) this.recipients++;
     this.sink.reply(r);
     if (d.delayMs > 0) this.sink.delay(d.delayMs);
-    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) this.sink.close();
+    if (closesSession(r)) this.sink.close();
   }
 
   /** `DATA` (RFC 5321 §4.1.1.4): 354, then the stream until `<CRLF>.<CRLF>`. */
@@ -385,7 +386,7 @@ export class CommandMachine {
     if (!this.outcomes.pending) this.stream.finish(bytes, this.recipients, null);
     else if (this.ctx.settings.lmtp) {
       const { refusals, latencyMs } = this.outcomes.endOutcomeEach(this.recipients);
-      this.stream.finish(bytes, this.recipients, refusals);
+      this.stream.finish(bytes, this.recipients, null, refusals);
       if (latencyMs > 0) this.sink.delay(latencyMs);
     } else {
       const { refusal, latencyMs } = this.outcomes.endOutcome();

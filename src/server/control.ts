@@ -28,9 +28,17 @@ export class ServerControl {
 
   /** The running plans in at most two lines (`faults: …`, `domain policies: …`), as `serve` prints them at start; an empty plan has no line. */
   plans(): string[] {
-    const faults = this.faults();
-    const policies = this.ctx.domains.policies;
-    return [...(faults.length > 0 ? [`faults: ${faults.join('; ')}`] : []), ...(policies.length > 0 ? [`domain policies: ${policies.map(policyText).join('; ')}`] : [])];
+    return [...(this.ctx.faults.faults.length > 0 ? [`faults: ${this.faultsText()}`] : []), ...(this.ctx.domains.policies.length > 0 ? [`domain policies: ${this.domainsText()}`] : [])];
+  }
+
+  /** The running faults in one line, as the change log and `serve` show them: `(none)` without any. */
+  private faultsText(): string {
+    return this.ctx.faults.faults.length === 0 ? '(none)' : this.faults().join('; ');
+  }
+
+  /** The running domain policies in one line (`policyText` each); `(none)` without any. */
+  private domainsText(): string {
+    return this.ctx.domains.policies.length === 0 ? '(none)' : this.ctx.domains.policies.map(policyText).join('; ');
   }
 
   /** The running faults, one SPEC each (`serve --fault` syntax). */
@@ -106,7 +114,7 @@ export class ServerControl {
     const ctx = this.ctx;
     ctx.faults = new FaultPlan(faults, ctx.startMs, ctx.settings.seed);
     const specs = this.faults();
-    this.record({ atMs: Date.now(), target: 'faults', action: faults.length === 0 ? 'clear' : 'set', what: specs.length === 0 ? '(none)' : specs.join('; ') });
+    this.record({ atMs: Date.now(), target: 'faults', action: faults.length === 0 ? 'clear' : 'set', what: this.faultsText() });
     return specs;
   }
 
@@ -115,8 +123,7 @@ export class ServerControl {
     // Counting stays on once it was: the counts of one run must not stop half-way.
     const count = ctx.domains.count || ctx.settings.countDomains || policies.length > 0;
     ctx.domains = new DomainPlan(policies, count, ctx.settings.seed, ctx.domains);
-    const what = policies.length === 0 ? '(none)' : policies.map(policyText).join('; ');
-    this.record({ atMs: Date.now(), target: 'domains', action: policies.length === 0 ? 'clear' : 'set', what });
+    this.record({ atMs: Date.now(), target: 'domains', action: policies.length === 0 ? 'clear' : 'set', what: this.domainsText() });
     return this.domains();
   }
 

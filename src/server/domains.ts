@@ -15,6 +15,7 @@ import type { DelaySpec, DomainPolicy } from '../profile/types.js';
 import { CONNECTION_RATE_LIMIT_REPLY, FORCED_PERMFAIL_REPLY, FORCED_TEMPFAIL_REPLY, RATE_LIMIT_REPLY, RECIPIENT_RATE_LIMIT_REPLY } from '../profile/reply-pool.js';
 import type { Rng } from '../rng.js';
 import { sampleDelay, serverRng } from './faults.js';
+import { closesSession } from './replies.js';
 
 const { equalsCI } = octets;
 
@@ -91,7 +92,7 @@ export class DomainCounts {
    */
   rcpt(domain: string, r: Buffer): void {
     const c = this.of(domain);
-    if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) {
+    if (closesSession(r)) {
       c.closed = (c.closed ?? 0) + 1;
       return;
     }

@@ -16,6 +16,7 @@ import { epochUs } from '../clock.js';
 import { injectFault, type ReplySink, type ServerContext } from './context.js';
 import { DeliveryProbe } from './delivery.js';
 import { faultIndex } from './faults.js';
+import { closesSession } from './replies.js';
 import type { SessionRecord } from './sessions.js';
 
 // Local copies (see bytes.ts).
@@ -145,24 +146,23 @@ export class MessageStream {
    * The end of a message (DATA's terminator or BDAT LAST), `bytes` octets of content, for
    * `recipients` accepted recipients: its final reply (LMTP: one per recipient), the counters,
    * the delivery time and the capture. The transaction ends with it (the caller's part).
-   * `refusal`: a domain policy's outcome at the end of data (a 4xx/5xx reply), or null; under
-   * LMTP, one per accepted recipient in RCPT order (`RecipientOutcomes.endOutcomeEach`).
+   * `refusal`: a domain policy's outcome at the end of data (a 4xx/5xx reply), or null;
+   * `perRecipient` under LMTP: each accepted recipient's, in RCPT order (`RecipientOutcomes.endOutcomeEach`).
    */
-  finish(bytes: number, recipients: number, refusal: Buffer | null | readonly (Buffer | null)[]): void {
+  finish(bytes: number, recipients: number, refusal: Buffer | null, perRecipient: readonly (Buffer | null)[] | null = null): void {
     const m = this.ctx.metrics;
     m.record('data-stream', (performance.now() - this.startMs) * 1000);
     this.disconnectAt = -1;
     this.sink.answering(F_DATA_END);
     const max = this.ctx.settings.maxMessageSize;
     if (this.ctx.settings.lmtp) {
-      this.lmtpReplies(bytes, recipients, refusal);
+      this.lmtpReplies(bytes, recipients, perRecipient);
     } else if (this.ctx.faults.active && injectFault(this.ctx, F_DATA_END, this.sink) !== null) {
       m.counters.messagesRejected++;
-    } else if (refusalOf(refusal, 0) !== null) {
-      const r = refusalOf(refusal, 0)!;
+    } else if (refusal !== null) {
       m.counters.messagesRejected++;
-      this.sink.reply(r);
-      if (r[0] === 0x34 && r[1] === 0x32 && r[2] === 0x31) this.sink.close();
+      this.sink.reply(refusal);
+      if (closesSession(refusal)) this.sink.close();
     } else if (max > 0 && bytes > max) {
       m.counters.messagesRejected++;
       this.sink.reply(this.ctx.replies.sizeTooBig);
@@ -238,9 +238,9 @@ export class MessageStream {
   /**
    * LMTP (RFC 2033 §4.2): one reply per accepted recipient, in RCPT order. Each draws the
    * `data-end` faults on its own, and a domain policy's outcome at the end of data is drawn per
-   * recipient (`refusal[i]`), so some recipients of a message can fail while others succeed.
+   * recipient (`perRecipient[i]`), so some recipients of a message can fail while others succeed.
    */
-  private lmtpReplies(bytes: number, recipients: number, refusal: Buffer | null | readonly (Buffer | null)[]): void {
+  private lmtpReplies(bytes: number, recipients: number, perRecipient: readonly (Buffer | null)[] | null): void {
     const m = this.ctx.metrics;
     const f = this.ctx.faults;
     const tooBig = this.ctx.settings.maxMessageSize > 0 && bytes > this.ctx.settings.maxMessageSize;
@@ -250,7 +250,7 @@ export class MessageStream {
       if (o !== undefined) {
         m.counters.faults++;
         this.sink.reply(o.reply);
-      } else if (refusalOf(refusal, i) !== null) this.sink.reply(refusalOf(refusal, i)!);
+      } else if (perRecipient !== null && perRecipient[i] !== null) this.sink.reply(perRecipient[i]!);
       else if (tooBig) this.sink.reply(this.ctx.replies.sizeTooBig);
       else {
         accepted++;
@@ -268,9 +268,4 @@ export class MessageStream {
       m.counters.bytes += bytes;
     }
   }
-}
-
-/** Recipient `i`'s end-of-data refusal: the message's one, or its own under LMTP (an array of them). */
-function refusalOf(refusal: Buffer | null | readonly (Buffer | null)[], i: number): Buffer | null {
-  return refusal === null || Buffer.isBuffer(refusal) ? refusal : (refusal as readonly (Buffer | null)[])[i];
 }

@@ -204,19 +204,7 @@ export class RecipientOutcomes {
       latencyMs = Math.max(latencyMs, policies[i].latencyMs());
       if (refusal === null) refusal = policies[i].outcome();
     }
-    if (refusal !== null) {
-      const c = this.ctx.metrics.counters;
-      const deferred = refusal[0] === 0x34;
-      if (deferred) c.policyDeferrals++;
-      else c.policyBounces++;
-      if (this.ctx.domains.count) {
-        for (const d of this.endDomains) {
-          const n = this.ctx.metrics.domains.of(d);
-          if (deferred) n.dataDeferred++;
-          else n.dataRejected++;
-        }
-      }
-    }
+    if (refusal !== null) this.countEndRefusal(refusal, 0, this.endDomains.length);
     return { refusal, latencyMs };
   }
 
@@ -230,23 +218,32 @@ export class RecipientOutcomes {
   endOutcomeEach(recipients: number): { refusals: (Buffer | null)[]; latencyMs: number } {
     const refusals: (Buffer | null)[] = new Array(recipients).fill(null);
     let latencyMs = 0;
-    const c = this.ctx.metrics.counters;
     for (let i = 0; i < this.endPolicies.length; i++) {
       const policy = this.endPolicies[i];
       latencyMs = Math.max(latencyMs, policy.latencyMs());
       const refusal = policy.outcome();
       if (refusal === null) continue;
       refusals[this.endIndexes[i]] = refusal;
-      const deferred = refusal[0] === 0x34;
-      if (deferred) c.policyDeferrals++;
-      else c.policyBounces++;
-      if (this.ctx.domains.count) {
-        const n = this.ctx.metrics.domains.of(this.endDomains[i]);
-        if (deferred) n.dataDeferred++;
-        else n.dataRejected++;
-      }
+      this.countEndRefusal(refusal, i, i + 1);
     }
     return { refusals, latencyMs };
+  }
+
+  /**
+   * Counts one refusal at the end of data: once in the server's counters (a deferral or a bounce),
+   * and under the domains of the kept recipients `endDomains[from, to)` when counting domains.
+   */
+  private countEndRefusal(refusal: Buffer, from: number, to: number): void {
+    const deferred = refusal[0] === 0x34;
+    const c = this.ctx.metrics.counters;
+    if (deferred) c.policyDeferrals++;
+    else c.policyBounces++;
+    if (!this.ctx.domains.count) return;
+    for (let i = from; i < to; i++) {
+      const n = this.ctx.metrics.domains.of(this.endDomains[i]);
+      if (deferred) n.dataDeferred++;
+      else n.dataRejected++;
+    }
   }
 
   /** The transaction ended: forget the recipients kept for the end of data and its message tokens. */

@@ -115,6 +115,11 @@ function ehloReply(s: ServerSettings, starttls: boolean, inTls: boolean): Buffer
   return r(lines.map((l, i) => `250${i === lines.length - 1 ? ' ' : '-'}${l}`).join('\r\n'));
 }
 
+/** True for a 421 reply: the server closes the connection after it (RFC 5321 §3.8). */
+export function closesSession(reply: Buffer): boolean {
+  return reply[0] === 0x34 && reply[1] === 0x32 && reply[2] === 0x31;
+}
+
 /**
  * Whether this configuration serves `verb` (and says so in HELP), as EHLO advertises it. Every
  * verb must be decided here: a verb added to src/protocol/verbs.ts does not compile until it is.
