@@ -340,6 +340,9 @@ export function renderMarkdown(s: Summary): string {
   return lines.join('\n');
 }
 
+/** One section of report.md's tail: a heading, a paragraph saying how to read it, and its table's lines. */
+const mdSection = (heading: string, text: string, lines: readonly string[]): string[] => ['', `## ${heading}`, '', text, '', ...lines];
+
 /** `text` as Markdown inline code on one line (a backtick inside becomes a quote). */
 const mdCode = (text: string): string => `\`${printable(text).replace(/`/g, "'")}\``;
 
@@ -347,42 +350,33 @@ const mdCode = (text: string): string => `\`${printable(text).replace(/`/g, "'")
 function sinkChangesMarkdown(s: Summary): string[] {
   const t = sinkChangesTable(s);
   if (t === null) return [];
-  return [
-    '',
-    '## Changes at the sink during the run',
-    '',
+  return mdSection(
+    'Changes at the sink during the run',
     `Faults and domain policies the sink was given while the run went on, in seconds since the load started (the sink's clock offset of ${s.delivery!.clockOffsetMs} ms taken out): compare a step in the per-second figures (timeline.ndjson, report.html) with these.`,
-    '',
-    ...table({ ...t, rows: t.rows.map(([at, target, now]) => [at, target, mdCode(String(now))]) }, [1, 2]),
-  ];
+    table({ ...t, rows: t.rows.map(([at, target, now]) => [at, target, mdCode(String(now))]) }, [1, 2]),
+  );
 }
 
 /** The per-domain table (`domainsTable`) under a heading; empty without per-domain counts. */
 function domainsMarkdown(s: Summary): string[] {
   const t = domainsTable(s);
   if (t === null) return [];
-  return [
-    '',
-    '## Recipient domains',
-    '',
+  return mdSection(
+    'Recipient domains',
     `RCPT replies per recipient domain: accepted (2yz), deferred (4yz), rejected (5yz)${DOMAINS_CLOSED_NOTE}`,
-    '',
-    ...table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) }),
-  ];
+    table({ ...t, rows: t.rows.map(([d, ...rest]) => [mdInline(String(d)), ...rest]) }),
+  );
 }
 
 /** The distinct failure replies (`failureRepliesTable`) under a heading, texts as code; empty when there were none. */
 function failureRepliesMarkdown(s: Summary): string[] {
   const t = failureRepliesTable(s);
   if (t === null) return [];
-  return [
-    '',
-    '## Failure replies',
-    '',
+  return mdSection(
+    'Failure replies',
     `Distinct 4yz and 5yz reply texts per phase, normalised (numbers #, IDs &lt;id>, addresses &lt;email>, IPs &lt;ip>); at most ${FAILURE_TEXTS_SHOWN} per phase, the rest under ${OTHERS}.`,
-    '',
-    ...table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, mdCode(String(text))]) }, [2]),
-  ];
+    table({ ...t, rows: t.rows.map(([phase, n, text]) => [phase, n, mdCode(String(text))]) }, [2]),
+  );
 }
 
 /** One line of enhanced status codes per phase (RFC 3463), in numeric order; empty when the run counted none. */
