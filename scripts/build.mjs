@@ -1,33 +1,83 @@
-// Builds dist/cli/: the CLI, the load worker and the server thread, each bundled from src/ by
-// esbuild with the libraries they use, code they share in chunks beside them.
+// Builds dist/cli/: the CLI, the load worker and the server thread, each one CommonJS bundle from
+// src/ by esbuild with the libraries it uses, plus V8's code cache of each (scripts/load-bundle.mjs).
 //
-// Why a bundle: start-up is a fixed cost of every run (issue 14). Node 20 resolves, reads and
+// Why bundles: start-up is a fixed cost of every run (issue 14). Node 20 resolves, reads and
 // links every ES module file on its own; smtpbench and its libraries are hundreds of files, three
-// times over (the CLI thread, each worker thread, the server thread). One file per entry, with the
-// code loaded only by some commands split into chunks imported on demand, cuts that to a few reads.
+// times over (the CLI thread, each worker thread, the server thread). Why CommonJS: only a
+// classic script can be compiled with a code cache on Node 20 (vm.Script), and compiling is what
+// is left once the files are one. Code a command loads on demand (`import()`) stays lazy inside
+// the bundle: it is compiled when first called.
 //
 // Layout: every output is in dist/cli/, so the paths the code builds from import.meta.url hold in
 // the bundle as they do in src/ (`./worker.js`, `./thread.js` beside the code that starts them;
-// `../../package.json`, `../../profiles/` two levels up). Type checking is tsc's (`npm run
-// typecheck`, run first by `npm run build`); esbuild only strips the types.
-import { chmodSync, rmSync } from 'node:fs';
-import { build } from 'esbuild';
+// `../../package.json`, `../../profiles/` two levels up). `<entry>.js` is the file Node, the
+// `smtpbench` bin and tinypool load: two lines that run `<entry>.cjs` through load-bundle.mjs.
+// Type checking is tsc's (`npm run typecheck`, run first by `npm run build`); esbuild only strips
+// the types.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build, transform } from 'esbuild';
+import { compileBundle, writeCache } from './load-bundle.mjs';
+
+/** Entry name → source, and the two lines of its `.js` file. */
+const ENTRIES = {
+  main: ['src/cli/main.ts', "#!/usr/bin/env node\nimport { loadBundle } from './load-bundle.mjs';\nloadBundle('main');\n"],
+  worker: ['src/load/worker.ts', "import { loadBundle } from './load-bundle.mjs';\nexport default loadBundle('worker').default;\n"],
+  thread: ['src/server/thread.ts', "import { loadBundle } from './load-bundle.mjs';\nloadBundle('thread');\n"],
+};
+
+/**
+ * Makes a bundle ASCII, so Node reads it as a one-byte string (a third of the time of UTF-8 with
+ * a few non-ASCII characters, which makes the whole string two-byte) and load-bundle.mjs can read
+ * it as latin1. esbuild escapes non-ASCII in code (its default charset) but keeps comments as
+ * written; the check below proves every non-ASCII character is in a comment (the code without
+ * comments has none) before those are replaced by '?'.
+ */
+async function asciiOnly(file) {
+  const text = readFileSync(file, 'utf8');
+  if (!/[^\x00-\x7f]/.test(text)) return;
+  const { code } = await transform(text, { minifyWhitespace: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' });
+  if (/[^\x00-\x7f]/.test(code)) throw new Error(`${file}: non-ASCII outside comments`);
+  writeFileSync(file, text.replace(/[^\x00-\x7f]/g, '?'));
+}
 
 rmSync('dist', { recursive: true, force: true });
-await build({
-  entryPoints: { main: 'src/cli/main.ts', worker: 'src/load/worker.ts', thread: 'src/server/thread.ts' },
-  outdir: 'dist/cli',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  // tinypool starts its own worker script from a path beside its module: it stays in node_modules.
-  // playwright-core is a test tool, never loaded by the CLI.
-  external: ['tinypool', 'playwright-core'],
-  // The CommonJS libraries (cli-table3, undici, …) call require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as smtpbenchCreateRequire } from 'node:module'; const require = smtpbenchCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+mkdirSync('dist/cli', { recursive: true });
+copyFileSync('scripts/load-bundle.mjs', 'dist/cli/load-bundle.mjs');
+for (const [name, [source, stub]] of Object.entries(ENTRIES)) {
+  await build({
+    entryPoints: [source],
+    outfile: `dist/cli/${name}.cjs`,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    sourcemap: 'linked',
+    // tinypool starts its own worker script from a path beside its module: it stays in node_modules
+    // (an ES module; Node 20.19+ require()s it). playwright-core is a test tool, never loaded by the CLI.
+    external: ['tinypool', 'playwright-core', 'undici', 'ttest'],
+    // The sources are ES modules: import.meta.url is the bundle's own URL, as it was the module's.
+    define: { 'import.meta.url': 'smtpbenchImportMetaUrl' },
+    banner: { js: "const smtpbenchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    logLevel: 'warning',
+  });
+  await asciiOnly(`dist/cli/${name}.cjs`);
+  writeFileSync(`dist/cli/${name}.js`, stub);
+  // The top level's cache, written after the bundle (the loader takes no cache older than it).
+  const file = join(process.cwd(), 'dist/cli', `${name}.cjs`);
+  writeCache(file, compileBundle(file, undefined));
+}
 chmodSync('dist/cli/main.js', 0o755);
+
+// Training: a short run on the embedded server, every thread writing the cache of what it compiled.
+// It only makes start-up faster: when it cannot run, the top-level caches above stay.
+const out = mkdtempSync(join(tmpdir(), 'smtpbench-build-'));
+const training = spawnSync(process.execPath, ['dist/cli/main.js', 'run', '--messages', '200', '--sessions', '2', '--workers', '1', '--quiet', '--out', out], {
+  env: { ...process.env, SMTPBENCH_BUILD_CODE_CACHE: '1' },
+  encoding: 'utf8',
+  timeout: 60_000,
+});
+rmSync(out, { recursive: true, force: true });
+if (training.status !== 0) process.stderr.write(`build: the code caches were not trained (a short run exited ${training.status ?? training.signal}): ${training.stderr.trim().slice(-300)}\n`);

@@ -48,24 +48,29 @@ const COMMANDS: Record<string, () => Promise<CommandUnknownOpts>> = {
   merge: async () => (await import('./merge.js')).mergeCommand(),
   capacity: async () => (await import('./capacity.js')).capacityCommand(),
 };
-const invoked = process.argv[2];
-const wanted = Object.hasOwn(COMMANDS, invoked ?? '') ? [COMMANDS[invoked!]] : Object.values(COMMANDS);
-// Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
-for (const command of await Promise.all(wanted.map((load) => load()))) program.addCommand(command.exitOverride());
+/** Loads the subcommands wanted, parses argv and runs one, mapping errors to exit codes. */
+async function main(): Promise<void> {
+  const invoked = process.argv[2];
+  const wanted = Object.hasOwn(COMMANDS, invoked ?? '') ? [COMMANDS[invoked!]] : Object.values(COMMANDS);
+  // Subcommands do not inherit exitOverride(): set it on each, so a usage error exits 2 everywhere.
+  for (const command of await Promise.all(wanted.map((load) => load()))) program.addCommand(command.exitOverride());
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  if (err instanceof CommanderError) {
-    process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
-  } else if (err instanceof ProfileError) {
-    process.stderr.write(`smtpbench: ${err.message}\n`);
-    process.exitCode = EXIT_USAGE;
-  } else if (err instanceof SmtpBenchError) {
-    process.stderr.write(`smtpbench: ${err.message}\n`);
-    process.exitCode = err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : err.code === 'SB_THRESHOLD_FAILED' ? EXIT_THRESHOLDS : EXIT_RUN_FAILED;
-  } else {
-    process.stderr.write(`smtpbench: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = EXIT_RUN_FAILED;
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exitCode = err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    } else if (err instanceof ProfileError) {
+      process.stderr.write(`smtpbench: ${err.message}\n`);
+      process.exitCode = EXIT_USAGE;
+    } else if (err instanceof SmtpBenchError) {
+      process.stderr.write(`smtpbench: ${err.message}\n`);
+      process.exitCode = err.code === 'SB_PROFILE_NOT_FOUND' || err.code === 'SB_USAGE' ? EXIT_USAGE : err.code === 'SB_THRESHOLD_FAILED' ? EXIT_THRESHOLDS : EXIT_RUN_FAILED;
+    } else {
+      process.stderr.write(`smtpbench: ${(err as Error)?.stack ?? String(err)}\n`);
+      process.exitCode = EXIT_RUN_FAILED;
+    }
   }
 }
+// A bundle is a classic script (scripts/build.mjs): no top-level await.
+void main();

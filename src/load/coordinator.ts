@@ -6,7 +6,7 @@
  */
 import { MessageChannel } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
-import Tinypool from 'tinypool';
+import { Tinypool } from 'tinypool';
 import type { Histogram } from '../metrics/histogram.js';
 import { Merged } from '../metrics/recorder.js';
 import { planShard, WHOLE, type ShardPlan } from '../profile/shard.js';
@@ -73,8 +73,11 @@ export interface IntervalSink {
 export interface RunHooks {
   /** Called once per completed second. */
   onProgress?: (p: Progress) => void;
-  /** The interval log to append every completed second to, made once the start barrier lifts (epoch ms). */
-  intervalLog?: (startMs: number) => IntervalSink;
+  /**
+   * The interval log to append every completed second to, made once the start barrier lifts (epoch
+   * ms), before the workers are told to start. May be async (a module loaded on demand).
+   */
+  intervalLog?: (startMs: number) => IntervalSink | Promise<IntervalSink>;
   /**
    * This machine's share of the profile (`planShard`, `--shard i/N`), when the caller planned it
    * already; else the whole profile on `profile.workers` workers.
@@ -229,7 +232,7 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
       }
       t0 = performance.now();
       barrierAtMs = Date.now();
-      log = hooks.intervalLog?.(barrierAtMs) ?? null;
+      log = (await hooks.intervalLog?.(barrierAtMs)) ?? null;
       send(startMessage);
       // The server's own figures leave the warm-up out too, as the workers' do (their timers start now).
       if (server && profile.warmupMs > 0) warmupTimer = setTimeout(() => server.reset(), profile.warmupMs);

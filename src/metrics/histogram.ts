@@ -4,7 +4,12 @@
  * rounded and clamped before recording: the library silently accepts fractions and throws
  * above its range.
  */
-import * as hdr from 'hdr-histogram-js';
+// Its modules, not the package's index: the index loads HistogramLogWriter, whose module body makes
+// an Intl.NumberFormat, the thread's first use of ICU: about 17 ms of every thread's start (issue 14).
+// A default import of these CommonJS files is their module.exports (Node's rule, and esbuild's).
+import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
+import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
+import logReader from 'hdr-histogram-js/dist/HistogramLogReader.js';
 import type { Histogram } from 'hdr-histogram-js';
 
 export type { Histogram };
@@ -21,7 +26,7 @@ const USE_WEB_ASSEMBLY = false;
 
 /** A fresh histogram in the project's single configuration. */
 export function newHistogram(): Histogram {
-  return hdr.build({
+  return build({
     bitBucketSize: BIT_BUCKET_SIZE,
     autoResize: false,
     lowestDiscernibleValue: 1,
@@ -86,7 +91,7 @@ export class FastHistogram {
 
 /** Compressed base64 (the HdrHistogram V2 encoding), the only form that crosses threads and machines (DESIGN §3 rule 6). */
 export function encodeHistogram(h: Histogram): string {
-  return hdr.encodeIntoCompressedBase64(h);
+  return encodeIntoCompressedBase64(h);
 }
 
 /**
@@ -94,7 +99,7 @@ export function encodeHistogram(h: Histogram): string {
  * @throws Error when `b64` is not an encoded histogram
  */
 export function decodeHistogram(b64: string): Histogram {
-  return hdr.decodeFromCompressedBase64(b64, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
+  return decodeFromCompressedBase64(b64, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
 }
 
 /** Decodes `encodeHistogram` output and adds it into `into` (merge by adding, never by averaging percentiles). */
@@ -103,8 +108,8 @@ export function addEncoded(into: Histogram, b64: string): void {
 }
 
 /** A reader of an HdrHistogram interval log (`run.hlog`, complete lines only), decoding in the project's configuration. */
-export function intervalLogReader(text: string): hdr.HistogramLogReader {
-  return new hdr.HistogramLogReader(text, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
+export function intervalLogReader(text: string): logReader.default {
+  return new logReader.default(text, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
 }
 
 /** Summary row of one histogram, in milliseconds (reports are in ms; DESIGN §8). */

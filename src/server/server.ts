@@ -7,7 +7,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { startSweeper } from '../clock.js';
 import type { ServerSettings } from '../profile/types.js';
-import { loadCredentials } from './certificate.js';
+import { loadCredentials, type Credentials } from './certificate.js';
 import { CLOSE_GRACE_MS, Connection, serverContext, type CapturedMessage } from './connection.js';
 import { ServerControl } from './control.js';
 import { readProxyHeader } from './proxy.js';
@@ -50,14 +50,16 @@ export function withoutErrorStacks(): void {
 /**
  * Starts a reference server on `host:port` (port 0: any free port). With STARTTLS on and no
  * certificate configured, first makes an ephemeral self-signed one (`openssl`, once per process).
+ * `credentials`, when given, are the TLS credentials already being read or made (the server
+ * thread's, by its parent while the thread starts), used instead.
  * @throws the `listen` error (EADDRINUSE, EACCES) as Node reports it; SmtpBenchError
  *   `SB_TLS_SETUP` when the TLS credentials cannot be read or made
  */
-export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0): Promise<ReferenceServer> {
+export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0, credentials?: Promise<Credentials>): Promise<ReferenceServer> {
   let secureContext: tls.SecureContext | null = null;
   if (settings.tls.starttls || settings.tls.port !== null) {
     try {
-      secureContext = tls.createSecureContext(await loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname));
+      secureContext = tls.createSecureContext(await (credentials ?? loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname)));
     } catch (err) {
       // Only the default (STARTTLS with an ephemeral certificate) degrades: without openssl the
       // server still runs, without STARTTLS, and says so. Configured files or a TLS port must work.

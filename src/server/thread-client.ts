@@ -8,12 +8,21 @@
 import { Worker } from 'node:worker_threads';
 import type { ServerSettings } from '../profile/types.js';
 import type { ServerStats } from './stats.js';
+import { loadCredentials, type Credentials } from './certificate.js';
+import type { ErrorCode, SmtpBenchError } from '../errors.js';
 
 /** Server thread → parent. */
 export type ServerMessage = { readonly type: 'listening'; readonly host: string; readonly port: number } | { readonly type: 'stats'; readonly stats: ServerStats };
 
 /** Parent → server thread. */
 export type ServerControl = 'reset' | 'stop';
+
+/**
+ * Parent → server thread, first of all when `workerData.credentials` is true: the TLS credentials,
+ * or why they could not be read or made (a SmtpBenchError's code and message).
+ */
+export type CredentialsMessage =
+  { readonly type: 'credentials'; readonly credentials: Credentials } | { readonly type: 'credentials'; readonly error: { readonly code: ErrorCode; readonly message: string } };
 
 /** A running server thread. */
 export interface ServerThread {
@@ -37,7 +46,15 @@ function threadEntry(): URL {
  * @throws the thread's error when it fails before listening
  */
 export async function startServerThread(settings: ServerSettings): Promise<ServerThread> {
-  const worker = new Worker(threadEntry(), { workerData: { settings, host: '127.0.0.1' } });
+  // The TLS credentials are read or made here while the thread starts (an ephemeral certificate is an
+  // openssl process, about 13 ms), not on the thread's way to listening.
+  const credentials = settings.tls.starttls || settings.tls.port !== null;
+  const worker = new Worker(threadEntry(), { workerData: { settings, host: '127.0.0.1', credentials } });
+  if (credentials)
+    loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname).then(
+      (c) => worker.postMessage({ type: 'credentials', credentials: c } satisfies CredentialsMessage),
+      (err: SmtpBenchError) => worker.postMessage({ type: 'credentials', error: { code: err.code, message: err.message } } satisfies CredentialsMessage),
+    );
   const send = (m: ServerControl): void => worker.postMessage(m);
   const listening = await new Promise<{ host: string; port: number }>((resolve, reject) => {
     worker.once('error', reject);

@@ -1,0 +1,82 @@
+// Runs one of dist/cli/'s CommonJS bundles through V8's code cache (copied to dist/cli/ by
+// scripts/build.mjs; each entry file there is two lines that call it).
+//
+// Why: compiling a bundle's source is much of what a thread spends before it can work: in the CLI
+// and again in every worker thread and the server thread (issue 14). Node 20 can only cache what
+// `vm.Script` compiles (module.enableCompileCache() is Node 22's), so the bundles are CommonJS and
+// this file compiles them with the cache the build wrote beside them (`<bundle>.cache`). A cache V8
+// refuses (another Node, other V8 flags) or one older than its bundle is not used: the bundle is
+// then compiled from source, as plain Node would.
+//
+// The build trains the caches (SMTPBENCH_BUILD_CODE_CACHE=1): it runs a short load, and each
+// thread writes its cache once its work is done, so the cache holds the functions the run
+// compiled, not only the top level (V8 compiles most functions on first call).
+import { readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { constants, Script } from 'node:vm';
+import { parentPort, threadId } from 'node:worker_threads';
+
+/** CommonJS's own wrapper, so the bundle sees require, module, __filename and __dirname as Node's loader gives them. */
+const HEAD = '(function (exports, require, module, __filename, __dirname) { ';
+const TAIL = '\n})';
+
+/** The cache of `file`, or undefined when there is none or it is older than the bundle. */
+function cacheOf(file) {
+  try {
+    if (statSync(`${file}.cache`).mtimeMs < statSync(file).mtimeMs) return undefined;
+    return readFileSync(`${file}.cache`);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Compiles the bundle `file` (absolute path), using `cachedData` when V8 takes it. */
+export function compileBundle(file, cachedData = cacheOf(file)) {
+  // The build makes every bundle ASCII: latin1 is its exact and cheapest decoding.
+  const source = readFileSync(file, 'latin1');
+  // A hashbang (main.ts keeps its own) is only valid at the very start: commented, lines unchanged.
+  return new Script(HEAD + (source.startsWith('#!') ? `//${source}` : source) + TAIL, {
+    filename: file,
+    cachedData,
+    // `import()` inside the bundle resolves as it would in a module of Node's own loader.
+    importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+}
+
+/** Writes `script`'s code cache beside `file`, whole or not at all (a temporary file renamed). */
+export function writeCache(file, script) {
+  const temp = `${file}.cache.${process.pid}.${threadId}`;
+  writeFileSync(temp, script.createCachedData());
+  renameSync(temp, `${file}.cache`);
+}
+
+/** Runs the bundle `name`.cjs beside this file and returns its `module.exports`. */
+export function loadBundle(name) {
+  const file = fileURLToPath(new URL(`./${name}.cjs`, import.meta.url));
+  const script = compileBundle(file);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  return process.env.SMTPBENCH_BUILD_CODE_CACHE === '1' ? train(name, file, script, module.exports) : module.exports;
+}
+
+/** Training (the build's): the cache is written when the thread's work is done. Returns the exports to use. */
+function train(name, file, script, exports) {
+  const write = () => writeCache(file, script);
+  if (name === 'main') process.on('exit', write);
+  // The server thread is terminated once it has sent its statistics: write on `stop`.
+  else if (name === 'thread') parentPort.on('message', (m) => m === 'stop' && write());
+  // A load worker: after its task.
+  else
+    return {
+      default: async (task) => {
+        try {
+          return await exports.default(task);
+        } finally {
+          write();
+        }
+      },
+    };
+  return exports;
+}
