@@ -19,6 +19,12 @@ export default tseslint.config(
     },
   },
   {
+    // The bundle loader is CommonJS on purpose (scripts/load-bundle.cjs says why).
+    files: ['scripts/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests and benchmarks read parsed JSON (summary.json) loosely.
     files: ['test/**/*.ts', 'bench/**/*.ts', 'src/**/*.test.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },

@@ -1,5 +1,5 @@
 // Builds dist/cli/: the CLI, the load worker and the server thread, each one CommonJS bundle from
-// src/ by esbuild with the libraries it uses, plus V8's code cache of each (scripts/load-bundle.mjs).
+// src/ by esbuild with the libraries it uses, plus V8's code cache of each (scripts/load-bundle.cjs).
 //
 // Why bundles: start-up is a fixed cost of every run (issue 14). Node 20 resolves, reads and
 // links every ES module file on its own; smtpbench and its libraries are hundreds of files, three
@@ -11,7 +11,7 @@
 // Layout: every output is in dist/cli/, so the paths the code builds from import.meta.url hold in
 // the bundle as they do in src/ (`./worker.js`, `./thread.js` beside the code that starts them;
 // `../../package.json`, `../../profiles/` two levels up). `<entry>.js` is the file Node, the
-// `smtpbench` bin and tinypool load: two lines that run `<entry>.cjs` through load-bundle.mjs.
+// `smtpbench` bin and tinypool load: a line that runs `<entry>.cjs` through load-bundle.cjs.
 // Type checking is tsc's (`npm run typecheck`, run first by `npm run build`); esbuild only strips
 // the types.
 import { spawnSync } from 'node:child_process';
@@ -19,18 +19,19 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build, transform } from 'esbuild';
-import { compileBundle, writeCache } from './load-bundle.mjs';
+import loader from './load-bundle.cjs';
 
-/** Entry name → source, and the two lines of its `.js` file. */
+/** Entry name → source, and its `.js` file (CommonJS: dist/cli/package.json). */
 const ENTRIES = {
-  main: ['src/cli/main.ts', "#!/usr/bin/env node\nimport { loadBundle } from './load-bundle.mjs';\nloadBundle('main');\n"],
-  worker: ['src/load/worker.ts', "import { loadBundle } from './load-bundle.mjs';\nexport default loadBundle('worker').default;\n"],
-  thread: ['src/server/thread.ts', "import { loadBundle } from './load-bundle.mjs';\nloadBundle('thread');\n"],
+  main: ['src/cli/main.ts', "#!/usr/bin/env node\nrequire('./load-bundle.cjs').loadBundle('main');\n"],
+  // tinypool takes the task function from the module's `default`.
+  worker: ['src/load/worker.ts', "module.exports = require('./load-bundle.cjs').loadBundle('worker');\n"],
+  thread: ['src/server/thread.ts', "require('./load-bundle.cjs').loadBundle('thread');\n"],
 };
 
 /**
  * Makes a bundle ASCII, so Node reads it as a one-byte string (a third of the time of UTF-8 with
- * a few non-ASCII characters, which makes the whole string two-byte) and load-bundle.mjs can read
+ * a few non-ASCII characters, which makes the whole string two-byte) and load-bundle.cjs can read
  * it as latin1. esbuild escapes non-ASCII in code (its default charset) but keeps comments as
  * written; the check below proves every non-ASCII character is in a comment (the code without
  * comments has none) before those are replaced by '?'.
@@ -38,14 +39,32 @@ const ENTRIES = {
 async function asciiOnly(file) {
   const text = readFileSync(file, 'utf8');
   if (!/[^\x00-\x7f]/.test(text)) return;
-  const { code } = await transform(text, { minifyWhitespace: true, format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' });
+  const { code } = await transform(text, { minifyWhitespace: true, legalComments: 'none', format: 'cjs', platform: 'node', target: 'node20', logLevel: 'error' });
   if (/[^\x00-\x7f]/.test(code)) throw new Error(`${file}: non-ASCII outside comments`);
   writeFileSync(file, text.replace(/[^\x00-\x7f]/g, '?'));
 }
 
+/**
+ * tinypool, bundled (required from node_modules it is an ES module, and Node's ES loader costs the
+ * CLI about 10 ms before the threads can start), but still pointing at its own files: it starts
+ * its worker script from a path beside its module (`import.meta.url + "/../entry/worker.js"`), and
+ * that path must stay node_modules/tinypool/dist/, where require.resolve finds it.
+ */
+const tinypoolInPlace = {
+  name: 'tinypool-in-place',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]tinypool[\\/]dist[\\/]index\.js$/ }, (args) => ({
+      contents: readFileSync(args.path, 'utf8').replaceAll('import.meta.url', 'smtpbenchTinypoolUrl()'),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist/cli', { recursive: true });
-copyFileSync('scripts/load-bundle.mjs', 'dist/cli/load-bundle.mjs');
+copyFileSync('scripts/load-bundle.cjs', 'dist/cli/load-bundle.cjs');
+// The entry files are CommonJS (load-bundle.cjs says why); the package is "type": "module".
+writeFileSync('dist/cli/package.json', '{ "type": "commonjs" }\n');
 for (const [name, [source, stub]] of Object.entries(ENTRIES)) {
   await build({
     entryPoints: [source],
@@ -55,19 +74,24 @@ for (const [name, [source, stub]] of Object.entries(ENTRIES)) {
     platform: 'node',
     target: 'node20',
     sourcemap: 'linked',
-    // tinypool starts its own worker script from a path beside its module: it stays in node_modules
-    // (an ES module; Node 20.19+ require()s it). playwright-core is a test tool, never loaded by the CLI.
-    external: ['tinypool', 'playwright-core', 'undici', 'ttest'],
+    // playwright-core is a test tool, never loaded by the CLI.
+    external: ['playwright-core'],
     // The sources are ES modules: import.meta.url is the bundle's own URL, as it was the module's.
     define: { 'import.meta.url': 'smtpbenchImportMetaUrl' },
-    banner: { js: "const smtpbenchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    banner: {
+      js: [
+        "const smtpbenchImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+        "const smtpbenchTinypoolUrl = () => require('node:url').pathToFileURL(require.resolve('tinypool')).href;",
+      ].join('\n'),
+    },
+    plugins: [tinypoolInPlace],
     logLevel: 'warning',
   });
   await asciiOnly(`dist/cli/${name}.cjs`);
   writeFileSync(`dist/cli/${name}.js`, stub);
   // The top level's cache, written after the bundle (the loader takes no cache older than it).
   const file = join(process.cwd(), 'dist/cli', `${name}.cjs`);
-  writeCache(file, compileBundle(file, undefined));
+  loader.writeCache(file, loader.compileBundle(file, undefined));
 }
 chmodSync('dist/cli/main.js', 0o755);
 

@@ -6,11 +6,23 @@
  */
 // Its modules, not the package's index: the index loads HistogramLogWriter, whose module body makes
 // an Intl.NumberFormat, the thread's first use of ICU: about 17 ms of every thread's start (issue 14).
-// A default import of these CommonJS files is their module.exports (Node's rule, and esbuild's).
 import { build } from 'hdr-histogram-js/dist/HistogramBuilder.js';
 import { decodeFromCompressedBase64, encodeIntoCompressedBase64 } from 'hdr-histogram-js/dist/encoding.js';
 import logReader from 'hdr-histogram-js/dist/HistogramLogReader.js';
+import jsHistogram from 'hdr-histogram-js/dist/JsHistogram.js';
 import type { Histogram } from 'hdr-histogram-js';
+
+/**
+ * The class a CommonJS module of hdr-histogram-js exports as `exports.default`. Loaders disagree
+ * on what a default import of such a module is: module.exports for Node and esbuild (the bundle),
+ * exports.default for vitest; either way, the class.
+ */
+function classOf<T>(m: T | { default: T }): T {
+  return (m as { default?: T }).default ?? (m as T);
+}
+const HistogramLogReader = classOf(logReader);
+/** hdr-histogram-js's JavaScript histogram, the base of every histogram `newHistogram` builds. */
+export const JsHistogram = classOf(jsHistogram);
 
 export type { Histogram };
 
@@ -108,8 +120,8 @@ export function addEncoded(into: Histogram, b64: string): void {
 }
 
 /** A reader of an HdrHistogram interval log (`run.hlog`, complete lines only), decoding in the project's configuration. */
-export function intervalLogReader(text: string): logReader.default {
-  return new logReader.default(text, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
+export function intervalLogReader(text: string): InstanceType<typeof HistogramLogReader> {
+  return new HistogramLogReader(text, BIT_BUCKET_SIZE, USE_WEB_ASSEMBLY);
 }
 
 /** Summary row of one histogram, in milliseconds (reports are in ms; DESIGN §8). */

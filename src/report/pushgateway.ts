@@ -5,9 +5,7 @@
  * of the run's group. The HTTP side (retries, timeouts, credentials) is `publish.ts`.
  */
 import os from 'node:os';
-// The module, not the package's index (see metrics/histogram.ts); its module.exports.default is the class.
-import jsHistogram from 'hdr-histogram-js/dist/JsHistogram.js';
-import type { Histogram } from '../metrics/histogram.js';
+import { JsHistogram, type Histogram } from '../metrics/histogram.js';
 import { decodeAll } from './run-data.js';
 import type { Summary } from './summary.js';
 
@@ -46,7 +44,7 @@ export interface BucketCounts {
  * @throws Error for a histogram that is not a JS histogram (the project builds none other)
  */
 export function latencyBuckets(h: Histogram, bounds: readonly number[] = LATENCY_BUCKETS_US): BucketCounts {
-  if (!(h instanceof jsHistogram.default)) throw new Error('latencyBuckets: expected a JS HdrHistogram (useWebAssembly: false)');
+  if (!(h instanceof JsHistogram)) throw new Error('latencyBuckets: expected a JS HdrHistogram (useWebAssembly: false)');
   const counts = new Array<number>(bounds.length).fill(0);
   let sumUs = 0;
   const it = h.recordedValuesIterator;
