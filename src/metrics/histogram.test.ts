@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeHistogram, encodeHistogram, FastHistogram, newHistogram, recordUs, statsOf } from './histogram.js';
+import { decodeHistogram, encodeHistogram, FastHistogram, meanOf, newHistogram, recordUs, statsOf } from './histogram.js';
 
 describe('FastHistogram', () => {
   it('gives exactly the histogram that direct recording gives, small values and large', () => {
@@ -46,5 +46,23 @@ describe('statsOf', () => {
       expect(stats.max).toBeLessThan(3.32);
     }
     expect(statsOf(h).max).toBe(statsOf(decodeHistogram(encodeHistogram(h))).max);
+  });
+});
+
+describe('meanOf', () => {
+  it("equals the library's mean exactly, empty, one value, and spread over every magnitude", () => {
+    const h = newHistogram();
+    expect(meanOf(h)).toBe(0);
+    recordUs(h, 1234);
+    expect(meanOf(h)).toBe(h.mean);
+    let x = 0x9e3779b9;
+    for (let i = 0; i < 50_000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      // Log-uniform from 1 µs to about an hour, so every bucket size is used.
+      recordUs(h, Math.exp((x / 2 ** 32) * Math.log(3.6e9)));
+    }
+    recordUs(h, 3_600_000_000);
+    expect(meanOf(h)).toBe(h.mean);
+    expect(meanOf(decodeHistogram(encodeHistogram(h)))).toBe(h.mean);
   });
 });
