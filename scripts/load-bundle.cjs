@@ -35,8 +35,8 @@ function cacheOf(file) {
   }
 }
 
-/** Compiles the bundle `file` (absolute path), using `cachedData` when V8 takes it. */
-function compileBundle(file, cachedData = cacheOf(file)) {
+/** Compiles the bundle `file` (absolute path), using `cachedData` (a Buffer, or undefined: none) when V8 takes it. */
+function compileBundle(file, cachedData) {
   // The build makes every bundle ASCII: latin1 is its exact and cheapest decoding.
   const source = readFileSync(file, 'latin1');
   // A hashbang (main.ts keeps its own) is only valid at the very start: commented, lines unchanged.
@@ -58,10 +58,11 @@ function writeCache(file, script) {
 /** Runs the bundle `name`.cjs beside this file and returns its `module.exports`. */
 function loadBundle(name) {
   const file = join(__dirname, `${name}.cjs`);
-  const script = compileBundle(file);
+  const training = process.env.SMTPBENCH_BUILD_CODE_CACHE === '1';
+  const script = compileBundle(file, cacheOf(file));
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
-  return process.env.SMTPBENCH_BUILD_CODE_CACHE === '1' ? train(name, file, script, module.exports) : module.exports;
+  return training ? train(name, file, script, module.exports) : module.exports;
 }
 
 /** Training (the build's): the cache is written when the thread's work is done. Returns the exports to use. */
@@ -84,4 +85,4 @@ function train(name, file, script, exports) {
   return exports;
 }
 
-module.exports = { compileBundle, writeCache, loadBundle };
+module.exports = { cacheOf, compileBundle, writeCache, loadBundle };

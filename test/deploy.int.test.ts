@@ -706,7 +706,7 @@ describe('deploy/Dockerfile', () => {
     }
     // The build stage has what `npm run build` reads.
     const built = all[0].instructions.filter((i) => i.getKeyword() === 'COPY').flatMap((i) => args(i).slice(0, -1));
-    expect(built).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'src']));
+    expect(built).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/load-bundle.cjs', 'src', 'profiles']));
   });
 
   it('its runtime stage, replayed (npm ci --omit=dev from the lockfile, its COPYs, its ENV and WORKDIR), runs the default profile: no runtime import needs a devDependency', async () => {

@@ -95,7 +95,7 @@ describe('3 shards as 3 processes, merged', () => {
     expect(m.encoded.phases.transaction).toBe(sumOf(parts.map((s) => s.encoded.phases.transaction)));
   });
 
-  it('open model: 3 shards at a third of the rate each make the whole schedule and its rate within 1 %', async () => {
+  it('open model: 3 shards at a third of the rate each make the whole schedule and its rate within 3 %', async () => {
     const sink = await serveWithStats(children);
     const root = scratch();
     const before = await statsOf(sink.url);
@@ -114,8 +114,11 @@ describe('3 shards as 3 processes, merged', () => {
     expect(m.totals.messages.accepted).toBe(R * 5);
     expect((await statsOf(sink.url)).counters.messages - before.counters.messages).toBe(R * 5);
     expect(m.totals.messages.dropped).toBe(0);
-    // The rate over the merged span (earliest shard start to latest end).
-    expect(Math.abs(m.totals.rates.msgsPerS - R) / R).toBeLessThan(0.01);
+    // The rate over the merged span (earliest shard start to latest end). Each shard's end comes after
+    // its schedule: the last transactions, then the QUIT of every idle session, tens of ms on a loaded
+    // two-core machine running three shards and the sink (up to 110 ms of 5 s seen): 3 %. A schedule
+    // split wrongly (every shard at the whole rate, or one missing) is off by a third or more.
+    expect(Math.abs(m.totals.rates.msgsPerS - R) / R).toBeLessThan(0.03);
   });
 });
 

@@ -137,7 +137,14 @@ export function startRun(profile: Profile, hooks: RunHooks = {}): RunHandle {
     // The server thread and the load workers start side by side (start-up is every run's fixed
     // cost); the workers learn the target with the `start` message.
     const starting = profile.target === null ? startServerThread(profile.server) : null;
-    const pool = new Tinypool({ filename: workerEntry().href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
+    let pool: Tinypool;
+    try {
+      pool = new Tinypool({ filename: workerEntry().href, minThreads: W, maxThreads: W, concurrentTasksPerWorker: 1, idleTimeout: 0 });
+    } catch (err) {
+      // The server thread is starting: stop it, or it keeps the process alive after the failure.
+      void starting?.then((s) => s.stop()).catch(() => undefined);
+      throw err;
+    }
     const ports = Array.from({ length: W }, () => new MessageChannel());
     let log: IntervalSink | null = null;
     const merger = new TickMerger(

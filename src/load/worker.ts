@@ -194,6 +194,8 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
         ticker = setInterval(tick, TICK_MS);
       }, profile.warmupMs);
   await run.done;
+  // The measured time ends with the load, before the last tick's histograms are encoded.
+  const measuredMs = measuring ? performance.now() - t0 : 0;
   clearInterval(ticker);
   if (warmupTimer) clearTimeout(warmupTimer);
   tick();
@@ -203,7 +205,6 @@ export default async function runWorker(spec: WorkerTask): Promise<WorkerResult>
   loopDelay.disable();
   tickDelay.disable();
   // Stopped before warm-up ended (Ctrl-C): everything recorded was warm-up, and nothing was measured.
-  const measuredMs = measuring ? performance.now() - t0 : 0;
   if (!measuring) recorder.reset();
   return {
     index: spec.index,
