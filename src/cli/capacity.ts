@@ -71,7 +71,7 @@ export function capacityCommand() {
     .option('--step-duration <time>', 'measured time of each step, after its warm-up (default 10s)')
     .option('--warmup <time>', "each step's warm-up (default: the profile's warmup, else 2s)")
     .option('--max-time <time>', 'bound on the whole search; a step that cannot finish within it is not started (default 5m)')
-    .option('--workers <n>', 'load worker threads (default: number of cores)', num)
+    .option('--workers <n>', 'load worker threads (default: one per core, one fewer when the target is on this machine)', num)
     .option('--max-sessions <n>', "most concurrent sessions per step (default: the profile's maxSessions)", num)
     .option('--messages-per-session <n>', 'messages per connection before QUIT and reconnect', num)
     .option('--recipients <n>', 'recipients (RCPT TO) per message', num)

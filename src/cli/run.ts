@@ -31,7 +31,7 @@ export function runCommand() {
     .description('run a load profile (default: profiles/smoke.yaml) against the embedded reference server or --target')
     .argument('[profile]', 'profile file, YAML or JSON')
     .option('--target <url>', 'MTA to load: smtp://HOST:PORT, smtps://HOST:PORT (implicit TLS), lmtp://HOST:PORT (default: the embedded reference server)')
-    .option('--workers <n>', 'load worker threads (default: number of cores)', num)
+    .option('--workers <n>', 'load worker threads (default: one per core, one fewer when the target is on this machine)', num)
     .option('--sessions <n>', 'concurrent SMTP sessions across all workers', num)
     .option('--messages <n>', 'total messages', num)
     .option('--messages-per-session <n>', 'messages per connection before QUIT and reconnect', num)
