@@ -31,7 +31,7 @@ const CORES = Math.min(availableParallelism(), MAX_WORKERS);
 export const DEFAULTS: Profile = deepFreeze({
   target: null, // the embedded reference server
   // The default target is the embedded server, which shares the machine (`defaultWorkers`).
-  workers: Math.max(1, CORES - 1),
+  workers: defaultWorkers(true),
   executor: 'closed',
   sessions: 20,
   messagesPerSession: 100,

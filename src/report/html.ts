@@ -13,6 +13,7 @@ import { chartHtml, domainsHtml, enhancedHtml, failureRepliesHtml, sinkChangesHt
 import { printable } from '../redact.js';
 import { acceptWaitNote, deliveryNote, latencyTable, measuredNote, mergedNote, shardNote, modelNote, percentilesOf, scheduleNote, stopNote, totalsTable, type SummaryTable } from './markdown.js';
 import type { RunData } from './run-data.js';
+import { plural } from './compare-metrics.js';
 
 /** The whole page for `run`. @throws when the uplot package cannot be read (not installed) */
 export function renderHtml(run: RunData): string {
@@ -39,7 +40,7 @@ export function renderHtml(run: RunData): string {
   const acceptWait = acceptWaitNote(s);
   return pageHtml(
     `smtpbench run ${s.runId}`,
-    `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${s.workers} worker${s.workers === 1 ? '' : 's'}; ${measuredNote(s)}; started ${s.startedAt}.`)}</p>
+    `<p class="lead">${esc(`Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${plural(s.workers, 'worker')}; ${measuredNote(s)}; started ${s.startedAt}.`)}</p>
 <p class="banner notice"><strong>How to read the latencies:</strong> ${esc(modelNote(s))}.${s.model === 'open' ? ' Latencies from the intended start include any wait the server caused, so they are not hidden by coordinated omission.' : ' A closed-model run hides queueing delay (coordinated omission): use an open model (executor: open) for latency claims.'}</p>
 ${merged ? `<p class="banner${s.merged?.warnings.length || (s.shard?.lateMs ?? 0) > 1000 ? ' warning' : ''}" id="${s.merged ? 'merged' : 'shard'}">${esc(merged)}</p>` : ''}
 ${stop ? `<p class="banner warning" id="stopped">${esc(stop)}</p>` : ''}

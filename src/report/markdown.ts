@@ -5,6 +5,7 @@ import { topDomains, volumeOf } from '../metrics/domains.js';
 import { FAILURE_TEXTS_SHOWN, OTHERS } from '../metrics/failures.js';
 import type { Summary } from './summary.js';
 import { formatValue, type Verdict } from './thresholds.js';
+import { plural } from './compare-metrics.js';
 
 /** One table of the summary, as report.md and report.html show it: the first column labels a row, the others are numbers. */
 export interface SummaryTable {
@@ -302,7 +303,7 @@ export function renderMarkdown(s: Summary): string {
   const lines = [
     `# smtpbench run ${s.runId}`,
     '',
-    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${s.workers} worker${s.workers === 1 ? '' : 's'}; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
+    `Target ${s.target.url}${s.target.embedded ? ' (embedded reference server)' : ''}; ${modelNote(s)}; ${plural(s.workers, 'worker')}; ${measuredNote(s)}${s.interrupted ? '; **interrupted**' : ''}${s.aborted ? ' (aborted)' : ''}.`,
     ...(merged ? ['', merged] : []),
     ...(stop ? ['', `**${stop}**`] : []),
     ...(s.generator?.saturated ? ['', `**The load generator was saturated** (event-loop delay p99 ${s.generator.eventLoopDelayP99Ms} ms): latencies include its own delays.`] : []),

@@ -17,6 +17,7 @@ import {
   type SummaryTable,
 } from './markdown.js';
 import { SATURATION_EVENT_LOOP_P99_MS, type Summary } from './summary.js';
+import { plural } from './compare-metrics.js';
 
 // No colours (they garble logs and CI output) and no rule between rows.
 const look = {
@@ -40,7 +41,7 @@ export function renderConsole(s: Summary): string {
   const failures = failureRepliesTable(s);
   const changes = sinkChangesTable(s);
   return [
-    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${s.workers} worker${s.workers === 1 ? '' : 's'} · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
+    `target ${s.target.url}${s.target.embedded ? ' (embedded)' : ''} · ${modelNote(s)} · ${plural(s.workers, 'worker')} · ${measuredNote(s)}${s.interrupted ? ' · INTERRUPTED' : ''}${s.aborted ? ' (aborted)' : ''}`,
     ...(s.shard && s.shard.count > 1 ? [shardNote(s, printable)!] : []),
     totals.toString(),
     `bytes ${t.bytes} (${t.rates.mbPerS} MB/s) · failed ${t.messages.failed} · abandoned ${t.messages.abandoned} · connections ${t.connections}${totalsNote(s)}`,

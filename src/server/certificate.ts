@@ -21,6 +21,11 @@ export interface Credentials {
 
 const cache = new Map<string, Promise<Credentials>>();
 
+/** Whether a server with these TLS settings needs credentials: it offers STARTTLS or listens on an implicit TLS port. */
+export function needsCredentials(tls: { readonly starttls: boolean; readonly port: number | null }): boolean {
+  return tls.starttls || tls.port !== null;
+}
+
 /**
  * A self-signed P-256 certificate for `hostname`, valid for 7 days, made once per process and
  * host name (later calls share it).

@@ -141,6 +141,7 @@ export class RecipientOutcomes {
    * the transaction's other recipients there get 451), and each recipient a recipient token.
    */
   private overRate(policy: sink.CompiledPolicy): Buffer | null {
+    if (policy.policy.rate === null) return null;
     const now = performance.now();
     const conn = policy.connectionBucket;
     if (conn !== null && !this.sessionBuckets.includes(conn)) {

@@ -7,7 +7,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import tls from 'node:tls';
 import { startSweeper } from '../clock.js';
 import type { ServerSettings } from '../profile/types.js';
-import { loadCredentials, type Credentials } from './certificate.js';
+import { loadCredentials, needsCredentials, type Credentials } from './certificate.js';
 import { CLOSE_GRACE_MS, Connection, serverContext, type CapturedMessage } from './connection.js';
 import { ServerControl } from './control.js';
 import { readProxyHeader } from './proxy.js';
@@ -57,7 +57,7 @@ export function withoutErrorStacks(): void {
  */
 export async function startReferenceServer(settings: ServerSettings, host = '127.0.0.1', port = 0, credentials?: Promise<Credentials>): Promise<ReferenceServer> {
   let secureContext: tls.SecureContext | null = null;
-  if (settings.tls.starttls || settings.tls.port !== null) {
+  if (needsCredentials(settings.tls)) {
     try {
       secureContext = tls.createSecureContext(await (credentials ?? loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname)));
     } catch (err) {

@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import type { ServerSettings } from '../profile/types.js';
 import type { ServerStats } from './stats.js';
-import { loadCredentials, type Credentials } from './certificate.js';
+import { loadCredentials, needsCredentials, type Credentials } from './certificate.js';
 import type { ErrorCode, SmtpBenchError } from '../errors.js';
 
 /** Server thread → parent. */
@@ -48,7 +48,7 @@ function threadEntry(): URL {
 export async function startServerThread(settings: ServerSettings): Promise<ServerThread> {
   // The TLS credentials are read or made here while the thread starts (an ephemeral certificate is an
   // openssl process, about 13 ms), not on the thread's way to listening.
-  const credentials = settings.tls.starttls || settings.tls.port !== null;
+  const credentials = needsCredentials(settings.tls);
   const worker = new Worker(threadEntry(), { workerData: { settings, host: '127.0.0.1', credentials } });
   if (credentials)
     loadCredentials(settings.tls.certFile, settings.tls.keyFile, settings.hostname).then(
